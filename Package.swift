@@ -1,0 +1,50 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// The agent (`portwarden-agent`) stays light: ProcFS, the wire model, Inventory and
+// the argument parser — no NIO, no Hummingbird, no GRDB. Ship it built with
+// `--static-swift-stdlib` so a host needs only its libc.
+let package = Package(
+    name: "portwarden",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "portwarden-agent", targets: ["portwarden-agent"]),
+        .executable(name: "portwarden", targets: ["portwarden"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Linux calls Swift cannot reach directly (pidfd_getfd, SIOCGSKNS, setns).
+        .target(name: "CLinuxShims"),
+        .target(name: "ProcFS", dependencies: ["CLinuxShims"]),
+        .target(name: "PortwardenModel"),
+        .target(name: "Inventory", dependencies: ["ProcFS", "PortwardenModel", "CLinuxShims"]),
+        .target(
+            name: "AgentCommands",
+            dependencies: [
+                "Inventory", "PortwardenModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "CollectorCommands",
+            dependencies: [
+                "PortwardenModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(name: "portwarden-agent", dependencies: ["AgentCommands", "CLinuxShims"]),
+        .executableTarget(name: "portwarden", dependencies: ["CollectorCommands"]),
+        // Opens the sockets the live tests and the benchmark look for.
+        .executableTarget(name: "listen-fixture", dependencies: ["CLinuxShims"]),
+
+        .testTarget(name: "ProcFSTests", dependencies: ["ProcFS"]),
+        .testTarget(name: "PortwardenModelTests", dependencies: ["PortwardenModel"]),
+        .testTarget(
+            name: "InventoryTests",
+            dependencies: ["Inventory", "PortwardenModel", "ProcFS", "listen-fixture", "portwarden-agent"]),
+        .testTarget(name: "AgentCommandsTests", dependencies: ["AgentCommands", "PortwardenModel", "portwarden-agent"]),
+    ]
+)

@@ -1,0 +1,16 @@
+import PortwardenModel
+import ProcFS
+
+extension ExposureScope {
+    /// An IPv4-mapped address is judged by the IPv4 address inside it.
+    public init(boundTo address: IPAddress) {
+        let effective = address.mappedIPv4 ?? address
+        if effective.isUnspecified {
+            self = .any
+        } else if effective.isLoopback {
+            self = .loopback
+        } else {
+            self = .specific
+        }
+    }
+}

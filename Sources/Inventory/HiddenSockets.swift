@@ -1,0 +1,61 @@
+import PortwardenModel
+import ProcFS
+
+/// Sockets that processes hold but no table listed: created in a namespace no process
+/// is in any more, or one that was deleted by name. Each TCP/UDP one is asked directly.
+struct HiddenSockets {
+    var listeners: [Listener] = []
+    var unresolved: [(inode: UInt64, kind: String?, reason: String)] = []
+
+    init(procfs: ProcFS, walk: DescriptorWalk, accounted: Set<UInt64>, hostNetns: UInt64?) {
+        let live = procfs.isLive
+        for (inode, holders) in walk.holders where !accounted.contains(inode) {
+            resolve(inode: inode, holders: holders, procfs: procfs, live: live, hostNetns: hostNetns)
+        }
+        listeners.sort { $0.inode < $1.inode }
+        unresolved.sort { $0.inode < $1.inode }
+    }
+
+    private static let inetKinds: Set<String> = ["TCP", "TCPv6", "UDP", "UDPv6", "UDP-Lite", "UDPLITE", "UDPLITEv6", "MPTCP", "MPTCPv6"]
+
+    private mutating func resolve(inode: UInt64, holders: [DescriptorWalk.Holder], procfs: ProcFS, live: Bool,
+                                  hostNetns: UInt64?) {
+        var kind: String?
+        var failure: String?
+        guard live else {
+            // A fixture tree's links point nowhere: nothing to ask, so say so.
+            unresolved.append((inode, nil, "not the live /proc: the socket cannot be asked"))
+            return
+        }
+        for holder in holders {
+            do throws(ProcFSError) {
+                kind = try procfs.socketKind(pid: holder.pid, fd: holder.fd)
+                // Unix, netlink, packet sockets: never a TCP/UDP listener.
+                if let kind, !Self.inetKinds.contains(kind) { return }
+            } catch .notFound {
+                continue  // this holder closed it or exited; another may still hold it
+            } catch {
+                // Unknown kind: ask the socket itself below.
+            }
+            switch SocketProbe.probe(pid: holder.pid, fd: holder.fd, inode: inode) {
+            case .listener(let found):
+                let netns = found.netns ?? 0
+                listeners.append(Listener(
+                    transport: found.transport, family: found.address.isV6 ? .ipv6 : .ipv4,
+                    address: found.address.description, port: found.port,
+                    scope: ExposureScope(boundTo: found.address), netns: netns,
+                    hostNetns: netns == hostNetns, inode: inode, uid: found.uid, processes: [], foundBy: .pidfd))
+                return
+            case .notListener:
+                return
+            case .gone:
+                continue
+            case .failed(let reason):
+                failure = reason
+            }
+        }
+        // Every holder gone: the socket closed during the scan, nothing to report.
+        guard let failure else { return }
+        unresolved.append((inode, kind, failure))
+    }
+}

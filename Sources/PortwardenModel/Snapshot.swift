@@ -1,0 +1,57 @@
+/// One scan of one host: the document an agent sends and the collector stores.
+/// Its JSON is the wire format, documented in docs/wire-format.md.
+public struct Snapshot: Decodable, Equatable, Sendable {
+    /// Bumped only for changes an old reader would misread; new fields keep it.
+    public static let currentSchema = 1
+
+    public var schema: Int
+    public var host: Host
+    /// RFC 3339, UTC, whole seconds: `2026-11-25T14:00:52Z`.
+    public var collectedAt: String
+    /// False when a line was skipped, a table unreadable or a socket left unresolved.
+    public var complete: Bool
+    /// False when some process's descriptors could not be read (not root).
+    public var ownershipComplete: Bool
+    public var warnings: [String]
+    public var namespaces: [NetworkNamespace]
+    public var listeners: [Listener]
+    /// Sockets that are TCP or UDP by their own account but could not be asked whether
+    /// they listen; each is a possible hiding place and says why.
+    public var unresolved: [UnresolvedSocket]
+
+    public init(schema: Int = Snapshot.currentSchema, host: Host, collectedAt: String, complete: Bool,
+                ownershipComplete: Bool, warnings: [String], namespaces: [NetworkNamespace],
+                listeners: [Listener], unresolved: [UnresolvedSocket]) {
+        self.schema = schema
+        self.host = host
+        self.collectedAt = collectedAt
+        self.complete = complete
+        self.ownershipComplete = ownershipComplete
+        self.warnings = warnings
+        self.namespaces = namespaces
+        self.listeners = listeners
+        self.unresolved = unresolved
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schema, host, complete, warnings, namespaces, listeners, unresolved
+        case collectedAt = "collected_at"
+        case ownershipComplete = "ownership_complete"
+    }
+}
+
+extension Snapshot: WireEncodable {
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key(CodingKeys.schema); w.value(schema)
+        w.key(CodingKeys.host); w.value(host)
+        w.key(CodingKeys.collectedAt); w.value(collectedAt)
+        w.key(CodingKeys.complete); w.value(complete)
+        w.key(CodingKeys.ownershipComplete); w.value(ownershipComplete)
+        w.key(CodingKeys.warnings); w.value(warnings)
+        w.key(CodingKeys.namespaces); w.value(namespaces)
+        w.key(CodingKeys.listeners); w.value(listeners)
+        w.key(CodingKeys.unresolved); w.value(unresolved)
+        w.endObject()
+    }
+}

@@ -1,0 +1,9 @@
+import AgentCommands
+import CLinuxShims
+import Logging
+
+// One malloc arena: the scan's two worker threads are short-lived, and a second arena
+// would cost the agent a few hundred KiB of its 12 MiB budget.
+_ = pw_single_malloc_arena()
+LoggingSystem.bootstrap(StreamLogHandler.standardError)
+AgentCommand.main()

@@ -1,0 +1,5 @@
+import CollectorCommands
+import Logging
+
+LoggingSystem.bootstrap(StreamLogHandler.standardError)
+CollectorCommand.main()
