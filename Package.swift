@@ -44,7 +44,8 @@ let package = Package(
         .testTarget(name: "PortwardenModelTests", dependencies: ["PortwardenModel"]),
         .testTarget(
             name: "InventoryTests",
-            dependencies: ["Inventory", "PortwardenModel", "ProcFS", "listen-fixture", "portwarden-agent"]),
+            dependencies: ["Inventory", "PortwardenModel", "ProcFS", "listen-fixture", "portwarden-agent"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "AgentCommandsTests", dependencies: ["AgentCommands", "PortwardenModel", "portwarden-agent"]),
     ]
 )

@@ -9,7 +9,8 @@ struct HiddenSockets {
 
     init(procfs: ProcFS, walk: DescriptorWalk, accounted: Set<UInt64>, hostNetns: UInt64?) {
         let live = procfs.isLive
-        for (inode, holders) in walk.holders where !accounted.contains(inode) {
+        walk.forEachSocket { inode, holders in
+            guard !accounted.contains(inode) else { return }
             resolve(inode: inode, holders: holders, procfs: procfs, live: live, hostNetns: hostNetns)
         }
         listeners.sort { $0.inode < $1.inode }
@@ -18,7 +19,7 @@ struct HiddenSockets {
 
     private static let inetKinds: Set<String> = ["TCP", "TCPv6", "UDP", "UDPv6", "UDP-Lite", "UDPLITE", "UDPLITEv6", "MPTCP", "MPTCPv6"]
 
-    private mutating func resolve(inode: UInt64, holders: [DescriptorWalk.Holder], procfs: ProcFS, live: Bool,
+    private mutating func resolve(inode: UInt64, holders: ArraySlice<DescriptorWalk.Holder>, procfs: ProcFS, live: Bool,
                                   hostNetns: UInt64?) {
         var kind: String?
         var failure: String?

@@ -17,12 +17,7 @@ public struct ListenerScan {
         // The host's network is pid 1's; a reader that cannot see pid 1 marks its own.
         let hostNetns = (try? procfs.networkNamespace(of: "1")) ?? (try? procfs.networkNamespace(of: "self"))
         let lanes = scanLanes
-        let walk = DescriptorWalk(procfs: procfs, pids: pids, lanes: lanes)
-        var members = walk.members
-        if let own = try? procfs.networkNamespace(of: "self"), members[own] == nil {
-            members[own] = [getpid()]
-        }
-        let tables = NamespaceTables(procfs: procfs, members: members, hostNetns: hostNetns, lanes: lanes)
+        let (walk, tables) = readAll(pids: pids, hostNetns: hostNetns, lanes: lanes)
         let hidden = HiddenSockets(procfs: procfs, walk: walk, accounted: tables.accounted, hostNetns: hostNetns)
 
         var listeners = tables.listeners + hidden.listeners
@@ -42,7 +37,10 @@ public struct ListenerScan {
                              processes: walk.pids(holding: $0.inode).compactMap { owners[$0] }, reason: $0.reason)
         }
 
-        var namespaces = tables.namespaces
+        var namespaces = walk.members.keys.sorted().map {
+            NetworkNamespace(inode: $0, host: $0 == hostNetns, processes: walk.members[$0]!.count,
+                             tablesFrom: tables.readFrom[$0])
+        }
         for listener in hidden.listeners where !namespaces.contains(where: { $0.inode == listener.netns }) {
             namespaces.append(NetworkNamespace(inode: listener.netns, host: false, processes: 0, tablesFrom: nil))
         }
@@ -62,6 +60,44 @@ public struct ListenerScan {
             complete: gaps.isEmpty,
             ownershipComplete: walk.fdDenied == 0, warnings: warnings, namespaces: namespaces,
             listeners: listeners, unresolved: unresolved)
+    }
+}
+
+extension ListenerScan {
+    private enum Job: Sendable {
+        case walk([Int32])
+        case table(NamespaceTables.Task)
+    }
+
+    /// Every process's descriptors and every namespace's tables, on `lanes` threads. The
+    /// reader's own namespace is known before the walk, so its tables (the largest job on
+    /// most hosts) are read alongside it; other namespaces once the walk has found them.
+    /// A socket opened between a table read and the walk is in no table it was read
+    /// from, so `HiddenSockets` asks it directly: nothing is lost by the overlap.
+    private func readAll(pids: [Int32], hostNetns: UInt64?, lanes: Int) -> (DescriptorWalk, NamespaceTables) {
+        let own = try? procfs.networkNamespace(of: "self")
+        let ownTables = own.map { NamespaceTables.Task.all(netns: $0, pids: [getpid()]) } ?? []
+        var walk = DescriptorWalk()
+        var tables = NamespaceTables()
+        let jobs = ownTables.map(Job.table) + batches(pids, of: 16).map(Job.walk)
+        for part in inLanes(jobs, lanes: lanes, { job -> (DescriptorWalk?, NamespaceTables?) in
+            switch job {
+            case .walk(let batch): (DescriptorWalk(procfs: procfs, pids: batch), nil)
+            case .table(let task): (nil, NamespaceTables(task, procfs: procfs, hostNetns: hostNetns))
+            }
+        }) {
+            if let part = part.0 { walk.merge(part) }
+            if let part = part.1 { tables.merge(part) }
+        }
+        walk.sort()
+        if let own, walk.members[own] == nil { walk.members[own] = [getpid()] }
+        let others = walk.members.keys.sorted().filter { $0 != own }.flatMap {
+            NamespaceTables.Task.all(netns: $0, pids: walk.members[$0]!)
+        }
+        for part in inLanes(others, lanes: lanes, { NamespaceTables($0, procfs: procfs, hostNetns: hostNetns) }) {
+            tables.merge(part)
+        }
+        return (walk, tables)
     }
 }
 

@@ -7,47 +7,29 @@ struct NamespaceTables {
     /// Every socket inode in any table, listening or not: sockets the walk found that
     /// are not here live somewhere no table reached.
     var accounted: Set<UInt64> = []
-    var namespaces: [NetworkNamespace] = []
     var parseErrors: [ParseError] = []
     var failures: [String] = []
+    /// Namespace → the member its tables were read through.
+    var readFrom: [UInt64: Int32] = [:]
 
-    private struct Task: Sendable {
+    /// One table of one namespace, with the members that may be asked for it.
+    struct Task: Sendable {
         var netns: UInt64
         var table: NetTable
         var pids: [Int32]
-    }
 
-    /// Each (namespace, table) pair is one task; the lanes share them out.
-    init(procfs: ProcFS, members: [UInt64: [Int32]], hostNetns: UInt64?, lanes: Int) {
-        let tasks = members.keys.sorted().flatMap { netns in
-            NetTable.allCases.map { Task(netns: netns, table: $0, pids: members[netns]!) }
-        }
-        var readFrom: [UInt64: Int32] = [:]
-        let parts = inLanes(tasks, lanes: lanes) { share in
-            var part = NamespaceTables()
-            var from: [UInt64: Int32] = [:]
-            for task in share {
-                if let pid = part.read(task, procfs: procfs, hostNetns: hostNetns) { from[task.netns] = from[task.netns] ?? pid }
-            }
-            return (part, from)
-        }
-        for (part, from) in parts {
-            listeners += part.listeners
-            accounted.formUnion(part.accounted)
-            parseErrors += part.parseErrors
-            failures += part.failures
-            readFrom.merge(from) { a, _ in a }
-        }
-        namespaces = members.keys.sorted().map {
-            NetworkNamespace(inode: $0, host: $0 == hostNetns, processes: members[$0]!.count, tablesFrom: readFrom[$0])
+        /// The four tables of a namespace.
+        static func all(netns: UInt64, pids: [Int32]) -> [Task] {
+            NetTable.allCases.map { Task(netns: netns, table: $0, pids: pids) }
         }
     }
 
-    private init() {}
+    init() {}
 
-    /// Reads one table and keeps its listeners; returns the member it was read through.
-    private mutating func read(_ task: Task, procfs: ProcFS, hostNetns: UInt64?) -> Int32? {
-        guard let (pid, rows) = rows(task, procfs: procfs) else { return nil }
+    /// Reads one table and keeps its listeners.
+    init(_ task: Task, procfs: ProcFS, hostNetns: UInt64?) {
+        guard let (pid, rows) = rows(task, procfs: procfs) else { return }
+        readFrom[task.netns] = pid
         let table = task.table
         for entry in rows where entry.inode != 0 {
             accounted.insert(entry.inode)
@@ -58,7 +40,14 @@ struct NamespaceTables {
                 scope: ExposureScope(boundTo: entry.localAddress), netns: task.netns,
                 hostNetns: task.netns == hostNetns, inode: entry.inode, uid: entry.uid, processes: []))
         }
-        return pid
+    }
+
+    mutating func merge(_ other: NamespaceTables) {
+        listeners += other.listeners
+        accounted.formUnion(other.accounted)
+        parseErrors += other.parseErrors
+        failures += other.failures
+        readFrom.merge(other.readFrom) { first, _ in first }
     }
 
     /// The table through the first member still alive; a namespace's last member may

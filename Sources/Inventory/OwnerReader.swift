@@ -15,7 +15,7 @@ struct OwnerReader {
     static func owners(of pids: [Int32], procfs: ProcFS, lanes: Int) -> (owners: [Int32: Owner], errors: [ParseError]) {
         var owners: [Int32: Owner] = [:]
         var errors: [ParseError] = []
-        for part in inLanes(pids, lanes: lanes, { share in
+        for part in inLanes(batches(pids, of: 16), lanes: lanes, { share in
             var reader = OwnerReader(procfs: procfs)
             return (share.compactMap { reader.owner($0) }, reader.parseErrors)
         }) {

@@ -29,7 +29,12 @@ public struct JSONWriter {
 
     public mutating func value(_ string: String) { separate(); appendQuoted(string); needsComma = true }
     public mutating func value(_ bool: Bool) { separate(); buffer.append(contentsOf: (bool ? "true" : "false").utf8); needsComma = true }
-    public mutating func value<I: BinaryInteger>(_ int: I) { separate(); buffer.append(contentsOf: String(int).utf8); needsComma = true }
+    public mutating func value<I: BinaryInteger>(_ int: I) {
+        separate()
+        if int < 0 { buffer.append(UInt8(ascii: "-")) }
+        appendDigits(UInt64(int.magnitude))
+        needsComma = true
+    }
     public mutating func null() { separate(); buffer.append(contentsOf: "null".utf8); needsComma = true }
 
     public mutating func value(_ string: String?) { if let string { value(string) } else { null() } }
@@ -54,6 +59,17 @@ public struct JSONWriter {
     }
 
     private mutating func flushIfFull() { if sink != nil && buffer.count >= chunkSize { flush() } }
+
+    /// Decimal digits straight into the buffer: no String per number.
+    private mutating func appendDigits(_ magnitude: UInt64) {
+        var value = magnitude
+        let start = buffer.count
+        repeat {
+            buffer.append(UInt8(ascii: "0") + UInt8(value % 10))
+            value /= 10
+        } while value > 0
+        buffer[start...].reverse()
+    }
 
     private mutating func separate() { if needsComma { buffer.append(UInt8(ascii: ",")) } }
 

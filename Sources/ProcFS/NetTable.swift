@@ -89,15 +89,22 @@ extension NetTable {
         guard field.count == digits + 5, field[digits] == UInt8(ascii: ":"),
               let port = Hex.value(UnsafeBufferPointer(rebasing: field[(digits + 1)...]))
         else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits / 2)
-        for word in 0..<(digits / 8) {
-            guard let value = Hex.value(UnsafeBufferPointer(rebasing: field[(word * 8)..<(word * 8 + 8)])) else {
-                return nil
+        // Each 8-digit word is a 32-bit value whose bytes, in this machine's order, are
+        // the address's bytes in network order.
+        func word(_ index: Int) -> UInt64? {
+            Hex.value(UnsafeBufferPointer(rebasing: field[(index * 8)..<(index * 8 + 8)])).map {
+                UInt64(UInt32(bigEndian: UInt32(truncatingIfNeeded: $0)))
             }
-            withUnsafeBytes(of: UInt32(truncatingIfNeeded: value)) { bytes.append(contentsOf: $0) }
         }
-        let address: IPAddress = ipv6 ? .v6(bytes) : .v4(bytes[0], bytes[1], bytes[2], bytes[3])
+        let address: IPAddress
+        if ipv6 {
+            guard let w0 = word(0), let w1 = word(1), let w2 = word(2), let w3 = word(3) else { return nil }
+            address = .v6(high: w0 << 32 | w1, low: w2 << 32 | w3)
+        } else {
+            guard let w = word(0) else { return nil }
+            address = .v4(UInt8(truncatingIfNeeded: w >> 24), UInt8(truncatingIfNeeded: w >> 16),
+                          UInt8(truncatingIfNeeded: w >> 8), UInt8(truncatingIfNeeded: w))
+        }
         return (address, UInt16(port))
     }
 }
