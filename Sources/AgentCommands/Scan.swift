@@ -56,7 +56,7 @@ struct ScanFailed: Error, CustomStringConvertible {
 }
 
 enum StandardOutput {
-    /// Whole-buffer write(2) to fd 1; a closed pipe (`| head`) ends the write quietly.
+    /// Whole-buffer write(2) to fd 1, retrying short and interrupted writes.
     static func write(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { raw in
             var offset = 0

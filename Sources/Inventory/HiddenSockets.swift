@@ -1,8 +1,10 @@
 import PortwardenModel
 import ProcFS
 
-/// Sockets that processes hold but no table listed: created in a namespace no process
-/// is in any more, or one that was deleted by name. Each TCP/UDP one is asked directly.
+/// Sockets that processes hold but no table listed: made in a namespace no process is in
+/// any more (one left by `setns`, or deleted by name), or opened after its namespace's
+/// table was read. Unix and netlink sockets are told apart by name; each TCP/UDP one is
+/// asked directly through a duplicate of its descriptor.
 struct HiddenSockets {
     var listeners: [Listener] = []
     var unresolved: [(inode: UInt64, kind: String?, reason: String)] = []
