@@ -19,6 +19,9 @@ let package = Package(
         // Linux calls Swift cannot reach directly (pidfd_getfd, SIOCGSKNS, setns).
         .target(name: "CLinuxShims"),
         .target(name: "ProcFS", dependencies: ["CLinuxShims"]),
+        // The distro's OpenSSL (libssl-dev): patched by apt, FIPS-capable. Never BoringSSL.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "OpenSSLTLS", dependencies: ["COpenSSL"]),
         .target(name: "PortwardenModel"),
         .target(name: "Inventory", dependencies: ["ProcFS", "PortwardenModel", "CLinuxShims"]),
         .target(
@@ -42,6 +45,7 @@ let package = Package(
 
         .testTarget(name: "ProcFSTests", dependencies: ["ProcFS"]),
         .testTarget(name: "PortwardenModelTests", dependencies: ["PortwardenModel"]),
+        .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS"]),
         .testTarget(
             name: "InventoryTests",
             dependencies: ["Inventory", "PortwardenModel", "ProcFS", "listen-fixture", "portwarden-agent"],

@@ -1,0 +1,38 @@
+// The system OpenSSL (libssl-dev), with the macros Swift cannot import wrapped as
+// functions. Only the OpenSSLTLS module imports this.
+#ifndef PORTWARDEN_COPENSSL_SHIM_H
+#define PORTWARDEN_COPENSSL_SHIM_H
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+static inline EVP_PKEY *pw_generate_p256(void) { return EVP_EC_gen("P-256"); }
+
+static inline int pw_ctx_set_min_tls12(SSL_CTX *ctx) {
+    return (int)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+}
+
+static inline long pw_ctx_enable_server_session_cache(SSL_CTX *ctx) {
+    return SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+}
+
+static inline long pw_ctx_enable_client_session_cache(SSL_CTX *ctx) {
+    return SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+}
+
+static inline int pw_set_sni(SSL *ssl, const char *name) { return (int)SSL_set_tlsext_host_name(ssl, name); }
+
+static inline size_t pw_bio_pending(BIO *bio) { return (size_t)BIO_pending(bio); }
+
+static inline long pw_bio_mem_data(BIO *bio, char **data) { return BIO_get_mem_data(bio, data); }
+
+static inline void pw_openssl_free(void *p) { OPENSSL_free(p); }
+
+#endif

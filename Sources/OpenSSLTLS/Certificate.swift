@@ -1,0 +1,78 @@
+import COpenSSL
+
+/// An X.509 certificate. portwarden names a host by its certificate's common name.
+public final class Certificate: @unchecked Sendable {
+    let pointer: OpaquePointer  // X509*
+
+    init(taking pointer: OpaquePointer) { self.pointer = pointer }
+
+    /// Shares a pointer OpenSSL owns (a peer's certificate), taking a reference.
+    init(retaining pointer: OpaquePointer) {
+        X509_up_ref(pointer)
+        self.pointer = pointer
+    }
+
+    deinit { X509_free(pointer) }
+
+    public convenience init(pem: String) throws(TLSError) {
+        let certificate = MemoryBIO.reading(pem) { PEM_read_bio_X509($0, nil, nil, nil) }
+        self.init(taking: try required("reading a PEM certificate", certificate))
+    }
+
+    public func pem() throws(TLSError) -> String {
+        try MemoryBIO.text("writing a certificate") { PEM_write_bio_X509($0, pointer) }
+    }
+
+    /// The subject's common name: for a host certificate, the host's name.
+    public var commonName: String? { X509Name.commonName(X509_get_subject_name(pointer)) }
+
+    public var issuerCommonName: String? { X509Name.commonName(X509_get_issuer_name(pointer)) }
+
+    /// The serial number in hex, as `openssl x509 -serial` prints it.
+    public var serial: String {
+        guard let bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(pointer), nil) else { return "" }
+        defer { BN_free(bn) }
+        guard let hex = BN_bn2hex(bn) else { return "" }
+        defer { pw_openssl_free(hex) }
+        return String(cString: hex)
+    }
+
+    /// Seconds since the epoch.
+    public var notBefore: Int64 { Self.seconds(X509_get0_notBefore(pointer)) }
+    public var notAfter: Int64 { Self.seconds(X509_get0_notAfter(pointer)) }
+
+    /// SHA-256 of the DER encoding, lowercase hex.
+    public var fingerprint: String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        guard X509_digest(pointer, EVP_sha256(), &digest, &length) == 1 else { return "" }
+        return digest.prefix(Int(length)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
+    private static func seconds(_ time: UnsafePointer<ASN1_TIME>?) -> Int64 {
+        var parts = tm()
+        guard let time, ASN1_TIME_to_tm(time, &parts) == 1 else { return 0 }
+        return Int64(timegm(&parts))
+    }
+}
+
+enum X509Name {
+    static func commonName(_ name: OpaquePointer?) -> String? {
+        guard let name else { return nil }
+        let index = X509_NAME_get_index_by_NID(name, NID_commonName, -1)
+        guard index >= 0, let entry = X509_NAME_get_entry(name, index),
+              let data = X509_NAME_ENTRY_get_data(entry), let bytes = ASN1_STRING_get0_data(data)
+        else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: Int(ASN1_STRING_length(data))), as: UTF8.self)
+    }
+
+    /// A new name `CN=commonName`.
+    static func make(commonName: String) throws(TLSError) -> OpaquePointer {
+        let name = try required("X509_NAME_new", X509_NAME_new())
+        guard X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, commonName, -1, -1, 0) == 1 else {
+            X509_NAME_free(name)
+            throw TLSError("naming \(commonName)")
+        }
+        return name
+    }
+}

@@ -1,0 +1,40 @@
+import COpenSSL
+
+/// An OpenSSL failure as a readable Swift error: what we were doing, and OpenSSL's own
+/// reason strings from its error queue (`certificate verify failed`, `unknown ca`…).
+public struct TLSError: Error, CustomStringConvertible, Sendable {
+    public let operation: String
+    public let reasons: [String]
+
+    /// Drains OpenSSL's per-thread error queue, so the next failure starts clean.
+    public init(_ operation: String, detail: String? = nil) {
+        var reasons: [String] = []
+        while case let code = ERR_get_error(), code != 0 {
+            var buffer = [CChar](repeating: 0, count: 256)
+            ERR_error_string_n(code, &buffer, buffer.count)
+            let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            // "error:0A000086:SSL routines::certificate verify failed" → the reason.
+            reasons.append(text.split(separator: ":", omittingEmptySubsequences: false).last.map(String.init) ?? text)
+        }
+        if let detail { reasons.append(detail) }
+        self.operation = operation
+        self.reasons = reasons
+    }
+
+    public var description: String {
+        reasons.isEmpty ? "\(operation) failed" : "\(operation): \(reasons.joined(separator: "; "))"
+    }
+}
+
+/// Calls an OpenSSL function that returns 1 on success.
+@discardableResult
+func check(_ operation: @autoclosure () -> String, _ result: Int32) throws(TLSError) -> Int32 {
+    guard result == 1 else { throw TLSError(operation()) }
+    return result
+}
+
+/// An OpenSSL pointer, or a `TLSError` for `operation` when it is null.
+func required<T>(_ operation: @autoclosure () -> String, _ pointer: T?) throws(TLSError) -> T {
+    guard let pointer else { throw TLSError(operation()) }
+    return pointer
+}

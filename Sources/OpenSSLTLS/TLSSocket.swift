@@ -1,0 +1,115 @@
+import COpenSSL
+import Glibc
+
+/// A blocking TLS connection on a socket: the agent's client, and the simple server side
+/// the tests use. OpenSSL reads and writes the descriptor itself.
+public final class TLSSocket: @unchecked Sendable {
+    let ssl: OpaquePointer
+    public let fd: Int32
+
+    private init(ssl: OpaquePointer, fd: Int32) {
+        self.ssl = ssl
+        self.fd = fd
+    }
+
+    deinit {
+        SSL_free(ssl)
+        Glibc.close(fd)
+    }
+
+    /// Connects to `host:port` over TCP and completes the handshake, verifying the
+    /// server's certificate names `serverName` (default: `host`).
+    public static func connect(host: String, port: UInt16, context: TLSContext, serverName: String? = nil,
+                               session: TLSSession? = nil, timeout: Int = 10) throws(TLSError) -> TLSSocket {
+        let fd = try TCP.connect(host: host, port: port, timeout: timeout)
+        guard let ssl = SSL_new(context.pointer) else {
+            Glibc.close(fd)
+            throw TLSError("SSL_new")
+        }
+        let socket = TLSSocket(ssl: ssl, fd: fd)
+        SSL_set_fd(ssl, fd)
+        try TLSPeer.expect(serverName ?? host, on: ssl)
+        if let session { SSL_set_session(ssl, session.pointer) }
+        guard SSL_connect(ssl) == 1 else { throw TLSPeer.failure("TLS handshake with \(host):\(port)", ssl: ssl) }
+        return socket
+    }
+
+    /// The server side of a connection already accepted on `fd` (which it takes over).
+    public static func accept(fd: Int32, context: TLSContext, timeout: Int = 10) throws(TLSError) -> TLSSocket {
+        TCP.setTimeouts(fd, seconds: timeout)
+        guard let ssl = SSL_new(context.pointer) else {
+            Glibc.close(fd)
+            throw TLSError("SSL_new")
+        }
+        let socket = TLSSocket(ssl: ssl, fd: fd)
+        SSL_set_fd(ssl, fd)
+        guard SSL_accept(ssl) == 1 else { throw TLSPeer.failure("TLS handshake", ssl: ssl) }
+        return socket
+    }
+
+    public func write(_ bytes: [UInt8]) throws(TLSError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { SSL_write(ssl, $0.baseAddress! + offset, Int32($0.count - offset)) }
+            guard n > 0 else { throw TLSPeer.failure("TLS write", ssl: ssl) }
+            offset += Int(n)
+        }
+    }
+
+    /// Up to `limit` bytes of plaintext; empty when the peer has closed.
+    public func read(upTo limit: Int = 16 << 10) throws(TLSError) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: limit)
+        let n = buffer.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
+        if n > 0 { return Array(buffer.prefix(Int(n))) }
+        switch SSL_get_error(ssl, n) {
+        case SSL_ERROR_ZERO_RETURN: return []
+        case SSL_ERROR_SYSCALL where errno == 0: return []  // closed without close_notify
+        default: throw TLSPeer.failure("TLS read", ssl: ssl)
+        }
+    }
+
+    /// Sends close_notify; the descriptor closes when this object goes.
+    public func close() { SSL_shutdown(ssl) }
+
+    public var peerCertificate: Certificate? { TLSPeer.certificate(of: ssl) }
+    public var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
+    public var sessionReused: Bool { SSL_session_reused(ssl) == 1 }
+    /// The session to offer next time. Under TLS 1.3 the ticket arrives after the
+    /// handshake: take it after reading the server's first reply.
+    public var session: TLSSession? { SSL_get1_session(ssl).map(TLSSession.init(taking:)) }
+}
+
+/// Plain TCP, for the TLS socket and for servers that hand accepted fds to it.
+public enum TCP {
+    /// A connected TCP socket to `host:port` (a name or an address literal).
+    public static func connect(host: String, port: UInt16, timeout: Int) throws(TLSError) -> Int32 {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_NUMERICSERV
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &list)
+        guard status == 0, let list else {
+            throw TLSError("resolving \(host)", detail: String(cString: gai_strerror(status)))
+        }
+        defer { freeaddrinfo(list) }
+        var lastError: Int32 = 0
+        var entry: UnsafeMutablePointer<addrinfo>? = list
+        while let info = entry {
+            entry = info.pointee.ai_next
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.pointee.ai_protocol)
+            guard fd >= 0 else { lastError = errno; continue }
+            setTimeouts(fd, seconds: timeout)
+            if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return fd }
+            lastError = errno
+            close(fd)
+        }
+        throw TLSError("connecting to \(host):\(port)", detail: String(cString: strerror(lastError)))
+    }
+
+    /// Bounds every blocking read and write, so a silent peer cannot hang us.
+    public static func setTimeouts(_ fd: Int32, seconds: Int) {
+        var value = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+    }
+}

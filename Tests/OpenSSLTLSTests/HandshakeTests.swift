@@ -1,0 +1,82 @@
+import Testing
+import OpenSSLTLS
+
+/// Both ends of the memory-BIO connection, pumped by hand: every refusal the collector
+/// must make, and what a good client gets.
+struct HandshakeTests {
+    /// Moves ciphertext both ways until both handshakes finish; a refusal throws.
+    func handshake(_ client: TLSConnection, _ server: TLSConnection) throws {
+        for _ in 0..<10 {
+            let clientDone = try client.handshake()
+            server.feed(client.takeOutput())
+            let serverDone = try server.handshake()
+            client.feed(server.takeOutput())
+            if clientDone && serverDone { return }
+        }
+        Issue.record("handshake did not finish")
+    }
+
+    @Test func aGoodClientIsAcceptedAndNamedByItsCertificate() throws {
+        let pki = try TestPKI()
+        let server = try TLSConnection(context: try pki.serverContext())
+        let client = try TLSConnection(context: try pki.clientContext(try pki.host("web-01")), serverName: "localhost")
+        try handshake(client, server)
+        #expect(server.peerCertificate?.commonName == "web-01")
+        #expect(client.peerCertificate?.commonName == "collector")
+        #expect(server.protocolVersion == "TLSv1.3")
+
+        try client.write(Array("POST /v1/reports".utf8))
+        server.feed(client.takeOutput())
+        #expect(try server.read() == Array("POST /v1/reports".utf8))
+        try server.write(Array("202".utf8))
+        client.feed(server.takeOutput())
+        #expect(try client.read() == Array("202".utf8))
+        client.close()
+        server.feed(client.takeOutput())
+        #expect(try server.read() == nil, "close_notify reads as the end")
+    }
+
+    @Test func aClientWithoutACertificateIsRefused() throws {
+        let pki = try TestPKI()
+        let server = try TLSConnection(context: try pki.serverContext())
+        let client = try TLSConnection(context: try pki.clientContext(nil), serverName: "localhost")
+        let error = try #require(throws: TLSError.self) { try handshake(client, server) }
+        #expect(error.description.contains("certificate"), "\(error)")
+    }
+
+    @Test func aCertificateFromAnotherCAIsRefused() throws {
+        let pki = try TestPKI()
+        let stranger = try TestPKI(caName: "someone else's CA")
+        let server = try TLSConnection(context: try pki.serverContext())
+        let identity = try stranger.host("web-01")
+        let impostor = try TLSConnection(context: try TLSContext.client(trust: pki.ca.certificate, certificate: identity.0,
+                                                                        key: identity.1), serverName: "localhost")
+        let error = try #require(throws: TLSError.self) { try handshake(impostor, server) }
+        #expect(error.description.contains("certificate verify failed"), "\(error)")
+    }
+
+    @Test func anExpiredCertificateIsRefused() throws {
+        let pki = try TestPKI()
+        let server = try TLSConnection(context: try pki.serverContext())
+        let expired = try pki.host("web-01", days: 1, from: -3 * 86_400)
+        let client = try TLSConnection(context: try pki.clientContext(expired), serverName: "localhost")
+        let error = try #require(throws: TLSError.self) { try handshake(client, server) }
+        #expect(error.description.contains("expired"), "\(error)")
+    }
+
+    @Test func theAgentRefusesACollectorWithTheWrongName() throws {
+        let pki = try TestPKI()
+        let server = try TLSConnection(context: try pki.serverContext())
+        let client = try TLSConnection(context: try pki.clientContext(try pki.host("web-01")), serverName: "other.example")
+        let error = try #require(throws: TLSError.self) { try handshake(client, server) }
+        #expect(error.description.contains("hostname mismatch"), "\(error)")
+    }
+
+    @Test func enrollmentAcceptsAClientWithoutACertificate() throws {
+        let pki = try TestPKI()
+        let server = try TLSConnection(context: try pki.serverContext(.optional))
+        let client = try TLSConnection(context: try pki.clientContext(nil), serverName: "127.0.0.1")
+        try handshake(client, server)
+        #expect(server.peerCertificate == nil)
+    }
+}
