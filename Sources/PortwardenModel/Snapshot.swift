@@ -6,6 +6,10 @@ public struct Snapshot: Decodable, Equatable, Sendable {
 
     public var schema: Int
     public var host: Host
+    /// Counts this host's snapshots (kept across agent restarts); with `host.bootID` it lets
+    /// the collector acknowledge a redelivered snapshot without storing it twice. nil for
+    /// a snapshot printed by `scan`, which is sent nowhere.
+    public var sequence: UInt64?
     /// RFC 3339, UTC, whole seconds: `2026-11-25T14:00:52Z`.
     public var collectedAt: String
     /// False when a line was skipped, a table unreadable or a socket left unresolved.
@@ -19,11 +23,12 @@ public struct Snapshot: Decodable, Equatable, Sendable {
     /// they listen; each is a possible hiding place and says why.
     public var unresolved: [UnresolvedSocket]
 
-    public init(schema: Int = Snapshot.currentSchema, host: Host, collectedAt: String, complete: Bool,
+    public init(schema: Int = Snapshot.currentSchema, host: Host, sequence: UInt64? = nil, collectedAt: String, complete: Bool,
                 ownershipComplete: Bool, warnings: [String], namespaces: [NetworkNamespace],
                 listeners: [Listener], unresolved: [UnresolvedSocket]) {
         self.schema = schema
         self.host = host
+        self.sequence = sequence
         self.collectedAt = collectedAt
         self.complete = complete
         self.ownershipComplete = ownershipComplete
@@ -34,7 +39,7 @@ public struct Snapshot: Decodable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, host, complete, warnings, namespaces, listeners, unresolved
+        case schema, host, sequence, complete, warnings, namespaces, listeners, unresolved
         case collectedAt = "collected_at"
         case ownershipComplete = "ownership_complete"
     }
@@ -45,6 +50,7 @@ extension Snapshot: WireEncodable {
         w.beginObject()
         w.key(CodingKeys.schema); w.value(schema)
         w.key(CodingKeys.host); w.value(host)
+        w.key(CodingKeys.sequence); w.value(sequence)
         w.key(CodingKeys.collectedAt); w.value(collectedAt)
         w.key(CodingKeys.complete); w.value(complete)
         w.key(CodingKeys.ownershipComplete); w.value(ownershipComplete)

@@ -11,7 +11,7 @@ struct WireFormatTests {
     static let snapshot = Snapshot(
         host: Host(hostname: "vms-gw-01", machineID: "3d1219c7c4c5404aaa1f6d2a48adfda4",
                    bootID: "5403510a-3d78-42a9-8f51-732ea48a05a0", kernel: "6.1.0-26-amd64", os: nil),
-        collectedAt: "2026-11-25T14:00:52Z", complete: false, ownershipComplete: true,
+        sequence: 42, collectedAt: "2026-11-25T14:00:52Z", complete: false, ownershipComplete: true,
         warnings: ["skipped /proc/1/net/tcp:3: expected …"],
         namespaces: [NetworkNamespace(inode: 4026531840, host: true, processes: 90, tablesFrom: 1),
                      NetworkNamespace(inode: 4026532500, host: false, processes: 0, tablesFrom: nil)],
@@ -44,7 +44,7 @@ struct WireFormatTests {
     @Test func documentedKeysAndNullsArePresent() throws {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(Self.written(Self.snapshot))) as? [String: Any])
         #expect(object["schema"] as? Int == 1)
-        #expect(Set(object.keys) == ["schema", "host", "collected_at", "complete", "ownership_complete", "warnings",
+        #expect(Set(object.keys) == ["schema", "host", "sequence", "collected_at", "complete", "ownership_complete", "warnings",
                                      "namespaces", "listeners", "unresolved"])
         let host = try #require(object["host"] as? [String: Any])
         #expect(Set(host.keys) == ["hostname", "machine_id", "boot_id", "kernel", "os"])

@@ -1,0 +1,22 @@
+import GRDB
+
+extension CollectorDatabase {
+    /// Every host with whether it is stale: nothing received for `window` seconds.
+    /// A stale host's open intervals are not "still listening": nobody knows.
+    public func hosts(now: Int64, staleAfter window: Int64) throws -> [(host: HostRecord, stale: Bool)] {
+        try reader.read { db in
+            try HostRecord.order(HostRecord.Columns.name).fetchAll(db).map { ($0, now - $0.lastReceived > window) }
+        }
+    }
+
+    /// The intervals still open on `host`.
+    public func openListeners(host name: String) throws -> [ListenerInterval] {
+        try reader.read { db in
+            guard let host = try HostRecord.filter(HostRecord.Columns.name == name).fetchOne(db) else { return [] }
+            return try ListenerInterval
+                .filter(ListenerInterval.Columns.hostId == host.id! && ListenerInterval.Columns.closed == nil)
+                .order(ListenerInterval.Columns.port)
+                .fetchAll(db)
+        }
+    }
+}

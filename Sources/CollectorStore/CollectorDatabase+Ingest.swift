@@ -1,0 +1,133 @@
+import Foundation
+import GRDB
+import PortwardenModel
+
+/// What one report did to the history.
+public enum IngestOutcome: Equatable, Sendable {
+    /// Listeners appeared or went: intervals opened and closed, a new receipt run.
+    case changed(opened: Int, closed: Int)
+    /// Nothing changed: the host's times and its current receipt run moved, no row was added.
+    case unchanged
+    /// Already acknowledged (same boot, sequence not newer): nothing written.
+    case duplicate
+}
+
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+extension CollectorDatabase {
+    /// Stores one snapshot from `host` (the name in its certificate) in one transaction.
+    /// An incomplete snapshot opens intervals but closes none: a listener it did not see
+    /// may only have been hidden from it.
+    public func ingest(_ snapshot: Snapshot, host name: String, bodyDigest: String,
+                       receivedAt: Int64) throws -> IngestOutcome {
+        guard let collected = try? Date(snapshot.collectedAt, strategy: .iso8601) else {
+            throw StoreError(description: "collected_at \"\(snapshot.collectedAt)\" is not RFC 3339")
+        }
+        let collectedAt = Int64(collected.timeIntervalSince1970)
+        let observed = try Observation.all(in: snapshot)
+        return try writer.write { db in
+            var host = try HostRecord.filter(HostRecord.Columns.name == name).fetchOne(db)
+                ?? HostRecord(id: nil, name: name, firstSeen: collectedAt, lastSeen: collectedAt,
+                              lastReceived: receivedAt, complete: snapshot.complete)
+            if let sequence = snapshot.sequence, let last = host.lastSequence,
+               host.bootID == snapshot.host.bootID, Int64(sequence) <= last {
+                return .duplicate
+            }
+            host.machineID = snapshot.host.machineID
+            host.bootID = snapshot.host.bootID
+            host.kernel = snapshot.host.kernel
+            host.os = snapshot.host.os
+            host.lastSeen = max(host.lastSeen, collectedAt)
+            host.lastReceived = receivedAt
+            host.lastSequence = snapshot.sequence.map(Int64.init) ?? host.lastSequence
+            host.complete = snapshot.complete
+            try host.save(db)
+            let hostId = host.id!
+
+            let open = try ListenerInterval
+                .filter(ListenerInterval.Columns.hostId == hostId && ListenerInterval.Columns.closed == nil)
+                .fetchAll(db)
+            let openIdentities = Set(open.map(\.identity))
+            var opened = 0, closed = 0
+            for observation in observed.values where !openIdentities.contains(observation.identity) {
+                var interval = observation.interval(hostId: hostId, opened: collectedAt)
+                try interval.insert(db)
+                opened += 1
+            }
+            if snapshot.complete {
+                for var interval in open where observed[interval.identity] == nil {
+                    interval.closed = collectedAt
+                    try interval.update(db)
+                    closed += 1
+                }
+            }
+
+            let latest = try ReceiptRun.filter(ReceiptRun.Columns.hostId == hostId)
+                .order(ReceiptRun.Columns.id.desc).fetchOne(db)
+            if opened == 0, closed == 0, var run = latest, run.bootID == snapshot.host.bootID {
+                run.lastSequence = snapshot.sequence.map(Int64.init) ?? run.lastSequence
+                run.lastCollected = collectedAt
+                run.lastReceived = receivedAt
+                run.lastBodyDigest = bodyDigest
+                run.reports += 1
+                try run.update(db)
+                return .unchanged
+            }
+            var run = ReceiptRun(hostId: hostId, bootID: snapshot.host.bootID,
+                                 firstSequence: snapshot.sequence.map(Int64.init),
+                                 lastSequence: snapshot.sequence.map(Int64.init), lastBodyDigest: bodyDigest,
+                                 firstCollected: collectedAt, lastCollected: collectedAt, lastReceived: receivedAt,
+                                 reports: 1)
+            try run.insert(db)
+            return opened == 0 && closed == 0 ? .unchanged : .changed(opened: opened, closed: closed)
+        }
+    }
+}
+
+/// A listener as the history keys it.
+struct Observation {
+    var identity: String
+    var listener: Listener
+    var owners: String
+
+    /// The owners without pids, sorted and unique: restarting a daemon is not a change.
+    struct OwnerIdentity: Codable, Hashable, Comparable {
+        var name: String
+        var exe: String?
+        var user: String?
+        var unit: String?
+        var container: String?
+
+        static func < (a: Self, b: Self) -> Bool {
+            (a.name, a.exe ?? "", a.user ?? "", a.unit ?? "", a.container ?? "")
+                < (b.name, b.exe ?? "", b.user ?? "", b.unit ?? "", b.container ?? "")
+        }
+    }
+
+    /// Every listener of a snapshot by identity (sockets sharing one, as with
+    /// SO_REUSEPORT, are one observation).
+    static func all(in snapshot: Snapshot) throws -> [String: Observation] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var observations: [String: Observation] = [:]
+        for listener in snapshot.listeners {
+            let owners = Array(Set(listener.processes.map {
+                OwnerIdentity(name: $0.name, exe: $0.exe, user: $0.user, unit: $0.unit, container: $0.container)
+            })).sorted()
+            let ownersJSON = String(decoding: try encoder.encode(owners), as: UTF8.self)
+            let identity = "\(listener.netns) \(listener.transport.rawValue) \(listener.family.rawValue) "
+                + "[\(listener.address)]:\(listener.port) \(ownersJSON)"
+            observations[identity] = Observation(identity: identity, listener: listener, owners: ownersJSON)
+        }
+        return observations
+    }
+
+    func interval(hostId: Int64, opened: Int64) -> ListenerInterval {
+        ListenerInterval(hostId: hostId, identity: identity, netns: Int64(bitPattern: listener.netns),
+                         hostNetns: listener.hostNetns, protocol: listener.transport.rawValue,
+                         family: listener.family.rawValue, address: listener.address, port: Int(listener.port),
+                         scope: listener.scope.rawValue, owners: owners, opened: opened)
+    }
+}

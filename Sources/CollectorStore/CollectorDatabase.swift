@@ -1,0 +1,79 @@
+import GRDB
+
+/// The collector's history: hosts, the receipt log, and listener intervals. One writer
+/// (a WAL `DatabasePool` on disk, so reports and exports read while ingest writes).
+public struct CollectorDatabase: Sendable {
+    public let writer: any DatabaseWriter
+
+    /// Opens (creating or migrating) the database at `path`, in WAL mode.
+    public static func open(path: String) throws -> CollectorDatabase {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        return try CollectorDatabase(DatabasePool(path: path, configuration: configuration))
+    }
+
+    /// A private in-memory database, for tests.
+    public static func inMemory() throws -> CollectorDatabase {
+        try CollectorDatabase(DatabaseQueue())
+    }
+
+    public init(_ writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    public var reader: any DatabaseReader { writer }
+
+    /// Named migrations; once shipped, never edited — add the next one instead.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "host") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull().unique()  // the certificate's common name
+                t.column("machineID", .text)
+                t.column("bootID", .text)
+                t.column("kernel", .text)
+                t.column("os", .text)
+                t.column("firstSeen", .integer).notNull()
+                t.column("lastSeen", .integer).notNull()  // collected_at of the newest snapshot
+                t.column("lastReceived", .integer).notNull()
+                t.column("lastSequence", .integer)
+                t.column("complete", .boolean).notNull()
+            }
+            // One row per run of reports that changed no listener: an unchanged report
+            // extends the run in place, so the log grows with change, not with time.
+            try db.create(table: "receiptRun") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("host", onDelete: .cascade).notNull()
+                t.column("bootID", .text)
+                t.column("firstSequence", .integer)
+                t.column("lastSequence", .integer)
+                t.column("lastBodyDigest", .text).notNull()
+                t.column("firstCollected", .integer).notNull()
+                t.column("lastCollected", .integer).notNull()
+                t.column("lastReceived", .integer).notNull()
+                t.column("reports", .integer).notNull()
+            }
+            try db.create(table: "listenerInterval") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("host", onDelete: .cascade).notNull()
+                t.column("identity", .text).notNull()
+                t.column("netns", .integer).notNull()
+                t.column("hostNetns", .boolean).notNull()
+                t.column("protocol", .text).notNull()
+                t.column("family", .text).notNull()
+                t.column("address", .text).notNull()
+                t.column("port", .integer).notNull()
+                t.column("scope", .text).notNull()
+                t.column("owners", .text).notNull()  // JSON: [{name, exe, user, unit, container}]
+                t.column("opened", .integer).notNull()
+                t.column("closed", .integer)  // null while the listener is still seen
+            }
+            try db.create(index: "listenerInterval_open", on: "listenerInterval", columns: ["hostId", "identity"],
+                          unique: true, condition: Column("closed") == nil)
+            try db.create(index: "listenerInterval_port", on: "listenerInterval", columns: ["port", "opened"])
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,76 @@
+import GRDB
+
+/// A reporting host, named by its certificate.
+public struct HostRecord: Codable, Equatable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "host"
+    public var id: Int64?
+    public var name: String
+    public var machineID: String?
+    public var bootID: String?
+    public var kernel: String?
+    public var os: String?
+    public var firstSeen: Int64
+    public var lastSeen: Int64
+    public var lastReceived: Int64
+    public var lastSequence: Int64?
+    public var complete: Bool
+
+    public enum Columns {
+        public static let name = Column(CodingKeys.name)
+        public static let lastReceived = Column(CodingKeys.lastReceived)
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// Consecutive reports of one host (in one boot) that opened or closed no listener.
+public struct ReceiptRun: Codable, Equatable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "receiptRun"
+    public var id: Int64?
+    public var hostId: Int64
+    public var bootID: String?
+    public var firstSequence: Int64?
+    public var lastSequence: Int64?
+    public var lastBodyDigest: String
+    public var firstCollected: Int64
+    public var lastCollected: Int64
+    public var lastReceived: Int64
+    public var reports: Int64
+
+    public enum Columns {
+        public static let hostId = Column(CodingKeys.hostId)
+        public static let id = Column(CodingKeys.id)
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A listener observation: open from the first snapshot that showed it until the first
+/// complete snapshot that did not.
+public struct ListenerInterval: Codable, Equatable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "listenerInterval"
+    public var id: Int64?
+    public var hostId: Int64
+    /// What makes two observations the same listener: namespace, protocol, family,
+    /// address, port and the owners' identities (not their pids, which change on restart).
+    public var identity: String
+    public var netns: Int64
+    public var hostNetns: Bool
+    public var `protocol`: String
+    public var family: String
+    public var address: String
+    public var port: Int
+    public var scope: String
+    public var owners: String
+    public var opened: Int64
+    public var closed: Int64?
+
+    public enum Columns {
+        public static let hostId = Column(CodingKeys.hostId)
+        public static let identity = Column(CodingKeys.identity)
+        public static let closed = Column(CodingKeys.closed)
+        public static let port = Column(CodingKeys.port)
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}

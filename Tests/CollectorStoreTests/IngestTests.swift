@@ -1,0 +1,127 @@
+import Foundation
+import GRDB
+import Testing
+@testable import CollectorStore
+import PortwardenModel
+
+/// History grows with change, not with time.
+struct IngestTests {
+    static let sshd = Owner(pid: 200, name: "sshd", exe: "/usr/sbin/sshd", cmdline: ["sshd"], uid: 0, user: "root",
+                            unit: "ssh.service", container: nil)
+    static let vmsd = Owner(pid: 300, name: "vmsd", exe: "/opt/vms/bin/vmsd", cmdline: ["vmsd"], uid: 0, user: "root",
+                            unit: nil, container: nil)
+
+    static func listener(_ port: UInt16, _ owners: [Owner], address: String = "0.0.0.0") -> Listener {
+        Listener(transport: .tcp, family: .ipv4, address: address, port: port, scope: .any, netns: 4026531840,
+                 hostNetns: true, inode: UInt64(port), uid: 0, processes: owners)
+    }
+
+    static func snapshot(_ sequence: UInt64?, at time: String, boot: String = "boot-1", complete: Bool = true,
+                         _ listeners: [Listener]) -> Snapshot {
+        Snapshot(host: Host(hostname: "web-01", machineID: "m", bootID: boot, kernel: "6.1", os: "Debian"),
+                 sequence: sequence, collectedAt: time, complete: complete, ownershipComplete: true, warnings: [],
+                 namespaces: [], listeners: listeners, unresolved: [])
+    }
+
+    func counts(_ db: CollectorDatabase) throws -> (intervals: Int, runs: Int, open: Int) {
+        try db.reader.read { db in
+            (try ListenerInterval.fetchCount(db), try ReceiptRun.fetchCount(db),
+             try ListenerInterval.filter(ListenerInterval.Columns.closed == nil).fetchCount(db))
+        }
+    }
+
+    @Test func firstReportOpensAnIntervalPerListener() throws {
+        let db = try CollectorDatabase.inMemory()
+        let outcome = try db.ingest(Self.snapshot(1, at: "2026-11-25T10:00:00Z", [Self.listener(22, [Self.sshd]),
+                                                                              Self.listener(557, [Self.vmsd])]),
+                                    host: "web-01", bodyDigest: "d1", receivedAt: 1)
+        #expect(outcome == .changed(opened: 2, closed: 0))
+        let open = try db.openListeners(host: "web-01")
+        #expect(open.map(\.port) == [22, 557])
+        #expect(open[1].owners.contains("\"name\":\"vmsd\""))
+        #expect(open[0].opened == 1_795_600_800)
+    }
+
+    @Test func unchangedReportsAddNoRows() throws {
+        let db = try CollectorDatabase.inMemory()
+        let listeners = [Self.listener(22, [Self.sshd])]
+        _ = try db.ingest(Self.snapshot(1, at: "2026-11-25T10:00:00Z", listeners), host: "web-01", bodyDigest: "a", receivedAt: 1)
+        let before = try counts(db)
+        for minute in 1...30 {
+            // The daemon restarted with a new pid: still the same listener.
+            var restarted = Self.sshd
+            restarted.pid = Int32(1000 + minute)
+            let outcome = try db.ingest(Self.snapshot(UInt64(1 + minute), at: "2026-11-25T10:\(String(format: "%02d", minute)):00Z",
+                                                      [Self.listener(22, [restarted])]),
+                                        host: "web-01", bodyDigest: "b\(minute)", receivedAt: Int64(1 + minute))
+            #expect(outcome == .unchanged)
+        }
+        #expect(try counts(db) == before)
+        let run = try #require(try db.reader.read { try ReceiptRun.fetchOne($0) })
+        #expect(run.reports == 31)
+        #expect(run.firstSequence == 1 && run.lastSequence == 31)
+        #expect(run.lastBodyDigest == "b30")
+    }
+
+    @Test func aListenerThatGoesIsClosedAndANewOneOpened() throws {
+        let db = try CollectorDatabase.inMemory()
+        _ = try db.ingest(Self.snapshot(1, at: "2026-11-25T10:00:00Z", [Self.listener(22, [Self.sshd])]),
+                          host: "web-01", bodyDigest: "a", receivedAt: 1)
+        let outcome = try db.ingest(Self.snapshot(2, at: "2026-11-25T10:01:00Z", [Self.listener(557, [Self.vmsd])]),
+                                    host: "web-01", bodyDigest: "b", receivedAt: 2)
+        #expect(outcome == .changed(opened: 1, closed: 1))
+        let closed = try db.reader.read { try ListenerInterval.filter(ListenerInterval.Columns.port == 22).fetchOne($0) }
+        #expect(closed?.closed == 1_795_600_860)
+        #expect(try db.openListeners(host: "web-01").map(\.port) == [557])
+        #expect(try counts(db).runs == 2)
+    }
+
+    @Test func aRedeliveredSnapshotIsAcknowledgedAndIgnored() throws {
+        let db = try CollectorDatabase.inMemory()
+        let first = Self.snapshot(7, at: "2026-11-25T10:00:00Z", [Self.listener(22, [Self.sshd])])
+        _ = try db.ingest(first, host: "web-01", bodyDigest: "a", receivedAt: 1)
+        #expect(try db.ingest(first, host: "web-01", bodyDigest: "a", receivedAt: 2) == .duplicate)
+        #expect(try db.ingest(Self.snapshot(5, at: "2026-11-25T09:58:00Z", []), host: "web-01", bodyDigest: "x",
+                              receivedAt: 3) == .duplicate)
+        #expect(try db.openListeners(host: "web-01").count == 1, "an old snapshot closes nothing")
+        // After a reboot the boot id differs and a counter that started over is accepted.
+        #expect(try db.ingest(Self.snapshot(1, at: "2026-11-25T11:00:00Z", boot: "boot-2", [Self.listener(22, [Self.sshd])]),
+                              host: "web-01", bodyDigest: "c", receivedAt: 4) == .unchanged)
+    }
+
+    @Test func anIncompleteSnapshotClosesNothing() throws {
+        let db = try CollectorDatabase.inMemory()
+        _ = try db.ingest(Self.snapshot(1, at: "2026-11-25T10:00:00Z", [Self.listener(22, [Self.sshd])]),
+                          host: "web-01", bodyDigest: "a", receivedAt: 1)
+        let outcome = try db.ingest(Self.snapshot(2, at: "2026-11-25T10:01:00Z", complete: false, []),
+                                    host: "web-01", bodyDigest: "b", receivedAt: 2)
+        #expect(outcome == .unchanged)
+        #expect(try db.openListeners(host: "web-01").map(\.port) == [22])
+    }
+
+    @Test func hostsGoStaleWhenTheyStopReporting() throws {
+        let db = try CollectorDatabase.inMemory()
+        _ = try db.ingest(Self.snapshot(1, at: "2026-11-25T10:00:00Z", []), host: "web-01", bodyDigest: "a", receivedAt: 1_000)
+        #expect(try db.hosts(now: 1_100, staleAfter: 300).map(\.stale) == [false])
+        #expect(try db.hosts(now: 1_400, staleAfter: 300).map(\.stale) == [true])
+    }
+
+    @Test func aBadTimestampIsRefused() throws {
+        let db = try CollectorDatabase.inMemory()
+        #expect(throws: StoreError.self) {
+            try db.ingest(Self.snapshot(1, at: "yesterday", []), host: "web-01", bodyDigest: "a", receivedAt: 1)
+        }
+    }
+
+    @Test func anOnDiskDatabaseMigratesFromEmptyInWALMode() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-store-\(getpid()).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let db = try CollectorDatabase.open(path: path)
+        let mode = try db.reader.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        let applied = try db.reader.read { try CollectorDatabase.migrator.appliedIdentifiers($0) }
+        #expect(applied == ["v1"])
+        let check = try db.reader.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") }
+        #expect(check == "ok")
+    }
+}
