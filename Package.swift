@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // Linux calls Swift cannot reach directly (pidfd_getfd, SIOCGSKNS, setns).
@@ -25,6 +26,14 @@ let package = Package(
         .target(name: "OpenSSLTLS", dependencies: ["COpenSSL"]),
         .target(name: "PortwardenModel"),
         .target(name: "CollectorStore", dependencies: ["PortwardenModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "CollectorServer",
+            dependencies: [
+                "CollectorStore", "OpenSSLTLS", "PortwardenModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(name: "CollectorClient", dependencies: ["OpenSSLTLS", "PortwardenModel"]),
         .target(name: "Inventory", dependencies: ["ProcFS", "PortwardenModel", "CLinuxShims"]),
         .target(
             name: "AgentCommands",
@@ -47,8 +56,16 @@ let package = Package(
 
         .testTarget(name: "ProcFSTests", dependencies: ["ProcFS"]),
         .testTarget(name: "PortwardenModelTests", dependencies: ["PortwardenModel"]),
-        .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS"]),
+        // Certificates made at test time, shared by the TLS, server and agent tests.
+        .target(name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS"], path: "Tests/Support"),
+        .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS", "PortwardenTestSupport"]),
         .testTarget(name: "CollectorStoreTests", dependencies: ["CollectorStore", "PortwardenModel"]),
+        .testTarget(
+            name: "CollectorServerTests",
+            dependencies: [
+                "CollectorServer", "CollectorClient", "CollectorStore", "OpenSSLTLS", "PortwardenModel",
+                "PortwardenTestSupport",
+            ]),
         .testTarget(
             name: "InventoryTests",
             dependencies: ["Inventory", "PortwardenModel", "ProcFS", "listen-fixture", "portwarden-agent"],

@@ -22,78 +22,97 @@ extension CollectorDatabase {
     /// may only have been hidden from it.
     public func ingest(_ snapshot: Snapshot, host name: String, bodyDigest: String,
                        receivedAt: Int64) throws -> IngestOutcome {
+        let (collectedAt, observed) = try prepare(snapshot)
+        return try writer.write { db in
+            try Self.store(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt,
+                           collectedAt: collectedAt, observed: observed, in: db)
+        }
+    }
+
+    /// The same, without blocking the caller's thread while SQLite writes.
+    public func ingest(_ snapshot: Snapshot, host name: String, bodyDigest: String,
+                       receivedAt: Int64) async throws -> IngestOutcome {
+        let (collectedAt, observed) = try prepare(snapshot)
+        return try await writer.write { db in
+            try Self.store(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt,
+                           collectedAt: collectedAt, observed: observed, in: db)
+        }
+    }
+
+    private func prepare(_ snapshot: Snapshot) throws -> (Int64, [String: Observation]) {
         guard let collected = try? Date(snapshot.collectedAt, strategy: .iso8601) else {
             throw StoreError(description: "collected_at \"\(snapshot.collectedAt)\" is not RFC 3339")
         }
-        let collectedAt = Int64(collected.timeIntervalSince1970)
-        let observed = try Observation.all(in: snapshot)
-        return try writer.write { db in
-            var host = try HostRecord.filter(HostRecord.Columns.name == name).fetchOne(db)
-                ?? HostRecord(id: nil, name: name, firstSeen: collectedAt, lastSeen: collectedAt,
-                              lastReceived: receivedAt, complete: snapshot.complete)
-            if let sequence = snapshot.sequence, let last = host.lastSequence,
-               host.bootID == snapshot.host.bootID, Int64(sequence) <= last {
-                return .duplicate
-            }
-            host.machineID = snapshot.host.machineID
-            host.bootID = snapshot.host.bootID
-            host.kernel = snapshot.host.kernel
-            host.os = snapshot.host.os
-            host.lastSeen = max(host.lastSeen, collectedAt)
-            host.lastReceived = receivedAt
-            host.lastSequence = snapshot.sequence.map(Int64.init) ?? host.lastSequence
-            host.complete = snapshot.complete
-            try host.save(db)
-            let hostId = host.id!
+        return (Int64(collected.timeIntervalSince1970), try Observation.all(in: snapshot))
+    }
 
-            let open = try ListenerInterval
-                .filter(ListenerInterval.Columns.hostId == hostId && ListenerInterval.Columns.closed == nil)
-                .fetchAll(db)
-            let openIdentities = Set(open.map(\.identity))
-            var opened = 0, closed = 0
-            for observation in observed.values where !openIdentities.contains(observation.identity) {
-                var interval = observation.interval(hostId: hostId, opened: collectedAt)
-                try interval.insert(db)
-                opened += 1
-            }
-            if snapshot.complete {
-                for var interval in open where observed[interval.identity] == nil {
-                    interval.closed = collectedAt
-                    try interval.update(db)
-                    closed += 1
-                }
-            }
-
-            let latest = try ReceiptRun.filter(ReceiptRun.Columns.hostId == hostId)
-                .order(ReceiptRun.Columns.id.desc).fetchOne(db)
-            if opened == 0, closed == 0, var run = latest, run.bootID == snapshot.host.bootID {
-                run.lastSequence = snapshot.sequence.map(Int64.init) ?? run.lastSequence
-                run.lastCollected = collectedAt
-                run.lastReceived = receivedAt
-                run.lastBodyDigest = bodyDigest
-                run.reports += 1
-                try run.update(db)
-                return .unchanged
-            }
-            var run = ReceiptRun(hostId: hostId, bootID: snapshot.host.bootID,
-                                 firstSequence: snapshot.sequence.map(Int64.init),
-                                 lastSequence: snapshot.sequence.map(Int64.init), lastBodyDigest: bodyDigest,
-                                 firstCollected: collectedAt, lastCollected: collectedAt, lastReceived: receivedAt,
-                                 reports: 1)
-            try run.insert(db)
-            return opened == 0 && closed == 0 ? .unchanged : .changed(opened: opened, closed: closed)
+    private static func store(_ snapshot: Snapshot, host name: String, bodyDigest: String, receivedAt: Int64,
+                              collectedAt: Int64, observed: [String: Observation], in db: Database) throws -> IngestOutcome {
+        var host = try HostRecord.filter(HostRecord.Columns.name == name).fetchOne(db)
+            ?? HostRecord(id: nil, name: name, firstSeen: collectedAt, lastSeen: collectedAt,
+                          lastReceived: receivedAt, complete: snapshot.complete)
+        if let sequence = snapshot.sequence, let last = host.lastSequence,
+           host.bootID == snapshot.host.bootID, Int64(sequence) <= last {
+            return .duplicate
         }
+        host.machineID = snapshot.host.machineID
+        host.bootID = snapshot.host.bootID
+        host.kernel = snapshot.host.kernel
+        host.os = snapshot.host.os
+        host.lastSeen = max(host.lastSeen, collectedAt)
+        host.lastReceived = receivedAt
+        host.lastSequence = snapshot.sequence.map(Int64.init) ?? host.lastSequence
+        host.complete = snapshot.complete
+        try host.save(db)
+        let hostId = host.id!
+
+        let open = try ListenerInterval
+            .filter(ListenerInterval.Columns.hostId == hostId && ListenerInterval.Columns.closed == nil)
+            .fetchAll(db)
+        let openIdentities = Set(open.map(\.identity))
+        var opened = 0, closed = 0
+        for observation in observed.values where !openIdentities.contains(observation.identity) {
+            var interval = observation.interval(hostId: hostId, opened: collectedAt)
+            try interval.insert(db)
+            opened += 1
+        }
+        if snapshot.complete {
+            for var interval in open where observed[interval.identity] == nil {
+                interval.closed = collectedAt
+                try interval.update(db)
+                closed += 1
+            }
+        }
+
+        let latest = try ReceiptRun.filter(ReceiptRun.Columns.hostId == hostId)
+            .order(ReceiptRun.Columns.id.desc).fetchOne(db)
+        if opened == 0, closed == 0, var run = latest, run.bootID == snapshot.host.bootID {
+            run.lastSequence = snapshot.sequence.map(Int64.init) ?? run.lastSequence
+            run.lastCollected = collectedAt
+            run.lastReceived = receivedAt
+            run.lastBodyDigest = bodyDigest
+            run.reports += 1
+            try run.update(db)
+            return .unchanged
+        }
+        var run = ReceiptRun(hostId: hostId, bootID: snapshot.host.bootID,
+                             firstSequence: snapshot.sequence.map(Int64.init),
+                             lastSequence: snapshot.sequence.map(Int64.init), lastBodyDigest: bodyDigest,
+                             firstCollected: collectedAt, lastCollected: collectedAt, lastReceived: receivedAt,
+                             reports: 1)
+        try run.insert(db)
+        return opened == 0 && closed == 0 ? .unchanged : .changed(opened: opened, closed: closed)
     }
 }
 
 /// A listener as the history keys it.
-struct Observation {
+struct Observation: Sendable {
     var identity: String
     var listener: Listener
     var owners: String
 
     /// The owners without pids, sorted and unique: restarting a daemon is not a change.
-    struct OwnerIdentity: Codable, Hashable, Comparable {
+    struct OwnerIdentity: Codable, Hashable, Comparable, Sendable {
         var name: String
         var exe: String?
         var user: String?

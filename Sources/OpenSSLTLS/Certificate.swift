@@ -76,3 +76,14 @@ enum X509Name {
         return name
     }
 }
+
+/// Digests for audit records.
+public enum Digest {
+    /// SHA-256 of `bytes`, lowercase hex.
+    public static func sha256(_ bytes: [UInt8]) -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        _ = bytes.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &digest, &length, EVP_sha256(), nil) }
+        return digest.prefix(Int(length)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}

@@ -1,5 +1,6 @@
 import Testing
 import OpenSSLTLS
+import PortwardenTestSupport
 
 struct CertificateTests {
     @Test func keysAndCertificatesSurvivePEM() throws {

@@ -1,5 +1,6 @@
 import Testing
 import OpenSSLTLS
+import PortwardenTestSupport
 
 /// Both ends of the memory-BIO connection, pumped by hand: every refusal the collector
 /// must make, and what a good client gets.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OpenSSLTLS
+import PortwardenTestSupport
 
 /// A one-thread echo server: each accepted connection gets "pong:" + what it sent
 /// and the name in its client certificate.

@@ -1,0 +1,46 @@
+import OpenSSLTLS
+
+/// Requests to the collector over mutual TLS, one connection each, blocking: all an
+/// agent needs, without an event loop.
+public struct CollectorConnection: Sendable {
+    public let host: String
+    public let port: UInt16
+    public let context: TLSContext
+    /// The name the collector's certificate must carry (default: `host`).
+    public let serverName: String?
+    public let timeout: Int
+
+    public init(host: String, port: UInt16, context: TLSContext, serverName: String? = nil, timeout: Int = 30) {
+        self.host = host
+        self.port = port
+        self.context = context
+        self.serverName = serverName
+        self.timeout = timeout
+    }
+
+    /// `POST path` with `body`; the response whatever its status.
+    public func post(_ path: String, body: [UInt8], contentType: String = "application/json",
+                     extraHeaders: [String: String] = [:]) throws -> HTTPResponse {
+        let socket = try TLSSocket.connect(host: host, port: port, context: context, serverName: serverName,
+                                           timeout: timeout)
+        var head = "POST \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: \(contentType)\r\n"
+        head += "Content-Length: \(body.count)\r\nConnection: close\r\n"
+        for (name, value) in extraHeaders { head += "\(name): \(value)\r\n" }
+        head += "\r\n"
+        try socket.write(Array(head.utf8) + body)
+        var received: [UInt8] = []
+        while true {
+            let chunk = try socket.read()
+            if chunk.isEmpty {
+                guard let response = try HTTPResponse.parse(received) else { throw HTTPClientError.closedEarly }
+                return response
+            }
+            received += chunk
+            if received.count > 16 << 20 { throw HTTPClientError.tooLarge(16 << 20) }
+            if let response = try HTTPResponse.parse(received) {
+                socket.close()
+                return response
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import CollectorStore
+import Hummingbird
+import Logging
+import OpenSSLTLS
+
+/// The collector: HTTP/1.1 over OpenSSL TLS in front of the SQLite history.
+public enum CollectorApplication {
+    public struct Settings: Sendable {
+        public var host: String
+        public var port: Int
+        public var maxReportBytes: Int
+        /// Seconds a connection may sit silent before it is closed.
+        public var idleTimeout: Int64
+
+        public init(host: String = "127.0.0.1", port: Int = 8443, maxReportBytes: Int = 16 << 20, idleTimeout: Int64 = 30) {
+            self.host = host
+            self.port = port
+            self.maxReportBytes = maxReportBytes
+            self.idleTimeout = idleTimeout
+        }
+    }
+
+    /// The application, ready for `runService()`; `onRunning` receives the bound port.
+    public static func build(settings: Settings, tls: TLSContext, database: CollectorDatabase, logger: Logger,
+                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
+        let router = Router(context: CollectorRequestContext.self)
+        ReportRoutes(database: database, maxReportBytes: settings.maxReportBytes).add(to: router)
+        return Application(
+            router: router,
+            server: .openSSL(.init(idleTimeout: .seconds(settings.idleTimeout)), context: tls),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "portwarden"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
+            logger: logger)
+    }
+}

@@ -1,0 +1,46 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+import OpenSSLTLS
+
+/// Wraps an HTTP child channel with TLS from the system OpenSSL, the way
+/// `HummingbirdTLS.TLSChannel` wraps it with NIOSSL.
+public struct OpenSSLChannel<BaseChannel: ServerChildChannel>: ServerChildChannel {
+    public typealias Value = BaseChannel.Value
+
+    let baseChannel: BaseChannel
+    let context: TLSContext
+    let peers: PeerRegistry
+
+    public init(_ baseChannel: BaseChannel, context: TLSContext, peers: PeerRegistry = .shared) {
+        self.baseChannel = baseChannel
+        self.context = context
+        self.peers = peers
+    }
+
+    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(OpenSSLServerHandler(context: context, peers: peers))
+        }.flatMap {
+            baseChannel.setup(channel: channel, logger: logger)
+        }
+    }
+
+    public func handle(value: BaseChannel.Value, logger: Logger) async {
+        await baseChannel.handle(value: value, logger: logger)
+    }
+}
+
+extension OpenSSLChannel: HTTPChannelHandler where BaseChannel: HTTPChannelHandler {
+    public var responder: HTTPChannelHandler.Responder { baseChannel.responder }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 over TLS terminated by the system OpenSSL.
+    public static func openSSL(_ configuration: HTTP1Channel.Configuration = .init(), context: TLSContext,
+                               peers: PeerRegistry = .shared) -> HTTPServerBuilder {
+        .init { responder in
+            OpenSSLChannel(HTTP1Channel(responder: responder, configuration: configuration), context: context, peers: peers)
+        }
+    }
+}

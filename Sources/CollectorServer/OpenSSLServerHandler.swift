@@ -1,0 +1,83 @@
+import NIOCore
+import OpenSSLTLS
+
+/// Terminates TLS on a NIO channel with the system OpenSSL: ciphertext from the socket
+/// is fed to a memory-BIO `TLSConnection`, plaintext goes on up the pipeline, and
+/// what the HTTP layer writes is encrypted on the way down. It plays the part NIOSSL's
+/// handler plays in HummingbirdTLS, without BoringSSL.
+final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let connection: TLSConnection
+    private let peers: PeerRegistry
+    private var handshakeDone = false
+
+    init(context: TLSContext, peers: PeerRegistry) throws {
+        connection = try TLSConnection(context: context)
+        self.peers = peers
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        connection.feed(buffer.readBytes(length: buffer.readableBytes) ?? [])
+        do {
+            if !handshakeDone {
+                guard try connection.handshake() else { return sendCiphertext(context, flush: true) }
+                handshakeDone = true
+                // Known before the first request byte arrives: the identity of this channel.
+                peers.register(context.channel, PeerIdentity(certificate: connection.peerCertificate))
+            }
+            guard let plaintext = try connection.read() else {
+                // close_notify from the client: answer it and close.
+                connection.close()
+                sendCiphertext(context, flush: true)
+                context.close(promise: nil)
+                return
+            }
+            sendCiphertext(context, flush: true)  // session tickets, key updates
+            if !plaintext.isEmpty { context.fireChannelRead(wrapInboundOut(context.channel.allocator.buffer(bytes: plaintext))) }
+        } catch {
+            // Send OpenSSL's alert (unknown ca, certificate required…) before closing.
+            sendCiphertext(context, flush: true)
+            context.fireErrorCaught(error)
+            context.close(promise: nil)
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let buffer = unwrapOutboundIn(data)
+        do {
+            try connection.write(Array(buffer.readableBytesView))
+            sendCiphertext(context, flush: false, promise: promise)
+        } catch {
+            promise?.fail(error)
+            context.close(promise: nil)
+        }
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        if mode == .all && handshakeDone {
+            connection.close()
+            sendCiphertext(context, flush: true)
+        }
+        context.close(mode: mode, promise: promise)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        peers.forget(context.channel)
+        context.fireChannelInactive()
+    }
+
+    private func sendCiphertext(_ context: ChannelHandlerContext, flush: Bool, promise: EventLoopPromise<Void>? = nil) {
+        let bytes = connection.takeOutput()
+        if bytes.isEmpty {
+            promise?.succeed(())
+        } else {
+            context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: promise)
+        }
+        if flush { context.flush() }
+    }
+}

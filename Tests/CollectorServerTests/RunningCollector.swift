@@ -1,0 +1,38 @@
+import CollectorServer
+import CollectorStore
+import Foundation
+import Logging
+import OpenSSLTLS
+import PortwardenTestSupport
+
+/// `portwarden serve`'s application on a loopback port the kernel picks, until `stop()`.
+final class RunningCollector: @unchecked Sendable {
+    let port: Int
+    private let task: Task<Void, any Error>
+
+    private init(port: Int, task: Task<Void, any Error>) {
+        self.port = port
+        self.task = task
+    }
+
+    static func start(pki: TestPKI, database: CollectorDatabase) async throws -> RunningCollector {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: "test.collector")
+        logger.logLevel = .critical  // cancelling the service at the end logs shutdown noise
+        let app = CollectorApplication.build(settings: .init(host: "127.0.0.1", port: 0), tls: try pki.serverContext(),
+                                             database: database, logger: logger,
+                                             onRunning: { port in continuation.yield(port) })
+        let task = Task { try await app.runService() }
+        for await port in ports { return RunningCollector(port: port, task: task) }
+        throw CancellationError()
+    }
+
+    func stop() { task.cancel() }
+}
+
+/// Runs blocking client code on its own thread, so the server's tasks keep their threads.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
