@@ -34,6 +34,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "CollectorClient", dependencies: ["OpenSSLTLS", "PortwardenModel"]),
+        .target(name: "AgentReporting", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel"]),
         .target(name: "Inventory", dependencies: ["ProcFS", "PortwardenModel", "CLinuxShims"]),
         .target(
             name: "AgentCommands",
@@ -63,7 +64,7 @@ let package = Package(
         .testTarget(
             name: "CollectorServerTests",
             dependencies: [
-                "CollectorServer", "CollectorClient", "CollectorStore", "OpenSSLTLS", "PortwardenModel",
+                "CollectorServer", "CollectorClient", "CollectorStore", "OpenSSLTLS", "PortwardenModel", "AgentReporting",
                 "PortwardenTestSupport",
             ]),
         .testTarget(

@@ -15,11 +15,11 @@ final class RunningCollector: @unchecked Sendable {
         self.task = task
     }
 
-    static func start(pki: TestPKI, database: CollectorDatabase) async throws -> RunningCollector {
+    static func start(pki: TestPKI, database: CollectorDatabase, port: Int = 0) async throws -> RunningCollector {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "test.collector")
         logger.logLevel = .critical  // cancelling the service at the end logs shutdown noise
-        let app = CollectorApplication.build(settings: .init(host: "127.0.0.1", port: 0), tls: try pki.serverContext(),
+        let app = CollectorApplication.build(settings: .init(host: "127.0.0.1", port: port), tls: try pki.serverContext(),
                                              database: database, logger: logger,
                                              onRunning: { port in continuation.yield(port) })
         let task = Task { try await app.runService() }
@@ -35,4 +35,18 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
     try await withCheckedThrowingContinuation { continuation in
         Thread { continuation.resume(with: Result { try body() }) }.start()
     }
+}
+
+/// A loopback port nothing listens on (the kernel picked it, and it was let go).
+func unusedPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -1,0 +1,55 @@
+import Glibc
+import OpenSSLTLS
+
+/// The agent's state directory: its identity (key, certificate, the fleet CA), its
+/// snapshot counter and its spool.
+///
+///     host.key   0600, made here, never sent anywhere
+///     host.pem   the certificate the collector issued
+///     ca.pem     the fleet CA: the only authority the agent trusts
+///     sequence   the last snapshot number handed out
+///     spool/     snapshots waiting for the collector
+public struct AgentState: Sendable {
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    public var keyPath: String { directory + "/host.key" }
+    public var certificatePath: String { directory + "/host.pem" }
+    public var caPath: String { directory + "/ca.pem" }
+    var sequencePath: String { directory + "/sequence" }
+    public var spoolDirectory: String { directory + "/spool" }
+
+    /// Creates the directory (0700) if needed.
+    public func prepare() throws(AgentStateError) {
+        for path in [directory, spoolDirectory] where mkdir(path, 0o700) != 0 && errno != EEXIST {
+            throw AgentStateError("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// A TLS context that presents this host's certificate and trusts only the fleet CA.
+    public func clientContext() throws -> TLSContext {
+        func load(_ path: String, _ what: String) throws -> String {
+            do { return try FileWriting.read(path) } catch {
+                throw AgentStateError("no \(what) at \(path): enroll this host first (portwarden-agent enroll)")
+            }
+        }
+        return try TLSContext.client(trust: Certificate(pem: load(caPath, "fleet CA")),
+                                     certificate: Certificate(pem: load(certificatePath, "host certificate")),
+                                     key: PrivateKey(pem: load(keyPath, "host key")))
+    }
+
+    /// The next snapshot number, written to disk before it is used: after a crash the
+    /// agent never hands out a number the collector may already have acknowledged.
+    public func nextSequence() throws -> UInt64 {
+        let last = (try? FileWriting.read(sequencePath)).flatMap { UInt64($0.split(separator: "\n").first ?? "") } ?? 0
+        let next = last + 1
+        try FileWriting.write("\(next)\n", to: sequencePath, mode: 0o600)
+        return next
+    }
+}
+
+public struct AgentStateError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,28 @@
+import PortwardenModel
+
+/// One report: number the snapshot, spool it, then deliver everything waiting, oldest
+/// first. Nothing is sent that was not first on disk, so a crash or an absent collector
+/// loses nothing but what a full spool had to drop — and the next report says so.
+public struct Reporter: Sendable {
+    public let state: AgentState
+    public let delivery: Delivery
+
+    public init(state: AgentState, delivery: Delivery) {
+        self.state = state
+        self.delivery = delivery
+    }
+
+    public func report(_ scanned: Snapshot) throws -> Delivery.Result {
+        var snapshot = scanned
+        let sequence = try state.nextSequence()
+        snapshot.sequence = sequence
+        let dropped = delivery.spool.takeDrops()
+        if dropped > 0 {
+            snapshot.warnings.append("\(dropped) earlier snapshots were dropped from a full spool while the collector was unreachable")
+        }
+        var writer = JSONWriter()
+        writer.value(snapshot)
+        try delivery.spool.add(writer.buffer, sequence: sequence)
+        return delivery.run()
+    }
+}
