@@ -46,12 +46,18 @@ let package = Package(
         .target(
             name: "CollectorCommands",
             dependencies: [
-                "PortwardenModel",
+                "PortwardenModel", "CollectorServer", "CollectorStore", "OpenSSLTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(name: "portwarden-agent", dependencies: ["AgentCommands", "CLinuxShims"]),
-        .executableTarget(name: "portwarden", dependencies: ["CollectorCommands"]),
+        .executableTarget(
+            name: "portwarden",
+            dependencies: [
+                "CollectorCommands",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Opens the sockets the live tests and the benchmark look for.
         .executableTarget(name: "listen-fixture", dependencies: ["CLinuxShims"]),
 

@@ -1,7 +1,8 @@
 import ArgumentParser
 
 /// `portwarden`: the collector and the fleet's admin commands.
-public struct CollectorCommand: ParsableCommand {
+@available(macOS 10.15, *)
+public struct CollectorCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "portwarden",
         abstract: "Fleet compliance for listening ports: the collector and its admin commands.",
@@ -9,12 +10,15 @@ public struct CollectorCommand: ParsableCommand {
             Agents (portwarden-agent) scan each host's listeners and report them here over \
             mutual TLS; the collector keeps their history, evaluates the policies in \
             Policies/, and produces trend reports and exports of unexpected legacy-port \
-            exposure. The collector's commands (serve, ca, enroll, hosts, policy, report, \
-            export) arrive with the issues that build them; today this prints its help.
+            exposure.
 
-            To see one host's listeners now: portwarden-agent scan
+            Start here: `portwarden ca init` makes the fleet CA and the collector's \
+            certificate; `portwarden enroll sign` issues a host's certificate from its CSR; \
+            `portwarden serve` accepts reports. To see one host's listeners now: \
+            portwarden-agent scan
             """,
-        version: "0.1.0")
+        version: "0.1.0",
+        subcommands: [Serve.self, CA.self, Enroll.self])
 
     public init() {}
 }

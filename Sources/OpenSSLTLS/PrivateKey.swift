@@ -37,6 +37,11 @@ public enum FileWriting {
         public let path: String
         public let reason: String
         public var description: String { "\(path): \(reason)" }
+
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
     }
 
     /// Writes whole to a temporary file beside `path` and renames it: a crash leaves the

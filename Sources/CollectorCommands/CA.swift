@@ -1,0 +1,44 @@
+import ArgumentParser
+import CollectorServer
+import Glibc
+
+/// `portwarden ca …`
+struct CA: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ca", abstract: "The fleet's certificate authority.", subcommands: [Init.self])
+
+    /// `portwarden ca init`
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create the fleet CA and the collector's server certificate.",
+            discussion: """
+                Writes ca.key and server.key (mode 0600), ca.pem and server.pem into the state \
+                directory (created 0700). Agents trust ca.pem and nothing else; give it to them \
+                at enrollment. The server certificate names the collector as agents will dial \
+                it: pass every name and address with --name.
+                """)
+
+        @OptionGroup var state: StateOptions
+
+        @Option(name: .customLong("name"), help: ArgumentHelp(
+            "A DNS name or IP address agents use for the collector (repeatable; default: this host's name, localhost, 127.0.0.1, ::1).",
+            valueName: "name"))
+        var names: [String] = []
+
+        @Flag(help: "Replace an existing CA (every host must then enroll again).")
+        var force = false
+
+        func run() throws {
+            var names = self.names
+            if names.isEmpty {
+                var buffer = [CChar](repeating: 0, count: 256)
+                gethostname(&buffer, buffer.count)
+                let hostname = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                names = [hostname, "localhost", "127.0.0.1", "::1"].filter { !$0.isEmpty }
+            }
+            let ca = try state.files.initialize(names: names, replacing: force)
+            print("fleet CA:           \(state.files.caCertificate) (sha256 \(ca.certificate.fingerprint))")
+            print("server certificate: \(state.files.serverCertificate) for \(names.joined(separator: ", "))")
+        }
+    }
+}

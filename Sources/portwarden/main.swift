@@ -1,5 +1,0 @@
-import CollectorCommands
-import Logging
-
-LoggingSystem.bootstrap(StreamLogHandler.standardError)
-CollectorCommand.main()
