@@ -77,6 +77,11 @@ let package = Package(
             name: "InventoryTests",
             dependencies: ["Inventory", "PortwardenModel", "ProcFS", "listen-fixture", "portwarden-agent"],
             exclude: ["Fixtures"]),
+        .testTarget(
+            name: "CollectorCommandsTests",
+            dependencies: [
+                "CollectorClient", "CollectorStore", "OpenSSLTLS", "PortwardenModel", "PortwardenTestSupport", "portwarden",
+            ]),
         .testTarget(name: "AgentCommandsTests", dependencies: ["AgentCommands", "PortwardenModel", "portwarden-agent"]),
     ]
 )

@@ -39,27 +39,53 @@ struct LiveScanTests {
         }
     }
 
-    /// `ss -H -tulne` before and after the scan: what both saw must be in the scan, and the
-    /// scan may hold nothing in this namespace that neither saw.
-    @Test func agreesWithSSInItsOwnNamespace() throws {
-        let fixture = try ListenFixture(["tcp4:0.0.0.0:0", "udp6:[::]:0", "tcp6:[::1]:0"])
-        defer { fixture.stop() }
-        let before = try ssInodes()
-        let snapshot = try scan()
-        let after = try ssInodes()
-        let netns = try ownNetns()
+    /// `ss -H -tulne` before and after a scan, all inside a network namespace of the
+    /// test's own (other suites open sockets in the host's while this runs): what both
+    /// `ss` runs saw must be in the scan, and the scan may hold nothing in that namespace
+    /// that neither saw.
+    @Test(.enabled(if: namespacesAvailable, "this kernel refuses new network namespaces (unshare --net)"))
+    func agreesWithSSInItsOwnNamespace() throws {
+        let fixture = ListenFixture.products.appendingPathComponent("listen-fixture").path
+        let agent = ListenFixture.products.appendingPathComponent("portwarden-agent").path
+        let script = """
+            ip link set lo up
+            "\(fixture)" --fork tcp4:0.0.0.0:0 udp6:[::]:0 tcp6:[::1]:0 tcp4:127.0.0.1:557 udp4:0.0.0.0:55 > /dev/null 2>&1 &
+            sleep 0.3
+            echo "netns $(readlink /proc/self/ns/net)"
+            ss -H -tulne | sed 's/^/before /'
+            "\(agent)" scan --format json 2>/dev/null | sed 's/^/scan /'
+            ss -H -tulne | sed 's/^/after /'
+            kill $!
+            """
+        let (status, output) = try run(["unshare", "--net", "--", "sh", "-c", script])
+        try #require(status == 0, "\(output)")
+        var lines: [String: [String]] = [:]
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+            lines[parts[0], default: []].append(parts.count > 1 ? parts[1] : "")
+        }
+        let netns = try #require(lines["netns"]?.first.flatMap { InodeLink.inode(Array($0.utf8), kind: "net") })
+        let snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(try #require(lines["scan"]?.first).utf8))
+        let before = Self.inodes(lines["before"] ?? []), after = Self.inodes(lines["after"] ?? [])
         let scanned = Set(snapshot.listeners.filter { $0.netns == netns }.map(\.inode))
+        #expect(before.count >= 5, "the fixture's five listeners are there: \(lines["before"] ?? [])")
         #expect(before.intersection(after).subtracting(scanned).isEmpty, "ss saw listeners the scan missed")
         #expect(scanned.subtracting(before.union(after)).isEmpty, "the scan reported listeners ss never saw")
-        #expect(Set(fixture.sockets.map(\.inode)).isSubset(of: scanned))
+        for listener in snapshot.listeners where listener.netns == netns {
+            #expect(listener.processes.count == 2, "parent and child hold \(listener.port)")
+        }
+    }
+
+    static func inodes(_ lines: [String]) -> Set<UInt64> {
+        Set(lines.compactMap { line in
+            line.split(separator: " ").first { $0.hasPrefix("ino:") }.flatMap { UInt64($0.dropFirst(4)) }
+        })
     }
 
     func ssInodes() throws -> Set<UInt64> {
         let (status, output) = try run(["ss", "-H", "-tulne"])
         try #require(status == 0, "ss failed")
-        return Set(output.split(separator: "\n").compactMap { line in
-            line.split(separator: " ").first { $0.hasPrefix("ino:") }.flatMap { UInt64($0.dropFirst(4)) }
-        })
+        return Self.inodes(output.split(separator: "\n").map(String.init))
     }
 
     @Test(.enabled(if: namespacesAvailable, "this kernel refuses new network namespaces (unshare --net)"))

@@ -1,0 +1,145 @@
+import CollectorClient
+import CollectorStore
+import Foundation
+import GRDB
+import OpenSSLTLS
+import PortwardenModel
+import Testing
+
+/// The `portwarden` executable as an operator runs it: ca init, enroll sign, serve —
+/// and a collector killed with SIGKILL while reports stream in.
+@Suite(.serialized)
+struct ServeTests {
+    static let portwarden = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        .deletingLastPathComponent().appendingPathComponent("portwarden").path
+
+    let state: String = FileManager.default.temporaryDirectory.appendingPathComponent("pw-collector-\(UUID().uuidString)").path
+
+    func portwarden(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.portwarden)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// `portwarden serve` in the background, once it answers.
+    func serve(port: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.portwarden)
+        process.arguments = ["serve", "--state-dir", state, "--listen", "127.0.0.1:\(port)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<100 {
+            if let fd = try? TCP.connect(host: "127.0.0.1", port: UInt16(port), timeout: 1) {
+                close(fd)
+                return process
+            }
+            usleep(50_000)
+        }
+        process.terminate()
+        throw CancellationError()
+    }
+
+    /// A host enrolled the operator's way: key here, CSR signed by `portwarden enroll sign`.
+    func enroll(_ name: String) throws -> TLSContext {
+        let key = try PrivateKey.generate()
+        let csrPath = state + "/\(name).csr", certPath = state + "/\(name).pem"
+        try FileWriting.write(try CertificateRequest(key: key, commonName: name).pem(), to: csrPath, mode: 0o644)
+        let (status, output) = try portwarden(["enroll", "sign", csrPath, "--state-dir", state, "--output", certPath])
+        try #require(status == 0, "\(output)")
+        return try TLSContext.client(trust: Certificate(pem: FileWriting.read(state + "/ca.pem")),
+                                     certificate: Certificate(pem: FileWriting.read(certPath)), key: key)
+    }
+
+    static func report(_ host: String, sequence: UInt64) -> [UInt8] {
+        // Each report shows one more listener, so each acknowledged one leaves a row.
+        let snapshot = Snapshot(
+            host: Host(hostname: host, machineID: "m", bootID: "b", kernel: nil, os: nil), sequence: sequence,
+            collectedAt: "2026-11-25T10:00:00Z", complete: false, ownershipComplete: true, warnings: [], namespaces: [],
+            listeners: [Listener(transport: .tcp, family: .ipv4, address: "0.0.0.0", port: UInt16(1000 + sequence),
+                                 scope: .any, netns: 1, hostNetns: true, inode: sequence, uid: 0, processes: [])],
+            unresolved: [])
+        var writer = JSONWriter()
+        writer.value(snapshot)
+        return writer.buffer
+    }
+
+    @Test func caInitWritesKeysPrivatelyAndRefusesToReplaceTheCA() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let (status, output) = try portwarden(["ca", "init", "--state-dir", state, "--name", "collector.example"])
+        #expect(status == 0, "\(output)")
+        for (file, mode) in [("ca.key", 0o600), ("server.key", 0o600), ("ca.pem", 0o644), ("server.pem", 0o644)] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: state + "/" + file)
+            #expect((attributes[.posixPermissions] as? Int) == mode, "\(file)")
+        }
+        let dir = try FileManager.default.attributesOfItem(atPath: state)
+        #expect((dir[.posixPermissions] as? Int) == 0o700)
+        let again = try portwarden(["ca", "init", "--state-dir", state])
+        #expect(again.status != 0)
+        #expect(again.output.contains("already exists"))
+    }
+
+    @Test func everyAcknowledgedReportSurvivesAKill() async throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let context = try enroll("web-01")
+        let port = try unusedPort()
+        let first = try serve(port: port)
+
+        // Report until a little after the kill; remember what was acknowledged.
+        let connection = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: context, timeout: 5)
+        var acknowledged: [UInt64] = []
+        var sequence: UInt64 = 0
+        let killAfter = 40
+        while true {
+            sequence += 1
+            if sequence == UInt64(killAfter) { kill(first.processIdentifier, SIGKILL) }
+            guard let response = try? connection.post("/v1/reports", body: Self.report("web-01", sequence: sequence)) else { break }
+            if response.status == 200 { acknowledged.append(sequence) }
+        }
+        first.waitUntilExit()
+        #expect(acknowledged.count >= killAfter - 2)
+
+        let second = try serve(port: port)
+        defer { second.terminate(); second.waitUntilExit() }
+        let resent = try connection.post("/v1/reports", body: Self.report("web-01", sequence: acknowledged.last!))
+        #expect(resent.text.contains("duplicate"), "the last acknowledged report is known after the restart")
+
+        let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
+        let stored = try database.openListeners(host: "web-01").map { UInt64($0.port - 1000) }
+        #expect(Set(acknowledged).isSubset(of: Set(stored)), "every acknowledged report is in the history")
+        let check = try await database.reader.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") }
+        #expect(check == "ok")
+    }
+
+    @Test func sigtermStopsTheCollectorCleanly() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let server = try serve(port: try unusedPort())
+        server.terminate()  // SIGTERM
+        server.waitUntilExit()
+        #expect(server.terminationReason == .exit)
+        #expect(server.terminationStatus == 0)
+    }
+}
+
+/// A loopback port nothing listens on (the kernel picked it, and it was let go).
+func unusedPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
