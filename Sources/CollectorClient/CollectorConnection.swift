@@ -21,11 +21,21 @@ public struct CollectorConnection: Sendable {
     /// `POST path` with `body`; the response whatever its status.
     public func post(_ path: String, body: [UInt8], contentType: String = "application/json",
                      extraHeaders: [String: String] = [:]) throws -> HTTPResponse {
+        var headers = extraHeaders
+        headers["Content-Type"] = contentType
+        return try request("POST", path, body: body, headers: headers)
+    }
+
+    public func get(_ path: String) throws -> HTTPResponse {
+        try request("GET", path, body: [], headers: [:])
+    }
+
+    private func request(_ method: String, _ path: String, body: [UInt8], headers: [String: String]) throws -> HTTPResponse {
         let socket = try TLSSocket.connect(host: host, port: port, context: context, serverName: serverName,
                                            timeout: timeout)
-        var head = "POST \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: \(contentType)\r\n"
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\n"
         head += "Content-Length: \(body.count)\r\nConnection: close\r\n"
-        for (name, value) in extraHeaders { head += "\(name): \(value)\r\n" }
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
         head += "\r\n"
         try socket.write(Array(head.utf8) + body)
         var received: [UInt8] = []

@@ -11,25 +11,31 @@ public enum CollectorApplication {
         public var maxReportBytes: Int
         /// Seconds a connection may sit silent before it is closed.
         public var idleTimeout: Int64
+        /// Seconds without a report after which a host counts as stale.
+        public var staleAfter: Int64
 
-        public init(host: String = "127.0.0.1", port: Int = 8443, maxReportBytes: Int = 16 << 20, idleTimeout: Int64 = 30) {
+        public init(host: String = "127.0.0.1", port: Int = 8443, maxReportBytes: Int = 16 << 20, idleTimeout: Int64 = 30,
+                    staleAfter: Int64 = 900) {
             self.host = host
             self.port = port
             self.maxReportBytes = maxReportBytes
             self.idleTimeout = idleTimeout
+            self.staleAfter = staleAfter
         }
     }
 
     /// The application, ready for `runService()`; `onRunning` receives the bound port.
     public static func build(settings: Settings, tls: TLSContext, database: CollectorDatabase, logger: Logger,
+                             metrics: CollectorMetrics = CollectorMetrics(),
                              onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol
     {
         let router = Router(context: CollectorRequestContext.self)
-        ReportRoutes(database: database, maxReportBytes: settings.maxReportBytes).add(to: router)
+        ReportRoutes(database: database, maxReportBytes: settings.maxReportBytes, metrics: metrics,
+                     staleAfter: settings.staleAfter).add(to: router)
         return Application(
             router: router,
-            server: .openSSL(.init(idleTimeout: .seconds(settings.idleTimeout)), context: tls),
+            server: .openSSL(.init(idleTimeout: .seconds(settings.idleTimeout)), context: tls, metrics: metrics),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "portwarden"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger)

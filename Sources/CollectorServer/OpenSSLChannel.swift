@@ -11,16 +11,19 @@ public struct OpenSSLChannel<BaseChannel: ServerChildChannel>: ServerChildChanne
     let baseChannel: BaseChannel
     let context: TLSContext
     let peers: PeerRegistry
+    let metrics: CollectorMetrics?
 
-    public init(_ baseChannel: BaseChannel, context: TLSContext, peers: PeerRegistry = .shared) {
+    public init(_ baseChannel: BaseChannel, context: TLSContext, peers: PeerRegistry = .shared,
+                metrics: CollectorMetrics? = nil) {
         self.baseChannel = baseChannel
         self.context = context
         self.peers = peers
+        self.metrics = metrics
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(OpenSSLServerHandler(context: context, peers: peers))
+            try channel.pipeline.syncOperations.addHandler(OpenSSLServerHandler(context: context, peers: peers, metrics: metrics))
         }.flatMap {
             baseChannel.setup(channel: channel, logger: logger)
         }
@@ -38,9 +41,10 @@ extension OpenSSLChannel: HTTPChannelHandler where BaseChannel: HTTPChannelHandl
 extension HTTPServerBuilder {
     /// HTTP/1.1 over TLS terminated by the system OpenSSL.
     public static func openSSL(_ configuration: HTTP1Channel.Configuration = .init(), context: TLSContext,
-                               peers: PeerRegistry = .shared) -> HTTPServerBuilder {
+                               peers: PeerRegistry = .shared, metrics: CollectorMetrics? = nil) -> HTTPServerBuilder {
         .init { responder in
-            OpenSSLChannel(HTTP1Channel(responder: responder, configuration: configuration), context: context, peers: peers)
+            OpenSSLChannel(HTTP1Channel(responder: responder, configuration: configuration), context: context,
+                           peers: peers, metrics: metrics)
         }
     }
 }

@@ -13,11 +13,18 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     private let connection: TLSConnection
     private let peers: PeerRegistry
+    private let metrics: CollectorMetrics?
     private var handshakeDone = false
 
-    init(context: TLSContext, peers: PeerRegistry) throws {
+    init(context: TLSContext, peers: PeerRegistry, metrics: CollectorMetrics?) throws {
         connection = try TLSConnection(context: context)
         self.peers = peers
+        self.metrics = metrics
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        metrics?.connectionOpened()
+        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -41,6 +48,7 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
             if !plaintext.isEmpty { context.fireChannelRead(wrapInboundOut(context.channel.allocator.buffer(bytes: plaintext))) }
         } catch {
             // Send OpenSSL's alert (unknown ca, certificate required…) before closing.
+            if !handshakeDone { metrics?.handshakeFailed() }
             sendCiphertext(context, flush: true)
             context.fireErrorCaught(error)
             context.close(promise: nil)
@@ -67,6 +75,7 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        metrics?.connectionClosed()
         peers.forget(context.channel)
         context.fireChannelInactive()
     }

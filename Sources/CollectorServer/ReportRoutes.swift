@@ -9,10 +9,32 @@ import PortwardenModel
 struct ReportRoutes {
     let database: CollectorDatabase
     let maxReportBytes: Int
+    let metrics: CollectorMetrics
+    let staleAfter: Int64
 
     func add(to router: Router<CollectorRequestContext>) {
-        router.post("/v1/reports") { request, context in try await report(request, context) }
+        router.post("/v1/reports") { request, context in
+            do {
+                return try await report(request, context)
+            } catch let error as HTTPError {
+                metrics.refused(Self.reason(error.status))
+                throw error
+            }
+        }
         router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/metrics") { _, _ in
+            let hosts = try await database.hosts(now: Int64(Date().timeIntervalSince1970), staleAfter: staleAfter)
+            return metrics.render(hosts: hosts.count, staleHosts: hosts.filter(\.stale).count)
+        }
+    }
+
+    static func reason(_ status: HTTPResponse.Status) -> String {
+        switch status {
+        case .unauthorized: "no_certificate"
+        case .forbidden: "other_host"
+        case .contentTooLarge: "too_large"
+        default: "bad_request"
+        }
     }
 
     struct Receipt: ResponseEncodable {
@@ -43,12 +65,16 @@ struct ReportRoutes {
             ])
             throw HTTPError(.forbidden, message: "this certificate belongs to \(host), not \(snapshot.host.hostname)")
         }
+        let started = ContinuousClock.now
         let outcome = try await database.ingest(snapshot, host: host, bodyDigest: Digest.sha256(bytes),
                                                 receivedAt: Int64(Date().timeIntervalSince1970))
-        switch outcome {
-        case .changed(let opened, let closed): return Receipt(outcome: "changed", opened: opened, closed: closed)
-        case .unchanged: return Receipt(outcome: "unchanged", opened: 0, closed: 0)
-        case .duplicate: return Receipt(outcome: "duplicate", opened: 0, closed: 0)
+        let receipt = switch outcome {
+        case .changed(let opened, let closed): Receipt(outcome: "changed", opened: opened, closed: closed)
+        case .unchanged: Receipt(outcome: "unchanged", opened: 0, closed: 0)
+        case .duplicate: Receipt(outcome: "duplicate", opened: 0, closed: 0)
         }
+        let elapsed = ContinuousClock.now - started
+        metrics.accepted(receipt.outcome, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return receipt
     }
 }

@@ -4,9 +4,15 @@ extension CollectorDatabase {
     /// Every host with whether it is stale: nothing received for `window` seconds.
     /// A stale host's open intervals are not "still listening": nobody knows.
     public func hosts(now: Int64, staleAfter window: Int64) throws -> [(host: HostRecord, stale: Bool)] {
-        try reader.read { db in
-            try HostRecord.order(HostRecord.Columns.name).fetchAll(db).map { ($0, now - $0.lastReceived > window) }
-        }
+        try reader.read { db in try Self.hosts(db, now: now, staleAfter: window) }
+    }
+
+    public func hosts(now: Int64, staleAfter window: Int64) async throws -> [(host: HostRecord, stale: Bool)] {
+        try await reader.read { db in try Self.hosts(db, now: now, staleAfter: window) }
+    }
+
+    private static func hosts(_ db: Database, now: Int64, staleAfter window: Int64) throws -> [(host: HostRecord, stale: Bool)] {
+        try HostRecord.order(HostRecord.Columns.name).fetchAll(db).map { ($0, now - $0.lastReceived > window) }
     }
 
     /// The intervals still open on `host`.

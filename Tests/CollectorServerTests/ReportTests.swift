@@ -51,7 +51,13 @@ struct ReportTests {
         let web = try connection(pki, collector.port, as: "web-01")
         let response = try await blocking { try web.post("/v1/reports", body: Self.snapshot(host: "db-01")) }
         #expect(response.status == 403)
-        #expect(try database.hosts(now: 0, staleAfter: 1).isEmpty)
+        #expect(try await database.hosts(now: 0, staleAfter: 1).isEmpty)
+
+        let metrics = try await blocking { try web.get("/metrics") }
+        #expect(metrics.status == 200)
+        #expect(metrics.text.contains("portwarden_reports_refused_total{reason=\"other_host\"} 1"), "\(metrics.text)")
+        #expect(metrics.text.contains("portwarden_reports_total{outcome=\"changed\"} 0"))
+        #expect(metrics.text.contains("portwarden_open_connections 1"), "the scrape's own connection")
     }
 
     @Test func refusedClientsDoNotStopAGoodOne() async throws {
@@ -94,7 +100,11 @@ struct ReportTests {
         let web = try connection(pki, port, as: "web-01")
         let response = try await blocking { try web.post("/v1/reports", body: Self.snapshot(host: "web-01")) }
         #expect(response.status == 200)
-        #expect(try database.hosts(now: 0, staleAfter: 1).map(\.host.name) == ["web-01"])
+        #expect(try await database.hosts(now: 0, staleAfter: 1).map(\.host.name) == ["web-01"])
+        let metrics = try await blocking { try web.get("/metrics") }
+        #expect(metrics.text.contains("portwarden_tls_handshake_failures_total 5"), "no certificate, other CA, expired, plaintext, garbage: \(metrics.text)")
+        #expect(metrics.text.contains("portwarden_reports_total{outcome=\"changed\"} 1"))
+        #expect(metrics.text.contains("portwarden_ingest_seconds_count 1"))
     }
 }
 
