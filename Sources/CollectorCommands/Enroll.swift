@@ -1,5 +1,7 @@
 import ArgumentParser
 import CollectorServer
+import CollectorStore
+import Foundation
 import OpenSSLTLS
 
 /// `portwarden enroll …`
@@ -41,6 +43,10 @@ struct Enroll: ParsableCommand {
                 throw ValidationError("\(request) names no host: pass --name")
             }
             let certificate = try state.files.authority().issue(csr, commonName: name, usage: .client, days: days)
+            // Recorded so that `portwarden hosts revoke` can find it by host name.
+            try CollectorDatabase.open(path: state.files.database).recordIssued(IssuedCertificate(
+                serial: certificate.serial, hostName: name, fingerprint: certificate.fingerprint,
+                notAfter: certificate.notAfter, issuedAt: Int64(Date().timeIntervalSince1970)))
             if let output {
                 try FileWriting.write(try certificate.pem(), to: output, mode: 0o644)
                 print("issued \(output) for \(name), serial \(certificate.serial)")

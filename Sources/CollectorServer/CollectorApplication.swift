@@ -35,7 +35,8 @@ public enum CollectorApplication {
                      staleAfter: settings.staleAfter).add(to: router)
         return Application(
             router: router,
-            server: .openSSL(.init(idleTimeout: .seconds(settings.idleTimeout)), context: tls, metrics: metrics),
+            server: .openSSL(.init(idleTimeout: .seconds(settings.idleTimeout)), context: tls, metrics: metrics,
+                             isRevoked: { serial in database.isRevoked(serial: serial) }),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "portwarden"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger)

@@ -14,12 +14,17 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private let connection: TLSConnection
     private let peers: PeerRegistry
     private let metrics: CollectorMetrics?
+    private let isRevoked: @Sendable (String) -> Bool
     private var handshakeDone = false
+    /// Set once the peer is refused: nothing more it sends is read.
+    private var refused = false
 
-    init(context: TLSContext, peers: PeerRegistry, metrics: CollectorMetrics?) throws {
+    init(context: TLSContext, peers: PeerRegistry, metrics: CollectorMetrics?,
+         isRevoked: @escaping @Sendable (String) -> Bool) throws {
         connection = try TLSConnection(context: context)
         self.peers = peers
         self.metrics = metrics
+        self.isRevoked = isRevoked
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -28,14 +33,25 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
         var buffer = unwrapInboundIn(data)
         connection.feed(buffer.readBytes(length: buffer.readableBytes) ?? [])
         do {
             if !handshakeDone {
                 guard try connection.handshake() else { return sendCiphertext(context, flush: true) }
                 handshakeDone = true
+                let identity = PeerIdentity(certificate: connection.peerCertificate)
+                // A revoked certificate chains to the CA like any other: refuse it here,
+                // before a single request byte is read (resumed sessions included).
+                if let serial = identity.serial, isRevoked(serial) {
+                    refused = true
+                    metrics?.refused("revoked")
+                    context.fireErrorCaught(RevokedCertificate(host: identity.host, serial: serial))
+                    context.close(promise: nil)
+                    return
+                }
                 // Known before the first request byte arrives: the identity of this channel.
-                peers.register(context.channel, PeerIdentity(certificate: connection.peerCertificate))
+                peers.register(context.channel, identity)
             }
             guard let plaintext = try connection.read() else {
                 // close_notify from the client: answer it and close.
@@ -89,4 +105,11 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
         }
         if flush { context.flush() }
     }
+}
+
+/// A client presented a certificate the collector has revoked.
+struct RevokedCertificate: Error, CustomStringConvertible {
+    let host: String?
+    let serial: String
+    var description: String { "revoked certificate \(serial) of \(host ?? "?") refused" }
 }

@@ -74,6 +74,17 @@ public struct CollectorDatabase: Sendable {
                           unique: true, condition: Column("closed") == nil)
             try db.create(index: "listenerInterval_port", on: "listenerInterval", columns: ["port", "opened"])
         }
+        migrator.registerMigration("v2") { db in
+            // Every host certificate the collector issued, so one can be revoked by host name.
+            try db.create(table: "certificate") { t in
+                t.primaryKey("serial", .text)
+                t.column("hostName", .text).notNull().indexed()
+                t.column("fingerprint", .text).notNull()
+                t.column("notAfter", .integer).notNull()
+                t.column("issuedAt", .integer).notNull()
+                t.column("revokedAt", .integer)
+            }
+        }
         return migrator
     }
 }

@@ -81,8 +81,14 @@ public final class TLSSocket: @unchecked Sendable {
 
 /// Plain TCP, for the TLS socket and for servers that hand accepted fds to it.
 public enum TCP {
+    /// A peer that closes first turns our next write into SIGPIPE, which would kill the
+    /// process; Linux has no per-socket opt-out that OpenSSL's socket BIO uses, so the
+    /// signal is ignored (as NIO does) and the write fails with EPIPE instead.
+    private static let sigpipeIgnored: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
     /// A connected TCP socket to `host:port` (a name or an address literal).
     public static func connect(host: String, port: UInt16, timeout: Int) throws(TLSError) -> Int32 {
+        sigpipeIgnored
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_flags = AI_NUMERICSERV

@@ -119,6 +119,27 @@ struct ServeTests {
         #expect(check == "ok")
     }
 
+    @Test func aRevokedHostIsRefusedAtItsNextConnection() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let web = try enroll("web-01"), db = try enroll("db-01")
+        let port = try unusedPort()
+        let server = try serve(port: port)
+        defer { server.terminate(); server.waitUntilExit() }
+        func post(_ context: TLSContext, _ host: String, _ sequence: UInt64) throws -> HTTPResponse {
+            try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: context, timeout: 5)
+                .post("/v1/reports", body: Self.report(host, sequence: sequence))
+        }
+        #expect(try post(web, "web-01", 1).status == 200)
+
+        let revoked = try portwarden(["hosts", "revoke", "web-01", "--state-dir", state])
+        #expect(revoked.status == 0, "\(revoked.output)")
+        #expect(revoked.output.contains("revoked 1 certificate of web-01"))
+        #expect(throws: (any Error).self, "the revoked certificate is refused") { try post(web, "web-01", 2) }
+        #expect(try post(db, "db-01", 1).status == 200, "other hosts are untouched")
+        #expect(try portwarden(["hosts", "revoke", "nobody", "--state-dir", state]).status != 0)
+    }
+
     @Test func sigtermStopsTheCollectorCleanly() throws {
         defer { try? FileManager.default.removeItem(atPath: state) }
         try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)

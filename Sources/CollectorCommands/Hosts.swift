@@ -1,0 +1,31 @@
+import ArgumentParser
+import CollectorStore
+import Foundation
+
+/// `portwarden hosts …`
+struct Hosts: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The fleet's hosts and their certificates.", subcommands: [Revoke.self])
+
+    /// `portwarden hosts revoke HOST`
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke every certificate issued to a host.",
+            discussion: """
+                A running collector refuses the certificate at its next connection, resumed \
+                sessions included. The host must enroll again to report.
+                """)
+
+        @OptionGroup var state: StateOptions
+
+        @Argument(help: "The host's name, as in its certificate.")
+        var host: String
+
+        func run() throws {
+            let database = try CollectorDatabase.open(path: state.files.database)
+            let count = try database.revoke(host: host, at: Int64(Date().timeIntervalSince1970))
+            guard count > 0 else { throw ValidationError("no valid certificate issued to \(host) is on record") }
+            print("revoked \(count) certificate\(count == 1 ? "" : "s") of \(host)")
+        }
+    }
+}
