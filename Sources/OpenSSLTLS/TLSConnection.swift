@@ -60,12 +60,7 @@ public final class TLSConnection: @unchecked Sendable {
 
     /// Encrypts `bytes`; the ciphertext appears in `takeOutput()`.
     public func write(_ bytes: [UInt8]) throws(TLSError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { SSL_write(ssl, $0.baseAddress! + offset, Int32($0.count - offset)) }
-            guard n > 0 else { throw TLSPeer.failure("TLS write", ssl: ssl) }
-            offset += Int(n)
-        }
+        try TLSPeer.write(bytes, ssl: ssl)
     }
 
     /// Plaintext decrypted so far; empty when more input is needed. nil once the peer

@@ -21,6 +21,16 @@ enum TLSPeer {
         }
     }
 
+    /// Writes all of `bytes` as plaintext (SSL_write may take them in parts).
+    static func write(_ bytes: [UInt8], ssl: OpaquePointer) throws(TLSError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { SSL_write(ssl, $0.baseAddress! + offset, Int32($0.count - offset)) }
+            guard n > 0 else { throw failure("TLS write", ssl: ssl) }
+            offset += Int(n)
+        }
+    }
+
     /// An error with OpenSSL's reasons and, when verification failed, why the peer's
     /// certificate was refused ("certificate has expired").
     static func failure(_ operation: String, ssl: OpaquePointer) -> TLSError {

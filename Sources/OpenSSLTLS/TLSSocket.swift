@@ -48,12 +48,7 @@ public final class TLSSocket: @unchecked Sendable {
     }
 
     public func write(_ bytes: [UInt8]) throws(TLSError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { SSL_write(ssl, $0.baseAddress! + offset, Int32($0.count - offset)) }
-            guard n > 0 else { throw TLSPeer.failure("TLS write", ssl: ssl) }
-            offset += Int(n)
-        }
+        try TLSPeer.write(bytes, ssl: ssl)
     }
 
     /// Up to `limit` bytes of plaintext; empty when the peer has closed.
