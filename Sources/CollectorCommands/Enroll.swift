@@ -7,7 +7,47 @@ import OpenSSLTLS
 /// `portwarden enroll …`
 struct Enroll: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Issue host certificates.", subcommands: [Sign.self])
+        abstract: "Issue host certificates.", subcommands: [Sign.self, Secret.self, Approve.self])
+
+    /// `portwarden enroll secret`
+    struct Secret: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make (or replace) the shared enrollment secret and print it.",
+            discussion: """
+                With a secret, hosts enroll themselves: `portwarden-agent enroll` sends a CSR \
+                and the secret, and gets a certificate named after the host. A name that \
+                already holds a valid certificate waits for `portwarden enroll approve`. \
+                Restart `portwarden serve` to use a new secret; the old one stops working.
+                """)
+
+        @OptionGroup var state: StateOptions
+
+        func run() throws {
+            print(try state.files.rotateEnrollmentSecret())
+        }
+    }
+
+    /// `portwarden enroll approve HOST`
+    struct Approve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Let a waiting enrollment take over a host name.",
+            discussion: """
+                The host's next enrollment with the same key gets the name, and every older \
+                certificate of that host is revoked.
+                """)
+
+        @OptionGroup var state: StateOptions
+
+        @Argument(help: "The host name the enrollment asked for.")
+        var host: String
+
+        func run() throws {
+            let count = try CollectorDatabase.open(path: state.files.database)
+                .approveEnrollment(host: host, now: Int64(Date().timeIntervalSince1970))
+            guard count > 0 else { throw ValidationError("no enrollment for \(host) is waiting") }
+            print("approved \(count) waiting enrollment\(count == 1 ? "" : "s") for \(host): it completes at the host's next attempt")
+        }
+    }
 
     /// `portwarden enroll sign`: the operator's way in, without an enrollment secret.
     struct Sign: ParsableCommand {

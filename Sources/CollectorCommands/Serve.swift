@@ -9,7 +9,8 @@ struct Serve: AsyncParsableCommand {
         abstract: "Accept agents' reports over mutual TLS and keep their history.",
         discussion: """
             HTTP/1.1 over TLS (the system OpenSSL, TLS 1.2 or later): POST /v1/reports \
-            from enrolled hosts, GET /healthz. A host's identity is the name in its \
+            from enrolled hosts, POST /v1/enroll (when `portwarden enroll secret` has made \
+            a secret), GET /metrics, GET /healthz. A host's identity is the name in its \
             client certificate; a report naming another host is refused (403). History goes \
             to portwarden.sqlite in the state directory (WAL). SIGTERM or SIGINT stops \
             accepting and finishes the reports in flight.
@@ -37,14 +38,20 @@ struct Serve: AsyncParsableCommand {
         return (host, port)
     }
 
+    @Option(help: "Seconds without a report after which a host counts as stale.")
+    var staleAfter: Int64 = 900
+
     func run() async throws {
         let logger = Logger(label: "portwarden.serve")
         let (host, port) = try endpoint()
         let files = state.files
         let history = try CollectorDatabase.open(path: database ?? files.database)
+        // Certificates are verified whenever offered; every route but enrollment refuses
+        // a client without one.
         let app = CollectorApplication.build(
-            settings: .init(host: host, port: port, maxReportBytes: maxReportBytes),
-            tls: try files.serverContext(), database: history, logger: logger,
+            settings: .init(host: host, port: port, maxReportBytes: maxReportBytes, staleAfter: staleAfter),
+            tls: try files.serverContext(clientCertificates: .optional), database: history, logger: logger,
+            enrollment: .init(ca: try files.authority(), secret: files.readEnrollmentSecret()),
             onRunning: { port in logger.info("listening on \(host):\(port)") })
         try await app.runService()
     }

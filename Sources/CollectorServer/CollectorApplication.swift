@@ -24,15 +24,30 @@ public enum CollectorApplication {
         }
     }
 
+    /// What enrollment over the network needs: the CA that signs, and the shared secret
+    /// (nil: only operators enroll hosts, with `portwarden enroll sign`).
+    public struct Enrollment: Sendable {
+        public var ca: CertificateAuthority
+        public var secret: String?
+        public var days: Int
+
+        public init(ca: CertificateAuthority, secret: String?, days: Int = 397) {
+            self.ca = ca
+            self.secret = secret
+            self.days = days
+        }
+    }
+
     /// The application, ready for `runService()`; `onRunning` receives the bound port.
     public static func build(settings: Settings, tls: TLSContext, database: CollectorDatabase, logger: Logger,
-                             metrics: CollectorMetrics = CollectorMetrics(),
+                             enrollment: Enrollment? = nil, metrics: CollectorMetrics = CollectorMetrics(),
                              onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol
     {
         let router = Router(context: CollectorRequestContext.self)
         ReportRoutes(database: database, maxReportBytes: settings.maxReportBytes, metrics: metrics,
                      staleAfter: settings.staleAfter).add(to: router)
+        if let enrollment { EnrollRoutes(database: database, enrollment: enrollment, metrics: metrics).add(to: router) }
         return Application(
             router: router,
             server: .openSSL(.init(idleTimeout: .seconds(settings.idleTimeout)), context: tls, metrics: metrics,

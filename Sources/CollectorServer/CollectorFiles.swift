@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import OpenSSLTLS
 
@@ -16,6 +17,21 @@ public struct CollectorFiles: Sendable {
     public var serverKey: String { directory + "/server.key" }
     public var serverCertificate: String { directory + "/server.pem" }
     public var database: String { directory + "/portwarden.sqlite" }
+    /// The shared enrollment secret, when enrollment by secret is on.
+    public var enrollmentSecret: String { directory + "/enroll.secret" }
+
+    /// The secret, or nil when there is no secret file (only operators enroll).
+    public func readEnrollmentSecret() -> String? {
+        (try? FileWriting.read(enrollmentSecret)).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// A new random secret (256 bits, hex), written 0600; the old one stops working.
+    public func rotateEnrollmentSecret() throws -> String {
+        let secret = try Randomness.hex(bytes: 32)
+        try FileWriting.write(secret + "\n", to: enrollmentSecret, mode: 0o600)
+        return secret
+    }
 
     /// A new fleet CA and a server certificate for `names`, in a directory made 0700.
     /// Refuses to replace an existing CA unless `replacing` — every host's certificate

@@ -22,7 +22,10 @@ struct ReportRoutes {
             }
         }
         router.get("/healthz") { _, _ in "ok\n" }
-        router.get("/metrics") { _, _ in
+        router.get("/metrics") { _, context in
+            guard context.peer?.host != nil else {
+                throw HTTPError(.unauthorized, message: "metrics need a client certificate from the fleet CA")
+            }
             let hosts = try await database.hosts(now: Int64(Date().timeIntervalSince1970), staleAfter: staleAfter)
             return metrics.render(hosts: hosts.count, staleHosts: hosts.filter(\.stale).count)
         }

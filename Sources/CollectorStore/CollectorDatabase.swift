@@ -85,6 +85,18 @@ public struct CollectorDatabase: Sendable {
                 t.column("revokedAt", .integer)
             }
         }
+        migrator.registerMigration("v3") { db in
+            // Enrollments that asked for a name already held by a valid certificate: they
+            // wait for an operator, so the shared secret alone cannot take over a host.
+            try db.create(table: "enrollmentRequest") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("hostName", .text).notNull().indexed()
+                t.column("keyFingerprint", .text).notNull()
+                t.column("requestedAt", .integer).notNull()
+                t.column("approvedAt", .integer)
+                t.column("issuedSerial", .text)
+            }
+        }
         return migrator
     }
 }

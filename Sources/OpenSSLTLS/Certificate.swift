@@ -87,3 +87,12 @@ public enum Digest {
         return digest.prefix(Int(length)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 }
+
+/// Secrets from OpenSSL's CSPRNG.
+public enum Randomness {
+    public static func hex(bytes count: Int) throws(TLSError) -> String {
+        var bytes = [UInt8](repeating: 0, count: count)
+        try check("RAND_bytes", RAND_bytes(&bytes, Int32(count)))
+        return bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}

@@ -31,6 +31,16 @@ public final class CertificateRequest: @unchecked Sendable {
 
     public var commonName: String? { X509Name.commonName(X509_REQ_get_subject_name(pointer)) }
 
+    /// SHA-256 of the request's public key (DER), lowercase hex: names the key that asked.
+    public var keyFingerprint: String {
+        guard let key = X509_REQ_get0_pubkey(pointer) else { return "" }
+        var der: UnsafeMutablePointer<UInt8>?
+        let length = i2d_PUBKEY(key, &der)
+        guard length > 0, let der else { return "" }
+        defer { pw_openssl_free(der) }
+        return Digest.sha256(Array(UnsafeBufferPointer(start: der, count: Int(length))))
+    }
+
     /// Whether the request was signed by the key it carries (proof its sender holds it).
     public var isSelfSigned: Bool {
         guard let key = X509_REQ_get0_pubkey(pointer) else { return false }

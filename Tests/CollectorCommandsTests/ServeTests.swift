@@ -141,6 +141,29 @@ struct ServeTests {
         #expect(try portwarden(["hosts", "revoke", "nobody", "--state-dir", state]).status != 0)
     }
 
+    @Test func hostsEnrollThemselvesWithTheSecret() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let (status, output) = try portwarden(["enroll", "secret", "--state-dir", state])
+        #expect(status == 0)
+        let secret = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(secret.count == 64)
+        let mode = try FileManager.default.attributesOfItem(atPath: state + "/enroll.secret")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+
+        let port = try unusedPort()
+        let server = try serve(port: port)
+        defer { server.terminate(); server.waitUntilExit() }
+        let ca = try Certificate(pem: FileWriting.read(state + "/ca.pem"))
+        let newcomer = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: try TLSContext.client(trust: ca),
+                                           timeout: 5)
+        let key = try PrivateKey.generate()
+        let result = try newcomer.enroll(csr: try CertificateRequest(key: key, commonName: "web-07").pem(), secret: secret)
+        guard case .issued(let pem, _) = result else { Issue.record("not issued: \(result)"); return }
+        #expect(try Certificate(pem: pem).commonName == "web-07")
+        #expect(try portwarden(["enroll", "approve", "web-07", "--state-dir", state]).status != 0, "nothing waits")
+    }
+
     @Test func sigtermStopsTheCollectorCleanly() throws {
         defer { try? FileManager.default.removeItem(atPath: state) }
         try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)

@@ -1,0 +1,96 @@
+import CollectorClient
+import CollectorServer
+import CollectorStore
+import Foundation
+import OpenSSLTLS
+import PortwardenModel
+import PortwardenTestSupport
+import Testing
+
+/// Enrollment over server-authenticated TLS with the fleet's shared secret.
+struct EnrollTests {
+    static let secret = "correct horse battery staple"
+
+    /// A host without a certificate yet: it trusts the fleet CA and presents nothing.
+    func newcomer(_ pki: TestPKI, _ port: Int) throws -> CollectorConnection {
+        CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: try pki.clientContext(nil), timeout: 5)
+    }
+
+    func enroll(_ connection: CollectorConnection, name: String, secret: String = secret) async throws
+        -> (EnrollmentResult, PrivateKey)
+    {
+        let key = try PrivateKey.generate()
+        let csr = try CertificateRequest(key: key, commonName: name).pem()
+        return (try await blocking { try connection.enroll(csr: csr, secret: secret) }, key)
+    }
+
+    @Test func aHostEnrollsWithTheSecretAndReportsWithItsNewCertificate() async throws {
+        let pki = try TestPKI()
+        let database = try CollectorDatabase.inMemory()
+        let collector = try await RunningCollector.start(pki: pki, database: database, enrollmentSecret: Self.secret)
+        defer { collector.stop() }
+        let (result, key) = try await enroll(try newcomer(pki, collector.port), name: "web-01")
+        guard case .issued(let pem, let ca) = result else { Issue.record("not issued: \(result)"); return }
+        let certificate = try Certificate(pem: pem)
+        #expect(certificate.commonName == "web-01")
+        #expect(try Certificate(pem: ca).fingerprint == pki.ca.certificate.fingerprint)
+
+        let enrolled = CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port), context: try TLSContext.client(
+            trust: pki.ca.certificate, certificate: certificate, key: key), timeout: 5)
+        let report = try await blocking { try enrolled.post("/v1/reports", body: ReportTests.snapshot(host: "web-01")) }
+        #expect(report.status == 200)
+    }
+
+    @Test func aWrongSecretIsRefused() async throws {
+        let pki = try TestPKI()
+        let collector = try await RunningCollector.start(pki: pki, database: try CollectorDatabase.inMemory(),
+                                                         enrollmentSecret: Self.secret)
+        defer { collector.stop() }
+        let error = await #expect(throws: EnrollmentRefused.self) {
+            try await enroll(try newcomer(pki, collector.port), name: "web-01", secret: "guess")
+        }
+        #expect(error?.status == 403)
+    }
+
+    @Test func withoutASecretOnlyOperatorsEnroll() async throws {
+        let pki = try TestPKI()
+        let collector = try await RunningCollector.start(pki: pki, database: try CollectorDatabase.inMemory())
+        defer { collector.stop() }
+        let error = await #expect(throws: EnrollmentRefused.self) { try await enroll(try newcomer(pki, collector.port), name: "web-01") }
+        #expect(error?.message.contains("enroll sign") == true)
+    }
+
+    @Test func theSecretCannotTakeOverAHeldNameUntilAnOperatorApproves() async throws {
+        let pki = try TestPKI()
+        let database = try CollectorDatabase.inMemory()
+        let collector = try await RunningCollector.start(pki: pki, database: database, enrollmentSecret: Self.secret)
+        defer { collector.stop() }
+        let connection = try newcomer(pki, collector.port)
+        guard case (.issued(let firstPEM, _), _) = try await enroll(connection, name: "openvms-01") else {
+            Issue.record("first enrollment not issued")
+            return
+        }
+        let first = try Certificate(pem: firstPEM)
+
+        // Another key asks for the same name: it waits.
+        let key = try PrivateKey.generate()
+        let csr = try CertificateRequest(key: key, commonName: "openvms-01").pem()
+        let waiting = try await blocking { try connection.enroll(csr: csr, secret: Self.secret) }
+        guard case .pending(let message) = waiting else { Issue.record("took over a held name: \(waiting)"); return }
+        #expect(message.contains("portwarden enroll approve openvms-01"))
+        #expect(!database.isRevoked(serial: first.serial))
+
+        // The operator approves; the same key asks again and gets the name; the old one is revoked.
+        #expect(try database.approveEnrollment(host: "openvms-01", now: 1) == 1)
+        let approved = try await blocking { try connection.enroll(csr: csr, secret: Self.secret) }
+        guard case .issued(let pem, _) = approved else { Issue.record("not issued after approval: \(approved)"); return }
+        #expect(try Certificate(pem: pem).commonName == "openvms-01")
+        #expect(database.isRevoked(serial: first.serial))
+    }
+
+    @Test(arguments: [("web-01", true), ("db.example.com", true), ("", false), ("-x", false), ("a b", false),
+                      ("evil/../x", false), ("é", false), (String(repeating: "a", count: 254), false)])
+    func hostNames(_ name: String, accepted: Bool) {
+        #expect(EnrollmentNames.isHostName(name) == accepted)
+    }
+}
