@@ -24,12 +24,13 @@ let package = Package(
         // The distro's OpenSSL (libssl-dev): patched by apt, FIPS-capable. Never BoringSSL.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "OpenSSLTLS", dependencies: ["COpenSSL"]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "PortwardenModel"),
         .target(name: "CollectorStore", dependencies: ["PortwardenModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "CollectorServer",
             dependencies: [
-                "CollectorStore", "OpenSSLTLS", "PortwardenModel",
+                "CollectorStore", "OpenSSLTLS", "PortwardenModel", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -51,7 +51,18 @@ struct ReportRoutes {
             throw HTTPError(.unauthorized, message: "a report needs the host's client certificate")
         }
         let body = try await request.body.collect(upTo: maxReportBytes)
-        let bytes = Array(body.readableBytesView)
+        var bytes = Array(body.readableBytesView)
+        switch request.headers[.contentEncoding]?.lowercased() {
+        case nil, "identity": break
+        case "gzip":
+            do { bytes = try Gzip.decompress(bytes, limit: maxReportBytes) } catch .tooLarge(let limit) {
+                throw HTTPError(.contentTooLarge, message: "the report inflates past \(limit) bytes")
+            } catch {
+                throw HTTPError(.badRequest, message: "not gzip: \(error)")
+            }
+        case let other?:
+            throw HTTPError(.unsupportedMediaType, message: "Content-Encoding \(other) is not accepted (gzip is)")
+        }
         let snapshot: Snapshot
         do {
             snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(bytes))

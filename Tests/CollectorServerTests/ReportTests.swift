@@ -43,6 +43,31 @@ struct ReportTests {
         #expect(again.text.contains("\"outcome\":\"duplicate\""), "a redelivery is acknowledged, not stored")
     }
 
+    @Test func gzipBodiesAreAcceptedAndBombsRefused() async throws {
+        let pki = try TestPKI()
+        let database = try CollectorDatabase.inMemory()
+        let collector = try await RunningCollector.start(pki: pki, database: database)
+        defer { collector.stop() }
+        let web = try connection(pki, collector.port, as: "web-01")
+        let gzipped = Gzip.compress(Self.snapshot(host: "web-01"))
+        let response = try await blocking {
+            try web.post("/v1/reports", body: gzipped, extraHeaders: ["Content-Encoding": "gzip"])
+        }
+        #expect(response.status == 200, "\(response.text)")
+        #expect(try await database.hosts(now: 0, staleAfter: 1).map(\.host.name) == ["web-01"])
+
+        // 64 MiB of zeros gzip to ~64 KiB: past the 16 MiB limit once inflated.
+        let bomb = Gzip.compress([UInt8](repeating: 0, count: 64 << 20))
+        let refused = try await blocking { try web.post("/v1/reports", body: bomb, extraHeaders: ["Content-Encoding": "gzip"]) }
+        #expect(refused.status == 413)
+        let corrupt = try await blocking {
+            try web.post("/v1/reports", body: Array(gzipped.prefix(20)), extraHeaders: ["Content-Encoding": "gzip"])
+        }
+        #expect(corrupt.status == 400)
+        let brotli = try await blocking { try web.post("/v1/reports", body: [1, 2], extraHeaders: ["Content-Encoding": "br"]) }
+        #expect(brotli.status == 415)
+    }
+
     @Test func aReportNamingAnotherHostIsRefusedAndWritesNothing() async throws {
         let pki = try TestPKI()
         let database = try CollectorDatabase.inMemory()
