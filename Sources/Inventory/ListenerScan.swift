@@ -17,24 +17,36 @@ public struct ListenerScan {
         // The host's network is pid 1's; a reader that cannot see pid 1 marks its own.
         let hostNetns = (try? procfs.networkNamespace(of: "1")) ?? (try? procfs.networkNamespace(of: "self"))
         let lanes = scanLanes
-        let (walk, tables) = readAll(pids: pids, hostNetns: hostNetns, lanes: lanes)
+        var (walk, tables) = readAll(pids: pids, hostNetns: hostNetns, lanes: lanes)
         let hidden = HiddenSockets(procfs: procfs, walk: walk, accounted: tables.accounted, hostNetns: hostNetns)
 
-        var listeners = tables.listeners + hidden.listeners
+        var listeners = tables.listeners
+        tables.listeners = []  // one copy of thousands of listeners, not two
+        listeners += hidden.listeners
         let holding = Set((listeners.map(\.inode) + hidden.unresolved.map(\.inode)).flatMap(walk.pids(holding:)))
         let (owners, ownerErrors) = OwnerReader.owners(of: holding.sorted(), procfs: procfs, lanes: lanes)
+        // Listeners held by the same processes share one owners array (a daemon's eleven
+        // sockets, one array), which keeps a busy host's snapshot small.
+        var ownersOf: [[Int32]: [Owner]] = [:]
+        func ownersHolding(_ inode: UInt64) -> [Owner] {
+            let pids = walk.pids(holding: inode)
+            if let shared = ownersOf[pids] { return shared }
+            let list = pids.compactMap { owners[$0] }
+            ownersOf[pids] = list
+            return list
+        }
         let why = getuid() == 0 ? "permission denied" : "not root"
         let unownedNote = walk.fdDenied > 0
             ? "owner not visible: the descriptors of \(walk.fdDenied) processes could not be read (\(why))"
             : "no process holds this socket: a kernel socket (nfsd, rpc, wireguard…), or its owner exited during the scan"
         for i in listeners.indices {
-            listeners[i].processes = walk.pids(holding: listeners[i].inode).compactMap { owners[$0] }
+            listeners[i].processes = ownersHolding(listeners[i].inode)
             if listeners[i].processes.isEmpty { listeners[i].ownerNote = unownedNote }
         }
         listeners.sort(by: Listener.displayOrder)
         let unresolved = hidden.unresolved.map {
             UnresolvedSocket(inode: $0.inode, kind: $0.kind,
-                             processes: walk.pids(holding: $0.inode).compactMap { owners[$0] }, reason: $0.reason)
+                             processes: ownersHolding($0.inode), reason: $0.reason)
         }
 
         var namespaces = walk.members.keys.sorted().map {

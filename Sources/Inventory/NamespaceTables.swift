@@ -28,18 +28,21 @@ struct NamespaceTables {
 
     /// Reads one table and keeps its listeners.
     init(_ task: Task, procfs: ProcFS, hostNetns: UInt64?) {
-        guard let (pid, rows) = rows(task, procfs: procfs) else { return }
-        readFrom[task.netns] = pid
         let table = task.table
-        for entry in rows where entry.inode != 0 {
-            accounted.insert(entry.inode)
-            guard entry.isListener(in: table) else { continue }
-            listeners.append(Listener(
+        var kept: [Listener] = []
+        var seen: Set<UInt64> = []
+        guard let pid = read(task, procfs: procfs, { entry in
+            // A member that dies mid-read hands the table to the next: skip rows seen.
+            guard entry.inode != 0, seen.insert(entry.inode).inserted, entry.isListener(in: table) else { return }
+            kept.append(Listener(
                 transport: table.isTCP ? .tcp : .udp, family: table.isIPv6 ? .ipv6 : .ipv4,
                 address: entry.localAddress.description, port: entry.localPort,
                 scope: ExposureScope(boundTo: entry.localAddress), netns: task.netns,
                 hostNetns: task.netns == hostNetns, inode: entry.inode, uid: entry.uid, processes: []))
-        }
+        }) else { return }
+        readFrom[task.netns] = pid
+        listeners = kept
+        accounted = seen
     }
 
     mutating func merge(_ other: NamespaceTables) {
@@ -51,14 +54,14 @@ struct NamespaceTables {
     }
 
     /// The table through the first member still alive; a namespace's last member may
-    /// exit mid-scan, which loses nothing that was there to read.
-    private mutating func rows(_ task: Task, procfs: ProcFS) -> (Int32, [NetTableEntry])? {
+    /// exit mid-scan, which loses nothing that was there to read. A member that dies
+    /// partway through leaves what was read: rows are only ever added.
+    private mutating func read(_ task: Task, procfs: ProcFS, _ body: (NetTableEntry) -> Void) -> Int32? {
         var lastError: ProcFSError?
         for pid in task.pids {
             do throws(ProcFSError) {
-                let (rows, errors) = try procfs.netTable(task.table, pid: String(pid))
-                parseErrors += errors
-                return (pid, rows)
+                parseErrors += try procfs.forEachNetTableEntry(task.table, pid: String(pid), body)
+                return pid
             } catch {
                 lastError = error
                 guard case .notFound = error else { break }

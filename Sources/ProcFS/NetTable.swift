@@ -36,16 +36,17 @@ extension NetTable {
         -> (entries: [NetTableEntry], errors: [ParseError])
     {
         var parser = NetTableParser(table: table, file: file)
+        var entries: [NetTableEntry] = []
         bytes.withUnsafeBufferPointer { all in
             var start = 0
             while start < all.count {
                 var end = start
                 while end < all.count && all[end] != 0x0A { end += 1 }
-                parser.consume(UnsafeBufferPointer(rebasing: all[start..<end]))
+                if let entry = parser.consume(UnsafeBufferPointer(rebasing: all[start..<end])) { entries.append(entry) }
                 start = end + 1
             }
         }
-        return (parser.entries, parser.errors)
+        return (entries, parser.errors)
     }
 
     public struct RowError: Error, Equatable { public let message: String }
@@ -109,11 +110,11 @@ extension NetTable {
     }
 }
 
-/// Takes a table line by line, so a large table can be parsed as it is read.
+/// Takes a table line by line, so a large table can be used as it is read, never held.
 public struct NetTableParser {
     public let table: NetTable
     public let file: String
-    public private(set) var entries: [NetTableEntry] = []
+    /// The lines refused so far.
     public private(set) var errors: [ParseError] = []
     private var lineNumber = 0
 
@@ -122,8 +123,9 @@ public struct NetTableParser {
         self.file = file
     }
 
-    /// One line without its newline; the first must be the header.
-    public mutating func consume(_ line: UnsafeBufferPointer<UInt8>) {
+    /// One line without its newline (the first must be the header): its row, or nil for
+    /// the header, a blank line, or a refused line (recorded in `errors`).
+    public mutating func consume(_ line: UnsafeBufferPointer<UInt8>) -> NetTableEntry? {
         lineNumber += 1
         func fail(_ reason: String) {
             errors.append(ParseError(file: file, line: lineNumber, reason: reason,
@@ -134,12 +136,14 @@ public struct NetTableParser {
             if header.next().map({ String(decoding: $0, as: UTF8.self) }) != "sl" {
                 fail("expected the header line starting with \"sl\"")
             }
-            return
+            return nil
         }
-        if line.allSatisfy({ $0 == 0x20 }) { return }
+        if line.allSatisfy({ $0 == 0x20 }) { return nil }
         switch NetTable.parseRow(line, table: table) {
-        case .success(let entry): entries.append(entry)
-        case .failure(let reason): fail(reason.message)
+        case .success(let entry): return entry
+        case .failure(let reason):
+            fail(reason.message)
+            return nil
         }
     }
 }
