@@ -61,6 +61,8 @@ let package = Package(
             ]),
         // Opens the sockets the live tests and the benchmark look for.
         .executableTarget(name: "listen-fixture", dependencies: ["CLinuxShims"]),
+        // Simulated agents for bench/collector-load.sh.
+        .executableTarget(name: "collector-load", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel"]),
 
         .testTarget(name: "ProcFSTests", dependencies: ["ProcFS"]),
         .testTarget(name: "PortwardenModelTests", dependencies: ["PortwardenModel"]),

@@ -1,4 +1,5 @@
 import OpenSSLTLS
+import Synchronization
 
 /// Requests to the collector over mutual TLS, one connection each, blocking: all an
 /// agent needs, without an event loop.
@@ -9,13 +10,18 @@ public struct CollectorConnection: Sendable {
     /// The name the collector's certificate must carry (default: `host`).
     public let serverName: String?
     public let timeout: Int
+    /// When set, each connection offers the session the previous one got, skipping the
+    /// full handshake (an agent reporting every minute resumes; nil: full every time).
+    public let sessions: SessionCache?
 
-    public init(host: String, port: UInt16, context: TLSContext, serverName: String? = nil, timeout: Int = 30) {
+    public init(host: String, port: UInt16, context: TLSContext, serverName: String? = nil, timeout: Int = 30,
+                sessions: SessionCache? = nil) {
         self.host = host
         self.port = port
         self.context = context
         self.serverName = serverName
         self.timeout = timeout
+        self.sessions = sessions
     }
 
     /// `POST path` with `body`; the response whatever its status.
@@ -32,7 +38,8 @@ public struct CollectorConnection: Sendable {
 
     private func request(_ method: String, _ path: String, body: [UInt8], headers: [String: String]) throws -> HTTPResponse {
         let socket = try TLSSocket.connect(host: host, port: port, context: context, serverName: serverName,
-                                           timeout: timeout)
+                                           session: sessions?.session, timeout: timeout)
+        defer { if let sessions, let session = socket.session { sessions.session = session } }
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\n"
         head += "Content-Length: \(body.count)\r\nConnection: close\r\n"
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
@@ -52,5 +59,17 @@ public struct CollectorConnection: Sendable {
                 return response
             }
         }
+    }
+}
+
+/// The last TLS session a connection got, to offer on the next.
+public final class SessionCache: Sendable {
+    private let stored = Mutex<TLSSession?>(nil)
+
+    public init() {}
+
+    public var session: TLSSession? {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 }

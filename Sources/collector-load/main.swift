@@ -1,0 +1,111 @@
+// collector-load: many simulated agents reporting to `portwarden serve` on loopback,
+// through the agent's own TLS client. Prints reports/s and latency percentiles.
+//
+//   collector-load --state-dir DIR --port P [--hosts 200] [--concurrency 32]
+//                  [--reports 4000] [--listeners 50] [--resume] [--first-sequence 1]
+//
+// Host certificates are issued here with the state directory's CA (as `enroll sign`
+// would), named load-0001, load-0002…; each host's sequence starts at --first-sequence,
+// so a later run continues where an earlier one stopped.
+import CollectorClient
+import Foundation
+import OpenSSLTLS
+import PortwardenModel
+import Synchronization
+
+func option(_ name: String, _ fallback: Int) -> Int {
+    guard let i = CommandLine.arguments.firstIndex(of: name), i + 1 < CommandLine.arguments.count,
+          let value = Int(CommandLine.arguments[i + 1]) else { return fallback }
+    return value
+}
+func option(_ name: String) -> String? {
+    guard let i = CommandLine.arguments.firstIndex(of: name), i + 1 < CommandLine.arguments.count else { return nil }
+    return CommandLine.arguments[i + 1]
+}
+
+guard let state = option("--state-dir"), let port = option("--port").flatMap(UInt16.init) else {
+    FileHandle.standardError.write(Data("usage: collector-load --state-dir DIR --port P [--hosts N] [--concurrency N] [--reports N] [--listeners N] [--resume]\n".utf8))
+    exit(2)
+}
+let hosts = option("--hosts", 200), concurrency = option("--concurrency", 32), total = option("--reports", 4000)
+let listeners = option("--listeners", 50), firstSequence = option("--first-sequence", 1)
+let resume = CommandLine.arguments.contains("--resume")
+
+let ca = try CertificateAuthority(certificate: Certificate(pem: FileWriting.read(state + "/ca.pem")),
+                                  key: PrivateKey(pem: FileWriting.read(state + "/ca.key")))
+
+/// One simulated agent: its identity, its session, its sequence.
+final class Agent: @unchecked Sendable {
+    let name: String
+    let connection: CollectorConnection
+    let listeners: [Listener]
+    var sequence: UInt64
+
+    init(index: Int, ca: CertificateAuthority, port: UInt16, resume: Bool, listenerCount: Int, firstSequence: Int) throws {
+        name = "load-" + String(format: "%04d", index)
+        let key = try PrivateKey.generate()
+        let certificate = try ca.issue(CertificateRequest(key: key, commonName: name), commonName: name, usage: .client)
+        connection = CollectorConnection(host: "127.0.0.1", port: port,
+                                         context: try TLSContext.client(trust: ca.certificate, certificate: certificate, key: key),
+                                         timeout: 30, sessions: resume ? SessionCache() : nil)
+        sequence = UInt64(firstSequence)
+        listeners = (0..<listenerCount).map(Agent.listener)
+    }
+
+    static func listener(_ i: Int) -> Listener {
+        let daemon = "daemon\(i % 7)"
+        let owner = Owner(pid: Int32(100 + i), name: daemon, exe: "/usr/sbin/" + daemon,
+                          cmdline: ["/usr/sbin/" + daemon, "--port", String(1000 + i)], uid: 0, user: "root",
+                          unit: daemon + ".service", container: nil)
+        return Listener(transport: i % 3 == 0 ? .udp : .tcp, family: .ipv4, address: "0.0.0.0", port: UInt16(1000 + i),
+                        scope: .any, netns: 4026531840, hostNetns: true, inode: UInt64(i), uid: 0, processes: [owner])
+    }
+
+    /// A snapshot of `listeners` sockets that does not change from one report to the next.
+    func report() -> [UInt8] {
+        let snapshot = Snapshot(
+            host: Host(hostname: name, machineID: name, bootID: "load", kernel: "6.1", os: "Debian"), sequence: sequence,
+            collectedAt: "2026-11-25T10:00:00Z", complete: true, ownershipComplete: true, warnings: [], namespaces: [],
+            listeners: listeners, unresolved: [])
+        sequence += 1
+        var writer = JSONWriter()
+        writer.value(snapshot)
+        return writer.buffer
+    }
+}
+
+let agents = try (1...hosts).map {
+    try Agent(index: $0, ca: ca, port: port, resume: resume, listenerCount: listeners, firstSequence: firstSequence)
+}
+let next = Atomic<Int>(0)
+let latencies = Mutex<[Double]>([])
+let failures = Atomic<Int>(0)
+let group = DispatchGroup()
+let started = ContinuousClock.now
+for worker in 0..<concurrency {
+    group.enter()
+    Thread {
+        var mine: [Double] = []
+        while true {
+            let n = next.add(1, ordering: .relaxed).oldValue
+            guard n < total else { break }
+            // Each agent belongs to one worker, so its sequence is never raced.
+            let agent = agents[(worker + (n / concurrency) * concurrency) % hosts]
+            let body = agent.report()
+            let t0 = ContinuousClock.now
+            let ok = (try? agent.connection.post("/v1/reports", body: body))?.status == 200
+            let elapsed = ContinuousClock.now - t0
+            if ok { mine.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3) }
+            else { failures.add(1, ordering: .relaxed) }
+        }
+        latencies.withLock { $0 += mine }
+        group.leave()
+    }.start()
+}
+group.wait()
+let seconds = { let d = ContinuousClock.now - started; return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }()
+let sorted = latencies.withLock { $0.sorted() }
+func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+print(String(format: "mode=%@ reports=%d failed=%d seconds=%.2f rate=%.0f/s p50=%.1fms p99=%.1fms",
+             resume ? "resumed" : "full-handshake", sorted.count, failures.load(ordering: .relaxed), seconds,
+             Double(sorted.count) / seconds, percentile(0.5), percentile(0.99)))
