@@ -45,6 +45,4 @@ public final class PeerRegistry: Sendable {
     public func identity(of channel: any Channel) -> PeerIdentity? {
         identities.withLock { $0[ObjectIdentifier(channel)] }
     }
-
-    public var count: Int { identities.withLock { $0.count } }
 }

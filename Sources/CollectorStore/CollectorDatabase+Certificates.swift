@@ -48,13 +48,4 @@ extension CollectorDatabase {
                                          && IssuedCertificate.Columns.revokedAt != nil).fetchCount(db) > 0
         }) ?? false
     }
-
-    /// The certificates of `host` that are neither revoked nor expired at `now`.
-    public func validCertificates(host: String, now: Int64) throws -> [IssuedCertificate] {
-        try reader.read { db in
-            try IssuedCertificate.filter(IssuedCertificate.Columns.hostName == host
-                                         && IssuedCertificate.Columns.revokedAt == nil
-                                         && IssuedCertificate.Columns.notAfter > now).fetchAll(db)
-        }
-    }
 }

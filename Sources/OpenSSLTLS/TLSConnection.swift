@@ -56,8 +56,6 @@ public final class TLSConnection: @unchecked Sendable {
         }
     }
 
-    public var isHandshakeComplete: Bool { SSL_is_init_finished(ssl) == 1 }
-
     /// Encrypts `bytes`; the ciphertext appears in `takeOutput()`.
     public func write(_ bytes: [UInt8]) throws(TLSError) {
         try TLSPeer.write(bytes, ssl: ssl)

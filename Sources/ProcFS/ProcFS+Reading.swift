@@ -84,13 +84,6 @@ extension ProcFS {
         }
     }
 
-    /// The names in a directory under the root, without `.` and `..`.
-    public func list(_ relative: String) throws(ProcFSError) -> [String] {
-        var names: [String] = []
-        try forEachEntry(relative) { _, name in names.append(String(cString: name)) }
-        return names
-    }
-
     /// Calls `body` with the open directory's fd and each entry name (not `.`/`..`).
     /// Callers use the fd for `*at()` calls, which skip a path walk per entry.
     func forEachEntry(
