@@ -82,7 +82,9 @@ struct ReportTests {
         #expect(metrics.status == 200)
         #expect(metrics.text.contains("portwarden_reports_refused_total{reason=\"other_host\"} 1"), "\(metrics.text)")
         #expect(metrics.text.contains("portwarden_reports_total{outcome=\"changed\"} 0"))
-        #expect(metrics.text.contains("portwarden_open_connections 1"), "the scrape's own connection")
+        // At least the scrape's own connection; the refused one may not have closed yet.
+        let open = metrics.text.split(separator: "\n").first { $0.hasPrefix("portwarden_open_connections ") }
+        #expect((open?.split(separator: " ").last).flatMap { Int($0) }.map { $0 >= 1 } == true, "\(String(describing: open))")
     }
 
     @Test func refusedClientsDoNotStopAGoodOne() async throws {
