@@ -45,8 +45,8 @@ public enum CollectorApplication {
         -> some ApplicationProtocol
     {
         let router = Router(context: CollectorRequestContext.self)
-        ReportRoutes(database: database, maxReportBytes: settings.maxReportBytes, metrics: metrics,
-                     staleAfter: settings.staleAfter).add(to: router)
+        ReportRoutes(database: database, maxReportBytes: settings.maxReportBytes, metrics: metrics).add(to: router)
+        StatusRoutes(database: database, metrics: metrics, staleAfter: settings.staleAfter).add(to: router)
         if let enrollment { EnrollRoutes(database: database, enrollment: enrollment, metrics: metrics).add(to: router) }
         return Application(
             router: router,

@@ -10,7 +10,6 @@ struct ReportRoutes {
     let database: CollectorDatabase
     let maxReportBytes: Int
     let metrics: CollectorMetrics
-    let staleAfter: Int64
 
     func add(to router: Router<CollectorRequestContext>) {
         router.post("/v1/reports") { request, context in
@@ -20,14 +19,6 @@ struct ReportRoutes {
                 metrics.refused(Self.reason(error.status))
                 throw error
             }
-        }
-        router.get("/healthz") { _, _ in "ok\n" }
-        router.get("/metrics") { _, context in
-            guard context.peer?.host != nil else {
-                throw HTTPError(.unauthorized, message: "metrics need a client certificate from the fleet CA")
-            }
-            let hosts = try await database.hosts(now: Int64(Date().timeIntervalSince1970), staleAfter: staleAfter)
-            return metrics.render(hosts: hosts.count, staleHosts: hosts.filter(\.stale).count)
         }
     }
 
