@@ -2,8 +2,10 @@
 // through the agent's own TLS client. Prints reports/s and latency percentiles.
 //
 //   collector-load --state-dir DIR --port P [--hosts 200] [--concurrency 32]
-//                  [--reports 4000] [--listeners 50] [--resume] [--first-sequence 1]
+//                  [--rounds 10] [--listeners 50] [--resume] [--first-sequence 1]
 //
+// Every host reports once per round (hosts × rounds reports in all); each worker owns
+// the hosts whose number it is, modulo --concurrency, so a host's reports stay in order.
 // Host certificates are issued here with the state directory's CA (as `enroll sign`
 // would), named load-0001, load-0002…; each host's sequence starts at --first-sequence,
 // so a later run continues where an earlier one stopped.
@@ -24,10 +26,11 @@ func option(_ name: String) -> String? {
 }
 
 guard let state = option("--state-dir"), let port = option("--port").flatMap(UInt16.init) else {
-    FileHandle.standardError.write(Data("usage: collector-load --state-dir DIR --port P [--hosts N] [--concurrency N] [--reports N] [--listeners N] [--resume]\n".utf8))
+    FileHandle.standardError.write(Data("usage: collector-load --state-dir DIR --port P [--hosts N] [--concurrency N] [--rounds N] [--listeners N] [--resume]\n".utf8))
     exit(2)
 }
-let hosts = option("--hosts", 200), concurrency = option("--concurrency", 32), total = option("--reports", 4000)
+let hosts = option("--hosts", 200), concurrency = min(option("--concurrency", 32), option("--hosts", 200))
+let rounds = option("--rounds", 10)
 let listeners = option("--listeners", 50), firstSequence = option("--first-sequence", 1)
 let resume = CommandLine.arguments.contains("--resume")
 
@@ -77,7 +80,6 @@ final class Agent: @unchecked Sendable {
 let agents = try (1...hosts).map {
     try Agent(index: $0, ca: ca, port: port, resume: resume, listenerCount: listeners, firstSequence: firstSequence)
 }
-let next = Atomic<Int>(0)
 let latencies = Mutex<[Double]>([])
 let failures = Atomic<Int>(0)
 let group = DispatchGroup()
@@ -86,17 +88,19 @@ for worker in 0..<concurrency {
     group.enter()
     Thread {
         var mine: [Double] = []
-        while true {
-            let n = next.add(1, ordering: .relaxed).oldValue
-            guard n < total else { break }
-            // Each agent belongs to one worker, so its sequence is never raced.
-            let agent = agents[(worker + (n / concurrency) * concurrency) % hosts]
-            let body = agent.report()
-            let t0 = ContinuousClock.now
-            let ok = (try? agent.connection.post("/v1/reports", body: body))?.status == 200
-            let elapsed = ContinuousClock.now - t0
-            if ok { mine.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3) }
-            else { failures.add(1, ordering: .relaxed) }
+        let owned = stride(from: worker, to: hosts, by: concurrency).map { agents[$0] }
+        for _ in 0..<rounds {
+            for agent in owned {
+                let body = agent.report()
+                let t0 = ContinuousClock.now
+                let ok = (try? agent.connection.post("/v1/reports", body: body))?.status == 200
+                let elapsed = ContinuousClock.now - t0
+                if ok {
+                    mine.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)
+                } else {
+                    failures.add(1, ordering: .relaxed)
+                }
+            }
         }
         latencies.withLock { $0 += mine }
         group.leave()
