@@ -35,32 +35,24 @@ public final class CollectorMetrics: Sendable {
 
     /// The text exposition format; `hosts` is read from the database at scrape time.
     public func render(hosts: Int, staleHosts: Int) -> String {
-        state.withLock { s in
-            var out = "# HELP portwarden_reports_total Reports accepted, by what they did to the history.\n"
-            out += "# TYPE portwarden_reports_total counter\n"
-            for outcome in ["changed", "unchanged", "duplicate"] {
-                out += "portwarden_reports_total{outcome=\"\(outcome)\"} \(s.reports[outcome, default: 0])\n"
-            }
-            out += "# HELP portwarden_reports_refused_total Reports refused, by reason.\n"
-            out += "# TYPE portwarden_reports_refused_total counter\n"
-            for (reason, count) in s.refused.sorted(by: { $0.key < $1.key }) {
-                out += "portwarden_reports_refused_total{reason=\"\(reason)\"} \(count)\n"
-            }
-            out += "# HELP portwarden_tls_handshake_failures_total Connections refused in the TLS handshake.\n"
-            out += "# TYPE portwarden_tls_handshake_failures_total counter\n"
-            out += "portwarden_tls_handshake_failures_total \(s.handshakeFailures)\n"
-            out += "# HELP portwarden_ingest_seconds Time to store one report.\n"
-            out += "# TYPE portwarden_ingest_seconds histogram\n"
-            for (i, bound) in Self.bucketBounds.enumerated() {
-                out += "portwarden_ingest_seconds_bucket{le=\"\(bound)\"} \(s.ingestBuckets[i])\n"
-            }
-            out += "portwarden_ingest_seconds_bucket{le=\"+Inf\"} \(s.ingestCount)\n"
-            out += "portwarden_ingest_seconds_sum \(s.ingestSum)\nportwarden_ingest_seconds_count \(s.ingestCount)\n"
-            out += "# HELP portwarden_hosts Hosts known to the collector, by state.\n# TYPE portwarden_hosts gauge\n"
-            out += "portwarden_hosts{state=\"reporting\"} \(hosts - staleHosts)\nportwarden_hosts{state=\"stale\"} \(staleHosts)\n"
-            out += "# HELP portwarden_open_connections TLS connections open now.\n# TYPE portwarden_open_connections gauge\n"
-            out += "portwarden_open_connections \(s.openConnections)\n"
-            return out
+        let s = state.withLock { $0 }
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for (suffix, value) in samples { out += "\(name)\(suffix) \(value)\n" }
         }
+        family("portwarden_reports_total", "counter", "Reports accepted, by what they did to the history.",
+               ["changed", "unchanged", "duplicate"].map { ("{outcome=\"\($0)\"}", "\(s.reports[$0, default: 0])") })
+        family("portwarden_reports_refused_total", "counter", "Reports refused, by reason.",
+               s.refused.sorted { $0.key < $1.key }.map { ("{reason=\"\($0.key)\"}", "\($0.value)") })
+        family("portwarden_tls_handshake_failures_total", "counter", "Connections refused in the TLS handshake.",
+               [("", "\(s.handshakeFailures)")])
+        family("portwarden_ingest_seconds", "histogram", "Time to store one report.",
+               zip(Self.bucketBounds, s.ingestBuckets).map { ("_bucket{le=\"\($0)\"}", "\($1)") }
+                   + [("_bucket{le=\"+Inf\"}", "\(s.ingestCount)"), ("_sum", "\(s.ingestSum)"), ("_count", "\(s.ingestCount)")])
+        family("portwarden_hosts", "gauge", "Hosts known to the collector, by state.",
+               [("{state=\"reporting\"}", "\(hosts - staleHosts)"), ("{state=\"stale\"}", "\(staleHosts)")])
+        family("portwarden_open_connections", "gauge", "TLS connections open now.", [("", "\(s.openConnections)")])
+        return out
     }
 }

@@ -42,12 +42,9 @@ struct HiddenSockets {
             }
             switch SocketProbe.probe(pid: holder.pid, fd: holder.fd, inode: inode) {
             case .listener(let found):
-                let netns = found.netns ?? 0
-                listeners.append(Listener(
-                    transport: found.transport, family: found.address.isV6 ? .ipv6 : .ipv4,
-                    address: found.address.description, port: found.port,
-                    scope: ExposureScope(boundTo: found.address), netns: netns,
-                    hostNetns: netns == hostNetns, inode: inode, uid: found.uid, processes: [], foundBy: .pidfd))
+                listeners.append(Listener(found.transport, boundTo: found.address, port: found.port,
+                                          netns: found.netns ?? 0, hostNetns: hostNetns, inode: inode, uid: found.uid,
+                                          foundBy: .pidfd))
                 return
             case .notListener:
                 return

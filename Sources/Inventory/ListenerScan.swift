@@ -23,30 +23,34 @@ public struct ListenerScan {
         var listeners = tables.listeners
         tables.listeners = []  // one copy of thousands of listeners, not two
         listeners += hidden.listeners
-        let holding = Set((listeners.map(\.inode) + hidden.unresolved.map(\.inode)).flatMap(walk.pids(holding:)))
-        let (owners, ownerErrors) = OwnerReader.owners(of: holding.sorted(), procfs: procfs, lanes: lanes)
-        // Listeners held by the same processes share one owners array (a daemon's eleven
-        // sockets, one array), which keeps a busy host's snapshot small.
-        var ownersOf: [[Int32]: [Owner]] = [:]
-        func ownersHolding(_ inode: UInt64) -> [Owner] {
+        // Listeners held by the same processes share one holder list and, below, one
+        // owners array (a daemon's eleven sockets, one array): a busy host's snapshot
+        // stays small, and each socket's holders are looked up once.
+        var holderSets: [[Int32]: Int] = [:]
+        var holderLists: [[Int32]] = []
+        func holders(of inode: UInt64) -> Int {
             let pids = walk.pids(holding: inode)
-            if let shared = ownersOf[pids] { return shared }
-            let list = pids.compactMap { owners[$0] }
-            ownersOf[pids] = list
-            return list
+            if let known = holderSets[pids] { return known }
+            holderLists.append(pids)
+            holderSets[pids] = holderLists.count - 1
+            return holderLists.count - 1
         }
+        let listenerHolders = listeners.map { holders(of: $0.inode) }
+        let unresolvedHolders = hidden.unresolved.map { holders(of: $0.inode) }
+        let (owners, ownerErrors) = OwnerReader.owners(of: Set(holderLists.joined()).sorted(), procfs: procfs,
+                                                       lanes: lanes)
+        let ownerLists = holderLists.map { $0.compactMap { owners[$0] } }
         let why = getuid() == 0 ? "permission denied" : "not root"
         let unownedNote = walk.fdDenied > 0
             ? "owner not visible: the descriptors of \(walk.fdDenied) processes could not be read (\(why))"
             : "no process holds this socket: a kernel socket (nfsd, rpc, wireguard…), or its owner exited during the scan"
         for i in listeners.indices {
-            listeners[i].processes = ownersHolding(listeners[i].inode)
+            listeners[i].processes = ownerLists[listenerHolders[i]]
             if listeners[i].processes.isEmpty { listeners[i].ownerNote = unownedNote }
         }
         listeners.sort(by: Listener.displayOrder)
-        let unresolved = hidden.unresolved.map {
-            UnresolvedSocket(inode: $0.inode, kind: $0.kind,
-                             processes: ownersHolding($0.inode), reason: $0.reason)
+        let unresolved = zip(hidden.unresolved, unresolvedHolders).map { socket, holders in
+            UnresolvedSocket(inode: socket.inode, kind: socket.kind, processes: ownerLists[holders], reason: socket.reason)
         }
 
         var namespaces = walk.members.keys.sorted().map {

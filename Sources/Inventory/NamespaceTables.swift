@@ -34,11 +34,9 @@ struct NamespaceTables {
         guard let pid = read(task, procfs: procfs, { entry in
             // A member that dies mid-read hands the table to the next: skip rows seen.
             guard entry.inode != 0, seen.insert(entry.inode).inserted, entry.isListener(in: table) else { return }
-            kept.append(Listener(
-                transport: table.isTCP ? .tcp : .udp, family: table.isIPv6 ? .ipv6 : .ipv4,
-                address: entry.localAddress.description, port: entry.localPort,
-                scope: ExposureScope(boundTo: entry.localAddress), netns: task.netns,
-                hostNetns: task.netns == hostNetns, inode: entry.inode, uid: entry.uid, processes: []))
+            kept.append(Listener(table.isTCP ? .tcp : .udp, boundTo: entry.localAddress, port: entry.localPort,
+                                 netns: task.netns, hostNetns: hostNetns, inode: entry.inode, uid: entry.uid,
+                                 foundBy: .procfs))
         }) else { return }
         readFrom[task.netns] = pid
         listeners = kept

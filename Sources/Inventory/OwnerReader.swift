@@ -1,17 +1,16 @@
 import PortwardenModel
 import ProcFS
 
-/// Builds the `Owner` for a pid from its status, exe, cmdline and cgroup, once per pid.
+/// Builds the `Owner` for a pid from its status, exe, cmdline and cgroup.
 struct OwnerReader {
     let procfs: ProcFS
-    private var cache: [Int32: Owner?] = [:]
     private var users = UserNames()
     /// Malformed status/cgroup lines met on the way, for the snapshot's warnings.
     private(set) var parseErrors: [ParseError] = []
 
     init(procfs: ProcFS) { self.procfs = procfs }
 
-    /// The owners of `pids`, read in `lanes` threads; gone processes are left out.
+    /// The owners of `pids` (each read once), in `lanes` threads; gone processes are left out.
     static func owners(of pids: [Int32], procfs: ProcFS, lanes: Int) -> (owners: [Int32: Owner], errors: [ParseError]) {
         var owners: [Int32: Owner] = [:]
         var errors: [ParseError] = []
@@ -27,13 +26,6 @@ struct OwnerReader {
 
     /// nil when the process is gone: it exited between the descriptor walk and now.
     mutating func owner(_ pid: Int32) -> Owner? {
-        if let known = cache[pid] { return known }
-        let owner = read(pid)
-        cache[pid] = owner
-        return owner
-    }
-
-    private mutating func read(_ pid: Int32) -> Owner? {
         let status: ProcessStatus
         switch Result(catching: { () throws(ProcFSError) in try procfs.status(pid: pid) }) {
         case .failure: return nil

@@ -3,15 +3,14 @@ import COpenSSL
 /// One TLS connection driven through memory buffers: the owner moves ciphertext between
 /// the network and `feed`/`takeOutput`, and plaintext through `read`/`write`. An event
 /// loop (or a test) decides when bytes move; OpenSSL never touches a socket.
-public final class TLSConnection: @unchecked Sendable {
-    let ssl: OpaquePointer
+public final class TLSConnection: TLSEndpoint, @unchecked Sendable {
     private let input: OpaquePointer   // BIO* OpenSSL reads ciphertext from
     private let output: OpaquePointer  // BIO* OpenSSL writes ciphertext to
 
     /// A connection for `context`; a client names the server it expects (`serverName`,
     /// a DNS name or IP address checked against the certificate) and may offer a session.
     public init(context: TLSContext, serverName: String? = nil, session: TLSSession? = nil) throws(TLSError) {
-        ssl = try required("SSL_new", SSL_new(context.pointer))
+        let ssl = try required("SSL_new", SSL_new(context.pointer))
         guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
             SSL_free(ssl)
             throw TLSError("BIO_new")
@@ -19,16 +18,15 @@ public final class TLSConnection: @unchecked Sendable {
         self.input = input
         self.output = output
         SSL_set_bio(ssl, input, output)  // the SSL owns both BIOs from here
+        super.init(ssl: ssl)
         if context.isServer {
             SSL_set_accept_state(ssl)
         } else {
             SSL_set_connect_state(ssl)
-            if let serverName { try TLSPeer.expect(serverName, on: ssl) }
+            if let serverName { try expect(serverName) }
             if let session { SSL_set_session(ssl, session.pointer) }
         }
     }
-
-    deinit { SSL_free(ssl) }
 
     /// Ciphertext received from the peer.
     public func feed(_ bytes: [UInt8]) {
@@ -52,13 +50,8 @@ public final class TLSConnection: @unchecked Sendable {
         if result == 1 { return true }
         switch SSL_get_error(ssl, result) {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return false
-        default: throw TLSPeer.failure("TLS handshake", ssl: ssl)
+        default: throw failure("TLS handshake")
         }
-    }
-
-    /// Encrypts `bytes`; the ciphertext appears in `takeOutput()`.
-    public func write(_ bytes: [UInt8]) throws(TLSError) {
-        try TLSPeer.write(bytes, ssl: ssl)
     }
 
     /// Plaintext decrypted so far; empty when more input is needed. nil once the peer
@@ -75,16 +68,8 @@ public final class TLSConnection: @unchecked Sendable {
             switch SSL_get_error(ssl, n) {
             case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return plaintext
             case SSL_ERROR_ZERO_RETURN: return plaintext.isEmpty ? nil : plaintext
-            default: throw TLSPeer.failure("TLS read", ssl: ssl)
+            default: throw failure("TLS read")
             }
         }
     }
-
-    /// Queues a close_notify for the peer.
-    public func close() { SSL_shutdown(ssl) }
-
-    public var peerCertificate: Certificate? { TLSPeer.certificate(of: ssl) }
-    public var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
-    public var sessionReused: Bool { SSL_session_reused(ssl) == 1 }
-    public var session: TLSSession? { SSL_get1_session(ssl).map(TLSSession.init(taking:)) }
 }

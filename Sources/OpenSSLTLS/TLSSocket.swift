@@ -3,52 +3,39 @@ import Glibc
 
 /// A blocking TLS connection on a socket: the agent's client, and the simple server side
 /// the tests use. OpenSSL reads and writes the descriptor itself.
-public final class TLSSocket: @unchecked Sendable {
-    let ssl: OpaquePointer
+public final class TLSSocket: TLSEndpoint, @unchecked Sendable {
     public let fd: Int32
 
-    private init(ssl: OpaquePointer, fd: Int32) {
-        self.ssl = ssl
+    /// An SSL on `fd`, which it owns from here (closed on failure too).
+    private init(taking fd: Int32, context: TLSContext) throws(TLSError) {
+        guard let ssl = SSL_new(context.pointer) else {
+            Glibc.close(fd)
+            throw TLSError("SSL_new")
+        }
         self.fd = fd
+        super.init(ssl: ssl)
+        SSL_set_fd(ssl, fd)
     }
 
-    deinit {
-        SSL_free(ssl)
-        Glibc.close(fd)
-    }
+    deinit { Glibc.close(fd) }  // SSL_free follows, in TLSEndpoint
 
     /// Connects to `host:port` over TCP and completes the handshake, verifying the
     /// server's certificate names `serverName` (default: `host`).
     public static func connect(host: String, port: UInt16, context: TLSContext, serverName: String? = nil,
                                session: TLSSession? = nil, timeout: Int = 10) throws(TLSError) -> TLSSocket {
-        let fd = try TCP.connect(host: host, port: port, timeout: timeout)
-        guard let ssl = SSL_new(context.pointer) else {
-            Glibc.close(fd)
-            throw TLSError("SSL_new")
-        }
-        let socket = TLSSocket(ssl: ssl, fd: fd)
-        SSL_set_fd(ssl, fd)
-        try TLSPeer.expect(serverName ?? host, on: ssl)
-        if let session { SSL_set_session(ssl, session.pointer) }
-        guard SSL_connect(ssl) == 1 else { throw TLSPeer.failure("TLS handshake with \(host):\(port)", ssl: ssl) }
+        let socket = try TLSSocket(taking: TCP.connect(host: host, port: port, timeout: timeout), context: context)
+        try socket.expect(serverName ?? host)
+        if let session { SSL_set_session(socket.ssl, session.pointer) }
+        guard SSL_connect(socket.ssl) == 1 else { throw socket.failure("TLS handshake with \(host):\(port)") }
         return socket
     }
 
     /// The server side of a connection already accepted on `fd` (which it takes over).
     public static func accept(fd: Int32, context: TLSContext, timeout: Int = 10) throws(TLSError) -> TLSSocket {
         TCP.setTimeouts(fd, seconds: timeout)
-        guard let ssl = SSL_new(context.pointer) else {
-            Glibc.close(fd)
-            throw TLSError("SSL_new")
-        }
-        let socket = TLSSocket(ssl: ssl, fd: fd)
-        SSL_set_fd(ssl, fd)
-        guard SSL_accept(ssl) == 1 else { throw TLSPeer.failure("TLS handshake", ssl: ssl) }
+        let socket = try TLSSocket(taking: fd, context: context)
+        guard SSL_accept(socket.ssl) == 1 else { throw socket.failure("TLS handshake") }
         return socket
-    }
-
-    public func write(_ bytes: [UInt8]) throws(TLSError) {
-        try TLSPeer.write(bytes, ssl: ssl)
     }
 
     /// Up to `limit` bytes of plaintext; empty when the peer has closed.
@@ -59,19 +46,9 @@ public final class TLSSocket: @unchecked Sendable {
         switch SSL_get_error(ssl, n) {
         case SSL_ERROR_ZERO_RETURN: return []
         case SSL_ERROR_SYSCALL where errno == 0: return []  // closed without close_notify
-        default: throw TLSPeer.failure("TLS read", ssl: ssl)
+        default: throw failure("TLS read")
         }
     }
-
-    /// Sends close_notify; the descriptor closes when this object goes.
-    public func close() { SSL_shutdown(ssl) }
-
-    public var peerCertificate: Certificate? { TLSPeer.certificate(of: ssl) }
-    public var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
-    public var sessionReused: Bool { SSL_session_reused(ssl) == 1 }
-    /// The session to offer next time. Under TLS 1.3 the ticket arrives after the
-    /// handshake: take it after reading the server's first reply.
-    public var session: TLSSession? { SSL_get1_session(ssl).map(TLSSession.init(taking:)) }
 }
 
 /// Plain TCP, for the TLS socket and for servers that hand accepted fds to it.
