@@ -42,10 +42,7 @@ public struct AgentState: Sendable {
     /// The next snapshot number, written to disk before it is used: after a crash the
     /// agent never hands out a number the collector may already have acknowledged.
     public func nextSequence() throws -> UInt64 {
-        let last = (try? FileWriting.read(sequencePath)).flatMap { UInt64($0.split(separator: "\n").first ?? "") } ?? 0
-        let next = last + 1
-        try FileWriting.write("\(next)\n", to: sequencePath, mode: 0o600)
-        return next
+        try CounterFile(path: sequencePath).add(1)
     }
 }
 

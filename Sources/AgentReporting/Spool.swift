@@ -62,15 +62,12 @@ public struct Spool: Sendable {
 
     /// Snapshots dropped since the count was last taken (and reset by `takeDrops`).
     public func takeDrops() -> Int {
-        let path = directory + "/dropped"
-        let count = (try? FileWriting.read(path)).flatMap { Int($0.split(separator: "\n").first ?? "") } ?? 0
-        if count > 0 { unlink(path) }
-        return count
+        let count = drops.value
+        if count > 0 { unlink(drops.path) }
+        return Int(count)
     }
 
-    private func recordDrops(_ more: Int) throws {
-        let path = directory + "/dropped"
-        let count = (try? FileWriting.read(path)).flatMap { Int($0.split(separator: "\n").first ?? "") } ?? 0
-        try FileWriting.write("\(count + more)\n", to: path, mode: 0o600)
-    }
+    private func recordDrops(_ more: Int) throws { _ = try drops.add(UInt64(more)) }
+
+    private var drops: CounterFile { CounterFile(path: directory + "/dropped") }
 }
