@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "AgentCommands",
             dependencies: [
-                "Inventory", "PortwardenModel",
+                "Inventory", "PortwardenModel", "AgentReporting", "CollectorClient", "OpenSSLTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -51,7 +51,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .executableTarget(name: "portwarden-agent", dependencies: ["AgentCommands", "CLinuxShims"]),
+        .executableTarget(
+            name: "portwarden-agent", dependencies: ["AgentCommands", "CLinuxShims"],
+            // lld with packed relative relocations: the loader rewrites far fewer pages at
+            // start, which keeps the scan inside its 12 MiB (see scripts/build-agent).
+            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])]),
         .executableTarget(
             name: "portwarden",
             dependencies: [

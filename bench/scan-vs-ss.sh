@@ -17,9 +17,8 @@ mkdir -p "$out"
 command -v ss >/dev/null || apt-get install -y iproute2 >/dev/null
 [ -x /usr/bin/time ] || apt-get install -y time >/dev/null
 
-swift build -c release --static-swift-stdlib --product portwarden-agent >/dev/null
 swift build -c release --product listen-fixture >/dev/null
-agent=.build/release/portwarden-agent
+agent=$(scripts/build-agent 2>/dev/null)
 fixture=.build/release/listen-fixture
 
 pids=()
