@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "OpenSSLTLS", dependencies: ["COpenSSL"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "PortwardenModel"),
+        // The small YAML subset the agent's and collector's config files are written in.
+        .target(name: "ConfigFile"),
         .target(name: "CollectorStore", dependencies: ["PortwardenModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "CollectorServer",
@@ -40,14 +42,14 @@ let package = Package(
         .target(
             name: "AgentCommands",
             dependencies: [
-                "Inventory", "PortwardenModel", "AgentReporting", "CollectorClient", "OpenSSLTLS",
+                "Inventory", "PortwardenModel", "AgentReporting", "CollectorClient", "OpenSSLTLS", "ConfigFile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "CollectorCommands",
             dependencies: [
-                "PortwardenModel", "CollectorServer", "CollectorStore", "OpenSSLTLS",
+                "PortwardenModel", "CollectorServer", "CollectorStore", "OpenSSLTLS", "ConfigFile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -70,6 +72,7 @@ let package = Package(
 
         .testTarget(name: "ProcFSTests", dependencies: ["ProcFS"]),
         .testTarget(name: "PortwardenModelTests", dependencies: ["PortwardenModel"]),
+        .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         // Certificates made at test time, shared by the TLS, server and agent tests.
         .target(name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS"], path: "Tests/Support"),
         .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS", "PortwardenTestSupport"]),
@@ -88,6 +91,7 @@ let package = Package(
             name: "CollectorCommandsTests",
             dependencies: [
                 "CollectorClient", "CollectorStore", "OpenSSLTLS", "PortwardenModel", "PortwardenTestSupport", "portwarden",
+                "portwarden-agent",
             ]),
         .testTarget(name: "AgentCommandsTests", dependencies: ["AgentCommands", "PortwardenModel", "portwarden-agent"]),
     ]

@@ -4,32 +4,43 @@ import CollectorClient
 import OpenSSLTLS
 
 /// Where the collector is and where this host's identity lives; shared by run and enroll.
+/// Each can come from --config instead; a flag wins over the file.
 struct CollectorOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A config file (see Agent/agent.yaml); flags override it.", valueName: "file"))
+    var config: String?
+
     @Option(help: ArgumentHelp("The collector, as host:port ([v6addr]:port for IPv6).", valueName: "host:port"))
-    var collector: String
+    var collector: String?
 
     @Option(help: "The name the collector's certificate must carry (default: the host in --collector).")
     var serverName: String?
 
-    @Option(help: ArgumentHelp("The agent's state: identity, sequence, spool.", valueName: "dir"))
-    var stateDir: String = "/var/lib/portwarden-agent"
+    @Option(help: ArgumentHelp("The agent's state: identity, sequence, spool (default: /var/lib/portwarden-agent).", valueName: "dir"))
+    var stateDir: String?
 
-    func validate() throws { _ = try endpoint() }
-
-    var state: AgentState { AgentState(directory: stateDir) }
-
-    func endpoint() throws -> (host: String, port: UInt16) {
-        guard let colon = collector.lastIndex(of: ":"), let port = UInt16(collector[collector.index(after: colon)...]),
-              port > 0
-        else { throw ValidationError("--collector \"\(collector)\": expected host:port, e.g. collector.example:8443") }
-        var host = String(collector[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw ValidationError("--collector \"\(collector)\": the host is missing") }
-        return (host, port)
+    func validate() throws {
+        if let collector, CollectorEndpoint(collector) == nil {
+            throw ValidationError("--collector \"\(collector)\": expected host:port, e.g. collector.example:8443")
+        }
     }
 
-    func connection(context: TLSContext) throws -> CollectorConnection {
-        let (host, port) = try endpoint()
-        return CollectorConnection(host: host, port: port, context: context, serverName: serverName)
+    /// The config file, or an empty one when none is given.
+    func file() throws -> AgentConfig {
+        guard let config else { return AgentConfig() }
+        do { return try AgentConfig(path: config) } catch { throw ValidationError("\(error)") }
+    }
+
+    func state(_ file: AgentConfig) -> AgentState {
+        AgentState(directory: stateDir ?? file.stateDir ?? "/var/lib/portwarden-agent")
+    }
+
+    func connection(_ file: AgentConfig, context: TLSContext) throws -> CollectorConnection {
+        guard let text = collector ?? file.collector else {
+            throw ValidationError("no collector: give --collector host:port, or collector: in --config")
+        }
+        // Checked already, in validate() or when the file was read.
+        guard let endpoint = CollectorEndpoint(text) else { throw ValidationError("bad collector \"\(text)\"") }
+        return CollectorConnection(host: endpoint.host, port: endpoint.port, context: context,
+                                   serverName: serverName ?? file.serverName)
     }
 }

@@ -29,7 +29,8 @@ struct Enroll: ParsableCommand {
     var name: String?
 
     func run() throws {
-        let state = collectorOptions.state
+        let file = try collectorOptions.file()
+        let state = collectorOptions.state(file)
         try state.prepare()
         let ca = try Certificate(pem: FileWriting.read(caFile))
         let secret = try FileWriting.read(secretFile).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
@@ -38,7 +39,7 @@ struct Enroll: ParsableCommand {
         try key.write(to: state.keyPath)
         let hostName = try name ?? Host.localName()
         let csr = try CertificateRequest(key: key, commonName: hostName).pem()
-        switch try collectorOptions.connection(context: TLSContext.client(trust: ca)).enroll(csr: csr, secret: secret) {
+        switch try collectorOptions.connection(file, context: TLSContext.client(trust: ca)).enroll(csr: csr, secret: secret) {
         case .issued(let certificate, let caPEM):
             try FileWriting.write(certificate, to: state.certificatePath, mode: 0o644)
             try FileWriting.write(caPEM, to: state.caPath, mode: 0o644)

@@ -15,42 +15,47 @@ struct Run: ParsableCommand {
             acknowledged it. When the collector is unreachable or answers 5xx the snapshots \
             wait in the spool (bounded by --spool-max-count and --spool-max-bytes; when full \
             the oldest is dropped, and the next report says how many). With --once the exit \
-            status is 0 when the spool is empty afterwards and 75 (EX_TEMPFAIL) when \
-            snapshots are still waiting. The host must be enrolled first \
+            status is 0 when the spool is empty afterwards, 75 (EX_TEMPFAIL) when \
+            snapshots are still waiting, and 1 when the collector refused one for good (4xx). \
+            Snapshots are reported under the name in this host's certificate. The host must be enrolled first \
             (portwarden-agent enroll).
             """)
 
     @OptionGroup var collectorOptions: CollectorOptions
 
-    @Option(help: "Seconds between scans (up to 10% more at random, so a fleet does not report in step).")
-    var interval: Int = 60
+    @Option(help: "Seconds between scans, default 60 (up to 10% more at random, so a fleet does not report in step).")
+    var interval: Int?
 
     @Flag(help: "Scan and deliver once, then exit (for cron).")
     var once = false
 
-    @Option(help: "Most snapshots the spool keeps.")
-    var spoolMaxCount: Int = 1_000
+    @Option(help: "Most snapshots the spool keeps (default 1000).")
+    var spoolMaxCount: Int?
 
-    @Option(help: "Most bytes the spool keeps.")
-    var spoolMaxBytes: Int = 100 << 20
+    @Option(help: "Most bytes the spool keeps (default 100 MiB).")
+    var spoolMaxBytes: Int?
 
-    @Option(help: ArgumentHelp("Where procfs is mounted.", valueName: "path"))
-    var procRoot: String = "/proc"
+    @Option(help: ArgumentHelp("Where procfs is mounted (default /proc).", valueName: "path"))
+    var procRoot: String?
 
     func validate() throws {
-        guard interval >= 1 else { throw ValidationError("--interval must be at least 1 second") }
-        guard spoolMaxCount >= 1, spoolMaxBytes >= 1 << 10 else {
-            throw ValidationError("the spool needs room for one snapshot (--spool-max-count ≥ 1, --spool-max-bytes ≥ 1024)")
-        }
+        if let interval, interval < 1 { throw ValidationError("--interval must be at least 1 second") }
+        if let spoolMaxCount, spoolMaxCount < 1 { throw ValidationError("--spool-max-count must be at least 1") }
+        if let spoolMaxBytes, spoolMaxBytes < 1 << 10 { throw ValidationError("--spool-max-bytes must be at least 1024") }
     }
 
     func run() throws {
         let logger = Logger(label: "portwarden.agent.run")
-        let state = collectorOptions.state
+        let file = try collectorOptions.file()
+        let state = collectorOptions.state(file)
         try state.prepare()
+        let interval = interval ?? file.interval ?? 60
+        let procRoot = procRoot ?? file.procRoot ?? "/proc"
+        let spool = Spool(directory: state.spoolDirectory, maxCount: spoolMaxCount ?? file.spoolMaxCount ?? 1_000,
+                          maxBytes: spoolMaxBytes ?? file.spoolMaxBytes ?? 100 << 20)
         let reporter = Reporter(state: state, delivery: Delivery(
-            spool: Spool(directory: state.spoolDirectory, maxCount: spoolMaxCount, maxBytes: spoolMaxBytes),
-            connection: try collectorOptions.connection(context: state.clientContext())))
+            spool: spool, connection: try collectorOptions.connection(file, context: state.clientContext())),
+            hostName: try state.enrolledName())
         while true {
             let result = try reporter.report(try ListenerScan(procfs: ProcFS(root: procRoot)).run())
             for rejection in result.rejected { logger.error("the collector refused \(rejection)") }
@@ -59,7 +64,8 @@ struct Run: ParsableCommand {
             } else {
                 logger.info("delivered \(result.delivered) snapshots")
             }
-            if once { throw ExitCode(result.remaining == 0 ? 0 : 75) }
+            // A refusal is a fault to look at (exit 1); snapshots merely waiting are not (75).
+            if once { throw ExitCode(!result.rejected.isEmpty ? 1 : result.remaining == 0 ? 0 : 75) }
             sleep(UInt32(interval + Int.random(in: 0...max(1, interval / 10))))
         }
     }

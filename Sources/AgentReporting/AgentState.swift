@@ -39,6 +39,13 @@ public struct AgentState: Sendable {
                                      key: PrivateKey(pem: load(keyPath, "host key")))
     }
 
+    /// The host name the collector gave this host, from its certificate.
+    public func enrolledName() throws -> String {
+        guard let certificate = try? Certificate(pem: FileWriting.read(certificatePath)), let name = certificate.commonName
+        else { throw AgentStateError("no host certificate at \(certificatePath): enroll this host first (portwarden-agent enroll)") }
+        return name
+    }
+
     /// The next snapshot number, written to disk before it is used: after a crash the
     /// agent never hands out a number the collector may already have acknowledged.
     public func nextSequence() throws -> UInt64 {

@@ -6,14 +6,19 @@ import PortwardenModel
 public struct Reporter: Sendable {
     public let state: AgentState
     public let delivery: Delivery
+    /// The name in this host's certificate: the collector knows the host by it, whatever
+    /// the kernel's hostname says now (nil: leave the scanned name).
+    public let hostName: String?
 
-    public init(state: AgentState, delivery: Delivery) {
+    public init(state: AgentState, delivery: Delivery, hostName: String? = nil) {
         self.state = state
         self.delivery = delivery
+        self.hostName = hostName
     }
 
     public func report(_ scanned: Snapshot) throws -> Delivery.Result {
         var snapshot = scanned
+        if let hostName { snapshot.host.hostname = hostName }
         let sequence = try state.nextSequence()
         snapshot.sequence = sequence
         let dropped = delivery.spool.takeDrops()

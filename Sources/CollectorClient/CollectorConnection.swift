@@ -45,20 +45,9 @@ public struct CollectorConnection: Sendable {
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
         head += "\r\n"
         try socket.write(Array(head.utf8) + body)
-        var received: [UInt8] = []
-        while true {
-            let chunk = try socket.read()
-            if chunk.isEmpty {
-                guard let response = try HTTPResponse.parse(received) else { throw HTTPClientError.closedEarly }
-                return response
-            }
-            received += chunk
-            if received.count > 16 << 20 { throw HTTPClientError.tooLarge(16 << 20) }
-            if let response = try HTTPResponse.parse(received) {
-                socket.close()
-                return response
-            }
-        }
+        let response = try HTTPResponse.read(from: socket)
+        socket.close()
+        return response
     }
 }
 

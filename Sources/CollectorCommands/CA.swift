@@ -36,9 +36,10 @@ struct CA: ParsableCommand {
                 let hostname = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 names = [hostname, "localhost", "127.0.0.1", "::1"].filter { !$0.isEmpty }
             }
-            let ca = try state.files.initialize(names: names, replacing: force)
-            print("fleet CA:           \(state.files.caCertificate) (sha256 \(ca.certificate.fingerprint))")
-            print("server certificate: \(state.files.serverCertificate) for \(names.joined(separator: ", "))")
+            let files = try state.files()
+            let ca = try files.initialize(names: names, replacing: force)
+            print("fleet CA:           \(files.caCertificate) (sha256 \(ca.certificate.fingerprint))")
+            print("server certificate: \(files.serverCertificate) for \(names.joined(separator: ", "))")
         }
     }
 }

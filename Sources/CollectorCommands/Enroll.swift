@@ -23,7 +23,7 @@ struct Enroll: ParsableCommand {
         @OptionGroup var state: StateOptions
 
         func run() throws {
-            print(try state.files.rotateEnrollmentSecret())
+            print(try state.files().rotateEnrollmentSecret())
         }
     }
 
@@ -42,7 +42,7 @@ struct Enroll: ParsableCommand {
         var host: String
 
         func run() throws {
-            let count = try CollectorDatabase.open(path: state.files.database)
+            let count = try CollectorDatabase.open(path: try state.databasePath())
                 .approveEnrollment(host: host, now: Int64(Date().timeIntervalSince1970))
             guard count > 0 else { throw ValidationError("no enrollment for \(host) is waiting") }
             print("approved \(count) waiting enrollment\(count == 1 ? "" : "s") for \(host): it completes at the host's next attempt")
@@ -82,9 +82,9 @@ struct Enroll: ParsableCommand {
             guard let name = name ?? csr.commonName, !name.isEmpty else {
                 throw ValidationError("\(request) names no host: pass --name")
             }
-            let certificate = try state.files.authority().issue(csr, commonName: name, usage: .client, days: days)
+            let certificate = try state.files().authority().issue(csr, commonName: name, usage: .client, days: days)
             // Recorded so that `portwarden hosts revoke` can find it by host name.
-            try CollectorDatabase.open(path: state.files.database).recordIssued(IssuedCertificate(
+            try CollectorDatabase.open(path: try state.databasePath()).recordIssued(IssuedCertificate(
                 serial: certificate.serial, hostName: name, fingerprint: certificate.fingerprint,
                 notAfter: certificate.notAfter, issuedAt: Int64(Date().timeIntervalSince1970)))
             if let output {

@@ -22,7 +22,7 @@ struct Hosts: ParsableCommand {
         var host: String
 
         func run() throws {
-            let database = try CollectorDatabase.open(path: state.files.database)
+            let database = try CollectorDatabase.open(path: try state.databasePath())
             let count = try database.revoke(host: host, at: Int64(Date().timeIntervalSince1970))
             guard count > 0 else { throw ValidationError("no valid certificate issued to \(host) is on record") }
             print("revoked \(count) certificate\(count == 1 ? "" : "s") of \(host)")

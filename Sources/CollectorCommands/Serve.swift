@@ -1,6 +1,7 @@
 import ArgumentParser
 import CollectorServer
 import CollectorStore
+import Foundation
 import Logging
 
 /// `portwarden serve`
@@ -13,46 +14,76 @@ struct Serve: AsyncParsableCommand {
             a secret), GET /metrics, GET /healthz. A host's identity is the name in its \
             client certificate; a report naming another host is refused (403). History goes \
             to portwarden.sqlite in the state directory (WAL). SIGTERM or SIGINT stops \
-            accepting and finishes the reports in flight.
+            accepting and finishes the reports in flight. Every setting can come from \
+            --config (see Collector/collector.yaml); a flag wins over the file.
             """)
 
     @OptionGroup var state: StateOptions
 
-    @Option(help: ArgumentHelp("Address and port to listen on.", valueName: "host:port"))
-    var listen: String = "0.0.0.0:8443"
+    @Option(help: ArgumentHelp("Address and port to listen on (default 0.0.0.0:8443).", valueName: "host:port"))
+    var listen: String?
 
     @Option(help: ArgumentHelp("The SQLite database (default: portwarden.sqlite in the state directory).", valueName: "path"))
     var database: String?
 
-    @Option(help: "Largest report accepted, in bytes.")
-    var maxReportBytes: Int = 16 << 20
+    @Option(help: "Largest report accepted, in bytes, after gzip is undone (default 16 MiB).")
+    var maxReportBytes: Int?
 
-    func validate() throws { _ = try endpoint() }
+    @Option(help: "Seconds without a report after which a host counts as stale (default 900).")
+    var staleAfter: Int?
 
-    func endpoint() throws -> (String, Int) {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-              (0...65535).contains(port)
-        else { throw ValidationError("--listen \"\(listen)\": expected host:port, e.g. 0.0.0.0:8443") }
-        var host = String(listen[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host, port)
+    @Option(help: "Seconds a connection may take to deliver a request head, handshake included (default 30).")
+    var headerTimeout: Int?
+
+    @Option(help: "Seconds a request may take from its head to the end of its body (default 60).")
+    var requestTimeout: Int?
+
+    @Option(help: "Days the receipt log keeps a run of reports (default 400); each host's newest run is always kept.")
+    var receiptRetentionDays: Int?
+
+    func validate() throws {
+        if let listen, ListenAddress(listen) == nil {
+            throw ValidationError("--listen \"\(listen)\": expected host:port, e.g. 0.0.0.0:8443")
+        }
+        for (flag, value) in [("--max-report-bytes", maxReportBytes), ("--stale-after", staleAfter),
+                              ("--header-timeout", headerTimeout), ("--request-timeout", requestTimeout),
+                              ("--receipt-retention-days", receiptRetentionDays)] {
+            if let value, value < 1 { throw ValidationError("\(flag) must be at least 1") }
+        }
     }
-
-    @Option(help: "Seconds without a report after which a host counts as stale.")
-    var staleAfter: Int64 = 900
 
     func run() async throws {
         let logger = Logger(label: "portwarden.serve")
-        let (host, port) = try endpoint()
-        let files = state.files
-        let history = try CollectorDatabase.open(path: database ?? files.database)
+        let file = try state.file()
+        // Checked by validate() or when the file was read.
+        let address = ListenAddress(listen ?? file.listen ?? "0.0.0.0:8443")!
+        let files = try state.files()
+        let history = try CollectorDatabase.open(path: database ?? state.databasePath())
+        let settings = CollectorApplication.Settings(
+            host: address.host, port: address.port,
+            maxReportBytes: maxReportBytes ?? file.maxReportBytes ?? 16 << 20,
+            headerTimeout: Int64(headerTimeout ?? file.headerTimeout ?? 30),
+            requestTimeout: Int64(requestTimeout ?? file.requestTimeout ?? 60),
+            staleAfter: Int64(staleAfter ?? file.staleAfter ?? 900))
         // Certificates are verified whenever offered; every route but enrollment refuses
         // a client without one.
         let app = CollectorApplication.build(
-            settings: .init(host: host, port: port, maxReportBytes: maxReportBytes, staleAfter: staleAfter),
-            tls: try files.serverContext(clientCertificates: .optional), database: history, logger: logger,
-            enrollment: .init(ca: try files.authority(), secret: files.readEnrollmentSecret()),
-            onRunning: { port in logger.info("listening on \(host):\(port)") })
+            settings: settings, tls: try files.serverContext(clientCertificates: .optional), database: history,
+            logger: logger, enrollment: .init(ca: try files.authority(), secret: files.readEnrollmentSecret()),
+            onRunning: { port in logger.info("listening on \(address.host):\(port)") })
+        let retention = Int64(receiptRetentionDays ?? file.receiptRetentionDays ?? 400) * 86_400
+        let pruning = Task {
+            while !Task.isCancelled {
+                do {
+                    let pruned = try history.pruneReceipts(receivedBefore: Int64(Date().timeIntervalSince1970) - retention)
+                    if pruned > 0 { logger.info("receipt log: \(pruned) runs older than the retention removed") }
+                } catch {
+                    logger.error("receipt log pruning failed: \(error)")
+                }
+                try? await Task.sleep(for: .seconds(3_600))
+            }
+        }
+        defer { pruning.cancel() }
         try await app.runService()
     }
 }

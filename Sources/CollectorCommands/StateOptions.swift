@@ -1,10 +1,28 @@
 import ArgumentParser
 import CollectorServer
 
-/// Where the collector keeps its CA, certificates and database.
+/// Where the collector keeps its CA, certificates and database: a state directory, and
+/// optionally a config file naming it (and the serve settings).
 struct StateOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The collector's state: CA, certificates, database.", valueName: "dir"))
-    var stateDir: String = "/var/lib/portwarden"
+    @Option(help: ArgumentHelp("The collector's config file (see Collector/collector.yaml); flags override it.", valueName: "file"))
+    var config: String?
 
-    var files: CollectorFiles { CollectorFiles(directory: stateDir) }
+    @Option(help: ArgumentHelp("The collector's state: CA, certificates, database (default /var/lib/portwarden).", valueName: "dir"))
+    var stateDir: String?
+
+    /// The config file, or an empty one when none is given.
+    func file() throws -> CollectorConfig {
+        guard let config else { return CollectorConfig() }
+        do { return try CollectorConfig(path: config) } catch { throw ValidationError("\(error)") }
+    }
+
+    func files() throws -> CollectorFiles {
+        CollectorFiles(directory: try stateDir ?? file().stateDir ?? "/var/lib/portwarden")
+    }
+
+    /// The history database: `database:` from the config, else portwarden.sqlite in the
+    /// state directory.
+    func databasePath() throws -> String {
+        try file().database ?? files().database
+    }
 }

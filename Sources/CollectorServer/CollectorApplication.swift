@@ -9,17 +9,21 @@ public enum CollectorApplication {
         public var host: String
         public var port: Int
         public var maxReportBytes: Int
-        /// Seconds a connection may sit silent before it is closed.
-        public var idleTimeout: Int64
+        /// Seconds a connection may go without a complete request head — from connecting
+        /// (the TLS handshake included) and between keep-alive requests.
+        public var headerTimeout: Int64
+        /// Seconds a request may take from its head to the end of its body.
+        public var requestTimeout: Int64
         /// Seconds without a report after which a host counts as stale.
         public var staleAfter: Int64
 
-        public init(host: String = "127.0.0.1", port: Int = 8443, maxReportBytes: Int = 16 << 20, idleTimeout: Int64 = 30,
-                    staleAfter: Int64 = 900) {
+        public init(host: String = "127.0.0.1", port: Int = 8443, maxReportBytes: Int = 16 << 20,
+                    headerTimeout: Int64 = 30, requestTimeout: Int64 = 60, staleAfter: Int64 = 900) {
             self.host = host
             self.port = port
             self.maxReportBytes = maxReportBytes
-            self.idleTimeout = idleTimeout
+            self.headerTimeout = headerTimeout
+            self.requestTimeout = requestTimeout
             self.staleAfter = staleAfter
         }
     }
@@ -50,7 +54,9 @@ public enum CollectorApplication {
         if let enrollment { EnrollRoutes(database: database, enrollment: enrollment, metrics: metrics).add(to: router) }
         return Application(
             router: router,
-            server: .openSSL(.init(idleTimeout: .seconds(settings.idleTimeout)), context: tls, metrics: metrics,
+            server: .openSSL(.init(additionalChannelHandlers: [RequestDeadline(limit: .seconds(settings.requestTimeout), metrics: metrics)],
+                                   idleTimeout: .seconds(settings.headerTimeout)),
+                             context: tls, metrics: metrics,
                              isRevoked: { serial in database.isRevoked(serial: serial) }),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "portwarden"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },

@@ -16,9 +16,15 @@ struct ServeTests {
 
     let state: String = FileManager.default.temporaryDirectory.appendingPathComponent("pw-collector-\(UUID().uuidString)").path
 
+    static let agent = URL(fileURLWithPath: portwarden).deletingLastPathComponent().appendingPathComponent("portwarden-agent").path
+
     func portwarden(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        try execute(Self.portwarden, arguments)
+    }
+
+    func execute(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.portwarden)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe

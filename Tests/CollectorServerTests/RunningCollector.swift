@@ -15,14 +15,17 @@ final class RunningCollector: @unchecked Sendable {
         self.task = task
     }
 
-    static func start(pki: TestPKI, database: CollectorDatabase, port: Int = 0,
-                      enrollmentSecret: String? = nil) async throws -> RunningCollector {
+    static func start(pki: TestPKI, database: CollectorDatabase, port: Int = 0, enrollmentSecret: String? = nil,
+                      settings: CollectorApplication.Settings = .init()) async throws -> RunningCollector {
+        var settings = settings
+        settings.host = "127.0.0.1"
+        settings.port = port
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "test.collector")
         logger.logLevel = .critical  // cancelling the service at the end logs shutdown noise
         // As `portwarden serve` runs it: certificates verified when offered, required by
         // every route but enrollment.
-        let app = CollectorApplication.build(settings: .init(host: "127.0.0.1", port: port),
+        let app = CollectorApplication.build(settings: settings,
                                              tls: try pki.serverContext(.optional), database: database, logger: logger,
                                              enrollment: .init(ca: pki.ca, secret: enrollmentSecret),
                                              onRunning: { port in continuation.yield(port) })

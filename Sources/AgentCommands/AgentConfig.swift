@@ -1,0 +1,48 @@
+import ConfigFile
+
+/// The agent's config file (Agent/agent.yaml): every setting is also a flag of `run`
+/// and `enroll`, and a flag given on the command line wins over the file.
+struct AgentConfig {
+    var collector: String?
+    var serverName: String?
+    var stateDir: String?
+    var interval: Int?
+    var spoolMaxCount: Int?
+    var spoolMaxBytes: Int?
+    var procRoot: String?
+
+    static let keys = ["collector", "server_name", "state_dir", "interval", "spool.max_count", "spool.max_bytes", "proc_root"]
+
+    init() {}
+
+    init(path: String) throws(ConfigError) {
+        let file = try ConfigDocument(path: path)
+        try file.requireOnly(Self.keys)
+        collector = try file.string("collector")
+        if let collector, CollectorEndpoint(collector) == nil {
+            throw file.error("collector", "expected host:port, e.g. collector.example:8443; got \"\(collector)\"")
+        }
+        serverName = try file.string("server_name")
+        stateDir = try file.string("state_dir")
+        interval = try file.int("interval", in: 1...86_400)
+        spoolMaxCount = try file.int("spool.max_count", in: 1...1_000_000)
+        spoolMaxBytes = try file.int("spool.max_bytes", in: 1 << 10...Int(1) << 40)
+        procRoot = try file.string("proc_root")
+    }
+}
+
+/// `host:port`, or `[v6addr]:port`.
+struct CollectorEndpoint: Equatable {
+    let host: String
+    let port: UInt16
+
+    init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]), port > 0
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self.host = host
+        self.port = port
+    }
+}

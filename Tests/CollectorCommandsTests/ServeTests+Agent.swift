@@ -1,0 +1,96 @@
+import CollectorClient
+import CollectorStore
+import Foundation
+import GRDB
+import OpenSSLTLS
+import PortwardenTestSupport
+import Testing
+
+/// `portwarden-agent` against `portwarden serve`, both as an operator runs them.
+extension ServeTests {
+    func agent(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        try execute(Self.agent, arguments)
+    }
+
+    /// Enroll with the secret, `run --once` from a config file, the collector away for
+    /// three runs and back for the fourth: every snapshot arrives once, in order.
+    @Test func theAgentEnrollsReportsAndLosesNothingWhileTheCollectorIsAway() async throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        try #require(try portwarden(["enroll", "secret", "--state-dir", state]).status == 0)
+        let port = try unusedPort()
+        var server = try serve(port: port)
+        let agentState = state + "/agent"
+        let enrolled = try agent(["enroll", "--collector", "127.0.0.1:\(port)", "--secret-file", state + "/enroll.secret",
+                                  "--ca-file", state + "/ca.pem", "--state-dir", agentState, "--name", "web-01"])
+        try #require(enrolled.status == 0, "\(enrolled.output)")
+        let config = state + "/agent.yaml"
+        try "collector: 127.0.0.1:\(port)\nstate_dir: \(agentState)\n".write(toFile: config, atomically: true, encoding: .utf8)
+
+        let first = try agent(["run", "--once", "--config", config])
+        #expect(first.status == 0, "\(first.output)")
+        let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
+        // The collector's own listener is on this host, so the agent's scan shows it.
+        let listeners = try database.openListeners(host: "web-01")
+        #expect(listeners.contains { $0.port == port && $0.owners.contains("portwarden") }, "\(listeners.map(\.port))")
+
+        server.terminate()
+        server.waitUntilExit()
+        for _ in 1...3 {
+            let away = try agent(["run", "--once", "--config", config])
+            #expect(away.status == 75, "snapshots wait in the spool: \(away.output)")
+        }
+        let spooled = try FileManager.default.contentsOfDirectory(atPath: agentState + "/spool").filter { $0.hasSuffix(".json") }
+        #expect(spooled.count == 3)
+
+        server = try serve(port: port)
+        defer { server.terminate(); server.waitUntilExit() }
+        let back = try agent(["run", "--once", "--config", config])
+        #expect(back.status == 0, "\(back.output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: agentState + "/spool").filter { $0.hasSuffix(".json") }.isEmpty)
+        let (reports, lastSequence) = try await database.reader.read { db in
+            (try Int.fetchOne(db, sql: "SELECT SUM(reports) FROM receiptRun"),
+             try Int.fetchOne(db, sql: "SELECT lastSequence FROM host WHERE name = 'web-01'"))
+        }
+        #expect(reports == 5, "five snapshots, each received once")
+        #expect(lastSequence == 5)
+    }
+
+    @Test func aConfigFileMistakeNamesItsLineAndColumn() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try "collector: 127.0.0.1:1\nintervall: 5\n".write(toFile: state + "/agent.yaml", atomically: true, encoding: .utf8)
+        let agentRun = try agent(["run", "--once", "--config", state + "/agent.yaml"])
+        #expect(agentRun.status != 0)
+        #expect(agentRun.output.contains("agent.yaml:2:1: unknown key \"intervall\"; did you mean \"interval\"?"), "\(agentRun.output)")
+        try "listen: 127.0.0.1\n".write(toFile: state + "/collector.yaml", atomically: true, encoding: .utf8)
+        let serveRun = try portwarden(["serve", "--config", state + "/collector.yaml"])
+        #expect(serveRun.status != 0)
+        #expect(serveRun.output.contains("collector.yaml:1:9: expected host:port"), "\(serveRun.output)")
+    }
+
+    /// SIGTERM while a report is half sent: the collector takes the rest, answers, stores
+    /// it, and only then exits.
+    @Test func sigtermFinishesTheReportInFlight() async throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let context = try enroll("web-01")
+        let port = try unusedPort()
+        let server = try serve(port: port)
+        let body = Self.report("web-01", sequence: 1)
+        let socket = try TLSSocket.connect(host: "127.0.0.1", port: UInt16(port), context: context, timeout: 10)
+        let head = "POST /v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(body.count)\r\n\r\n"
+        try socket.write(Array(head.utf8) + body.prefix(body.count / 2))
+        usleep(200_000)
+        server.terminate()  // SIGTERM
+        usleep(300_000)
+        try socket.write(Array(body.dropFirst(body.count / 2)))
+        let response = try HTTPResponse.read(from: socket)
+        #expect(response.status == 200, "\(response.text)")
+        server.waitUntilExit()
+        #expect(server.terminationReason == .exit && server.terminationStatus == 0)
+        let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
+        #expect(try database.openListeners(host: "web-01").map(\.port) == [1001])
+    }
+}
