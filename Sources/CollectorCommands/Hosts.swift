@@ -5,7 +5,8 @@ import Foundation
 /// `portwarden hosts …`
 struct Hosts: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The fleet's hosts and their certificates.", subcommands: [Revoke.self])
+        abstract: "The fleet's hosts, what they listen on, and their certificates.",
+        subcommands: [List.self, Show.self, Revoke.self])
 
     /// `portwarden hosts revoke HOST`
     struct Revoke: ParsableCommand {

@@ -33,6 +33,10 @@ extension ServeTests {
         // The collector's own listener is on this host, so the agent's scan shows it.
         let listeners = try database.openListeners(host: "web-01")
         #expect(listeners.contains { $0.port == port && $0.owners.contains("portwarden") }, "\(listeners.map(\.port))")
+        let shown = try portwarden(["hosts", "show", "web-01", "--state-dir", state])
+        #expect(shown.status == 0 && shown.output.contains("127.0.0.1:\(port)") && shown.output.contains("portwarden"), "\(shown.output)")
+        let listed = try portwarden(["hosts", "list", "--state-dir", state])
+        #expect(listed.output.contains("web-01") && listed.output.contains("reporting"), "\(listed.output)")
 
         server.terminate()
         server.waitUntilExit()
@@ -92,5 +96,18 @@ extension ServeTests {
         #expect(server.terminationReason == .exit && server.terminationStatus == 0)
         let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
         #expect(try database.openListeners(host: "web-01").map(\.port) == [1001])
+    }
+}
+
+extension ServeTests {
+    /// The example configs under Agent/ and Collector/ are read without complaint.
+    @Test func theShippedExampleConfigsParse() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let agentRun = try agent(["run", "--once", "--config", root + "/Agent/agent.yaml", "--state-dir", state])
+        #expect(agentRun.output.contains("enroll this host first"), "read the file, then wanted an identity: \(agentRun.output)")
+        let serve = try portwarden(["serve", "--config", root + "/Collector/collector.yaml", "--state-dir", state])
+        #expect(serve.output.contains(state + "/server.pem") || serve.output.contains("ca init"), "read the file, then wanted a CA: \(serve.output)")
     }
 }
