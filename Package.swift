@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Linux calls Swift cannot reach directly (pidfd_getfd, SIOCGSKNS, setns).
@@ -26,6 +27,8 @@ let package = Package(
         .target(name: "OpenSSLTLS", dependencies: ["COpenSSL"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "PortwardenModel"),
+        // Rules, the legacy-port catalogue, host tags and waivers: parsed, checked, evaluated. No I/O but reading Policies/.
+        .target(name: "Policy", dependencies: ["PortwardenModel", .product(name: "Yams", package: "Yams")]),
         // The small YAML subset the agent's and collector's config files are written in.
         .target(name: "ConfigFile"),
         .target(name: "CollectorStore", dependencies: ["PortwardenModel", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -67,12 +70,15 @@ let package = Package(
             ]),
         // Opens the sockets the live tests and the benchmark look for.
         .executableTarget(name: "listen-fixture", dependencies: ["CLinuxShims"]),
+        // 10,000 hosts × 50 listeners through the default policy, for bench/policy-eval.sh.
+        .executableTarget(name: "policy-bench", dependencies: ["Policy", "PortwardenModel"]),
         // Simulated agents for bench/collector-load.sh.
         .executableTarget(name: "collector-load", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel"]),
 
         .testTarget(name: "ProcFSTests", dependencies: ["ProcFS"]),
         .testTarget(name: "PortwardenModelTests", dependencies: ["PortwardenModel"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "PortwardenModel"]),
         // Certificates made at test time, shared by the TLS, server and agent tests.
         .target(name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS"], path: "Tests/Support"),
         .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS", "PortwardenTestSupport"]),
