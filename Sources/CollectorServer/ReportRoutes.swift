@@ -56,7 +56,7 @@ struct ReportRoutes {
         }
         let snapshot: Snapshot
         do {
-            snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(bytes))
+            snapshot = try Snapshot(wire: bytes)
         } catch {
             throw HTTPError(.badRequest, message: "not a snapshot: \(error)")
         }

@@ -128,14 +128,14 @@ struct Observation: Sendable {
     /// Every listener of a snapshot by identity (sockets sharing one, as with
     /// SO_REUSEPORT, are one observation).
     static func all(in snapshot: Snapshot) throws -> [String: Observation] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var observations: [String: Observation] = [:]
         for listener in snapshot.listeners {
             let owners = Array(Set(listener.processes.map {
                 OwnerIdentity(name: $0.name, exe: $0.exe, user: $0.user, unit: $0.unit, container: $0.container)
             })).sorted()
-            let ownersJSON = String(decoding: try encoder.encode(owners), as: UTF8.self)
+            var writer = JSONWriter()
+            writer.value(owners)
+            let ownersJSON = String(decoding: writer.buffer, as: UTF8.self)
             let identity = "\(listener.netns) \(listener.transport.rawValue) \(listener.family.rawValue) "
                 + "[\(listener.address)]:\(listener.port) \(ownersJSON)"
             observations[identity] = Observation(identity: identity, listener: listener, owners: ownersJSON)
@@ -148,5 +148,19 @@ struct Observation: Sendable {
                          hostNetns: listener.hostNetns, protocol: listener.transport.rawValue,
                          family: listener.family.rawValue, address: listener.address, port: Int(listener.port),
                          scope: listener.scope.rawValue, owners: owners, opened: opened)
+    }
+}
+
+/// Keys sorted and absent values left out — the stored identities were first written
+/// by JSONEncoder with `.sortedKeys`, and must keep matching.
+extension Observation.OwnerIdentity: WireEncodable {
+    func write(to w: inout JSONWriter) {
+        w.beginObject()
+        if let container { w.key(CodingKeys.container); w.value(container) }
+        if let exe { w.key(CodingKeys.exe); w.value(exe) }
+        w.key(CodingKeys.name); w.value(name)
+        if let unit { w.key(CodingKeys.unit); w.value(unit) }
+        if let user { w.key(CodingKeys.user); w.value(user) }
+        w.endObject()
     }
 }

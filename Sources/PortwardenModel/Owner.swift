@@ -24,6 +24,10 @@ public struct Owner: Codable, Equatable, Sendable {
         self.unit = unit
         self.container = container
     }
+
+    enum CodingKeys: String, CodingKey {
+        case pid, name, exe, cmdline, uid, user, unit, container
+    }
 }
 
 extension Owner: WireEncodable {
@@ -55,6 +59,10 @@ public struct UnresolvedSocket: Codable, Equatable, Sendable {
         self.kind = kind
         self.processes = processes
         self.reason = reason
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case inode, kind, processes, reason
     }
 }
 

@@ -126,3 +126,26 @@ struct IngestTests {
         #expect(check == "ok")
     }
 }
+
+/// Listener identities are stored; the owners' part must read as JSONEncoder with sorted
+/// keys wrote it before, or every interval would reopen after an upgrade.
+@Test func ownerIdentitiesKeepTheirStoredForm() throws {
+    let owners = [
+        Owner(pid: 2, name: "b\"q\\s/", exe: nil, cmdline: [], uid: 0, user: "root", unit: nil, container: "docker://ab"),
+        Owner(pid: 1, name: "a\tb é", exe: "/usr/sbin/a", cmdline: [], uid: 0, user: nil, unit: "a.service", container: nil),
+        Owner(pid: 3, name: "a\tb é", exe: "/usr/sbin/a", cmdline: [], uid: 0, user: nil, unit: "a.service", container: nil),
+    ]
+    let snapshot = Snapshot(
+        host: Host(hostname: "h", machineID: nil, bootID: nil, kernel: nil, os: nil), collectedAt: "2026-11-25T10:00:00Z",
+        complete: true, ownershipComplete: true, warnings: [], namespaces: [],
+        listeners: [Listener(transport: .tcp, family: .ipv4, address: "0.0.0.0", port: 22, scope: .any, netns: 1,
+                             hostNetns: true, inode: 1, uid: 0, processes: owners)],
+        unresolved: [])
+    let stored = try #require(try Observation.all(in: snapshot).values.first).owners
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let identities = Array(Set(owners.map {
+        Observation.OwnerIdentity(name: $0.name, exe: $0.exe, user: $0.user, unit: $0.unit, container: $0.container)
+    })).sorted()
+    #expect(stored == String(decoding: try encoder.encode(identities), as: UTF8.self))
+}
