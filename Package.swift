@@ -35,10 +35,12 @@ let package = Package(
         .target(
             name: "CollectorServer",
             dependencies: [
-                "CollectorStore", "OpenSSLTLS", "PortwardenModel", "CZlib",
+                "CollectorStore", "OpenSSLTLS", "PortwardenModel", "CZlib", "Policy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Computations over the stored history under a policy: what another policy would have found.
+        .target(name: "Reports", dependencies: ["CollectorStore", "Policy", "PortwardenModel"]),
         .target(name: "CollectorClient", dependencies: ["OpenSSLTLS", "PortwardenModel"]),
         .target(name: "AgentReporting", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel"]),
         .target(name: "Inventory", dependencies: ["ProcFS", "PortwardenModel", "CLinuxShims"]),
@@ -52,7 +54,7 @@ let package = Package(
         .target(
             name: "CollectorCommands",
             dependencies: [
-                "PortwardenModel", "CollectorServer", "CollectorStore", "OpenSSLTLS", "ConfigFile",
+                "PortwardenModel", "CollectorServer", "CollectorStore", "OpenSSLTLS", "ConfigFile", "Policy", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -87,7 +89,7 @@ let package = Package(
             name: "CollectorServerTests",
             dependencies: [
                 "CollectorServer", "CollectorClient", "CollectorStore", "OpenSSLTLS", "PortwardenModel", "AgentReporting",
-                "PortwardenTestSupport",
+                "PortwardenTestSupport", "Policy",
             ]),
         .testTarget(
             name: "InventoryTests",

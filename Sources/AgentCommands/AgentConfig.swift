@@ -10,8 +10,12 @@ struct AgentConfig {
     var spoolMaxCount: Int?
     var spoolMaxBytes: Int?
     var procRoot: String?
+    /// What the host declares about itself, sent with every snapshot; rules read them only
+    /// when they name a label, never as tags.
+    var labels: [String: String] = [:]
 
-    static let keys = ["collector", "server_name", "state_dir", "interval", "spool.max_count", "spool.max_bytes", "proc_root"]
+    static let keys = ["collector", "server_name", "state_dir", "interval", "spool.max_count", "spool.max_bytes", "proc_root",
+                       "labels.*"]
 
     init() {}
 
@@ -28,6 +32,7 @@ struct AgentConfig {
         spoolMaxCount = try file.int("spool.max_count", in: 1...1_000_000)
         spoolMaxBytes = try file.int("spool.max_bytes", in: 1 << 10...Int(1) << 40)
         procRoot = try file.string("proc_root")
+        labels = file.mapping("labels")
     }
 }
 

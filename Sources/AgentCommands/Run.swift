@@ -57,7 +57,9 @@ struct Run: ParsableCommand {
             spool: spool, connection: try collectorOptions.connection(file, context: state.clientContext())),
             hostName: try state.enrolledName())
         while true {
-            let result = try reporter.report(try ListenerScan(procfs: ProcFS(root: procRoot)).run())
+            var snapshot = try ListenerScan(procfs: ProcFS(root: procRoot)).run()
+            if !file.labels.isEmpty { snapshot.host.labels = file.labels }
+            let result = try reporter.report(snapshot)
             for rejection in result.rejected { logger.error("the collector refused \(rejection)") }
             if let reason = result.stoppedBy {
                 logger.warning("\(result.remaining) snapshots wait in the spool: \(reason)")

@@ -11,10 +11,12 @@ struct CollectorConfig {
     var headerTimeout: Int?
     var requestTimeout: Int?
     var receiptRetentionDays: Int?
+    /// The policy directory `serve` evaluates reports with and the `policy` commands read.
+    var policies: String?
 
     static let keys = [
         "listen", "state_dir", "database", "max_report_bytes", "stale_after", "header_timeout", "request_timeout",
-        "receipt_retention_days",
+        "receipt_retention_days", "policies",
     ]
 
     init() {}
@@ -33,6 +35,7 @@ struct CollectorConfig {
         headerTimeout = try file.int("header_timeout", in: 1...3_600)
         requestTimeout = try file.int("request_timeout", in: 1...3_600)
         receiptRetentionDays = try file.int("receipt_retention_days", in: 1...36_500)
+        policies = try file.string("policies")
     }
 }
 

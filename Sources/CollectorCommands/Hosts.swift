@@ -5,8 +5,8 @@ import Foundation
 /// `portwarden hosts …`
 struct Hosts: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The fleet's hosts, what they listen on, and their certificates.",
-        subcommands: [List.self, Show.self, Revoke.self])
+        abstract: "The fleet's hosts, what they listen on, their tags, and their certificates.",
+        subcommands: [List.self, Show.self, Tag.self, Untag.self, Revoke.self])
 
     /// `portwarden hosts revoke HOST`
     struct Revoke: ParsableCommand {

@@ -41,6 +41,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Days the receipt log keeps a run of reports (default 400); each host's newest run is always kept.")
     var receiptRetentionDays: Int?
 
+    @Option(help: ArgumentHelp("""
+        The policy directory each report is evaluated with (default: /etc/portwarden/policies if it exists, else none:         no findings). Reloaded on SIGHUP and when its files change; a policy with errors is refused and the one in force stays.
+        """, valueName: "dir"))
+    var policies: String?
+
     func validate() throws {
         if let listen, ListenAddress(listen) == nil {
             throw ValidationError("--listen \"\(listen)\": expected host:port, e.g. 0.0.0.0:8443")
@@ -67,10 +72,25 @@ struct Serve: AsyncParsableCommand {
             staleAfter: Int64(staleAfter ?? file.staleAfter ?? 900))
         // Certificates are verified whenever offered; every route but enrollment refuses
         // a client without one.
+        let metrics = CollectorMetrics()
+        let policyDirectory = policies ?? file.policies
+            ?? (FileManager.default.fileExists(atPath: "/etc/portwarden/policies") ? "/etc/portwarden/policies" : nil)
+        let policy = PolicyHolder(directory: policyDirectory, metrics: metrics, logger: logger,
+                                  assignedTags: { (try? history.assignedTags()) ?? [] })
+        if policyDirectory == nil {
+            logger.warning("no policy directory (--policies, `policies:` in the config, or /etc/portwarden/policies): reports are stored but not evaluated")
+        } else {
+            policy.reload()
+        }
         let app = CollectorApplication.build(
             settings: settings, tls: try files.serverContext(clientCertificates: .optional), database: history,
             logger: logger, enrollment: .init(ca: try files.authority(), secret: files.readEnrollmentSecret()),
+            metrics: metrics, policy: policyDirectory == nil ? nil : policy,
             onRunning: { port in logger.info("listening on \(address.host):\(port)") })
+        let watching = Task {
+            if policyDirectory != nil { await PolicyWatcher(holder: policy, database: history, logger: logger).run() }
+        }
+        defer { watching.cancel() }
         let retention = Int64(receiptRetentionDays ?? file.receiptRetentionDays ?? 400) * 86_400
         let pruning = Task {
             while !Task.isCancelled {

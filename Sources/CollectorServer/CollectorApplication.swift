@@ -43,13 +43,16 @@ public enum CollectorApplication {
     }
 
     /// The application, ready for `runService()`; `onRunning` receives the bound port.
+    /// With `policy`, each report is evaluated as it is stored.
     public static func build(settings: Settings, tls: TLSContext, database: CollectorDatabase, logger: Logger,
                              enrollment: Enrollment? = nil, metrics: CollectorMetrics = CollectorMetrics(),
+                             policy: PolicyHolder? = nil,
                              onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol
     {
         let router = Router(context: CollectorRequestContext.self)
-        ReportRoutes(database: database, maxReportBytes: settings.maxReportBytes, metrics: metrics).add(to: router)
+        ReportRoutes(database: database, maxReportBytes: settings.maxReportBytes, metrics: metrics,
+                     findings: policy?.evaluator).add(to: router)
         StatusRoutes(database: database, metrics: metrics, staleAfter: settings.staleAfter).add(to: router)
         if let enrollment { EnrollRoutes(database: database, enrollment: enrollment, metrics: metrics).add(to: router) }
         return Application(

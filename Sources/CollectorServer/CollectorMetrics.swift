@@ -10,6 +10,9 @@ public final class CollectorMetrics: Sendable {
         var ingestBuckets = [Int](repeating: 0, count: CollectorMetrics.bucketBounds.count)
         var ingestCount = 0
         var ingestSum = 0.0
+        var policyVersion: String?
+        var policyLoadErrors = 0
+        var policyLastLoadFailed = false
     }
 
     /// Upper bounds of the ingest-latency histogram, in seconds.
@@ -32,9 +35,25 @@ public final class CollectorMetrics: Sendable {
     func handshakeFailed() { state.withLock { $0.handshakeFailures += 1 } }
     func connectionOpened() { state.withLock { $0.openConnections += 1 } }
     func connectionClosed() { state.withLock { $0.openConnections -= 1 } }
+    func policyLoaded(version: String) {
+        state.withLock {
+            $0.policyVersion = version
+            $0.policyLastLoadFailed = false
+        }
+    }
+    func policyLoadFailed() {
+        state.withLock {
+            $0.policyLoadErrors += 1
+            $0.policyLastLoadFailed = true
+        }
+    }
 
-    /// The text exposition format; `hosts` is read from the database at scrape time.
-    public func render(hosts: Int, staleHosts: Int) -> String {
+    /// Severities, mildest first, as `portwarden_findings_open` labels them.
+    static let severities = ["info", "low", "medium", "high", "critical"]
+
+    /// The text exposition format; `hosts` and `findingsOpen` (unwaived, by severity) are
+    /// read from the database at scrape time.
+    public func render(hosts: Int, staleHosts: Int, findingsOpen: [String: Int] = [:]) -> String {
         let s = state.withLock { $0 }
         var out = ""
         func family(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
@@ -53,6 +72,14 @@ public final class CollectorMetrics: Sendable {
         family("portwarden_hosts", "gauge", "Hosts known to the collector, by state.",
                [("{state=\"reporting\"}", "\(hosts - staleHosts)"), ("{state=\"stale\"}", "\(staleHosts)")])
         family("portwarden_open_connections", "gauge", "TLS connections open now.", [("", "\(s.openConnections)")])
+        family("portwarden_policy_info", "gauge", "The policy in force, by version (the digest of its files).",
+               s.policyVersion.map { [("{version=\"\($0)\"}", "1")] } ?? [])
+        family("portwarden_policy_load_errors_total", "counter", "Policy loads refused for errors; the policy in force stayed.",
+               [("", "\(s.policyLoadErrors)")])
+        family("portwarden_policy_last_load_failed", "gauge", "1 when the newest attempt to load the policy was refused.",
+               [("", s.policyLastLoadFailed ? "1" : "0")])
+        family("portwarden_findings_open", "gauge", "Open findings not waived, by severity.",
+               Self.severities.map { ("{severity=\"\($0)\"}", "\(findingsOpen[$0, default: 0])") })
         return out
     }
 }

@@ -10,6 +10,8 @@ struct ReportRoutes {
     let database: CollectorDatabase
     let maxReportBytes: Int
     let metrics: CollectorMetrics
+    /// Evaluates each stored snapshot in ingest's transaction; nil without policies.
+    let findings: FindingEvaluator?
 
     func add(to router: Router<CollectorRequestContext>) {
         router.post("/v1/reports") { request, context in
@@ -72,7 +74,7 @@ struct ReportRoutes {
         }
         let started = ContinuousClock.now
         let outcome = try await database.ingest(snapshot, host: host, bodyDigest: Digest.sha256(bytes),
-                                                receivedAt: Int64(Date().timeIntervalSince1970))
+                                                receivedAt: Int64(Date().timeIntervalSince1970), findings: findings)
         let receipt = switch outcome {
         case .changed(let opened, let closed): Receipt(outcome: "changed", opened: opened, closed: closed)
         case .unchanged: Receipt(outcome: "unchanged", opened: 0, closed: 0)

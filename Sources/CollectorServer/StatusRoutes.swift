@@ -16,7 +16,8 @@ struct StatusRoutes {
                 throw HTTPError(.unauthorized, message: "metrics need a client certificate from the fleet CA")
             }
             let hosts = try await database.hosts(now: Int64(Date().timeIntervalSince1970), staleAfter: staleAfter)
-            return metrics.render(hosts: hosts.count, staleHosts: hosts.filter(\.stale).count)
+            return metrics.render(hosts: hosts.count, staleHosts: hosts.filter(\.stale).count,
+                                  findingsOpen: try await database.openFindingCounts())
         }
     }
 }

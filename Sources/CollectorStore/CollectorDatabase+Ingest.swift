@@ -19,23 +19,32 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 extension CollectorDatabase {
     /// Stores one snapshot from `host` (the name in its certificate) in one transaction.
     /// An incomplete snapshot opens intervals but closes none: a listener it did not see
-    /// may only have been hidden from it.
+    /// may only have been hidden from it. With `findings`, the snapshot is evaluated in
+    /// the same transaction and its finding intervals opened and resolved alike.
     public func ingest(_ snapshot: Snapshot, host name: String, bodyDigest: String,
-                       receivedAt: Int64) throws -> IngestOutcome {
+                       receivedAt: Int64, findings: FindingEvaluator? = nil) throws -> IngestOutcome {
         let (collectedAt, observed) = try prepare(snapshot)
         return try writer.write { db in
-            try Self.store(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt,
-                           collectedAt: collectedAt, observed: observed, in: db)
+            let outcome = try Self.store(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt,
+                                         collectedAt: collectedAt, observed: observed, in: db)
+            if outcome != .duplicate, let findings {
+                try Self.evaluateFindings(snapshot, host: name, collectedAt: collectedAt, evaluate: findings, in: db)
+            }
+            return outcome
         }
     }
 
     /// The same, without blocking the caller's thread while SQLite writes.
     public func ingest(_ snapshot: Snapshot, host name: String, bodyDigest: String,
-                       receivedAt: Int64) async throws -> IngestOutcome {
+                       receivedAt: Int64, findings: FindingEvaluator? = nil) async throws -> IngestOutcome {
         let (collectedAt, observed) = try prepare(snapshot)
         return try await writer.write { db in
-            try Self.store(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt,
-                           collectedAt: collectedAt, observed: observed, in: db)
+            let outcome = try Self.store(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt,
+                                         collectedAt: collectedAt, observed: observed, in: db)
+            if outcome != .duplicate, let findings {
+                try Self.evaluateFindings(snapshot, host: name, collectedAt: collectedAt, evaluate: findings, in: db)
+            }
+            return outcome
         }
     }
 
@@ -63,6 +72,7 @@ extension CollectorDatabase {
         host.lastReceived = receivedAt
         host.lastSequence = snapshot.sequence.map(Int64.init) ?? host.lastSequence
         host.complete = snapshot.complete
+        host.labels = try snapshot.host.labels.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
         try host.save(db)
         let hostId = host.id!
 
@@ -75,6 +85,8 @@ extension CollectorDatabase {
         var opened = 0, closed = 0
         for observation in observed.values where open[observation.identity] == nil {
             var interval = observation.interval(hostId: hostId, opened: collectedAt)
+            interval.uid = Int64(observation.listener.uid)
+            interval.foundBy = observation.listener.foundBy.rawValue
             try interval.insert(db)
             opened += 1
         }

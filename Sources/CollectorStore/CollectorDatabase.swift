@@ -1,6 +1,7 @@
 import GRDB
 
-/// The collector's history: hosts, the receipt log, and listener intervals. One writer
+/// The collector's history: hosts, the receipt log, listener and finding intervals, and
+/// operators' host tags. One writer
 /// (a WAL `DatabasePool` on disk, so reports and exports read while ingest writes).
 public struct CollectorDatabase: Sendable {
     public let writer: any DatabaseWriter
@@ -96,6 +97,50 @@ public struct CollectorDatabase: Sendable {
                 t.column("approvedAt", .integer)
                 t.column("issuedSerial", .text)
             }
+        }
+        migrator.registerMigration("v4") { db in
+            // Tags an operator gave or took away (`portwarden hosts tag|untag`), by host
+            // name so a host can be tagged before it first reports. `assigned` false is an
+            // explicit removal: it overrides the inventory's globs.
+            try db.create(table: "hostTag") { t in
+                t.column("hostName", .text).notNull()
+                t.column("tag", .text).notNull()
+                t.column("folded", .text).notNull()  // lowercased: tags compare case-insensitively
+                t.column("assigned", .boolean).notNull()
+                t.column("changedAt", .integer).notNull()
+                t.primaryKey(["hostName", "folded"])
+            }
+            // The newest snapshot's labels (JSON object), kept apart from tags.
+            try db.alter(table: "host") { t in t.add(column: "labels", .text) }
+            // What evaluating a stored listener again needs that v1 did not keep.
+            try db.alter(table: "listenerInterval") { t in
+                t.add(column: "uid", .integer)
+                t.add(column: "foundBy", .text)
+            }
+            // A finding opens when a rule first objects to a listener and is resolved by
+            // the first complete evaluation that no longer produces it. Waived and live
+            // are different identities, so a lapsed waiver shows as two intervals.
+            try db.create(table: "findingInterval") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("host", onDelete: .cascade).notNull()
+                t.column("identity", .text).notNull()
+                t.column("rule", .text).notNull()
+                t.column("severity", .text).notNull()
+                t.column("netns", .integer).notNull()
+                t.column("protocol", .text).notNull()
+                t.column("family", .text).notNull()
+                t.column("address", .text).notNull()
+                t.column("port", .integer).notNull()
+                t.column("owners", .text).notNull()  // JSON, as listenerInterval.owners, when it opened
+                t.column("waived", .boolean).notNull()
+                t.column("waiver", .text)  // the waiver's reference while waived
+                t.column("policyVersion", .text).notNull()  // the digest that opened it
+                t.column("opened", .integer).notNull()
+                t.column("closed", .integer)
+            }
+            try db.create(index: "findingInterval_open", on: "findingInterval", columns: ["hostId", "identity"],
+                          unique: true, condition: Column("closed") == nil)
+            try db.create(index: "findingInterval_rule", on: "findingInterval", columns: ["rule", "opened"])
         }
         return migrator
     }

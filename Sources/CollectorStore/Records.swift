@@ -14,6 +14,8 @@ public struct HostRecord: Codable, Equatable, Sendable, FetchableRecord, Mutable
     public var lastReceived: Int64
     public var lastSequence: Int64?
     public var complete: Bool
+    /// The newest snapshot's labels, a JSON object; nil when it declared none.
+    public var labels: String?
 
     public enum Columns {
         public static let name = Column(CodingKeys.name)
@@ -64,10 +66,14 @@ public struct ListenerInterval: Codable, Equatable, Sendable, FetchableRecord, M
     public var owners: String
     public var opened: Int64
     public var closed: Int64?
+    /// The socket's uid and how it was found (v4; nil in older rows): what a rule may test.
+    public var uid: Int64?
+    public var foundBy: String?
 
     public enum Columns {
         public static let hostId = Column(CodingKeys.hostId)
         public static let identity = Column(CodingKeys.identity)
+        public static let opened = Column(CodingKeys.opened)
         public static let closed = Column(CodingKeys.closed)
         public static let port = Column(CodingKeys.port)
     }

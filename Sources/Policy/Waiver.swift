@@ -20,6 +20,15 @@ public struct Waiver: Equatable, Sendable {
     let hostGlob: Glob
     let processGlob: Glob?
 
+    /// What a finding interval records of the waiver that held it: stable when lines
+    /// move, different when the waiver's terms (its expiry included) change.
+    public var reference: String {
+        var text = "\(rule) on \(host)"
+        if let ports { text += " port \(ports.lowerBound == ports.upperBound ? "\(ports.lowerBound)" : "\(ports.lowerBound)..\(ports.upperBound)")" }
+        if let process { text += " process \(process)" }
+        return text + " until \(expires)"
+    }
+
     /// Whether the waiver still holds on `day`.
     public func isActive(on day: Day) -> Bool { day <= expires }
 

@@ -8,17 +8,22 @@ public struct Host: Codable, Equatable, Sendable {
     public var kernel: String?
     /// `PRETTY_NAME` from os-release.
     public var os: String?
+    /// What the agent's config declares about the host (`labels:`). Never tags: only rules
+    /// that name a label read them. nil when none are configured (and from older agents).
+    public var labels: [String: String]?
 
-    public init(hostname: String, machineID: String?, bootID: String?, kernel: String?, os: String?) {
+    public init(hostname: String, machineID: String?, bootID: String?, kernel: String?, os: String?,
+                labels: [String: String]? = nil) {
         self.hostname = hostname
         self.machineID = machineID
         self.bootID = bootID
         self.kernel = kernel
         self.os = os
+        self.labels = labels
     }
 
     enum CodingKeys: String, CodingKey {
-        case hostname, kernel, os
+        case hostname, kernel, os, labels
         case machineID = "machine_id"
         case bootID = "boot_id"
     }
@@ -32,6 +37,7 @@ extension Host: WireEncodable {
         w.key(CodingKeys.bootID); w.value(bootID)
         w.key(CodingKeys.kernel); w.value(kernel)
         w.key(CodingKeys.os); w.value(os)
+        w.key(CodingKeys.labels); w.value(labels)
         w.endObject()
     }
 }

@@ -44,6 +44,19 @@ public struct JSONWriter {
         for s in strings { value(s) }
         endArray()
     }
+    /// An object of strings, keys sorted so equal mappings write equal bytes; null for nil.
+    public mutating func value(_ mapping: [String: String]?) {
+        guard let mapping else { return null() }
+        beginObject()
+        for (k, v) in mapping.sorted(by: { $0.key < $1.key }) {
+            separate()
+            appendQuoted(k)
+            buffer.append(UInt8(ascii: ":"))
+            needsComma = false
+            value(v)
+        }
+        endObject()
+    }
     public mutating func value<W: WireEncodable>(_ item: W) { item.write(to: &self) }
     public mutating func value<W: WireEncodable>(_ items: [W]) {
         beginArray()

@@ -16,7 +16,8 @@ final class RunningCollector: @unchecked Sendable {
     }
 
     static func start(pki: TestPKI, database: CollectorDatabase, port: Int = 0, enrollmentSecret: String? = nil,
-                      settings: CollectorApplication.Settings = .init()) async throws -> RunningCollector {
+                      settings: CollectorApplication.Settings = .init(), policy: PolicyHolder? = nil,
+                      metrics: CollectorMetrics = CollectorMetrics()) async throws -> RunningCollector {
         var settings = settings
         settings.host = "127.0.0.1"
         settings.port = port
@@ -27,7 +28,8 @@ final class RunningCollector: @unchecked Sendable {
         // every route but enrollment.
         let app = CollectorApplication.build(settings: settings,
                                              tls: try pki.serverContext(.optional), database: database, logger: logger,
-                                             enrollment: .init(ca: pki.ca, secret: enrollmentSecret),
+                                             enrollment: .init(ca: pki.ca, secret: enrollmentSecret), metrics: metrics,
+                                             policy: policy,
                                              onRunning: { port in continuation.yield(port) })
         let task = Task { try await app.runService() }
         for await port in ports { return RunningCollector(port: port, task: task) }

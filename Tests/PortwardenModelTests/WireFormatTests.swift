@@ -10,7 +10,8 @@ struct WireFormatTests {
                              uid: 0, user: "root", unit: "vms.service", container: nil)
     static let snapshot = Snapshot(
         host: Host(hostname: "vms-gw-01", machineID: "3d1219c7c4c5404aaa1f6d2a48adfda4",
-                   bootID: "5403510a-3d78-42a9-8f51-732ea48a05a0", kernel: "6.1.0-26-amd64", os: nil),
+                   bootID: "5403510a-3d78-42a9-8f51-732ea48a05a0", kernel: "6.1.0-26-amd64", os: nil,
+                   labels: ["role": "vms-gateway", "site": "fra \"2\""]),
         sequence: 42, collectedAt: "2026-11-25T14:00:52Z", complete: false, ownershipComplete: true,
         warnings: ["skipped /proc/1/net/tcp:3: expected …"],
         namespaces: [NetworkNamespace(inode: 4026531840, host: true, processes: 90, tablesFrom: 1),
@@ -47,8 +48,9 @@ struct WireFormatTests {
         #expect(Set(object.keys) == ["schema", "host", "sequence", "collected_at", "complete", "ownership_complete", "warnings",
                                      "namespaces", "listeners", "unresolved"])
         let host = try #require(object["host"] as? [String: Any])
-        #expect(Set(host.keys) == ["hostname", "machine_id", "boot_id", "kernel", "os"])
+        #expect(Set(host.keys) == ["hostname", "machine_id", "boot_id", "kernel", "os", "labels"])
         #expect(host["os"] is NSNull)
+        #expect(host["labels"] as? [String: String] == ["role": "vms-gateway", "site": "fra \"2\""])
         let listener = try #require((object["listeners"] as? [[String: Any]])?.first)
         #expect(Set(listener.keys) == ["protocol", "family", "address", "port", "scope", "netns", "host_netns", "inode",
                                        "uid", "processes", "owner_note", "found_by"])
@@ -56,6 +58,17 @@ struct WireFormatTests {
         let process = try #require((listener["processes"] as? [[String: Any]])?.first)
         #expect(Set(process.keys) == ["pid", "name", "exe", "cmdline", "uid", "user", "unit", "container"])
         #expect(process["container"] is NSNull)
+    }
+
+    @Test func labelsAreNullWhenAbsentAndOptionalWhenReading() throws {
+        var bare = Self.snapshot
+        bare.host.labels = nil
+        let text = String(decoding: Self.written(bare), as: UTF8.self)
+        #expect(text.contains(#""os":null,"labels":null}"#))
+        // An older agent sends no labels key at all: still a snapshot.
+        let old = text.replacingOccurrences(of: #","labels":null"#, with: "")
+        #expect(try JSONDecoder().decode(Snapshot.self, from: Data(old.utf8)) == bare)
+        #expect(text.contains(#""labels""#) && !old.contains(#""labels""#))
     }
 
     @Test func controlCharactersAreEscaped() {

@@ -1,0 +1,86 @@
+import ArgumentParser
+import CollectorStore
+import Foundation
+import Policy
+import PortwardenModel
+import Reports
+
+extension PolicyCommand {
+    /// `portwarden policy replay`
+    struct Replay: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What another policy would have found over the stored listener history.",
+            discussion: """
+                Walks each host's listener intervals since --since and evaluates the policy \
+                in --policy at every instant a listener appeared or went (and a waiver \
+                lapsed): each finding is printed with when it would have opened and been \
+                resolved. Use it to try a rule or a waiver before it goes live. Tags are \
+                today's (inventory plus `hosts tag|untag`), labels each host's latest.
+                """)
+
+        @OptionGroup var state: StateOptions
+
+        @Option(name: [.customLong("policy"), .customLong("policies")],
+                help: ArgumentHelp("The policy directory to replay (default: the config's `policies`, else ./Policies).", valueName: "dir"))
+        var policy: String?
+
+        @Option(help: ArgumentHelp("How far back: 90d, 12h, 30m, or a day YYYY-MM-DD (UTC).", valueName: "age"))
+        var since: String = "90d"
+
+        @Option(help: ArgumentHelp("Only this host.", valueName: "host"))
+        var host: String?
+
+        @Option(help: "table or json.")
+        var format: OutputFormat = .table
+
+        func validate() throws {
+            guard Self.start(since, now: Date()) != nil else {
+                throw ValidationError("--since \"\(since)\": expected an age such as 90d, 12h or 30m, or a day YYYY-MM-DD")
+            }
+        }
+
+        static func start(_ text: String, now: Date) -> Date? {
+            if let day = Day(iso: text) { return Date(timeIntervalSince1970: Double(day.ordinal) * 86_400) }
+            guard let unit = text.last, let n = Int(text.dropLast()), n >= 0 else { return nil }
+            let seconds: [Character: Double] = ["d": 86_400, "h": 3_600, "m": 60, "s": 1]
+            return seconds[unit].map { now.addingTimeInterval(-Double(n) * $0) }
+        }
+
+        func run() throws {
+            let now = Date()
+            guard let history = try existingHistory(state) else {
+                throw ValidationError("no history at \(try state.databasePath())")
+            }
+            let directory = try PolicyOptions(policies: policy).directory(state)
+            let set = try PolicySet.loadForCommand(directory: directory, now: now, assignedTags: try history.assignedTags())
+            let since = Self.start(self.since, now: now)!
+            let timeline = try history.listenerTimeline(since: Int64(since.timeIntervalSince1970), host: host)
+            if let host, timeline.isEmpty { throw ValidationError("no host named \(host) is in the history") }
+            let replayed = PolicyReplay.run(policy: set, timeline: timeline, tags: try history.allTagEdits(), since: since, until: now)
+            switch format {
+            case .json:
+                var writer = JSONWriter()
+                writer.value(replayed)
+                print(String(decoding: writer.buffer, as: UTF8.self))
+            case .table:
+                var table = TextTable(header: ["HOST", "OPENED (UTC)", "RESOLVED (UTC)", "SEVERITY", "RULE", "PROTO", "ADDRESS:PORT",
+                                               "NETNS", "OWNERS", "WAIVED"])
+                for r in replayed {
+                    let opened = (r.openAtStart ? "≤ " : "") + utc(Int64(r.opened.timeIntervalSince1970))
+                    table.rows.append([r.finding.host, opened, r.closed.map { utc(Int64($0.timeIntervalSince1970)) } ?? "open"]
+                        + findingRow(r.finding))
+                }
+                print(table.render(), terminator: "")
+                print("\(replayed.count) finding interval\(replayed.count == 1 ? "" : "s") since \(utc(Int64(since.timeIntervalSince1970))) "
+                    + "on \(timeline.count) host\(timeline.count == 1 ? "" : "s") under policy \(set.digest.prefix(12)) from \(directory)")
+            }
+        }
+    }
+}
+
+extension PolicyOptions {
+    init(policies: String?) {
+        self.init()
+        self.policies = policies
+    }
+}

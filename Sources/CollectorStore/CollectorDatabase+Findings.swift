@@ -1,0 +1,145 @@
+import Foundation
+import GRDB
+import PortwardenModel
+
+/// One host as a policy sees it: its listeners, what operators said about its tags, the
+/// labels its agent declared, and the time that decides which waivers hold.
+public struct FindingSubject: Sendable {
+    public var host: String
+    public var listeners: [Listener]
+    public var tags: TagEdits
+    public var labels: [String: String]
+    public var at: Date
+
+    public init(host: String, listeners: [Listener], tags: TagEdits, labels: [String: String], at: Date) {
+        self.host = host
+        self.listeners = listeners
+        self.tags = tags
+        self.labels = labels
+        self.at = at
+    }
+}
+
+/// Evaluates one host under the policy in force; nil when there is none, and then no
+/// finding is opened or resolved.
+public typealias FindingEvaluator = @Sendable (FindingSubject) -> [ObservedFinding]?
+
+/// What one evaluation did to the finding intervals.
+public struct FindingChanges: Equatable, Sendable {
+    public var opened = 0
+    public var resolved = 0
+
+    public init(opened: Int = 0, resolved: Int = 0) {
+        self.opened = opened
+        self.resolved = resolved
+    }
+
+    static func + (a: Self, b: Self) -> Self { Self(opened: a.opened + b.opened, resolved: a.resolved + b.resolved) }
+}
+
+extension CollectorDatabase {
+    /// Evaluates every host's open listeners again, in one transaction, as if each had
+    /// sent a complete snapshot at `now`: for a waiver that lapsed or a policy reloaded
+    /// while no report arrived.
+    public func reevaluateFindings(at now: Date, evaluate: FindingEvaluator) throws -> FindingChanges {
+        try writer.write { db in
+            var changes = FindingChanges()
+            for host in try HostRecord.order(HostRecord.Columns.name).fetchAll(db) {
+                let listeners = try ListenerInterval
+                    .filter(ListenerInterval.Columns.hostId == host.id! && ListenerInterval.Columns.closed == nil)
+                    .order(ListenerInterval.Columns.port).fetchAll(db).map(\.listener)
+                let subject = FindingSubject(host: host.name, listeners: listeners, tags: try Self.tagEdits(host: host.name, db),
+                                             labels: host.labelMap, at: now)
+                guard let findings = evaluate(subject) else { return changes }
+                changes = changes + (try Self.record(findings, hostId: host.id!, complete: true,
+                                                     at: Int64(now.timeIntervalSince1970), in: db))
+            }
+            return changes
+        }
+    }
+
+    /// Evaluates one freshly stored snapshot, inside ingest's transaction.
+    static func evaluateFindings(_ snapshot: Snapshot, host name: String, collectedAt: Int64, evaluate: FindingEvaluator,
+                                 in db: Database) throws {
+        guard let hostId = try HostRecord.filter(HostRecord.Columns.name == name).fetchOne(db)?.id else { return }
+        let subject = FindingSubject(host: name, listeners: snapshot.listeners, tags: try tagEdits(host: name, db),
+                                     labels: snapshot.host.labels ?? [:], at: Date(timeIntervalSince1970: TimeInterval(collectedAt)))
+        guard let findings = evaluate(subject) else { return }
+        _ = try record(findings, hostId: hostId, complete: snapshot.complete, at: collectedAt, in: db)
+    }
+
+    /// Opens an interval for each finding not open yet; when the evaluation saw everything
+    /// (`complete`), resolves the open ones it did not produce.
+    static func record(_ findings: [ObservedFinding], hostId: Int64, complete: Bool, at time: Int64,
+                       in db: Database) throws -> FindingChanges {
+        let open = try FindingInterval
+            .filter(FindingInterval.Columns.hostId == hostId && FindingInterval.Columns.closed == nil).fetchAll(db)
+        let openIdentities = Set(open.map(\.identity))
+        var produced: [String: ObservedFinding] = [:]
+        for finding in findings where produced[finding.identity] == nil { produced[finding.identity] = finding }
+        var changes = FindingChanges()
+        for (identity, finding) in produced.sorted(by: { $0.key < $1.key }) where !openIdentities.contains(identity) {
+            var interval = try finding.interval(hostId: hostId, opened: time)
+            try interval.insert(db)
+            changes.opened += 1
+        }
+        if complete {
+            for var interval in open where produced[interval.identity] == nil {
+                interval.closed = time
+                try interval.update(db)
+                changes.resolved += 1
+            }
+        }
+        return changes
+    }
+
+    /// The findings open on `host` now, by port then rule.
+    public func openFindings(host name: String) throws -> [FindingInterval] {
+        try findings(host: name, openOnly: true)
+    }
+
+    /// Every finding interval of `host`, open or resolved, oldest first.
+    public func findingHistory(host name: String) throws -> [FindingInterval] {
+        try findings(host: name, openOnly: false)
+    }
+
+    private func findings(host name: String, openOnly: Bool) throws -> [FindingInterval] {
+        try reader.read { db in
+            guard let host = try HostRecord.filter(HostRecord.Columns.name == name).fetchOne(db) else { return [] }
+            var request = FindingInterval.filter(FindingInterval.Columns.hostId == host.id!)
+            if openOnly { request = request.filter(FindingInterval.Columns.closed == nil) }
+            return try request.order(FindingInterval.Columns.opened, FindingInterval.Columns.port, FindingInterval.Columns.rule)
+                .fetchAll(db)
+        }
+    }
+
+    /// Open, unwaived findings by severity, for /metrics.
+    public func openFindingCounts() async throws -> [String: Int] {
+        try await reader.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT severity, COUNT(*) AS n FROM findingInterval WHERE closed IS NULL AND NOT waived GROUP BY severity
+                """)
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["severity"] as String, $0["n"] as Int) })
+        }
+    }
+}
+
+extension HostRecord {
+    /// `labels` decoded; empty when none.
+    public var labelMap: [String: String] {
+        labels.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
+    }
+}
+
+extension ListenerInterval {
+    /// The listener as a rule sees it again: owners without pids or command lines, and
+    /// (in rows older than v4) uid 0 found through procfs.
+    public var listener: Listener {
+        let uid = UInt32(clamping: self.uid ?? 0)
+        return Listener(transport: Transport(rawValue: `protocol`) ?? .tcp, family: AddressFamily(rawValue: family) ?? .ipv4,
+                        address: address, port: UInt16(clamping: port), scope: ExposureScope(rawValue: scope) ?? .specific,
+                        netns: UInt64(bitPattern: netns), hostNetns: hostNetns, inode: 0, uid: uid,
+                        processes: OwnerIdentities.owners(owners, uid: uid),
+                        foundBy: foundBy.flatMap(Discovery.init(rawValue:)) ?? .procfs)
+    }
+}

@@ -1,0 +1,60 @@
+import GRDB
+
+extension CollectorDatabase {
+    /// `portwarden hosts tag`: the host carries `tag`, whatever the inventory says.
+    /// Replaces an earlier removal of it.
+    public func tag(host: String, _ tag: String, at now: Int64) throws {
+        try record(HostTag(hostName: host, tag: tag, folded: tag.lowercased(), assigned: true, changedAt: now))
+    }
+
+    /// `portwarden hosts untag`: the host does not carry `tag`, even when an inventory
+    /// glob gives it. Replaces an earlier `tag`.
+    public func untag(host: String, _ tag: String, at now: Int64) throws {
+        try record(HostTag(hostName: host, tag: tag, folded: tag.lowercased(), assigned: false, changedAt: now))
+    }
+
+    /// Forgets what operators said about `tag` on `host`: the inventory decides again.
+    /// Whether there was anything to forget.
+    @discardableResult
+    public func forgetTag(host: String, _ tag: String) throws -> Bool {
+        try writer.write { db in
+            try HostTag.filter(HostTag.Columns.hostName == host && HostTag.Columns.folded == tag.lowercased()).deleteAll(db) > 0
+        }
+    }
+
+    private func record(_ edit: HostTag) throws {
+        try writer.write { db in try edit.upsert(db) }
+    }
+
+    /// What operators said about one host's tags.
+    public func tagEdits(host: String) throws -> TagEdits {
+        try reader.read { db in try Self.tagEdits(host: host, db) }
+    }
+
+    /// Every host's tag edits, by host name.
+    public func allTagEdits() throws -> [String: TagEdits] {
+        try reader.read { db in
+            var edits: [String: TagEdits] = [:]
+            for row in try HostTag.order(HostTag.Columns.hostName, HostTag.Columns.folded).fetchAll(db) {
+                if row.assigned { edits[row.hostName, default: TagEdits()].added.append(row.tag) }
+                else { edits[row.hostName, default: TagEdits()].removed.append(row.tag) }
+            }
+            return edits
+        }
+    }
+
+    /// Every tag `hosts tag` gave anywhere, so a rule naming one is not warned about.
+    public func assignedTags() throws -> Set<String> {
+        try reader.read { db in
+            Set(try HostTag.filter(HostTag.Columns.assigned == true).fetchAll(db).map(\.tag))
+        }
+    }
+
+    static func tagEdits(host: String, _ db: Database) throws -> TagEdits {
+        var edits = TagEdits()
+        for row in try HostTag.filter(HostTag.Columns.hostName == host).order(HostTag.Columns.folded).fetchAll(db) {
+            if row.assigned { edits.added.append(row.tag) } else { edits.removed.append(row.tag) }
+        }
+        return edits
+    }
+}

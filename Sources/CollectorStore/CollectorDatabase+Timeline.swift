@@ -1,0 +1,25 @@
+import GRDB
+
+extension CollectorDatabase {
+    /// Each host with its listener intervals that were open at some time since `since`,
+    /// oldest first: the timeline `policy replay` walks.
+    public func listenerTimeline(since: Int64, host name: String? = nil) throws -> [(host: HostRecord, intervals: [ListenerInterval])] {
+        try reader.read { db in
+            var hosts = HostRecord.order(HostRecord.Columns.name)
+            if let name { hosts = hosts.filter(HostRecord.Columns.name == name) }
+            return try hosts.fetchAll(db).map { host in
+                let intervals = try ListenerInterval
+                    .filter(ListenerInterval.Columns.hostId == host.id!)
+                    .filter(ListenerInterval.Columns.closed == nil || ListenerInterval.Columns.closed > since)
+                    .order(ListenerInterval.Columns.opened, ListenerInterval.Columns.port)
+                    .fetchAll(db)
+                return (host, intervals)
+            }
+        }
+    }
+
+    /// One host's record, or nil when it never reported.
+    public func host(named name: String) throws -> HostRecord? {
+        try reader.read { db in try HostRecord.filter(HostRecord.Columns.name == name).fetchOne(db) }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import GRDB
+import PortwardenModel
+
+/// A finding over time: open from the first evaluation that produced it until the first
+/// complete evaluation of its host that did not.
+public struct FindingInterval: Codable, Equatable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "findingInterval"
+    public var id: Int64?
+    public var hostId: Int64
+    /// Rule, listener (namespace, protocol, family, address, port) and waiver state.
+    public var identity: String
+    public var rule: String
+    public var severity: String
+    public var netns: Int64
+    public var `protocol`: String
+    public var family: String
+    public var address: String
+    public var port: Int
+    public var owners: String
+    public var waived: Bool
+    /// Which waiver held it, while waived: rule, host pattern, port, process and expiry.
+    public var waiver: String?
+    public var policyVersion: String
+    public var opened: Int64
+    public var closed: Int64?
+
+    public enum Columns {
+        public static let hostId = Column(CodingKeys.hostId)
+        public static let identity = Column(CodingKeys.identity)
+        public static let severity = Column(CodingKeys.severity)
+        public static let opened = Column(CodingKeys.opened)
+        public static let closed = Column(CodingKeys.closed)
+        public static let port = Column(CodingKeys.port)
+        public static let rule = Column(CodingKeys.rule)
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A finding as the policy engine gave it, in the store's terms: the store knows no
+/// policy, only what to keep.
+public struct ObservedFinding: Equatable, Sendable {
+    public var rule: String
+    public var severity: String
+    public var listener: Listener
+    /// The waiver's reference when waived; nil when the finding is live.
+    public var waiver: String?
+    public var policyVersion: String
+
+    public init(rule: String, severity: String, listener: Listener, waiver: String?, policyVersion: String) {
+        self.rule = rule
+        self.severity = severity
+        self.listener = listener
+        self.waiver = waiver
+        self.policyVersion = policyVersion
+    }
+
+    /// Owners and policy version aside: a restarted daemon or an edited policy that
+    /// still objects is the same finding.
+    var identity: String {
+        "\(rule) \(listener.netns) \(listener.transport.rawValue) \(listener.family.rawValue) [\(listener.address)]:\(listener.port) "
+            + (waiver.map { "waived by \($0)" } ?? "live")
+    }
+
+    func interval(hostId: Int64, opened: Int64) throws -> FindingInterval {
+        FindingInterval(hostId: hostId, identity: identity, rule: rule, severity: severity,
+                        netns: Int64(bitPattern: listener.netns), protocol: listener.transport.rawValue,
+                        family: listener.family.rawValue, address: listener.address, port: Int(listener.port),
+                        owners: try OwnerIdentities.json(listener.processes), waived: waiver != nil, waiver: waiver,
+                        policyVersion: policyVersion, opened: opened)
+    }
+}
+
+/// The owners of a listener as the history keeps them: no pids, sorted, unique.
+enum OwnerIdentities {
+    static func json(_ owners: [Owner]) throws -> String {
+        let identities = Array(Set(owners.map {
+            Observation.OwnerIdentity(name: $0.name, exe: $0.exe, user: $0.user, unit: $0.unit, container: $0.container)
+        })).sorted()
+        return String(decoding: try JSONEncoder.sorted.encode(identities), as: UTF8.self)
+    }
+
+    static func owners(_ json: String, uid: UInt32) -> [Owner] {
+        let identities = (try? JSONDecoder().decode([Observation.OwnerIdentity].self, from: Data(json.utf8))) ?? []
+        return identities.map {
+            Owner(pid: 0, name: $0.name, exe: $0.exe, cmdline: [], uid: uid, user: $0.user, unit: $0.unit, container: $0.container)
+        }
+    }
+}
+
+/// What operators said about a host's tags, to apply over the inventory's.
+public struct TagEdits: Equatable, Sendable {
+    public var added: [String] = []
+    /// Explicit removals: they win over the inventory.
+    public var removed: [String] = []
+
+    public init(added: [String] = [], removed: [String] = []) {
+        self.added = added
+        self.removed = removed
+    }
+
+    /// The host's tags: the inventory's, plus those added, minus those removed
+    /// (case-insensitively).
+    public func applied(to inventory: Set<String>) -> Set<String> {
+        let gone = Set(removed.map { $0.lowercased() })
+        var tags = inventory.filter { !gone.contains($0.lowercased()) }
+        for tag in added where !tags.contains(where: { $0.lowercased() == tag.lowercased() }) { tags.insert(tag) }
+        return tags
+    }
+}
+
+/// One `hosts tag` or `hosts untag`.
+struct HostTag: Codable, Equatable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "hostTag"
+    var hostName: String
+    var tag: String
+    var folded: String
+    var assigned: Bool
+    var changedAt: Int64
+
+    enum Columns {
+        static let hostName = Column(CodingKeys.hostName)
+        static let folded = Column(CodingKeys.folded)
+        static let assigned = Column(CodingKeys.assigned)
+    }
+}
+
+extension JSONEncoder {
+    /// Keys sorted, slashes plain: equal values encode to equal text.
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

@@ -1,0 +1,79 @@
+import CollectorStore
+import Foundation
+import Policy
+import PortwardenModel
+
+/// A finding that another policy would have produced, and when: opened and closed as
+/// the host's stored listeners came and went (and as waivers lapsed).
+public struct ReplayedFinding: Sendable {
+    public var finding: Finding
+    /// When it would have opened; the start of the replay when it was open already.
+    public var opened: Date
+    /// Whether it was open already when the replay starts.
+    public var openAtStart: Bool
+    /// When it would have been resolved; nil while it would still be open.
+    public var closed: Date?
+}
+
+/// Walks stored listener history under a policy: at every instant a listener interval
+/// opened or closed, or a waiver lapsed, the host's listeners then are evaluated and the
+/// findings compared with the instant before.
+public enum PolicyReplay {
+    public static func run(policy: PolicySet, timeline: [(host: HostRecord, intervals: [ListenerInterval])],
+                           tags: [String: TagEdits], since: Date, until now: Date) -> [ReplayedFinding] {
+        var results: [ReplayedFinding] = []
+        let start = Int64(since.timeIntervalSince1970), end = Int64(now.timeIntervalSince1970)
+        let expiries = policy.waivers.map { Int64($0.expires.end.timeIntervalSince1970) }
+        for (host, intervals) in timeline {
+            let facts = HostFacts(name: host.name,
+                                  tags: (tags[host.name] ?? TagEdits()).applied(to: policy.inventory.tags(for: host.name)),
+                                  labels: host.labelMap)
+            var instants = Set([start])
+            for interval in intervals {
+                for t in [interval.opened, interval.closed].compactMap({ $0 }) where t > start && t <= end { instants.insert(t) }
+            }
+            for t in expiries where t > start && t <= end { instants.insert(t) }
+            var open: [String: Int] = [:]  // identity → index in results
+            for t in instants.sorted() {
+                let listeners = intervals.filter { $0.opened <= t && ($0.closed.map { $0 > t } ?? true) }.map(\.listener)
+                let at = Date(timeIntervalSince1970: TimeInterval(t))
+                var seen: Set<String> = []
+                for finding in policy.evaluate(listeners: listeners, host: facts, now: at) {
+                    let identity = Self.identity(finding)
+                    guard seen.insert(identity).inserted, open[identity] == nil else { continue }
+                    open[identity] = results.count
+                    results.append(ReplayedFinding(finding: finding, opened: at, openAtStart: t == start, closed: nil))
+                }
+                for (identity, index) in open where !seen.contains(identity) {
+                    results[index].closed = at
+                    open[identity] = nil
+                }
+            }
+        }
+        return results
+    }
+
+    /// The store's identity of a finding interval: rule, listener, and waiver state.
+    static func identity(_ finding: Finding) -> String {
+        let k = finding.key
+        return "\(k.rule) \(k.netns) \(k.transport.rawValue) \(k.family.rawValue) [\(k.address)]:\(k.port) "
+            + (finding.waiver.map { "waived by \($0.reference)" } ?? "live")
+    }
+}
+
+extension ReplayedFinding: WireEncodable {
+    enum CodingKeys: String, CodingKey {
+        case finding, opened, closed
+        case openAtStart = "open_at_start"
+    }
+
+    /// `{"finding", "opened", "open_at_start", "closed"}`; times RFC 3339 UTC, `closed` null while open.
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key(CodingKeys.finding); w.value(finding)
+        w.key(CodingKeys.opened); w.value(opened.formatted(.iso8601))
+        w.key(CodingKeys.openAtStart); w.value(openAtStart)
+        w.key(CodingKeys.closed); w.value(closed?.formatted(.iso8601))
+        w.endObject()
+    }
+}

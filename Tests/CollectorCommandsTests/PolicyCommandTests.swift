@@ -1,0 +1,153 @@
+import CollectorStore
+import Foundation
+import PortwardenModel
+import Testing
+
+/// `portwarden policy …` and `hosts tag|untag` as an operator runs them: the real binary.
+@Suite(.serialized)
+struct PolicyCommandTests {
+    static let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Policies").path
+
+    let scratch: String = FileManager.default.temporaryDirectory.appendingPathComponent("pw-policy-cmd-\(UUID().uuidString)").path
+
+    func portwarden(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServeTests.portwarden)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func write(_ text: String, _ name: String) throws -> String {
+        let path = scratch + "/" + name
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    static func snapshot(_ host: String, at time: String, ports: [UInt16]) -> Snapshot {
+        Snapshot(host: Host(hostname: host, machineID: "m", bootID: "b", kernel: nil, os: nil), sequence: nil,
+                 collectedAt: time, complete: true, ownershipComplete: true, warnings: [], namespaces: [],
+                 listeners: ports.map {
+                     Listener(transport: .tcp, family: .ipv4, address: "0.0.0.0", port: $0, scope: .any, netns: 1,
+                              hostNetns: true, inode: UInt64($0), uid: 0,
+                              processes: [Owner(pid: 9, name: "vmsd", exe: "/opt/vmsd", cmdline: [], uid: 0, user: "root",
+                                                unit: nil, container: nil)])
+                 }, unresolved: [])
+    }
+
+    static func rfc3339(_ date: Date) -> String { date.formatted(.iso8601) }
+
+    @Test func checkPointsAtTheErrorAndExits2() throws {
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let broken = try write("rules:\n  - id: x\n    why: y\n    severity: severe\n    when: port 557\n", "legacy.yaml")
+        let (status, output) = try portwarden(["policy", "check", broken])
+        #expect(status == 2, "\(output)")
+        #expect(output.contains("\(broken):4:15: error: "), "\(output)")
+        #expect(output.contains("severe"))
+
+        let shipped = try portwarden(["policy", "check", "--policies", Self.shipped])
+        #expect(shipped.status == 0, "\(shipped.output)")
+        #expect(shipped.output.contains("ok"))
+        #expect(try portwarden(["policy", "check", scratch + "/missing.yaml"]).status == 2)
+    }
+
+    @Test func testPassesOnTheShippedPolicyAndFailsOnAFailingCase() throws {
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let passing = try portwarden(["policy", "test", "--policies", Self.shipped])
+        #expect(passing.status == 0, "\(passing.output)")
+        #expect(passing.output.contains("PASS") && !passing.output.contains("FAIL"))
+
+        let copy = scratch + "/Policies"
+        try FileManager.default.copyItem(atPath: Self.shipped, toPath: copy)
+        _ = try write("""
+            cases:
+              - name: 557 on a web host is fine (it is not)
+                host: web-09
+                listeners:
+                  - {port: 557, process: nc}
+                expect: []
+            """, "Policies/tests/wrong.yaml")
+        let failing = try portwarden(["policy", "test", "--policies", copy])
+        #expect(failing.status == 1, "\(failing.output)")
+        #expect(failing.output.contains("FAIL"))
+        #expect(failing.output.contains("unexpected: openvms-sysipc-off-openvms"))
+    }
+
+    @Test func evalPrintsASnapshotsFindingsAsJSON() throws {
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var writer = JSONWriter()
+        writer.value(Self.snapshot("web-01", at: "2026-11-25T10:00:00Z", ports: [22, 557]))
+        let file = try write(String(decoding: writer.buffer, as: UTF8.self), "web-01.json")
+        let (status, output) = try portwarden(["policy", "eval", "--snapshot", file, "--format", "json",
+                                               "--policies", Self.shipped, "--state-dir", scratch + "/state"])
+        #expect(status == 0, "\(output)")
+        let findings = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
+        #expect(findings.map { $0["rule"] as? String } == ["openvms-sysipc-off-openvms"])
+        #expect(findings.first?["waived"] as? Bool == false)
+        #expect((findings.first?["listener"] as? [String: Any])?["port"] as? Int == 557)
+        #expect(try portwarden(["policy", "eval", "--policies", Self.shipped]).status == 2, "neither --snapshot nor --host")
+    }
+
+    @Test func hostsTagAndUntagDecideWhatEvalFinds() throws {
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let state = scratch + "/state"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
+        for host in ["web-01", "vms-01"] {
+            _ = try database.ingest(Self.snapshot(host, at: "2026-11-25T10:00:00Z", ports: [557]), host: host, bodyDigest: host,
+                                    receivedAt: 1)
+        }
+        func rules(_ host: String) throws -> [String] {
+            let (status, output) = try portwarden(["policy", "eval", "--host", host, "--format", "json",
+                                                   "--policies", Self.shipped, "--state-dir", state])
+            try #require(status == 0, "\(output)")
+            let findings = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
+            return findings.compactMap { $0["rule"] as? String }
+        }
+        #expect(try rules("web-01") == ["openvms-sysipc-off-openvms"])
+        #expect(try rules("vms-01") == [], "the inventory tags vms-* OpenVMS")
+
+        #expect(try portwarden(["hosts", "tag", "web-01", "OpenVMS", "--state-dir", state]).status == 0)
+        #expect(try rules("web-01") == [])
+        let untag = try portwarden(["hosts", "untag", "vms-01", "OpenVMS", "--state-dir", state])
+        #expect(untag.status == 0 && untag.output.contains("overrides the inventory"), "\(untag.output)")
+        #expect(try rules("vms-01") == ["openvms-sysipc-off-openvms"], "an explicit removal beats the inventory's glob")
+        #expect(try portwarden(["hosts", "untag", "vms-01", "OpenVMS", "--follow-inventory", "--state-dir", state]).status == 0)
+        #expect(try rules("vms-01") == [])
+        #expect(try portwarden(["hosts", "tag", "web-01", "Open VMS", "--state-dir", state]).status == 2, "not a tag")
+        #expect(try portwarden(["policy", "eval", "--host", "nobody", "--policies", Self.shipped, "--state-dir", state]).status == 2)
+    }
+
+    @Test func replayPrintsWhenFindingsWouldHaveOpenedAndClosed() throws {
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let state = scratch + "/state"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
+        let now = Date().timeIntervalSince1970.rounded(.down)
+        let opened = Date(timeIntervalSince1970: now - 2 * 86_400), closed = Date(timeIntervalSince1970: now - 86_400)
+        _ = try database.ingest(Self.snapshot("web-01", at: Self.rfc3339(opened), ports: [22, 557]), host: "web-01",
+                                bodyDigest: "a", receivedAt: 1)
+        _ = try database.ingest(Self.snapshot("web-01", at: Self.rfc3339(closed), ports: [22]), host: "web-01",
+                                bodyDigest: "b", receivedAt: 2)
+        let (status, output) = try portwarden(["policy", "replay", "--policy", Self.shipped, "--since", "90d",
+                                               "--format", "json", "--state-dir", state])
+        #expect(status == 0, "\(output)")
+        let replayed = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
+        try #require(replayed.count == 1, "\(output)")
+        #expect((replayed[0]["finding"] as? [String: Any])?["rule"] as? String == "openvms-sysipc-off-openvms")
+        #expect(replayed[0]["opened"] as? String == Self.rfc3339(opened))
+        #expect(replayed[0]["closed"] as? String == Self.rfc3339(closed))
+        #expect(replayed[0]["open_at_start"] as? Bool == false)
+
+        let table = try portwarden(["policy", "replay", "--policy", Self.shipped, "--since", "90d", "--state-dir", state])
+        #expect(table.status == 0 && table.output.contains("openvms-sysipc-off-openvms"), "\(table.output)")
+        #expect(try portwarden(["policy", "replay", "--since", "ninety", "--state-dir", state]).status == 2)
+    }
+}
