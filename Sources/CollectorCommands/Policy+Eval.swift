@@ -45,7 +45,7 @@ extension PolicyCommand {
                 let data = snapshot == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: snapshot)
                 guard let data else { throw ValidationError("cannot read \(snapshot)") }
                 let decoded: Snapshot
-                do { decoded = try JSONDecoder().decode(Snapshot.self, from: data) } catch {
+                do { decoded = try Snapshot(wire: [UInt8](data)) } catch {
                     throw ValidationError("\(snapshot) is not a snapshot: \(error)")
                 }
                 let name = decoded.host.hostname

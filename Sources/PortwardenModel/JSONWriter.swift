@@ -27,6 +27,21 @@ public struct JSONWriter {
         needsComma = false
     }
 
+    /// A key that is no type's CodingKey: an export's column name.
+    public mutating func key(_ name: String) {
+        separate()
+        appendQuoted(name)
+        buffer.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    /// Ends one document of a stream (NDJSON): a newline, no comma before the next.
+    public mutating func endLine() {
+        buffer.append(UInt8(ascii: "\n"))
+        needsComma = false
+        flushIfFull()
+    }
+
     public mutating func value(_ string: String) { separate(); appendQuoted(string); needsComma = true }
     public mutating func value(_ bool: Bool) { separate(); buffer.append(contentsOf: (bool ? "true" : "false").utf8); needsComma = true }
     public mutating func value<I: BinaryInteger>(_ int: I) {
@@ -49,10 +64,7 @@ public struct JSONWriter {
         guard let mapping else { return null() }
         beginObject()
         for (k, v) in mapping.sorted(by: { $0.key < $1.key }) {
-            separate()
-            appendQuoted(k)
-            buffer.append(UInt8(ascii: ":"))
-            needsComma = false
+            key(k)
             value(v)
         }
         endObject()

@@ -41,6 +41,7 @@ extension Snapshot: WireDecodable {
 extension Host: WireDecodable {
     public init(wire r: inout WireReader) throws(WireError) {
         var hostname: String?, machineID: String?, bootID: String?, kernel: String?, os: String?
+        var labels: [String: String]?
         try r.object { (r: inout WireReader, key: String) throws(WireError) in
             switch key {
             case CodingKeys.hostname.rawValue: hostname = try r.string()
@@ -48,11 +49,12 @@ extension Host: WireDecodable {
             case CodingKeys.bootID.rawValue: bootID = try r.optionalString()
             case CodingKeys.kernel.rawValue: kernel = try r.optionalString()
             case CodingKeys.os.rawValue: os = try r.optionalString()
+            case CodingKeys.labels.rawValue: labels = try r.optionalStringMapping()
             default: try r.skip()
             }
         }
         guard let hostname else { throw r.missing(CodingKeys.hostname) }
-        self.init(hostname: hostname, machineID: machineID, bootID: bootID, kernel: kernel, os: os)
+        self.init(hostname: hostname, machineID: machineID, bootID: bootID, kernel: kernel, os: os, labels: labels)
     }
 }
 

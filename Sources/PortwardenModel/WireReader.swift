@@ -157,6 +157,14 @@ public struct WireReader {
         null() ? nil : try int(T.self)
     }
 
+    /// An object of strings (`labels`), or null.
+    public mutating func optionalStringMapping() throws(WireError) -> [String: String]? {
+        if null() { return nil }
+        var mapping: [String: String] = [:]
+        try object { (r: inout WireReader, key: String) throws(WireError) in mapping[key] = try r.string() }
+        return mapping
+    }
+
     public mutating func strings() throws(WireError) -> [String] {
         try array { (r: inout WireReader) throws(WireError) in try r.string() }
     }

@@ -4,8 +4,9 @@ import Foundation
 import Logging
 
 /// The entry point: argument-parser's async main for the collector's command tree, with
-/// one change: bad input (a usage or validation error) exits 2, as `policy check` does
-/// for a broken policy, rather than argument-parser's 64.
+/// one change: every error — bad input, or a failure in run — exits 2 with its reason on
+/// stderr, as cron-driven reports and `policy check` promise (argument-parser would use
+/// 64 and 1). Exit codes a command chooses (`--fail-on`'s 1) pass through.
 @main
 struct Portwarden {
     static func main() async {
@@ -30,7 +31,7 @@ struct Portwarden {
     }
 
     static func exit(_ error: any Error, message: String) -> Never {
-        guard CollectorCommand.exitCode(for: error) == .validationFailure else { CollectorCommand.exit(withError: error) }
+        if error is ExitCode || CollectorCommand.exitCode(for: error) == .success { CollectorCommand.exit(withError: error) }
         FileHandle.standardError.write(Data((message + "\n").utf8))
         CollectorCommand.exit(withError: ExitCode(2))
     }

@@ -1,0 +1,68 @@
+import GRDB
+
+/// Reads for exports and reports: each walks its rows with a cursor inside one read
+/// transaction — a consistent view, memory bounded by a row, and (WAL) ingest goes on
+/// writing meanwhile.
+extension CollectorDatabase {
+    /// Listener intervals that overlap [since, until), with their host's name, by host
+    /// then opening time.
+    public func forEachListenerInterval(since: Int64, until: Int64,
+                                        _ body: (_ host: String, _ interval: ListenerInterval) throws -> Void) throws {
+        try reader.read { db in
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT host.name AS hostName, listenerInterval.*
+                FROM listenerInterval JOIN host ON host.id = listenerInterval.hostId
+                WHERE listenerInterval.opened < ? AND (listenerInterval.closed IS NULL OR listenerInterval.closed >= ?)
+                ORDER BY host.name, listenerInterval.opened, listenerInterval.port
+                """, arguments: [until, since])
+            while let row = try rows.next() {
+                try body(row["hostName"], try ListenerInterval(row: row))
+            }
+        }
+    }
+
+    /// Receipt runs extended within [since, until), with their host's name.
+    public func forEachReceiptRun(since: Int64, until: Int64,
+                                  _ body: (_ host: String, _ run: ReceiptRun) throws -> Void) throws {
+        try reader.read { db in
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT host.name AS hostName, receiptRun.*
+                FROM receiptRun JOIN host ON host.id = receiptRun.hostId
+                WHERE receiptRun.lastReceived >= ? AND receiptRun.firstCollected < ?
+                ORDER BY host.name, receiptRun.id
+                """, arguments: [since, until])
+            while let row = try rows.next() {
+                try body(row["hostName"], try ReceiptRun(row: row))
+            }
+        }
+    }
+
+    /// Every host with its open-listener count, by name.
+    public func hostsWithOpenListeners() throws -> [(host: HostRecord, openListeners: Int)] {
+        try reader.read { db in
+            let counts = try Row.fetchAll(db, sql: """
+                SELECT hostId, COUNT(*) FROM listenerInterval WHERE closed IS NULL GROUP BY hostId
+                """).reduce(into: [Int64: Int]()) { $0[$1[0]] = $1[1] }
+            return try HostRecord.order(HostRecord.Columns.name).fetchAll(db).map { ($0, counts[$0.id!] ?? 0) }
+        }
+    }
+}
+
+extension CollectorDatabase {
+    /// Finding intervals that overlap [since, until), with their host's name, by host
+    /// then opening time.
+    public func forEachFindingInterval(since: Int64, until: Int64,
+                                       _ body: (_ host: String, _ finding: FindingInterval) throws -> Void) throws {
+        try reader.read { db in
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT host.name AS hostName, findingInterval.*
+                FROM findingInterval JOIN host ON host.id = findingInterval.hostId
+                WHERE findingInterval.opened < ? AND (findingInterval.closed IS NULL OR findingInterval.closed >= ?)
+                ORDER BY host.name, findingInterval.opened, findingInterval.port
+                """, arguments: [until, since])
+            while let row = try rows.next() {
+                try body(row["hostName"], try FindingInterval(row: row))
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import CollectorStore
+import Foundation
+
+/// `portwarden export`: flat rows for SIEMs and spreadsheets, one stable column set per
+/// kind (documented in docs/exports.md).
+public enum ExportKind: String, CaseIterable, Sendable {
+    case findings, listeners, hosts, receipts
+
+    public var columns: [String] {
+        switch self {
+        case .findings:
+            ["host", "rule", "severity", "waived", "waiver", "netns", "protocol", "family", "address", "port", "owners",
+             "owners_json", "policy_version", "opened", "closed"]
+        case .listeners:
+            ["host", "netns", "host_netns", "protocol", "family", "address", "port", "scope", "owners", "owners_json",
+             "opened", "closed"]
+        case .hosts:
+            ["host", "state", "machine_id", "boot_id", "kernel", "os", "first_seen", "last_seen", "last_received",
+             "last_sequence", "complete", "open_listeners"]
+        case .receipts:
+            ["host", "boot_id", "first_sequence", "last_sequence", "reports", "first_collected", "last_collected",
+             "last_received", "body_sha256"]
+        }
+    }
+}
+
+public struct Exporter {
+    public let database: CollectorDatabase
+    /// Seconds without a report after which a host counts as stale.
+    public let staleAfter: Int64
+
+    public init(database: CollectorDatabase, staleAfter: Int64) {
+        self.database = database
+        self.staleAfter = staleAfter
+    }
+
+    /// Writes `kind` for `window` to `output`. Findings and listeners: intervals
+    /// overlapping the window; receipts: runs extended in it; hosts: every host known,
+    /// with its state now.
+    public func export(_ kind: ExportKind, window: TimeWindow, now: Int64, format: DataFormat, output: ReportOutput) throws {
+        var rows = RowWriter(format: format, columns: kind.columns, header: [
+            ("export", kind.rawValue), ("since", UTCTime.rfc3339(window.since)), ("until", UTCTime.rfc3339(window.until)),
+            ("generated_at", UTCTime.rfc3339(now)),
+        ], output: output)
+        switch kind {
+        case .findings:
+            try database.forEachFindingInterval(since: window.since, until: window.until) { host, finding in
+                rows.row([.text(host), .text(finding.rule), .text(finding.severity), .bool(finding.waived), .text(finding.waiver),
+                          .int(finding.netns), .text(finding.protocol), .text(finding.family), .text(finding.address),
+                          .int(Int64(finding.port)), .text(OwnerSummary(json: finding.owners).text), .text(finding.owners),
+                          .text(finding.policyVersion), .time(finding.opened), .time(finding.closed)])
+            }
+        case .listeners:
+            try database.forEachListenerInterval(since: window.since, until: window.until) { host, interval in
+                rows.row([.text(host), .int(interval.netns), .bool(interval.hostNetns), .text(interval.protocol),
+                          .text(interval.family), .text(interval.address), .int(Int64(interval.port)), .text(interval.scope),
+                          .text(OwnerSummary(json: interval.owners).text), .text(interval.owners), .time(interval.opened),
+                          .time(interval.closed)])
+            }
+        case .hosts:
+            for (host, open) in try database.hostsWithOpenListeners() {
+                let stale = now - host.lastReceived > staleAfter
+                rows.row([.text(host.name), .text(stale ? "stale" : "reporting"), .text(host.machineID), .text(host.bootID),
+                          .text(host.kernel), .text(host.os), .time(host.firstSeen), .time(host.lastSeen),
+                          .time(host.lastReceived), .int(host.lastSequence), .bool(host.complete), .int(Int64(open))])
+            }
+        case .receipts:
+            try database.forEachReceiptRun(since: window.since, until: window.until) { host, run in
+                rows.row([.text(host), .text(run.bootID), .int(run.firstSequence), .int(run.lastSequence), .int(run.reports),
+                          .time(run.firstCollected), .time(run.lastCollected), .time(run.lastReceived),
+                          .text(run.lastBodyDigest)])
+            }
+        }
+        rows.finish()
+    }
+}
+
+/// The owners JSON stored with an interval, for people: `sshd (root), nginx (www-data)`.
+public struct OwnerSummary {
+    public let text: String
+
+    public init(json: String) {
+        struct Owner: Decodable { var name: String; var user: String? }
+        let owners = (try? JSONDecoder().decode([Owner].self, from: Data(json.utf8))) ?? []
+        text = owners.map { owner in owner.user.map { "\(owner.name) (\($0))" } ?? owner.name }.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,90 @@
+import PortwardenModel
+
+/// One cell of an export's or report table's rows. Typed, so JSON keeps numbers and
+/// booleans, and CSV writes every cell as text (empty for null).
+public enum Cell: Equatable, Sendable {
+    case text(String)
+    case int(Int64)
+    case bool(Bool)
+    /// Seconds since the epoch, written as RFC 3339 UTC.
+    case time(Int64)
+    case null
+
+    public static func text(_ value: String?) -> Cell { value.map(Cell.text) ?? .null }
+    public static func time(_ value: Int64?) -> Cell { value.map(Cell.time) ?? .null }
+    public static func int(_ value: Int64?) -> Cell { value.map(Cell.int) ?? .null }
+
+    var csv: String {
+        switch self {
+        case .text(let text): text
+        case .int(let value): String(value)
+        case .bool(let value): value ? "true" : "false"
+        case .time(let seconds): UTCTime.rfc3339(seconds)
+        case .null: ""
+        }
+    }
+}
+
+public enum DataFormat: String, CaseIterable, Sendable {
+    case csv, json, ndjson
+}
+
+/// Streams rows to an output in one format, so an export of millions of intervals never
+/// sits in memory. JSON is `{"schema": 1, <header fields>, "columns": [...], "rows": [...]}`;
+/// NDJSON one row object per line; CSV a header record, then one record per row.
+public struct RowWriter {
+    let format: DataFormat
+    let columns: [String]
+    let output: ReportOutput
+    private var json: JSONWriter
+
+    public init(format: DataFormat, columns: [String], header: [(String, String)], output: ReportOutput) {
+        self.format = format
+        self.columns = columns
+        self.output = output
+        json = JSONWriter { output.write($0) }
+        switch format {
+        case .csv:
+            output.write(CSV.record(columns))
+        case .json:
+            json.beginObject()
+            json.key("schema"); json.value(1)
+            for (key, value) in header { json.key(key); json.value(value) }
+            json.key("columns"); json.value(columns)
+            json.key("rows"); json.beginArray()
+        case .ndjson:
+            break
+        }
+    }
+
+    public mutating func row(_ cells: [Cell]) {
+        switch format {
+        case .csv:
+            output.write(CSV.record(cells.map(\.csv)))
+        case .json, .ndjson:
+            json.beginObject()
+            for (column, cell) in zip(columns, cells) {
+                json.key(column)
+                switch cell {
+                case .text(let text): json.value(text)
+                case .int(let value): json.value(value)
+                case .bool(let value): json.value(value)
+                case .time(let seconds): json.value(UTCTime.rfc3339(seconds))
+                case .null: json.null()
+                }
+            }
+            json.endObject()
+            if format == .ndjson { json.endLine() }
+        }
+    }
+
+    /// Closes the document and hands the last bytes to the output.
+    public mutating func finish() {
+        if format == .json {
+            json.endArray()
+            json.endObject()
+            json.endLine()
+        }
+        json.flush()
+    }
+}
