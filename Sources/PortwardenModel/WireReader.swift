@@ -9,6 +9,10 @@ public struct WireReader {
     private var index = 0
     /// The keys leading to the value being read, for error messages.
     private var path: [String] = []
+    /// How deep in objects and arrays: bounded, so a hostile body nested a million deep
+    /// is an error rather than a stack overflow.
+    private var depth = 0
+    static let maxDepth = 64
 
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -35,6 +39,8 @@ public struct WireReader {
     /// Calls `body` with each key of an object; `body` reads the value or calls `skip()`.
     public mutating func object(_ body: (inout WireReader, String) throws(WireError) -> Void) throws(WireError) {
         try expect(UInt8(ascii: "{"), "an object")
+        try descend()
+        defer { depth -= 1 }
         skipWhitespace()
         if peek() == UInt8(ascii: "}") { index += 1; return }
         while true {
@@ -56,6 +62,8 @@ public struct WireReader {
     /// Reads an array, each element with `element`.
     public mutating func array<T>(_ element: (inout WireReader) throws(WireError) -> T) throws(WireError) -> [T] {
         try expect(UInt8(ascii: "["), "an array")
+        try descend()
+        defer { depth -= 1 }
         var items: [T] = []
         skipWhitespace()
         if peek() == UInt8(ascii: "]") { index += 1; return items }
@@ -181,6 +189,11 @@ public struct WireReader {
     }
 
     // MARK: - Lexing
+
+    private mutating func descend() throws(WireError) {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw error("nested deeper than \(Self.maxDepth) levels") }
+    }
 
     private func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
 

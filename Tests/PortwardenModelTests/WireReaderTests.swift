@@ -56,6 +56,11 @@ struct WireReaderTests {
         }
     }
 
+    @Test func deepNestingIsAnErrorNotACrash() {
+        let deep = "{\"unknown\": " + String(repeating: "[", count: 1_000_000) + String(repeating: "]", count: 1_000_000) + "}"
+        #expect(throws: WireError.self) { try Snapshot(wire: Array(deep.utf8)) }
+    }
+
     @Test func theOffsetPointsAtTheFault() {
         let text = #"{"schema": 1, "complete": maybe}"#
         #expect(throws: WireError(offset: 26, path: "complete", message: "expected true or false")) {
