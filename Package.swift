@@ -81,6 +81,9 @@ let package = Package(
         .testTarget(name: "PortwardenModelTests", dependencies: ["PortwardenModel"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "PortwardenModel"]),
+        .testTarget(
+            name: "ReportsTests", dependencies: ["Reports", "CollectorStore", "CollectorServer", "Policy", "PortwardenModel"],
+            exclude: ["Golden"]),
         // Certificates made at test time, shared by the TLS, server and agent tests.
         .target(name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS"], path: "Tests/Support"),
         .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS", "PortwardenTestSupport"]),

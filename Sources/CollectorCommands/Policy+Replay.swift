@@ -66,12 +66,12 @@ extension PolicyCommand {
                 var table = TextTable(header: ["HOST", "OPENED (UTC)", "RESOLVED (UTC)", "SEVERITY", "RULE", "PROTO", "ADDRESS:PORT",
                                                "NETNS", "OWNERS", "WAIVED"])
                 for r in replayed {
-                    let opened = (r.openAtStart ? "≤ " : "") + utc(Int64(r.opened.timeIntervalSince1970))
-                    table.rows.append([r.finding.host, opened, r.closed.map { utc(Int64($0.timeIntervalSince1970)) } ?? "open"]
+                    let opened = (r.openAtStart ? "≤ " : "") + UTCTime.rfc3339(Int64(r.opened.timeIntervalSince1970))
+                    table.rows.append([r.finding.host, opened, r.closed.map { UTCTime.rfc3339(Int64($0.timeIntervalSince1970)) } ?? "open"]
                         + findingRow(r.finding))
                 }
                 print(table.render(), terminator: "")
-                print("\(replayed.count) finding interval\(replayed.count == 1 ? "" : "s") since \(utc(Int64(since.timeIntervalSince1970))) "
+                print("\(replayed.count) finding interval\(replayed.count == 1 ? "" : "s") since \(UTCTime.rfc3339(Int64(since.timeIntervalSince1970))) "
                     + "on \(timeline.count) host\(timeline.count == 1 ? "" : "s") under policy \(set.digest.prefix(12)) from \(directory)")
             }
         }

@@ -84,4 +84,7 @@ public struct OwnerSummary {
         let owners = (try? JSONDecoder().decode([Owner].self, from: Data(json.utf8))) ?? []
         text = owners.map { owner in owner.user.map { "\(owner.name) (\($0))" } ?? owner.name }.joined(separator: ", ")
     }
+
+    /// For tables: "-" when no owner was seen.
+    public var orDash: String { text.isEmpty ? "-" : text }
 }

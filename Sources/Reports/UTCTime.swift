@@ -9,6 +9,11 @@ public enum UTCTime {
             + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))Z"
     }
 
+    /// `2026-11-25 10:00`, for tables people read.
+    public static func minute(_ seconds: Int64) -> String {
+        String(rfc3339(seconds).prefix(16)).replacing("T", with: " ")
+    }
+
     /// `2026-11-25`
     public static func day(_ seconds: Int64) -> String {
         let (year, month, day) = civil(fromDays: seconds.floorDivided(by: 86_400).quotient)

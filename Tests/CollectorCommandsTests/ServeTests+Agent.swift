@@ -33,7 +33,7 @@ extension ServeTests {
         // The collector's own listener is on this host, so the agent's scan shows it.
         let listeners = try database.openListeners(host: "web-01")
         #expect(listeners.contains { $0.port == port && $0.owners.contains("portwarden") }, "\(listeners.map(\.port))")
-        let shown = try portwarden(["hosts", "show", "web-01", "--state-dir", state])
+        let shown = try portwarden(["report", "host", "web-01", "--state-dir", state])
         #expect(shown.status == 0 && shown.output.contains("127.0.0.1:\(port)") && shown.output.contains("portwarden"), "\(shown.output)")
         let listed = try portwarden(["hosts", "list", "--state-dir", state])
         #expect(listed.output.contains("web-01") && listed.output.contains("reporting"), "\(listed.output)")

@@ -1,0 +1,43 @@
+import ArgumentParser
+import CollectorStore
+import Foundation
+import Policy
+import Reports
+
+extension Report {
+    /// `portwarden report host HOST`
+    struct HostCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "host",
+            abstract: "One host: what it listens on now, its findings and their history.")
+
+        @OptionGroup var state: StateOptions
+        @OptionGroup var out: ReportOutputOptions
+
+        @Argument(help: "The host's name, as in its certificate.")
+        var host: String
+
+        func run() throws {
+            let now = Int64(Date().timeIntervalSince1970)
+            let database = try openHistory(state)
+            let context = ReportContext(state: state, database: database, policy: nil)
+            let report: HostReport
+            do {
+                report = try HostReport(database: database, host: host, tags: context.tags(host).sorted(), why: context.why,
+                                        staleAfter: Int64(try state.file().staleAfter ?? 900), now: now)
+            } catch { throw ValidationError("\(error)") }
+            let bytes: [UInt8] = switch out.format {
+            case .table: Array(report.table().utf8)
+            case .markdown: Array(report.markdown().utf8)
+            case .html: Array(report.html().utf8)
+            case .csv: Array(report.csv().utf8)
+            case .json: report.json()
+            }
+            try out.emit(bytes, what: "the report on \(host)")
+            if let threshold = out.failOn,
+               report.findings.contains(where: { $0.closed == nil && !$0.waived && (Severity(rawValue: $0.severity) ?? .info) >= threshold }) {
+                throw ExitCode(1)
+            }
+        }
+    }
+}

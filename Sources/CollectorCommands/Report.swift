@@ -1,0 +1,79 @@
+import ArgumentParser
+import CollectorStore
+import Foundation
+import Policy
+import Reports
+
+/// `portwarden report …`
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Trend reports over the stored history, and one host's report.",
+        discussion: """
+            Made for cron as much as for people: --output FILE is written atomically and \
+            nothing is printed on success unless --verbose; exit 0 ok, 1 when --fail-on \
+            SEVERITY is given and open findings at or above it exist, 2 on any error (the \
+            reason on stderr). Reads the collector's database (from --config or \
+            --state-dir) while it runs; ingest is not held up. See \
+            Collector/cron.d/portwarden-reports.
+            """,
+        subcommands: [Trend.self, HostCommand.self])
+}
+
+/// What every report command shares: where it goes and in which format.
+struct ReportOutputOptions: ParsableArguments {
+    @Option(help: "table (fits 100 columns), json, csv, markdown or html (one self-contained file).")
+    var format: ReportFormat = .table
+
+    @Option(help: ArgumentHelp("Write here, atomically, instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Flag(help: "Say what was written.")
+    var verbose = false
+
+    @Option(help: ArgumentHelp("Exit 1 when open, unwaived findings at or above this severity exist (info, low, medium, high, critical).",
+                               valueName: "severity"))
+    var failOn: Severity?
+
+    /// Writes the rendered report where it was asked to go.
+    func emit(_ bytes: [UInt8], what: String) throws {
+        let destination = try output.map { try ReportOutput(path: $0) } ?? ReportOutput()
+        destination.write(bytes)
+        try destination.commit()
+        if verbose, let output { printError("wrote \(what) (\(format.rawValue)) to \(output)") }
+    }
+}
+
+enum ReportFormat: String, CaseIterable, ExpressibleByArgument {
+    case table, json, csv, markdown, html
+}
+
+extension Severity: ExpressibleByArgument {}
+
+/// Rules' `why` and hosts' tags for a report: from the policy directory when one can be
+/// read — a report without them is still a report, so failure here is not an error.
+struct ReportContext {
+    var why: [String: String] = [:]
+    var inventory: Policy.Inventory?
+    var tagEdits: [String: TagEdits] = [:]
+
+    init(state: StateOptions, database: CollectorDatabase, policy: PolicySet?) {
+        tagEdits = (try? database.allTagEdits()) ?? [:]
+        let directory = (try? state.file().policies) ?? (FileManager.default.fileExists(atPath: "Policies") ? "Policies" : nil)
+        let loaded = policy ?? directory.flatMap { try? PolicySet.load(directory: $0, today: Day(Date())).policy }
+        if let loaded {
+            why = Dictionary(loaded.rules.map { ($0.id, $0.why) }, uniquingKeysWith: { first, _ in first })
+            inventory = loaded.inventory
+        }
+    }
+
+    func tags(_ host: String) -> Set<String> {
+        (tagEdits[host] ?? TagEdits()).applied(to: inventory?.tags(for: host) ?? [])
+    }
+}
+
+func openHistory(_ state: StateOptions) throws -> CollectorDatabase {
+    guard let database = try existingHistory(state) else {
+        throw ValidationError("no collector database at \(try state.databasePath()) (give --config or --state-dir)")
+    }
+    return database
+}

@@ -1,0 +1,62 @@
+import CollectorStore
+import Foundation
+import Policy
+
+/// A finding as the reports see it: who, what, how bad, and from when to when — read
+/// from the stored finding intervals, or from a replay under another policy.
+public struct FindingSpan: Equatable, Sendable {
+    public var host: String
+    public var rule: String
+    public var severity: Severity
+    public var waived: Bool
+    public var transport: String
+    public var address: String
+    public var port: Int
+    /// `sshd (root), nginx (www-data)`
+    public var owners: String
+    public var opened: Int64
+    public var closed: Int64?
+
+    public init(host: String, rule: String, severity: Severity, waived: Bool, transport: String, address: String, port: Int,
+                owners: String, opened: Int64, closed: Int64?) {
+        self.host = host
+        self.rule = rule
+        self.severity = severity
+        self.waived = waived
+        self.transport = transport
+        self.address = address
+        self.port = port
+        self.owners = owners
+        self.opened = opened
+        self.closed = closed
+    }
+
+    func isOpen(at t: Int64) -> Bool { opened <= t && (closed.map { $0 > t } ?? true) }
+
+    /// The stored intervals that overlap `window`.
+    public static func stored(in database: CollectorDatabase, window: TimeWindow) throws -> [FindingSpan] {
+        var spans: [FindingSpan] = []
+        try database.forEachFindingInterval(since: window.since, until: window.until) { host, f in
+            spans.append(FindingSpan(host: host, rule: f.rule, severity: Severity(rawValue: f.severity) ?? .info, waived: f.waived,
+                                     transport: f.protocol, address: f.address, port: f.port,
+                                     owners: OwnerSummary(json: f.owners).text, opened: f.opened, closed: f.closed))
+        }
+        return spans
+    }
+
+    /// The findings `policy` would have produced over the stored listener history.
+    public static func replayed(in database: CollectorDatabase, policy: PolicySet, window: TimeWindow) throws -> [FindingSpan] {
+        let replayed = PolicyReplay.run(policy: policy, timeline: try database.listenerTimeline(since: window.since),
+                                        tags: try database.allTagEdits(),
+                                        since: Date(timeIntervalSince1970: TimeInterval(window.since)),
+                                        until: Date(timeIntervalSince1970: TimeInterval(window.until)))
+        return replayed.map { r in
+            let listener = r.finding.listener
+            return FindingSpan(host: r.finding.host, rule: r.finding.rule, severity: r.finding.severity,
+                               waived: r.finding.isWaived, transport: listener.transport.rawValue, address: listener.address,
+                               port: Int(listener.port),
+                               owners: listener.processes.map { p in p.user.map { "\(p.name) (\($0))" } ?? p.name }.joined(separator: ", "),
+                               opened: Int64(r.opened.timeIntervalSince1970), closed: r.closed.map { Int64($0.timeIntervalSince1970) })
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import CollectorStore
+import Foundation
+import PortwardenModel
+
+/// `portwarden report host HOST`: one host's listeners now, its open findings, and the
+/// history of its findings.
+public struct HostReport: Sendable {
+    public var host: HostRecord
+    public var stale: Bool
+    public var tags: [String]
+    public var listeners: [ListenerInterval]
+    public var findings: [FindingInterval]
+    public var why: [String: String]
+    public var generatedAt: Int64
+
+    public init(database: CollectorDatabase, host name: String, tags: [String], why: [String: String], staleAfter: Int64,
+                now: Int64) throws(ReportError) {
+        do {
+            guard let host = try database.host(named: name) else { throw ReportError("no host named \(name) has reported") }
+            self.host = host
+            stale = now - host.lastReceived > staleAfter
+            listeners = try database.openListeners(host: name)
+            findings = try database.findingHistory(host: name)
+        } catch let error as ReportError {
+            throw error
+        } catch {
+            throw ReportError("reading the history of \(name): \(error)")
+        }
+        self.tags = tags
+        self.why = why
+        generatedAt = now
+    }
+
+    var summary: [String] {
+        let open = findings.filter { $0.closed == nil }
+        return [
+            "State: " + (stale ? "stale — no report since \(UTCTime.rfc3339(host.lastReceived)); what it listens on now is unknown"
+                         : "reporting (last report \(UTCTime.rfc3339(host.lastReceived)))"),
+            "Tags: " + (tags.isEmpty ? "none" : tags.joined(separator: ", ")),
+            "Listening: \(listeners.count) sockets; open findings: \(open.count { !$0.waived }), waived: \(open.count { $0.waived })",
+        ]
+    }
+
+    var listenerHeader: [String] { ["PROTO", "ADDRESS:PORT", "SCOPE", "NETNS", "SINCE", "OWNERS"] }
+    var listenerRows: [[String]] {
+        listeners.map {
+            [$0.protocol + ($0.family == "ipv6" ? "6" : ""), $0.family == "ipv6" ? "[\($0.address)]:\($0.port)" : "\($0.address):\($0.port)",
+             $0.scope, $0.hostNetns ? "host" : String($0.netns), UTCTime.minute($0.opened), OwnerSummary(json: $0.owners).orDash]
+        }
+    }
+
+    var findingHeader: [String] { ["SEVERITY", "PORT", "RULE", "OPENED", "RESOLVED", "PROCESS", "WHY"] }
+    var findingRows: [[String]] {
+        findings.sorted { ($0.closed == nil ? 0 : 1, $1.opened) < ($1.closed == nil ? 0 : 1, $0.opened) }.map {
+            [$0.severity + ($0.waived ? " (waived)" : ""), "\($0.address):\($0.port)/\($0.protocol)", $0.rule,
+             UTCTime.minute($0.opened), $0.closed.map(UTCTime.minute) ?? "open", OwnerSummary(json: $0.owners).orDash, why[$0.rule] ?? ""]
+        }
+    }
+
+    public func table() -> String {
+        "portwarden host report: \(host.name)\n\n" + summary.joined(separator: "\n") + "\n\nListening now:\n"
+            + TextLayout.table(listenerHeader, listenerRows) + "\nFindings (open first, then history; times UTC):\n"
+            + (findings.isEmpty ? "none\n"
+               : TextLayout.table(Array(findingHeader.dropLast()), findingRows.map { Array($0.dropLast()) })
+                 + "Why:\n" + TextLayout.why(Array(Set(findings.map(\.rule))).sorted(), why))
+    }
+
+    public func markdown() -> String {
+        func table(_ header: [String], _ rows: [[String]]) -> String {
+            func line(_ cells: [String]) -> String { "| " + cells.map { $0.replacing("|", with: "\\|") }.joined(separator: " | ") + " |" }
+            return ([line(header), line(header.map { _ in "---" })] + rows.map(line)).joined(separator: "\n") + "\n"
+        }
+        return "# Host \(host.name)\n\n" + summary.map { "- \($0)" }.joined(separator: "\n") + "\n\n## Listening now\n\n"
+            + table(listenerHeader, listenerRows) + "\n## Findings\n\n" + (findings.isEmpty ? "None.\n" : table(findingHeader, findingRows))
+    }
+
+    public func html() -> String {
+        func table(_ header: [String], _ rows: [[String]]) -> String {
+            "<table><thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>"
+                + rows.map { "<tr>" + $0.map { "<td>\(escape($0))</td>" }.joined() + "</tr>" }.joined() + "</tbody></table>\n"
+        }
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>Host \(escape(host.name))</title>
+            <style>body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; padding: 0 1rem; }
+            table { border-collapse: collapse; width: 100%; font-size: 13px; } th, td { text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #eaeef2; }
+            th { background: #f6f8fa; } @media print { body { margin: 0; } tr { break-inside: avoid; } }</style></head><body>
+            <h1>Host \(escape(host.name))</h1><ul>\(summary.map { "<li>\(escape($0))</li>" }.joined())</ul>
+            <h2>Listening now</h2>\(table(listenerHeader, listenerRows))<h2>Findings</h2>\(findings.isEmpty ? "<p>None.</p>" : table(findingHeader, findingRows))
+            </body></html>
+
+            """
+    }
+
+    public func json() -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("schema"); w.value(1)
+        w.key("report"); w.value("host")
+        w.key("host"); w.value(host.name)
+        w.key("state"); w.value(stale ? "stale" : "reporting")
+        w.key("last_report"); w.value(UTCTime.rfc3339(host.lastReceived))
+        w.key("tags"); w.value(tags)
+        w.key("generated_at"); w.value(UTCTime.rfc3339(generatedAt))
+        w.key("listeners"); w.beginArray()
+        for l in listeners {
+            w.beginObject()
+            w.key("protocol"); w.value(l.protocol)
+            w.key("family"); w.value(l.family)
+            w.key("address"); w.value(l.address)
+            w.key("port"); w.value(l.port)
+            w.key("scope"); w.value(l.scope)
+            w.key("netns"); w.value(l.netns)
+            w.key("host_netns"); w.value(l.hostNetns)
+            w.key("owners"); w.value(OwnerSummary(json: l.owners).text)
+            w.key("since"); w.value(UTCTime.rfc3339(l.opened))
+            w.endObject()
+        }
+        w.endArray()
+        w.key("findings"); w.beginArray()
+        for f in findings {
+            w.beginObject()
+            w.key("rule"); w.value(f.rule)
+            w.key("severity"); w.value(f.severity)
+            w.key("why"); w.value(why[f.rule] ?? "")
+            w.key("waived"); w.value(f.waived)
+            w.key("protocol"); w.value(f.protocol)
+            w.key("address"); w.value(f.address)
+            w.key("port"); w.value(f.port)
+            w.key("owners"); w.value(OwnerSummary(json: f.owners).text)
+            w.key("opened"); w.value(UTCTime.rfc3339(f.opened))
+            w.key("closed"); w.value(f.closed.map(UTCTime.rfc3339))
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+        w.endLine()
+        return w.buffer
+    }
+
+    /// CSV: the host's findings, open and past, one record each.
+    public func csv() -> String {
+        CSV.record(["host", "rule", "severity", "waived", "protocol", "address", "port", "owners", "opened", "closed"])
+            + findings.map {
+                CSV.record([host.name, $0.rule, $0.severity, $0.waived ? "true" : "false", $0.protocol, $0.address, String($0.port),
+                            OwnerSummary(json: $0.owners).text, UTCTime.rfc3339($0.opened), $0.closed.map(UTCTime.rfc3339) ?? ""])
+            }.joined()
+    }
+}

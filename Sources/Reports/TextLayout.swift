@@ -1,0 +1,45 @@
+/// Plain-text layout for terminal reports: columns that fit a width (the widest column
+/// gives way first, its cells cut with "…"), and durations people read.
+enum TextLayout {
+    /// Rows under a header, two spaces apart, at most `width` columns wide.
+    static func table(_ header: [String], _ rows: [[String]], width: Int = 100) -> String {
+        var widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        while widths.reduce(0, +) + 2 * (widths.count - 1) > width, let widest = widths.indices.max(by: { widths[$0] < widths[$1] }),
+              widths[widest] > 6 {
+            widths[widest] -= 1
+        }
+        return ([header] + rows).map { cells in
+            cells.enumerated().map { column, cell in
+                let fitted = cell.count > widths[column] ? String(cell.prefix(widths[column] - 1)) + "…" : cell
+                return column == cells.count - 1 ? fitted : fitted + String(repeating: " ", count: widths[column] - fitted.count)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// Each rule's sentence once, wrapped to `width`: the tables leave it out to fit.
+    static func why(_ rules: [String], _ why: [String: String], width: Int = 100) -> String {
+        var out = ""
+        for rule in rules where !(why[rule] ?? "").isEmpty {
+            var line = "  \(rule): "
+            for word in why[rule]!.split(separator: " ") {
+                if line.count + word.count + 1 > width {
+                    out += line + "\n"
+                    line = "    "
+                }
+                line += (line.hasSuffix(" ") ? "" : " ") + word
+            }
+            out += line + "\n"
+        }
+        return out
+    }
+
+    /// `3d 4h`, `5h 12m`, `42m`, `30s`.
+    static func duration(_ seconds: Int64?) -> String {
+        guard let seconds else { return "-" }
+        let d = seconds / 86_400, h = seconds % 86_400 / 3600, m = seconds % 3600 / 60
+        if d > 0 { return "\(d)d \(h)h" }
+        if h > 0 { return "\(h)h \(m)m" }
+        if m > 0 { return "\(m)m" }
+        return "\(seconds)s"
+    }
+}

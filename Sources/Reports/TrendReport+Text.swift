@@ -1,0 +1,94 @@
+/// The trend for a terminal (fits 100 columns) and as Markdown.
+extension TrendReport {
+    var title: String {
+        "portwarden trend: \(days.first?.day.label ?? "-") to \(days.last?.day.label ?? "-") (\(timeZone))"
+    }
+
+    /// The summary lines every format starts with.
+    var summary: [String] {
+        let latest = days.last
+        let openLive = openFindings.count { !$0.span.waived }
+        let openWaived = openFindings.count - openLive
+        var lines = [
+            "Coverage: \(coverage.hosts) hosts, \(coverage.reporting) reporting, \(coverage.stale) stale"
+                + (staleHosts.isEmpty ? "" : " (unknown, not compliant: \(staleHosts.prefix(8).joined(separator: ", "))\(staleHosts.count > 8 ? ", …" : ""))"),
+            "Exposure now: \(latest?.hostsExposed ?? 0) hosts with unexpected legacy-port exposure, "
+                + "\(openLive) open findings, \(openWaived) waived",
+            "Over the period: \(days.reduce(0) { $0 + $1.newFindings }) new, \(days.reduce(0) { $0 + $1.resolvedFindings }) resolved; "
+                + "time to resolve (\(timeToResolve.count) resolved): median \(TextLayout.duration(timeToResolve.medianSeconds)), "
+                + "p90 \(TextLayout.duration(timeToResolve.p90Seconds))",
+        ]
+        if let first = days.first, let last = days.last {
+            let change = last.hostsExposed - first.hostsExposed
+            lines.append("Trend: \(change < 0 ? "better" : change > 0 ? "worse" : "unchanged") "
+                + "(\(first.hostsExposed) exposed hosts on \(first.day.label), \(last.hostsExposed) on \(last.day.label))")
+        }
+        if let replayedPolicy { lines.append("Findings replayed under the policy in \(replayedPolicy), not as stored.") }
+        return lines
+    }
+
+    var dayHeader: [String] { ["DAY", "REPORTING", "EXPOSED", "OPEN", "NEW", "RESOLVED", "WAIVED"] }
+
+    func dayCells(_ row: DayRow) -> [String] {
+        [row.day.label, String(row.hostsReporting), String(row.hostsExposed), String(row.openFindings), String(row.newFindings),
+         String(row.resolvedFindings), String(row.waivedOpen)]
+    }
+
+    var groupHeader: [String] { [(grouping?.rawValue ?? "group").uppercased(), "AT START", "AT END", "PEAK"] }
+
+    var groupRows: [[String]] {
+        groupNames.map { name in
+            [name, String(days.first?.groups[name] ?? 0), String(days.last?.groups[name] ?? 0),
+             String(days.map { $0.groups[name] ?? 0 }.max() ?? 0)]
+        }
+    }
+
+    var findingHeader: [String] { ["SEVERITY", "AGE", "HOST", "PORT", "PROCESS", "RULE", "WHY"] }
+
+    func findingCells(_ finding: OpenFinding) -> [String] {
+        [finding.span.severity.rawValue + (finding.span.waived ? " (waived)" : ""), TextLayout.duration(finding.ageSeconds),
+         finding.span.host, "\(finding.span.address):\(finding.span.port)/\(finding.span.transport)",
+         finding.span.owners.isEmpty ? "-" : finding.span.owners, finding.span.rule, finding.why]
+    }
+
+    public func table() -> String {
+        var out = title + "\n\n" + summary.joined(separator: "\n") + "\n\n"
+        out += TextLayout.table(dayHeader, days.map(dayCells))
+        if grouping != nil {
+            out += "\nOpen findings by \(grouping!.rawValue):\n" + TextLayout.table(groupHeader, groupRows)
+        }
+        out += "\nStill open (\(openFindings.count)):\n"
+        if openFindings.isEmpty {
+            out += "none\n"
+        } else {
+            out += TextLayout.table(Array(findingHeader.dropLast()), openFindings.map { Array(findingCells($0).dropLast()) })
+            var rules: [String] = []
+            for finding in openFindings where !rules.contains(finding.span.rule) { rules.append(finding.span.rule) }
+            out += "Why:\n" + TextLayout.why(rules, Dictionary(openFindings.map { ($0.span.rule, $0.why) }, uniquingKeysWith: { a, _ in a }))
+        }
+        if !topHosts.isEmpty {
+            out += "\nTop hosts:\n" + TextLayout.table(["HOST", "OPEN FINDINGS"], topHosts.map { [$0.name, String($0.findings)] })
+            out += "\nTop processes:\n" + TextLayout.table(["PROCESS", "OPEN FINDINGS"], topProcesses.map { [$0.name, String($0.findings)] })
+        }
+        return out
+    }
+
+    public func markdown() -> String {
+        func table(_ header: [String], _ rows: [[String]]) -> String {
+            func line(_ cells: [String]) -> String {
+                "| " + cells.map { $0.replacing("|", with: "\\|").replacing("\n", with: " ") }.joined(separator: " | ") + " |"
+            }
+            return ([line(header), line(header.map { _ in "---" })] + rows.map(line)).joined(separator: "\n") + "\n"
+        }
+        var out = "# \(title)\n\n" + summary.map { "- \($0)" }.joined(separator: "\n") + "\n\n## Daily exposure\n\n"
+        out += table(dayHeader, days.map(dayCells))
+        if grouping != nil { out += "\n## Open findings by \(grouping!.rawValue)\n\n" + table(groupHeader, groupRows) }
+        out += "\n## Still open (\(openFindings.count))\n\n"
+        out += openFindings.isEmpty ? "None.\n" : table(findingHeader, openFindings.map(findingCells))
+        if !topHosts.isEmpty {
+            out += "\n## Top hosts\n\n" + table(["Host", "Open findings"], topHosts.map { [$0.name, String($0.findings)] })
+            out += "\n## Top processes\n\n" + table(["Process", "Open findings"], topProcesses.map { [$0.name, String($0.findings)] })
+        }
+        return out
+    }
+}

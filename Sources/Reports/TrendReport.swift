@@ -1,0 +1,136 @@
+import CollectorStore
+import Policy
+
+/// "Is the fleet getting better or worse, and who owns what is left?" — computed from
+/// finding spans, receipt runs and hosts over a window of days. Everything a renderer
+/// shows is here; renderers only lay it out.
+public struct TrendReport: Sendable {
+    /// How the daily exposure is broken down with `--by`.
+    public enum Grouping: String, CaseIterable, Sendable {
+        case rule, port, tag, severity
+    }
+
+    public struct DayRow: Equatable, Sendable {
+        public var day: DayGrid.Day
+        /// Hosts with at least one report during the day.
+        public var hostsReporting: Int
+        /// Hosts with an open, non-waived finding at the day's end: unexpected exposure.
+        public var hostsExposed: Int
+        public var openFindings: Int
+        public var newFindings: Int
+        public var resolvedFindings: Int
+        public var waivedOpen: Int
+        /// With `--by`: open, non-waived findings at the day's end per group.
+        public var groups: [String: Int]
+    }
+
+    public struct OpenFinding: Equatable, Sendable {
+        public var span: FindingSpan
+        public var why: String
+        public var ageSeconds: Int64
+    }
+
+    public struct Coverage: Equatable, Sendable {
+        public var hosts: Int
+        public var reporting: Int
+        /// No report within the stale window: what they listen on now is unknown.
+        public var stale: Int
+    }
+
+    public struct ResolveTimes: Equatable, Sendable {
+        public var count: Int
+        public var medianSeconds: Int64?
+        public var p90Seconds: Int64?
+    }
+
+    public var window: TimeWindow
+    public var timeZone: String
+    public var generatedAt: Int64
+    public var grouping: Grouping?
+    /// The policy the findings come from when replayed (`--policy`), else nil: stored.
+    public var replayedPolicy: String?
+    public var days: [DayRow]
+    public var groupNames: [String]
+    public var timeToResolve: ResolveTimes
+    public var openFindings: [OpenFinding]
+    public var topHosts: [(name: String, findings: Int)]
+    public var topProcesses: [(name: String, findings: Int)]
+    public var coverage: Coverage
+    public var staleHosts: [String]
+
+    /// Computes the report. `why` gives each rule's sentence; `tags` each host's tags
+    /// (for `--by tag`).
+    public static func compute(spans: [FindingSpan], database: CollectorDatabase, grid: DayGrid, window: TimeWindow,
+                               grouping: Grouping?, why: [String: String], tags: (String) -> Set<String>,
+                               staleAfter: Int64, now: Int64, replayedPolicy: String? = nil) throws -> TrendReport {
+        let live = spans.filter { !$0.waived }
+        func groups(of span: FindingSpan) -> [String] {
+            switch grouping {
+            case nil: []
+            case .rule: [span.rule]
+            case .port: ["\(span.port)/\(span.transport)"]
+            case .severity: [span.severity.rawValue]
+            case .tag:
+                tags(span.host).isEmpty ? ["(untagged)"] : tags(span.host).sorted()
+            }
+        }
+
+        // Hosts reporting per day, from the receipt runs: one pass, hosts numbered so a
+        // day's set holds integers.
+        var reportingPerDay = Array(repeating: Set<Int>(), count: grid.days.count)
+        var hostNumbers: [String: Int] = [:]
+        if let first = grid.days.first, let last = grid.days.last {
+            try database.forEachReceiptRun(since: first.start, until: last.end) { host, run in
+                let number = hostNumbers[host] ?? { hostNumbers[host] = hostNumbers.count; return hostNumbers.count - 1 }()
+                let from = grid.index(containing: max(run.firstCollected, first.start))
+                let to = grid.index(containing: min(run.lastCollected, last.end - 1))
+                guard from <= to else { return }
+                for index in from...to { reportingPerDay[index].insert(number) }
+            }
+        }
+
+        var names = Set<String>()
+        let days = grid.days.enumerated().map { index, day -> DayRow in
+            let open = live.filter { $0.isOpen(at: day.end - 1) }
+            var counts: [String: Int] = [:]
+            for span in open { for group in groups(of: span) { counts[group, default: 0] += 1 } }
+            names.formUnion(counts.keys)
+            return DayRow(day: day, hostsReporting: reportingPerDay[index].count,
+                          hostsExposed: Set(open.map(\.host)).count, openFindings: open.count,
+                          newFindings: live.count { $0.opened >= day.start && $0.opened < day.end },
+                          resolvedFindings: live.count { $0.closed.map { $0 >= day.start && $0 < day.end } ?? false },
+                          waivedOpen: spans.count { $0.waived && $0.isOpen(at: day.end - 1) },
+                          groups: counts)
+        }
+
+        let durations = live.compactMap { span in
+            span.closed.flatMap { $0 >= window.since && $0 < window.until ? $0 - span.opened : nil }
+        }.sorted()
+        func percentile(_ p: Double) -> Int64? {
+            durations.isEmpty ? nil : durations[min(durations.count - 1, Int((Double(durations.count) * p).rounded(.up)) - 1)]
+        }
+
+        let end = window.until - 1
+        let stillOpen = spans.filter { $0.isOpen(at: end) }
+            .map { OpenFinding(span: $0, why: why[$0.rule] ?? "", ageSeconds: window.until - $0.opened) }
+            .sorted { ($0.span.waived ? 1 : 0, $1.span.severity, $1.ageSeconds, $0.span.host, $0.span.port)
+                < ($1.span.waived ? 1 : 0, $0.span.severity, $0.ageSeconds, $1.span.host, $1.span.port) }
+        func top(_ key: (FindingSpan) -> [String]) -> [(name: String, findings: Int)] {
+            var counts: [String: Int] = [:]
+            for finding in stillOpen where !finding.span.waived { for name in key(finding.span) { counts[name, default: 0] += 1 } }
+            return counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(10).map { ($0.key, $0.value) }
+        }
+
+        let hosts = try database.hostsWithOpenListeners().map(\.host)
+        let stale = hosts.filter { now - $0.lastReceived > staleAfter }.map(\.name)
+        return TrendReport(
+            window: window, timeZone: grid.timeZone, generatedAt: now, grouping: grouping, replayedPolicy: replayedPolicy,
+            days: days, groupNames: names.sorted(),
+            timeToResolve: ResolveTimes(count: durations.count, medianSeconds: percentile(0.5), p90Seconds: percentile(0.9)),
+            openFindings: stillOpen,
+            topHosts: top { [$0.host] },
+            topProcesses: top { $0.owners.isEmpty ? ["(no owner seen)"] : $0.owners.components(separatedBy: ", ") },
+            coverage: Coverage(hosts: hosts.count, reporting: hosts.count - stale.count, stale: stale.count),
+            staleHosts: stale)
+    }
+}
