@@ -75,17 +75,14 @@ public struct TrendReport: Sendable {
             }
         }
 
-        // Hosts reporting per day, from the receipt runs: one pass, hosts numbered so a
-        // day's set holds integers.
-        var reportingPerDay = Array(repeating: Set<Int>(), count: grid.days.count)
-        var hostNumbers: [String: Int] = [:]
+        // Hosts reporting per day, from the receipt runs: one pass over plain integers.
+        var reportingPerDay = Array(repeating: Set<Int64>(), count: grid.days.count)
         if let first = grid.days.first, let last = grid.days.last {
-            try database.forEachReceiptRun(since: first.start, until: last.end) { host, run in
-                let number = hostNumbers[host] ?? { hostNumbers[host] = hostNumbers.count; return hostNumbers.count - 1 }()
-                let from = grid.index(containing: max(run.firstCollected, first.start))
-                let to = grid.index(containing: min(run.lastCollected, last.end - 1))
+            try database.forEachReportingSpan(since: first.start, until: last.end) { hostId, firstCollected, lastCollected in
+                let from = grid.index(containing: max(firstCollected, first.start))
+                let to = grid.index(containing: min(lastCollected, last.end - 1))
                 guard from <= to else { return }
-                for index in from...to { reportingPerDay[index].insert(number) }
+                for index in from...to { reportingPerDay[index].insert(hostId) }
             }
         }
 
@@ -122,7 +119,9 @@ public struct TrendReport: Sendable {
         }
 
         let hosts = try database.hostsWithOpenListeners().map(\.host)
-        let stale = hosts.filter { now - $0.lastReceived > staleAfter }.map(\.name)
+        // Coverage as of the window's end: a report on last month is judged by last month.
+        let asOf = min(now, window.until)
+        let stale = hosts.filter { $0.firstSeen < asOf && asOf - $0.lastReceived > staleAfter }.map(\.name)
         return TrendReport(
             window: window, timeZone: grid.timeZone, generatedAt: now, grouping: grouping, replayedPolicy: replayedPolicy,
             days: days, groupNames: names.sorted(),
