@@ -22,11 +22,11 @@ trap 'rm -rf "$state"' EXIT
 echo "database: $(du -h "$state/portwarden.sqlite" | cut -f1)"
 for format in table json csv markdown html; do
   /usr/bin/time -f "report trend --since ${days}d --format $format: %e s, peak RSS %M KiB" \
-    "$bin/portwarden" report trend --state-dir "$state" --since "${days}d" --until 2026-11-25 --format "$format" \
+    "$bin/portwarden" report trend --state-dir "$state" --since "${days}d" --until 2026-11-25T00:00:00Z --format "$format" \
     --output "$state/trend.$format"
 done
 /usr/bin/time -f "report trend --since ${days}d --by rule --format json: %e s, peak RSS %M KiB" \
-  "$bin/portwarden" report trend --state-dir "$state" --since "${days}d" --until 2026-11-25 --by rule --format json \
+  "$bin/portwarden" report trend --state-dir "$state" --since "${days}d" --until 2026-11-25T00:00:00Z --by rule --format json \
   --output "$state/trend-by-rule.json"
 echo "== the table's head"
 head -8 "$state/trend.table"

@@ -11,7 +11,8 @@ extension TrendReport {
         let openWaived = openFindings.count - openLive
         var lines = [
             "Coverage: \(coverage.hosts) hosts, \(coverage.reporting) reporting, \(coverage.stale) stale"
-                + (staleHosts.isEmpty ? "" : " (unknown, not compliant: \(staleHosts.prefix(8).joined(separator: ", "))\(staleHosts.count > 8 ? ", …" : ""))"),
+                + (staleHosts.isEmpty ? "" : " (unknown, not compliant: \(staleHosts.prefix(3).joined(separator: ", "))"
+                    + (staleHosts.count > 3 ? " and \(staleHosts.count - 3) more" : "") + ")"),
             "Exposure now: \(latest?.hostsExposed ?? 0) hosts with unexpected legacy-port exposure, "
                 + "\(openLive) open findings, \(openWaived) waived",
             "Over the period: \(days.reduce(0) { $0 + $1.newFindings }) new, \(days.reduce(0) { $0 + $1.resolvedFindings }) resolved; "
