@@ -23,7 +23,7 @@ struct AgentConfig {
         let file = try ConfigDocument(path: path)
         try file.requireOnly(Self.keys)
         collector = try file.string("collector")
-        if let collector, CollectorEndpoint(collector) == nil {
+        if let collector, HostPort(collector) == nil {
             throw file.error("collector", "expected host:port, e.g. collector.example:8443; got \"\(collector)\"")
         }
         serverName = try file.string("server_name")
@@ -33,21 +33,5 @@ struct AgentConfig {
         spoolMaxBytes = try file.int("spool.max_bytes", in: 1 << 10...Int(1) << 40)
         procRoot = try file.string("proc_root")
         labels = file.mapping("labels")
-    }
-}
-
-/// `host:port`, or `[v6addr]:port`.
-struct CollectorEndpoint: Equatable {
-    let host: String
-    let port: UInt16
-
-    init?(_ text: String) {
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]), port > 0
-        else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { return nil }
-        self.host = host
-        self.port = port
     }
 }

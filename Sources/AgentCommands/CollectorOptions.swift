@@ -1,6 +1,7 @@
 import AgentReporting
 import ArgumentParser
 import CollectorClient
+import ConfigFile
 import OpenSSLTLS
 
 /// Where the collector is and where this host's identity lives; shared by run and enroll.
@@ -19,7 +20,7 @@ struct CollectorOptions: ParsableArguments {
     var stateDir: String?
 
     func validate() throws {
-        if let collector, CollectorEndpoint(collector) == nil {
+        if let collector, HostPort(collector) == nil {
             throw ValidationError("--collector \"\(collector)\": expected host:port, e.g. collector.example:8443")
         }
     }
@@ -39,8 +40,8 @@ struct CollectorOptions: ParsableArguments {
             throw ValidationError("no collector: give --collector host:port, or collector: in --config")
         }
         // Checked already, in validate() or when the file was read.
-        guard let endpoint = CollectorEndpoint(text) else { throw ValidationError("bad collector \"\(text)\"") }
-        return CollectorConnection(host: endpoint.host, port: endpoint.port, context: context,
+        guard let endpoint = HostPort(text) else { throw ValidationError("bad collector \"\(text)\"") }
+        return CollectorConnection(host: endpoint.host, port: UInt16(endpoint.port), context: context,
                                    serverName: serverName ?? file.serverName)
     }
 }

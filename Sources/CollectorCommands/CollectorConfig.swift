@@ -25,7 +25,7 @@ struct CollectorConfig {
         let file = try ConfigDocument(path: path)
         try file.requireOnly(Self.keys)
         listen = try file.string("listen")
-        if let listen, ListenAddress(listen) == nil {
+        if let listen, HostPort(listen, allowingZero: true) == nil {
             throw file.error("listen", "expected host:port, e.g. 0.0.0.0:8443; got \"\(listen)\"")
         }
         stateDir = try file.string("state_dir")
@@ -36,22 +36,5 @@ struct CollectorConfig {
         requestTimeout = try file.int("request_timeout", in: 1...3_600)
         receiptRetentionDays = try file.int("receipt_retention_days", in: 1...36_500)
         policies = try file.string("policies")
-    }
-}
-
-/// `host:port` or `[v6addr]:port`; port 0 picks a free one.
-struct ListenAddress: Equatable {
-    let host: String
-    let port: Int
-
-    init?(_ text: String) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-              (0...65535).contains(port)
-        else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { return nil }
-        self.host = host
-        self.port = port
     }
 }

@@ -26,14 +26,7 @@ extension Report {
                 report = try HostReport(database: database, host: host, tags: context.tags(host).sorted(), why: context.why,
                                         staleAfter: Int64(try state.file().staleAfter ?? 900), now: now)
             } catch { throw ValidationError("\(error)") }
-            let bytes: [UInt8] = switch out.format {
-            case .table: Array(report.table().utf8)
-            case .markdown: Array(report.markdown().utf8)
-            case .html: Array(report.html().utf8)
-            case .csv: Array(report.csv().utf8)
-            case .json: report.json()
-            }
-            try out.emit(bytes, what: "the report on \(host)")
+            try out.emit(report, what: "the report on \(host)")
             if let threshold = out.failOn,
                report.findings.contains(where: { $0.closed == nil && !$0.waived && (Severity(rawValue: $0.severity) ?? .info) >= threshold }) {
                 throw ExitCode(1)

@@ -57,14 +57,7 @@ extension Report {
                 spans: spans, database: database, grid: DayGrid(window: window, timeZone: zone, name: tz ?? "UTC"), window: window, grouping: by,
                 why: context.why, tags: context.tags, staleAfter: Int64(try state.file().staleAfter ?? 900), now: now,
                 replayedPolicy: policy)
-            let bytes: [UInt8] = switch out.format {
-            case .table: Array(report.table().utf8)
-            case .markdown: Array(report.markdown().utf8)
-            case .html: Array(report.html().utf8)
-            case .csv: Array(report.csv().utf8)
-            case .json: report.json()
-            }
-            try out.emit(bytes, what: "the trend report")
+            try out.emit(report, what: "the trend report")
             if let threshold = out.failOn, report.openFindings.contains(where: { !$0.span.waived && $0.span.severity >= threshold }) {
                 throw ExitCode(1)
             }

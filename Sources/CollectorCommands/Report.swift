@@ -35,17 +35,15 @@ struct ReportOutputOptions: ParsableArguments {
     var failOn: Severity?
 
     /// Writes the rendered report where it was asked to go.
-    func emit(_ bytes: [UInt8], what: String) throws {
+    func emit(_ report: some RenderableReport, what: String) throws {
         let destination = try output.map { try ReportOutput(path: $0) } ?? ReportOutput()
-        destination.write(bytes)
+        destination.write(report.render(format))
         try destination.commit()
         if verbose, let output { printError("wrote \(what) (\(format.rawValue)) to \(output)") }
     }
 }
 
-enum ReportFormat: String, CaseIterable, ExpressibleByArgument {
-    case table, json, csv, markdown, html
-}
+extension ReportFormat: ExpressibleByArgument {}
 
 extension Severity: ExpressibleByArgument {}
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CollectorServer
 import CollectorStore
+import ConfigFile
 import Foundation
 import Logging
 
@@ -47,7 +48,7 @@ struct Serve: AsyncParsableCommand {
     var policies: String?
 
     func validate() throws {
-        if let listen, ListenAddress(listen) == nil {
+        if let listen, HostPort(listen, allowingZero: true) == nil {
             throw ValidationError("--listen \"\(listen)\": expected host:port, e.g. 0.0.0.0:8443")
         }
         for (flag, value) in [("--max-report-bytes", maxReportBytes), ("--stale-after", staleAfter),
@@ -61,7 +62,7 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "portwarden.serve")
         let file = try state.file()
         // Checked by validate() or when the file was read.
-        let address = ListenAddress(listen ?? file.listen ?? "0.0.0.0:8443")!
+        let address = HostPort(listen ?? file.listen ?? "0.0.0.0:8443", allowingZero: true)!
         let files = try state.files()
         let history = try CollectorDatabase.open(path: database ?? state.databasePath())
         let settings = CollectorApplication.Settings(
