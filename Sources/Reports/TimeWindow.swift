@@ -19,7 +19,8 @@ public struct TimeWindow: Equatable, Sendable {
             // A bare date means through the end of that day.
             end = until.count == 10 ? parsed + 86_400 : parsed
         } else {
-            end = now
+            // Through the current second: what happened just now is in.
+            end = now + 1
         }
         let start: Int64
         if let unit = since.last, let amount = Int64(since.dropLast()), amount > 0, let seconds = ["d": 86_400, "h": 3_600, "w": 604_800][String(unit)] {
