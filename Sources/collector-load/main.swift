@@ -2,9 +2,10 @@
 // through the agent's own TLS client. Prints reports/s and latency percentiles.
 //
 //   collector-load --state-dir DIR --port P [--hosts 200] [--concurrency 32]
-//                  [--rounds 10] [--listeners 50] [--resume] [--first-sequence 1]
+//                  [--rounds 10 | --seconds S] [--listeners 50] [--resume] [--first-sequence 1]
 //
-// Every host reports once per round (hosts × rounds reports in all); each worker owns
+// Every host reports once per round (hosts × rounds reports in all; with --seconds,
+// rounds go on until the time is up); each worker owns
 // the hosts whose number it is, modulo --concurrency, so a host's reports stay in order.
 // Host certificates are issued here with the state directory's CA (as `enroll sign`
 // would), named load-0001, load-0002…; each host's sequence starts at --first-sequence,
@@ -30,7 +31,8 @@ guard let state = option("--state-dir"), let port = option("--port").flatMap(UIn
     exit(2)
 }
 let hosts = option("--hosts", 200), concurrency = min(option("--concurrency", 32), option("--hosts", 200))
-let rounds = option("--rounds", 10)
+let duration = option("--seconds", 0)
+let rounds = duration > 0 ? Int.max : option("--rounds", 10)
 let listeners = option("--listeners", 50), firstSequence = option("--first-sequence", 1)
 let resume = CommandLine.arguments.contains("--resume")
 
@@ -89,7 +91,9 @@ for worker in 0..<concurrency {
     Thread {
         var mine: [Double] = []
         let owned = stride(from: worker, to: hosts, by: concurrency).map { agents[$0] }
+        let deadline = ContinuousClock.now + .seconds(duration)
         for _ in 0..<rounds {
+            if duration > 0 && ContinuousClock.now >= deadline { break }
             for agent in owned {
                 let body = agent.report()
                 let t0 = ContinuousClock.now
