@@ -104,5 +104,6 @@ struct DiskFullTests {
         #expect(runs.allSatisfy { $0.reports == 1 })
         #expect(check == "ok")
         #expect(try database.openListeners(host: "web-01").count == 300)
+        print("disk full: 4 MiB tmpfs, \(filled) bytes of filler; 3 reports refused 503 and spooled, then \(back.delivered) delivered, receipts \(runs.compactMap(\.firstSequence)), integrity_check \(check ?? "-")")
     }
 }
