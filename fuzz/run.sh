@@ -6,6 +6,7 @@
 #   fuzz/run.sh [RUNS|SECONDSs] [HARNESS...]    default: 20000 runs each, every harness
 #   fuzz/run.sh 1000000                         a million inputs each
 #   fuzz/run.sh 300s wire-snapshot              five minutes of one
+#   FUZZ_CONFIGURATION=release fuzz/run.sh 1000000   the same, optimized: faster per input
 #
 # The modules are built instrumented by SwiftPM into .build/fuzz, the harnesses in
 # fuzz/harnesses/ linked against them. Each harness starts from fuzz/seeds/NAME and keeps
@@ -23,18 +24,23 @@ case "$budget" in
 esac
 
 scratch=.build/fuzz
+mkdir -p "$scratch"
 # One -sanitize=fuzzer,address: SwiftPM's `--sanitize fuzzer --sanitize address` passes two
 # flags and swiftc keeps only the last, which leaves the code without coverage counters.
+# FUZZ_CONFIGURATION=release (optimized, still instrumented) runs several times faster
+# once built; debug builds sooner, which suits CI's short pass.
+configuration=${FUZZ_CONFIGURATION:-debug}
 build() {
-  swift build --scratch-path "$scratch" --target "$1" -Xswiftc -sanitize=fuzzer,address \
-    -Xcc -fsanitize=fuzzer-no-link,address >/dev/null
+  swift build -c "$configuration" --scratch-path "$scratch" --target "$1" -Xswiftc -sanitize=fuzzer,address \
+    -Xcc -fsanitize=fuzzer-no-link,address >"$scratch/build.log" 2>&1 || { cat "$scratch/build.log"; exit 1; }
 }
 build ProcFS
 build Policy  # and PortwardenModel, Yams
-lib="$scratch/debug"
+lib="$scratch/$configuration"
 objects() { for module in "$@"; do ls "$lib/$module.build"/*.o "$lib/$module.build"/src/*.o 2>/dev/null || true; done; }
 
-mkdir -p "$scratch/bin"
+bin="$scratch/bin-$configuration"
+mkdir -p "$bin"
 for name in "${harnesses[@]}"; do
   case "$name" in
     net-table|process-files) modules=(ProcFS CLinuxShims) ;;
@@ -46,7 +52,7 @@ for name in "${harnesses[@]}"; do
   swiftc -sanitize=fuzzer,address -parse-as-library -module-name "Fuzz${name//-/}" -I "$lib/Modules" \
     -Xcc -fmodule-map-file="$lib/CLinuxShims.build/module.modulemap" -Xcc -ISources/CLinuxShims/include \
     -Xcc -fmodule-map-file=.build/checkouts/Yams/Sources/CYaml/include/module.modulemap \
-    -use-ld=lld "fuzz/harnesses/$name.swift" $(objects "${modules[@]}") -o "$scratch/bin/$name"
+    -use-ld=lld "fuzz/harnesses/$name.swift" $(objects "${modules[@]}") -o "$bin/$name"
 done
 
 failed=0
@@ -54,7 +60,7 @@ for name in "${harnesses[@]}"; do
   corpus="$scratch/corpus/$name" artifacts="$scratch/artifacts/$name/"
   mkdir -p "$corpus" "$artifacts"
   log="$scratch/$name.log"
-  if "$scratch/bin/$name" "${limit[@]}" -timeout=5 -max_len=16384 -print_final_stats=1 \
+  if "$bin/$name" "${limit[@]}" -timeout=5 -max_len=16384 -print_final_stats=1 \
        -artifact_prefix="$artifacts" "$corpus" "fuzz/seeds/$name" >"$log" 2>&1; then
     runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo "?")
     seconds=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$log" | grep -oE 'in [0-9]+' | grep -oE '[0-9]+' || echo "?")
