@@ -16,7 +16,9 @@ struct Run: ParsableCommand {
             wait in the spool (bounded by --spool-max-count and --spool-max-bytes; when full \
             the oldest is dropped, and the next report says how many). With --once the exit \
             status is 0 when the spool is empty afterwards, 75 (EX_TEMPFAIL) when \
-            snapshots are still waiting, and 1 when the collector refused one for good (4xx). \
+            snapshots are still waiting, and 1 when one was set aside: the collector refused it \
+            for good (4xx) or the spool file was not a snapshot (corrupt); it is kept in \
+            the spool's rejected/ directory (the newest 20) and the rest are delivered. \
             Snapshots are reported under the name in this host's certificate. The host must be enrolled first \
             (portwarden-agent enroll).
             """)
@@ -60,13 +62,13 @@ struct Run: ParsableCommand {
             var snapshot = try ListenerScan(procfs: ProcFS(root: procRoot)).run()
             if !file.labels.isEmpty { snapshot.host.labels = file.labels }
             let result = try reporter.report(snapshot)
-            for rejection in result.rejected { logger.error("the collector refused \(rejection)") }
+            for rejection in result.rejected { logger.error("set aside \(rejection)") }
             if let reason = result.stoppedBy {
                 logger.warning("\(result.remaining) snapshots wait in the spool: \(reason)")
             } else {
                 logger.info("delivered \(result.delivered) snapshots")
             }
-            // A refusal is a fault to look at (exit 1); snapshots merely waiting are not (75).
+            // A snapshot set aside is a fault to look at (exit 1); snapshots merely waiting are not (75).
             if once { throw ExitCode(!result.rejected.isEmpty ? 1 : result.remaining == 0 ? 0 : 75) }
             sleep(UInt32(interval + Int.random(in: 0...max(1, interval / 10))))
         }

@@ -3,7 +3,8 @@ import OpenSSLTLS
 
 /// Snapshots waiting for the collector, one file each, named by sequence so the oldest
 /// sorts first. Bounded by count and bytes: when full, the oldest is dropped and the
-/// drop is counted, so the collector hears that something was lost.
+/// drop is counted, so the collector hears that something was lost. A file that is not
+/// a snapshot, or one the collector refused for good, is set aside in `rejected/`.
 public struct Spool: Sendable {
     public let directory: String
     public let maxCount: Int
@@ -23,20 +24,29 @@ public struct Spool: Sendable {
 
     /// Waiting snapshots, oldest first.
     public func entries() -> [Entry] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
         var entries: [Entry] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: &entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            guard name.hasSuffix(".json"), let sequence = UInt64(name.dropLast(5)) else { continue }
+        for name in files(suffix: ".json") {
+            guard let sequence = UInt64(name.dropLast(5)) else { continue }
             var st = stat()
             let path = directory + "/" + name
             guard stat(path, &st) == 0 else { continue }
             entries.append(Entry(sequence: sequence, path: path, bytes: Int(st.st_size)))
         }
         return entries.sorted { $0.sequence < $1.sequence }
+    }
+
+    /// Names in the directory ending in `suffix`, sorted (zero-padded: oldest first).
+    func files(suffix: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name.hasSuffix(suffix) { names.append(name) }
+        }
+        return names.sorted()
     }
 
     /// Adds a snapshot, first dropping the oldest while the bounds would be exceeded.
@@ -58,7 +68,27 @@ public struct Spool: Sendable {
 
     public func remove(_ entry: Entry) { unlink(entry.path) }
 
-    public func read(_ entry: Entry) throws -> [UInt8] { Array(try FileWriting.read(entry.path).utf8) }
+    public func read(_ entry: Entry) throws -> [UInt8] { try FileWriting.readBytes(entry.path) }
+
+    /// Where snapshots that will never be delivered are kept for an operator to look at.
+    public var rejectedDirectory: String { directory + "/rejected" }
+    /// How many set-aside files are kept; beyond it the oldest go, so a disk that keeps
+    /// corrupting files cannot fill up with them.
+    static let keptRejected = 20
+
+    /// Moves a snapshot out of the queue into `rejected/` (same name, `.bad` added) and
+    /// returns where it went. Falls back to deleting it if it cannot be moved: a file
+    /// left in the queue would block every later one.
+    @discardableResult
+    public func setAside(_ entry: Entry) -> String? {
+        guard mkdir(rejectedDirectory, 0o700) == 0 || errno == EEXIST else { remove(entry); return nil }
+        let name = entry.path.split(separator: "/").last.map(String.init) ?? "\(entry.sequence).json"
+        let target = rejectedDirectory + "/" + name + ".bad"
+        guard rename(entry.path, target) == 0 else { remove(entry); return nil }
+        let kept = Spool(directory: rejectedDirectory).files(suffix: ".json.bad")
+        for old in kept.dropLast(Self.keptRejected) { unlink(rejectedDirectory + "/" + old) }
+        return target
+    }
 
     /// Snapshots dropped since the count was last taken (and reset by `takeDrops`).
     public func takeDrops() -> Int {

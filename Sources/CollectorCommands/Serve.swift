@@ -60,6 +60,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "portwarden.serve")
+        raiseDescriptorLimit()
         let file = try state.file()
         // Checked by validate() or when the file was read.
         let address = HostPort(listen ?? file.listen ?? "0.0.0.0:8443", allowingZero: true)!
@@ -107,4 +108,15 @@ struct Serve: AsyncParsableCommand {
         defer { pruning.cancel() }
         try await app.runService()
     }
+}
+
+/// Every connection is a descriptor: a fleet reporting at once, or a flood of half-open
+/// connections waiting out the header timeout, must not meet the soft limit (often 1024)
+/// when the hard limit allows more.
+func raiseDescriptorLimit() {
+    var limit = rlimit()
+    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(resource, &limit)
 }

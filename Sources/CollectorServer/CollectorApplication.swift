@@ -57,7 +57,8 @@ public enum CollectorApplication {
         if let enrollment { EnrollRoutes(database: database, enrollment: enrollment, metrics: metrics).add(to: router) }
         return Application(
             router: router,
-            server: .openSSL(.init(additionalChannelHandlers: [RequestDeadline(limit: .seconds(settings.requestTimeout), metrics: metrics)],
+            server: .openSSL(.init(additionalChannelHandlers: [BodyLimit(limit: settings.maxReportBytes, metrics: metrics),
+                                                               RequestDeadline(limit: .seconds(settings.requestTimeout), metrics: metrics)],
                                    idleTimeout: .seconds(settings.headerTimeout)),
                              context: tls, metrics: metrics,
                              isRevoked: { serial in database.isRevoked(serial: serial) }),

@@ -2,6 +2,7 @@ import CollectorStore
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import OpenSSLTLS
 import PortwardenModel
 
@@ -12,6 +13,8 @@ struct ReportRoutes {
     let metrics: CollectorMetrics
     /// Evaluates each stored snapshot in ingest's transaction; nil without policies.
     let findings: FindingEvaluator?
+    /// What a 503 asks an agent to wait: about one report interval.
+    static let retryAfterSeconds = 60
 
     func add(to router: Router<CollectorRequestContext>) {
         router.post("/v1/reports") { request, context in
@@ -29,6 +32,7 @@ struct ReportRoutes {
         case .unauthorized: "no_certificate"
         case .forbidden: "other_host"
         case .contentTooLarge: "too_large"
+        case .serviceUnavailable: "storage"
         default: "bad_request"
         }
     }
@@ -43,7 +47,13 @@ struct ReportRoutes {
         guard let host = context.peer?.host else {
             throw HTTPError(.unauthorized, message: "a report needs the host's client certificate")
         }
-        let body = try await request.body.collect(upTo: maxReportBytes)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxReportBytes)
+        } catch is NIOTooManyBytesError {
+            // BodyLimit refuses first; this is the route's own guard should it be missing.
+            throw HTTPError(.contentTooLarge, message: "a report is at most \(maxReportBytes) bytes")
+        }
         var bytes = Array(body.readableBytesView)
         switch request.headers[.contentEncoding]?.lowercased() {
         case nil, "identity": break
@@ -73,8 +83,17 @@ struct ReportRoutes {
             throw HTTPError(.forbidden, message: "this certificate belongs to \(host), not \(snapshot.host.hostname)")
         }
         let started = ContinuousClock.now
-        let outcome = try await database.ingest(snapshot, host: host, bodyDigest: Digest.sha256(bytes),
+        let outcome: IngestOutcome
+        do {
+            outcome = try await database.ingest(snapshot, host: host, bodyDigest: Digest.sha256(bytes),
                                                 receivedAt: Int64(Date().timeIntervalSince1970), findings: findings)
+        } catch let error as StorageUnavailable {
+            // Nothing was stored and nothing is wrong with the report: the agent keeps it
+            // in its spool (5xx means "wait") and offers it again once space returns.
+            context.logger.error("refused a report: cannot store it", metadata: ["host": "\(host)", "error": "\(error)"])
+            throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "\(Self.retryAfterSeconds)"],
+                            message: "the collector cannot store reports now (\(error)); try again later")
+        }
         let receipt = switch outcome {
         case .changed(let opened, let closed): Receipt(outcome: "changed", opened: opened, closed: closed)
         case .unchanged: Receipt(outcome: "unchanged", opened: 0, closed: 0)

@@ -16,6 +16,15 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public let description: String
 }
 
+/// The database could not be written for a reason that may pass — the disk is full, an
+/// I/O error, the file cannot be opened — rather than anything wrong with the report.
+public struct StorageUnavailable: Error, CustomStringConvertible, Sendable {
+    public let description: String
+
+    /// Primary result codes that say "the storage", not "the statement".
+    static let codes: [ResultCode] = [.SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_NOMEM]
+}
+
 extension CollectorDatabase {
     /// Stores one snapshot from `host` (the name in its certificate) in one transaction.
     /// An incomplete snapshot opens intervals but closes none: a listener it did not see
@@ -34,17 +43,23 @@ extension CollectorDatabase {
         }
     }
 
-    /// The same, without blocking the caller's thread while SQLite writes.
+    /// The same, without blocking the caller's thread while SQLite writes. A full disk or
+    /// an I/O error is a `StorageUnavailable`: the transaction rolled back, nothing of the
+    /// snapshot was kept, and the same snapshot may be offered again later.
     public func ingest(_ snapshot: Snapshot, host name: String, bodyDigest: String,
                        receivedAt: Int64, findings: FindingEvaluator? = nil) async throws -> IngestOutcome {
         let (collectedAt, observed) = try prepare(snapshot)
-        return try await writer.write { db in
-            let outcome = try Self.store(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt,
-                                         collectedAt: collectedAt, observed: observed, in: db)
-            if outcome != .duplicate, let findings {
-                try Self.evaluateFindings(snapshot, host: name, collectedAt: collectedAt, evaluate: findings, in: db)
+        do {
+            return try await writer.write { db in
+                let outcome = try Self.store(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt,
+                                             collectedAt: collectedAt, observed: observed, in: db)
+                if outcome != .duplicate, let findings {
+                    try Self.evaluateFindings(snapshot, host: name, collectedAt: collectedAt, evaluate: findings, in: db)
+                }
+                return outcome
             }
-            return outcome
+        } catch let error as DatabaseError where StorageUnavailable.codes.contains(error.resultCode) {
+            throw StorageUnavailable(description: "\(error.resultCode): \(error.message ?? "\(error)")")
         }
     }
 

@@ -62,6 +62,11 @@ public enum FileWriting {
     }
 
     public static func read(_ path: String) throws(Failed) -> String {
+        String(decoding: try readBytes(path), as: UTF8.self)
+    }
+
+    /// The file's bytes as they are, valid UTF-8 or not.
+    public static func readBytes(_ path: String) throws(Failed) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Failed(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -70,7 +75,7 @@ public enum FileWriting {
         while true {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 { throw Failed(path: path, reason: String(cString: strerror(errno))) }
-            if n == 0 { return String(decoding: bytes, as: UTF8.self) }
+            if n == 0 { return bytes }
             bytes += chunk[0..<n]
         }
     }

@@ -245,7 +245,10 @@ public struct WireReader {
     }
 
     private mutating func unescape(into utf8: inout [UInt8]) throws(WireError) {
-        guard let escaped = next() else { throw error("the string is not closed") }
+        guard let escaped = next() else {
+            index -= 1  // next() stepped past the end; the error points at the end
+            throw error("the string is not closed")
+        }
         switch escaped {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(escaped)
         case UInt8(ascii: "b"): utf8.append(0x08)

@@ -13,7 +13,7 @@ extension ServeTests {
     }
 
     /// Enroll with the secret, `run --once` from a config file, the collector away for
-    /// three runs and back for the fourth: every snapshot arrives once, in order.
+    /// ten report intervals and back for the eleventh: every snapshot arrives once, in order.
     @Test func theAgentEnrollsReportsAndLosesNothingWhileTheCollectorIsAway() async throws {
         defer { try? FileManager.default.removeItem(atPath: state) }
         try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
@@ -40,24 +40,66 @@ extension ServeTests {
 
         server.terminate()
         server.waitUntilExit()
-        for _ in 1...3 {
+        for _ in 1...10 {
             let away = try agent(["run", "--once", "--config", config])
             #expect(away.status == 75, "snapshots wait in the spool: \(away.output)")
         }
         let spooled = try FileManager.default.contentsOfDirectory(atPath: agentState + "/spool").filter { $0.hasSuffix(".json") }
-        #expect(spooled.count == 3)
+        #expect(spooled.count == 10)
 
         server = try serve(port: port)
         defer { server.terminate(); server.waitUntilExit() }
         let back = try agent(["run", "--once", "--config", config])
         #expect(back.status == 0, "\(back.output)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: agentState + "/spool").filter { $0.hasSuffix(".json") }.isEmpty)
-        let (reports, lastSequence) = try await database.reader.read { db in
+        let (reports, lastSequence, runs) = try await database.reader.read { db in
             (try Int.fetchOne(db, sql: "SELECT SUM(reports) FROM receiptRun"),
-             try Int.fetchOne(db, sql: "SELECT lastSequence FROM host WHERE name = 'web-01'"))
+             try Int.fetchOne(db, sql: "SELECT lastSequence FROM host WHERE name = 'web-01'"),
+             try Row.fetchAll(db, sql: "SELECT firstSequence, lastSequence, reports FROM receiptRun ORDER BY id")
+                 .map { (first: $0[0] as Int, last: $0[1] as Int, reports: $0[2] as Int) })
         }
-        #expect(reports == 5, "five snapshots, each received once")
-        #expect(lastSequence == 5)
+        #expect(reports == 12, "twelve snapshots, each received once")
+        #expect(lastSequence == 12)
+        // In order: a snapshot delivered after a newer one would have been taken for a
+        // duplicate and not stored, so the runs of receipts tile 1...12 without a gap.
+        #expect(runs.first?.first == 1 && runs.last?.last == 12, "\(runs)")
+        for (earlier, later) in zip(runs, runs.dropFirst()) { #expect(later.first == earlier.last + 1, "\(runs)") }
+        #expect(runs.allSatisfy { $0.last - $0.first + 1 == $0.reports }, "\(runs)")
+    }
+
+    /// A spool file that is not a snapshot is set aside with a warning and exit 1; the
+    /// rest are delivered, and the next run is clean again.
+    @Test func aCorruptSpoolFileIsSetAsideByTheAgent() async throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        try #require(try portwarden(["enroll", "secret", "--state-dir", state]).status == 0)
+        let port = try unusedPort()
+        let agentState = state + "/agent"
+        let config = state + "/agent.yaml"
+        try "collector: 127.0.0.1:\(port)\nstate_dir: \(agentState)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        var server = try serve(port: port)
+        let enrolled = try agent(["enroll", "--config", config, "--secret-file", state + "/enroll.secret",
+                                  "--ca-file", state + "/ca.pem", "--name", "web-01"])
+        try #require(enrolled.status == 0, "\(enrolled.output)")
+        server.terminate()
+        server.waitUntilExit()
+        for _ in 1...3 { _ = try agent(["run", "--once", "--config", config]) }
+        // The second snapshot is torn, as a crash or a bad disk might leave it.
+        let torn = agentState + "/spool/00000000000000000002.json"
+        let whole = try Data(contentsOf: URL(fileURLWithPath: torn))
+        try whole.prefix(whole.count / 3).write(to: URL(fileURLWithPath: torn))
+
+        server = try serve(port: port)
+        defer { server.terminate(); server.waitUntilExit() }
+        let back = try agent(["run", "--once", "--config", config])
+        #expect(back.status == 1, "a snapshot was set aside: \(back.output)")
+        #expect(back.output.contains("set aside snapshot 2: not a snapshot, at byte"), "\(back.output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: agentState + "/spool/rejected") == ["00000000000000000002.json.bad"])
+        let again = try agent(["run", "--once", "--config", config])
+        #expect(again.status == 0, "\(again.output)")
+        let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
+        let reports = try await database.reader.read { try Int.fetchOne($0, sql: "SELECT SUM(reports) FROM receiptRun") }
+        #expect(reports == 4, "1, 3, 4 and 5 delivered")
     }
 
     @Test func aConfigFileMistakeNamesItsLineAndColumn() throws {

@@ -1,0 +1,109 @@
+import AgentReporting
+import CollectorClient
+import CollectorStore
+import Foundation
+import GRDB
+import OpenSSLTLS
+import PortwardenModel
+import PortwardenTestSupport
+import Testing
+
+/// A small tmpfs mounted for the test, unmounted after: where the collector's disk can
+/// really fill. Nil, with why, where the kernel or the sandbox refuses the mount.
+struct SmallDisk: ~Copyable {
+    let path: String
+
+    init(megabytes: Int) throws(SmallDiskRefused) {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-small-disk-\(UUID().uuidString)").path
+        guard mkdir(path, 0o700) == 0 else { throw SmallDiskRefused(reason: String(cString: strerror(errno))) }
+        guard mount("tmpfs", path, "tmpfs", 0, "size=\(megabytes)m,mode=0700") == 0 else {
+            let reason = String(cString: strerror(errno))
+            rmdir(path)
+            throw SmallDiskRefused(reason: "mount -t tmpfs: \(reason)")
+        }
+    }
+
+    /// Writes a file until the disk refuses more (ENOSPC); returns how many bytes it took.
+    func fill(_ name: String) -> Int {
+        let fd = open(path + "/" + name, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        defer { close(fd) }
+        let chunk = [UInt8](repeating: 0x55, count: 4096)
+        var total = 0
+        while true {
+            let written = chunk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written <= 0 { return total }
+            total += written
+        }
+    }
+
+    deinit {
+        umount2(path, Int32(MNT_DETACH))
+        rmdir(path)
+    }
+
+    /// Whether this machine lets the tests mount a tmpfs (root, and not refused by a sandbox).
+    static let available: Bool = (try? SmallDisk(megabytes: 1)) != nil
+}
+
+struct SmallDiskRefused: Error { let reason: String }
+
+/// The collector's disk fills while agents report: every report is refused with a
+/// retryable 503, the agents keep them, and once space returns every one is stored.
+struct DiskFullTests {
+    /// A scan whose listeners all differ from the last one's, so storing it writes rows.
+    static func scanned(_ host: String, round: Int) -> Snapshot {
+        var snapshot = SpoolTests.scanned(host)
+        snapshot.listeners = (0..<300).map { i in
+            Listener(transport: .tcp, family: .ipv4, address: "10.0.\(round % 250).\(i % 250)", port: UInt16(1_000 + i),
+                     scope: .specific, netns: 1, hostNetns: true, inode: UInt64(round * 1_000 + i), uid: 0, processes: [])
+        }
+        return snapshot
+    }
+
+    @Test(.enabled(if: SmallDisk.available, "mount -t tmpfs is refused here (not root, or a sandbox): the full-disk test cannot run"))
+    func aFullDiskRefusesReportsRetryablyAndLosesNone() async throws {
+        let disk = try SmallDisk(megabytes: 4)
+        let pki = try TestPKI()
+        let database = try CollectorDatabase.open(path: disk.path + "/portwarden.sqlite")
+        let collector = try await RunningCollector.start(pki: pki, database: database)
+        defer { collector.stop() }
+        let state = try SpoolTests().enrolledState(pki, host: "web-01")
+        defer { try? FileManager.default.removeItem(atPath: state.directory) }
+        let connection = CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port),
+                                             context: try state.clientContext(), timeout: 10)
+        let reporter = Reporter(state: state, delivery: Delivery(spool: Spool(directory: state.spoolDirectory),
+                                                                 connection: connection))
+
+        let first = try await blocking { try reporter.report(Self.scanned("web-01", round: 1)) }
+        #expect(first.delivered == 1 && first.stoppedBy == nil, "\(first)")
+
+        let filled = disk.fill("filler")
+        #expect(filled > 0)
+        for round in 2...4 {
+            let refused = try await blocking { try reporter.report(Self.scanned("web-01", round: round)) }
+            #expect(refused.delivered == 0 && refused.remaining == round - 1, "\(refused)")
+            #expect(refused.stoppedBy?.contains("503") == true, "\(String(describing: refused.stoppedBy))")
+        }
+        #expect(reporter.delivery.spool.entries().map(\.sequence) == [2, 3, 4], "the agent keeps every refused snapshot")
+        let waiting = try reporter.delivery.spool.read(reporter.delivery.spool.entries()[0])
+        let direct = try await blocking { try connection.post("/v1/reports", body: waiting) }
+        #expect(direct.status == 503 && direct.headers["retry-after"] == "60", "\(direct.status) \(direct.headers)")
+        let metrics = try await blocking { try connection.get("/metrics") }
+        #expect(metrics.text.contains("portwarden_reports_refused_total{reason=\"storage\"} 4"), "\(metrics.text)")
+
+        // Space returns: the next report delivers everything waiting, oldest first.
+        unlink(disk.path + "/filler")
+        let back = try await blocking { try reporter.report(Self.scanned("web-01", round: 5)) }
+        #expect(back.delivered == 4 && back.remaining == 0 && back.rejected.isEmpty && back.stoppedBy == nil, "\(back)")
+        #expect(reporter.delivery.spool.entries().isEmpty)
+
+        let (runs, check) = try await database.reader.read { db in
+            (try ReceiptRun.order(Column("id")).fetchAll(db), try String.fetchOne(db, sql: "PRAGMA integrity_check"))
+        }
+        #expect(runs.map(\.firstSequence) == [1, 2, 3, 4, 5], "every snapshot stored once, in order: nothing lost")
+        #expect(runs.allSatisfy { $0.reports == 1 })
+        #expect(check == "ok")
+        #expect(try database.openListeners(host: "web-01").count == 300)
+        print("disk full: 4 MiB tmpfs, \(filled) bytes of filler; 3 reports refused 503 and spooled, then \(back.delivered) delivered, receipts \(runs.compactMap(\.firstSequence)), integrity_check \(check ?? "-")")
+    }
+}
