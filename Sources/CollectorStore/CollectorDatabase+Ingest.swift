@@ -141,16 +141,19 @@ struct Observation: Sendable {
     var owners: String
 
     /// The owners without pids, sorted and unique: restarting a daemon is not a change.
+    /// A finding also keeps each owner's command line (`cmdline`), for the people who
+    /// must find the process; a listener's identity never includes it.
     struct OwnerIdentity: Codable, Hashable, Comparable, Sendable {
         var name: String
         var exe: String?
         var user: String?
         var unit: String?
         var container: String?
+        var cmdline: [String]? = nil
 
         static func < (a: Self, b: Self) -> Bool {
-            (a.name, a.exe ?? "", a.user ?? "", a.unit ?? "", a.container ?? "")
-                < (b.name, b.exe ?? "", b.user ?? "", b.unit ?? "", b.container ?? "")
+            (a.name, a.exe ?? "", a.user ?? "", a.unit ?? "", a.container ?? "", (a.cmdline ?? []).joined(separator: "\u{0}"))
+                < (b.name, b.exe ?? "", b.user ?? "", b.unit ?? "", b.container ?? "", (b.cmdline ?? []).joined(separator: "\u{0}"))
         }
     }
 
@@ -159,12 +162,7 @@ struct Observation: Sendable {
     static func all(in snapshot: Snapshot) throws -> [String: Observation] {
         var observations: [String: Observation] = [:]
         for listener in snapshot.listeners {
-            let owners = Array(Set(listener.processes.map {
-                OwnerIdentity(name: $0.name, exe: $0.exe, user: $0.user, unit: $0.unit, container: $0.container)
-            })).sorted()
-            var writer = JSONWriter()
-            writer.value(owners)
-            let ownersJSON = String(decoding: writer.buffer, as: UTF8.self)
+            let ownersJSON = OwnerIdentities.json(listener.processes)
             let identity = "\(listener.netns) \(listener.transport.rawValue) \(listener.family.rawValue) "
                 + "[\(listener.address)]:\(listener.port) \(ownersJSON)"
             observations[identity] = Observation(identity: identity, listener: listener, owners: ownersJSON)
@@ -185,6 +183,7 @@ struct Observation: Sendable {
 extension Observation.OwnerIdentity: WireEncodable {
     func write(to w: inout JSONWriter) {
         w.beginObject()
+        if let cmdline { w.key(CodingKeys.cmdline); w.value(cmdline) }
         if let container { w.key(CodingKeys.container); w.value(container) }
         if let exe { w.key(CodingKeys.exe); w.value(exe) }
         w.key(CodingKeys.name); w.value(name)

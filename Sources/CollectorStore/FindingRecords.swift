@@ -67,18 +67,22 @@ public struct ObservedFinding: Equatable, Sendable {
         FindingInterval(hostId: hostId, identity: identity, rule: rule, severity: severity,
                         netns: Int64(bitPattern: listener.netns), protocol: listener.transport.rawValue,
                         family: listener.family.rawValue, address: listener.address, port: Int(listener.port),
-                        owners: try OwnerIdentities.json(listener.processes), waived: waiver != nil, waiver: waiver,
+                        owners: OwnerIdentities.json(listener.processes, withCommandLines: true), waived: waiver != nil, waiver: waiver,
                         policyVersion: policyVersion, opened: opened)
     }
 }
 
-/// The owners of a listener as the history keeps them: no pids, sorted, unique.
+/// The owners of a listener as the history keeps them: no pids, sorted, unique; for a
+/// finding with their command lines.
 enum OwnerIdentities {
-    static func json(_ owners: [Owner]) throws -> String {
+    static func json(_ owners: [Owner], withCommandLines: Bool = false) -> String {
         let identities = Array(Set(owners.map {
-            Observation.OwnerIdentity(name: $0.name, exe: $0.exe, user: $0.user, unit: $0.unit, container: $0.container)
+            Observation.OwnerIdentity(name: $0.name, exe: $0.exe, user: $0.user, unit: $0.unit, container: $0.container,
+                                      cmdline: withCommandLines ? $0.cmdline : nil)
         })).sorted()
-        return String(decoding: try JSONEncoder.sorted.encode(identities), as: UTF8.self)
+        var writer = JSONWriter()
+        writer.value(identities)
+        return String(decoding: writer.buffer, as: UTF8.self)
     }
 
     static func owners(_ json: String, uid: UInt32) -> [Owner] {

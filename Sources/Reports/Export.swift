@@ -10,7 +10,7 @@ public enum ExportKind: String, CaseIterable, Sendable {
         switch self {
         case .findings:
             ["host", "rule", "severity", "waived", "waiver", "netns", "protocol", "family", "address", "port", "owners",
-             "owners_json", "policy_version", "opened", "closed"]
+             "cmdlines", "owners_json", "policy_version", "opened", "closed"]
         case .listeners:
             ["host", "netns", "host_netns", "protocol", "family", "address", "port", "scope", "owners", "owners_json",
              "opened", "closed"]
@@ -45,9 +45,10 @@ public struct Exporter {
         switch kind {
         case .findings:
             try database.forEachFindingInterval(since: window.since, until: window.until) { host, finding in
+                let owners = OwnerSummary(json: finding.owners)
                 rows.row([.text(host), .text(finding.rule), .text(finding.severity), .bool(finding.waived), .text(finding.waiver),
                           .int(finding.netns), .text(finding.protocol), .text(finding.family), .text(finding.address),
-                          .int(Int64(finding.port)), .text(OwnerSummary(json: finding.owners).text), .text(finding.owners),
+                          .int(Int64(finding.port)), .text(owners.text), .text(owners.commandLines), .text(finding.owners),
                           .text(finding.policyVersion), .time(finding.opened), .time(finding.closed)])
             }
         case .listeners:
@@ -78,11 +79,15 @@ public struct Exporter {
 /// The owners JSON stored with an interval, for people: `sshd (root), nginx (www-data)`.
 public struct OwnerSummary {
     public let text: String
+    /// Each owner's command line, arguments space-separated, one owner per line (findings
+    /// keep them; listener intervals do not).
+    public let commandLines: String
 
     public init(json: String) {
-        struct Owner: Decodable { var name: String; var user: String? }
+        struct Owner: Decodable { var name: String; var user: String?; var cmdline: [String]? }
         let owners = (try? JSONDecoder().decode([Owner].self, from: Data(json.utf8))) ?? []
         text = owners.map { owner in owner.user.map { "\(owner.name) (\($0))" } ?? owner.name }.joined(separator: ", ")
+        commandLines = owners.compactMap { $0.cmdline?.joined(separator: " ") }.joined(separator: "\n")
     }
 
     /// For tables: "-" when no owner was seen.

@@ -14,6 +14,8 @@ public struct FindingSpan: Equatable, Sendable {
     public var port: Int
     /// `sshd (root), nginx (www-data)`
     public var owners: String
+    /// The owners' command lines, one per line, when known.
+    public var commandLines: String = ""
     public var opened: Int64
     public var closed: Int64?
 
@@ -37,9 +39,12 @@ public struct FindingSpan: Equatable, Sendable {
     public static func stored(in database: CollectorDatabase, window: TimeWindow) throws -> [FindingSpan] {
         var spans: [FindingSpan] = []
         try database.forEachFindingInterval(since: window.since, until: window.until) { host, f in
-            spans.append(FindingSpan(host: host, rule: f.rule, severity: Severity(rawValue: f.severity) ?? .info, waived: f.waived,
-                                     transport: f.protocol, address: f.address, port: f.port,
-                                     owners: OwnerSummary(json: f.owners).text, opened: f.opened, closed: f.closed))
+            let owners = OwnerSummary(json: f.owners)
+            var span = FindingSpan(host: host, rule: f.rule, severity: Severity(rawValue: f.severity) ?? .info, waived: f.waived,
+                                   transport: f.protocol, address: f.address, port: f.port, owners: owners.text,
+                                   opened: f.opened, closed: f.closed)
+            span.commandLines = owners.commandLines
+            spans.append(span)
         }
         return spans
     }

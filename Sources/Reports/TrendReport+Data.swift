@@ -57,6 +57,7 @@ extension TrendReport {
             w.key("address"); w.value(s.address)
             w.key("port"); w.value(s.port)
             w.key("owners"); w.value(s.owners)
+            w.key("cmdlines"); w.value(s.commandLines)
             w.key("opened"); w.value(UTCTime.rfc3339(s.opened))
             w.key("age_seconds"); w.value(finding.ageSeconds)
             w.endObject()

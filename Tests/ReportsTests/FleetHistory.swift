@@ -25,7 +25,7 @@ struct FleetHistory {
     static func listener(_ port: UInt16, _ transport: Transport = .tcp, owner: String) -> Listener {
         Listener(transport: transport, family: .ipv4, address: "0.0.0.0", port: port, scope: .any, netns: 4026531840,
                  hostNetns: true, inode: UInt64(port), uid: 0,
-                 processes: [Owner(pid: 100, name: owner, exe: "/usr/sbin/" + owner, cmdline: [owner, "--flag,with comma"],
+                 processes: [Owner(pid: 100, name: owner, exe: "/usr/sbin/" + owner, cmdline: [owner, "--banner", "say \"hi\", then\nwait"],
                                    uid: 0, user: "root", unit: nil, container: nil)])
     }
 

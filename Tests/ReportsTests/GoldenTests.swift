@@ -88,3 +88,29 @@ struct GoldenTests {
         #expect(report.coverage.hosts == 0 && report.openFindings.isEmpty)
     }
 }
+
+/// The findings export in CSV read back by Python's csv module: commas, quotes and a line
+/// break inside a command line survive the round trip.
+@Test func findingsCSVSurvivesPythonsReader() throws {
+    let fleet = try FleetHistory()
+    defer { fleet.remove() }
+    let path = fleet.directory + "/findings.csv"
+    let output = try ReportOutput(path: path)
+    try Exporter(database: fleet.database, staleAfter: 86_400)
+        .export(.findings, window: FleetHistory.window, now: FleetHistory.until, format: .csv, output: output)
+    try output.commit()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", """
+        import csv, sys
+        rows = list(csv.DictReader(open(sys.argv[1], newline='')))
+        web = [r for r in rows if r['host'] == 'web-01'][0]
+        print(len(rows), repr(web['cmdlines']), web['port'], web['closed'])
+        """, path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(text == "5 'vmsd --banner say \"hi\", then\\nwait' 557 2026-10-27T09:00:00Z\n", "\(text)")
+}
