@@ -109,7 +109,11 @@ extension ServeTests {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<20 {
             let fd = try TCP.connect(host: "127.0.0.1", port: UInt16(port), timeout: 5)
-            let junk = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            var junk = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            // Random bytes that happen to begin like a TLS record (0x16 0x03 …) would make
+            // OpenSSL wait for the rest of that record, up to the header timeout: start
+            // with a byte no TLS record begins with, so every one is refused at once.
+            junk[0] = 0x00
             _ = junk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             var buffer = [UInt8](repeating: 0, count: 4096)
             var closed = false
