@@ -118,10 +118,11 @@ public struct TrendReport: Sendable {
             return counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(10).map { ($0.key, $0.value) }
         }
 
-        let hosts = try database.hostsWithOpenListeners().map(\.host)
-        // Coverage as of the window's end: a report on last month is judged by last month.
+        // Coverage as of the window's end: a report on last month is judged by last month
+        // (by the hosts' latest report: exact when the window ends now).
         let asOf = min(now, window.until)
-        let stale = hosts.filter { $0.firstSeen < asOf && asOf - $0.lastReceived > staleAfter }.map(\.name)
+        let hosts = try database.hostsWithOpenListeners().map(\.host).filter { $0.firstSeen < asOf }
+        let stale = hosts.filter { asOf - $0.lastReceived > staleAfter }.map(\.name)
         return TrendReport(
             window: window, timeZone: grid.timeZone, generatedAt: now, grouping: grouping, replayedPolicy: replayedPolicy,
             days: days, groupNames: names.sorted(),
