@@ -19,14 +19,12 @@ extension Hosts {
             let database = try CollectorDatabase.open(path: try state.databasePath())
             let now = Int64(Date().timeIntervalSince1970)
             let window = Int64(try staleAfter ?? state.file().staleAfter ?? 900)
-            var table = TextTable(header: ["HOST", "LAST REPORT", "STATE", "LISTENING", "LAST SEQUENCE"])
-            for (host, stale) in try database.hosts(now: now, staleAfter: window) {
-                let listening = try database.openListeners(host: host.name).count
-                table.rows.append([host.name, UTCTime.rfc3339(host.lastReceived), stale ? "stale" : "reporting",
-                                   stale ? "unknown (\(listening) last seen)" : String(listening),
-                                   host.lastSequence.map(String.init) ?? "-"])
+            let rows = try database.hostsWithOpenListeners().map { host, listening in
+                let stale = host.isStale(at: now, after: window)
+                return [host.name, UTCTime.rfc3339(host.lastReceived), stale ? "stale" : "reporting",
+                        stale ? "unknown (\(listening) last seen)" : String(listening), host.lastSequence.map(String.init) ?? "-"]
             }
-            print(table.render(), terminator: "")
+            print(TextLayout.table(["HOST", "LAST REPORT", "STATE", "LISTENING", "LAST SEQUENCE"], rows, width: .max), terminator: "")
         }
     }
 }

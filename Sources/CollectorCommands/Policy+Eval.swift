@@ -4,6 +4,7 @@ import CollectorStore
 import Foundation
 import Policy
 import PortwardenModel
+import Reports
 
 extension PolicyCommand {
     /// `portwarden policy eval`
@@ -66,9 +67,8 @@ extension PolicyCommand {
                 writer.value(findings)
                 print(String(decoding: writer.buffer, as: UTF8.self))
             case .table:
-                var table = TextTable(header: ["SEVERITY", "RULE", "PROTO", "ADDRESS:PORT", "NETNS", "OWNERS", "WAIVED"])
-                for finding in findings { table.rows.append(findingRow(finding)) }
-                print(table.render(), terminator: "")
+                print(TextLayout.table(["SEVERITY", "RULE", "PROTO", "ADDRESS:PORT", "NETNS", "OWNERS", "WAIVED"],
+                                       findings.map(findingRow), width: .max), terminator: "")
                 let live = findings.filter { !$0.isWaived }.count
                 print("\(subject.host) (tags: \(tags.isEmpty ? "none" : tags.sorted().joined(separator: ", "))): "
                     + "\(findings.count) finding\(findings.count == 1 ? "" : "s"), \(live) not waived; policy \(policy.digest.prefix(12))")

@@ -63,14 +63,12 @@ extension PolicyCommand {
                 writer.value(replayed)
                 print(String(decoding: writer.buffer, as: UTF8.self))
             case .table:
-                var table = TextTable(header: ["HOST", "OPENED (UTC)", "RESOLVED (UTC)", "SEVERITY", "RULE", "PROTO", "ADDRESS:PORT",
-                                               "NETNS", "OWNERS", "WAIVED"])
-                for r in replayed {
-                    let opened = (r.openAtStart ? "≤ " : "") + UTCTime.rfc3339(Int64(r.opened.timeIntervalSince1970))
-                    table.rows.append([r.finding.host, opened, r.closed.map { UTCTime.rfc3339(Int64($0.timeIntervalSince1970)) } ?? "open"]
-                        + findingRow(r.finding))
+                let rows = replayed.map { r in
+                    [r.finding.host, (r.openAtStart ? "≤ " : "") + UTCTime.rfc3339(Int64(r.opened.timeIntervalSince1970)),
+                     r.closed.map { UTCTime.rfc3339(Int64($0.timeIntervalSince1970)) } ?? "open"] + findingRow(r.finding)
                 }
-                print(table.render(), terminator: "")
+                print(TextLayout.table(["HOST", "OPENED (UTC)", "RESOLVED (UTC)", "SEVERITY", "RULE", "PROTO", "ADDRESS:PORT", "NETNS",
+                                        "OWNERS", "WAIVED"], rows, width: .max), terminator: "")
                 print("\(replayed.count) finding interval\(replayed.count == 1 ? "" : "s") since \(UTCTime.rfc3339(Int64(since.timeIntervalSince1970))) "
                     + "on \(timeline.count) host\(timeline.count == 1 ? "" : "s") under policy \(set.digest.prefix(12)) from \(directory)")
             }

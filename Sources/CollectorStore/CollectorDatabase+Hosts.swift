@@ -12,7 +12,7 @@ extension CollectorDatabase {
     }
 
     private static func hosts(_ db: Database, now: Int64, staleAfter window: Int64) throws -> [(host: HostRecord, stale: Bool)] {
-        try HostRecord.order(HostRecord.Columns.name).fetchAll(db).map { ($0, now - $0.lastReceived > window) }
+        try HostRecord.order(HostRecord.Columns.name).fetchAll(db).map { ($0, $0.isStale(at: now, after: window)) }
     }
 
     /// The intervals still open on `host`.
@@ -25,4 +25,10 @@ extension CollectorDatabase {
                 .fetchAll(db)
         }
     }
+}
+
+extension HostRecord {
+    /// Nothing received for more than `window` seconds before `now`: what the host
+    /// listens on is unknown, never compliant.
+    public func isStale(at now: Int64, after window: Int64) -> Bool { now - lastReceived > window }
 }

@@ -60,7 +60,7 @@ public struct Exporter {
             }
         case .hosts:
             for (host, open) in try database.hostsWithOpenListeners() {
-                let stale = now - host.lastReceived > staleAfter
+                let stale = host.isStale(at: now, after: staleAfter)
                 rows.row([.text(host.name), .text(stale ? "stale" : "reporting"), .text(host.machineID), .text(host.bootID),
                           .text(host.kernel), .text(host.os), .time(host.firstSeen), .time(host.lastSeen),
                           .time(host.lastReceived), .int(host.lastSequence), .bool(host.complete), .int(Int64(open))])

@@ -18,7 +18,7 @@ public struct HostReport: Sendable {
         do {
             guard let host = try database.host(named: name) else { throw ReportError("no host named \(name) has reported") }
             self.host = host
-            stale = now - host.lastReceived > staleAfter
+            stale = host.isStale(at: now, after: staleAfter)
             listeners = try database.openListeners(host: name)
             findings = try database.findingHistory(host: name)
         } catch let error as ReportError {

@@ -1,8 +1,8 @@
 /// Plain-text layout for terminal reports: columns that fit a width (the widest column
 /// gives way first, its cells cut with "…"), and durations people read.
-enum TextLayout {
+public enum TextLayout {
     /// Rows under a header, two spaces apart, at most `width` columns wide.
-    static func table(_ header: [String], _ rows: [[String]], width: Int = 100) -> String {
+    public static func table(_ header: [String], _ rows: [[String]], width: Int = 100) -> String {
         var widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         while widths.reduce(0, +) + 2 * (widths.count - 1) > width, let widest = widths.indices.max(by: { widths[$0] < widths[$1] }),
               widths[widest] > 6 {
@@ -34,7 +34,7 @@ enum TextLayout {
     }
 
     /// `3d 4h`, `5h 12m`, `42m`, `30s`.
-    static func duration(_ seconds: Int64?) -> String {
+    public static func duration(_ seconds: Int64?) -> String {
         guard let seconds else { return "-" }
         let d = seconds / 86_400, h = seconds % 86_400 / 3600, m = seconds % 3600 / 60
         if d > 0 { return "\(d)d \(h)h" }

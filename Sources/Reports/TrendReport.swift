@@ -122,7 +122,7 @@ public struct TrendReport: Sendable {
         // (by the hosts' latest report: exact when the window ends now).
         let asOf = min(now, window.until)
         let hosts = try database.hostsWithOpenListeners().map(\.host).filter { $0.firstSeen < asOf }
-        let stale = hosts.filter { asOf - $0.lastReceived > staleAfter }.map(\.name)
+        let stale = hosts.filter { $0.isStale(at: asOf, after: staleAfter) }.map(\.name)
         return TrendReport(
             window: window, timeZone: grid.timeZone, generatedAt: now, grouping: grouping, replayedPolicy: replayedPolicy,
             days: days, groupNames: names.sorted(),
