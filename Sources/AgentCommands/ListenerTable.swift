@@ -10,8 +10,7 @@ public struct ListenerTable {
     public func render(_ snapshot: Snapshot) -> String {
         let header = ["PROTO", "ADDRESS:PORT", "SCOPE", "NETNS", "OWNERS"]
         let rows = snapshot.listeners.sorted(by: Listener.displayOrder).map { l -> [String] in
-            let proto = l.transport.rawValue + (l.family == .ipv6 ? "6" : "")
-            let endpoint = l.family == .ipv6 ? "[\(l.address)]:\(l.port)" : "\(l.address):\(l.port)"
+            let proto = l.protocolText, endpoint = l.endpointText
             var netns = l.hostNetns ? "host" : String(l.netns)
             if l.foundBy == .pidfd { netns += " (no member)" }
             let owners = l.processes.isEmpty ? "-" : l.processes.map { "\($0.name)[\($0.pid)]" }.joined(separator: ",")

@@ -80,8 +80,7 @@ extension PolicyCommand {
 /// A finding's listener and owners as table cells.
 func findingRow(_ finding: Finding) -> [String] {
     let l = finding.listener
-    let proto = l.transport.rawValue + (l.family == .ipv6 ? "6" : "")
-    let endpoint = l.family == .ipv6 ? "[\(l.address)]:\(l.port)" : "\(l.address):\(l.port)"
+    let proto = l.protocolText, endpoint = l.endpointText
     let owners = Set(l.processes.map(\.name)).sorted().joined(separator: ",")
     return [finding.severity.rawValue, finding.rule, proto, endpoint, l.hostNetns ? "host" : String(l.netns),
             owners.isEmpty ? "-" : owners, finding.waiver.map { "until \($0.expires)" } ?? "no"]

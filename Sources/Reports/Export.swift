@@ -75,21 +75,3 @@ public struct Exporter {
         rows.finish()
     }
 }
-
-/// The owners JSON stored with an interval, for people: `sshd (root), nginx (www-data)`.
-public struct OwnerSummary {
-    public let text: String
-    /// Each owner's command line, arguments space-separated, one owner per line (findings
-    /// keep them; listener intervals do not).
-    public let commandLines: String
-
-    public init(json: String) {
-        struct Owner: Decodable { var name: String; var user: String?; var cmdline: [String]? }
-        let owners = (try? JSONDecoder().decode([Owner].self, from: Data(json.utf8))) ?? []
-        text = owners.map { owner in owner.user.map { "\(owner.name) (\($0))" } ?? owner.name }.joined(separator: ", ")
-        commandLines = owners.compactMap { $0.cmdline?.joined(separator: " ") }.joined(separator: "\n")
-    }
-
-    /// For tables: "-" when no owner was seen.
-    public var orDash: String { text.isEmpty ? "-" : text }
-}

@@ -60,7 +60,7 @@ public struct FindingSpan: Equatable, Sendable {
             return FindingSpan(host: r.finding.host, rule: r.finding.rule, severity: r.finding.severity,
                                waived: r.finding.isWaived, transport: listener.transport.rawValue, address: listener.address,
                                port: Int(listener.port),
-                               owners: listener.processes.map { p in p.user.map { "\(p.name) (\($0))" } ?? p.name }.joined(separator: ", "),
+                               owners: listener.processes.map { OwnerSummary.label(name: $0.name, user: $0.user) }.joined(separator: ", "),
                                opened: Int64(r.opened.timeIntervalSince1970), closed: r.closed.map { Int64($0.timeIntervalSince1970) })
         }
     }

@@ -44,7 +44,7 @@ public struct HostReport: Sendable {
     var listenerHeader: [String] { ["PROTO", "ADDRESS:PORT", "SCOPE", "NETNS", "SINCE", "OWNERS"] }
     var listenerRows: [[String]] {
         listeners.map {
-            [$0.protocol + ($0.family == "ipv6" ? "6" : ""), $0.family == "ipv6" ? "[\($0.address)]:\($0.port)" : "\($0.address):\($0.port)",
+            [SocketText.proto($0.protocol, ipv6: $0.family == "ipv6"), SocketText.endpoint($0.address, $0.port, ipv6: $0.family == "ipv6"),
              $0.scope, $0.hostNetns ? "host" : String($0.netns), UTCTime.minute($0.opened), OwnerSummary(json: $0.owners).orDash]
         }
     }
