@@ -34,16 +34,7 @@ extension PolicyCommand {
         var format: OutputFormat = .table
 
         func validate() throws {
-            guard Self.start(since, now: Date()) != nil else {
-                throw ValidationError("--since \"\(since)\": expected an age such as 90d, 12h or 30m, or a day YYYY-MM-DD")
-            }
-        }
-
-        static func start(_ text: String, now: Date) -> Date? {
-            if let day = Day(iso: text) { return Date(timeIntervalSince1970: Double(day.ordinal) * 86_400) }
-            guard let unit = text.last, let n = Int(text.dropLast()), n >= 0 else { return nil }
-            let seconds: [Character: Double] = ["d": 86_400, "h": 3_600, "m": 60, "s": 1]
-            return seconds[unit].map { now.addingTimeInterval(-Double(n) * $0) }
+            do { _ = try TimeWindow.parse(since: since, until: nil, now: Int64(Date().timeIntervalSince1970)) } catch { throw ValidationError(error.description) }
         }
 
         func run() throws {
@@ -53,7 +44,8 @@ extension PolicyCommand {
             }
             let directory = try PolicyOptions(policies: policy).directory(state)
             let set = try PolicySet.loadForCommand(directory: directory, now: now, assignedTags: try history.assignedTags())
-            let since = Self.start(self.since, now: now)!
+            let window = try TimeWindow.parse(since: self.since, until: nil, now: Int64(now.timeIntervalSince1970))
+            let since = Date(timeIntervalSince1970: TimeInterval(window.since))
             let timeline = try history.listenerTimeline(since: Int64(since.timeIntervalSince1970), host: host)
             if let host, timeline.isEmpty { throw ValidationError("no host named \(host) is in the history") }
             let replayed = PolicyReplay.run(policy: set, timeline: timeline, tags: try history.allTagEdits(), since: since, until: now)

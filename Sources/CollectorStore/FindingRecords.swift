@@ -57,8 +57,8 @@ public struct ObservedFinding: Equatable, Sendable {
     }
 
     /// Owners and policy version aside: a restarted daemon or an edited policy that
-    /// still objects is the same finding.
-    var identity: String {
+    /// still objects is the same finding. Replay pairs its openings and closings by it too.
+    public var identity: String {
         "\(rule) \(listener.netns) \(listener.transport.rawValue) \(listener.family.rawValue) [\(listener.address)]:\(listener.port) "
             + (waiver.map { "waived by \($0)" } ?? "live")
     }

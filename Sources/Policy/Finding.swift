@@ -14,23 +14,6 @@ public struct Finding: Equatable, Sendable {
     public var policyVersion: String
 
     public var isWaived: Bool { waiver != nil }
-
-    /// What makes two findings the same finding across snapshots (owners and pids aside),
-    /// for opening and closing finding intervals.
-    public var key: Key {
-        Key(rule: rule, host: host, netns: listener.netns, transport: listener.transport, family: listener.family,
-            address: listener.address, port: listener.port)
-    }
-
-    public struct Key: Hashable, Sendable {
-        public var rule: String
-        public var host: String
-        public var netns: UInt64
-        public var transport: Transport
-        public var family: AddressFamily
-        public var address: String
-        public var port: UInt16
-    }
 }
 
 extension Finding: WireEncodable {

@@ -28,6 +28,8 @@ public enum PolicyReplay {
             let facts = HostFacts(name: host.name,
                                   tags: (tags[host.name] ?? TagEdits()).applied(to: policy.inventory.tags(for: host.name)),
                                   labels: host.labelMap)
+            // Each interval's listener decoded once, not at every instant.
+            let spans = intervals.map { (opened: $0.opened, closed: $0.closed, listener: $0.listener) }
             var instants = Set([start])
             for interval in intervals {
                 for t in [interval.opened, interval.closed].compactMap({ $0 }) where t > start && t <= end { instants.insert(t) }
@@ -35,11 +37,12 @@ public enum PolicyReplay {
             for t in expiries where t > start && t <= end { instants.insert(t) }
             var open: [String: Int] = [:]  // identity → index in results
             for t in instants.sorted() {
-                let listeners = intervals.filter { $0.opened <= t && ($0.closed.map { $0 > t } ?? true) }.map(\.listener)
+                let listeners = spans.filter { $0.opened <= t && ($0.closed.map { $0 > t } ?? true) }.map(\.listener)
                 let at = Date(timeIntervalSince1970: TimeInterval(t))
                 var seen: Set<String> = []
                 for finding in policy.evaluate(listeners: listeners, host: facts, now: at) {
-                    let identity = Self.identity(finding)
+                    let identity = ObservedFinding(rule: finding.rule, severity: finding.severity.rawValue, listener: finding.listener,
+                                                   waiver: finding.waiver?.reference, policyVersion: finding.policyVersion).identity
                     guard seen.insert(identity).inserted, open[identity] == nil else { continue }
                     open[identity] = results.count
                     results.append(ReplayedFinding(finding: finding, opened: at, openAtStart: t == start, closed: nil))
@@ -51,13 +54,6 @@ public enum PolicyReplay {
             }
         }
         return results
-    }
-
-    /// The store's identity of a finding interval: rule, listener, and waiver state.
-    static func identity(_ finding: Finding) -> String {
-        let k = finding.key
-        return "\(k.rule) \(k.netns) \(k.transport.rawValue) \(k.family.rawValue) [\(k.address)]:\(k.port) "
-            + (finding.waiver.map { "waived by \($0.reference)" } ?? "live")
     }
 }
 
@@ -71,9 +67,9 @@ extension ReplayedFinding: WireEncodable {
     public func write(to w: inout JSONWriter) {
         w.beginObject()
         w.key(CodingKeys.finding); w.value(finding)
-        w.key(CodingKeys.opened); w.value(opened.formatted(.iso8601))
+        w.key(CodingKeys.opened); w.value(UTCTime.rfc3339(Int64(opened.timeIntervalSince1970)))
         w.key(CodingKeys.openAtStart); w.value(openAtStart)
-        w.key(CodingKeys.closed); w.value(closed?.formatted(.iso8601))
+        w.key(CodingKeys.closed); w.value(closed.map { UTCTime.rfc3339(Int64($0.timeIntervalSince1970)) })
         w.endObject()
     }
 }

@@ -1,4 +1,4 @@
-/// The period a report or export covers: `--since 30d` (or 12h, or a date) up to
+/// The period a report, export or replay covers: `--since 30d` (2w, 12h, 30m, 45s, or a date) up to
 /// `--until DATE` (default now), in seconds since the epoch.
 public struct TimeWindow: Equatable, Sendable {
     public var since: Int64
@@ -23,12 +23,12 @@ public struct TimeWindow: Equatable, Sendable {
             end = now + 1
         }
         let start: Int64
-        if let unit = since.last, let amount = Int64(since.dropLast()), amount > 0, let seconds = ["d": 86_400, "h": 3_600, "w": 604_800][String(unit)] {
+        if let unit = since.last, let amount = Int64(since.dropLast()), amount > 0, let seconds = ["w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1][String(unit)] {
             start = end - amount * Int64(seconds)
         } else if let parsed = UTCTime.parse(since) {
             start = parsed
         } else {
-            throw TimeWindowError("--since \"\(since)\": expected a duration (90d, 12h, 2w) or a date (2026-11-01)")
+            throw TimeWindowError("--since \"\(since)\": expected a duration (90d, 12h, 30m, 2w) or a date (2026-11-01)")
         }
         guard start < end else { throw TimeWindowError("--since must be before --until") }
         return TimeWindow(since: start, until: end)
