@@ -59,9 +59,8 @@ extension CollectorDatabase {
     }
 
     /// Evaluates one freshly stored snapshot, inside ingest's transaction.
-    static func evaluateFindings(_ snapshot: Snapshot, host name: String, collectedAt: Int64, evaluate: FindingEvaluator,
-                                 in db: Database) throws {
-        guard let hostId = try HostRecord.filter(HostRecord.Columns.name == name).fetchOne(db)?.id else { return }
+    static func evaluateFindings(_ snapshot: Snapshot, host name: String, hostId: Int64, collectedAt: Int64,
+                                 evaluate: FindingEvaluator, in db: Database) throws {
         let subject = FindingSubject(host: name, listeners: snapshot.listeners, tags: try tagEdits(host: name, db),
                                      labels: snapshot.host.labels ?? [:], at: Date(timeIntervalSince1970: TimeInterval(collectedAt)))
         guard let findings = evaluate(subject) else { return }
@@ -72,21 +71,23 @@ extension CollectorDatabase {
     /// (`complete`), resolves the open ones it did not produce.
     static func record(_ findings: [ObservedFinding], hostId: Int64, complete: Bool, at time: Int64,
                        in db: Database) throws -> FindingChanges {
-        let open = try FindingInterval
-            .filter(FindingInterval.Columns.hostId == hostId && FindingInterval.Columns.closed == nil).fetchAll(db)
-        let openIdentities = Set(open.map(\.identity))
+        // Ids and identities only, as for listeners: most evaluations change nothing.
+        var open: [String: Int64] = [:]
+        let openRows = try Row.fetchCursor(db.cachedStatement(
+            sql: "SELECT id, identity FROM findingInterval WHERE hostId = ? AND closed IS NULL"), arguments: [hostId])
+        while let row = try openRows.next() { open[row[1]] = row[0] }
         var produced: [String: ObservedFinding] = [:]
         for finding in findings where produced[finding.identity] == nil { produced[finding.identity] = finding }
         var changes = FindingChanges()
-        for (identity, finding) in produced.sorted(by: { $0.key < $1.key }) where !openIdentities.contains(identity) {
+        for (identity, finding) in produced.sorted(by: { $0.key < $1.key }) where open[identity] == nil {
             var interval = try finding.interval(hostId: hostId, opened: time)
             try interval.insert(db)
             changes.opened += 1
         }
         if complete {
-            for var interval in open where produced[interval.identity] == nil {
-                interval.closed = time
-                try interval.update(db)
+            let resolve = try db.cachedStatement(sql: "UPDATE findingInterval SET closed = ? WHERE id = ?")
+            for (identity, id) in open where produced[identity] == nil {
+                try resolve.execute(arguments: [time, id])
                 changes.resolved += 1
             }
         }
@@ -127,7 +128,10 @@ extension CollectorDatabase {
 extension HostRecord {
     /// `labels` decoded; empty when none.
     public var labelMap: [String: String] {
-        labels.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
+        labels.flatMap { text in
+            var reader = WireReader(Array(text.utf8))
+            return try? reader.optionalStringMapping()
+        } ?? [:]
     }
 }
 

@@ -23,6 +23,8 @@ public struct StorageUnavailable: Error, CustomStringConvertible, Sendable {
 
     /// Primary result codes that say "the storage", not "the statement".
     static let codes: [ResultCode] = [.SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_NOMEM]
+
+    init(_ error: DatabaseError) { description = "\(error.resultCode): \(error.message ?? "\(error)")" }
 }
 
 extension CollectorDatabase {
@@ -33,13 +35,13 @@ extension CollectorDatabase {
     public func ingest(_ snapshot: Snapshot, host name: String, bodyDigest: String,
                        receivedAt: Int64, findings: FindingEvaluator? = nil) throws -> IngestOutcome {
         let (collectedAt, observed) = try prepare(snapshot)
-        return try writer.write { db in
-            let outcome = try Self.store(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt,
-                                         collectedAt: collectedAt, observed: observed, in: db)
-            if outcome != .duplicate, let findings {
-                try Self.evaluateFindings(snapshot, host: name, collectedAt: collectedAt, evaluate: findings, in: db)
+        do {
+            return try writer.write { db in
+                try Self.transaction(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt,
+                                     collectedAt: collectedAt, observed: observed, findings: findings, in: db)
             }
-            return outcome
+        } catch let error as DatabaseError where StorageUnavailable.codes.contains(error.resultCode) {
+            throw StorageUnavailable(error)
         }
     }
 
@@ -51,16 +53,24 @@ extension CollectorDatabase {
         let (collectedAt, observed) = try prepare(snapshot)
         do {
             return try await writer.write { db in
-                let outcome = try Self.store(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt,
-                                             collectedAt: collectedAt, observed: observed, in: db)
-                if outcome != .duplicate, let findings {
-                    try Self.evaluateFindings(snapshot, host: name, collectedAt: collectedAt, evaluate: findings, in: db)
-                }
-                return outcome
+                try Self.transaction(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt,
+                                     collectedAt: collectedAt, observed: observed, findings: findings, in: db)
             }
         } catch let error as DatabaseError where StorageUnavailable.codes.contains(error.resultCode) {
-            throw StorageUnavailable(description: "\(error.resultCode): \(error.message ?? "\(error)")")
+            throw StorageUnavailable(error)
         }
+    }
+
+    /// The snapshot stored and, unless it was a duplicate, evaluated: one transaction.
+    private static func transaction(_ snapshot: Snapshot, host name: String, bodyDigest: String, receivedAt: Int64,
+                                    collectedAt: Int64, observed: [String: Observation], findings: FindingEvaluator?,
+                                    in db: Database) throws -> IngestOutcome {
+        let (outcome, hostId) = try store(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt,
+                                          collectedAt: collectedAt, observed: observed, in: db)
+        if let hostId, let findings {
+            try evaluateFindings(snapshot, host: name, hostId: hostId, collectedAt: collectedAt, evaluate: findings, in: db)
+        }
+        return outcome
     }
 
     private func prepare(_ snapshot: Snapshot) throws -> (Int64, [String: Observation]) {
@@ -70,14 +80,16 @@ extension CollectorDatabase {
         return (Int64(collected.timeIntervalSince1970), try Observation.all(in: snapshot))
     }
 
+    /// The outcome, and the host's id unless the snapshot was a duplicate (nothing written).
     private static func store(_ snapshot: Snapshot, host name: String, bodyDigest: String, receivedAt: Int64,
-                              collectedAt: Int64, observed: [String: Observation], in db: Database) throws -> IngestOutcome {
+                              collectedAt: Int64, observed: [String: Observation],
+                              in db: Database) throws -> (IngestOutcome, Int64?) {
         var host = try HostRecord.filter(HostRecord.Columns.name == name).fetchOne(db)
             ?? HostRecord(id: nil, name: name, firstSeen: collectedAt, lastSeen: collectedAt,
                           lastReceived: receivedAt, complete: snapshot.complete)
         if let sequence = snapshot.sequence, let last = host.lastSequence,
            host.bootID == snapshot.host.bootID, Int64(sequence) <= last {
-            return .duplicate
+            return (.duplicate, nil)
         }
         host.machineID = snapshot.host.machineID
         host.bootID = snapshot.host.bootID
@@ -87,7 +99,11 @@ extension CollectorDatabase {
         host.lastReceived = receivedAt
         host.lastSequence = snapshot.sequence.map(Int64.init) ?? host.lastSequence
         host.complete = snapshot.complete
-        host.labels = try snapshot.host.labels.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
+        host.labels = snapshot.host.labels.map { labels in
+            var writer = JSONWriter()
+            writer.value(labels)
+            return String(decoding: writer.buffer, as: UTF8.self)
+        }
         try host.save(db)
         let hostId = host.id!
 
@@ -122,7 +138,7 @@ extension CollectorDatabase {
             run.lastBodyDigest = bodyDigest
             run.reports += 1
             try run.update(db)
-            return .unchanged
+            return (.unchanged, hostId)
         }
         var run = ReceiptRun(hostId: hostId, bootID: snapshot.host.bootID,
                              firstSequence: snapshot.sequence.map(Int64.init),
@@ -130,7 +146,7 @@ extension CollectorDatabase {
                              firstCollected: collectedAt, lastCollected: collectedAt, lastReceived: receivedAt,
                              reports: 1)
         try run.insert(db)
-        return opened == 0 && closed == 0 ? .unchanged : .changed(opened: opened, closed: closed)
+        return (opened == 0 && closed == 0 ? .unchanged : .changed(opened: opened, closed: closed), hostId)
     }
 }
 
@@ -190,5 +206,25 @@ extension Observation.OwnerIdentity: WireEncodable {
         if let unit { w.key(CodingKeys.unit); w.value(unit) }
         if let user { w.key(CodingKeys.user); w.value(user) }
         w.endObject()
+    }
+}
+
+extension Observation.OwnerIdentity: WireDecodable {
+    /// The mirror of `write(to:)`, for re-evaluating stored listeners without Foundation.
+    init(wire r: inout WireReader) throws(WireError) {
+        var name: String?, exe: String?, user: String?, unit: String?, container: String?, cmdline: [String]?
+        try r.object { (r: inout WireReader, key: String) throws(WireError) in
+            switch key {
+            case CodingKeys.name.stringValue: name = try r.string()
+            case CodingKeys.exe.stringValue: exe = try r.optionalString()
+            case CodingKeys.user.stringValue: user = try r.optionalString()
+            case CodingKeys.unit.stringValue: unit = try r.optionalString()
+            case CodingKeys.container.stringValue: container = try r.optionalString()
+            case CodingKeys.cmdline.stringValue: cmdline = try r.strings()
+            default: try r.skip()
+            }
+        }
+        guard let name else { throw r.missing(CodingKeys.name) }
+        self.init(name: name, exe: exe, user: user, unit: unit, container: container, cmdline: cmdline)
     }
 }

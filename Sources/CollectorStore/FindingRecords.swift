@@ -86,7 +86,8 @@ enum OwnerIdentities {
     }
 
     static func owners(_ json: String, uid: UInt32) -> [Owner] {
-        let identities = (try? JSONDecoder().decode([Observation.OwnerIdentity].self, from: Data(json.utf8))) ?? []
+        var reader = WireReader(Array(json.utf8))
+        let identities = (try? reader.array(of: Observation.OwnerIdentity.self)) ?? []
         return identities.map {
             Owner(pid: 0, name: $0.name, exe: $0.exe, cmdline: [], uid: uid, user: $0.user, unit: $0.unit, container: $0.container)
         }
@@ -127,14 +128,5 @@ struct HostTag: Codable, Equatable, Sendable, FetchableRecord, PersistableRecord
         static let hostName = Column(CodingKeys.hostName)
         static let folded = Column(CodingKeys.folded)
         static let assigned = Column(CodingKeys.assigned)
-    }
-}
-
-extension JSONEncoder {
-    /// Keys sorted, slashes plain: equal values encode to equal text.
-    static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
     }
 }
