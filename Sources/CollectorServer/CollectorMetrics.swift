@@ -1,3 +1,4 @@
+import Policy
 import Synchronization
 
 /// The collector's counters, rendered in Prometheus's text format at `GET /metrics`.
@@ -49,7 +50,7 @@ public final class CollectorMetrics: Sendable {
     }
 
     /// Severities, mildest first, as `portwarden_findings_open` labels them.
-    static let severities = ["info", "low", "medium", "high", "critical"]
+    static let severities = Severity.allCases.map(\.rawValue)
 
     /// The text exposition format; `hosts` and `findingsOpen` (unwaived, by severity) are
     /// read from the database at scrape time.

@@ -10,22 +10,20 @@ public struct OpenSSLChannel<BaseChannel: ServerChildChannel>: ServerChildChanne
 
     let baseChannel: BaseChannel
     let context: TLSContext
-    let peers: PeerRegistry
     let metrics: CollectorMetrics?
     let isRevoked: @Sendable (String) -> Bool
 
-    public init(_ baseChannel: BaseChannel, context: TLSContext, peers: PeerRegistry = .shared,
+    public init(_ baseChannel: BaseChannel, context: TLSContext,
                 metrics: CollectorMetrics? = nil, isRevoked: @escaping @Sendable (String) -> Bool = { _ in false }) {
         self.baseChannel = baseChannel
         self.context = context
-        self.peers = peers
         self.metrics = metrics
         self.isRevoked = isRevoked
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(OpenSSLServerHandler(context: context, peers: peers, metrics: metrics, isRevoked: isRevoked))
+            try channel.pipeline.syncOperations.addHandler(OpenSSLServerHandler(context: context, metrics: metrics, isRevoked: isRevoked))
         }.flatMap {
             baseChannel.setup(channel: channel, logger: logger)
         }
@@ -43,11 +41,11 @@ extension OpenSSLChannel: HTTPChannelHandler where BaseChannel: HTTPChannelHandl
 extension HTTPServerBuilder {
     /// HTTP/1.1 over TLS terminated by the system OpenSSL.
     public static func openSSL(_ configuration: HTTP1Channel.Configuration = .init(), context: TLSContext,
-                               peers: PeerRegistry = .shared, metrics: CollectorMetrics? = nil,
+                               metrics: CollectorMetrics? = nil,
                                isRevoked: @escaping @Sendable (String) -> Bool = { _ in false }) -> HTTPServerBuilder {
         .init { responder in
             OpenSSLChannel(HTTP1Channel(responder: responder, configuration: configuration), context: context,
-                           peers: peers, metrics: metrics, isRevoked: isRevoked)
+                           metrics: metrics, isRevoked: isRevoked)
         }
     }
 }

@@ -12,17 +12,14 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
     typealias OutboundOut = ByteBuffer
 
     private let connection: TLSConnection
-    private let peers: PeerRegistry
     private let metrics: CollectorMetrics?
     private let isRevoked: @Sendable (String) -> Bool
     private var handshakeDone = false
     /// Set once the peer is refused: nothing more it sends is read.
     private var refused = false
 
-    init(context: TLSContext, peers: PeerRegistry, metrics: CollectorMetrics?,
-         isRevoked: @escaping @Sendable (String) -> Bool) throws {
+    init(context: TLSContext, metrics: CollectorMetrics?, isRevoked: @escaping @Sendable (String) -> Bool) throws {
         connection = try TLSConnection(context: context)
-        self.peers = peers
         self.metrics = metrics
         self.isRevoked = isRevoked
     }
@@ -51,7 +48,7 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
                     return
                 }
                 // Known before the first request byte arrives: the identity of this channel.
-                peers.register(context.channel, identity)
+                PeerRegistry.shared.register(context.channel, identity)
             }
             guard let plaintext = try connection.read() else {
                 // close_notify from the client: answer it and close.
@@ -92,7 +89,7 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     func channelInactive(context: ChannelHandlerContext) {
         metrics?.connectionClosed()
-        peers.forget(context.channel)
+        PeerRegistry.shared.forget(context.channel)
         context.fireChannelInactive()
     }
 

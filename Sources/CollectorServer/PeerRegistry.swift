@@ -8,18 +8,15 @@ public struct PeerIdentity: Sendable, Equatable {
     /// client certificate (only enrollment accepts that).
     public var host: String?
     public var serial: String?
-    public var fingerprint: String?
 
     init(certificate: Certificate?) {
         host = certificate?.commonName
         serial = certificate?.serial
-        fingerprint = certificate?.fingerprint
     }
 
-    public init(host: String?, serial: String? = nil, fingerprint: String? = nil) {
+    public init(host: String?, serial: String? = nil) {
         self.host = host
         self.serial = serial
-        self.fingerprint = fingerprint
     }
 }
 
