@@ -35,29 +35,14 @@ struct Export: ParsableCommand {
     @Option(help: "csv, json or ndjson.")
     var format: DataFormat = .csv
 
-    @Option(help: ArgumentHelp("Write here, atomically, instead of standard output.", valueName: "file"))
-    var output: String?
-
-    @Flag(help: "Say what was written.")
-    var verbose = false
+    @OptionGroup var out: OutputOptions
 
     func run() throws {
         let now = Int64(Date().timeIntervalSince1970)
-        let window: TimeWindow
-        do { window = try TimeWindow.parse(since: since, until: until, now: now) } catch {
-            throw ValidationError(error.description)
-        }
-        let path = try state.databasePath()
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ValidationError("no collector database at \(path) (give --config or --state-dir)")
-        }
-        let database = try CollectorDatabase.open(path: path)
-        let destination = try output.map { try ReportOutput(path: $0) } ?? ReportOutput()
-        try Exporter(database: database, staleAfter: Int64(try state.file().staleAfter ?? 900))
-            .export(kind, window: window, now: now, format: format, output: destination)
-        try destination.commit()
-        if verbose, let output {
-            FileHandle.standardError.write(Data("wrote \(kind.rawValue) (\(format.rawValue)) to \(output)\n".utf8))
+        let window = try period(since: since, until: until, now: now)
+        let exporter = Exporter(database: try openHistory(state), staleAfter: Int64(try state.file().staleAfter ?? 900))
+        try out.write("\(kind.rawValue) (\(format.rawValue))") {
+            try exporter.export(kind, window: window, now: now, format: format, output: $0)
         }
     }
 }

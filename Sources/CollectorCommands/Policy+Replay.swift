@@ -34,17 +34,15 @@ extension PolicyCommand {
         var format: OutputFormat = .table
 
         func validate() throws {
-            do { _ = try TimeWindow.parse(since: since, until: nil, now: Int64(Date().timeIntervalSince1970)) } catch { throw ValidationError(error.description) }
+            _ = try period(since: since, until: nil, now: Int64(Date().timeIntervalSince1970))
         }
 
         func run() throws {
             let now = Date()
-            guard let history = try existingHistory(state) else {
-                throw ValidationError("no history at \(try state.databasePath())")
-            }
+            let history = try openHistory(state)
             let directory = try PolicyOptions(policies: policy).directory(state)
             let set = try PolicySet.loadForCommand(directory: directory, now: now, assignedTags: try history.assignedTags())
-            let window = try TimeWindow.parse(since: self.since, until: nil, now: Int64(now.timeIntervalSince1970))
+            let window = try period(since: self.since, until: nil, now: Int64(now.timeIntervalSince1970))
             let since = Date(timeIntervalSince1970: TimeInterval(window.since))
             let timeline = try history.listenerTimeline(since: Int64(since.timeIntervalSince1970), host: host)
             if let host, timeline.isEmpty { throw ValidationError("no host named \(host) is in the history") }

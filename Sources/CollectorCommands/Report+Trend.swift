@@ -41,10 +41,7 @@ extension Report {
 
         func run() throws {
             let now = Int64(Date().timeIntervalSince1970)
-            let window: TimeWindow
-            do { window = try TimeWindow.parse(since: since, until: until, now: now) } catch {
-                throw ValidationError(error.description)
-            }
+            let window = try period(since: since, until: until, now: now)
             guard let zone = TimeZone(identifier: tz ?? "UTC") else { throw ValidationError("--tz \"\(tz!)\": not a time zone name") }
             let database = try openHistory(state)
             let replayPolicy = try policy.map {

@@ -19,16 +19,35 @@ struct Report: ParsableCommand {
         subcommands: [Trend.self, HostCommand.self])
 }
 
-/// What every report command shares: where it goes and in which format.
-struct ReportOutputOptions: ParsableArguments {
-    @Option(help: "table (fits 100 columns), json, csv, markdown or html (one self-contained file).")
-    var format: ReportFormat = .table
-
+/// Where a report or an export goes: standard output, or a file replaced atomically.
+struct OutputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Write here, atomically, instead of standard output.", valueName: "file"))
     var output: String?
 
     @Flag(help: "Say what was written.")
     var verbose = false
+
+    /// Hands `body` the destination, makes the file visible once all is written, and
+    /// says so with --verbose.
+    func write(_ what: String, _ body: (ReportOutput) throws -> Void) throws {
+        let destination = try output.map { try ReportOutput(path: $0) } ?? ReportOutput()
+        try body(destination)
+        try destination.commit()
+        if verbose, let output { printError("wrote \(what) to \(output)") }
+    }
+}
+
+/// The period a report or export covers, from its --since and --until.
+func period(since: String, until: String?, now: Int64) throws -> TimeWindow {
+    do { return try TimeWindow.parse(since: since, until: until, now: now) } catch { throw ValidationError(error.description) }
+}
+
+/// What every report command shares: its format, where it goes, when to fail.
+struct ReportOutputOptions: ParsableArguments {
+    @Option(help: "table (fits 100 columns), json, csv, markdown or html (one self-contained file).")
+    var format: ReportFormat = .table
+
+    @OptionGroup var destination: OutputOptions
 
     @Option(help: ArgumentHelp("Exit 1 when open, unwaived findings at or above this severity exist (info, low, medium, high, critical).",
                                valueName: "severity"))
@@ -36,10 +55,7 @@ struct ReportOutputOptions: ParsableArguments {
 
     /// Writes the rendered report where it was asked to go.
     func emit(_ report: some RenderableReport, what: String) throws {
-        let destination = try output.map { try ReportOutput(path: $0) } ?? ReportOutput()
-        destination.write(report.render(format))
-        try destination.commit()
-        if verbose, let output { printError("wrote \(what) (\(format.rawValue)) to \(output)") }
+        try destination.write("\(what) (\(format.rawValue))") { $0.write(report.render(format)) }
     }
 }
 
