@@ -1,8 +1,10 @@
 import AgentReporting
 import ArgumentParser
 import CollectorClient
-import Glibc
+import Inventory
 import OpenSSLTLS
+import PortwardenModel
+import ProcFS
 
 /// `portwarden-agent enroll`: get this host its certificate from the collector.
 struct Enroll: ParsableCommand {
@@ -37,7 +39,8 @@ struct Enroll: ParsableCommand {
         // Reuse a key made by an earlier attempt: an approval covers that key.
         let key = try (try? PrivateKey(pem: FileWriting.read(state.keyPath))) ?? PrivateKey.generate()
         try key.write(to: state.keyPath)
-        let hostName = try name ?? Host.localName()
+        // The same name the scan reports: the kernel's, from /proc/sys/kernel/hostname.
+        let hostName = name ?? Host.read(procfs: ProcFS(root: "/proc")).hostname
         let csr = try CertificateRequest(key: key, commonName: hostName).pem()
         switch try collectorOptions.connection(file, context: TLSContext.client(trust: ca)).enroll(csr: csr, secret: secret) {
         case .issued(let certificate, let caPEM):
@@ -48,13 +51,5 @@ struct Enroll: ParsableCommand {
             print(message)
             throw ExitCode(75)
         }
-    }
-}
-
-enum Host {
-    static func localName() throws -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count) == 0 else { throw ValidationError("cannot read this host's name: pass --name") }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

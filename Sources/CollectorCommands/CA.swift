@@ -1,6 +1,6 @@
 import ArgumentParser
 import CollectorServer
-import Glibc
+import Foundation
 
 /// `portwarden ca …`
 struct CA: ParsableCommand {
@@ -31,10 +31,7 @@ struct CA: ParsableCommand {
         func run() throws {
             var names = self.names
             if names.isEmpty {
-                var buffer = [CChar](repeating: 0, count: 256)
-                gethostname(&buffer, buffer.count)
-                let hostname = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                names = [hostname, "localhost", "127.0.0.1", "::1"].filter { !$0.isEmpty }
+                names = [ProcessInfo.processInfo.hostName, "localhost", "127.0.0.1", "::1"].filter { !$0.isEmpty }
             }
             let files = try state.files()
             let ca = try files.initialize(names: names, replacing: force)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CollectorStore
 import Foundation
+import Policy
 
 extension Hosts {
     /// `portwarden hosts tag HOST TAG`
@@ -71,8 +72,5 @@ extension Hosts {
 
 /// Tags are plain words, so they read the same in YAML, in rules and here.
 private func validateTag(_ tag: String) throws {
-    let valid = !tag.isEmpty && tag.unicodeScalars.allSatisfy { c in
-        (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "." || c == "_" || c == "-"
-    }
-    guard valid else { throw ValidationError("\"\(tag)\" is not a tag: use letters, digits, '.', '_' and '-'") }
+    guard isTagName(tag) else { throw ValidationError("\"\(tag)\" is not a tag: use letters, digits, '.', '_' and '-'") }
 }

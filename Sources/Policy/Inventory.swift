@@ -52,7 +52,7 @@ public struct Inventory: Equatable, Sendable {
 }
 
 /// Tags are plain words, so they read the same in YAML, in rules and on the command line.
-func isTagName(_ text: String) -> Bool {
+public func isTagName(_ text: String) -> Bool {
     !text.isEmpty && text.unicodeScalars.allSatisfy { c in
         (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "." || c == "_" || c == "-"
     }
