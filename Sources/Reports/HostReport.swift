@@ -66,19 +66,11 @@ public struct HostReport: Sendable {
     }
 
     public func markdown() -> String {
-        func table(_ header: [String], _ rows: [[String]]) -> String {
-            func line(_ cells: [String]) -> String { "| " + cells.map { $0.replacing("|", with: "\\|") }.joined(separator: " | ") + " |" }
-            return ([line(header), line(header.map { _ in "---" })] + rows.map(line)).joined(separator: "\n") + "\n"
-        }
         return "# Host \(host.name)\n\n" + summary.map { "- \($0)" }.joined(separator: "\n") + "\n\n## Listening now\n\n"
-            + table(listenerHeader, listenerRows) + "\n## Findings\n\n" + (findings.isEmpty ? "None.\n" : table(findingHeader, findingRows))
+            + TextLayout.markdownTable(listenerHeader, listenerRows) + "\n## Findings\n\n" + (findings.isEmpty ? "None.\n" : TextLayout.markdownTable(findingHeader, findingRows))
     }
 
     public func html() -> String {
-        func table(_ header: [String], _ rows: [[String]]) -> String {
-            "<table><thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>"
-                + rows.map { "<tr>" + $0.map { "<td>\(escape($0))</td>" }.joined() + "</tr>" }.joined() + "</tbody></table>\n"
-        }
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>Host \(escape(host.name))</title>
@@ -86,7 +78,7 @@ public struct HostReport: Sendable {
             table { border-collapse: collapse; width: 100%; font-size: 13px; } th, td { text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #eaeef2; }
             th { background: #f6f8fa; } @media print { body { margin: 0; } tr { break-inside: avoid; } }</style></head><body>
             <h1>Host \(escape(host.name))</h1><ul>\(summary.map { "<li>\(escape($0))</li>" }.joined())</ul>
-            <h2>Listening now</h2>\(table(listenerHeader, listenerRows))<h2>Findings</h2>\(findings.isEmpty ? "<p>None.</p>" : table(findingHeader, findingRows))
+            <h2>Listening now</h2>\(TextLayout.htmlTable(listenerHeader, listenerRows))<h2>Findings</h2>\(findings.isEmpty ? "<p>None.</p>" : TextLayout.htmlTable(findingHeader, findingRows))
             </body></html>
 
             """

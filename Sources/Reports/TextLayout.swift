@@ -16,6 +16,23 @@ public enum TextLayout {
         }.joined(separator: "\n") + "\n"
     }
 
+    /// A Markdown table; `|` escaped and line breaks flattened so a cell never splits a row.
+    static func markdownTable(_ header: [String], _ rows: [[String]]) -> String {
+        func line(_ cells: [String]) -> String {
+            "| " + cells.map { $0.replacing("|", with: "\\|").replacing("\n", with: " ") }.joined(separator: " | ") + " |"
+        }
+        return ([line(header), line(header.map { _ in "---" })] + rows.map(line)).joined(separator: "\n") + "\n"
+    }
+
+    /// An HTML table, cells escaped; the `numeric` columns align right.
+    static func htmlTable(_ header: [String], _ rows: [[String]], numeric: Set<Int> = []) -> String {
+        func cells(_ tag: String, _ row: [String]) -> String {
+            row.enumerated().map { i, cell in "<\(tag)\(numeric.contains(i) ? " class=\"n\"" : "")>\(escape(cell))</\(tag)>" }.joined()
+        }
+        return "<table><thead><tr>" + cells("th", header) + "</tr></thead><tbody>"
+            + rows.map { "<tr>" + cells("td", $0) + "</tr>" }.joined() + "</tbody></table>\n"
+    }
+
     /// Each rule's sentence once, wrapped to `width`: the tables leave it out to fit.
     static func why(_ rules: [String], _ why: [String: String], width: Int = 100) -> String {
         var out = ""

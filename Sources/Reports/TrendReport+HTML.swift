@@ -5,31 +5,20 @@ import Foundation
 /// prints on paper as it shows on screen.
 extension TrendReport {
     public func html() -> String {
-        func table(_ header: [String], _ rows: [[String]], numeric: Set<Int> = []) -> String {
-            var out = "<table><thead><tr>" + header.enumerated().map { i, h in
-                "<th\(numeric.contains(i) ? " class=\"n\"" : "")>\(escape(h))</th>"
-            }.joined() + "</tr></thead><tbody>"
-            for row in rows {
-                out += "<tr>" + row.enumerated().map { i, cell in
-                    "<td\(numeric.contains(i) ? " class=\"n\"" : "")>\(escape(cell))</td>"
-                }.joined() + "</tr>"
-            }
-            return out + "</tbody></table>\n"
-        }
         var body = "<h1>\(escape(title))</h1>\n<p class=\"generated\">Generated \(UTCTime.rfc3339(generatedAt))</p>\n"
         body += "<section class=\"summary\"><ul>" + summary.map { "<li>\(escape($0))</li>" }.joined() + "</ul></section>\n"
         body += "<h2>Hosts with unexpected legacy-port exposure, per day</h2>\n" + chart()
         body += "<h2>Still open (\(openFindings.count))</h2>\n"
-        body += openFindings.isEmpty ? "<p>None.</p>\n" : table(findingHeader, openFindings.map(findingCells))
+        body += openFindings.isEmpty ? "<p>None.</p>\n" : TextLayout.htmlTable(findingHeader, openFindings.map(findingCells))
         if grouping != nil {
-            body += "<h2>Open findings by \(grouping!.rawValue)</h2>\n" + table(groupHeader, groupRows, numeric: [1, 2, 3])
+            body += "<h2>Open findings by \(grouping!.rawValue)</h2>\n" + TextLayout.htmlTable(groupHeader, groupRows, numeric: [1, 2, 3])
         }
         if !topHosts.isEmpty {
-            body += "<h2>Top hosts</h2>\n" + table(["Host", "Open findings"], topHosts.map { [$0.name, String($0.findings)] }, numeric: [1])
+            body += "<h2>Top hosts</h2>\n" + TextLayout.htmlTable(["Host", "Open findings"], topHosts.map { [$0.name, String($0.findings)] }, numeric: [1])
             body += "<h2>Top processes</h2>\n"
-                + table(["Process", "Open findings"], topProcesses.map { [$0.name, String($0.findings)] }, numeric: [1])
+                + TextLayout.htmlTable(["Process", "Open findings"], topProcesses.map { [$0.name, String($0.findings)] }, numeric: [1])
         }
-        body += "<h2>Daily figures</h2>\n" + table(dayHeader, days.map(dayCells), numeric: [1, 2, 3, 4, 5, 6])
+        body += "<h2>Daily figures</h2>\n" + TextLayout.htmlTable(dayHeader, days.map(dayCells), numeric: [1, 2, 3, 4, 5, 6])
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">

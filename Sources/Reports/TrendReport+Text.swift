@@ -75,20 +75,14 @@ extension TrendReport {
     }
 
     public func markdown() -> String {
-        func table(_ header: [String], _ rows: [[String]]) -> String {
-            func line(_ cells: [String]) -> String {
-                "| " + cells.map { $0.replacing("|", with: "\\|").replacing("\n", with: " ") }.joined(separator: " | ") + " |"
-            }
-            return ([line(header), line(header.map { _ in "---" })] + rows.map(line)).joined(separator: "\n") + "\n"
-        }
         var out = "# \(title)\n\n" + summary.map { "- \($0)" }.joined(separator: "\n") + "\n\n## Daily exposure\n\n"
-        out += table(dayHeader, days.map(dayCells))
-        if grouping != nil { out += "\n## Open findings by \(grouping!.rawValue)\n\n" + table(groupHeader, groupRows) }
+        out += TextLayout.markdownTable(dayHeader, days.map(dayCells))
+        if grouping != nil { out += "\n## Open findings by \(grouping!.rawValue)\n\n" + TextLayout.markdownTable(groupHeader, groupRows) }
         out += "\n## Still open (\(openFindings.count))\n\n"
-        out += openFindings.isEmpty ? "None.\n" : table(findingHeader, openFindings.map(findingCells))
+        out += openFindings.isEmpty ? "None.\n" : TextLayout.markdownTable(findingHeader, openFindings.map(findingCells))
         if !topHosts.isEmpty {
-            out += "\n## Top hosts\n\n" + table(["Host", "Open findings"], topHosts.map { [$0.name, String($0.findings)] })
-            out += "\n## Top processes\n\n" + table(["Process", "Open findings"], topProcesses.map { [$0.name, String($0.findings)] })
+            out += "\n## Top hosts\n\n" + TextLayout.markdownTable(["Host", "Open findings"], topHosts.map { [$0.name, String($0.findings)] })
+            out += "\n## Top processes\n\n" + TextLayout.markdownTable(["Process", "Open findings"], topProcesses.map { [$0.name, String($0.findings)] })
         }
         return out
     }
