@@ -64,6 +64,11 @@ public struct TrendReport: Sendable {
                                grouping: Grouping?, why: [String: String], tags: (String) -> Set<String>,
                                staleAfter: Int64, now: Int64, replayedPolicy: String? = nil) throws -> TrendReport {
         let live = spans.filter { !$0.waived }
+        // Each host's tags looked up once (inventory globs are matched per lookup).
+        var tagsByHost: [String: [String]] = [:]
+        if grouping == .tag {
+            for host in Set(spans.map(\.host)) { tagsByHost[host] = tags(host).sorted() }
+        }
         func groups(of span: FindingSpan) -> [String] {
             switch grouping {
             case nil: []
@@ -71,7 +76,7 @@ public struct TrendReport: Sendable {
             case .port: ["\(span.port)/\(span.transport)"]
             case .severity: [span.severity.rawValue]
             case .tag:
-                tags(span.host).isEmpty ? ["(untagged)"] : tags(span.host).sorted()
+                tagsByHost[span.host].flatMap { $0.isEmpty ? nil : $0 } ?? ["(untagged)"]
             }
         }
 
@@ -121,8 +126,8 @@ public struct TrendReport: Sendable {
         // Coverage as of the window's end: a report on last month is judged by last month
         // (by the hosts' latest report: exact when the window ends now).
         let asOf = min(now, window.until)
-        let hosts = try database.hostsWithOpenListeners().map(\.host).filter { $0.firstSeen < asOf }
-        let stale = hosts.filter { $0.isStale(at: asOf, after: staleAfter) }.map(\.name)
+        let hosts = try database.hosts(now: asOf, staleAfter: staleAfter).filter { $0.host.firstSeen < asOf }
+        let stale = hosts.filter(\.stale).map(\.host.name)
         return TrendReport(
             window: window, timeZone: grid.timeZone, generatedAt: now, grouping: grouping, replayedPolicy: replayedPolicy,
             days: days, groupNames: names.sorted(),
