@@ -12,19 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-10}
 concurrency=${2:-32}
-swift build -c release --product portwarden >/dev/null
-swift build -c release --product collector-load >/dev/null
-bin=$(swift build -c release --show-bin-path)
-state=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-server=""
-cleanup() { [ -z "$server" ] || kill "$server" 2>/dev/null || true; rm -rf "$state"; }
-trap cleanup EXIT
-
-"$bin/portwarden" ca init --state-dir "$state" --name 127.0.0.1 >/dev/null
-"$bin/portwarden" serve --state-dir "$state" --listen "127.0.0.1:$port" 2>/dev/null &
-server=$!
-for _ in $(seq 50); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+. bench/collector.sh
+start_collector
 
 load() { "$bin/collector-load" --state-dir "$state" --port "$port" --concurrency "$concurrency" "$@"; }
 load --hosts 200 --rounds 1 >/dev/null                             # warm up, first rows
