@@ -28,7 +28,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "PortwardenModel"),
         // Rules, the legacy-port catalogue, host tags and waivers: parsed, checked, evaluated. No I/O but reading Policies/.
-        .target(name: "Policy", dependencies: ["PortwardenModel", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Policy", dependencies: ["PortwardenModel", "ConfigFile", .product(name: "Yams", package: "Yams")]),
         // The small YAML subset the agent's and collector's config files are written in.
         .target(name: "ConfigFile"),
         .target(name: "CollectorStore", dependencies: ["PortwardenModel", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "ProcFSTests", dependencies: ["ProcFS"]),
         .testTarget(name: "PortwardenModelTests", dependencies: ["PortwardenModel"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "PortwardenModel"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "PortwardenModel", "ConfigFile"]),
         .testTarget(
             name: "ReportsTests", dependencies: ["Reports", "CollectorStore", "CollectorServer", "Policy", "PortwardenModel"],
             exclude: ["Golden"]),

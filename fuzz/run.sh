@@ -35,7 +35,7 @@ build() {
     -Xcc -fsanitize=fuzzer-no-link,address >"$scratch/build.log" 2>&1 || { cat "$scratch/build.log"; exit 1; }
 }
 build ProcFS
-build Policy  # and PortwardenModel, Yams
+build Policy  # and ConfigFile, PortwardenModel, Yams
 lib="$scratch/$configuration"
 objects() { for module in "$@"; do ls "$lib/$module.build"/*.o "$lib/$module.build"/src/*.o 2>/dev/null || true; done; }
 
@@ -45,7 +45,7 @@ for name in "${harnesses[@]}"; do
   case "$name" in
     net-table|process-files) modules=(ProcFS CLinuxShims) ;;
     wire-snapshot) modules=(PortwardenModel) ;;
-    policy) modules=(Policy PortwardenModel Yams CYaml) ;;
+    policy) modules=(Policy ConfigFile PortwardenModel Yams CYaml) ;;
     *) echo "no harness $name (net-table, process-files, wire-snapshot, policy)" >&2; exit 2 ;;
   esac
   # shellcheck disable=SC2046

@@ -48,7 +48,7 @@ extension ConfigDocument {
                 continue
             }
             var message = "unknown key \"\(key)\""
-            if let nearest = known.min(by: { editDistance($0, key) < editDistance($1, key) }), editDistance(nearest, key) <= 3 {
+            if let nearest = nearestName(to: key, in: known) {
                 message += "; did you mean \"\(nearest)\"?"
             } else {
                 message += "; expected one of: " + known.joined(separator: ", ")
@@ -56,20 +56,4 @@ extension ConfigDocument {
             throw ConfigError(file: file, line: at.line, column: at.column, message: message)
         }
     }
-}
-
-/// Levenshtein distance, for "did you mean".
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a.utf8), b = Array(b.utf8)
-    var row = Array(0...b.count)
-    for i in 1...max(1, a.count) where !a.isEmpty {
-        var previous = row[0]
-        row[0] = i
-        for j in 1...max(1, b.count) where !b.isEmpty {
-            let current = row[j]
-            row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-            previous = current
-        }
-    }
-    return a.isEmpty ? b.count : row[b.count]
 }

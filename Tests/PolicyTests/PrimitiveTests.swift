@@ -1,4 +1,5 @@
 import Testing
+import ConfigFile
 @testable import Policy
 
 struct PrimitiveTests {

@@ -1,6 +1,6 @@
-/// "Did you mean …": the candidate closest to a misspelt name, if it is close enough to
+/// "Did you mean …" for config keys and policy files alike: the candidate closest to a misspelt name, if it is close enough to
 /// be a plausible typo (at most a third of the name, and at most 3 edits).
-func nearestName(to name: String, in candidates: [String]) -> String? {
+public func nearestName(to name: String, in candidates: [String]) -> String? {
     let word = Array(name.lowercased().unicodeScalars)
     var best: (String, Int)?
     for candidate in candidates {
@@ -11,10 +11,6 @@ func nearestName(to name: String, in candidates: [String]) -> String? {
     return best.0
 }
 
-/// `; did you mean 'x'?` or nothing, to end a message with.
-func suggestion(for name: String, in candidates: [String]) -> String {
-    nearestName(to: name, in: candidates).map { "; did you mean '\($0)'?" } ?? ""
-}
 
 /// Edit distance where swapping two neighbours counts as one edit (optimal string
 /// alignment): `prot` is one typo from `port`, not two.
