@@ -40,16 +40,17 @@ public struct FindingChanges: Equatable, Sendable {
 extension CollectorDatabase {
     /// Evaluates every host's open listeners again, in one transaction, as if each had
     /// sent a complete snapshot at `now`: for a waiver that lapsed or a policy reloaded
-    /// while no report arrived.
+    /// while no report arrived. Three reads for the whole fleet, not three per host: the
+    /// transaction holds ingest up while it runs.
     public func reevaluateFindings(at now: Date, evaluate: FindingEvaluator) throws -> FindingChanges {
         try writer.write { db in
             var changes = FindingChanges()
+            let tags = try Self.allTagEdits(db)
+            let listeners = Dictionary(grouping: try ListenerInterval.filter(ListenerInterval.Columns.closed == nil)
+                .order(ListenerInterval.Columns.port).fetchAll(db), by: \.hostId)
             for host in try HostRecord.order(HostRecord.Columns.name).fetchAll(db) {
-                let listeners = try ListenerInterval
-                    .filter(ListenerInterval.Columns.hostId == host.id! && ListenerInterval.Columns.closed == nil)
-                    .order(ListenerInterval.Columns.port).fetchAll(db).map(\.listener)
-                let subject = FindingSubject(host: host.name, listeners: listeners, tags: try Self.tagEdits(host: host.name, db),
-                                             labels: host.labelMap, at: now)
+                let subject = FindingSubject(host: host.name, listeners: (listeners[host.id!] ?? []).map(\.listener),
+                                             tags: tags[host.name] ?? TagEdits(), labels: host.labelMap, at: now)
                 guard let findings = evaluate(subject) else { return changes }
                 changes = changes + (try Self.record(findings, hostId: host.id!, complete: true,
                                                      at: Int64(now.timeIntervalSince1970), in: db))

@@ -33,14 +33,16 @@ extension CollectorDatabase {
 
     /// Every host's tag edits, by host name.
     public func allTagEdits() throws -> [String: TagEdits] {
-        try reader.read { db in
-            var edits: [String: TagEdits] = [:]
-            for row in try HostTag.order(HostTag.Columns.hostName, HostTag.Columns.folded).fetchAll(db) {
-                if row.assigned { edits[row.hostName, default: TagEdits()].added.append(row.tag) }
-                else { edits[row.hostName, default: TagEdits()].removed.append(row.tag) }
-            }
-            return edits
+        try reader.read { db in try Self.allTagEdits(db) }
+    }
+
+    static func allTagEdits(_ db: Database) throws -> [String: TagEdits] {
+        var edits: [String: TagEdits] = [:]
+        for row in try HostTag.order(HostTag.Columns.hostName, HostTag.Columns.folded).fetchAll(db) {
+            if row.assigned { edits[row.hostName, default: TagEdits()].added.append(row.tag) }
+            else { edits[row.hostName, default: TagEdits()].removed.append(row.tag) }
         }
+        return edits
     }
 
     /// Every tag `hosts tag` gave anywhere, so a rule naming one is not warned about.
