@@ -7,14 +7,14 @@ extension CollectorDatabase {
         try reader.read { db in
             var hosts = HostRecord.order(HostRecord.Columns.name)
             if let name { hosts = hosts.filter(HostRecord.Columns.name == name) }
-            return try hosts.fetchAll(db).map { host in
-                let intervals = try ListenerInterval
-                    .filter(ListenerInterval.Columns.hostId == host.id!)
-                    .filter(ListenerInterval.Columns.closed == nil || ListenerInterval.Columns.closed > since)
-                    .order(ListenerInterval.Columns.opened, ListenerInterval.Columns.port)
-                    .fetchAll(db)
-                return (host, intervals)
-            }
+            let hostList = try hosts.fetchAll(db)
+            // One query for the intervals of every host asked for, grouped here.
+            var intervals = ListenerInterval
+                .filter(ListenerInterval.Columns.closed == nil || ListenerInterval.Columns.closed > since)
+                .order(ListenerInterval.Columns.opened, ListenerInterval.Columns.port)
+            if name != nil { intervals = intervals.filter(hostList.compactMap(\.id).contains(ListenerInterval.Columns.hostId)) }
+            let byHost = Dictionary(grouping: try intervals.fetchAll(db), by: \.hostId)
+            return hostList.map { ($0, byHost[$0.id!] ?? []) }
         }
     }
 
