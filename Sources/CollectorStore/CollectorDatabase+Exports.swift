@@ -8,32 +8,31 @@ extension CollectorDatabase {
     /// then opening time.
     public func forEachListenerInterval(since: Int64, until: Int64,
                                         _ body: (_ host: String, _ interval: ListenerInterval) throws -> Void) throws {
-        try reader.read { db in
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT host.name AS hostName, listenerInterval.*
-                FROM listenerInterval JOIN host ON host.id = listenerInterval.hostId
-                WHERE listenerInterval.opened < ? AND (listenerInterval.closed IS NULL OR listenerInterval.closed >= ?)
-                ORDER BY host.name, listenerInterval.opened, listenerInterval.port
-                """, arguments: [until, since])
-            while let row = try rows.next() {
-                try body(row["hostName"], try ListenerInterval(row: row))
-            }
-        }
+        try forEachRecord(sql: """
+            SELECT host.name AS hostName, listenerInterval.*
+            FROM listenerInterval JOIN host ON host.id = listenerInterval.hostId
+            WHERE listenerInterval.opened < ? AND (listenerInterval.closed IS NULL OR listenerInterval.closed >= ?)
+            ORDER BY host.name, listenerInterval.opened, listenerInterval.port
+            """, arguments: [until, since], body)
     }
 
     /// Receipt runs extended within [since, until), with their host's name.
     public func forEachReceiptRun(since: Int64, until: Int64,
                                   _ body: (_ host: String, _ run: ReceiptRun) throws -> Void) throws {
+        try forEachRecord(sql: """
+            SELECT host.name AS hostName, receiptRun.*
+            FROM receiptRun JOIN host ON host.id = receiptRun.hostId
+            WHERE receiptRun.lastReceived >= ? AND receiptRun.firstCollected < ?
+            ORDER BY host.name, receiptRun.id
+            """, arguments: [since, until], body)
+    }
+
+    /// Rows of `sql` (a `hostName` column, then a record's columns) handed to `body`.
+    private func forEachRecord<Record: FetchableRecord>(sql: String, arguments: StatementArguments,
+                                                        _ body: (String, Record) throws -> Void) throws {
         try reader.read { db in
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT host.name AS hostName, receiptRun.*
-                FROM receiptRun JOIN host ON host.id = receiptRun.hostId
-                WHERE receiptRun.lastReceived >= ? AND receiptRun.firstCollected < ?
-                ORDER BY host.name, receiptRun.id
-                """, arguments: [since, until])
-            while let row = try rows.next() {
-                try body(row["hostName"], try ReceiptRun(row: row))
-            }
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            while let row = try rows.next() { try body(row["hostName"], try Record(row: row)) }
         }
     }
 
@@ -53,17 +52,12 @@ extension CollectorDatabase {
     /// then opening time.
     public func forEachFindingInterval(since: Int64, until: Int64,
                                        _ body: (_ host: String, _ finding: FindingInterval) throws -> Void) throws {
-        try reader.read { db in
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT host.name AS hostName, findingInterval.*
-                FROM findingInterval JOIN host ON host.id = findingInterval.hostId
-                WHERE findingInterval.opened < ? AND (findingInterval.closed IS NULL OR findingInterval.closed >= ?)
-                ORDER BY host.name, findingInterval.opened, findingInterval.port
-                """, arguments: [until, since])
-            while let row = try rows.next() {
-                try body(row["hostName"], try FindingInterval(row: row))
-            }
-        }
+        try forEachRecord(sql: """
+            SELECT host.name AS hostName, findingInterval.*
+            FROM findingInterval JOIN host ON host.id = findingInterval.hostId
+            WHERE findingInterval.opened < ? AND (findingInterval.closed IS NULL OR findingInterval.closed >= ?)
+            ORDER BY host.name, findingInterval.opened, findingInterval.port
+            """, arguments: [until, since], body)
     }
 }
 

@@ -12,16 +12,7 @@ struct PolicyCommandTests {
     let scratch: String = FileManager.default.temporaryDirectory.appendingPathComponent("pw-policy-cmd-\(UUID().uuidString)").path
 
     func portwarden(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServeTests.portwarden)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runProcess(ServeTests.portwarden, arguments)
     }
 
     func write(_ text: String, _ name: String) throws -> String {
