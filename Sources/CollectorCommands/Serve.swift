@@ -106,7 +106,7 @@ struct Serve: AsyncParsableCommand {
             }
         }
         defer { pruning.cancel() }
-        try await app.runService()
+        try await app.runService(stoppingOn: [SIGTERM, SIGINT])
     }
 }
 

@@ -1,15 +1,14 @@
-import HTTPTypes
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 
 /// Bounds every request body. A Content-Length over the limit is refused as soon as the
 /// head arrives; a body without one (chunked) is refused once it has run past the limit.
 /// Either way: 413, the connection is closed, and no more is read — a 100 MB body costs
 /// the collector at most `limit` bytes of reading, never 100 MB of memory.
 final class BodyLimit: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
 
     let limit: Int
     let metrics: CollectorMetrics?
@@ -28,7 +27,7 @@ final class BodyLimit: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             received = 0
-            if let declared = head.headerFields[.contentLength].flatMap(Int.init), declared > limit {
+            if let declared = head.headers.first(name: "Content-Length").flatMap(Int.init), declared > limit {
                 return refuse(context, "a request body is at most \(limit) bytes; this one declares \(declared)")
             }
         case .body(let part):
@@ -44,11 +43,11 @@ final class BodyLimit: ChannelInboundHandler, RemovableChannelHandler {
         refused = true
         metrics?.refused("too_large")
         let message = reason + "\n"
-        let response = HTTPResponse(status: .contentTooLarge, headerFields: [
-            .connection: "close", .contentType: "text/plain; charset=utf-8", .contentLength: "\(message.utf8.count)",
+        let response = HTTPResponseHead(version: .http1_1, status: .payloadTooLarge, headers: [
+            "Connection": "close", "Content-Type": "text/plain; charset=utf-8", "Content-Length": "\(message.utf8.count)",
         ])
         context.write(wrapOutboundOut(.head(response)), promise: nil)
-        context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(string: message))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: message)))), promise: nil)
         let bound = context.loopBound
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
     }

@@ -1,6 +1,6 @@
 import CollectorStore
-import Hummingbird
 import Logging
+import NIOPosix
 import OpenSSLTLS
 
 /// The collector: HTTP/1.1 over OpenSSL TLS in front of the SQLite history.
@@ -42,28 +42,23 @@ public enum CollectorApplication {
         }
     }
 
-    /// The application, ready for `runService()`; `onRunning` receives the bound port.
+    /// The collector, ready for `runService()`; `onRunning` receives the bound port.
     /// With `policy`, each report is evaluated as it is stored.
     public static func build(settings: Settings, tls: TLSContext, database: CollectorDatabase, logger: Logger,
                              enrollment: Enrollment? = nil, metrics: CollectorMetrics = CollectorMetrics(),
                              policy: PolicyHolder? = nil,
-                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
-        -> some ApplicationProtocol
+                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> CollectorService
     {
-        let router = Router(context: CollectorRequestContext.self)
-        ReportRoutes(database: database, maxReportBytes: settings.maxReportBytes, metrics: metrics,
-                     findings: policy?.evaluator).add(to: router)
-        StatusRoutes(database: database, metrics: metrics, staleAfter: settings.staleAfter).add(to: router)
-        if let enrollment { EnrollRoutes(database: database, enrollment: enrollment, metrics: metrics).add(to: router) }
-        return Application(
-            router: router,
-            server: .openSSL(.init(additionalChannelHandlers: [BodyLimit(limit: settings.maxReportBytes, metrics: metrics),
-                                                               RequestDeadline(limit: .seconds(settings.requestTimeout), metrics: metrics)],
-                                   idleTimeout: .seconds(settings.headerTimeout)),
-                             context: tls, metrics: metrics,
-                             isRevoked: { serial in database.isRevoked(serial: serial) }),
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "portwarden"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
-            logger: logger)
+        // SQLite and certificate signing block: they run here, never on an event loop.
+        let pool = NIOThreadPool(numberOfThreads: 4)
+        var routes = Routes(pool: pool, logger: logger)
+        ReportRoutes(database: database, maxReportBytes: settings.maxReportBytes, metrics: metrics, logger: logger,
+                     findings: policy?.evaluator).add(to: &routes)
+        StatusRoutes(database: database, metrics: metrics, staleAfter: settings.staleAfter).add(to: &routes)
+        if let enrollment {
+            EnrollRoutes(database: database, enrollment: enrollment, metrics: metrics, logger: logger).add(to: &routes)
+        }
+        return CollectorService(settings: settings, tls: tls, routes: routes, metrics: metrics, logger: logger,
+                                isRevoked: { serial in database.isRevoked(serial: serial) }, onRunning: onRunning)
     }
 }

@@ -1,7 +1,8 @@
 import CollectorStore
 import Foundation
-import Hummingbird
 import Logging
+import NIOCore
+import NIOHTTP1
 import OpenSSLTLS
 
 /// `POST /v1/enroll`: a host sends its CSR and the fleet's enrollment secret over
@@ -13,13 +14,14 @@ struct EnrollRoutes {
     let database: CollectorDatabase
     let enrollment: CollectorApplication.Enrollment
     let metrics: CollectorMetrics
+    let logger: Logger
 
     struct Asked: Decodable {
         var csr: String
         var secret: String
     }
 
-    struct Reply: ResponseEncodable {
+    struct Answer: Encodable {
         var status: String
         var host: String
         var certificate: String?
@@ -27,56 +29,62 @@ struct EnrollRoutes {
         var message: String?
     }
 
-    func add(to router: Router<CollectorRequestContext>) {
-        router.post("/v1/enroll") { request, context -> EditedResponse<Reply> in
+    func add(to routes: inout Routes) {
+        routes.add(.POST, "/v1/enroll", .blocking) { request in
             do {
-                return try await enroll(request, context)
-            } catch let error as HTTPError {
-                metrics.refused(error.status == .forbidden ? "enrollment_secret" : "enrollment_request")
-                throw error
+                return try enroll(request)
+            } catch let failure as HTTPFailure {
+                metrics.refused(failure.status == .forbidden ? "enrollment_secret" : "enrollment_request")
+                throw failure
             }
         }
     }
 
-    func enroll(_ request: Request, _ context: CollectorRequestContext) async throws -> EditedResponse<Reply> {
+    func enroll(_ request: CollectorRequest) throws -> Reply {
         guard let secret = enrollment.secret else {
-            throw HTTPError(.forbidden, message: "enrollment by secret is off here: ask an operator to run `portwarden enroll sign`")
+            throw HTTPFailure(.forbidden, message: "enrollment by secret is off here: ask an operator to run `portwarden enroll sign`")
         }
-        let body = try await request.body.collect(upTo: 64 << 10)
+        guard request.body.readableBytes <= 64 << 10 else {
+            throw HTTPFailure(.payloadTooLarge, message: "an enrollment request is at most 64 KiB")
+        }
         let asked: Asked
-        do { asked = try JSONDecoder().decode(Asked.self, from: Data(body.readableBytesView)) } catch {
-            throw HTTPError(.badRequest, message: "expected {\"csr\": PEM, \"secret\": …}: \(error)")
+        do { asked = try JSONDecoder().decode(Asked.self, from: Data(request.body.readableBytesView)) } catch {
+            throw HTTPFailure(.badRequest, message: "expected {\"csr\": PEM, \"secret\": …}: \(error)")
         }
         guard Self.constantTimeEqual(Array(asked.secret.utf8), Array(secret.utf8)) else {
-            context.logger.warning("enrollment with a wrong secret refused")
-            throw HTTPError(.forbidden, message: "wrong enrollment secret")
+            logger.warning("enrollment with a wrong secret refused")
+            throw HTTPFailure(.forbidden, message: "wrong enrollment secret")
         }
         let csr: CertificateRequest
         do { csr = try CertificateRequest(pem: asked.csr) } catch {
-            throw HTTPError(.badRequest, message: "not a certificate request: \(error)")
+            throw HTTPFailure(.badRequest, message: "not a certificate request: \(error)")
         }
-        guard csr.isSelfSigned else { throw HTTPError(.badRequest, message: "the request's signature does not verify") }
+        guard csr.isSelfSigned else { throw HTTPFailure(.badRequest, message: "the request's signature does not verify") }
         guard let name = csr.commonName, EnrollmentNames.isHostName(name) else {
-            throw HTTPError(.badRequest, message: "the request must name the host (CN): letters, digits, '-', '.', at most 253")
+            throw HTTPFailure(.badRequest, message: "the request must name the host (CN): letters, digits, '-', '.', at most 253")
         }
         let now = Int64(Date().timeIntervalSince1970)
         let key = csr.keyFingerprint
-        switch try await database.decideEnrollment(host: name, keyFingerprint: key, now: now) {
+        switch try database.decideEnrollment(host: name, keyFingerprint: key, now: now) {
         case .pending:
-            context.logger.warning("enrollment waits for approval", metadata: ["host": "\(name)"])
-            return EditedResponse(status: .accepted, response: Reply(
+            logger.warning("enrollment waits for approval", metadata: ["host": "\(name)"])
+            return try Self.reply(.accepted, Answer(
                 status: "pending", host: name,
                 message: "\(name) already holds a valid certificate: an operator must approve (portwarden enroll approve \(name))"))
         case let decision:
             let certificate = try enrollment.ca.issue(csr, commonName: name, usage: .client, days: enrollment.days)
-            try await database.recordEnrolled(IssuedCertificate(serial: certificate.serial, hostName: name,
+            try database.recordEnrolled(IssuedCertificate(serial: certificate.serial, hostName: name,
                                                                 fingerprint: certificate.fingerprint,
                                                                 notAfter: certificate.notAfter, issuedAt: now),
                                               keyFingerprint: key, replacing: decision == .issueReplacing)
-            context.logger.info("enrolled", metadata: ["host": "\(name)", "serial": "\(certificate.serial)"])
-            return EditedResponse(status: .ok, response: Reply(
+            logger.info("enrolled", metadata: ["host": "\(name)", "serial": "\(certificate.serial)"])
+            return try Self.reply(.ok, Answer(
                 status: "issued", host: name, certificate: try certificate.pem(), ca: try enrollment.ca.certificate.pem()))
         }
+    }
+
+    static func reply(_ status: HTTPResponseStatus, _ answer: Answer) throws -> Reply {
+        .json(try JSONEncoder().encode(answer), status: status)
     }
 
     /// Compares without returning early, so timing does not reveal the secret.

@@ -4,7 +4,7 @@ import OpenSSLTLS
 /// Terminates TLS on a NIO channel with the system OpenSSL: ciphertext from the socket
 /// is fed to a memory-BIO `TLSConnection`, plaintext goes on up the pipeline, and
 /// what the HTTP layer writes is encrypted on the way down. It plays the part NIOSSL's
-/// handler plays in HummingbirdTLS, without BoringSSL.
+/// handler plays in a NIOSSL pipeline, without BoringSSL.
 final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -48,7 +48,7 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
                     return
                 }
                 // Known before the first request byte arrives: the identity of this channel.
-                PeerRegistry.shared.register(context.channel, identity)
+                context.fireUserInboundEventTriggered(PeerVerified(identity: identity))
             }
             guard let plaintext = try connection.read() else {
                 // close_notify from the client: answer it and close.
@@ -89,7 +89,6 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     func channelInactive(context: ChannelHandlerContext) {
         metrics?.connectionClosed()
-        PeerRegistry.shared.forget(context.channel)
         context.fireChannelInactive()
     }
 

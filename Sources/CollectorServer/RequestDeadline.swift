@@ -1,14 +1,13 @@
-import HummingbirdCore
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 
 /// Closes a connection whose request, once its head has arrived, is not complete within
 /// `limit`: an agent dripping a body a byte at a time cannot hold a connection (and a
 /// slot of the event loop's attention) for ever. The wait for a head is bounded by the
-/// HTTP channel's idle timeout.
+/// request handler's header timeout.
 final class RequestDeadline: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
 
     let limit: TimeAmount
     let metrics: CollectorMetrics?

@@ -41,11 +41,14 @@ extension CollectorDatabase {
     }
 
     /// Whether the certificate with `serial` was revoked. Synchronous on purpose: the
-    /// TLS layer asks once per connection, before the first request is read.
+    /// TLS layer asks once per connection, before the first request is read — so the
+    /// statement is written out and cached rather than built per handshake. A list that
+    /// cannot be read counts as revoked: refusing is the safe side.
     public func isRevoked(serial: String) -> Bool {
         (try? reader.read { db in
-            try IssuedCertificate.filter(IssuedCertificate.Columns.serial == serial
-                                         && IssuedCertificate.Columns.revokedAt != nil).fetchCount(db) > 0
-        }) ?? false
+            try Bool.fetchOne(db.cachedStatement(sql: """
+                SELECT EXISTS (SELECT 1 FROM certificate WHERE serial = ? AND revokedAt IS NOT NULL)
+                """), arguments: [serial])
+        }) ?? true
     }
 }

@@ -33,8 +33,8 @@ extension CollectorDatabase {
         case pending
     }
 
-    public func decideEnrollment(host: String, keyFingerprint: String, now: Int64) async throws -> EnrollmentDecision {
-        try await writer.write { db in
+    public func decideEnrollment(host: String, keyFingerprint: String, now: Int64) throws -> EnrollmentDecision {
+        try writer.write { db in
             let held = try IssuedCertificate.filter(IssuedCertificate.Columns.hostName == host
                                                     && IssuedCertificate.Columns.revokedAt == nil
                                                     && IssuedCertificate.Columns.notAfter > now).fetchCount(db) > 0
@@ -53,8 +53,8 @@ extension CollectorDatabase {
 
     /// Records a certificate issued by enrollment; when it replaces others, revokes them
     /// and closes the approved request, in one transaction.
-    public func recordEnrolled(_ certificate: IssuedCertificate, keyFingerprint: String, replacing: Bool) async throws {
-        try await writer.write { db in
+    public func recordEnrolled(_ certificate: IssuedCertificate, keyFingerprint: String, replacing: Bool) throws {
+        try writer.write { db in
             if replacing {
                 try IssuedCertificate.filter(IssuedCertificate.Columns.hostName == certificate.hostName
                                              && IssuedCertificate.Columns.revokedAt == nil)

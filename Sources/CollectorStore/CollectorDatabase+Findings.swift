@@ -116,8 +116,8 @@ extension CollectorDatabase {
     }
 
     /// Open, unwaived findings by severity, for /metrics.
-    public func openFindingCounts() async throws -> [String: Int] {
-        try await reader.read { db in
+    public func openFindingCounts() throws -> [String: Int] {
+        try reader.read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT severity, COUNT(*) AS n FROM findingInterval WHERE closed IS NULL AND NOT waived GROUP BY severity
                 """)

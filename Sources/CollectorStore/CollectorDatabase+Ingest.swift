@@ -84,7 +84,9 @@ extension CollectorDatabase {
     private static func store(_ snapshot: Snapshot, host name: String, bodyDigest: String, receivedAt: Int64,
                               collectedAt: Int64, observed: [String: Observation],
                               in db: Database) throws -> (IngestOutcome, Int64?) {
-        var host = try HostRecord.filter(HostRecord.Columns.name == name).fetchOne(db)
+        // Statements written out and cached: this runs for every report, and building
+        // them through the query interface each time was a third of an unchanged report.
+        var host = try HostRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM host WHERE name = ?"), arguments: [name])
             ?? HostRecord(id: nil, name: name, firstSeen: collectedAt, lastSeen: collectedAt,
                           lastReceived: receivedAt, complete: snapshot.complete)
         if let sequence = snapshot.sequence, let last = host.lastSequence,
@@ -104,7 +106,7 @@ extension CollectorDatabase {
             writer.value(labels)
             return String(decoding: writer.buffer, as: UTF8.self)
         }
-        try host.save(db)
+        if host.id == nil { try host.insert(db) } else { try host.updateReported(db) }
         let hostId = host.id!
 
         // Only ids and identities: most reports change nothing, and decoding every open
@@ -129,15 +131,15 @@ extension CollectorDatabase {
             }
         }
 
-        let latest = try ReceiptRun.filter(ReceiptRun.Columns.hostId == hostId)
-            .order(ReceiptRun.Columns.id.desc).fetchOne(db)
+        let latest = try ReceiptRun.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM receiptRun WHERE hostId = ? ORDER BY id DESC LIMIT 1"), arguments: [hostId])
         if opened == 0, closed == 0, var run = latest, run.bootID == snapshot.host.bootID {
             run.lastSequence = snapshot.sequence.map(Int64.init) ?? run.lastSequence
             run.lastCollected = collectedAt
             run.lastReceived = receivedAt
             run.lastBodyDigest = bodyDigest
             run.reports += 1
-            try run.update(db)
+            try run.updateExtended(db)
             return (.unchanged, hostId)
         }
         var run = ReceiptRun(hostId: hostId, bootID: snapshot.host.bootID,

@@ -76,10 +76,15 @@ public struct ObservedFinding: Equatable, Sendable {
 /// finding with their command lines.
 enum OwnerIdentities {
     static func json(_ owners: [Owner], withCommandLines: Bool = false) -> String {
-        let identities = Array(Set(owners.map {
+        var identities = owners.map {
             Observation.OwnerIdentity(name: $0.name, exe: $0.exe, user: $0.user, unit: $0.unit, container: $0.container,
                                       cmdline: withCommandLines ? $0.cmdline : nil)
-        })).sorted()
+        }
+        // Sorted, then equal neighbours dropped; most sockets have one owner, and skip both.
+        if identities.count > 1 {
+            identities.sort()
+            identities = identities.enumerated().filter { $0.offset == 0 || identities[$0.offset - 1] != $0.element }.map(\.element)
+        }
         var writer = JSONWriter()
         writer.value(identities)
         return String(decoding: writer.buffer, as: UTF8.self)

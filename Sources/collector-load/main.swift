@@ -35,6 +35,9 @@ let duration = option("--seconds", 0)
 let rounds = duration > 0 ? Int.max : option("--rounds", 10)
 let listeners = option("--listeners", 50), firstSequence = option("--first-sequence", 1)
 let resume = CommandLine.arguments.contains("--resume")
+/// With `--get PATH`, each "report" is a GET of PATH instead: the cost of the connection,
+/// TLS and HTTP alone, without decoding or storing a snapshot.
+let getPath = option("--get")
 
 let ca = try CertificateAuthority(certificate: Certificate(pem: FileWriting.read(state + "/ca.pem")),
                                   key: PrivateKey(pem: FileWriting.read(state + "/ca.key")))
@@ -95,9 +98,10 @@ for worker in 0..<concurrency {
         for _ in 0..<rounds {
             if duration > 0 && ContinuousClock.now >= deadline { break }
             for agent in owned {
-                let body = agent.report()
+                let body = getPath == nil ? agent.report() : []
                 let t0 = ContinuousClock.now
-                let ok = (try? agent.connection.post("/v1/reports", body: body))?.status == 200
+                let response = try? getPath.map(agent.connection.get) ?? agent.connection.post("/v1/reports", body: body)
+                let ok = response?.status == 200
                 let elapsed = ContinuousClock.now - t0
                 if ok {
                     mine.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)

@@ -1,0 +1,77 @@
+import Dispatch
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import OpenSSLTLS
+
+/// The running collector: a listening socket whose connections each get TLS from the
+/// system OpenSSL, NIO's HTTP/1.1 codec, the body and time limits, and the routes.
+public struct CollectorService: Sendable {
+    let settings: CollectorApplication.Settings
+    let tls: TLSContext
+    let routes: Routes
+    let metrics: CollectorMetrics
+    let logger: Logger
+    let isRevoked: @Sendable (String) -> Bool
+    let onRunning: @Sendable (Int) async -> Void
+
+    /// Serves until the task is cancelled or one of `signals` arrives, then stops
+    /// accepting, lets the requests in flight finish (idle connections are closed), and
+    /// returns once every connection is gone.
+    public func runService(stoppingOn signals: [Int32] = []) async throws {
+        routes.pool.start()
+        let connections = Connections()
+        let channel: any Channel
+        do {
+            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        guard connections.admit(channel) else { return channel.close(promise: nil) }
+                        try configure(channel.pipeline.syncOperations)
+                    }
+                }
+                .bind(host: settings.host, port: settings.port).get()
+        } catch {
+            try? await routes.pool.shutdownGracefully()
+            throw error
+        }
+        await onRunning(channel.localAddress?.port ?? settings.port)
+        await Self.untilStopped(signals: signals)
+        logger.info("stopping: no new connections; finishing the requests in flight")
+        try? await channel.close()
+        await connections.quiesce()
+        try? await routes.pool.shutdownGracefully()
+    }
+
+    private func configure(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
+        try pipeline.addHandler(OpenSSLServerHandler(context: tls, metrics: metrics, isRevoked: isRevoked))
+        // Pipelining assistance: one request at a time reaches the handlers below, and it
+        // is what closes a connection gracefully when the collector stops.
+        try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+        try pipeline.addHandler(BodyLimit(limit: settings.maxReportBytes, metrics: metrics))
+        try pipeline.addHandler(RequestDeadline(limit: .seconds(settings.requestTimeout), metrics: metrics))
+        try pipeline.addHandler(RequestHandler(routes: routes, headerTimeout: .seconds(settings.headerTimeout)))
+    }
+
+    /// Returns when the task is cancelled or one of `signals` arrives.
+    private static func untilStopped(signals: [Int32]) async {
+        let (stopped, stop) = AsyncStream<Void>.makeStream()
+        let sources = signals.map { number in
+            signal(number, SIG_IGN)  // the dispatch source receives it instead
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { stop.finish() }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+        await withTaskCancellationHandler {
+            for await _ in stopped {}
+        } onCancel: {
+            stop.finish()
+        }
+    }
+}
