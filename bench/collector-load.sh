@@ -2,8 +2,10 @@
 # Drives `portwarden serve` on loopback with simulated agents (collector-load, on the
 # agent's own TLS client) sending 50-listener snapshots, with full mTLS handshakes and
 # with resumed sessions; prints reports/s and p50/p99 beside `openssl speed` on the same
-# machine; then shows the database does not grow while 1,000 unchanged hosts report
-# for an hour (60 rounds, compressed in time).
+# machine, the same connections answering GET /healthz (transport alone), and OpenSSL's
+# handshakes alone in one process (the ceiling nothing above them can pass); then shows
+# the database does not grow while 1,000 unchanged hosts report for an hour (60 rounds,
+# compressed in time).
 #
 #   bench/collector-load.sh [ROUNDS=10] [CONCURRENCY=32]     (200 hosts × ROUNDS reports)
 #
@@ -20,8 +22,12 @@ load --hosts 200 --rounds 1 >/dev/null                             # warm up, fi
 echo "== $((rounds * 200)) reports of 50 listeners, $concurrency at a time, 200 hosts"
 load --hosts 200 --rounds "$rounds" --first-sequence 1000
 load --hosts 200 --rounds "$rounds" --first-sequence 100000 --resume
-echo "== the same machine's OpenSSL (1 s each)"
+echo "== the same, GET /healthz instead of a report: connection, TLS and HTTP alone"
+load --hosts 200 --rounds "$rounds" --get /healthz | sed 's/^mode=/mode=get-/'
+load --hosts 200 --rounds "$rounds" --get /healthz --resume | sed 's/^mode=/mode=get-/'
+echo "== the same machine's OpenSSL (1 s each), and its handshakes alone in one process"
 openssl speed -seconds 1 ecdsap256 ecdhp256 2>/dev/null | grep -E '^ *(256 bits ecdsa|256 bits ecdh|sign|op)' || true
+load --hosts 50 --openssl-floor 2000
 
 size() {
   python3 - "$state/portwarden.sqlite" <<'PY'

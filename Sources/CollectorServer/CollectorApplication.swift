@@ -49,9 +49,8 @@ public enum CollectorApplication {
                              policy: PolicyHolder? = nil,
                              onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> CollectorService
     {
-        // SQLite and certificate signing block: they run here, never on an event loop.
-        let pool = NIOThreadPool(numberOfThreads: 4)
-        var routes = Routes(pool: pool, logger: logger)
+        // SQLite and certificate signing block: they run on these, never on an event loop.
+        var routes = Routes(pool: NIOThreadPool(numberOfThreads: 2), writer: NIOThreadPool(numberOfThreads: 1), logger: logger)
         ReportRoutes(database: database, maxReportBytes: settings.maxReportBytes, metrics: metrics, logger: logger,
                      findings: policy?.evaluator).add(to: &routes)
         StatusRoutes(database: database, metrics: metrics, staleAfter: settings.staleAfter).add(to: &routes)

@@ -21,6 +21,7 @@ public struct CollectorService: Sendable {
     /// returns once every connection is gone.
     public func runService(stoppingOn signals: [Int32] = []) async throws {
         routes.pool.start()
+        routes.writer.start()
         let connections = Connections()
         let channel: any Channel
         do {
@@ -37,6 +38,7 @@ public struct CollectorService: Sendable {
                 .bind(host: settings.host, port: settings.port).get()
         } catch {
             try? await routes.pool.shutdownGracefully()
+            try? await routes.writer.shutdownGracefully()
             throw error
         }
         await onRunning(channel.localAddress?.port ?? settings.port)
@@ -45,6 +47,7 @@ public struct CollectorService: Sendable {
         try? await channel.close()
         await connections.quiesce()
         try? await routes.pool.shutdownGracefully()
+        try? await routes.writer.shutdownGracefully()
     }
 
     private func configure(_ pipeline: ChannelPipeline.SynchronousOperations) throws {

@@ -18,7 +18,7 @@ struct ReportRoutes {
     static let retryAfterSeconds = 60
 
     func add(to routes: inout Routes) {
-        routes.add(.POST, "/v1/reports", .blocking) { request in
+        routes.add(.POST, "/v1/reports", .writes) { request in
             do {
                 return try report(request)
             } catch let failure as HTTPFailure {

@@ -4,23 +4,29 @@ import NIOHTTP1
 import NIOPosix
 
 /// Method and path → the code that answers. A route that touches the database or signs
-/// certificates runs on the thread pool, so the event loops only move bytes.
+/// certificates runs on a thread pool, so the event loops only move bytes; reports have
+/// one thread of their own, as SQLite has one writer.
 struct Routes: Sendable {
     typealias Handler = @Sendable (CollectorRequest) throws -> Reply
 
     enum Work: Sendable {
         /// Quick and non-blocking: answered on the connection's event loop.
         case inline
-        /// May block (SQLite, signing): answered on the thread pool.
+        /// May block (SQLite reads, signing): answered on the thread pool.
         case blocking
+        /// Writes the history: answered on the writer thread. More threads would only
+        /// queue on SQLite's one write lock, switching in and out as they wait.
+        case writes
     }
 
     private var table: [String: [String: (Work, Handler)]] = [:]  // path → method → route
     let pool: NIOThreadPool
+    let writer: NIOThreadPool
     let logger: Logger
 
-    init(pool: NIOThreadPool, logger: Logger) {
+    init(pool: NIOThreadPool, writer: NIOThreadPool, logger: Logger) {
         self.pool = pool
+        self.writer = writer
         self.logger = logger
     }
 
@@ -42,8 +48,8 @@ struct Routes: Sendable {
         switch work {
         case .inline:
             return loop.makeSucceededFuture(Self.run(handler, request, logger))
-        case .blocking:
-            return pool.runIfActive(eventLoop: loop) { Self.run(handler, request, logger) }
+        case .blocking, .writes:
+            return (work == .writes ? writer : pool).runIfActive(eventLoop: loop) { Self.run(handler, request, logger) }
                 .recover { _ in HTTPFailure(.serviceUnavailable, message: "the collector is shutting down").reply }
         }
     }

@@ -3,6 +3,7 @@
 //
 //   collector-load --state-dir DIR --port P [--hosts 200] [--concurrency 32]
 //                  [--rounds 10 | --seconds S] [--listeners 50] [--resume] [--first-sequence 1]
+//                  [--get PATH] [--openssl-floor N]
 //
 // Every host reports once per round (hosts × rounds reports in all; with --seconds,
 // rounds go on until the time is up); each worker owns
@@ -27,7 +28,7 @@ func option(_ name: String) -> String? {
 }
 
 guard let state = option("--state-dir"), let port = option("--port").flatMap(UInt16.init) else {
-    FileHandle.standardError.write(Data("usage: collector-load --state-dir DIR --port P [--hosts N] [--concurrency N] [--rounds N] [--listeners N] [--resume]\n".utf8))
+    FileHandle.standardError.write(Data("usage: collector-load --state-dir DIR --port P [--hosts N] [--concurrency N] [--rounds N | --seconds S] [--listeners N] [--resume] [--get PATH] [--openssl-floor N]\n".utf8))
     exit(2)
 }
 let hosts = option("--hosts", 200), concurrency = min(option("--concurrency", 32), option("--hosts", 200))
@@ -46,18 +47,31 @@ let ca = try CertificateAuthority(certificate: Certificate(pem: FileWriting.read
 final class Agent: @unchecked Sendable {
     let name: String
     let connection: CollectorConnection
-    let listeners: [Listener]
+    let context: TLSContext
+    /// The snapshot's bytes before and after its sequence number: it never changes
+    /// otherwise, so it is encoded once and the load generator's own CPU goes to TLS
+    /// rather than to writing the same JSON again (the bytes sent are the same).
+    let before: [UInt8], after: [UInt8]
     var sequence: UInt64
 
     init(index: Int, ca: CertificateAuthority, port: UInt16, resume: Bool, listenerCount: Int, firstSequence: Int) throws {
         name = "load-" + String(format: "%04d", index)
         let key = try PrivateKey.generate()
         let certificate = try ca.issue(CertificateRequest(key: key, commonName: name), commonName: name, usage: .client)
-        connection = CollectorConnection(host: "127.0.0.1", port: port,
-                                         context: try TLSContext.client(trust: ca.certificate, certificate: certificate, key: key),
+        context = try TLSContext.client(trust: ca.certificate, certificate: certificate, key: key)
+        connection = CollectorConnection(host: "127.0.0.1", port: port, context: context,
                                          timeout: 30, sessions: resume ? SessionCache() : nil)
         sequence = UInt64(firstSequence)
-        listeners = (0..<listenerCount).map(Agent.listener)
+        let snapshot = Snapshot(
+            host: Host(hostname: name, machineID: name, bootID: "load", kernel: "6.1", os: "Debian"), sequence: 0,
+            collectedAt: "2026-11-25T10:00:00Z", complete: true, ownershipComplete: true, warnings: [], namespaces: [],
+            listeners: (0..<listenerCount).map(Agent.listener), unresolved: [])
+        var writer = JSONWriter()
+        writer.value(snapshot)
+        let marker = Array(#""sequence":0"#.utf8)
+        let at = writer.buffer.indices.first { writer.buffer[$0...].starts(with: marker) }! + marker.count - 1
+        before = Array(writer.buffer[..<at])
+        after = Array(writer.buffer[(at + 1)...])
     }
 
     static func listener(_ i: Int) -> Listener {
@@ -69,21 +83,26 @@ final class Agent: @unchecked Sendable {
                         scope: .any, netns: 4026531840, hostNetns: true, inode: UInt64(i), uid: 0, processes: [owner])
     }
 
-    /// A snapshot of `listeners` sockets that does not change from one report to the next.
+    /// The next report: the same listeners as every other, the next sequence.
     func report() -> [UInt8] {
-        let snapshot = Snapshot(
-            host: Host(hostname: name, machineID: name, bootID: "load", kernel: "6.1", os: "Debian"), sequence: sequence,
-            collectedAt: "2026-11-25T10:00:00Z", complete: true, ownershipComplete: true, warnings: [], namespaces: [],
-            listeners: listeners, unresolved: [])
-        sequence += 1
-        var writer = JSONWriter()
-        writer.value(snapshot)
-        return writer.buffer
+        defer { sequence += 1 }
+        return before + Array(String(sequence).utf8) + after
     }
 }
 
 let agents = try (1...hosts).map {
     try Agent(index: $0, ca: ca, port: port, resume: resume, listenerCount: listeners, firstSequence: firstSequence)
+}
+// --openssl-floor N: N handshakes of each kind in this process, then exit.
+if let count = option("--openssl-floor").flatMap(Int.init) {
+    let server = try TLSContext.server(certificate: Certificate(pem: FileWriting.read(state + "/server.pem")),
+                                       key: PrivateKey(pem: FileWriting.read(state + "/server.key")), clientCA: ca.certificate)
+    let (full, resumed) = try HandshakeFloor.measure(server: server, clients: agents.map(\.context), count: count)
+    let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+    print(String(format: "openssl alone, both ends on one thread: full %.0f µs, resumed %.0f µs a handshake; "
+                 + "ceiling on %.0f cores with nothing else: %.0f/s full, %.0f/s resumed",
+                 full, resumed, cores, cores * 1e6 / full, cores * 1e6 / resumed))
+    exit(0)
 }
 let latencies = Mutex<[Double]>([])
 let failures = Atomic<Int>(0)
