@@ -50,14 +50,14 @@ public enum CollectorApplication {
                              onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> CollectorService
     {
         // SQLite and certificate signing block: they run on these, never on an event loop.
-        var routes = Routes(pool: NIOThreadPool(numberOfThreads: 2), writer: NIOThreadPool(numberOfThreads: 1), logger: logger)
-        ReportRoutes(database: database, maxReportBytes: settings.maxReportBytes, metrics: metrics, logger: logger,
-                     findings: policy?.evaluator).add(to: &routes)
+        var routes = Routes(pool: NIOThreadPool(numberOfThreads: 2), logger: logger)
+        let ingest = IngestQueue(database: database, findings: policy?.evaluator)
+        ReportRoutes(ingest: ingest, maxReportBytes: settings.maxReportBytes, metrics: metrics, logger: logger).add(to: &routes)
         StatusRoutes(database: database, metrics: metrics, staleAfter: settings.staleAfter).add(to: &routes)
         if let enrollment {
             EnrollRoutes(database: database, enrollment: enrollment, metrics: metrics, logger: logger).add(to: &routes)
         }
-        return CollectorService(settings: settings, tls: tls, routes: routes, metrics: metrics, logger: logger,
+        return CollectorService(settings: settings, tls: tls, routes: routes, ingest: ingest, metrics: metrics, logger: logger,
                                 isRevoked: { serial in database.isRevoked(serial: serial) }, onRunning: onRunning)
     }
 }

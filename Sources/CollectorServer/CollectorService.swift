@@ -11,6 +11,7 @@ public struct CollectorService: Sendable {
     let settings: CollectorApplication.Settings
     let tls: TLSContext
     let routes: Routes
+    let ingest: IngestQueue
     let metrics: CollectorMetrics
     let logger: Logger
     let isRevoked: @Sendable (String) -> Bool
@@ -21,7 +22,7 @@ public struct CollectorService: Sendable {
     /// returns once every connection is gone.
     public func runService(stoppingOn signals: [Int32] = []) async throws {
         routes.pool.start()
-        routes.writer.start()
+        ingest.start()
         let connections = Connections()
         let channel: any Channel
         do {
@@ -38,7 +39,7 @@ public struct CollectorService: Sendable {
                 .bind(host: settings.host, port: settings.port).get()
         } catch {
             try? await routes.pool.shutdownGracefully()
-            try? await routes.writer.shutdownGracefully()
+            ingest.stop()
             throw error
         }
         await onRunning(channel.localAddress?.port ?? settings.port)
@@ -47,7 +48,7 @@ public struct CollectorService: Sendable {
         try? await channel.close()
         await connections.quiesce()
         try? await routes.pool.shutdownGracefully()
-        try? await routes.writer.shutdownGracefully()
+        ingest.stop()
     }
 
     private func configure(_ pipeline: ChannelPipeline.SynchronousOperations) throws {

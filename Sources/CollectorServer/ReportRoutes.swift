@@ -8,22 +8,31 @@ import PortwardenModel
 
 /// `POST /v1/reports`: a snapshot from a host, stored under the name in its certificate.
 struct ReportRoutes {
-    let database: CollectorDatabase
+    /// Stores each report (and evaluates it, with policies) in a transaction it may share.
+    let ingest: IngestQueue
     let maxReportBytes: Int
     let metrics: CollectorMetrics
     let logger: Logger
-    /// Evaluates each stored snapshot in ingest's transaction; nil without policies.
-    let findings: FindingEvaluator?
     /// What a 503 asks an agent to wait: about one report interval.
     static let retryAfterSeconds = 60
 
     func add(to routes: inout Routes) {
-        routes.add(.POST, "/v1/reports", .writes) { request in
+        // Checked and decoded on the event loop (no SQLite there), stored on the queue's thread.
+        routes.add(.POST, "/v1/reports") { request, loop in
             do {
-                return try report(request)
-            } catch let failure as HTTPFailure {
-                metrics.refused(Self.reason(failure.status))
-                throw failure
+                let report = try decode(request)
+                let started = ContinuousClock.now
+                return ingest.submit(report, on: loop).flatMapErrorThrowing { error in
+                    throw refusal(storing: report, error)
+                }.map { outcome in
+                    receipt(outcome, since: started)
+                }.flatMapErrorThrowing { error in
+                    if let failure = error as? HTTPFailure { metrics.refused(Self.reason(failure.status)) }
+                    throw error
+                }
+            } catch {
+                if let failure = error as? HTTPFailure { metrics.refused(Self.reason(failure.status)) }
+                return loop.makeFailedFuture(error)
             }
         }
     }
@@ -38,7 +47,8 @@ struct ReportRoutes {
         }
     }
 
-    func report(_ request: CollectorRequest) throws -> Reply {
+    /// The request checked and decoded, ready to store; refusals are `HTTPFailure`s.
+    func decode(_ request: CollectorRequest) throws -> IngestRequest {
         guard let host = request.peer?.host else {
             throw HTTPFailure(.unauthorized, message: "a report needs the host's client certificate")
         }
@@ -74,18 +84,30 @@ struct ReportRoutes {
             ])
             throw HTTPFailure(.forbidden, message: "this certificate belongs to \(host), not \(snapshot.host.hostname)")
         }
-        let started = ContinuousClock.now
-        let outcome: IngestOutcome
-        do {
-            outcome = try database.ingest(snapshot, host: host, bodyDigest: Digest.sha256(bytes),
-                                          receivedAt: Int64(Date().timeIntervalSince1970), findings: findings)
-        } catch let error as StorageUnavailable {
+        return IngestRequest(snapshot, host: host, bodyDigest: Digest.sha256(bytes),
+                             receivedAt: Int64(Date().timeIntervalSince1970))
+    }
+
+    /// Why storing `report` failed, as the agent should hear it.
+    func refusal(storing report: IngestRequest, _ error: any Error) -> any Error {
+        switch error {
+        case let error as StorageUnavailable:
             // Nothing was stored and nothing is wrong with the report: the agent keeps it
             // in its spool (5xx means "wait") and offers it again once space returns.
-            logger.error("refused a report: cannot store it", metadata: ["host": "\(host)", "error": "\(error)"])
-            throw HTTPFailure(.serviceUnavailable, headers: ["Retry-After": "\(Self.retryAfterSeconds)"],
-                              message: "the collector cannot store reports now (\(error)); try again later")
+            logger.error("refused a report: cannot store it", metadata: ["host": "\(report.host)", "error": "\(error)"])
+            return HTTPFailure(.serviceUnavailable, headers: ["Retry-After": "\(Self.retryAfterSeconds)"],
+                               message: "the collector cannot store reports now (\(error)); try again later")
+        case is IngestQueue.ShuttingDown:
+            return HTTPFailure(.serviceUnavailable, headers: ["Retry-After": "\(Self.retryAfterSeconds)"],
+                               message: "the collector is shutting down; try again later")
+        case let error as StoreError:
+            return HTTPFailure(.badRequest, message: "not a snapshot: \(error)")
+        default:
+            return error
         }
+    }
+
+    func receipt(_ outcome: IngestOutcome, since started: ContinuousClock.Instant) -> Reply {
         let (name, opened, closed) = switch outcome {
         case .changed(let opened, let closed): ("changed", opened, closed)
         case .unchanged: ("unchanged", 0, 0)

@@ -4,34 +4,40 @@ import NIOHTTP1
 import NIOPosix
 
 /// Method and path → the code that answers. A route that touches the database or signs
-/// certificates runs on a thread pool, so the event loops only move bytes; reports have
-/// one thread of their own, as SQLite has one writer.
+/// certificates runs on a thread pool, so the event loops only move bytes; reports are
+/// decoded on the event loop and stored by the ingest queue's thread.
 struct Routes: Sendable {
     typealias Handler = @Sendable (CollectorRequest) throws -> Reply
+    /// A route that answers later, on the loop it is given.
+    typealias FutureHandler = @Sendable (CollectorRequest, any EventLoop) -> EventLoopFuture<Reply>
 
     enum Work: Sendable {
         /// Quick and non-blocking: answered on the connection's event loop.
         case inline
-        /// May block (SQLite reads, signing): answered on the thread pool.
+        /// May block (SQLite, signing): answered on the thread pool.
         case blocking
-        /// Writes the history: answered on the writer thread. More threads would only
-        /// queue on SQLite's one write lock, switching in and out as they wait.
-        case writes
     }
 
-    private var table: [String: [String: (Work, Handler)]] = [:]  // path → method → route
+    private enum Route {
+        case now(Work, Handler)
+        case later(FutureHandler)
+    }
+
+    private var table: [String: [String: Route]] = [:]  // path → method → route
     let pool: NIOThreadPool
-    let writer: NIOThreadPool
     let logger: Logger
 
-    init(pool: NIOThreadPool, writer: NIOThreadPool, logger: Logger) {
+    init(pool: NIOThreadPool, logger: Logger) {
         self.pool = pool
-        self.writer = writer
         self.logger = logger
     }
 
     mutating func add(_ method: HTTPMethod, _ path: String, _ work: Work, _ handler: @escaping Handler) {
-        table[path, default: [:]][method.rawValue] = (work, handler)
+        table[path, default: [:]][method.rawValue] = .now(work, handler)
+    }
+
+    mutating func add(_ method: HTTPMethod, _ path: String, _ handler: @escaping FutureHandler) {
+        table[path, default: [:]][method.rawValue] = .later(handler)
     }
 
     /// The reply to `request`, on `loop`; refusals become their status and message.
@@ -39,29 +45,30 @@ struct Routes: Sendable {
         guard let methods = table[String(request.path)] else {
             return loop.makeSucceededFuture(HTTPFailure(.notFound, message: "no such path: \(request.path)").reply)
         }
-        guard let (work, handler) = methods[request.head.method.rawValue] else {
+        guard let route = methods[request.head.method.rawValue] else {
             let allowed = methods.keys.sorted().joined(separator: ", ")
             return loop.makeSucceededFuture(HTTPFailure(.methodNotAllowed, headers: ["Allow": allowed],
                                                         message: "\(request.path) takes \(allowed)").reply)
         }
         let logger = logger
-        switch work {
-        case .inline:
+        switch route {
+        case .now(.inline, let handler):
             return loop.makeSucceededFuture(Self.run(handler, request, logger))
-        case .blocking, .writes:
-            return (work == .writes ? writer : pool).runIfActive(eventLoop: loop) { Self.run(handler, request, logger) }
+        case .now(.blocking, let handler):
+            return pool.runIfActive(eventLoop: loop) { Self.run(handler, request, logger) }
                 .recover { _ in HTTPFailure(.serviceUnavailable, message: "the collector is shutting down").reply }
+        case .later(let handler):
+            return handler(request, loop).recover { Self.reply(to: $0, request, logger) }
         }
     }
 
     private static func run(_ handler: Handler, _ request: CollectorRequest, _ logger: Logger) -> Reply {
-        do {
-            return try handler(request)
-        } catch let failure as HTTPFailure {
-            return failure.reply
-        } catch {
-            logger.error("request failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
-            return HTTPFailure(.internalServerError, message: "internal error: \(error)").reply
-        }
+        do { return try handler(request) } catch { return reply(to: error, request, logger) }
+    }
+
+    private static func reply(to error: any Error, _ request: CollectorRequest, _ logger: Logger) -> Reply {
+        if let failure = error as? HTTPFailure { return failure.reply }
+        logger.error("request failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
+        return HTTPFailure(.internalServerError, message: "internal error: \(error)").reply
     }
 }

@@ -27,6 +27,22 @@ public struct StorageUnavailable: Error, CustomStringConvertible, Sendable {
     init(_ error: DatabaseError) { description = "\(error.resultCode): \(error.message ?? "\(error)")" }
 }
 
+/// One report to store: the snapshot and what the connection knew of it.
+public struct IngestRequest: Sendable {
+    public var snapshot: Snapshot
+    /// The name in the sending host's certificate.
+    public var host: String
+    public var bodyDigest: String
+    public var receivedAt: Int64
+
+    public init(_ snapshot: Snapshot, host: String, bodyDigest: String, receivedAt: Int64) {
+        self.snapshot = snapshot
+        self.host = host
+        self.bodyDigest = bodyDigest
+        self.receivedAt = receivedAt
+    }
+}
+
 extension CollectorDatabase {
     /// Stores one snapshot from `host` (the name in its certificate) in one transaction.
     /// An incomplete snapshot opens intervals but closes none: a listener it did not see
@@ -34,29 +50,72 @@ extension CollectorDatabase {
     /// the same transaction and its finding intervals opened and resolved alike.
     public func ingest(_ snapshot: Snapshot, host name: String, bodyDigest: String,
                        receivedAt: Int64, findings: FindingEvaluator? = nil) throws -> IngestOutcome {
+        try ingest([IngestRequest(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt)],
+                   findings: findings)[0].get()
+    }
+
+    /// Stores several reports in one transaction, each as if alone (a savepoint each: one
+    /// refused does not undo the others), so that SQLite's commit — and its fsync — is
+    /// paid once for all. A full disk or an I/O error throws `StorageUnavailable`: the
+    /// whole transaction rolled back, nothing of any report was kept.
+    public func ingest(_ batch: [IngestRequest], findings: FindingEvaluator? = nil) throws -> [Result<IngestOutcome, any Error>] {
+        var results = [Result<IngestOutcome, any Error>?](repeating: nil, count: batch.count)
+        var prepared: [(index: Int, collectedAt: Int64, observed: [String: Observation])] = []
+        for (i, request) in batch.enumerated() {
+            do {
+                let (collectedAt, observed) = try prepare(request.snapshot)
+                prepared.append((i, collectedAt, observed))
+            } catch {
+                results[i] = .failure(error)
+            }
+        }
+        let stored = try storing {
+            try writer.write { db in
+                try prepared.map { item in
+                    let request = batch[item.index]
+                    do {
+                        var outcome = IngestOutcome.duplicate
+                        try db.inSavepoint {
+                            outcome = try Self.transaction(request.snapshot, host: request.host, bodyDigest: request.bodyDigest,
+                                                           receivedAt: request.receivedAt, collectedAt: item.collectedAt,
+                                                           observed: item.observed, findings: findings, in: db)
+                            return .commit
+                        }
+                        return (item.index, Result<IngestOutcome, any Error>.success(outcome))
+                    } catch let error as DatabaseError where StorageUnavailable.codes.contains(error.resultCode) {
+                        throw error  // SQLite may have rolled back everything: the batch fails whole
+                    } catch {
+                        return (item.index, .failure(error))
+                    }
+                }
+            }
+        }
+        for (index, result) in stored { results[index] = result }
+        return results.map { $0! }
+    }
+
+    /// The same as `ingest(_:host:…)`, without blocking the caller's thread while SQLite writes.
+    public func ingest(_ snapshot: Snapshot, host name: String, bodyDigest: String,
+                       receivedAt: Int64, findings: FindingEvaluator? = nil) async throws -> IngestOutcome {
         let (collectedAt, observed) = try prepare(snapshot)
-        do {
-            return try writer.write { db in
+        return try await storing {
+            try await writer.write { db in
                 try Self.transaction(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt,
                                      collectedAt: collectedAt, observed: observed, findings: findings, in: db)
             }
-        } catch let error as DatabaseError where StorageUnavailable.codes.contains(error.resultCode) {
+        }
+    }
+
+    /// `body`'s result; the errors that say "the storage" rather than "the report" become
+    /// `StorageUnavailable`.
+    private func storing<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as DatabaseError where StorageUnavailable.codes.contains(error.resultCode) {
             throw StorageUnavailable(error)
         }
     }
 
-    /// The same, without blocking the caller's thread while SQLite writes. A full disk or
-    /// an I/O error is a `StorageUnavailable`: the transaction rolled back, nothing of the
-    /// snapshot was kept, and the same snapshot may be offered again later.
-    public func ingest(_ snapshot: Snapshot, host name: String, bodyDigest: String,
-                       receivedAt: Int64, findings: FindingEvaluator? = nil) async throws -> IngestOutcome {
-        let (collectedAt, observed) = try prepare(snapshot)
-        do {
-            return try await writer.write { db in
-                try Self.transaction(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt,
-                                     collectedAt: collectedAt, observed: observed, findings: findings, in: db)
-            }
-        } catch let error as DatabaseError where StorageUnavailable.codes.contains(error.resultCode) {
+    private func storing<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let error as DatabaseError where StorageUnavailable.codes.contains(error.resultCode) {
             throw StorageUnavailable(error)
         }
     }

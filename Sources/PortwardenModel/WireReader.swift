@@ -7,8 +7,13 @@
 public struct WireReader {
     private let bytes: [UInt8]
     private var index = 0
-    /// The keys leading to the value being read, for error messages.
-    private var path: [String] = []
+    /// The keys and indexes leading to the value being read, for error messages; kept
+    /// as they come and only spelled out when there is an error to report.
+    private var path: [Step] = []
+    private enum Step {
+        case key(String)
+        case index(Int)
+    }
     /// How deep in objects and arrays: bounded, so a hostile body nested a million deep
     /// is an error rather than a stack overflow.
     private var depth = 0
@@ -26,7 +31,13 @@ public struct WireReader {
     }
 
     public func error(_ message: String) -> WireError {
-        WireError(offset: index, path: path.joined(separator: "."), message: message)
+        let steps = path.map { step in
+            switch step {
+            case .key(let key): key
+            case .index(let index): String(index)
+            }
+        }
+        return WireError(offset: index, path: steps.joined(separator: "."), message: message)
     }
 
     /// A required key that never came.
@@ -47,7 +58,7 @@ public struct WireReader {
             skipWhitespace()
             let key = try string()
             try expect(UInt8(ascii: ":"), "\":\" after a key")
-            path.append(key)
+            path.append(.key(key))
             try body(&self, key)
             path.removeLast()
             skipWhitespace()
@@ -68,7 +79,7 @@ public struct WireReader {
         skipWhitespace()
         if peek() == UInt8(ascii: "]") { index += 1; return items }
         while true {
-            path.append(String(items.count))
+            path.append(.index(items.count))
             items.append(try element(&self))
             path.removeLast()
             skipWhitespace()
