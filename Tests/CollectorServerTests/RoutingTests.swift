@@ -1,0 +1,39 @@
+import CollectorClient
+import CollectorServer
+import CollectorStore
+import OpenSSLTLS
+import PortwardenTestSupport
+import Testing
+
+/// What the collector answers outside its routes, and that one connection serves
+/// several requests when the client keeps it open.
+struct RoutingTests {
+    @Test func unknownPathsAndMethodsAreNamedAndKeepAliveServesSeveral() async throws {
+        let pki = try TestPKI()
+        let database = try CollectorDatabase.inMemory()
+        let collector = try await RunningCollector.start(pki: pki, database: database)
+        defer { collector.stop() }
+        let web = CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port),
+                                      context: try pki.clientContext(try pki.host("web-01")), timeout: 5)
+
+        let missing = try await blocking { try web.get("/v2/reports") }
+        #expect(missing.status == 404 && missing.text == "no such path: /v2/reports\n", "\(missing.status) \(missing.text)")
+        let wrongMethod = try await blocking { try web.get("/v1/reports") }
+        #expect(wrongMethod.status == 405 && wrongMethod.headers["allow"] == "POST", "\(wrongMethod.status) \(wrongMethod.headers)")
+
+        // Two requests on one connection, the second after the first is answered.
+        let port = UInt16(collector.port)
+        let context = try pki.clientContext(try pki.host("web-01"))
+        let answers = try await blocking { () -> String in
+            let socket = try TLSSocket.connect(host: "127.0.0.1", port: port, context: context)
+            var text = ""
+            for close in [false, true] {
+                try socket.write(Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\(close ? "Connection: close\r\n" : "")\r\n".utf8))
+                let response = try HTTPResponse.read(from: socket)
+                text += "\(response.status) \(response.text)"
+            }
+            return text
+        }
+        #expect(answers == "200 ok\n200 ok\n")
+    }
+}
