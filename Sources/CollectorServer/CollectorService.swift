@@ -39,7 +39,7 @@ public struct CollectorService: Sendable {
                 .bind(host: settings.host, port: settings.port).get()
         } catch {
             try? await routes.pool.shutdownGracefully()
-            ingest.stop()
+            await ingest.stop()
             throw error
         }
         await onRunning(channel.localAddress?.port ?? settings.port)
@@ -48,7 +48,7 @@ public struct CollectorService: Sendable {
         try? await channel.close()
         await connections.quiesce()
         try? await routes.pool.shutdownGracefully()
-        ingest.stop()
+        await ingest.stop()
     }
 
     private func configure(_ pipeline: ChannelPipeline.SynchronousOperations) throws {

@@ -51,10 +51,16 @@ final class IngestQueue: Sendable {
     }
 
     /// Stores what is queued, then stops; returns when the thread has.
-    func stop() {
+    func stop() async {
         state.withLock { $0.stopping = true }
         wake.signal()
-        stopped.wait()
+        // Waited for off the cooperative pool, whose few threads must not block.
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { [stopped] in
+                stopped.wait()
+                done.resume()
+            }
+        }
     }
 
     private func run() {
