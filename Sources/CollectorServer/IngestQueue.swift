@@ -45,9 +45,10 @@ final class IngestQueue: Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "ingest"
-        thread.start()
+        Thread { [self] in
+            Thread.current.name = "ingest"  // set from the thread itself: what `top -H` and /proc show
+            run()
+        }.start()
     }
 
     /// Stores what is queued, then stops; returns when the thread has.
