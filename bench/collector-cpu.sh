@@ -29,13 +29,15 @@ print(json.dumps(ticks))
 PY
 }
 
-"$bin/collector-load" --state-dir "$state" --port "$port" --concurrency "$concurrency" --hosts 200 --rounds 1 >/dev/null
+load --hosts 200 --rounds 1 >/dev/null
 hz=$(getconf CLK_TCK)
+TIMEFORMAT='%U %S'
 for mode in "--first-sequence 1000" "--first-sequence 100000 --resume" "--resume --get /healthz"; do
   before=$(threads)
   # shellcheck disable=SC2086  # the mode is several arguments
-  out=$(/usr/bin/time -f "%U %S" -o "$state/time" "$bin/collector-load" --state-dir "$state" --port "$port" \
-        --concurrency "$concurrency" --hosts 200 --seconds "$seconds" $mode)
+  # bash's `time` on the function: the load generator's user and system seconds.
+  { time load --hosts 200 --seconds "$seconds" $mode > "$state/out"; } 2> "$state/time"
+  out=$(cat "$state/out")
   after=$(threads)
   echo "$out"
   python3 - "$before" "$after" "$out" "$(cat "$state/time")" "$hz" <<'PY'

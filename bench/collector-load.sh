@@ -17,7 +17,6 @@ concurrency=${2:-32}
 . bench/collector.sh
 start_collector
 
-load() { "$bin/collector-load" --state-dir "$state" --port "$port" --concurrency "$concurrency" "$@"; }
 load --hosts 200 --rounds 1 >/dev/null                             # warm up, first rows
 echo "== $((rounds * 200)) reports of 50 listeners, $concurrency at a time, 200 hosts"
 load --hosts 200 --rounds "$rounds" --first-sequence 1000

@@ -1,6 +1,7 @@
 # Sourced by the collector benchmarks: builds the release collector and load generator,
 # starts `portwarden serve` on a free loopback port with a throwaway CA, waits until it
-# answers, and removes everything at exit. Sets bin, state, port and server.
+# answers, and removes everything at exit. Sets bin, state, port and server; `load ARGS…`
+# then runs collector-load against it, `$concurrency` at a time (default 32).
 #   start_collector [EXTRA SERVE ARGUMENTS...]
 start_collector() {
   swift build -c release --product portwarden >/dev/null
@@ -14,3 +15,5 @@ start_collector() {
   server=$!
   for _ in $(seq 50); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 }
+
+load() { "$bin/collector-load" --state-dir "$state" --port "$port" --concurrency "${concurrency:-32}" "$@"; }

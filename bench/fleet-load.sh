@@ -11,5 +11,5 @@ concurrency=${3:-64}
 . bench/collector.sh
 start_collector --policies Policies
 echo "== $agents agents, resumed sessions, for ${seconds} s, $concurrency at a time (the default policy evaluated at ingest)"
-"$bin/collector-load" --state-dir "$state" --port "$port" --hosts "$agents" --concurrency "$concurrency" --seconds "$seconds" --resume
+load --hosts "$agents" --seconds "$seconds" --resume
 echo "collector peak RSS: $(grep VmHWM /proc/$server/status | awk '{print $2, $3}')"
