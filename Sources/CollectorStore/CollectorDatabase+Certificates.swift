@@ -19,7 +19,6 @@ public struct IssuedCertificate: Codable, Equatable, Sendable, FetchableRecord, 
     }
 
     public enum Columns {
-        public static let serial = Column(CodingKeys.serial)
         public static let hostName = Column(CodingKeys.hostName)
         public static let revokedAt = Column(CodingKeys.revokedAt)
         public static let notAfter = Column(CodingKeys.notAfter)
@@ -33,11 +32,13 @@ extension CollectorDatabase {
 
     /// Revokes every certificate issued to `host`; returns how many were still valid.
     public func revoke(host: String, at now: Int64) throws -> Int {
-        try writer.write { db in
-            try IssuedCertificate
-                .filter(IssuedCertificate.Columns.hostName == host && IssuedCertificate.Columns.revokedAt == nil)
-                .updateAll(db, IssuedCertificate.Columns.revokedAt.set(to: now))
-        }
+        try writer.write { db in try Self.revoke(host: host, at: now, db) }
+    }
+
+    static func revoke(host: String, at now: Int64, _ db: Database) throws -> Int {
+        try IssuedCertificate
+            .filter(IssuedCertificate.Columns.hostName == host && IssuedCertificate.Columns.revokedAt == nil)
+            .updateAll(db, IssuedCertificate.Columns.revokedAt.set(to: now))
     }
 
     /// Whether the certificate with `serial` was revoked. Synchronous on purpose: the

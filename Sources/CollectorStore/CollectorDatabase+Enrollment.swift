@@ -16,7 +16,6 @@ public struct EnrollmentRequest: Codable, Equatable, Sendable, FetchableRecord, 
         public static let keyFingerprint = Column(CodingKeys.keyFingerprint)
         public static let approvedAt = Column(CodingKeys.approvedAt)
         public static let issuedSerial = Column(CodingKeys.issuedSerial)
-        public static let id = Column(CodingKeys.id)
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -56,9 +55,7 @@ extension CollectorDatabase {
     public func recordEnrolled(_ certificate: IssuedCertificate, keyFingerprint: String, replacing: Bool) throws {
         try writer.write { db in
             if replacing {
-                try IssuedCertificate.filter(IssuedCertificate.Columns.hostName == certificate.hostName
-                                             && IssuedCertificate.Columns.revokedAt == nil)
-                    .updateAll(db, IssuedCertificate.Columns.revokedAt.set(to: certificate.issuedAt))
+                _ = try Self.revoke(host: certificate.hostName, at: certificate.issuedAt, db)
                 try EnrollmentRequest.filter(EnrollmentRequest.Columns.hostName == certificate.hostName
                                              && EnrollmentRequest.Columns.keyFingerprint == keyFingerprint
                                              && EnrollmentRequest.Columns.issuedSerial == nil)

@@ -8,11 +8,26 @@ extension CollectorDatabase {
     /// then opening time.
     public func forEachListenerInterval(since: Int64, until: Int64,
                                         _ body: (_ host: String, _ interval: ListenerInterval) throws -> Void) throws {
+        try forEachInterval(since: since, until: until, body)
+    }
+
+    /// Finding intervals that overlap [since, until), with their host's name, by host
+    /// then opening time.
+    public func forEachFindingInterval(since: Int64, until: Int64,
+                                       _ body: (_ host: String, _ finding: FindingInterval) throws -> Void) throws {
+        try forEachInterval(since: since, until: until, body)
+    }
+
+    /// Rows of an interval table overlapping [since, until): opened before `until`, and
+    /// open or closed after `since` — the same test the timeline and replay use.
+    private func forEachInterval<Interval: FetchableRecord & TableRecord>(
+        since: Int64, until: Int64, _ body: (String, Interval) throws -> Void) throws {
+        let table = Interval.databaseTableName
         try forEachRecord(sql: """
-            SELECT host.name AS hostName, listenerInterval.*
-            FROM listenerInterval JOIN host ON host.id = listenerInterval.hostId
-            WHERE listenerInterval.opened < ? AND (listenerInterval.closed IS NULL OR listenerInterval.closed >= ?)
-            ORDER BY host.name, listenerInterval.opened, listenerInterval.port
+            SELECT host.name AS hostName, \(table).*
+            FROM \(table) JOIN host ON host.id = \(table).hostId
+            WHERE \(table).opened < ? AND (\(table).closed IS NULL OR \(table).closed > ?)
+            ORDER BY host.name, \(table).opened, \(table).port
             """, arguments: [until, since], body)
     }
 
@@ -44,20 +59,6 @@ extension CollectorDatabase {
                 """).reduce(into: [Int64: Int]()) { $0[$1[0]] = $1[1] }
             return try HostRecord.order(HostRecord.Columns.name).fetchAll(db).map { ($0, counts[$0.id!] ?? 0) }
         }
-    }
-}
-
-extension CollectorDatabase {
-    /// Finding intervals that overlap [since, until), with their host's name, by host
-    /// then opening time.
-    public func forEachFindingInterval(since: Int64, until: Int64,
-                                       _ body: (_ host: String, _ finding: FindingInterval) throws -> Void) throws {
-        try forEachRecord(sql: """
-            SELECT host.name AS hostName, findingInterval.*
-            FROM findingInterval JOIN host ON host.id = findingInterval.hostId
-            WHERE findingInterval.opened < ? AND (findingInterval.closed IS NULL OR findingInterval.closed >= ?)
-            ORDER BY host.name, findingInterval.opened, findingInterval.port
-            """, arguments: [until, since], body)
     }
 }
 

@@ -40,19 +40,20 @@ public struct FindingChanges: Equatable, Sendable {
 extension CollectorDatabase {
     /// Evaluates every host's open listeners again, in one transaction, as if each had
     /// sent a complete snapshot at `now`: for a waiver that lapsed or a policy reloaded
-    /// while no report arrived. Three reads for the whole fleet, not three per host: the
+    /// while no report arrived. Four reads for the whole fleet, none per host: the
     /// transaction holds ingest up while it runs.
     public func reevaluateFindings(at now: Date, evaluate: FindingEvaluator) throws -> FindingChanges {
         try writer.write { db in
             var changes = FindingChanges()
             let tags = try Self.allTagEdits(db)
+            let open = try Self.openFindingIds(host: nil, db)
             let listeners = Dictionary(grouping: try ListenerInterval.filter(ListenerInterval.Columns.closed == nil)
                 .order(ListenerInterval.Columns.port).fetchAll(db), by: \.hostId)
             for host in try HostRecord.order(HostRecord.Columns.name).fetchAll(db) {
                 let subject = FindingSubject(host: host.name, listeners: (listeners[host.id!] ?? []).map(\.listener),
                                              tags: tags[host.name] ?? TagEdits(), labels: host.labelMap, at: now)
                 guard let findings = evaluate(subject) else { return changes }
-                changes = changes + (try Self.record(findings, hostId: host.id!, complete: true,
+                changes = changes + (try Self.record(findings, hostId: host.id!, open: open[host.id!] ?? [:], complete: true,
                                                      at: Int64(now.timeIntervalSince1970), in: db))
             }
             return changes
@@ -65,23 +66,32 @@ extension CollectorDatabase {
         let subject = FindingSubject(host: name, listeners: snapshot.listeners, tags: try tagEdits(host: name, db),
                                      labels: snapshot.host.labels ?? [:], at: Date(timeIntervalSince1970: TimeInterval(collectedAt)))
         guard let findings = evaluate(subject) else { return }
-        _ = try record(findings, hostId: hostId, complete: snapshot.complete, at: collectedAt, in: db)
+        _ = try record(findings, hostId: hostId, open: openFindingIds(host: hostId, db)[hostId] ?? [:],
+                       complete: snapshot.complete, at: collectedAt, in: db)
     }
 
-    /// Opens an interval for each finding not open yet; when the evaluation saw everything
-    /// (`complete`), resolves the open ones it did not produce.
-    static func record(_ findings: [ObservedFinding], hostId: Int64, complete: Bool, at time: Int64,
-                       in db: Database) throws -> FindingChanges {
-        // Ids and identities only, as for listeners: most evaluations change nothing.
-        var open: [String: Int64] = [:]
-        let openRows = try Row.fetchCursor(db.cachedStatement(
-            sql: "SELECT id, identity FROM findingInterval WHERE hostId = ? AND closed IS NULL"), arguments: [hostId])
-        while let row = try openRows.next() { open[row[1]] = row[0] }
+    /// Ids of the open findings by identity, by host id: of host `hostId`, or of every
+    /// host. Ids and identities only, as for listeners: most evaluations change nothing.
+    private static func openFindingIds(host hostId: Int64?, _ db: Database) throws -> [Int64: [String: Int64]] {
+        let statement = try db.cachedStatement(sql: hostId == nil
+            ? "SELECT hostId, id, identity FROM findingInterval WHERE closed IS NULL"
+            : "SELECT hostId, id, identity FROM findingInterval WHERE hostId = ? AND closed IS NULL")
+        var open: [Int64: [String: Int64]] = [:]
+        let rows = try Row.fetchCursor(statement, arguments: hostId.map { [$0] } ?? [])
+        while let row = try rows.next() { open[row[0], default: [:]][row[2]] = row[1] }
+        return open
+    }
+
+    /// Opens an interval for each finding not open yet (`open`: the host's open ones, by
+    /// identity); when the evaluation saw everything (`complete`), resolves the open ones
+    /// it did not produce.
+    static func record(_ findings: [ObservedFinding], hostId: Int64, open: [String: Int64], complete: Bool,
+                       at time: Int64, in db: Database) throws -> FindingChanges {
         var produced: [String: ObservedFinding] = [:]
         for finding in findings where produced[finding.identity] == nil { produced[finding.identity] = finding }
         var changes = FindingChanges()
         for (identity, finding) in produced.sorted(by: { $0.key < $1.key }) where open[identity] == nil {
-            var interval = try finding.interval(hostId: hostId, opened: time)
+            var interval = finding.interval(hostId: hostId, opened: time)
             try interval.insert(db)
             changes.opened += 1
         }
@@ -95,7 +105,7 @@ extension CollectorDatabase {
         return changes
     }
 
-    /// The findings open on `host` now, by port then rule.
+    /// The findings open on `host` now, oldest first, then by port and rule.
     public func openFindings(host name: String) throws -> [FindingInterval] {
         try findings(host: name, openOnly: true)
     }

@@ -24,7 +24,11 @@ public struct StorageUnavailable: Error, CustomStringConvertible, Sendable {
     /// Primary result codes that say "the storage", not "the statement".
     static let codes: [ResultCode] = [.SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_NOMEM]
 
-    init(_ error: DatabaseError) { description = "\(error.resultCode): \(error.message ?? "\(error)")" }
+    /// `error` as a storage failure; nil when it is about something else.
+    init?(_ error: any Error) {
+        guard let error = error as? DatabaseError, Self.codes.contains(error.resultCode) else { return nil }
+        description = "\(error.resultCode): \(error.message ?? "\(error)")"
+    }
 }
 
 /// One report to store: the snapshot and what the connection knew of it.
@@ -82,9 +86,9 @@ extension CollectorDatabase {
                             return .commit
                         }
                         return (item.index, Result<IngestOutcome, any Error>.success(outcome))
-                    } catch let error as DatabaseError where StorageUnavailable.codes.contains(error.resultCode) {
-                        throw error  // SQLite may have rolled back everything: the batch fails whole
                     } catch {
+                        // SQLite may have rolled back everything: the batch fails whole.
+                        if StorageUnavailable(error) != nil { throw error }
                         return (item.index, .failure(error))
                     }
                 }
@@ -109,15 +113,11 @@ extension CollectorDatabase {
     /// `body`'s result; the errors that say "the storage" rather than "the report" become
     /// `StorageUnavailable`.
     private func storing<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as DatabaseError where StorageUnavailable.codes.contains(error.resultCode) {
-            throw StorageUnavailable(error)
-        }
+        do { return try body() } catch { throw StorageUnavailable(error) ?? error }
     }
 
     private func storing<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let error as DatabaseError where StorageUnavailable.codes.contains(error.resultCode) {
-            throw StorageUnavailable(error)
-        }
+        do { return try await body() } catch { throw StorageUnavailable(error) ?? error }
     }
 
     /// The snapshot stored and, unless it was a duplicate, evaluated: one transaction.
@@ -177,8 +177,6 @@ extension CollectorDatabase {
         var opened = 0, closed = 0
         for observation in observed.values where open[observation.identity] == nil {
             var interval = observation.interval(hostId: hostId, opened: collectedAt)
-            interval.uid = Int64(observation.listener.uid)
-            interval.foundBy = observation.listener.foundBy.rawValue
             try interval.insert(db)
             opened += 1
         }
@@ -251,7 +249,8 @@ struct Observation: Sendable {
         ListenerInterval(hostId: hostId, identity: identity, netns: Int64(bitPattern: listener.netns),
                          hostNetns: listener.hostNetns, protocol: listener.transport.rawValue,
                          family: listener.family.rawValue, address: listener.address, port: Int(listener.port),
-                         scope: listener.scope.rawValue, owners: owners, opened: opened)
+                         scope: listener.scope.rawValue, owners: owners, opened: opened,
+                         uid: Int64(listener.uid), foundBy: listener.foundBy.rawValue)
     }
 }
 

@@ -36,15 +36,6 @@ extension CollectorDatabase {
         try reader.read { db in try Self.allTagEdits(db) }
     }
 
-    static func allTagEdits(_ db: Database) throws -> [String: TagEdits] {
-        var edits: [String: TagEdits] = [:]
-        for row in try HostTag.order(HostTag.Columns.hostName, HostTag.Columns.folded).fetchAll(db) {
-            if row.assigned { edits[row.hostName, default: TagEdits()].added.append(row.tag) }
-            else { edits[row.hostName, default: TagEdits()].removed.append(row.tag) }
-        }
-        return edits
-    }
-
     /// Every tag `hosts tag` gave anywhere, so a rule naming one is not warned about.
     public func assignedTags() throws -> Set<String> {
         try reader.read { db in
@@ -52,10 +43,23 @@ extension CollectorDatabase {
         }
     }
 
+    /// One host's edits; ingest asks on every report, hence the cached statement.
     static func tagEdits(host: String, _ db: Database) throws -> TagEdits {
-        var edits = TagEdits()
-        for row in try HostTag.filter(HostTag.Columns.hostName == host).order(HostTag.Columns.folded).fetchAll(db) {
-            if row.assigned { edits.added.append(row.tag) } else { edits.removed.append(row.tag) }
+        try tagEdits(only: host, db)[host] ?? TagEdits()
+    }
+
+    static func allTagEdits(_ db: Database) throws -> [String: TagEdits] { try tagEdits(only: nil, db) }
+
+    /// Edits by host name, tags in folded order: of host `only`, or of every host.
+    private static func tagEdits(only host: String?, _ db: Database) throws -> [String: TagEdits] {
+        let statement = try db.cachedStatement(sql: host == nil
+            ? "SELECT hostName, tag, assigned FROM hostTag ORDER BY hostName, folded"
+            : "SELECT hostName, tag, assigned FROM hostTag WHERE hostName = ? ORDER BY folded")
+        var edits: [String: TagEdits] = [:]
+        let rows = try Row.fetchCursor(statement, arguments: host.map { [$0] } ?? [])
+        while let row = try rows.next() {
+            let name: String = row[0], tag: String = row[1]
+            if row[2] as Bool { edits[name, default: TagEdits()].added.append(tag) } else { edits[name, default: TagEdits()].removed.append(tag) }
         }
         return edits
     }

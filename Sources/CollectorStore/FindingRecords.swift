@@ -27,8 +27,6 @@ public struct FindingInterval: Codable, Equatable, Sendable, FetchableRecord, Mu
 
     public enum Columns {
         public static let hostId = Column(CodingKeys.hostId)
-        public static let identity = Column(CodingKeys.identity)
-        public static let severity = Column(CodingKeys.severity)
         public static let opened = Column(CodingKeys.opened)
         public static let closed = Column(CodingKeys.closed)
         public static let port = Column(CodingKeys.port)
@@ -63,7 +61,7 @@ public struct ObservedFinding: Equatable, Sendable {
             + (waiver.map { "waived by \($0)" } ?? "live")
     }
 
-    func interval(hostId: Int64, opened: Int64) throws -> FindingInterval {
+    func interval(hostId: Int64, opened: Int64) -> FindingInterval {
         FindingInterval(hostId: hostId, identity: identity, rule: rule, severity: severity,
                         netns: Int64(bitPattern: listener.netns), protocol: listener.transport.rawValue,
                         family: listener.family.rawValue, address: listener.address, port: Int(listener.port),

@@ -19,7 +19,6 @@ public struct HostRecord: Codable, Equatable, Sendable, FetchableRecord, Mutable
 
     public enum Columns {
         public static let name = Column(CodingKeys.name)
-        public static let lastReceived = Column(CodingKeys.lastReceived)
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -38,11 +37,6 @@ public struct ReceiptRun: Codable, Equatable, Sendable, FetchableRecord, Mutable
     public var lastCollected: Int64
     public var lastReceived: Int64
     public var reports: Int64
-
-    public enum Columns {
-        public static let hostId = Column(CodingKeys.hostId)
-        public static let id = Column(CodingKeys.id)
-    }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
@@ -72,7 +66,6 @@ public struct ListenerInterval: Codable, Equatable, Sendable, FetchableRecord, M
 
     public enum Columns {
         public static let hostId = Column(CodingKeys.hostId)
-        public static let identity = Column(CodingKeys.identity)
         public static let opened = Column(CodingKeys.opened)
         public static let closed = Column(CodingKeys.closed)
         public static let port = Column(CodingKeys.port)
