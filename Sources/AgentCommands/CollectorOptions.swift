@@ -41,7 +41,9 @@ struct CollectorOptions: ParsableArguments {
         }
         // Checked already, in validate() or when the file was read.
         guard let endpoint = HostPort(text) else { throw ValidationError("bad collector \"\(text)\"") }
+        // `run` keeps this connection for its whole life: each report resumes the last
+        // report's TLS session (the collector keeps sessions for an hour).
         return CollectorConnection(host: endpoint.host, port: UInt16(endpoint.port), context: context,
-                                   serverName: serverName ?? file.serverName)
+                                   serverName: serverName ?? file.serverName, sessions: SessionCache())
     }
 }

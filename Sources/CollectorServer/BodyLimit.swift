@@ -4,22 +4,34 @@ import NIOHTTP1
 /// Bounds every request body. A Content-Length over the limit is refused as soon as the
 /// head arrives; a body without one (chunked) is refused once it has run past the limit.
 /// Either way: 413, the connection is closed, and no more is read — a 100 MB body costs
-/// the collector at most `limit` bytes of reading, never 100 MB of memory.
+/// the collector at most `limit` bytes of reading, never 100 MB of memory. A client
+/// without a fleet certificate can only be enrolling: its bodies are held to
+/// `uncertifiedLimit`, so strangers cannot make the collector hold reports' worth each.
 final class BodyLimit: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    let limit: Int
-    let metrics: CollectorMetrics?
+    let certifiedLimit: Int
+    let uncertifiedLimit: Int
+    let metrics: CollectorMetrics
+    /// Set by the TLS handler's `PeerVerified`, before any request byte.
+    private var limit: Int
     /// Body bytes of the request being read.
     private var received = 0
     /// Set once a request is refused: the rest of what the client sends is dropped.
     private var refused = false
 
-    init(limit: Int, metrics: CollectorMetrics?) {
-        self.limit = limit
+    init(limit: Int, uncertifiedLimit: Int, metrics: CollectorMetrics) {
+        certifiedLimit = limit
+        self.uncertifiedLimit = min(limit, uncertifiedLimit)
+        self.limit = self.uncertifiedLimit
         self.metrics = metrics
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let verified = event as? PeerVerified, verified.identity.host != nil { limit = certifiedLimit }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -41,7 +53,7 @@ final class BodyLimit: ChannelInboundHandler, RemovableChannelHandler {
 
     private func refuse(_ context: ChannelHandlerContext, _ reason: String) {
         refused = true
-        metrics?.refused("too_large")
+        metrics.refused("too_large")
         let message = reason + "\n"
         let response = HTTPResponseHead(version: .http1_1, status: .payloadTooLarge, headers: [
             "Connection": "close", "Content-Type": "text/plain; charset=utf-8", "Content-Length": "\(message.utf8.count)",

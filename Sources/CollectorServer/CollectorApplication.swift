@@ -53,11 +53,14 @@ public enum CollectorApplication {
         var routes = Routes(pool: NIOThreadPool(numberOfThreads: 2), logger: logger)
         let ingest = IngestQueue(database: database, findings: policy?.evaluator)
         ReportRoutes(ingest: ingest, maxReportBytes: settings.maxReportBytes, metrics: metrics, logger: logger).add(to: &routes)
-        StatusRoutes(database: database, metrics: metrics, staleAfter: settings.staleAfter).add(to: &routes)
+        let connections = Connections()
+        StatusRoutes(database: database, metrics: metrics, connections: connections, staleAfter: settings.staleAfter)
+            .add(to: &routes)
         if let enrollment {
             EnrollRoutes(database: database, enrollment: enrollment, metrics: metrics, logger: logger).add(to: &routes)
         }
-        return CollectorService(settings: settings, tls: tls, routes: routes, ingest: ingest, metrics: metrics, logger: logger,
+        return CollectorService(settings: settings, tls: tls, routes: routes, ingest: ingest, connections: connections,
+                                metrics: metrics, logger: logger,
                                 isRevoked: { serial in database.isRevoked(serial: serial) }, onRunning: onRunning)
     }
 }

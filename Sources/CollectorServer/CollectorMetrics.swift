@@ -7,7 +7,6 @@ public final class CollectorMetrics: Sendable {
         var reports: [String: Int] = [:]  // outcome → count
         var refused: [String: Int] = [:]  // reason → count
         var handshakeFailures = 0
-        var openConnections = 0
         var ingestBuckets = [Int](repeating: 0, count: CollectorMetrics.bucketBounds.count)
         var ingestCount = 0
         var ingestSum = 0.0
@@ -34,8 +33,6 @@ public final class CollectorMetrics: Sendable {
 
     func refused(_ reason: String) { state.withLock { $0.refused[reason, default: 0] += 1 } }
     func handshakeFailed() { state.withLock { $0.handshakeFailures += 1 } }
-    func connectionOpened() { state.withLock { $0.openConnections += 1 } }
-    func connectionClosed() { state.withLock { $0.openConnections -= 1 } }
     func policyLoaded(version: String) {
         state.withLock {
             $0.policyVersion = version
@@ -53,8 +50,8 @@ public final class CollectorMetrics: Sendable {
     static let severities = Severity.allCases.map(\.rawValue)
 
     /// The text exposition format; `hosts` and `findingsOpen` (unwaived, by severity) are
-    /// read from the database at scrape time.
-    public func render(hosts: Int, staleHosts: Int, findingsOpen: [String: Int] = [:]) -> String {
+    /// read from the database at scrape time, `openConnections` from the server.
+    public func render(hosts: Int, staleHosts: Int, findingsOpen: [String: Int] = [:], openConnections: Int = 0) -> String {
         let s = state.withLock { $0 }
         var out = ""
         func family(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
@@ -72,7 +69,7 @@ public final class CollectorMetrics: Sendable {
                    + [("_bucket{le=\"+Inf\"}", "\(s.ingestCount)"), ("_sum", "\(s.ingestSum)"), ("_count", "\(s.ingestCount)")])
         family("portwarden_hosts", "gauge", "Hosts known to the collector, by state.",
                [("{state=\"reporting\"}", "\(hosts - staleHosts)"), ("{state=\"stale\"}", "\(staleHosts)")])
-        family("portwarden_open_connections", "gauge", "TLS connections open now.", [("", "\(s.openConnections)")])
+        family("portwarden_open_connections", "gauge", "TLS connections open now.", [("", "\(openConnections)")])
         family("portwarden_policy_info", "gauge", "The policy in force, by version (the digest of its files).",
                s.policyVersion.map { [("{version=\"\($0)\"}", "1")] } ?? [])
         family("portwarden_policy_load_errors_total", "counter", "Policy loads refused for errors; the policy in force stayed.",

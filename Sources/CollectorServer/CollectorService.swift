@@ -12,6 +12,7 @@ public struct CollectorService: Sendable {
     let tls: TLSContext
     let routes: Routes
     let ingest: IngestQueue
+    let connections: Connections
     let metrics: CollectorMetrics
     let logger: Logger
     let isRevoked: @Sendable (String) -> Bool
@@ -23,7 +24,6 @@ public struct CollectorService: Sendable {
     public func runService(stoppingOn signals: [Int32] = []) async throws {
         routes.pool.start()
         ingest.start()
-        let connections = Connections()
         let channel: any Channel
         do {
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -56,7 +56,8 @@ public struct CollectorService: Sendable {
         // Pipelining assistance: one request at a time reaches the handlers below, and it
         // is what closes a connection gracefully when the collector stops.
         try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-        try pipeline.addHandler(BodyLimit(limit: settings.maxReportBytes, metrics: metrics))
+        try pipeline.addHandler(BodyLimit(limit: settings.maxReportBytes, uncertifiedLimit: EnrollRoutes.maxRequestBytes,
+                                          metrics: metrics))
         try pipeline.addHandler(RequestDeadline(limit: .seconds(settings.requestTimeout), metrics: metrics))
         try pipeline.addHandler(RequestHandler(routes: routes, headerTimeout: .seconds(settings.headerTimeout)))
     }

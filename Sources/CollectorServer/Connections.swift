@@ -11,6 +11,9 @@ final class Connections: Sendable {
 
     private let state = Mutex(State())
 
+    /// How many are open now, for `/metrics`.
+    var count: Int { state.withLock { $0.open.count } }
+
     /// Tracks `channel` until it closes; false once stopping has begun (refuse it).
     func admit(_ channel: any Channel) -> Bool {
         let admitted = state.withLock { state in

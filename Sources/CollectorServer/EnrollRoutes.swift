@@ -15,6 +15,8 @@ struct EnrollRoutes {
     let enrollment: CollectorApplication.Enrollment
     let metrics: CollectorMetrics
     let logger: Logger
+    /// A CSR and a secret: a few KiB. Also all a client without a certificate may send.
+    static let maxRequestBytes = 64 << 10
 
     struct Asked: Decodable {
         var csr: String
@@ -44,7 +46,7 @@ struct EnrollRoutes {
         guard let secret = enrollment.secret else {
             throw HTTPFailure(.forbidden, message: "enrollment by secret is off here: ask an operator to run `portwarden enroll sign`")
         }
-        guard request.body.readableBytes <= 64 << 10 else {
+        guard request.body.readableBytes <= Self.maxRequestBytes else {
             throw HTTPFailure(.payloadTooLarge, message: "an enrollment request is at most 64 KiB")
         }
         let asked: Asked

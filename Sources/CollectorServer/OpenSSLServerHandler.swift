@@ -12,21 +12,16 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
     typealias OutboundOut = ByteBuffer
 
     private let connection: TLSConnection
-    private let metrics: CollectorMetrics?
+    private let metrics: CollectorMetrics
     private let isRevoked: @Sendable (String) -> Bool
     private var handshakeDone = false
     /// Set once the peer is refused: nothing more it sends is read.
     private var refused = false
 
-    init(context: TLSContext, metrics: CollectorMetrics?, isRevoked: @escaping @Sendable (String) -> Bool) throws {
+    init(context: TLSContext, metrics: CollectorMetrics, isRevoked: @escaping @Sendable (String) -> Bool) throws {
         connection = try TLSConnection(context: context)
         self.metrics = metrics
         self.isRevoked = isRevoked
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        metrics?.connectionOpened()
-        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -42,7 +37,7 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
                 // before a single request byte is read (resumed sessions included).
                 if let serial = identity.serial, isRevoked(serial) {
                     refused = true
-                    metrics?.refused("revoked")
+                    metrics.refused("revoked")
                     context.fireErrorCaught(RevokedCertificate(host: identity.host, serial: serial))
                     context.close(promise: nil)
                     return
@@ -61,7 +56,7 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
             if !plaintext.isEmpty { context.fireChannelRead(wrapInboundOut(context.channel.allocator.buffer(bytes: plaintext))) }
         } catch {
             // Send OpenSSL's alert (unknown ca, certificate required…) before closing.
-            if !handshakeDone { metrics?.handshakeFailed() }
+            if !handshakeDone { metrics.handshakeFailed() }
             sendCiphertext(context, flush: true)
             context.fireErrorCaught(error)
             context.close(promise: nil)
@@ -85,11 +80,6 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
             sendCiphertext(context, flush: true)
         }
         context.close(mode: mode, promise: promise)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        metrics?.connectionClosed()
-        context.fireChannelInactive()
     }
 
     private func sendCiphertext(_ context: ChannelHandlerContext, flush: Bool, promise: EventLoopPromise<Void>? = nil) {

@@ -11,11 +11,6 @@ public struct PeerIdentity: Sendable, Equatable {
         host = certificate?.commonName
         serial = certificate?.serial
     }
-
-    public init(host: String?, serial: String? = nil) {
-        self.host = host
-        self.serial = serial
-    }
 }
 
 /// Sent up a connection's pipeline once its handshake is done, before any request byte:

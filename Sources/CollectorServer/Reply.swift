@@ -23,5 +23,10 @@ struct CollectorRequest: Sendable {
     /// The verified client certificate's identity; nil without one.
     let peer: PeerIdentity?
 
-    var path: Substring { head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] }
+    var path: Substring { head.path }
+}
+
+extension HTTPRequestHead {
+    /// The target without its query.
+    var path: Substring { uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] }
 }

@@ -19,20 +19,19 @@ struct ReportRoutes {
     func add(to routes: inout Routes) {
         // Checked and decoded on the event loop (no SQLite there), stored on the queue's thread.
         routes.add(.POST, "/v1/reports") { request, loop in
+            let answered: EventLoopFuture<Reply>
             do {
                 let report = try decode(request)
                 let started = ContinuousClock.now
-                return ingest.submit(report, on: loop).flatMapErrorThrowing { error in
-                    throw refusal(storing: report, error)
-                }.map { outcome in
-                    receipt(outcome, since: started)
-                }.flatMapErrorThrowing { error in
-                    if let failure = error as? HTTPFailure { metrics.refused(Self.reason(failure.status)) }
-                    throw error
-                }
+                answered = ingest.submit(report, on: loop)
+                    .flatMapErrorThrowing { throw refusal(storing: report, $0) }
+                    .map { receipt($0, since: started) }
             } catch {
+                answered = loop.makeFailedFuture(error)
+            }
+            return answered.flatMapErrorThrowing { error in
                 if let failure = error as? HTTPFailure { metrics.refused(Self.reason(failure.status)) }
-                return loop.makeFailedFuture(error)
+                throw error
             }
         }
     }
@@ -52,11 +51,7 @@ struct ReportRoutes {
         guard let host = request.peer?.host else {
             throw HTTPFailure(.unauthorized, message: "a report needs the host's client certificate")
         }
-        // BodyLimit refuses first; this is the route's own guard should it be missing.
-        guard request.body.readableBytes <= maxReportBytes else {
-            throw HTTPFailure(.payloadTooLarge, message: "a report is at most \(maxReportBytes) bytes")
-        }
-        var bytes = Array(request.body.readableBytesView)
+        var bytes = Array(request.body.readableBytesView)  // at most maxReportBytes: BodyLimit saw to it
         switch request.head.headers.first(name: "Content-Encoding")?.lowercased() {
         case nil, "identity": break
         case "gzip":

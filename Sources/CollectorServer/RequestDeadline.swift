@@ -10,10 +10,10 @@ final class RequestDeadline: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundOut = HTTPServerRequestPart
 
     let limit: TimeAmount
-    let metrics: CollectorMetrics?
+    let metrics: CollectorMetrics
     private var timer: Scheduled<Void>?
 
-    init(limit: TimeAmount, metrics: CollectorMetrics?) {
+    init(limit: TimeAmount, metrics: CollectorMetrics) {
         self.limit = limit
         self.metrics = metrics
     }
@@ -25,7 +25,7 @@ final class RequestDeadline: ChannelInboundHandler, RemovableChannelHandler {
             let bound = context.loopBound
             let metrics = metrics
             timer = context.eventLoop.scheduleTask(in: limit) {
-                metrics?.refused("request timeout")
+                metrics.refused("request timeout")
                 bound.value.close(promise: nil)
             }
         case .end:

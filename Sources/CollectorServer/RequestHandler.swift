@@ -47,10 +47,15 @@ final class RequestHandler: ChannelInboundHandler {
         case .head(let head):
             idle?.cancel()
             idle = nil
+            if let refusal = routes.refusal(for: head) {
+                // No route takes it: answered now, its body (if any) never read.
+                answering = true
+                return send(refusal, keepAlive: false, context)
+            }
             self.head = head
             body.clear()
         case .body(var part):
-            body.writeBuffer(&part)
+            if head != nil { body.writeBuffer(&part) }
         case .end:
             guard let head else { return }
             self.head = nil

@@ -4,8 +4,9 @@ import NIOHTTP1
 import NIOPosix
 
 /// Method and path → the code that answers. A route that touches the database or signs
-/// certificates runs on a thread pool, so the event loops only move bytes; reports are
-/// decoded on the event loop and stored by the ingest queue's thread.
+/// certificates runs on a thread pool, keeping SQLite off the event loops (but for the
+/// revocation check at each handshake); reports are decoded on the event loop and stored
+/// by the ingest queue's thread.
 struct Routes: Sendable {
     typealias Handler = @Sendable (CollectorRequest) throws -> Reply
     /// A route that answers later, on the loop it is given.
@@ -40,15 +41,30 @@ struct Routes: Sendable {
         table[path, default: [:]][method.rawValue] = .later(handler)
     }
 
+    /// 404 or 405 for a request no route takes, nil when one does: asked as the head
+    /// arrives, so such a request's body is never read.
+    func refusal(for head: HTTPRequestHead) -> Reply? {
+        guard case .failure(let failure) = route(for: head) else { return nil }
+        return failure.reply
+    }
+
+    private func route(for head: HTTPRequestHead) -> Result<Route, HTTPFailure> {
+        guard let methods = table[String(head.path)] else {
+            return .failure(HTTPFailure(.notFound, message: "no such path: \(head.path)"))
+        }
+        guard let route = methods[head.method.rawValue] else {
+            let allowed = methods.keys.sorted().joined(separator: ", ")
+            return .failure(HTTPFailure(.methodNotAllowed, headers: ["Allow": allowed], message: "\(head.path) takes \(allowed)"))
+        }
+        return .success(route)
+    }
+
     /// The reply to `request`, on `loop`; refusals become their status and message.
     func answer(_ request: CollectorRequest, on loop: any EventLoop) -> EventLoopFuture<Reply> {
-        guard let methods = table[String(request.path)] else {
-            return loop.makeSucceededFuture(HTTPFailure(.notFound, message: "no such path: \(request.path)").reply)
-        }
-        guard let route = methods[request.head.method.rawValue] else {
-            let allowed = methods.keys.sorted().joined(separator: ", ")
-            return loop.makeSucceededFuture(HTTPFailure(.methodNotAllowed, headers: ["Allow": allowed],
-                                                        message: "\(request.path) takes \(allowed)").reply)
+        let route: Route
+        switch self.route(for: request.head) {
+        case .success(let found): route = found
+        case .failure(let failure): return loop.makeSucceededFuture(failure.reply)
         }
         let logger = logger
         switch route {

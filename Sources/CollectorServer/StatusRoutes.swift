@@ -5,6 +5,7 @@ import Foundation
 struct StatusRoutes {
     let database: CollectorDatabase
     let metrics: CollectorMetrics
+    let connections: Connections
     let staleAfter: Int64
 
     func add(to routes: inout Routes) {
@@ -14,9 +15,9 @@ struct StatusRoutes {
             guard request.peer?.host != nil else {
                 throw HTTPFailure(.unauthorized, message: "metrics need a client certificate from the fleet CA")
             }
-            let hosts = try database.hosts(now: Int64(Date().timeIntervalSince1970), staleAfter: staleAfter)
-            return .text(metrics.render(hosts: hosts.count, staleHosts: hosts.filter(\.stale).count,
-                                        findingsOpen: try database.openFindingCounts()))
+            let hosts = try database.hostCounts(now: Int64(Date().timeIntervalSince1970), staleAfter: staleAfter)
+            return .text(metrics.render(hosts: hosts.all, staleHosts: hosts.stale, findingsOpen: try database.openFindingCounts(),
+                                        openConnections: connections.count))
         }
     }
 }

@@ -15,6 +15,16 @@ extension CollectorDatabase {
         try HostRecord.order(HostRecord.Columns.name).fetchAll(db).map { ($0, $0.isStale(at: now, after: window)) }
     }
 
+    /// How many hosts there are, and how many of them are stale (`isStale`'s rule, in
+    /// SQL): `/metrics` asks at every scrape, without reading every host.
+    public func hostCounts(now: Int64, staleAfter window: Int64) throws -> (all: Int, stale: Int) {
+        try reader.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*), COUNT(CASE WHEN ? - lastReceived > ? THEN 1 END) FROM host",
+                                       arguments: [now, window])!
+            return (row[0], row[1])
+        }
+    }
+
     /// The intervals still open on `host`.
     public func openListeners(host name: String) throws -> [ListenerInterval] {
         try reader.read { db in

@@ -46,7 +46,7 @@ public final class Certificate: @unchecked Sendable {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         guard X509_digest(pointer, EVP_sha256(), &digest, &length) == 1 else { return "" }
-        return digest.prefix(Int(length)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        return digest.prefix(Int(length)).lowercaseHex
     }
 
     private static func seconds(_ time: UnsafePointer<ASN1_TIME>?) -> Int64 {
@@ -84,7 +84,7 @@ public enum Digest {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         _ = bytes.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &digest, &length, EVP_sha256(), nil) }
-        return digest.prefix(Int(length)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        return digest.prefix(Int(length)).lowercaseHex
     }
 }
 
@@ -93,6 +93,11 @@ public enum Randomness {
     public static func hex(bytes count: Int) throws(TLSError) -> String {
         var bytes = [UInt8](repeating: 0, count: count)
         try check("RAND_bytes", RAND_bytes(&bytes, Int32(count)))
-        return bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        return bytes.lowercaseHex
     }
+}
+
+extension Sequence<UInt8> {
+    /// Two lowercase hex digits a byte: fingerprints, digests, secrets.
+    var lowercaseHex: String { map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
 }

@@ -36,4 +36,22 @@ struct RoutingTests {
         }
         #expect(answers == "200 ok\n200 ok\n")
     }
+
+    @Test func aClientWithoutACertificateCannotSendAReportsWorthOfBody() async throws {
+        let pki = try TestPKI()
+        let collector = try await RunningCollector.start(pki: pki, database: try CollectorDatabase.inMemory())
+        defer { collector.stop() }
+        let port = UInt16(collector.port)
+        let stranger = try pki.clientContext(nil)
+        // Answered at the head, before a byte of the declared body.
+        @Sendable func post(_ path: String, declaring length: Int) throws -> HTTPResponse {
+            let socket = try TLSSocket.connect(host: "127.0.0.1", port: port, context: stranger)
+            try socket.write(Array("POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: \(length)\r\n\r\n".utf8))
+            return try HTTPResponse.read(from: socket)
+        }
+        let report = try await blocking { try post("/v1/reports", declaring: 1 << 20) }
+        #expect(report.status == 413 && report.text.contains("at most \(64 << 10) bytes"), "\(report.status) \(report.text)")
+        let nowhere = try await blocking { try post("/upload", declaring: 1_000) }
+        #expect(nowhere.status == 404, "\(nowhere.status) \(nowhere.text)")
+    }
 }
