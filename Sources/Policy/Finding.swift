@@ -41,10 +41,7 @@ extension Finding: WireEncodable {
             w.beginObject()
             w.key(WaiverKeys.rule); w.value(waiver.rule)
             w.key(WaiverKeys.host); w.value(waiver.host)
-            w.key(WaiverKeys.port)
-            if let ports = waiver.ports {
-                w.value(ports.lowerBound == ports.upperBound ? "\(ports.lowerBound)" : "\(ports.lowerBound)..\(ports.upperBound)")
-            } else { w.null() }
+            w.key(WaiverKeys.port); w.value(waiver.portText)
             w.key(WaiverKeys.process); w.value(waiver.process)
             w.key(WaiverKeys.owner); w.value(waiver.owner)
             w.key(WaiverKeys.reason); w.value(waiver.reason)

@@ -10,8 +10,6 @@ struct Glob: Equatable, Hashable, Sendable {
 
     private let pieces: [Piece]
     let text: String
-    /// A pattern with no wildcard is an equality test.
-    let isLiteral: Bool
 
     /// Throws, saying where, when a `[` class is never closed or a range runs backwards.
     init(_ text: String, caseInsensitive: Bool = false) throws(GlobError) {
@@ -57,19 +55,17 @@ struct Glob: Equatable, Hashable, Sendable {
             i += 1
         }
         self.pieces = pieces
-        isLiteral = pieces.allSatisfy { if case .byte = $0 { true } else { false } }
     }
 
     /// A pattern that matches exactly `text`, wildcards and all: what `==` and `in` compare with.
     init(literal text: String, caseInsensitive: Bool = false) {
         self.text = text
         pieces = Array((caseInsensitive ? text.lowercased() : text).utf8).map { .byte($0) }
-        isLiteral = true
     }
 
     func matches(_ string: String) -> Bool {
-        if let result = string.utf8.withContiguousStorageIfAvailable({ matches($0) }) { return result }
-        return matches(Array(string.utf8).withUnsafeBufferPointer { $0 })
+        var string = string  // withUTF8 makes it contiguous (bridged strings are not)
+        return string.withUTF8 { matches($0) }
     }
 
     /// Iterative matching with one backtrack point per `*`: linear in practice, never recursive.

@@ -15,8 +15,6 @@ final class PolicyFileReader {
         self.text = text
     }
 
-    var hasErrors: Bool { diagnostics.contains { $0.level == .error } }
-
     /// The document, or nil after reporting why YAML could not read it.
     func root() -> Node? {
         do {

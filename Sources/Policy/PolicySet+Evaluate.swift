@@ -20,10 +20,11 @@ public struct HostFacts: Sendable {
 }
 
 extension PolicySet {
-    /// The findings for one snapshot; `tags` are the host's collector-side tags (see
-    /// `inventory.tags(for:)`), `now` decides which waivers hold.
-    public func evaluate(snapshot: Snapshot, tags: Set<String>, labels: [String: String] = [:], now: Date) -> [Finding] {
-        evaluate(listeners: snapshot.listeners, host: HostFacts(name: snapshot.host.hostname, tags: tags, labels: labels), now: now)
+    /// The findings for one snapshot (its host's labels included); `tags` are the host's
+    /// collector-side tags (see `inventory.tags(for:)`), `now` decides which waivers hold.
+    public func evaluate(snapshot: Snapshot, tags: Set<String>, now: Date) -> [Finding] {
+        evaluate(listeners: snapshot.listeners,
+                 host: HostFacts(name: snapshot.host.hostname, tags: tags, labels: snapshot.host.labels ?? [:]), now: now)
     }
 
     /// The findings for a host's listeners: listener order, then rule order.

@@ -19,14 +19,21 @@ public struct Waiver: Equatable, Sendable {
     public var location: SourceLocation
     let hostGlob: Glob
     let processGlob: Glob?
+    /// A process pattern with a `/` names the executable's path, else the process name.
+    let processByExe: Bool
 
     /// What a finding interval records of the waiver that held it: stable when lines
     /// move, different when the waiver's terms (its expiry included) change.
     public var reference: String {
         var text = "\(rule) on \(host)"
-        if let ports { text += " port \(ports.lowerBound == ports.upperBound ? "\(ports.lowerBound)" : "\(ports.lowerBound)..\(ports.upperBound)")" }
+        if let portText { text += " port \(portText)" }
         if let process { text += " process \(process)" }
         return text + " until \(expires)"
+    }
+
+    /// The ports as written: `557` or `512..514`; nil for any port.
+    var portText: String? {
+        ports.map { $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)..\($0.upperBound)" }
     }
 
     /// Whether the waiver still holds on `day`.
@@ -36,9 +43,8 @@ public struct Waiver: Equatable, Sendable {
         guard hostGlob.matches(foldedHost) else { return false }
         if let ports, !ports.contains(Int(listener.port)) { return false }
         if let processGlob {
-            let byExe = processGlob.text.contains("/")
             return listener.processes.contains { owner in
-                (byExe ? owner.exe : owner.name).map { processGlob.matches($0) } ?? false
+                (processByExe ? owner.exe : owner.name).map { processGlob.matches($0) } ?? false
             }
         }
         return true
@@ -98,7 +104,8 @@ public struct Waiver: Equatable, Sendable {
             }
             waivers.append(Waiver(rule: rule, host: hostGlob.text, ports: ports, process: processGlob?.text, owner: owner,
                                   reason: reason, expires: expires, location: reader.location(of: node),
-                                  hostGlob: hostGlob, processGlob: processGlob))
+                                  hostGlob: hostGlob, processGlob: processGlob,
+                                  processByExe: processGlob?.text.contains("/") ?? false))
         }
         return waivers
     }

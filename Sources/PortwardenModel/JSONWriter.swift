@@ -20,12 +20,7 @@ public struct JSONWriter {
     public mutating func beginArray() { separate(); buffer.append(UInt8(ascii: "[")); needsComma = false }
     public mutating func endArray() { buffer.append(UInt8(ascii: "]")); needsComma = true }
 
-    public mutating func key<K: CodingKey>(_ key: K) {
-        separate()
-        appendQuoted(key.stringValue)
-        buffer.append(UInt8(ascii: ":"))
-        needsComma = false
-    }
+    public mutating func key<K: CodingKey>(_ key: K) { self.key(key.stringValue) }
 
     /// A key that is no type's CodingKey: an export's column name.
     public mutating func key(_ name: String) {
