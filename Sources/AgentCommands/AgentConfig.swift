@@ -14,6 +14,13 @@ struct AgentConfig {
     /// when they name a label, never as tags.
     var labels: [String: String] = [:]
 
+    /// What each number may be — in the file and as a flag of `run` alike.
+    enum Limits {
+        static let interval = 1...86_400
+        static let spoolMaxCount = 1...1_000_000
+        static let spoolMaxBytes = 1 << 10...Int(1) << 40
+    }
+
     static let keys = ["collector", "server_name", "state_dir", "interval", "spool.max_count", "spool.max_bytes", "proc_root",
                        "labels.*"]
 
@@ -28,9 +35,9 @@ struct AgentConfig {
         }
         serverName = try file.string("server_name")
         stateDir = try file.string("state_dir")
-        interval = try file.int("interval", in: 1...86_400)
-        spoolMaxCount = try file.int("spool.max_count", in: 1...1_000_000)
-        spoolMaxBytes = try file.int("spool.max_bytes", in: 1 << 10...Int(1) << 40)
+        interval = try file.int("interval", in: Limits.interval)
+        spoolMaxCount = try file.int("spool.max_count", in: Limits.spoolMaxCount)
+        spoolMaxBytes = try file.int("spool.max_bytes", in: Limits.spoolMaxBytes)
         procRoot = try file.string("proc_root")
         labels = file.mapping("labels")
     }

@@ -41,9 +41,13 @@ struct Run: ParsableCommand {
     var procRoot: String?
 
     func validate() throws {
-        if let interval, interval < 1 { throw ValidationError("--interval must be at least 1 second") }
-        if let spoolMaxCount, spoolMaxCount < 1 { throw ValidationError("--spool-max-count must be at least 1") }
-        if let spoolMaxBytes, spoolMaxBytes < 1 << 10 { throw ValidationError("--spool-max-bytes must be at least 1024") }
+        typealias Limits = AgentConfig.Limits
+        for (flag, value, range) in [("--interval", interval, Limits.interval), ("--spool-max-count", spoolMaxCount, Limits.spoolMaxCount),
+                                     ("--spool-max-bytes", spoolMaxBytes, Limits.spoolMaxBytes)] {
+            if let value, !range.contains(value) {
+                throw ValidationError("\(flag) must be from \(range.lowerBound) to \(range.upperBound)")
+            }
+        }
     }
 
     func run() throws {

@@ -62,7 +62,7 @@ public struct Spool: Sendable {
         }
         if dropped > 0 { try recordDrops(dropped) }
         let name = String(repeating: "0", count: max(0, 20 - String(sequence).count)) + String(sequence)
-        try FileWriting.write(String(decoding: body, as: UTF8.self), to: directory + "/\(name).json", mode: 0o600)
+        try FileWriting.write(bytes: body, to: directory + "/\(name).json", mode: 0o600)
         return dropped
     }
 

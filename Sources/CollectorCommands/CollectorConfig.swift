@@ -14,6 +14,21 @@ struct CollectorConfig {
     /// The policy directory `serve` evaluates reports with and the `policy` commands read.
     var policies: String?
 
+    /// What each number may be — in the file and as a flag alike (`serve`'s validate()).
+    enum Limits {
+        static let maxReportBytes = 1 << 10...1 << 30
+        static let staleAfter = 1...365 * 86_400
+        static let timeout = 1...3_600
+        static let receiptRetentionDays = 1...36_500
+    }
+
+    /// Seconds without a report before a host counts as stale, when neither a flag nor
+    /// the file says.
+    static let defaultStaleAfter = 900
+
+    /// `stale_after`, or the default.
+    var staleAfterSeconds: Int64 { Int64(staleAfter ?? Self.defaultStaleAfter) }
+
     static let keys = [
         "listen", "state_dir", "database", "max_report_bytes", "stale_after", "header_timeout", "request_timeout",
         "receipt_retention_days", "policies",
@@ -30,11 +45,11 @@ struct CollectorConfig {
         }
         stateDir = try file.string("state_dir")
         database = try file.string("database")
-        maxReportBytes = try file.int("max_report_bytes", in: 1 << 10...1 << 30)
-        staleAfter = try file.int("stale_after", in: 1...365 * 86_400)
-        headerTimeout = try file.int("header_timeout", in: 1...3_600)
-        requestTimeout = try file.int("request_timeout", in: 1...3_600)
-        receiptRetentionDays = try file.int("receipt_retention_days", in: 1...36_500)
+        maxReportBytes = try file.int("max_report_bytes", in: Limits.maxReportBytes)
+        staleAfter = try file.int("stale_after", in: Limits.staleAfter)
+        headerTimeout = try file.int("header_timeout", in: Limits.timeout)
+        requestTimeout = try file.int("request_timeout", in: Limits.timeout)
+        receiptRetentionDays = try file.int("receipt_retention_days", in: Limits.receiptRetentionDays)
         policies = try file.string("policies")
     }
 }

@@ -40,7 +40,7 @@ struct Export: ParsableCommand {
     func run() throws {
         let now = Int64(Date().timeIntervalSince1970)
         let window = try period(since: since, until: until, now: now)
-        let exporter = Exporter(database: try openHistory(state), staleAfter: Int64(try state.file().staleAfter ?? 900))
+        let exporter = Exporter(database: try openHistory(state), staleAfter: try state.file().staleAfterSeconds)
         try out.write("\(kind.rawValue) (\(format.rawValue))") {
             try exporter.export(kind, window: window, now: now, format: format, output: $0)
         }

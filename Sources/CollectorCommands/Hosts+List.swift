@@ -18,7 +18,7 @@ extension Hosts {
         func run() throws {
             let database = try CollectorDatabase.open(path: try state.databasePath())
             let now = Int64(Date().timeIntervalSince1970)
-            let window = Int64(try staleAfter ?? state.file().staleAfter ?? 900)
+            let window = try staleAfter.map(Int64.init) ?? state.file().staleAfterSeconds
             let rows = try database.hostsWithOpenListeners().map { host, listening in
                 let stale = host.isStale(at: now, after: window)
                 return [host.name, UTCTime.rfc3339(host.lastReceived), stale ? "stale" : "reporting",

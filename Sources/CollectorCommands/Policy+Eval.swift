@@ -63,9 +63,7 @@ extension PolicyCommand {
             let findings = policy.evaluate(subject)
             switch format {
             case .json:
-                var writer = JSONWriter()
-                writer.value(findings)
-                print(String(decoding: writer.buffer, as: UTF8.self))
+                printJSON(findings)
             case .table:
                 print(TextLayout.table(["SEVERITY", "RULE", "PROTO", "ADDRESS:PORT", "NETNS", "OWNERS", "WAIVED"],
                                        findings.map(findingRow), width: .max), terminator: "")

@@ -44,14 +44,12 @@ extension PolicyCommand {
             let set = try PolicySet.loadForCommand(directory: directory, now: now, assignedTags: try history.assignedTags())
             let window = try period(since: self.since, until: nil, now: Int64(now.timeIntervalSince1970))
             let since = Date(timeIntervalSince1970: TimeInterval(window.since))
-            let timeline = try history.listenerTimeline(since: Int64(since.timeIntervalSince1970), host: host)
+            let timeline = try history.listenerTimeline(since: window.since, host: host)
             if let host, timeline.isEmpty { throw ValidationError("no host named \(host) is in the history") }
             let replayed = PolicyReplay.run(policy: set, timeline: timeline, tags: try history.allTagEdits(), since: since, until: now)
             switch format {
             case .json:
-                var writer = JSONWriter()
-                writer.value(replayed)
-                print(String(decoding: writer.buffer, as: UTF8.self))
+                printJSON(replayed)
             case .table:
                 let rows = replayed.map { r in
                     [r.finding.host, (r.openAtStart ? "≤ " : "") + UTCTime.rfc3339(Int64(r.opened.timeIntervalSince1970)),
@@ -59,7 +57,7 @@ extension PolicyCommand {
                 }
                 print(TextLayout.table(["HOST", "OPENED (UTC)", "RESOLVED (UTC)", "SEVERITY", "RULE", "PROTO", "ADDRESS:PORT", "NETNS",
                                         "OWNERS", "WAIVED"], rows, width: .max), terminator: "")
-                print("\(replayed.count) finding interval\(replayed.count == 1 ? "" : "s") since \(UTCTime.rfc3339(Int64(since.timeIntervalSince1970))) "
+                print("\(replayed.count) finding interval\(replayed.count == 1 ? "" : "s") since \(UTCTime.rfc3339(window.since)) "
                     + "on \(timeline.count) host\(timeline.count == 1 ? "" : "s") under policy \(set.digest.prefix(12)) from \(directory)")
             }
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CollectorStore
 import Foundation
 import Policy
+import PortwardenModel
 
 /// `portwarden policy …`
 struct PolicyCommand: ParsableCommand {
@@ -23,9 +24,23 @@ struct PolicyOptions: ParsableArguments {
 
     func directory(_ state: StateOptions) throws -> String {
         if let policies { return policies }
-        if let configured = try state.file().policies { return configured }
-        if FileManager.default.fileExists(atPath: "Policies") { return "Policies" }
+        if let found = try Self.defaultDirectory(state) { return found }
         throw ValidationError("no policy directory: give --policies DIR, set `policies:` in --config, or run where Policies/ is")
+    }
+}
+
+/// `items` as one JSON array on stdout.
+func printJSON<Item: WireEncodable>(_ items: [Item]) {
+    var writer = JSONWriter()
+    writer.value(items)
+    print(String(decoding: writer.buffer, as: UTF8.self))
+}
+
+extension PolicyOptions {
+    /// Without --policies: the config's `policies`, else ./Policies when it exists.
+    static func defaultDirectory(_ state: StateOptions) throws -> String? {
+        if let configured = try state.file().policies { return configured }
+        return FileManager.default.fileExists(atPath: "Policies") ? "Policies" : nil
     }
 }
 

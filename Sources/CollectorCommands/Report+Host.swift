@@ -24,7 +24,7 @@ extension Report {
             let report: HostReport
             do {
                 report = try HostReport(database: database, host: host, tags: context.tags(host).sorted(), why: context.why,
-                                        staleAfter: Int64(try state.file().staleAfter ?? 900), now: now)
+                                        staleAfter: try state.file().staleAfterSeconds, now: now)
             } catch { throw ValidationError("\(error)") }
             try out.emit(report, what: "the report on \(host)")
             if let threshold = out.failOn,

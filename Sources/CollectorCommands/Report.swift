@@ -72,7 +72,7 @@ struct ReportContext {
 
     init(state: StateOptions, database: CollectorDatabase, policy: PolicySet?) {
         tagEdits = (try? database.allTagEdits()) ?? [:]
-        let directory = (try? state.file().policies) ?? (FileManager.default.fileExists(atPath: "Policies") ? "Policies" : nil)
+        let directory = (try? PolicyOptions.defaultDirectory(state)) ?? nil
         let loaded = policy ?? directory.flatMap { try? PolicySet.load(directory: $0, today: Day(Date())).policy }
         if let loaded {
             why = Dictionary(loaded.rules.map { ($0.id, $0.why) }, uniquingKeysWith: { first, _ in first })

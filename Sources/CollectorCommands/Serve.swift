@@ -51,10 +51,15 @@ struct Serve: AsyncParsableCommand {
         if let listen, HostPort(listen, allowingZero: true) == nil {
             throw ValidationError("--listen \"\(listen)\": expected host:port, e.g. 0.0.0.0:8443")
         }
-        for (flag, value) in [("--max-report-bytes", maxReportBytes), ("--stale-after", staleAfter),
-                              ("--header-timeout", headerTimeout), ("--request-timeout", requestTimeout),
-                              ("--receipt-retention-days", receiptRetentionDays)] {
-            if let value, value < 1 { throw ValidationError("\(flag) must be at least 1") }
+        typealias Limits = CollectorConfig.Limits
+        for (flag, value, range) in [("--max-report-bytes", maxReportBytes, Limits.maxReportBytes),
+                                     ("--stale-after", staleAfter, Limits.staleAfter),
+                                     ("--header-timeout", headerTimeout, Limits.timeout),
+                                     ("--request-timeout", requestTimeout, Limits.timeout),
+                                     ("--receipt-retention-days", receiptRetentionDays, Limits.receiptRetentionDays)] {
+            if let value, !range.contains(value) {
+                throw ValidationError("\(flag) must be from \(range.lowerBound) to \(range.upperBound)")
+            }
         }
     }
 
@@ -64,33 +69,34 @@ struct Serve: AsyncParsableCommand {
         let file = try state.file()
         // Checked by validate() or when the file was read.
         let address = HostPort(listen ?? file.listen ?? "0.0.0.0:8443", allowingZero: true)!
-        let files = try state.files()
-        let history = try CollectorDatabase.open(path: database ?? state.databasePath())
+        let files = try state.files(file)
+        let history = try CollectorDatabase.open(path: database ?? state.databasePath(file))
         let settings = CollectorApplication.Settings(
             host: address.host, port: address.port,
             maxReportBytes: maxReportBytes ?? file.maxReportBytes ?? 16 << 20,
             headerTimeout: Int64(headerTimeout ?? file.headerTimeout ?? 30),
             requestTimeout: Int64(requestTimeout ?? file.requestTimeout ?? 60),
-            staleAfter: Int64(staleAfter ?? file.staleAfter ?? 900))
+            staleAfter: staleAfter.map(Int64.init) ?? file.staleAfterSeconds)
         // Certificates are verified whenever offered; every route but enrollment refuses
         // a client without one.
         let metrics = CollectorMetrics()
         let policyDirectory = policies ?? file.policies
             ?? (FileManager.default.fileExists(atPath: "/etc/portwarden/policies") ? "/etc/portwarden/policies" : nil)
-        let policy = PolicyHolder(directory: policyDirectory, metrics: metrics, logger: logger,
-                                  assignedTags: { (try? history.assignedTags()) ?? [] })
-        if policyDirectory == nil {
-            logger.warning("no policy directory (--policies, `policies:` in the config, or /etc/portwarden/policies): reports are stored but not evaluated")
-        } else {
+        let policy = policyDirectory.map {
+            PolicyHolder(directory: $0, metrics: metrics, logger: logger, assignedTags: { (try? history.assignedTags()) ?? [] })
+        }
+        if let policy {
             policy.reload()
+        } else {
+            logger.warning("no policy directory (--policies, `policies:` in the config, or /etc/portwarden/policies): reports are stored but not evaluated")
         }
         let app = CollectorApplication.build(
             settings: settings, tls: try files.serverContext(clientCertificates: .optional), database: history,
             logger: logger, enrollment: .init(ca: try files.authority(), secret: files.readEnrollmentSecret()),
-            metrics: metrics, policy: policyDirectory == nil ? nil : policy,
+            metrics: metrics, policy: policy,
             onRunning: { port in logger.info("listening on \(address.host):\(port)") })
         let watching = Task {
-            if policyDirectory != nil { await PolicyWatcher(holder: policy, database: history, logger: logger).run() }
+            if let policy { await PolicyWatcher(holder: policy, database: history, logger: logger).run() }
         }
         defer { watching.cancel() }
         let retention = Int64(receiptRetentionDays ?? file.receiptRetentionDays ?? 400) * 86_400

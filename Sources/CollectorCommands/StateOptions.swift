@@ -16,13 +16,15 @@ struct StateOptions: ParsableArguments {
         do { return try CollectorConfig(path: config) } catch { throw ValidationError("\(error)") }
     }
 
-    func files() throws -> CollectorFiles {
-        CollectorFiles(directory: try stateDir ?? file().stateDir ?? "/var/lib/portwarden")
+    /// The state directory's files; `file` when the caller read the config already.
+    func files(_ file: CollectorConfig? = nil) throws -> CollectorFiles {
+        CollectorFiles(directory: try stateDir ?? (file ?? self.file()).stateDir ?? "/var/lib/portwarden")
     }
 
     /// The history database: `database:` from the config, else portwarden.sqlite in the
     /// state directory.
-    func databasePath() throws -> String {
-        try file().database ?? files().database
+    func databasePath(_ file: CollectorConfig? = nil) throws -> String {
+        let file = try file ?? self.file()
+        return try file.database ?? files(file).database
     }
 }

@@ -7,8 +7,8 @@ import Synchronization
 /// The policy in force, and the one place that loads another: a policy with errors is
 /// refused and the one in force keeps running.
 public final class PolicyHolder: Sendable {
-    /// The policy directory; nil when the collector runs without policies.
-    public let directory: String?
+    /// The policy directory.
+    public let directory: String
     private let metrics: CollectorMetrics
     private let logger: Logger
     private let assignedTags: @Sendable () -> Set<String>
@@ -23,7 +23,7 @@ public final class PolicyHolder: Sendable {
     }
     private let state = Mutex(State())
 
-    public init(directory: String?, metrics: CollectorMetrics, logger: Logger,
+    public init(directory: String, metrics: CollectorMetrics, logger: Logger,
                 assignedTags: @escaping @Sendable () -> Set<String> = { [] }) {
         self.directory = directory
         self.metrics = metrics
@@ -37,7 +37,6 @@ public final class PolicyHolder: Sendable {
     /// errors they are logged and counted, and the policy in force stays.
     @discardableResult
     public func reload(now: Date = Date()) -> Bool {
-        guard let directory else { return false }
         let fingerprint = Self.fingerprint(directory)
         let load: PolicyLoad
         do {
@@ -71,7 +70,6 @@ public final class PolicyHolder: Sendable {
 
     /// `reload` when a file was added, removed or changed since the last look.
     public func reloadIfChanged(now: Date = Date()) -> Bool {
-        guard let directory else { return false }
         let current = Self.fingerprint(directory)
         guard state.withLock({ $0.fingerprint != current }) else { return false }
         return reload(now: now)

@@ -15,10 +15,10 @@ public struct ConfigDocument: Sendable {
 
     /// Reads and parses `path`.
     public init(path: String) throws(ConfigError) {
-        guard let text = readWholeFile(path) else {
-            throw ConfigError(file: path, line: 0, column: 0, message: "cannot read the file")
+        switch readWholeFile(path) {
+        case .success(let text): try self.init(text: text, file: path)
+        case .failure(let failure): throw ConfigError(file: path, line: 0, column: 0, message: "cannot read the file: \(failure.reason)")
         }
-        try self.init(text: text, file: path)
     }
 
     public init(text: String, file: String) throws(ConfigError) {

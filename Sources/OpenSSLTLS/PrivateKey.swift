@@ -47,10 +47,14 @@ public enum FileWriting {
     /// Writes whole to a temporary file beside `path` and renames it: a crash leaves the
     /// old file or the new one, never half of one.
     public static func write(_ text: String, to path: String, mode: mode_t) throws(Failed) {
+        try write(bytes: Array(text.utf8), to: path, mode: mode)
+    }
+
+    public static func write(bytes: [UInt8], to path: String, mode: mode_t) throws(Failed) {
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw Failed(path: temporary, reason: String(cString: strerror(errno))) }
-        var bytes = Array(text.utf8)
+        var bytes = bytes
         let written = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd) == 0
         close(fd)
