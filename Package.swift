@@ -35,7 +35,7 @@ let package = Package(
         .target(
             name: "CollectorServer",
             dependencies: [
-                "CollectorStore", "OpenSSLTLS", "PortwardenModel", "CZlib", "Policy",
+                "CollectorStore", "OpenSSLTLS", "PortwardenModel", "CZlib", "Policy", "Reports",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -2,6 +2,7 @@ import CollectorStore
 import Foundation
 import Logging
 import Policy
+import Reports
 import Synchronization
 
 /// The policy in force, and the one place that loads another: a policy with errors is
@@ -102,26 +103,5 @@ public final class PolicyHolder: Sendable {
             }
         }
         return entries
-    }
-}
-
-extension PolicySet {
-    /// One host's tags: the inventory's, with the operators' edits applied.
-    public func tags(for subject: FindingSubject) -> Set<String> {
-        subject.tags.applied(to: inventory.tags(for: subject.host))
-    }
-
-    /// One host's findings: listener order, then rule order.
-    public func evaluate(_ subject: FindingSubject) -> [Finding] {
-        evaluate(listeners: subject.listeners, host: HostFacts(name: subject.host, tags: tags(for: subject), labels: subject.labels),
-                 now: subject.at)
-    }
-
-    /// The same, in the store's terms.
-    public func findings(for subject: FindingSubject) -> [ObservedFinding] {
-        evaluate(subject).map {
-            ObservedFinding(rule: $0.rule, severity: $0.severity.rawValue, listener: $0.listener,
-                            waiver: $0.waiver?.reference, policyVersion: $0.policyVersion)
-        }
     }
 }

@@ -25,8 +25,7 @@ public enum PolicyReplay {
         let start = Int64(since.timeIntervalSince1970), end = Int64(now.timeIntervalSince1970)
         let expiries = policy.waivers.map { Int64($0.expires.end.timeIntervalSince1970) }
         for (host, intervals) in timeline {
-            let facts = HostFacts(name: host.name,
-                                  tags: (tags[host.name] ?? TagEdits()).applied(to: policy.inventory.tags(for: host.name)),
+            let facts = HostFacts(name: host.name, tags: policy.tags(host: host.name, edits: tags[host.name] ?? TagEdits()),
                                   labels: host.labelMap)
             // Each interval's listener decoded once, not at every instant.
             let spans = intervals.map { (opened: $0.opened, closed: $0.closed, listener: $0.listener) }
@@ -41,8 +40,7 @@ public enum PolicyReplay {
                 let at = Date(timeIntervalSince1970: TimeInterval(t))
                 var seen: Set<String> = []
                 for finding in policy.evaluate(listeners: listeners, host: facts, now: at) {
-                    let identity = ObservedFinding(rule: finding.rule, severity: finding.severity.rawValue, listener: finding.listener,
-                                                   waiver: finding.waiver?.reference, policyVersion: finding.policyVersion).identity
+                    let identity = ObservedFinding(finding).identity
                     guard seen.insert(identity).inserted, open[identity] == nil else { continue }
                     open[identity] = results.count
                     results.append(ReplayedFinding(finding: finding, opened: at, openAtStart: t == start, closed: nil))
