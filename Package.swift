@@ -77,7 +77,7 @@ let package = Package(
         // 10,000 hosts × 50 listeners through the default policy, for bench/policy-eval.sh.
         .executableTarget(name: "policy-bench", dependencies: ["Policy", "PortwardenModel"]),
         // A generated fleet history (10,000 hosts × 90 days) for bench/report-trend.sh.
-        .executableTarget(name: "history-generator", dependencies: ["CollectorStore"]),
+        .executableTarget(name: "history-generator", dependencies: ["CollectorStore", "PortwardenModel"]),
         // Simulated agents for bench/collector-load.sh.
         .executableTarget(name: "collector-load", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel"]),
 

@@ -237,12 +237,17 @@ struct Observation: Sendable {
     static func all(in snapshot: Snapshot) throws -> [String: Observation] {
         var observations: [String: Observation] = [:]
         for listener in snapshot.listeners {
-            let ownersJSON = OwnerIdentities.json(listener.processes)
-            let identity = "\(listener.netns) \(listener.transport.rawValue) \(listener.family.rawValue) "
-                + "[\(listener.address)]:\(listener.port) \(ownersJSON)"
-            observations[identity] = Observation(identity: identity, listener: listener, owners: ownersJSON)
+            let observation = Observation(listener)
+            observations[observation.identity] = observation
         }
         return observations
+    }
+
+    init(_ listener: Listener) {
+        self.listener = listener
+        owners = OwnerIdentities.json(listener.processes)
+        identity = "\(listener.netns) \(listener.transport.rawValue) \(listener.family.rawValue) "
+            + "[\(listener.address)]:\(listener.port) \(owners)"
     }
 
     func interval(hostId: Int64, opened: Int64) -> ListenerInterval {

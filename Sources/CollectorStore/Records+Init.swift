@@ -1,3 +1,5 @@
+import PortwardenModel
+
 // Public initializers, for building history outside the store (`importHistory`).
 
 extension HostRecord {
@@ -9,11 +11,10 @@ extension HostRecord {
 }
 
 extension ListenerInterval {
-    public init(identity: String, netns: Int64, hostNetns: Bool, protocol: String, family: String, address: String, port: Int,
-                scope: String, owners: String, opened: Int64, closed: Int64?, uid: Int64? = 0, foundBy: String? = "procfs") {
-        self.init(id: nil, hostId: 0, identity: identity, netns: netns, hostNetns: hostNetns, protocol: `protocol`, family: family,
-                  address: address, port: port, scope: scope, owners: owners, opened: opened, closed: closed, uid: uid,
-                  foundBy: foundBy)
+    /// `listener`'s interval exactly as ingest would store it (identity, owners).
+    public init(_ listener: Listener, opened: Int64, closed: Int64?) {
+        self = Observation(listener).interval(hostId: 0, opened: opened)
+        self.closed = closed
     }
 }
 
@@ -27,10 +28,10 @@ extension ReceiptRun {
 }
 
 extension FindingInterval {
-    public init(identity: String, rule: String, severity: String, netns: Int64, protocol: String, family: String, address: String,
-                port: Int, owners: String, waived: Bool, waiver: String?, policyVersion: String, opened: Int64, closed: Int64?) {
-        self.init(id: nil, hostId: 0, identity: identity, rule: rule, severity: severity, netns: netns, protocol: `protocol`,
-                  family: family, address: address, port: port, owners: owners, waived: waived, waiver: waiver,
-                  policyVersion: policyVersion, opened: opened, closed: closed)
+    /// `finding`'s interval exactly as ingest would store it (identity, owners with
+    /// their command lines).
+    public init(_ finding: ObservedFinding, opened: Int64, closed: Int64?) {
+        self = finding.interval(hostId: 0, opened: opened)
+        self.closed = closed
     }
 }

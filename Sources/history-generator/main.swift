@@ -1,5 +1,6 @@
 import CollectorStore
 import Foundation
+import PortwardenModel
 
 // Writes a realistic fleet history for bench/report-trend.sh, through the store's
 // import API: every host with ~50 listeners over the period, 1% of them replaced each
@@ -47,13 +48,17 @@ let legacy: [(port: Int, transport: String, rule: String, severity: String, daem
     (69, "udp", "legacy-port-exposed", "medium", "in.tftpd"),
 ]
 
-func owners(_ daemon: String) -> String { #"[{"exe":"/usr/sbin/\#(daemon)","name":"\#(daemon)","user":"root"}]"# }
+/// A wildcard listener of `daemon`, as an agent would report it.
+func listener(_ port: Int, _ transport: String, _ daemon: String) -> Listener {
+    Listener(transport: Transport(rawValue: transport)!, family: .ipv4, address: "0.0.0.0", port: UInt16(port), scope: .any,
+             netns: 4026531840, hostNetns: true, inode: UInt64(port), uid: 0,
+             processes: [Owner(pid: 1, name: daemon, exe: "/usr/sbin/" + daemon, cmdline: ["/usr/sbin/" + daemon], uid: 0,
+                               user: "root", unit: nil, container: nil)])
+}
 
+// Stored exactly as ingest stores these listeners and findings (the store's own builders).
 func interval(_ port: Int, _ transport: String, _ daemon: String, opened: Int64, closed: Int64?) -> ListenerInterval {
-    let owner = owners(daemon)
-    return ListenerInterval(identity: "4026531840 \(transport) ipv4 [0.0.0.0]:\(port) \(owner)", netns: 4026531840, hostNetns: true,
-                            protocol: transport, family: "ipv4", address: "0.0.0.0", port: port, scope: "any", owners: owner,
-                            opened: opened, closed: closed)
+    ListenerInterval(listener(port, transport, daemon), opened: opened, closed: closed)
 }
 
 // Which hosts get which exposures, decided up front.
@@ -95,10 +100,9 @@ for h in 0..<hosts {
         let kind = legacy[exposure.kind]
         listeners.append(interval(kind.port, kind.transport, kind.daemon, opened: exposure.opened, closed: exposure.closed))
         findings.append(FindingInterval(
-            identity: "\(kind.rule) 4026531840 \(kind.transport) ipv4 [0.0.0.0]:\(kind.port) " + (exposure.waived ? "waived by bench" : "live"),
-            rule: kind.rule, severity: kind.severity, netns: 4026531840, protocol: kind.transport, family: "ipv4", address: "0.0.0.0",
-            port: kind.port, owners: owners(kind.daemon), waived: exposure.waived, waiver: exposure.waived ? "bench" : nil,
-            policyVersion: "bench", opened: exposure.opened, closed: exposure.closed))
+            ObservedFinding(rule: kind.rule, severity: kind.severity, listener: listener(kind.port, kind.transport, kind.daemon),
+                            waiver: exposure.waived ? "bench" : nil, policyVersion: "bench"),
+            opened: exposure.opened, closed: exposure.closed))
         changeTimes.append(exposure.opened)
         if let closed = exposure.closed { changeTimes.append(closed) }
     }
