@@ -6,7 +6,8 @@ import NIOPosix
 import OpenSSLTLS
 
 /// The running collector: a listening socket whose connections each get TLS from the
-/// system OpenSSL, NIO's HTTP/1.1 codec, the body and time limits, and the routes.
+/// system OpenSSL, NIO's HTTP/1.1 codec, the body limit, and the request handler (its
+/// time limits, the routes).
 public struct CollectorService: Sendable {
     let settings: CollectorApplication.Settings
     let tls: TLSContext
@@ -58,8 +59,8 @@ public struct CollectorService: Sendable {
         try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
         try pipeline.addHandler(BodyLimit(limit: settings.maxReportBytes, uncertifiedLimit: EnrollRoutes.maxRequestBytes,
                                           metrics: metrics))
-        try pipeline.addHandler(RequestDeadline(limit: .seconds(settings.requestTimeout), metrics: metrics))
-        try pipeline.addHandler(RequestHandler(routes: routes, headerTimeout: .seconds(settings.headerTimeout)))
+        try pipeline.addHandler(RequestHandler(routes: routes, headerTimeout: .seconds(settings.headerTimeout),
+                                               requestTimeout: .seconds(settings.requestTimeout), metrics: metrics))
     }
 
     /// Returns when the task is cancelled or one of `signals` arrives.

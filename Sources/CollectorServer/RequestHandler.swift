@@ -4,24 +4,31 @@ import NIOHTTP1
 /// Serves a connection's requests one at a time (NIO's pipelining handler holds the next
 /// back until this one is answered): gathers the head and body, has the routes answer,
 /// writes the reply, and keeps the connection for another request unless either side
-/// asked to close. A connection that goes `headerTimeout` without a request head —
-/// from connecting, the TLS handshake included, and between requests — is closed.
+/// asked to close. One timer bounds the waiting: a connection that goes `headerTimeout`
+/// without a request head (from connecting, the TLS handshake included, and between
+/// requests) is closed, and so is one whose request is not whole `requestTimeout` after
+/// its head — an agent dripping a body a byte at a time cannot hold a connection.
 final class RequestHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let routes: Routes
     private let headerTimeout: TimeAmount
+    private let requestTimeout: TimeAmount
+    private let metrics: CollectorMetrics
     private var peer: PeerIdentity?
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     /// A whole request is with the routes and not yet answered.
     private var answering = false
-    private var idle: Scheduled<Void>?
+    /// Closes the connection when the head or the rest of the request is late.
+    private var deadline: Scheduled<Void>?
 
-    init(routes: Routes, headerTimeout: TimeAmount) {
+    init(routes: Routes, headerTimeout: TimeAmount, requestTimeout: TimeAmount, metrics: CollectorMetrics) {
         self.routes = routes
         self.headerTimeout = headerTimeout
+        self.requestTimeout = requestTimeout
+        self.metrics = metrics
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -29,12 +36,12 @@ final class RequestHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if idle == nil { waitForHead(context) }
+        if deadline == nil { waitForHead(context) }
         context.fireChannelActive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        idle?.cancel()
+        deadline?.cancel()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -45,8 +52,8 @@ final class RequestHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            idle?.cancel()
-            idle = nil
+            deadline?.cancel()
+            deadline = nil
             if let refusal = routes.refusal(for: head) {
                 // No route takes it: answered now, its body (if any) never read.
                 answering = true
@@ -54,11 +61,15 @@ final class RequestHandler: ChannelInboundHandler {
             }
             self.head = head
             body.clear()
+            let metrics = metrics
+            closeLater(context, after: requestTimeout) { metrics.refused("request timeout") }
         case .body(var part):
             if head != nil { body.writeBuffer(&part) }
         case .end:
             guard let head else { return }
             self.head = nil
+            deadline?.cancel()
+            deadline = nil
             answering = true
             let request = CollectorRequest(head: head, body: body, peer: peer)
             body = ByteBuffer()
@@ -88,8 +99,15 @@ final class RequestHandler: ChannelInboundHandler {
     private func waitForHead(_ context: ChannelHandlerContext) {
         // A pipelined request may have begun while the last reply was being written.
         guard head == nil, !answering else { return }
-        idle?.cancel()
+        closeLater(context, after: headerTimeout) {}
+    }
+
+    private func closeLater(_ context: ChannelHandlerContext, after delay: TimeAmount, counting: @escaping @Sendable () -> Void) {
+        deadline?.cancel()
         let bound = context.loopBound
-        idle = context.eventLoop.scheduleTask(in: headerTimeout) { bound.value.close(promise: nil) }
+        deadline = context.eventLoop.scheduleTask(in: delay) {
+            counting()
+            bound.value.close(promise: nil)
+        }
     }
 }
