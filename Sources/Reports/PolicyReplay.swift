@@ -35,8 +35,20 @@ public enum PolicyReplay {
             }
             for t in expiries where t > start && t <= end { instants.insert(t) }
             var open: [String: Int] = [:]  // identity → index in results
+            // The intervals open at each instant, kept as the instants advance rather than
+            // found again among all of the host's intervals each time.
+            let byOpening = spans.indices.sorted { (spans[$0].opened, $0) < (spans[$1].opened, $1) }
+            var nextOpening = 0
+            var active: [Int] = []  // indices into spans, in the timeline's order
             for t in instants.sorted() {
-                let listeners = spans.filter { $0.opened <= t && ($0.closed.map { $0 > t } ?? true) }.map(\.listener)
+                let before = active.count
+                while nextOpening < byOpening.count, spans[byOpening[nextOpening]].opened <= t {
+                    active.append(byOpening[nextOpening])
+                    nextOpening += 1
+                }
+                if active.count > before { active.sort() }
+                active.removeAll { spans[$0].closed.map { $0 <= t } ?? false }
+                let listeners = active.map { spans[$0].listener }
                 let at = Date(timeIntervalSince1970: TimeInterval(t))
                 var seen: Set<String> = []
                 for finding in policy.evaluate(listeners: listeners, host: facts, now: at) {
