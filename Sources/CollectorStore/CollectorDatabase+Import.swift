@@ -17,32 +17,22 @@ public struct HostHistory: Sendable {
 }
 
 extension CollectorDatabase {
-    /// Imports hosts with their history, in one transaction; prepared statements, no
-    /// per-row encoding, for millions of rows.
+    /// Imports hosts with their history, in one transaction; listener intervals and
+    /// receipt runs (the millions) on cached statements, as ingest writes them.
     public func importHistory(_ histories: [HostHistory]) throws {
         try writer.write { db in
-            let listener = try db.cachedStatement(sql: """
-                INSERT INTO listenerInterval (hostId, identity, netns, hostNetns, protocol, family, address, port, scope, owners,
-                                              opened, closed, uid, foundBy)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            let run = try db.cachedStatement(sql: """
-                INSERT INTO receiptRun (hostId, bootID, firstSequence, lastSequence, lastBodyDigest, firstCollected, lastCollected,
-                                        lastReceived, reports)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
             for history in histories {
                 var host = history.host
                 host.id = nil
                 try host.insert(db)
                 let hostId = host.id!
-                for l in history.listeners {
-                    try listener.execute(arguments: [hostId, l.identity, l.netns, l.hostNetns, l.protocol, l.family, l.address, l.port,
-                                                     l.scope, l.owners, l.opened, l.closed, l.uid, l.foundBy])
+                for var interval in history.listeners {
+                    interval.hostId = hostId
+                    try interval.insertRow(db)
                 }
-                for r in history.runs {
-                    try run.execute(arguments: [hostId, r.bootID, r.firstSequence, r.lastSequence, r.lastBodyDigest, r.firstCollected,
-                                                r.lastCollected, r.lastReceived, r.reports])
+                for var run in history.runs {
+                    run.hostId = hostId
+                    try run.insertRow(db)
                 }
                 for var finding in history.findings {
                     finding.id = nil

@@ -176,8 +176,7 @@ extension CollectorDatabase {
         while let row = try openRows.next() { open[row[1]] = row[0] }
         var opened = 0, closed = 0
         for observation in observed.values where open[observation.identity] == nil {
-            var interval = observation.interval(hostId: hostId, opened: collectedAt)
-            try interval.insert(db)
+            try observation.interval(hostId: hostId, opened: collectedAt).insertRow(db)
             opened += 1
         }
         if snapshot.complete {
@@ -199,12 +198,9 @@ extension CollectorDatabase {
             try run.updateExtended(db)
             return (.unchanged, hostId)
         }
-        var run = ReceiptRun(hostId: hostId, bootID: snapshot.host.bootID,
-                             firstSequence: snapshot.sequence.map(Int64.init),
-                             lastSequence: snapshot.sequence.map(Int64.init), lastBodyDigest: bodyDigest,
-                             firstCollected: collectedAt, lastCollected: collectedAt, lastReceived: receivedAt,
-                             reports: 1)
-        try run.insert(db)
+        try ReceiptRun(hostId: hostId, bootID: snapshot.host.bootID, firstSequence: snapshot.sequence.map(Int64.init),
+                       lastSequence: snapshot.sequence.map(Int64.init), lastBodyDigest: bodyDigest,
+                       firstCollected: collectedAt, lastCollected: collectedAt, lastReceived: receivedAt, reports: 1).insertRow(db)
         return (opened == 0 && closed == 0 ? .unchanged : .changed(opened: opened, closed: closed), hostId)
     }
 }

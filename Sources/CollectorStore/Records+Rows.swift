@@ -37,3 +37,28 @@ extension ReceiptRun {
             """).execute(arguments: [lastSequence, lastBodyDigest, lastCollected, lastReceived, reports, id])
     }
 }
+
+extension ListenerInterval {
+    /// Inserts the row on a cached statement: ingest's new intervals and an import's
+    /// millions alike.
+    func insertRow(_ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO listenerInterval (hostId, identity, netns, hostNetns, protocol, family, address, port, scope, owners,
+                                          opened, closed, uid, foundBy)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [hostId, identity, netns, hostNetns, `protocol`, family, address, port, scope, owners,
+                                     opened, closed, uid, foundBy])
+    }
+}
+
+extension ReceiptRun {
+    /// Inserts the row on a cached statement.
+    func insertRow(_ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO receiptRun (hostId, bootID, firstSequence, lastSequence, lastBodyDigest, firstCollected, lastCollected,
+                                    lastReceived, reports)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [hostId, bootID, firstSequence, lastSequence, lastBodyDigest, firstCollected, lastCollected,
+                                     lastReceived, reports])
+    }
+}
