@@ -34,8 +34,8 @@ hz=$(getconf CLK_TCK)
 TIMEFORMAT='%U %S'
 for mode in "--first-sequence 1000" "--first-sequence 100000 --resume" "--resume --get /healthz"; do
   before=$(threads)
-  # shellcheck disable=SC2086  # the mode is several arguments
   # bash's `time` on the function: the load generator's user and system seconds.
+  # shellcheck disable=SC2086  # the mode is several arguments
   { time load --hosts 200 --seconds "$seconds" $mode > "$state/out"; } 2> "$state/time"
   out=$(cat "$state/out")
   after=$(threads)
