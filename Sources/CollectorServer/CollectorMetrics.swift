@@ -7,6 +7,7 @@ public final class CollectorMetrics: Sendable {
         var reports: [String: Int] = [:]  // outcome → count
         var refused: [String: Int] = [:]  // reason → count
         var handshakeFailures = 0
+        var handshakes = (full: 0, resumed: 0)
         var ingestBuckets = [Int](repeating: 0, count: CollectorMetrics.bucketBounds.count)
         var ingestCount = 0
         var ingestSum = 0.0
@@ -33,6 +34,9 @@ public final class CollectorMetrics: Sendable {
 
     func refused(_ reason: String) { state.withLock { $0.refused[reason, default: 0] += 1 } }
     func handshakeFailed() { state.withLock { $0.handshakeFailures += 1 } }
+    func handshakeDone(resumed: Bool) {
+        state.withLock { if resumed { $0.handshakes.resumed += 1 } else { $0.handshakes.full += 1 } }
+    }
     func policyLoaded(version: String) {
         state.withLock {
             $0.policyVersion = version
@@ -64,6 +68,8 @@ public final class CollectorMetrics: Sendable {
                s.refused.sorted { $0.key < $1.key }.map { ("{reason=\"\($0.key)\"}", "\($0.value)") })
         family("portwarden_tls_handshake_failures_total", "counter", "Connections refused in the TLS handshake.",
                [("", "\(s.handshakeFailures)")])
+        family("portwarden_tls_handshakes_total", "counter", "TLS handshakes completed, by whether a session was resumed.",
+               [("{resumed=\"false\"}", "\(s.handshakes.full)"), ("{resumed=\"true\"}", "\(s.handshakes.resumed)")])
         family("portwarden_ingest_seconds", "histogram", "Time to store one report.",
                zip(Self.bucketBounds, s.ingestBuckets).map { ("_bucket{le=\"\($0)\"}", "\($1)") }
                    + [("_bucket{le=\"+Inf\"}", "\(s.ingestCount)"), ("_sum", "\(s.ingestSum)"), ("_count", "\(s.ingestCount)")])

@@ -32,6 +32,7 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
             if !handshakeDone {
                 guard try connection.handshake() else { return sendCiphertext(context, flush: true) }
                 handshakeDone = true
+                metrics.handshakeDone(resumed: connection.sessionReused)
                 let identity = PeerIdentity(certificate: connection.peerCertificate)
                 // A revoked certificate chains to the CA like any other: refuse it here,
                 // before a single request byte is read (resumed sessions included).

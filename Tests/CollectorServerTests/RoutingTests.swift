@@ -54,4 +54,21 @@ struct RoutingTests {
         let nowhere = try await blocking { try post("/upload", declaring: 1_000) }
         #expect(nowhere.status == 404, "\(nowhere.status) \(nowhere.text)")
     }
+
+    /// An agent keeps its connection settings and a session cache: after its first
+    /// report, each resumes the last one's session — and the collector counts them.
+    @Test func aClientWithASessionCacheResumes() async throws {
+        let pki = try TestPKI()
+        let collector = try await RunningCollector.start(pki: pki, database: try CollectorDatabase.inMemory())
+        defer { collector.stop() }
+        let agent = CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port),
+                                        context: try pki.clientContext(try pki.host("web-01")), timeout: 5, sessions: SessionCache())
+        for sequence in 1...3 {
+            let reply = try await blocking { try agent.post("/v1/reports", body: ReportTests.snapshot(host: "web-01", sequence: UInt64(sequence))) }
+            #expect(reply.status == 200, "\(reply.text)")
+        }
+        let metrics = try await blocking { try agent.get("/metrics") }.text
+        #expect(metrics.contains("portwarden_tls_handshakes_total{resumed=\"false\"} 1"), "\(metrics)")
+        #expect(metrics.contains("portwarden_tls_handshakes_total{resumed=\"true\"} 3"), "\(metrics)")
+    }
 }
