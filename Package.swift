@@ -21,7 +21,7 @@ let package = Package(
     targets: [
         // Linux calls Swift cannot reach directly (pidfd_getfd, SIOCGSKNS, setns).
         .target(name: "CLinuxShims"),
-        .target(name: "ProcFS", dependencies: ["CLinuxShims"]),
+        .target(name: "ProcFS", dependencies: ["CLinuxShims", "PortwardenModel"]),
         // The distro's OpenSSL (libssl-dev): patched by apt, FIPS-capable. Never BoringSSL.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "OpenSSLTLS", dependencies: ["COpenSSL"]),
@@ -81,7 +81,7 @@ let package = Package(
         // Simulated agents for bench/collector-load.sh.
         .executableTarget(name: "collector-load", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel"]),
 
-        .testTarget(name: "ProcFSTests", dependencies: ["ProcFS"]),
+        .testTarget(name: "ProcFSTests", dependencies: ["ProcFS", "PortwardenModel"]),
         .testTarget(name: "PortwardenModelTests", dependencies: ["PortwardenModel"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "PortwardenModel", "ConfigFile"]),

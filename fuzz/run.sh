@@ -43,7 +43,7 @@ bin="$scratch/bin-$configuration"
 mkdir -p "$bin"
 for name in "${harnesses[@]}"; do
   case "$name" in
-    net-table|process-files) modules=(ProcFS CLinuxShims) ;;
+    net-table|process-files) modules=(ProcFS CLinuxShims PortwardenModel) ;;
     wire-snapshot) modules=(PortwardenModel) ;;
     policy) modules=(Policy ConfigFile PortwardenModel Yams CYaml) ;;
     *) echo "no harness $name (net-table, process-files, wire-snapshot, policy)" >&2; exit 2 ;;

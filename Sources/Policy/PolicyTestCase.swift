@@ -138,8 +138,8 @@ extension PolicyTestCase {
         let address = f.string("address", required: false, hint: "an IP address") ?? "0.0.0.0"
         let parsed = IPAddress(address)
         if parsed == nil, let a = f["address"] { fail("expected an IPv4 or IPv6 address; got '\(address)'", a) }
-        let family: AddressFamily = address.contains(":") ? .ipv6 : .ipv4
-        var scope = defaultScope(parsed)
+        let family = parsed?.family ?? (address.contains(":") ? .ipv6 : .ipv4)
+        var scope = parsed.map(ExposureScope.init(boundTo:)) ?? .any
         if let s = f.scalar("scope", required: false, hint: "loopback, any or specific") {
             if let v = ExposureScope(rawValue: s.scalar!.string) { scope = v } else { fail("expected loopback, any or specific; got \(describe(s))", s) }
         }
@@ -169,13 +169,5 @@ extension PolicyTestCase {
                                        exe: exe, cmdline: [], uid: uid, user: user, unit: unit, container: container)] : []
         return Listener(transport: transport, family: family, address: address, port: port, scope: scope, netns: netns,
                         hostNetns: hostNetns, inode: UInt64(port), uid: uid, processes: owners, foundBy: foundBy)
-    }
-
-    /// The agent's rule: 127.0.0.0/8 and ::1 are loopback, 0.0.0.0 and :: any, the rest specific.
-    static func defaultScope(_ address: IPAddress?) -> ExposureScope {
-        guard let a = address else { return .any }
-        if a == IPAddress(high: 0, low: 0) || a == IPAddress(ipv4: 0) { return .any }
-        if a == IPAddress(high: 0, low: 1) || IPNetwork(base: IPAddress(ipv4: 0x7f00_0000), prefix: 104).contains(a) { return .loopback }
-        return .specific
     }
 }

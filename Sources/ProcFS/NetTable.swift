@@ -1,3 +1,5 @@
+import PortwardenModel
+
 /// The four socket tables `/proc/net/{tcp,tcp6,udp,udp6}`, which share one layout:
 /// `sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …`.
 public enum NetTable: String, CaseIterable, Sendable {

@@ -53,7 +53,7 @@ enum PolicyFixtures {
                          foundBy: Discovery = .procfs) -> Listener {
         let family: AddressFamily = address.contains(":") ? .ipv6 : .ipv4
         return Listener(transport: transport, family: family, address: address, port: port,
-                        scope: scope ?? PolicyTestCase.defaultScope(IPAddress(address)),
+                        scope: scope ?? IPAddress(address).map(ExposureScope.init(boundTo:)) ?? .any,
                         netns: netns ?? 4_026_531_840, hostNetns: netns == nil, inode: 1, uid: uid, processes: owners,
                         foundBy: foundBy)
     }

@@ -1,5 +1,6 @@
 import Testing
 import ConfigFile
+import PortwardenModel
 @testable import Policy
 
 struct PrimitiveTests {

@@ -1,4 +1,5 @@
 import Testing
+import PortwardenModel
 @testable import ProcFS
 
 struct ProcessFileTests {
