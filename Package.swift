@@ -86,10 +86,11 @@ let package = Package(
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "PortwardenModel", "ConfigFile"]),
         .testTarget(
-            name: "ReportsTests", dependencies: ["Reports", "CollectorStore", "CollectorServer", "Policy", "PortwardenModel"],
+            name: "ReportsTests",
+            dependencies: ["Reports", "CollectorStore", "CollectorServer", "Policy", "PortwardenModel", "PortwardenTestSupport"],
             exclude: ["Golden"]),
-        // Certificates made at test time, shared by the TLS, server and agent tests.
-        .target(name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS"], path: "Tests/Support"),
+        // Certificates made at test time, shared by the TLS, server and agent tests; the hostile host's text.
+        .target(name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS", "PortwardenModel"], path: "Tests/Support"),
         .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS", "PortwardenTestSupport"]),
         .testTarget(name: "CollectorStoreTests", dependencies: ["CollectorStore", "PortwardenModel"]),
         .testTarget(
@@ -108,6 +109,7 @@ let package = Package(
                 "CollectorClient", "CollectorStore", "OpenSSLTLS", "PortwardenModel", "PortwardenTestSupport", "portwarden",
                 "portwarden-agent",
             ]),
-        .testTarget(name: "AgentCommandsTests", dependencies: ["AgentCommands", "PortwardenModel", "portwarden-agent"]),
+        .testTarget(
+            name: "AgentCommandsTests", dependencies: ["AgentCommands", "PortwardenModel", "PortwardenTestSupport", "portwarden-agent"]),
     ]
 )

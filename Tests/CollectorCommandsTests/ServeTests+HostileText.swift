@@ -1,0 +1,56 @@
+import CollectorClient
+import CollectorStore
+import Foundation
+import PortwardenModel
+import PortwardenTestSupport
+import Testing
+
+/// Text from an audited host through every command that shows it, the real binary's
+/// output read as an operator's terminal, a spreadsheet and a log reader would (issue 11).
+extension ServeTests {
+    static let policies = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Policies").path
+
+    @Test func everyTableAndReportShowsHostTextEscaped() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        _ = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
+            .ingest(HostileText.snapshot(sequence: 1, collectedAt: "2026-11-20T10:00:00Z"), host: HostileText.hostName,
+                    bodyDigest: "d1", receivedAt: 1_763_632_800)
+        let host = HostileText.hostName, window = ["--since", "2026-11-01", "--until", "2026-11-30", "--policy", Self.policies]
+        let commands: [[String]] = [
+            ["hosts", "list"], ["report", "host", host], ["report", "host", host, "--format", "markdown"],
+            ["report", "host", host, "--format", "html"], ["report", "trend"] + window,
+            ["report", "trend", "--format", "markdown"] + window, ["report", "trend", "--format", "html"] + window,
+            ["policy", "eval", "--host", host, "--policies", Self.policies],
+            ["policy", "replay", "--host", host, "--policy", Self.policies, "--since", "2026-11-01"],
+        ]
+        for command in commands {
+            let run = try portwarden(command + ["--state-dir", state])
+            let what = command.prefix(2).joined(separator: " ") + " " + (command.firstIndex(of: "--format").map { command[$0 + 1] } ?? "table")
+            #expect(run.status == 0, "\(what): \(run.output)")
+            #expect(HostileText.rawControls(in: run.output).isEmpty, "\(what): \(HostileText.rawControls(in: run.output))\n\(run.output)")
+            if command.contains("markdown") || command.contains("html") {
+                #expect(!run.output.contains("<script") && run.output.contains("&lt;script&gt;"), "\(what): \(run.output)")
+            }
+            if command.contains("markdown") {
+                #expect(!run.output.replacing("\\[", with: "").contains("[x]("), "\(what): no link: \(run.output)")
+            }
+            #expect(run.output.contains("web-66\\n1999-12-31") || run.output.contains("web-66\\\\n1999-12-31"),
+                    "\(what) names the host, its newline shown: \(run.output)")
+            if command != ["hosts", "list"] {
+                #expect(run.output.contains("=1+1+cmd"), "\(what) shows the owner: \(run.output)")
+            }
+        }
+
+        let csv = state + "/listeners.csv"
+        #expect(try portwarden(["export", "listeners", "--state-dir", state, "--since", "2026-11-01", "--until", "2026-11-30",
+                                "--format", "csv", "--output", csv]).status == 0)
+        let read = try python("""
+            import csv, sys
+            row = list(csv.DictReader(open(sys.argv[1], newline='')))[0]
+            print(row['owners'].split(', ')[0], row['port'], row['netns'], repr(row['host'][:7]))
+            """, [csv])
+        #expect(read == "'=1+1+cmd|A0 (root) 557 1 'web-66\\n'\n", "\(read)")
+    }
+}
