@@ -1,7 +1,9 @@
 import ArgumentParser
 import CollectorCommands
+import EventLog
 import Foundation
 import Logging
+import PortwardenModel
 
 /// The entry point: argument-parser's async main for the collector's command tree, with
 /// one change: every error — bad input, or a failure in run — exits 2 with its reason on
@@ -10,7 +12,7 @@ import Logging
 @main
 struct Portwarden {
     static func main() async {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        LoggingSystem.bootstrap(EventLogHandler.standardError)
         var command: any ParsableCommand
         do {
             command = try CollectorCommand.parseAsRoot()
@@ -32,7 +34,8 @@ struct Portwarden {
 
     static func exit(_ error: any Error, message: String) -> Never {
         if error is ExitCode || CollectorCommand.exitCode(for: error) == .success { CollectorCommand.exit(withError: error) }
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        // An error can quote what a host sent (a snapshot's keys): its controls shown escaped.
+        FileHandle.standardError.write(Data((VisibleText.escaped(message, keepingLineBreaks: true) + "\n").utf8))
         CollectorCommand.exit(withError: ExitCode(2))
     }
 }

@@ -5,7 +5,7 @@ import Testing
 @testable import AgentCommands
 
 /// A host's own processes choose their names: `scan` shows them with terminal escapes and
-/// bidi controls made visible (issue 11).
+/// bidi controls made visible, and logs each warning on one line (issue 11).
 extension ScanCommandTests {
     @Test func theTableWritesNoEscapeButItsOwnColours() {
         let snapshot = Snapshot(
@@ -26,7 +26,8 @@ extension ScanCommandTests {
         #expect(HostileText.rawControls(in: ours).isEmpty, "only the table's own colours: \(ours)")
     }
 
-    /// The built agent on a /proc whose process names hold escapes.
+    /// The built agent on a /proc whose process names hold escapes, and whose status
+    /// file has a malformed line that the warning quotes.
     @Test func aScanOfHostileProcessNamesPrintsThemEscaped() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("pw-hostile-proc-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -40,5 +41,9 @@ extension ScanCommandTests {
         #expect(result.status == 0, "\(result.err)")
         #expect(HostileText.rawControls(in: result.out).isEmpty, "\(HostileText.rawControls(in: result.out)): \(result.out)")
         #expect(result.out.contains(#"\x1b]0;owned\x07\x1b[2J\rvms\u202ed[300]"#), "\(result.out)")
+        #expect(HostileText.rawControls(in: result.err).isEmpty, "\(HostileText.rawControls(in: result.err)): \(result.err)")
+        let lines = result.err.split(separator: "\n")
+        #expect(!lines.isEmpty && lines.allSatisfy { $0.hasPrefix("time=") && $0.contains(" level=warning ") }, "\(result.err)")
+        #expect(result.err.contains(#"Uid:\t\x1b[2J33\t\u202e"#), "the malformed line quoted, escaped: \(result.err)")
     }
 }

@@ -53,4 +53,31 @@ extension ServeTests {
             """, [csv])
         #expect(read == "'=1+1+cmd|A0 (root) 557 1 'web-66\\n'\n", "\(read)")
     }
+
+    /// A report whose body names a host with a newline in it: the collector refuses it and
+    /// logs why, on one line, the name quoted — nothing in its log starts a line but the log.
+    @Test func aHostNameWithANewlineCannotForgeALogLine() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let context = try enroll("web-01")
+        let logPath = state + "/serve.log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try #require(FileHandle(forWritingAtPath: logPath))
+        let port = try unusedPort()
+        let server = try serve(port: port, standardError: log)
+        var writer = JSONWriter()
+        writer.value(HostileText.snapshot(sequence: 1, collectedAt: Timestamp.rfc3339()))
+        let response = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: context, timeout: 5)
+            .post("/v1/reports", body: writer.buffer)
+        #expect((400..<500).contains(response.status), "refused: \(response.text)")
+        server.terminate()
+        server.waitUntilExit()
+
+        let text = try String(contentsOfFile: logPath, encoding: .utf8)
+        #expect(HostileText.rawControls(in: text).isEmpty, "\(HostileText.rawControls(in: text)): \(text)")
+        let lines = text.split(separator: "\n")
+        #expect(!lines.isEmpty && lines.allSatisfy { $0.hasPrefix("time=") && $0.contains(" level=") && $0.contains(" msg=\"") },
+                "one event per line: \(text)")
+        #expect(text.contains(#"web-66\n1999-12-31T00:00:00Z level=critical forged""#), "the name logged, quoted: \(text)")
+    }
 }
