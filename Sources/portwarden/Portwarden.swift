@@ -17,8 +17,8 @@ struct Portwarden {
         do {
             command = try CollectorCommand.parseAsRoot()
         } catch {
-            // Usage errors name the subcommand and show its usage.
-            exit(error, message: CollectorCommand.fullMessage(for: error))
+            // Usage errors name the subcommand and show its usage, over several lines.
+            exit(error, message: VisibleText.escaped(CollectorCommand.fullMessage(for: error), keepingLineBreaks: true))
         }
         do {
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -27,15 +27,15 @@ struct Portwarden {
                 try command.run()
             }
         } catch {
-            // A check in run(): the message alone.
-            exit(error, message: "Error: \(CollectorCommand.message(for: error))")
+            // A check in run(): the message alone, on one line — it can quote what a host
+            // sent (a snapshot file's keys), so its controls and line breaks are shown escaped.
+            exit(error, message: "Error: " + VisibleText.escaped(CollectorCommand.message(for: error)))
         }
     }
 
     static func exit(_ error: any Error, message: String) -> Never {
         if error is ExitCode || CollectorCommand.exitCode(for: error) == .success { CollectorCommand.exit(withError: error) }
-        // An error can quote what a host sent (a snapshot's keys): its controls shown escaped.
-        FileHandle.standardError.write(Data((VisibleText.escaped(message, keepingLineBreaks: true) + "\n").utf8))
+        FileHandle.standardError.write(Data((message + "\n").utf8))
         CollectorCommand.exit(withError: ExitCode(2))
     }
 }

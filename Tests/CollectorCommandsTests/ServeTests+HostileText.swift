@@ -54,6 +54,20 @@ extension ServeTests {
         #expect(read == "'=1+1+cmd|A0 (root) 557 1 'web-66\\n'\n", "\(read)")
     }
 
+    /// `policy eval --snapshot` on a host's file that breaks off inside a key holding an
+    /// escape, a bidi override and a newline: the error quotes the key, on one line.
+    @Test func anErrorQuotingAHostsSnapshotIsOneLineWithoutControls() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let file = state + "/snapshot.json"
+        try #"{"schema": 1, "\u001b[2J\u202e\n1999-12-31T00:00:00Z forged": ["#.write(toFile: file, atomically: true, encoding: .utf8)
+        let run = try portwarden(["policy", "eval", "--snapshot", file, "--policies", Self.policies, "--state-dir", state])
+        #expect(run.status == 2, "\(run.output)")
+        #expect(HostileText.rawControls(in: run.output).isEmpty, "\(HostileText.rawControls(in: run.output)): \(run.output)")
+        #expect(run.output.hasPrefix("Error: ") && run.output.filter(\.isNewline).count == 1, "\(run.output)")
+        #expect(run.output.contains(#"\x1b[2J\u202e\n1999-12-31"#), "\(run.output)")
+    }
+
     /// A report whose body names a host with a newline in it: the collector refuses it and
     /// logs why, on one line, the name quoted — nothing in its log starts a line but the log.
     @Test func aHostNameWithANewlineCannotForgeALogLine() throws {
