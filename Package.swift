@@ -44,6 +44,8 @@ let package = Package(
         // Computations over the stored history under a policy: what another policy would have found.
         .target(name: "Reports", dependencies: ["CollectorStore", "Policy", "PortwardenModel"]),
         .target(name: "CollectorClient", dependencies: ["OpenSSLTLS", "PortwardenModel"]),
+        // Both executables' log handler: one line per event, every value escaped. Light: the agent uses it.
+        .target(name: "EventLog", dependencies: ["PortwardenModel", .product(name: "Logging", package: "swift-log")]),
         .target(name: "AgentReporting", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel"]),
         .target(name: "Inventory", dependencies: ["ProcFS", "PortwardenModel", "CLinuxShims"]),
         .target(
@@ -61,14 +63,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
-            name: "portwarden-agent", dependencies: ["AgentCommands", "CLinuxShims"],
+            name: "portwarden-agent",
+            dependencies: ["AgentCommands", "CLinuxShims", "EventLog", .product(name: "Logging", package: "swift-log")],
             // lld with packed relative relocations: the loader rewrites far fewer pages at
             // start, which keeps the scan inside its 12 MiB (see scripts/build-agent).
             linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])]),
         .executableTarget(
             name: "portwarden",
             dependencies: [
-                "CollectorCommands",
+                "CollectorCommands", "EventLog", "PortwardenModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -84,12 +87,14 @@ let package = Package(
         .testTarget(name: "ProcFSTests", dependencies: ["ProcFS", "PortwardenModel"]),
         .testTarget(name: "PortwardenModelTests", dependencies: ["PortwardenModel"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "PortwardenModel", "ConfigFile"]),
         .testTarget(
-            name: "ReportsTests", dependencies: ["Reports", "CollectorStore", "CollectorServer", "Policy", "PortwardenModel"],
+            name: "ReportsTests",
+            dependencies: ["Reports", "CollectorStore", "CollectorServer", "Policy", "PortwardenModel", "PortwardenTestSupport"],
             exclude: ["Golden"]),
-        // Certificates made at test time, shared by the TLS, server and agent tests.
-        .target(name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS"], path: "Tests/Support"),
+        // Certificates made at test time, shared by the TLS, server and agent tests; the hostile host's text.
+        .target(name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS", "PortwardenModel"], path: "Tests/Support"),
         .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS", "PortwardenTestSupport"]),
         .testTarget(name: "CollectorStoreTests", dependencies: ["CollectorStore", "PortwardenModel"]),
         .testTarget(
@@ -108,6 +113,7 @@ let package = Package(
                 "CollectorClient", "CollectorStore", "OpenSSLTLS", "PortwardenModel", "PortwardenTestSupport", "portwarden",
                 "portwarden-agent",
             ]),
-        .testTarget(name: "AgentCommandsTests", dependencies: ["AgentCommands", "PortwardenModel", "portwarden-agent"]),
+        .testTarget(
+            name: "AgentCommandsTests", dependencies: ["AgentCommands", "PortwardenModel", "PortwardenTestSupport", "portwarden-agent"]),
     ]
 )

@@ -1,7 +1,9 @@
 import PortwardenModel
 
 /// The people's view of a snapshot: one line per listener, sorted by port, columns
-/// aligned, colour only for a terminal.
+/// aligned, colour only for a terminal. Process names and an unresolved socket's details
+/// are whatever the host's processes made them: shown with controls and bidi characters
+/// escaped (`VisibleText`), so the only escape sequences written are the table's colours.
 public struct ListenerTable {
     public var colour: Bool
 
@@ -14,7 +16,7 @@ public struct ListenerTable {
             var netns = l.hostNetns ? "host" : String(l.netns)
             if l.foundBy == .pidfd { netns += " (no member)" }
             let owners = l.processes.isEmpty ? "-" : l.processes.map { "\($0.name)[\($0.pid)]" }.joined(separator: ",")
-            return [proto, endpoint, l.scope.rawValue, netns, owners]
+            return [proto, endpoint, l.scope.rawValue, netns, owners].map { VisibleText.escaped($0) }
         }
         let widths = header.indices.map { column in
             ([header] + rows).map { $0[column].count }.max() ?? 0
@@ -34,7 +36,8 @@ public struct ListenerTable {
         }
         for socket in snapshot.unresolved {
             let owners = socket.processes.map { "\($0.name)[\($0.pid)]" }.joined(separator: ",")
-            out += "unresolved socket \(socket.inode) (\(socket.kind ?? "?")) held by \(owners.isEmpty ? "-" : owners): \(socket.reason)\n"
+            out += VisibleText.escaped("unresolved socket \(socket.inode) (\(socket.kind ?? "?")) held by \(owners.isEmpty ? "-" : owners): "
+                + socket.reason) + "\n"
         }
         return out
     }

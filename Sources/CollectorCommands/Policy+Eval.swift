@@ -68,7 +68,7 @@ extension PolicyCommand {
                 print(TextLayout.table(["SEVERITY", "RULE", "PROTO", "ADDRESS:PORT", "NETNS", "OWNERS", "WAIVED"],
                                        findings.map(findingRow), width: .max), terminator: "")
                 let live = findings.filter { !$0.isWaived }.count
-                print("\(subject.host) (tags: \(tags.isEmpty ? "none" : tags.sorted().joined(separator: ", "))): "
+                print("\(VisibleText.escaped(subject.host)) (tags: \(tags.isEmpty ? "none" : tags.sorted().joined(separator: ", "))): "
                     + "\(findings.count) finding\(findings.count == 1 ? "" : "s"), \(live) not waived; policy \(policy.digest.prefix(12))")
             }
         }

@@ -1,13 +1,18 @@
 /// RFC 4180 fields: quoted when they hold a comma, a quote, CR or LF (quotes doubled);
 /// records end in CRLF. Cmdlines with commas and newlines survive a round trip through
-/// any conforming reader (Python's `csv` among them).
+/// any conforming reader (Python's `csv` among them). Text cells that a spreadsheet would
+/// run as a formula are neutralised first (`Escape.spreadsheet`); numbers, booleans and
+/// times are written as they are.
 public enum CSV {
-    public static func field(_ text: String) -> String {
+    static func field(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return text }
         return "\"" + text.replacing("\"", with: "\"\"") + "\""
     }
 
-    public static func record(_ fields: [String]) -> String {
-        fields.map(field).joined(separator: ",") + "\r\n"
+    public static func record(_ cells: [Cell]) -> String {
+        cells.map { field($0.csv) }.joined(separator: ",") + "\r\n"
     }
+
+    /// A header record: column names are text cells like any other.
+    public static func record(_ names: [String]) -> String { record(names.map(Cell.text)) }
 }

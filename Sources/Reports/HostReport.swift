@@ -58,7 +58,8 @@ public struct HostReport: Sendable {
     }
 
     public func table() -> String {
-        "portwarden host report: \(host.name)\n\n" + summary.joined(separator: "\n") + "\n\nListening now:\n"
+        "portwarden host report: \(Escape.terminal(host.name))\n\n" + summary.map(Escape.terminal).joined(separator: "\n")
+            + "\n\nListening now:\n"
             + TextLayout.table(listenerHeader, listenerRows) + "\nFindings (open first, then history; times UTC):\n"
             + (findings.isEmpty ? "none\n"
                : TextLayout.table(Array(findingHeader.dropLast()), findingRows.map { Array($0.dropLast()) })
@@ -66,18 +67,19 @@ public struct HostReport: Sendable {
     }
 
     public func markdown() -> String {
-        return "# Host \(host.name)\n\n" + summary.map { "- \($0)" }.joined(separator: "\n") + "\n\n## Listening now\n\n"
+        return "# Host \(Escape.markdown(host.name))\n\n" + summary.map { "- \(Escape.markdown($0))" }.joined(separator: "\n")
+            + "\n\n## Listening now\n\n"
             + TextLayout.markdownTable(listenerHeader, listenerRows) + "\n## Findings\n\n" + (findings.isEmpty ? "None.\n" : TextLayout.markdownTable(findingHeader, findingRows))
     }
 
     public func html() -> String {
         return """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>Host \(escape(host.name))</title>
+            <html lang="en"><head><meta charset="utf-8"><title>Host \(Escape.html(host.name))</title>
             <style>body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; padding: 0 1rem; }
             table { border-collapse: collapse; width: 100%; font-size: 13px; } th, td { text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #eaeef2; }
             th { background: #f6f8fa; } @media print { body { margin: 0; } tr { break-inside: avoid; } }</style></head><body>
-            <h1>Host \(escape(host.name))</h1><ul>\(summary.map { "<li>\(escape($0))</li>" }.joined())</ul>
+            <h1>Host \(Escape.html(host.name))</h1><ul>\(summary.map { "<li>\(Escape.html($0))</li>" }.joined())</ul>
             <h2>Listening now</h2>\(TextLayout.htmlTable(listenerHeader, listenerRows))<h2>Findings</h2>\(findings.isEmpty ? "<p>None.</p>" : TextLayout.htmlTable(findingHeader, findingRows))
             </body></html>
 
@@ -134,8 +136,8 @@ public struct HostReport: Sendable {
     public func csv() -> String {
         CSV.record(["host", "rule", "severity", "waived", "protocol", "address", "port", "owners", "opened", "closed"])
             + findings.map {
-                CSV.record([host.name, $0.rule, $0.severity, $0.waived ? "true" : "false", $0.protocol, $0.address, String($0.port),
-                            OwnerSummary(json: $0.owners).text, UTCTime.rfc3339($0.opened), $0.closed.map(UTCTime.rfc3339) ?? ""])
+                CSV.record([.text(host.name), .text($0.rule), .text($0.severity), .bool($0.waived), .text($0.protocol), .text($0.address),
+                            .int(Int64($0.port)), .text(OwnerSummary(json: $0.owners).text), .time($0.opened), .time($0.closed)])
             }.joined()
     }
 }

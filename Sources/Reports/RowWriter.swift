@@ -1,7 +1,8 @@
 import PortwardenModel
 
 /// One cell of an export's or report table's rows. Typed, so JSON keeps numbers and
-/// booleans, and CSV writes every cell as text (empty for null).
+/// booleans, and CSV writes every cell as text (empty for null) — only `.text` cells can
+/// hold what a host sent, and only they are guarded against formulas.
 public enum Cell: Equatable, Sendable {
     case text(String)
     case int(Int64)
@@ -16,7 +17,7 @@ public enum Cell: Equatable, Sendable {
 
     var csv: String {
         switch self {
-        case .text(let text): text
+        case .text(let text): Escape.spreadsheet(text)
         case .int(let value): String(value)
         case .bool(let value): value ? "true" : "false"
         case .time(let seconds): UTCTime.rfc3339(seconds)
@@ -60,7 +61,7 @@ public struct RowWriter {
     public mutating func row(_ cells: [Cell]) {
         switch format {
         case .csv:
-            output.write(CSV.record(cells.map(\.csv)))
+            output.write(CSV.record(cells))
         case .json, .ndjson:
             json.beginObject()
             for (column, cell) in zip(columns, cells) {

@@ -1,8 +1,11 @@
 /// Plain-text layout for terminal reports: columns that fit a width (the widest column
-/// gives way first, its cells cut with "…"), and durations people read.
+/// gives way first, its cells cut with "…"), and durations people read. Every cell is
+/// escaped for its output here, so no caller has to remember to.
 public enum TextLayout {
-    /// Rows under a header, two spaces apart, at most `width` columns wide.
+    /// Rows under a header, two spaces apart, at most `width` columns wide; controls and
+    /// bidi characters in a cell shown escaped (`Escape.terminal`).
     public static func table(_ header: [String], _ rows: [[String]], width: Int = 100) -> String {
+        let header = header.map(Escape.terminal), rows = rows.map { $0.map(Escape.terminal) }
         var widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         while widths.reduce(0, +) + 2 * (widths.count - 1) > width, let widest = widths.indices.max(by: { widths[$0] < widths[$1] }),
               widths[widest] > 6 {
@@ -16,18 +19,17 @@ public enum TextLayout {
         }.joined(separator: "\n") + "\n"
     }
 
-    /// A Markdown table; `|` escaped and line breaks flattened so a cell never splits a row.
+    /// A Markdown table; each cell escaped (`Escape.markdown`: `|` and line breaks too, so
+    /// a cell never splits a row).
     static func markdownTable(_ header: [String], _ rows: [[String]]) -> String {
-        func line(_ cells: [String]) -> String {
-            "| " + cells.map { $0.replacing("|", with: "\\|").replacing("\n", with: " ") }.joined(separator: " | ") + " |"
-        }
+        func line(_ cells: [String]) -> String { "| " + cells.map(Escape.markdown).joined(separator: " | ") + " |" }
         return ([line(header), line(header.map { _ in "---" })] + rows.map(line)).joined(separator: "\n") + "\n"
     }
 
     /// An HTML table, cells escaped; the `numeric` columns align right.
     static func htmlTable(_ header: [String], _ rows: [[String]], numeric: Set<Int> = []) -> String {
         func cells(_ tag: String, _ row: [String]) -> String {
-            row.enumerated().map { i, cell in "<\(tag)\(numeric.contains(i) ? " class=\"n\"" : "")>\(escape(cell))</\(tag)>" }.joined()
+            row.enumerated().map { i, cell in "<\(tag)\(numeric.contains(i) ? " class=\"n\"" : "")>\(Escape.html(cell))</\(tag)>" }.joined()
         }
         return "<table><thead><tr>" + cells("th", header) + "</tr></thead><tbody>"
             + rows.map { "<tr>" + cells("td", $0) + "</tr>" }.joined() + "</tbody></table>\n"
@@ -37,8 +39,8 @@ public enum TextLayout {
     static func why(_ rules: [String], _ why: [String: String], width: Int = 100) -> String {
         var out = ""
         for rule in rules where !(why[rule] ?? "").isEmpty {
-            var line = "  \(rule): "
-            for word in why[rule]!.split(separator: " ") {
+            var line = "  \(Escape.terminal(rule)): "
+            for word in Escape.terminal(why[rule]!).split(separator: " ") {
                 if line.count + word.count + 1 > width {
                     out += line + "\n"
                     line = "    "

@@ -82,9 +82,9 @@ extension TrendReport {
         let header = ["day", "hosts_reporting", "hosts_exposed", "open_findings", "new_findings", "resolved_findings", "waived_open"]
             + groupNames.map { "\(grouping?.rawValue ?? "group"):\($0)" }
         return CSV.record(header) + days.map { row in
-            CSV.record([row.day.label, String(row.hostsReporting), String(row.hostsExposed), String(row.openFindings),
-                        String(row.newFindings), String(row.resolvedFindings), String(row.waivedOpen)]
-                       + groupNames.map { String(row.groups[$0] ?? 0) })
+            CSV.record([.text(row.day.label)] + [row.hostsReporting, row.hostsExposed, row.openFindings, row.newFindings,
+                                                 row.resolvedFindings, row.waivedOpen].map { .int(Int64($0)) }
+                       + groupNames.map { .int(Int64(row.groups[$0] ?? 0)) })
         }.joined()
     }
 }

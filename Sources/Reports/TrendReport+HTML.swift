@@ -5,8 +5,8 @@ import Foundation
 /// prints on paper as it shows on screen.
 extension TrendReport {
     public func html() -> String {
-        var body = "<h1>\(escape(title))</h1>\n<p class=\"generated\">Generated \(UTCTime.rfc3339(generatedAt))</p>\n"
-        body += "<section class=\"summary\"><ul>" + summary.map { "<li>\(escape($0))</li>" }.joined() + "</ul></section>\n"
+        var body = "<h1>\(Escape.html(title))</h1>\n<p class=\"generated\">Generated \(UTCTime.rfc3339(generatedAt))</p>\n"
+        body += "<section class=\"summary\"><ul>" + summary.map { "<li>\(Escape.html($0))</li>" }.joined() + "</ul></section>\n"
         body += "<h2>Hosts with unexpected legacy-port exposure, per day</h2>\n" + chart()
         body += "<h2>Still open (\(openFindings.count))</h2>\n"
         body += openFindings.isEmpty ? "<p>None.</p>\n" : TextLayout.htmlTable(findingHeader, openFindings.map(findingCells))
@@ -22,7 +22,7 @@ extension TrendReport {
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
-            <title>\(escape(title))</title>
+            <title>\(Escape.html(title))</title>
             <style>
             body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1b1f24; margin: 2rem auto; max-width: 1100px; padding: 0 1rem; }
             h1 { font-size: 1.5rem; margin-bottom: 0; } h2 { font-size: 1.1rem; margin-top: 2rem; border-bottom: 1px solid #d0d7de; }
@@ -84,21 +84,4 @@ extension TrendReport {
             + "   <tspan fill=\"#fa4549\">■ new findings</tspan>   <tspan fill=\"#2da44e\">■ resolved findings</tspan></text>\n"
         return svg + "</svg>\n"
     }
-}
-
-/// Text for HTML: the five characters that could end it early.
-func escape(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for character in text {
-        switch character {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default: out.append(character)
-        }
-    }
-    return out
 }

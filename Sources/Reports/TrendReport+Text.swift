@@ -53,7 +53,7 @@ extension TrendReport {
     }
 
     public func table() -> String {
-        var out = title + "\n\n" + summary.joined(separator: "\n") + "\n\n"
+        var out = Escape.terminal(title) + "\n\n" + summary.map(Escape.terminal).joined(separator: "\n") + "\n\n"
         out += TextLayout.table(dayHeader, days.map(dayCells))
         if grouping != nil {
             out += "\nOpen findings by \(grouping!.rawValue):\n" + TextLayout.table(groupHeader, groupRows)
@@ -75,7 +75,8 @@ extension TrendReport {
     }
 
     public func markdown() -> String {
-        var out = "# \(title)\n\n" + summary.map { "- \($0)" }.joined(separator: "\n") + "\n\n## Daily exposure\n\n"
+        var out = "# \(Escape.markdown(title))\n\n" + summary.map { "- \(Escape.markdown($0))" }.joined(separator: "\n")
+            + "\n\n## Daily exposure\n\n"
         out += TextLayout.markdownTable(dayHeader, days.map(dayCells))
         if grouping != nil { out += "\n## Open findings by \(grouping!.rawValue)\n\n" + TextLayout.markdownTable(groupHeader, groupRows) }
         out += "\n## Still open (\(openFindings.count))\n\n"

@@ -1,7 +1,9 @@
 import ArgumentParser
 import CollectorCommands
+import EventLog
 import Foundation
 import Logging
+import PortwardenModel
 
 /// The entry point: argument-parser's async main for the collector's command tree, with
 /// one change: every error — bad input, or a failure in run — exits 2 with its reason on
@@ -10,13 +12,13 @@ import Logging
 @main
 struct Portwarden {
     static func main() async {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        LoggingSystem.bootstrap(EventLogHandler.standardError)
         var command: any ParsableCommand
         do {
             command = try CollectorCommand.parseAsRoot()
         } catch {
-            // Usage errors name the subcommand and show its usage.
-            exit(error, message: CollectorCommand.fullMessage(for: error))
+            // Usage errors name the subcommand and show its usage, over several lines.
+            exit(error, message: VisibleText.escaped(CollectorCommand.fullMessage(for: error), keepingLineBreaks: true))
         }
         do {
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -25,8 +27,9 @@ struct Portwarden {
                 try command.run()
             }
         } catch {
-            // A check in run(): the message alone.
-            exit(error, message: "Error: \(CollectorCommand.message(for: error))")
+            // A check in run(): the message alone, on one line — it can quote what a host
+            // sent (a snapshot file's keys), so its controls and line breaks are shown escaped.
+            exit(error, message: "Error: " + VisibleText.escaped(CollectorCommand.message(for: error)))
         }
     }
 

@@ -26,13 +26,13 @@ struct ServeTests {
         try runProcess(executable, arguments)
     }
 
-    /// `portwarden serve` in the background, once it answers.
-    func serve(port: Int) throws -> Process {
+    /// `portwarden serve` in the background, once it answers; its log to `standardError`.
+    func serve(port: Int, standardError: FileHandle = .nullDevice) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.portwarden)
         process.arguments = ["serve", "--state-dir", state, "--listen", "127.0.0.1:\(port)"]
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = standardError
         try process.run()
         for _ in 0..<100 {
             if let fd = try? TCP.connect(host: "127.0.0.1", port: UInt16(port), timeout: 1) {

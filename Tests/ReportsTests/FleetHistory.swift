@@ -30,25 +30,8 @@ struct FleetHistory {
     }
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-reports-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory + "/policies", withIntermediateDirectories: true)
-        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Policies").path
-        for file in ["catalog.yaml", "legacy-ports.yaml", "inventory.yaml"] {
-            try FileManager.default.copyItem(atPath: shipped + "/" + file, toPath: directory + "/policies/" + file)
-        }
-        try """
-            waivers:
-              - rule: isi-gl
-                host: lab-03
-                port: 55
-                owner: lab@example.com
-                reason: protocol archaeology, until the lab's review
-                expires: 2026-10-25
-            """.write(toFile: directory + "/policies/waivers.yaml", atomically: true, encoding: .utf8)
-        let load = try PolicySet.load(directory: directory + "/policies", today: Day(iso: "2026-10-20")!)
-        guard let policy = load.policy else { throw ReportError("fixture policy: \(load.diagnostics)") }
-        self.policy = policy
+        let (directory, policy) = try Self.policyInTemporaryDirectory()
+        (self.directory, self.policy) = (directory, policy)
         database = try CollectorDatabase.open(path: directory + "/portwarden.sqlite")
         try database.tag(host: "vms-01", "OpenVMS", at: Self.since)
 
@@ -73,6 +56,30 @@ struct FleetHistory {
             try report("lab-03", at: at, [sshd] + (day >= 22 ? [Self.listener(55, .udp, owner: "glsrv")] : []))
             if day <= 24 { try report("db-02", at: at, [sshd, Self.listener(111, owner: "rpcbind")]) }
         }
+    }
+
+    /// A new temporary directory with the shipped policies and the fixture's waiver in
+    /// `policies/`, and the policy they make.
+    static func policyInTemporaryDirectory() throws -> (directory: String, policy: PolicySet) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-reports-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory + "/policies", withIntermediateDirectories: true)
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Policies").path
+        for file in ["catalog.yaml", "legacy-ports.yaml", "inventory.yaml"] {
+            try FileManager.default.copyItem(atPath: shipped + "/" + file, toPath: directory + "/policies/" + file)
+        }
+        try """
+            waivers:
+              - rule: isi-gl
+                host: lab-03
+                port: 55
+                owner: lab@example.com
+                reason: protocol archaeology, until the lab's review
+                expires: 2026-10-25
+            """.write(toFile: directory + "/policies/waivers.yaml", atomically: true, encoding: .utf8)
+        let load = try PolicySet.load(directory: directory + "/policies", today: Day(iso: "2026-10-20")!)
+        guard let policy = load.policy else { throw ReportError("fixture policy: \(load.diagnostics)") }
+        return (directory, policy)
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }

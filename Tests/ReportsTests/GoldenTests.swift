@@ -94,23 +94,34 @@ struct GoldenTests {
 @Test func findingsCSVSurvivesPythonsReader() throws {
     let fleet = try FleetHistory()
     defer { fleet.remove() }
-    let path = fleet.directory + "/findings.csv"
-    let output = try ReportOutput(path: path)
-    try Exporter(database: fleet.database, staleAfter: 86_400)
-        .export(.findings, window: FleetHistory.window, now: FleetHistory.until, format: .csv, output: output)
-    try output.commit()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", """
+    let text = try python("""
         import csv, sys
         rows = list(csv.DictReader(open(sys.argv[1], newline='')))
         web = [r for r in rows if r['host'] == 'web-01'][0]
         print(len(rows), repr(web['cmdlines']), web['port'], web['closed'])
-        """, path]
+        """, try exportFindingsCSV(fleet.database, in: fleet.directory))
+    #expect(text == "5 'vmsd --banner say \"hi\", then\\nwait' 557 2026-10-27T09:00:00Z\n", "\(text)")
+}
+
+/// `export findings --format csv` over the fixture's window, into a file in `directory`: its path.
+func exportFindingsCSV(_ database: CollectorDatabase, in directory: String) throws -> String {
+    let path = directory + "/findings.csv"
+    let output = try ReportOutput(path: path)
+    try Exporter(database: database, staleAfter: 86_400)
+        .export(.findings, window: FleetHistory.window, now: FleetHistory.until, format: .csv, output: output)
+    try output.commit()
+    return path
+}
+
+/// What a Python script printed, given `arguments`.
+func python(_ script: String, _ arguments: String...) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script] + arguments
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()
     let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
-    #expect(text == "5 'vmsd --banner say \"hi\", then\\nwait' 557 2026-10-27T09:00:00Z\n", "\(text)")
+    return text
 }
