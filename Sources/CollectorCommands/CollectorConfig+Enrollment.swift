@@ -20,7 +20,7 @@ struct EnrollmentSettings {
     static let keys = ["enrollment.request_ttl", "enrollment.per_minute", "enrollment.burst",
                        "enrollment.failures_per_minute", "enrollment.failure_burst"]
     static let defaultRequestTTL = 86_400
-    static let requestTTLRange = 60...30 * 86_400
+    static let requestTTLRange = 1...30 * 86_400
     static let countRange = 1...1_000_000
 
     init() {}

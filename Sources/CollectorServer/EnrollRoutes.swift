@@ -91,7 +91,7 @@ struct EnrollRoutes {
         }
         if let names = credential.names, !((try? HostNamePattern(names))?.matches(name) ?? false) {
             let refusal = EnrollmentRefusal.outsideToken(id: credential.id ?? 0, names: names)
-            throw try refuse(.forbidden, "\(name): \(refusal)")
+            throw try refuse(.forbidden, "\(name): \(Self.sentence(refusal))")
         }
         let key = csr.keyFingerprint
         var issuedPEM = ""
