@@ -237,4 +237,21 @@ extension EnrollTests {
         #expect(limiter.admit(b) != nil)
         #expect(limiter.admit(c) == nil)
     }
+
+    /// A certificate an older release signed as `WEB-01` reports as web-01, the name the
+    /// v6 migration gave its rows; the body may spell the name either way.
+    @Test func aCertificateNamedBeforeNormalFormReportsUnderItsNormalName() async throws {
+        let pki = try TestPKI()
+        let database = try CollectorDatabase.inMemory()
+        let collector = try await RunningCollector.start(pki: pki, database: database)
+        defer { collector.stop() }
+        let legacy = CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port),
+                                         context: try pki.clientContext(try pki.host("WEB-01")), timeout: 5)
+        let response = try await blocking { try legacy.post("/v1/reports", body: ReportTests.snapshot(host: "WEB-01")) }
+        #expect(response.status == 200, "\(response.text)")
+        #expect(try database.openListeners(host: "web-01").count == 2)
+        #expect(try database.openListeners(host: "WEB-01").isEmpty)
+        let other = try await blocking { try legacy.post("/v1/reports", body: ReportTests.snapshot(host: "web-02", sequence: 2)) }
+        #expect(other.status == 403)
+    }
 }
