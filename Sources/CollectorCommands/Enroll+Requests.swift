@@ -63,21 +63,13 @@ extension Enroll {
                 approved: the host asks again first.
                 """)
 
-        @OptionGroup var state: StateOptions
-
-        @Argument(help: "The host name the request asked for.")
-        var host: String
-
-        @Option(help: "The key's SHA-256 fingerprint, or a prefix of it (8 hex digits or more).")
-        var fingerprint: String?
+        @OptionGroup var choice: RequestChoice
 
         func run() throws {
-            let file = try state.file()
-            let database = try CollectorDatabase.open(path: try state.databasePath(file))
-            let name = try hostArgument(host, database)
+            let (file, database, name, fingerprint) = try choice.resolve()
             let request = try answered(try database.approveRequest(
-                host: name, fingerprint: try fingerprintPrefix(fingerprint, name, database), now: nowSeconds,
-                ttl: file.enrollment.requestTTLSeconds, by: Operator.current), name)
+                host: name, fingerprint: fingerprint, now: nowSeconds, ttl: file.enrollment.requestTTLSeconds,
+                by: Operator.current), name)
             print("approved key \(request.keyFingerprint) for \(name): the host gets its certificate at its next attempt, "
                 + "before \(UTCTime.rfc3339(request.expiresAt))")
         }
@@ -92,22 +84,33 @@ extension Enroll {
                 are refused and say so. Other keys waiting for NAME are not touched.
                 """)
 
-        @OptionGroup var state: StateOptions
-
-        @Argument(help: "The host name the request asked for.")
-        var host: String
-
-        @Option(help: "The key's SHA-256 fingerprint, or a prefix of it (8 hex digits or more).")
-        var fingerprint: String?
+        @OptionGroup var choice: RequestChoice
 
         func run() throws {
-            let database = try CollectorDatabase.open(path: try state.databasePath())
-            let name = try hostArgument(host, database)
-            let request = try answered(try database.refuseRequest(
-                host: name, fingerprint: try fingerprintPrefix(fingerprint, name, database), now: nowSeconds,
-                by: Operator.current), name)
+            let (_, database, name, fingerprint) = try choice.resolve()
+            let request = try answered(try database.refuseRequest(host: name, fingerprint: fingerprint, now: nowSeconds,
+                                                                  by: Operator.current), name)
             print("refused key \(request.keyFingerprint) for \(name)")
         }
+    }
+}
+
+/// NAME and --fingerprint: the waiting request an operator answers.
+struct RequestChoice: ParsableArguments {
+    @OptionGroup var state: StateOptions
+
+    @Argument(help: "The host name the request asked for.")
+    var host: String
+
+    @Option(help: "The key's SHA-256 fingerprint, or a prefix of it (8 hex digits or more).")
+    var fingerprint: String?
+
+    /// The config, the history, the name in normal form and the fingerprint as compared.
+    func resolve() throws -> (CollectorConfig, CollectorDatabase, String, String) {
+        let file = try state.file()
+        let database = try CollectorDatabase.open(path: try state.databasePath(file))
+        let name = try hostArgument(host, database)
+        return (file, database, name, try fingerprintPrefix(fingerprint, name, database))
     }
 }
 

@@ -12,9 +12,9 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             HTTP/1.1 over TLS (the system OpenSSL, TLS 1.2 or later): POST /v1/reports \
             from enrolled hosts, POST /v1/enroll (with the secret from `portwarden enroll \
-            secret` or a token from `portwarden enroll token create`; both are looked up at \
-            each attempt, so rotating needs no restart), GET /metrics, GET /healthz. A host's identity is the name in its \
-            client certificate; a report naming another host is refused (403). History goes \
+            secret` or a token from `portwarden enroll token create`, looked up at each \
+            attempt: replacing them needs no restart), GET /metrics, GET /healthz. A \
+            host's identity is the name in its client certificate; a report naming another host is refused (403). History goes \
             to portwarden.sqlite in the state directory (WAL). SIGTERM or SIGINT stops \
             accepting and finishes the reports in flight. Every setting can come from \
             --config (see Collector/collector.yaml); a flag wins over the file.

@@ -28,6 +28,7 @@ public struct IssuedCertificate: Codable, Equatable, Sendable, FetchableRecord, 
 extension CollectorDatabase {
     /// `portwarden enroll sign`: the operator's certificate for `sign`'s name, recorded in
     /// the transaction that supersedes the name's older certificates.
+    @discardableResult
     public func recordSigned(by actor: String, at now: Int64, sign: () throws -> IssuedCertificate) throws -> IssuedCertificate {
         try writer.write { db in
             try Self.issue(sign, actor: actor, address: nil, detail: "signed by an operator", action: .certificateSigned,
