@@ -72,8 +72,12 @@ struct Serve: AsyncParsableCommand {
         let address = HostPort(listen ?? file.listen ?? "0.0.0.0:8443", allowingZero: true)!
         let files = try state.files(file)
         let history = try CollectorDatabase.open(path: database ?? state.databasePath(file))
-        if try files.importLegacySecret(into: history, at: Int64(Date().timeIntervalSince1970)) {
-            logger.notice("enroll.secret moved into the database as a digest and removed: hosts holding it still enroll")
+        do {
+            if try files.importLegacySecret(into: history, at: Int64(Date().timeIntervalSince1970)) {
+                logger.notice("enroll.secret moved into the database as a digest and removed: hosts holding it still enroll")
+            }
+        } catch {
+            logger.error("the clear-text enrollment secret of an older release is still there: \(error); remove it")
         }
         let settings = CollectorApplication.Settings(
             host: address.host, port: address.port,

@@ -61,7 +61,7 @@ struct EnrollRoutes {
     }
 
     func enroll(_ request: CollectorRequest) throws -> Reply {
-        let address = request.remoteAddress
+        let address = request.remoteAddress.map { $0.mappedIPv4 ?? $0 }  // as written on a dual-stack listener
         let from = address?.description
         if let wait = limiter.admit(address) {
             throw Self.tooMany(wait, "too many enrollment attempts from \(from ?? "this address"): try again in \(wait) s")

@@ -189,4 +189,21 @@ extension ServeTests {
         #expect(late.status == 2 && late.output.contains("expired"), "\(late.output)")
         #expect(try portwarden(["enroll", "pending", "--config", config]).output.split(separator: "\n").count == 1, "only the header")
     }
+
+    /// An older release kept `enroll.secret` in clear in the state directory: `serve`
+    /// moves its digest into the database and removes the file; hosts holding it enroll.
+    @Test func anOlderReleasesSecretFileBecomesADigest() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        try FileWriting.write("an old secret\n", to: state + "/enroll.secret", mode: 0o600)
+        let port = try unusedPort()
+        let server = try serve(port: port)
+        defer { server.terminate(); server.waitUntilExit() }
+        #expect(!FileManager.default.fileExists(atPath: state + "/enroll.secret"))
+        guard case (.success(.issued), _) = try attackerEnroll(port, "old-1", secret: "an old secret") else {
+            Issue.record("the older release's secret no longer enrolls")
+            return
+        }
+        #expect(try auditActions().first?["actor"]?.hasPrefix("upgrade: ") == true)
+    }
 }
