@@ -1,6 +1,7 @@
 import AgentReporting
 import ArgumentParser
 import CollectorClient
+import Glibc
 import Inventory
 import OpenSSLTLS
 import PortwardenModel
@@ -12,17 +13,31 @@ struct Enroll: ParsableCommand {
         abstract: "Make this host's key and get its certificate from the collector.",
         discussion: """
             The key is made here (P-256, host.key, 0600) and never leaves the host; the CSR \
-            and the fleet's enrollment secret go to the collector over TLS that trusts only \
-            --ca-file. The certificate names the host (--name, default: this host's name). \
-            If that name already holds a valid certificate, the collector waits for an \
-            operator (portwarden enroll approve NAME); run this again afterwards: the same \
-            key is reused. Exit status 0 when enrolled, 75 when waiting for approval.
+            and the enrollment secret or a token go to the collector over TLS that trusts \
+            only --ca-file. The certificate names the host (--name, default: this host's \
+            name), in normal form: lower case, no trailing dot; localhost and addresses are \
+            refused. Once enrolled, the secret or token file is deleted: the host needs it \
+            no more, and it should not lie around.
+
+            If the name ever held a certificate, or the collector's inventory gives it a \
+            tag, an operator must approve this key first: the fingerprint printed here is \
+            the one to approve (portwarden enroll approve NAME --fingerprint FP). Run this \
+            again afterwards, within the time printed: the same key is reused.
+
+            Exit status: 0 enrolled; 75 waiting for approval, or the collector asked to \
+            try again later (too many attempts from this address); 3 refused (a wrong \
+            secret, a token that does not cover the name, a key an operator refused); 2 a \
+            bad argument.
             """)
 
     @OptionGroup var collectorOptions: CollectorOptions
 
-    @Option(help: ArgumentHelp("A file holding the enrollment secret.", valueName: "file"))
-    var secretFile: String
+    @Option(help: ArgumentHelp("A file holding the enrollment secret; deleted once enrolled.", valueName: "file"))
+    var secretFile: String?
+
+    @Option(help: ArgumentHelp("A file holding an enrollment token (portwarden enroll token create); deleted once enrolled.",
+                               valueName: "file"))
+    var tokenFile: String?
 
     @Option(help: ArgumentHelp("The fleet CA certificate (PEM) to trust for the collector.", valueName: "file"))
     var caFile: String
@@ -30,26 +45,59 @@ struct Enroll: ParsableCommand {
     @Option(help: "The host name to ask for (default: this host's name).")
     var name: String?
 
+    func validate() throws {
+        guard (secretFile == nil) != (tokenFile == nil) else {
+            throw ValidationError("give either --secret-file or --token-file")
+        }
+    }
+
     func run() throws {
+        // The same name the scan reports: the kernel's, from /proc/sys/kernel/hostname.
+        let asked = name ?? Host.read(procfs: ProcFS(root: "/proc")).hostname
+        let hostName: String
+        switch HostName.normalized(asked) {
+        case .success(let normal): hostName = normal
+        case .failure(let error): throw ValidationError("\(error)\(name == nil ? " (this host's name): pass --name" : "")")
+        }
         let file = try collectorOptions.file()
         let state = collectorOptions.state(file)
         try state.prepare()
         let ca = try Certificate(pem: FileWriting.read(caFile))
-        let secret = try FileWriting.read(secretFile).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let credentialFile = secretFile ?? tokenFile!
+        let credential = try FileWriting.read(credentialFile).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         // Reuse a key made by an earlier attempt: an approval covers that key.
         let key = try (try? PrivateKey(pem: FileWriting.read(state.keyPath))) ?? PrivateKey.generate()
         try key.write(to: state.keyPath)
-        // The same name the scan reports: the kernel's, from /proc/sys/kernel/hostname.
-        let hostName = name ?? Host.read(procfs: ProcFS(root: "/proc")).hostname
-        let csr = try CertificateRequest(key: key, commonName: hostName).pem()
-        switch try collectorOptions.connection(file, context: TLSContext.client(trust: ca)).enroll(csr: csr, secret: secret) {
+        let request = try CertificateRequest(key: key, commonName: hostName)
+        let connection = try collectorOptions.connection(file, context: TLSContext.client(trust: ca))
+        let result: EnrollmentResult
+        do {
+            result = try secretFile != nil ? connection.enroll(csr: request.pem(), secret: credential)
+                : connection.enroll(csr: request.pem(), token: credential)
+        } catch let refused as EnrollmentRefused {
+            printError("enroll: \(refused.message)")
+            throw ExitCode(refused.status == 429 || refused.status >= 500 ? 75 : refused.status == 400 ? 2 : 3)
+        }
+        switch result {
         case .issued(let certificate, let caPEM):
             try FileWriting.write(certificate, to: state.certificatePath, mode: 0o644)
             try FileWriting.write(caPEM, to: state.caPath, mode: 0o644)
             print("enrolled as \(hostName): \(state.certificatePath)")
+            // Only a host without a certificate needs it, and a copy left behind is one more to steal.
+            if unlink(credentialFile) == 0 {
+                print("deleted \(credentialFile): enrolled hosts need no \(secretFile != nil ? "secret" : "token")")
+            } else {
+                printError("enroll: could not delete \(credentialFile) (\(String(cString: strerror(errno)))): delete it yourself")
+            }
         case .pending(let message):
+            print("key SHA-256 \(request.keyFingerprint)")
             print(message)
             throw ExitCode(75)
         }
     }
+}
+
+private func printError(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }

@@ -4,25 +4,29 @@ import FoundationEssentials
 public enum EnrollmentResult: Sendable, Equatable {
     /// The host's certificate and the fleet CA, both PEM.
     case issued(certificate: String, ca: String)
-    /// The name is held by a valid certificate: an operator must approve.
+    /// The name needs an operator to approve this key; the message says how.
     case pending(String)
 }
 
 public struct EnrollmentRefused: Error, CustomStringConvertible, Sendable {
     public let status: Int
     public let message: String
+    /// Seconds the collector asked to wait (429), if it said.
+    public let retryAfter: Int?
     public var description: String { "the collector refused the enrollment (\(status)): \(message)" }
 }
 
 extension CollectorConnection {
-    /// Sends `csr` with the enrollment secret. The connection's context should trust the
-    /// fleet CA and present no certificate: the host has none yet.
-    public func enroll(csr: String, secret: String) throws -> EnrollmentResult {
-        struct Asked: Encodable { var csr: String; var secret: String }
+    /// Sends `csr` with the enrollment secret or a token (the collector tells them apart
+    /// by their digests; the field only says which the host meant). The connection's
+    /// context should trust the fleet CA and present no certificate: the host has none yet.
+    public func enroll(csr: String, secret: String? = nil, token: String? = nil) throws -> EnrollmentResult {
+        struct Asked: Encodable { var csr: String; var secret: String?; var token: String? }
         struct Reply: Decodable { var status: String; var certificate: String?; var ca: String?; var message: String? }
-        let response = try post("/v1/enroll", body: Array(try JSONEncoder().encode(Asked(csr: csr, secret: secret))))
+        let response = try post("/v1/enroll", body: Array(try JSONEncoder().encode(Asked(csr: csr, secret: secret, token: token))))
         guard response.status == 200 || response.status == 202 else {
-            throw EnrollmentRefused(status: response.status, message: response.text)
+            throw EnrollmentRefused(status: response.status, message: String(response.text.reversed().drop { $0.isWhitespace }.reversed()),
+                                    retryAfter: response.headers["retry-after"].flatMap { Int($0) })
         }
         let reply = try JSONDecoder().decode(Reply.self, from: Data(response.body))
         if reply.status == "issued", let certificate = reply.certificate, let ca = reply.ca {

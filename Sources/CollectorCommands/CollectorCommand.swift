@@ -18,7 +18,7 @@ public struct CollectorCommand: AsyncParsableCommand {
             portwarden-agent scan
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, CA.self, Enroll.self, Hosts.self, PolicyCommand.self, Report.self, Export.self])
+        subcommands: [Serve.self, CA.self, Enroll.self, Hosts.self, PolicyCommand.self, Report.self, Export.self, Audit.self])
 
     public init() {}
 }

@@ -13,6 +13,7 @@ struct CollectorConfig {
     var receiptRetentionDays: Int?
     /// The policy directory `serve` evaluates reports with and the `policy` commands read.
     var policies: String?
+    var enrollment = EnrollmentSettings()
 
     /// What each number may be — in the file and as a flag alike (`serve`'s validate()).
     enum Limits {
@@ -32,7 +33,7 @@ struct CollectorConfig {
     static let keys = [
         "listen", "state_dir", "database", "max_report_bytes", "stale_after", "header_timeout", "request_timeout",
         "receipt_retention_days", "policies",
-    ]
+    ] + EnrollmentSettings.keys
 
     init() {}
 
@@ -51,5 +52,6 @@ struct CollectorConfig {
         requestTimeout = try file.int("request_timeout", in: Limits.timeout)
         receiptRetentionDays = try file.int("receipt_retention_days", in: Limits.receiptRetentionDays)
         policies = try file.string("policies")
+        enrollment = try EnrollmentSettings(file)
     }
 }

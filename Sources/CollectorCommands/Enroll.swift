@@ -3,51 +3,21 @@ import CollectorServer
 import CollectorStore
 import Foundation
 import OpenSSLTLS
+import PortwardenModel
 
 /// `portwarden enroll …`
 struct Enroll: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Issue host certificates.", subcommands: [Sign.self, Secret.self, Approve.self])
-
-    /// `portwarden enroll secret`
-    struct Secret: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Make (or replace) the shared enrollment secret and print it.",
-            discussion: """
-                With a secret, hosts enroll themselves: `portwarden-agent enroll` sends a CSR \
-                and the secret, and gets a certificate named after the host. A name that \
-                already holds a valid certificate waits for `portwarden enroll approve`. \
-                Restart `portwarden serve` to use a new secret; the old one stops working.
-                """)
-
-        @OptionGroup var state: StateOptions
-
-        func run() throws {
-            print(try state.files().rotateEnrollmentSecret())
-        }
-    }
-
-    /// `portwarden enroll approve HOST`
-    struct Approve: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Let a waiting enrollment take over a host name.",
-            discussion: """
-                The host's next enrollment with the same key gets the name, and every older \
-                certificate of that host is revoked.
-                """)
-
-        @OptionGroup var state: StateOptions
-
-        @Argument(help: "The host name the enrollment asked for.")
-        var host: String
-
-        func run() throws {
-            let count = try CollectorDatabase.open(path: try state.databasePath())
-                .approveEnrollment(host: host, now: Int64(Date().timeIntervalSince1970))
-            guard count > 0 else { throw ValidationError("no enrollment for \(host) is waiting") }
-            print("approved \(count) waiting enrollment\(count == 1 ? "" : "s") for \(host): it completes at the host's next attempt")
-        }
-    }
+        abstract: "Issue host certificates, and answer hosts that enroll themselves.",
+        discussion: """
+            Hosts enroll themselves with the enrollment secret (`enroll secret`) or a scoped \
+            token (`enroll token create`). A name that ever held a certificate or that a tag \
+            is given to waits for an operator: `enroll pending` lists what waits, `enroll \
+            approve NAME --fingerprint FP` lets that one key have the name, `enroll refuse` \
+            turns a key away. `enroll sign` is the operator's own way, without a secret. \
+            Every decision is in `portwarden audit`.
+            """,
+        subcommands: [Sign.self, Secret.self, Pending.self, Approve.self, Refuse.self, Token.self])
 
     /// `portwarden enroll sign`: the operator's way in, without an enrollment secret.
     struct Sign: ParsableCommand {
@@ -55,8 +25,10 @@ struct Enroll: ParsableCommand {
             abstract: "Sign a host's certificate request with the fleet CA.",
             discussion: """
                 The host keeps its key; only the CSR travels. The certificate's name is the \
-                host's identity for every report it sends: it is --name when given, else the \
-                name the CSR asks for.
+                host's identity for every report it sends: --name when given, else the name \
+                the CSR asks for, in normal form (lower case, no trailing dot; localhost and \
+                addresses are refused). The name's older certificates are revoked: a name has \
+                one valid certificate at a time.
                 """)
 
         @OptionGroup var state: StateOptions
@@ -79,20 +51,66 @@ struct Enroll: ParsableCommand {
 
         func run() throws {
             let csr = try CertificateRequest(pem: FileWriting.read(request))
-            guard let name = name ?? csr.commonName, !name.isEmpty else {
+            guard let asked = name ?? csr.commonName, !asked.isEmpty else {
                 throw ValidationError("\(request) names no host: pass --name")
             }
-            let certificate = try state.files().authority().issue(csr, commonName: name, usage: .client, days: days)
-            // Recorded so that `portwarden hosts revoke` can find it by host name.
-            try CollectorDatabase.open(path: try state.databasePath()).recordIssued(IssuedCertificate(
-                serial: certificate.serial, hostName: name, fingerprint: certificate.fingerprint,
-                notAfter: certificate.notAfter, issuedAt: Int64(Date().timeIntervalSince1970)))
+            let name: String
+            switch HostName.normalized(asked) {
+            case .success(let normal): name = normal
+            case .failure(let error): throw ValidationError("\(error)\(self.name == nil ? " (the CSR's name; pass --name)" : "")")
+            }
+            let authority = try state.files().authority()
+            let database = try CollectorDatabase.open(path: try state.databasePath())
+            var pem = ""
+            let certificate = try database.recordSigned(by: Operator.current, at: nowSeconds) {
+                let certificate = try authority.issue(csr, commonName: name, usage: .client, days: days)
+                pem = try certificate.pem()
+                return IssuedCertificate(serial: certificate.serial, hostName: name, fingerprint: certificate.fingerprint,
+                                         notAfter: certificate.notAfter, issuedAt: nowSeconds)
+            }
             if let output {
-                try FileWriting.write(try certificate.pem(), to: output, mode: 0o644)
+                try FileWriting.write(pem, to: output, mode: 0o644)
                 print("issued \(output) for \(name), serial \(certificate.serial)")
             } else {
-                print(try certificate.pem(), terminator: "")
+                print(pem, terminator: "")
             }
+        }
+    }
+}
+
+extension Enroll {
+    /// `portwarden enroll secret`
+    struct Secret: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make (or replace) the fleet's enrollment secret and print it, once.",
+            discussion: """
+                With the secret, hosts enroll themselves (`portwarden-agent enroll \
+                --secret-file`), under any name that no certificate ever held and no tag is \
+                given to; other names wait for `enroll approve`. The collector keeps only the \
+                secret's SHA-256: it is printed here once — put it in a file for each host (the \
+                agent deletes that file once enrolled). The previous secret stops working at \
+                once, also for a running `serve` (no restart). --disable turns enrollment by \
+                secret off (tokens and `enroll sign` still work). Prefer scoped tokens \
+                (`enroll token create`): the secret admits any new name.
+                """)
+
+        @OptionGroup var state: StateOptions
+
+        @Flag(help: "Turn enrollment by secret off instead of making a new one.")
+        var disable = false
+
+        func run() throws {
+            let file = try state.file()
+            let database = try CollectorDatabase.open(path: try state.databasePath(file))
+            _ = try state.files(file).importLegacySecret(into: database, at: nowSeconds)
+            if disable {
+                let was = try database.disableSecret(at: nowSeconds, by: Operator.current)
+                print(was ? "enrollment by secret is off; tokens and `enroll sign` still work" : "enrollment by secret was off already")
+                return
+            }
+            let secret = try CredentialText.newSecret()
+            try database.rotateSecret(digest: CredentialText.digest(secret), at: nowSeconds, by: Operator.current)
+            print(secret)
         }
     }
 }

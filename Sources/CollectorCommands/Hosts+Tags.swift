@@ -12,8 +12,10 @@ extension Hosts {
                 Tags say what the collector knows a host to be: Policies/inventory.yaml gives \
                 them by host-name pattern, and this gives one host one tag, whatever the \
                 inventory says (it replaces an earlier `hosts untag`). The host need not have \
-                reported yet. A running collector applies it from the host's next report. \
-                Tags compare case-insensitively.
+                reported yet — and while a tag is given to a name, a host enrolling itself \
+                under it waits for `portwarden enroll approve`. A running collector applies it \
+                from the host's next report. Tags compare case-insensitively; HOST is read in \
+                normal form (WEB-01. is web-01).
                 """)
 
         @OptionGroup var state: StateOptions
@@ -28,6 +30,7 @@ extension Hosts {
 
         func run() throws {
             let database = try CollectorDatabase.open(path: try state.databasePath())
+            let host = try hostArgument(self.host, database)
             try database.tag(host: host, tag, at: Int64(Date().timeIntervalSince1970))
             print("\(host): tagged \(tag)")
         }
@@ -59,6 +62,7 @@ extension Hosts {
 
         func run() throws {
             let database = try CollectorDatabase.open(path: try state.databasePath())
+            let host = try hostArgument(self.host, database)
             if followInventory {
                 let forgot = try database.forgetTag(host: host, tag)
                 print(forgot ? "\(host): \(tag) follows the inventory again" : "\(host): nothing was said about \(tag); the inventory decides")

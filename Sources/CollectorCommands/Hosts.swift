@@ -14,7 +14,10 @@ struct Hosts: ParsableCommand {
             abstract: "Revoke every certificate issued to a host.",
             discussion: """
                 A running collector refuses the certificate at its next connection, resumed \
-                sessions included. The host must enroll again to report.
+                sessions included. The host must enroll again to report, and since its name \
+                has held a certificate, that enrollment waits for `portwarden enroll approve` \
+                — the secret alone does not undo a revocation. HOST is read in normal form \
+                (WEB-01. is web-01).
                 """)
 
         @OptionGroup var state: StateOptions
@@ -24,9 +27,10 @@ struct Hosts: ParsableCommand {
 
         func run() throws {
             let database = try CollectorDatabase.open(path: try state.databasePath())
-            let count = try database.revoke(host: host, at: Int64(Date().timeIntervalSince1970))
-            guard count > 0 else { throw ValidationError("no valid certificate issued to \(host) is on record") }
-            print("revoked \(count) certificate\(count == 1 ? "" : "s") of \(host)")
+            let name = try hostArgument(host, database)
+            let count = try database.revoke(host: name, at: nowSeconds, by: Operator.current)
+            guard count > 0 else { throw ValidationError("no unrevoked certificate issued to \(name) is on record") }
+            print("revoked \(count) certificate\(count == 1 ? "" : "s") of \(name)")
         }
     }
 }

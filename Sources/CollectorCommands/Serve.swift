@@ -11,9 +11,10 @@ struct Serve: AsyncParsableCommand {
         abstract: "Accept agents' reports over mutual TLS and keep their history.",
         discussion: """
             HTTP/1.1 over TLS (the system OpenSSL, TLS 1.2 or later): POST /v1/reports \
-            from enrolled hosts, POST /v1/enroll (when `portwarden enroll secret` has made \
-            a secret), GET /metrics, GET /healthz. A host's identity is the name in its \
-            client certificate; a report naming another host is refused (403). History goes \
+            from enrolled hosts, POST /v1/enroll (with the secret from `portwarden enroll \
+            secret` or a token from `portwarden enroll token create`, looked up at each \
+            attempt: replacing them needs no restart), GET /metrics, GET /healthz. A \
+            host's identity is the name in its client certificate; a report naming another host is refused (403). History goes \
             to portwarden.sqlite in the state directory (WAL). SIGTERM or SIGINT stops \
             accepting and finishes the reports in flight. Every setting can come from \
             --config (see Collector/collector.yaml); a flag wins over the file.
@@ -71,6 +72,13 @@ struct Serve: AsyncParsableCommand {
         let address = HostPort(listen ?? file.listen ?? "0.0.0.0:8443", allowingZero: true)!
         let files = try state.files(file)
         let history = try CollectorDatabase.open(path: database ?? state.databasePath(file))
+        do {
+            if try files.importLegacySecret(into: history, at: Int64(Date().timeIntervalSince1970)) {
+                logger.notice("enroll.secret moved into the database as a digest and removed: hosts holding it still enroll")
+            }
+        } catch {
+            logger.error("the clear-text enrollment secret of an older release is still there: \(error); remove it")
+        }
         let settings = CollectorApplication.Settings(
             host: address.host, port: address.port,
             maxReportBytes: maxReportBytes ?? file.maxReportBytes ?? 16 << 20,
@@ -92,7 +100,8 @@ struct Serve: AsyncParsableCommand {
         }
         let app = CollectorApplication.build(
             settings: settings, tls: try files.serverContext(clientCertificates: .optional), database: history,
-            logger: logger, enrollment: .init(ca: try files.authority(), secret: files.readEnrollmentSecret()),
+            logger: logger, enrollment: .init(ca: try files.authority(), requestTTL: file.enrollment.requestTTLSeconds,
+                                              limits: file.enrollment.limits),
             metrics: metrics, policy: policy,
             onRunning: { port in logger.info("listening on \(address.host):\(port)") })
         let watching = Task {

@@ -28,17 +28,22 @@ public enum CollectorApplication {
         }
     }
 
-    /// What enrollment over the network needs: the CA that signs, and the shared secret
-    /// (nil: only operators enroll hosts, with `portwarden enroll sign`).
+    /// What enrollment over the network needs: the CA that signs, how long a request
+    /// waits for an operator, and the per-address limits. The secret and tokens are in
+    /// the database, looked up at each attempt: rotating them needs no restart.
     public struct Enrollment: Sendable {
         public var ca: CertificateAuthority
-        public var secret: String?
         public var days: Int
+        /// Seconds a request that needs an operator waits before it expires.
+        public var requestTTL: Int64
+        public var limits: EnrollmentLimits
 
-        public init(ca: CertificateAuthority, secret: String?, days: Int = 397) {
+        public init(ca: CertificateAuthority, days: Int = 397, requestTTL: Int64 = 86_400,
+                    limits: EnrollmentLimits = .defaults) {
             self.ca = ca
-            self.secret = secret
             self.days = days
+            self.requestTTL = requestTTL
+            self.limits = limits
         }
     }
 
@@ -57,7 +62,8 @@ public enum CollectorApplication {
         StatusRoutes(database: database, metrics: metrics, connections: connections, staleAfter: settings.staleAfter)
             .add(to: &routes)
         if let enrollment {
-            EnrollRoutes(database: database, enrollment: enrollment, metrics: metrics, logger: logger).add(to: &routes)
+            EnrollRoutes(database: database, enrollment: enrollment, limiter: EnrollmentLimiter(limits: enrollment.limits),
+                         policy: policy, metrics: metrics, logger: logger).add(to: &routes)
         }
         return CollectorService(settings: settings, tls: tls, routes: routes, ingest: ingest, connections: connections,
                                 metrics: metrics, logger: logger,

@@ -1,3 +1,4 @@
+import CollectorStore
 import Foundation
 import Glibc
 import OpenSSLTLS
@@ -6,7 +7,7 @@ import OpenSSLTLS
 ///
 ///     ca.key, ca.pem           the fleet CA (key 0600)
 ///     server.key, server.pem   the collector's own TLS identity (key 0600)
-///     portwarden.sqlite        the history (WAL)
+///     portwarden.sqlite        the history (WAL), and the enrollment secret's digest
 public struct CollectorFiles: Sendable {
     public let directory: String
 
@@ -17,20 +18,24 @@ public struct CollectorFiles: Sendable {
     public var serverKey: String { directory + "/server.key" }
     public var serverCertificate: String { directory + "/server.pem" }
     public var database: String { directory + "/portwarden.sqlite" }
-    /// The shared enrollment secret, when enrollment by secret is on.
-    public var enrollmentSecret: String { directory + "/enroll.secret" }
+    /// Where an older release kept the enrollment secret in clear; the database now keeps
+    /// only its digest (`importLegacySecret`).
+    public var legacyEnrollmentSecret: String { directory + "/enroll.secret" }
 
-    /// The secret, or nil when there is no secret file (only operators enroll).
-    public func readEnrollmentSecret() -> String? {
-        (try? FileWriting.read(enrollmentSecret)).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            .flatMap { $0.isEmpty ? nil : $0 }
-    }
-
-    /// A new random secret (256 bits, hex), written 0600; the old one stops working.
-    public func rotateEnrollmentSecret() throws -> String {
-        let secret = try Randomness.hex(bytes: 32)
-        try FileWriting.write(secret + "\n", to: enrollmentSecret, mode: 0o600)
-        return secret
+    /// Moves an older release's `enroll.secret` into the database as a digest and removes
+    /// the file, so hosts holding that secret still enroll. Whether there was one.
+    public func importLegacySecret(into database: CollectorDatabase, at now: Int64) throws -> Bool {
+        guard let text = (try? FileWriting.read(legacyEnrollmentSecret))?.trimmingCharacters(in: .whitespacesAndNewlines),
+              !text.isEmpty
+        else { return false }
+        let digest = CredentialText.digest(text)
+        if try database.credential(digest: digest) == nil {
+            try database.rotateSecret(digest: digest, at: now, by: "upgrade: \(legacyEnrollmentSecret)")
+        }
+        guard unlink(legacyEnrollmentSecret) == 0 else {
+            throw FileWriting.Failed(path: legacyEnrollmentSecret, reason: String(cString: strerror(errno)))
+        }
+        return true
     }
 
     /// A new fleet CA and a server certificate for `names`, in a directory made 0700.

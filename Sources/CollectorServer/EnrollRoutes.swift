@@ -4,15 +4,24 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import OpenSSLTLS
+import Policy
+import PortwardenModel
+import Reports
 
-/// `POST /v1/enroll`: a host sends its CSR and the fleet's enrollment secret over
+/// `POST /v1/enroll`: a host sends its CSR and the enrollment secret or a token over
 /// server-authenticated TLS and gets back its certificate. The key never leaves the
-/// host; the collector names it (the CSR's common name, checked); a name that already
-/// holds a valid certificate waits for `portwarden enroll approve`, so the secret alone
-/// cannot take over another host's identity.
+/// host; the collector names it (the CSR's common name in normal form). Runs on the
+/// thread pool: the decision, the signing and the record are one SQLite transaction.
+///
+/// In order: the source address's rate limit; the credential (a wrong one counts against
+/// a smaller limit); the CSR and its name; a token's names; then the store decides —
+/// a name that ever held a certificate, or that a tag is given to, waits for an operator
+/// to approve this very key (`portwarden enroll approve NAME --fingerprint FP`).
 struct EnrollRoutes {
     let database: CollectorDatabase
     let enrollment: CollectorApplication.Enrollment
+    let limiter: EnrollmentLimiter
+    let policy: PolicyHolder?
     let metrics: CollectorMetrics
     let logger: Logger
     /// A CSR and a secret: a few KiB. Also all a client without a certificate may send.
@@ -20,7 +29,8 @@ struct EnrollRoutes {
 
     struct Asked: Decodable {
         var csr: String
-        var secret: String
+        var secret: String?
+        var token: String?
     }
 
     struct Answer: Encodable {
@@ -29,6 +39,9 @@ struct EnrollRoutes {
         var certificate: String?
         var ca: String?
         var message: String?
+        /// The key's SHA-256, what an operator approves; and when a waiting request lapses.
+        var fingerprint: String?
+        var expires: String?
     }
 
     func add(to routes: inout Routes) {
@@ -36,71 +49,139 @@ struct EnrollRoutes {
             do {
                 return try enroll(request)
             } catch let failure as HTTPFailure {
-                metrics.refused(failure.status == .forbidden ? "enrollment_secret" : "enrollment_request")
+                let reason = switch failure.status {
+                case .forbidden: "enrollment_secret"
+                case .tooManyRequests: "enrollment_rate"
+                default: "enrollment_request"
+                }
+                metrics.refused(reason)
                 throw failure
             }
         }
     }
 
     func enroll(_ request: CollectorRequest) throws -> Reply {
-        guard let secret = enrollment.secret else {
-            throw HTTPFailure(.forbidden, message: "enrollment by secret is off here: ask an operator to run `portwarden enroll sign`")
+        let address = request.remoteAddress.map { $0.mappedIPv4 ?? $0 }  // as written on a dual-stack listener
+        let from = address?.description
+        if let wait = limiter.admit(address) {
+            throw Self.tooMany(wait, "too many enrollment attempts from \(from ?? "this address"): try again in \(wait) s")
         }
         guard request.body.readableBytes <= Self.maxRequestBytes else {
             throw HTTPFailure(.payloadTooLarge, message: "an enrollment request is at most 64 KiB")
         }
         let asked: Asked
         do { asked = try JSONDecoder().decode(Asked.self, from: Data(request.body.readableBytesView)) } catch {
-            throw HTTPFailure(.badRequest, message: "expected {\"csr\": PEM, \"secret\": …}: \(error)")
+            throw HTTPFailure(.badRequest, message: "expected {\"csr\": PEM, \"secret\": …} or {\"csr\": PEM, \"token\": …}: \(error)")
         }
-        guard Self.constantTimeEqual(Array(asked.secret.utf8), Array(secret.utf8)) else {
-            logger.warning("enrollment with a wrong secret refused")
-            throw HTTPFailure(.forbidden, message: "wrong enrollment secret")
+        let now = Int64(Date().timeIntervalSince1970)
+        let credential = try self.credential(asked.token ?? asked.secret ?? "", from: address, now: now)
+        func refuse(_ status: HTTPResponseStatus, _ why: String) throws -> HTTPFailure {
+            try database.audit(AuditEntry(at: now, action: .enrollRefused, actor: credential.actor, address: from, detail: why))
+            return HTTPFailure(status, message: why)
         }
         let csr: CertificateRequest
         do { csr = try CertificateRequest(pem: asked.csr) } catch {
-            throw HTTPFailure(.badRequest, message: "not a certificate request: \(error)")
+            throw try refuse(.badRequest, "not a certificate request: \(error)")
         }
-        guard csr.isSelfSigned else { throw HTTPFailure(.badRequest, message: "the request's signature does not verify") }
-        guard let name = csr.commonName, EnrollmentNames.isHostName(name) else {
-            throw HTTPFailure(.badRequest, message: "the request must name the host (CN): letters, digits, '-', '.', at most 253")
+        guard csr.isSelfSigned else { throw try refuse(.badRequest, "the request's signature does not verify") }
+        let name: String
+        switch HostName.normalized(csr.commonName ?? "") {
+        case .success(let normal): name = normal
+        case .failure(let error): throw try refuse(.badRequest, "the request's common name (CN) must name the host: \(error)")
         }
-        let now = Int64(Date().timeIntervalSince1970)
+        if let names = credential.names, !((try? HostNamePattern(names))?.matches(name) ?? false) {
+            let refusal = EnrollmentRefusal.outsideToken(id: credential.id ?? 0, names: names)
+            throw try refuse(.forbidden, "\(name): \(Self.sentence(refusal))")
+        }
         let key = csr.keyFingerprint
-        switch try database.decideEnrollment(host: name, keyFingerprint: key, now: now) {
-        case .pending:
-            logger.warning("enrollment waits for approval", metadata: ["host": "\(name)"])
-            return try Self.reply(.accepted, Answer(
-                status: "pending", host: name,
-                message: "\(name) already holds a valid certificate: an operator must approve (portwarden enroll approve \(name))"))
-        case let decision:
+        var issuedPEM = ""
+        let attempt = EnrollmentAttempt(host: name, keyFingerprint: key, credentialID: credential.id!, address: from,
+                                        inventoryTags: Array(policy?.policy?.inventory.tags(for: name) ?? []),
+                                        requestTTL: enrollment.requestTTL, now: now)
+        let outcome = try database.enroll(attempt) {
             let certificate = try enrollment.ca.issue(csr, commonName: name, usage: .client, days: enrollment.days)
-            try database.recordEnrolled(IssuedCertificate(serial: certificate.serial, hostName: name,
-                                                                fingerprint: certificate.fingerprint,
-                                                                notAfter: certificate.notAfter, issuedAt: now),
-                                              keyFingerprint: key, replacing: decision == .issueReplacing)
-            logger.info("enrolled", metadata: ["host": "\(name)", "serial": "\(certificate.serial)"])
-            return try Self.reply(.ok, Answer(
-                status: "issued", host: name, certificate: try certificate.pem(), ca: try enrollment.ca.certificate.pem()))
+            issuedPEM = try certificate.pem()
+            return IssuedCertificate(serial: certificate.serial, hostName: name, fingerprint: certificate.fingerprint,
+                                     notAfter: certificate.notAfter, issuedAt: now)
         }
+        switch outcome {
+        case .issued(let certificate):
+            logger.info("enrolled", metadata: ["host": "\(name)", "serial": "\(certificate.serial)", "by": "\(credential.actor)"])
+            return try Self.reply(.ok, Answer(status: "issued", host: name, certificate: issuedPEM,
+                                              ca: try enrollment.ca.certificate.pem(), fingerprint: key))
+        case .pending(let waiting):
+            logger.warning("enrollment waits for an operator",
+                           metadata: ["host": "\(name)", "key": "\(key.prefix(16))", "address": "\(from ?? "-")"])
+            let message = waiting.approvedAt != nil
+                ? "\(name): approved; ask again with the same key"
+                : "\(name) needs an operator: \(waiting.reason ?? "held"). This key's SHA-256 is \(key); "
+                    + "an operator approves it with: portwarden enroll approve \(name) --fingerprint \(key.prefix(16)) "
+                    + "(before \(UTCTime.rfc3339(waiting.expiresAt)), when the request expires), then run this again"
+            return try Self.reply(.accepted, Answer(status: "pending", host: name, message: message, fingerprint: key,
+                                                    expires: UTCTime.rfc3339(waiting.expiresAt)))
+        case .refused(let refusal):
+            logger.warning("enrollment refused", metadata: ["host": "\(name)", "reason": "\(refusal)"])
+            if case .tooManyWaiting = refusal {
+                throw Self.tooMany(3_600, "\(name): \(refusal); an operator must answer them first (portwarden enroll pending)")
+            }
+            throw HTTPFailure(.forbidden, message: "\(name): \(Self.sentence(refusal))")
+        }
+    }
+
+    /// The secret or token whose text is `text`, if it may enroll now. A wrong one counts
+    /// against the address's smaller limit; within it, the refusal is audited.
+    private func credential(_ text: String, from address: IPAddress?, now: Int64) throws -> EnrollmentCredential {
+        let found = text.isEmpty ? nil : try database.credential(digest: CredentialText.digest(text))
+        if let found, found.refusal(at: now) == nil { return found }
+        let refusal = found?.refusal(at: now) ?? .unknownCredential
+        if let wait = limiter.failed(address) {
+            throw Self.tooMany(wait, "too many attempts with a wrong enrollment secret or token from \(address?.description ?? "this address"): try again in \(wait) s")
+        }
+        try database.audit(AuditEntry(at: now, action: .enrollRefused, actor: found?.actor ?? "unknown credential",
+                                      address: address?.description, detail: refusal.description))
+        logger.warning("enrollment with a wrong secret or token refused", metadata: ["address": "\(address?.description ?? "-")"])
+        if found == nil, !(try database.enrollmentIsOpen(now: now)) {
+            throw HTTPFailure(.forbidden, message: "enrollment by secret or token is off here: ask an operator to run "
+                + "`portwarden enroll sign`, or for a token (`portwarden enroll token create`)")
+        }
+        throw HTTPFailure(.forbidden, message: Self.sentence(refusal))
+    }
+
+    /// What the host is told: the refusal and what to do about it.
+    static func sentence(_ refusal: EnrollmentRefusal) -> String {
+        switch refusal {
+        case .unknownCredential: "wrong enrollment secret or token: get the current one from an operator"
+        case .replacedSecret(let at): "this enrollment secret was replaced at \(UTCTime.rfc3339(at)): get the current one from an operator"
+        case .tokenRevoked(let id, let at): "token #\(id) was revoked at \(UTCTime.rfc3339(at)): ask an operator for another"
+        case .tokenExpired(let id, let at): "token #\(id) expired at \(UTCTime.rfc3339(at)): ask an operator for another"
+        case .tokenUsedUp(let id, let uses): "token #\(id) was used \(uses) time\(uses == 1 ? "" : "s"), all it may: ask an operator for another"
+        case .outsideToken(let id, let names): "token #\(id) enrolls only names matching \(names): pass another --name, or ask for another token"
+        case .keyRefused(let at): "an operator refused this key for this name at \(UTCTime.rfc3339(at)): talk to them"
+        case .tooManyWaiting: refusal.description
+        }
+    }
+
+    static func tooMany(_ seconds: Int, _ message: String) -> HTTPFailure {
+        HTTPFailure(.tooManyRequests, headers: ["Retry-After": String(seconds)], message: message)
     }
 
     static func reply(_ status: HTTPResponseStatus, _ answer: Answer) throws -> Reply {
         .json(try JSONEncoder().encode(answer), status: status)
     }
-
-    /// Compares without returning early, so timing does not reveal the secret.
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
-    }
 }
 
-/// The names enrollment accepts for a host.
-public enum EnrollmentNames {
-    /// Host names as DNS writes them: letters, digits, '-' and '.', at most 253 bytes.
-    public static func isHostName(_ name: String) -> Bool {
-        (1...253).contains(name.utf8.count) && !name.hasPrefix("-") && !name.hasPrefix(".")
-            && name.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2D || $0 == 0x2E }
-    }
+/// Enrollment secrets and tokens as text: made here, printed once, kept only as digests.
+public enum CredentialText {
+    /// Tokens begin so; a secret is bare hex. Either is looked up by its digest.
+    public static let tokenPrefix = "pwt_"
+
+    /// A new enrollment secret: 256 random bits, hex.
+    public static func newSecret() throws -> String { try Randomness.hex(bytes: 32) }
+
+    /// A new token: the prefix and 256 random bits, hex.
+    public static func newToken() throws -> String { tokenPrefix + (try Randomness.hex(bytes: 32)) }
+
+    /// What the store keeps. A plain SHA-256 suffices: the text is 256 random bits, so
+    /// there is nothing to guess that a slow hash would protect.
+    public static func digest(_ text: String) -> String { Digest.sha256(Array(text.utf8)) }
 }

@@ -1,4 +1,5 @@
 import OpenSSLTLS
+import PortwardenModel
 
 /// Who is on the other end of a connection: the verified client certificate's name.
 public struct PeerIdentity: Sendable, Equatable {
@@ -8,8 +9,16 @@ public struct PeerIdentity: Sendable, Equatable {
     public var serial: String?
 
     init(certificate: Certificate?) {
-        host = certificate?.commonName
+        host = certificate?.commonName.map(Self.hostName)
         serial = certificate?.serial
+    }
+
+    /// The host a certificate's common name (or a report's claim) stands for: its normal
+    /// form, so `WEB-01` signed by an older release is web-01 — as the v6 migration wrote
+    /// it in the store. A name that has no normal form (`localhost` from an older
+    /// release) stays as written.
+    public static func hostName(_ commonName: String) -> String {
+        (try? HostName.normalized(commonName).get()) ?? commonName
     }
 }
 

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import PortwardenModel
 
 /// What a route answers: a status, headers and a body (its length is added when sent).
 struct Reply: Sendable {
@@ -22,6 +23,8 @@ struct CollectorRequest: Sendable {
     let body: ByteBuffer
     /// The verified client certificate's identity; nil without one.
     let peer: PeerIdentity?
+    /// The TCP peer's address (what enrollment limits and audits); nil when unknown.
+    var remoteAddress: IPAddress? = nil
 
     var path: Substring { head.path }
 }

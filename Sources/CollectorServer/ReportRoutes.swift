@@ -73,7 +73,7 @@ struct ReportRoutes {
             throw HTTPFailure(.badRequest, message: "schema \(snapshot.schema) is not supported (this collector reads \(Snapshot.currentSchema))")
         }
         // Host identity is the certificate: a body naming another host writes nothing.
-        guard snapshot.host.hostname == host else {
+        guard PeerIdentity.hostName(snapshot.host.hostname) == host else {
             logger.warning("refused a report", metadata: [
                 "certificate": "\(host)", "names": "\(snapshot.host.hostname)", "serial": "\(request.peer?.serial ?? "-")",
             ])

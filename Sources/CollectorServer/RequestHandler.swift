@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import PortwardenModel
 
 /// Serves a connection's requests one at a time (NIO's pipelining handler holds the next
 /// back until this one is answered): gathers the head and body, has the routes answer,
@@ -71,7 +72,8 @@ final class RequestHandler: ChannelInboundHandler {
             deadline?.cancel()
             deadline = nil
             answering = true
-            let request = CollectorRequest(head: head, body: body, peer: peer)
+            let request = CollectorRequest(head: head, body: body, peer: peer,
+                                           remoteAddress: context.channel.remoteAddress?.ipAddress.flatMap(IPAddress.init))
             body = ByteBuffer()
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             routes.answer(request, on: context.eventLoop).whenSuccess { reply in

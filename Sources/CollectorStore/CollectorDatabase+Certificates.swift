@@ -26,19 +26,58 @@ public struct IssuedCertificate: Codable, Equatable, Sendable, FetchableRecord, 
 }
 
 extension CollectorDatabase {
-    public func recordIssued(_ certificate: IssuedCertificate) throws {
-        try writer.write { try certificate.insert($0) }
+    /// `portwarden enroll sign`: the operator's certificate for `sign`'s name, recorded in
+    /// the transaction that supersedes the name's older certificates.
+    @discardableResult
+    public func recordSigned(by actor: String, at now: Int64, sign: () throws -> IssuedCertificate) throws -> IssuedCertificate {
+        try writer.write { db in
+            try Self.issue(sign, actor: actor, address: nil, detail: "signed by an operator", action: .certificateSigned,
+                           at: now, db)
+        }
     }
 
-    /// Revokes every certificate issued to `host`; returns how many were still valid.
-    public func revoke(host: String, at now: Int64) throws -> Int {
-        try writer.write { db in try Self.revoke(host: host, at: now, db) }
+    /// Signs and records a certificate, revoking the name's older ones first: a name has
+    /// at most one unrevoked certificate (v6's unique index holds the store to it).
+    static func issue(_ sign: () throws -> IssuedCertificate, actor: String, address: String?, detail: String,
+                      action: AuditAction, at now: Int64, _ db: Database) throws -> IssuedCertificate {
+        let certificate = try sign()
+        let superseded = try revoked(host: certificate.hostName, at: now, db)
+        try certificate.insert(db)
+        var detail = "serial \(certificate.serial), \(detail)"
+        if !superseded.isEmpty { detail += "; supersedes \(superseded.joined(separator: ", "))" }
+        try audit(AuditEntry(at: now, action: action, actor: actor, host: certificate.hostName, address: address, detail: detail), db)
+        return certificate
     }
 
-    static func revoke(host: String, at now: Int64, _ db: Database) throws -> Int {
-        try IssuedCertificate
-            .filter(IssuedCertificate.Columns.hostName == host && IssuedCertificate.Columns.revokedAt == nil)
-            .updateAll(db, IssuedCertificate.Columns.revokedAt.set(to: now))
+    /// Revokes every certificate issued to `host`; returns how many were still unrevoked.
+    public func revoke(host: String, at now: Int64, by actor: String = "collector") throws -> Int {
+        try writer.write { db in
+            let serials = try Self.revoked(host: host, at: now, db)
+            if !serials.isEmpty {
+                try Self.audit(AuditEntry(at: now, action: .certificateRevoked, actor: actor, host: host,
+                                          detail: "serial \(serials.joined(separator: ", "))"), db)
+            }
+            return serials.count
+        }
+    }
+
+    /// Revokes `host`'s unrevoked certificates; their serials.
+    static func revoked(host: String, at now: Int64, _ db: Database) throws -> [String] {
+        let live = IssuedCertificate.filter(IssuedCertificate.Columns.hostName == host && IssuedCertificate.Columns.revokedAt == nil)
+        let serials = try String.fetchAll(db, live.select(Column("serial")))
+        try live.updateAll(db, IssuedCertificate.Columns.revokedAt.set(to: now))
+        return serials
+    }
+
+    /// Whether `name` is stored anywhere exactly so — a name kept as an older release
+    /// wrote it (see the v6 migration), which commands accept as typed.
+    public func knowsName(_ name: String) throws -> Bool {
+        try reader.read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM certificate WHERE hostName = ?1) OR EXISTS (SELECT 1 FROM host WHERE name = ?1)
+                    OR EXISTS (SELECT 1 FROM hostTag WHERE hostName = ?1)
+                """, arguments: [name]) ?? false
+        }
     }
 
     /// Whether the certificate with `serial` was revoked. Synchronous on purpose: the

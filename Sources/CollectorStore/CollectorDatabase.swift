@@ -142,6 +142,8 @@ public struct CollectorDatabase: Sendable {
                           unique: true, condition: Column("closed") == nil)
             try db.create(index: "findingInterval_rule", on: "findingInterval", columns: ["rule", "opened"])
         }
+        // Identity: the audit, hashed enrollment credentials, host names in normal form.
+        migrator.registerMigration("v6", migrate: migrateV6)
         return migrator
     }
 }

@@ -2,11 +2,12 @@
 /// and the tags they give. Only the collector says a host is OpenVMS; agents cannot.
 public struct Inventory: Equatable, Sendable {
     public struct Entry: Equatable, Sendable {
-        /// A host-name pattern, compared case-insensitively.
+        /// A host-name pattern as written; it matches names in normal form (lower case,
+        /// no trailing dot), so `VMS-*.` and `vms-*` are one pattern.
         public var match: String
         public var tags: [String]
         public var location: SourceLocation
-        let glob: Glob
+        let pattern: HostNamePattern
     }
 
     public let entries: [Entry]
@@ -16,9 +17,8 @@ public struct Inventory: Equatable, Sendable {
     /// The tags every matching entry gives the host. `portwarden hosts tag|untag` changes
     /// are the caller's to add and take away.
     public func tags(for hostname: String) -> Set<String> {
-        let folded = hostname.lowercased()
         var tags: Set<String> = []
-        for e in entries where e.glob.matches(folded) { tags.formUnion(e.tags) }
+        for e in entries where e.pattern.matches(hostname) { tags.formUnion(e.tags) }
         return tags
     }
 
@@ -41,8 +41,12 @@ public struct Inventory: Equatable, Sendable {
             }
             guard let matchNode, let pattern = matchNode.scalar?.string else { continue }
             do throws(GlobError) {
-                let glob = try Glob(pattern, caseInsensitive: true)
-                entries.append(Entry(match: pattern, tags: tags, location: reader.location(of: node), glob: glob))
+                let compiled = try HostNamePattern(checking: pattern)
+                if let stray = compiled.strayCharacter {
+                    reader.warning("'\(pattern)' matches no host: host names hold only a-z, 0-9, '-' and '.', not '\(stray)'",
+                                   at: matchNode)
+                }
+                entries.append(Entry(match: pattern, tags: tags, location: reader.location(of: node), pattern: compiled))
             } catch {
                 reader.report(.error, error.message, in: matchNode, offset: scalarOffset(in: pattern, utf8: error.offset))
             }

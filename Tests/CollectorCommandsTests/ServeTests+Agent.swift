@@ -8,6 +8,13 @@ import Testing
 
 /// `portwarden-agent` against `portwarden serve`, both as an operator runs them.
 extension ServeTests {
+    /// `portwarden enroll secret`, printed once, kept where the agent will read it (and delete it).
+    func writeSecret(_ path: String? = nil) throws {
+        let made = try portwarden(["enroll", "secret", "--state-dir", state])
+        try #require(made.status == 0, "\(made.output)")
+        try made.output.write(toFile: path ?? state + "/agent.secret", atomically: true, encoding: .utf8)
+    }
+
     func agent(_ arguments: [String]) throws -> (status: Int32, output: String) {
         try execute(Self.agent, arguments)
     }
@@ -17,11 +24,11 @@ extension ServeTests {
     @Test func theAgentEnrollsReportsAndLosesNothingWhileTheCollectorIsAway() async throws {
         defer { try? FileManager.default.removeItem(atPath: state) }
         try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
-        try #require(try portwarden(["enroll", "secret", "--state-dir", state]).status == 0)
+        try writeSecret()
         let port = try unusedPort()
         var server = try serve(port: port)
         let agentState = state + "/agent"
-        let enrolled = try agent(["enroll", "--collector", "127.0.0.1:\(port)", "--secret-file", state + "/enroll.secret",
+        let enrolled = try agent(["enroll", "--collector", "127.0.0.1:\(port)", "--secret-file", state + "/agent.secret",
                                   "--ca-file", state + "/ca.pem", "--state-dir", agentState, "--name", "web-01"])
         try #require(enrolled.status == 0, "\(enrolled.output)")
         let config = state + "/agent.yaml"
@@ -72,13 +79,13 @@ extension ServeTests {
     @Test func aCorruptSpoolFileIsSetAsideByTheAgent() async throws {
         defer { try? FileManager.default.removeItem(atPath: state) }
         try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
-        try #require(try portwarden(["enroll", "secret", "--state-dir", state]).status == 0)
+        try writeSecret()
         let port = try unusedPort()
         let agentState = state + "/agent"
         let config = state + "/agent.yaml"
         try "collector: 127.0.0.1:\(port)\nstate_dir: \(agentState)\n".write(toFile: config, atomically: true, encoding: .utf8)
         var server = try serve(port: port)
-        let enrolled = try agent(["enroll", "--config", config, "--secret-file", state + "/enroll.secret",
+        let enrolled = try agent(["enroll", "--config", config, "--secret-file", state + "/agent.secret",
                                   "--ca-file", state + "/ca.pem", "--name", "web-01"])
         try #require(enrolled.status == 0, "\(enrolled.output)")
         server.terminate()

@@ -26,11 +26,11 @@ struct ServeTests {
         try runProcess(executable, arguments)
     }
 
-    /// `portwarden serve` in the background, once it answers; its log to `standardError`.
-    func serve(port: Int, standardError: FileHandle = .nullDevice) throws -> Process {
+    /// `portwarden serve` in the background, once it answers; `more` arguments, its log to `standardError`.
+    func serve(port: Int, _ more: [String] = [], standardError: FileHandle = .nullDevice) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.portwarden)
-        process.arguments = ["serve", "--state-dir", state, "--listen", "127.0.0.1:\(port)"]
+        process.arguments = ["serve", "--state-dir", state, "--listen", "127.0.0.1:\(port)"] + more
         process.standardOutput = FileHandle.nullDevice
         process.standardError = standardError
         try process.run()
@@ -138,15 +138,18 @@ struct ServeTests {
         #expect(try portwarden(["hosts", "revoke", "nobody", "--state-dir", state]).status != 0)
     }
 
-    @Test func hostsEnrollThemselvesWithTheSecret() throws {
+    @Test func hostsEnrollThemselvesWithTheSecret() async throws {
         defer { try? FileManager.default.removeItem(atPath: state) }
         try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
         let (status, output) = try portwarden(["enroll", "secret", "--state-dir", state])
         #expect(status == 0)
         let secret = output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(secret.count == 64)
-        let mode = try FileManager.default.attributesOfItem(atPath: state + "/enroll.secret")[.posixPermissions] as? Int
-        #expect(mode == 0o600)
+        #expect(!FileManager.default.fileExists(atPath: state + "/enroll.secret"), "the collector keeps only a digest")
+        let stored = try await CollectorDatabase.open(path: state + "/portwarden.sqlite").reader.read {
+            try String.fetchAll($0, sql: "SELECT digest FROM enrollmentCredential")
+        }
+        #expect(stored == [Digest.sha256(Array(secret.utf8))])
 
         let port = try unusedPort()
         let server = try serve(port: port)

@@ -17,10 +17,15 @@ final class RunningCollector: @unchecked Sendable {
 
     static func start(pki: TestPKI, database: CollectorDatabase, port: Int = 0, enrollmentSecret: String? = nil,
                       settings: CollectorApplication.Settings = .init(), policy: PolicyHolder? = nil,
-                      metrics: CollectorMetrics = CollectorMetrics()) async throws -> RunningCollector {
+                      metrics: CollectorMetrics = CollectorMetrics(),
+                      enrollment: CollectorApplication.Enrollment? = nil) async throws -> RunningCollector {
         var settings = settings
         settings.host = "127.0.0.1"
         settings.port = port
+        if let enrollmentSecret {  // as `portwarden enroll secret` keeps it: a digest in the database
+            try database.rotateSecret(digest: CredentialText.digest(enrollmentSecret), at: Int64(Date().timeIntervalSince1970),
+                                      by: "test")
+        }
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "test.collector")
         logger.logLevel = .critical  // cancelling the service at the end logs shutdown noise
@@ -28,7 +33,7 @@ final class RunningCollector: @unchecked Sendable {
         // every route but enrollment.
         let app = CollectorApplication.build(settings: settings,
                                              tls: try pki.serverContext(.optional), database: database, logger: logger,
-                                             enrollment: .init(ca: pki.ca, secret: enrollmentSecret), metrics: metrics,
+                                             enrollment: enrollment ?? .init(ca: pki.ca), metrics: metrics,
                                              policy: policy,
                                              onRunning: { port in continuation.yield(port) })
         let task = Task { try await app.runService() }

@@ -1,0 +1,125 @@
+import Glibc
+import PortwardenModel
+import Synchronization
+
+/// Enrollment attempts per source address: a token bucket for every attempt, and a
+/// smaller one for attempts with a wrong secret or token. IPv6 addresses count per /64
+/// (one host usually holds a whole /64); IPv4 per address. The defaults let thousands of
+/// hosts behind one NAT address enroll at once: each gets its turn within minutes
+/// (429 with Retry-After), while one address cannot flood the collector, its audit or
+/// its pending list.
+final class EnrollmentLimiter: Sendable {
+    typealias Limits = EnrollmentLimits
+
+    private struct Bucket {
+        var tokens: Double
+        var updated: Double
+
+        /// Takes one token if there is one; else the seconds until there will be.
+        mutating func take(capacity: Int, perMinute: Int, now: Double) -> Int? {
+            let rate = Double(perMinute) / 60
+            tokens = min(Double(capacity), tokens + (now - updated) * rate)
+            updated = now
+            if tokens >= 1 {
+                tokens -= 1
+                return nil
+            }
+            return rate > 0 ? max(1, Int(((1 - tokens) / rate).rounded(.up))) : 3_600
+        }
+
+        func isFull(capacity: Int, perMinute: Int, now: Double) -> Bool {
+            tokens + (now - updated) * Double(perMinute) / 60 >= Double(capacity)
+        }
+    }
+
+    private struct Buckets {
+        var all: Bucket
+        var failures: Bucket
+    }
+
+    /// Addresses tracked at once; past it, idle ones are forgotten, and if none is idle a
+    /// new address shares one bucket with every other newcomer.
+    static let maxAddresses = 65_536
+    private static let overflow = IPAddress.v6(high: .max, low: .max)
+
+    let limits: Limits
+    private let clock: @Sendable () -> Double
+    private let table = Mutex([IPAddress: Buckets]())
+
+    init(limits: Limits = .defaults, clock: @escaping @Sendable () -> Double = EnrollmentLimiter.monotonicSeconds) {
+        self.limits = limits
+        self.clock = clock
+    }
+
+    /// nil when an attempt from `address` may go on; else the seconds to wait.
+    func admit(_ address: IPAddress?) -> Int? {
+        take(address) { $0.all.take(capacity: limits.burst, perMinute: limits.perMinute, now: $1) }
+    }
+
+    /// Counts a wrong secret or token from `address`: nil while within the limit (the
+    /// refusal is written to the audit), else the seconds to wait (the answer is 429, and
+    /// the audit is spared).
+    func failed(_ address: IPAddress?) -> Int? {
+        take(address) { $0.failures.take(capacity: limits.failureBurst, perMinute: limits.failuresPerMinute, now: $1) }
+    }
+
+    private func take(_ address: IPAddress?, _ body: (inout Buckets, Double) -> Int?) -> Int? {
+        let now = clock()
+        let key = address.map(Self.key) ?? Self.overflow
+        return table.withLock { table in
+            if table[key] == nil {
+                if table.count >= Self.maxAddresses { forgetIdle(&table, now) }
+                let fresh = Buckets(all: Bucket(tokens: Double(limits.burst), updated: now),
+                                    failures: Bucket(tokens: Double(limits.failureBurst), updated: now))
+                if table.count < Self.maxAddresses {
+                    table[key] = fresh
+                } else {
+                    return body(&table[Self.overflow, default: fresh], now)
+                }
+            }
+            return body(&table[key]!, now)
+        }
+    }
+
+    private func forgetIdle(_ table: inout [IPAddress: Buckets], _ now: Double) {
+        table = table.filter { _, buckets in
+            !(buckets.all.isFull(capacity: limits.burst, perMinute: limits.perMinute, now: now)
+                && buckets.failures.isFull(capacity: limits.failureBurst, perMinute: limits.failuresPerMinute, now: now))
+        }
+    }
+
+    /// The address an attempt counts under: IPv4 (also when written `::ffff:a.b.c.d`), or an IPv6 /64.
+    static func key(_ address: IPAddress) -> IPAddress {
+        if let v4 = address.mappedIPv4 { return v4 }
+        if case .v6(let high, _) = address { return .v6(high: high, low: 0) }
+        return address
+    }
+
+    static func monotonicSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}
+
+/// How many enrollment attempts one source address may make (`enrollment:` in the
+/// collector's config). A wrong secret or token counts against the smaller limit too.
+public struct EnrollmentLimits: Sendable, Equatable {
+    /// Attempts per minute per address, and how many may come at once.
+    public var perMinute: Int
+    public var burst: Int
+    /// Attempts with a wrong secret or token per minute per address, and at once.
+    public var failuresPerMinute: Int
+    public var failureBurst: Int
+
+    public init(perMinute: Int, burst: Int, failuresPerMinute: Int, failureBurst: Int) {
+        self.perMinute = perMinute
+        self.burst = burst
+        self.failuresPerMinute = failuresPerMinute
+        self.failureBurst = failureBurst
+    }
+
+    /// 20 a second with 500 at once per address: 5,000 hosts behind one NAT address all
+    /// enroll within a few minutes. 10 wrong secrets a minute, 20 at once.
+    public static let defaults = EnrollmentLimits(perMinute: 1_200, burst: 500, failuresPerMinute: 10, failureBurst: 20)
+}

@@ -1,0 +1,97 @@
+import Foundation
+import GRDB
+
+/// What an audit entry records. A later feature adds its own with one line:
+/// `extension AuditAction { public static let renewed = AuditAction("certificate.renewed") }`.
+public struct AuditAction: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    /// A host's enrollment over the network: issued, waiting for an operator, or refused (the detail says why).
+    public static let enrollIssued = AuditAction("enroll.issued")
+    public static let enrollPending = AuditAction("enroll.pending")
+    public static let enrollRefused = AuditAction("enroll.refused")
+    /// An operator's answer to a waiting request.
+    public static let requestApproved = AuditAction("request.approved")
+    public static let requestRefused = AuditAction("request.refused")
+    /// `portwarden enroll sign`.
+    public static let certificateSigned = AuditAction("certificate.signed")
+    public static let certificateRevoked = AuditAction("certificate.revoked")
+    public static let secretRotated = AuditAction("secret.rotated")
+    public static let secretDisabled = AuditAction("secret.disabled")
+    public static let tokenCreated = AuditAction("token.created")
+    public static let tokenRevoked = AuditAction("token.revoked")
+    /// What the upgrade to normalised host names did, or left for an operator.
+    public static let nameNormalized = AuditAction("name.normalized")
+    public static let nameLeft = AuditAction("name.left")
+}
+
+/// One line of the audit: who did what, to which host, when, from where.
+public struct AuditEntry: Codable, Equatable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "audit"
+    public var id: Int64?
+    public var at: Int64
+    public var action: AuditAction
+    /// `operator alice (uid 0)`, `secret #2`, `token #5`, `certificate SERIAL`, `collector`, `upgrade v6`.
+    public var actor: String
+    public var host: String?
+    public var address: String?
+    public var detail: String
+
+    public init(at: Int64, action: AuditAction, actor: String, host: String? = nil, address: String? = nil,
+                detail: String = "") {
+        self.at = at
+        self.action = action
+        self.actor = AuditText.clean(actor)
+        self.host = host.map(AuditText.clean)
+        self.address = address
+        self.detail = AuditText.clean(detail)
+    }
+
+    public enum Columns {
+        public static let at = Column(CodingKeys.at)
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// Text that may come from a host (a name a CSR asked for) is stored bounded and with
+/// control and non-ASCII characters written as escapes, so no audit line can forge
+/// another or drive a terminal.
+public enum AuditText {
+    public static let maxBytes = 512
+
+    public static func clean(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if out.utf8.count >= maxBytes { return out + "…" }
+            if scalar.isASCII, scalar.value >= 0x20, scalar.value != 0x7F, scalar != "\\" {
+                out.unicodeScalars.append(scalar)
+            } else {
+                out += scalar == "\\" ? "\\\\" : "\\u{\(String(scalar.value, radix: 16))}"
+            }
+        }
+        return out
+    }
+}
+
+extension CollectorDatabase {
+    /// Writes `entry` on its own (for refusals decided before any other write).
+    public func audit(_ entry: AuditEntry) throws {
+        try writer.write { db in try Self.audit(entry, db) }
+    }
+
+    static func audit(_ entry: AuditEntry, _ db: Database) throws {
+        var entry = entry
+        try entry.insert(db)
+    }
+
+    /// The audit from `since` on, oldest first.
+    public func auditEntries(since: Int64) throws -> [AuditEntry] {
+        try reader.read { db in
+            try AuditEntry.filter(AuditEntry.Columns.at >= since).order(AuditEntry.Columns.at, Column("id")).fetchAll(db)
+        }
+    }
+}
