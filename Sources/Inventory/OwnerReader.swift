@@ -44,7 +44,7 @@ struct OwnerReader {
         }
         return Owner(pid: pid, name: status.name,
                      exe: try? procfs.exe(pid: pid),
-                     cmdline: (try? procfs.cmdline(pid: pid)) ?? [],
+                     cmdline: (try? procfs.cmdline(pid: pid)).map { WireLimits.cut(arguments: $0.arguments, knownLonger: $0.isCut) } ?? [],
                      uid: status.uid, user: users.name(of: status.uid),
                      unit: cgroup?.unit, container: cgroup?.container)
     }
