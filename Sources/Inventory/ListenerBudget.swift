@@ -6,21 +6,22 @@ import PortwardenModel
 /// listeners keeping all of theirs, so one user binding thousands of ports hides only
 /// its own. What does not fit is counted per uid.
 struct ListenerBudget {
-    /// In the order given (display order).
-    private(set) var kept: [Listener]
-    /// nil when nothing was left out.
+    /// nil when nothing was left out. One per uid, at most `limit` of them: the uids with
+    /// the most left out.
     private(set) var leftOut: [ListenerSummary]?
     private(set) var leftOutCount = 0
+    /// Listeners of uids too many to itemise in `leftOut` (a host of a hundred thousand uids).
+    private(set) var unitemised = 0
+    let total: Int
     let limit: Int
 
-    /// `listeners` in display order; their owners are not read yet, so a listener left
-    /// out costs no /proc reads.
-    init(_ listeners: [Listener], limit: Int) {
+    /// Leaves in `listeners` (display order) those the report carries, in the same order.
+    /// Their owners are not read yet, so a listener left out costs no /proc reads; and the
+    /// array is trimmed in place, never held twice.
+    init(_ listeners: inout [Listener], limit: Int) {
         self.limit = limit
-        guard listeners.count > limit else {
-            kept = listeners
-            return
-        }
+        total = listeners.count
+        guard listeners.count > limit else { return }
         let privileged = listeners.indices.filter { Self.isPrivileged(listeners[$0]) }
         var keep = Array(privileged.prefix(limit))
         var others: [UInt32: [Int]] = [:]
@@ -38,14 +39,18 @@ struct ListenerBudget {
             room -= take
         }
         keep.sort()
-        kept = keep.map { listeners[$0] }
 
-        var omitted = Set(listeners.indices)
-        omitted.subtract(keep)
+        let kept = Set(keep)
         var byUid: [UInt32: [Listener]] = [:]
-        for index in omitted.sorted() { byUid[listeners[index].uid, default: []].append(listeners[index]) }
-        leftOutCount = omitted.count
-        leftOut = byUid.keys.sorted().map { uid in Self.summary(uid: uid, byUid[uid]!) }
+        for index in listeners.indices where !kept.contains(index) {
+            byUid[listeners[index].uid, default: []].append(listeners[index])
+        }
+        listeners = keep.map { listeners[$0] }
+        leftOutCount = total - listeners.count
+        let itemised = byUid.sorted { $0.value.count != $1.value.count ? $0.value.count > $1.value.count : $0.key < $1.key }
+            .prefix(limit)
+        unitemised = leftOutCount - itemised.reduce(0) { $0 + $1.value.count }
+        leftOut = itemised.sorted { $0.key < $1.key }.map { Self.summary(uid: $0.key, $0.value) }
     }
 
     static func isPrivileged(_ listener: Listener) -> Bool { listener.port < 1024 || listener.uid == 0 }
@@ -69,8 +74,9 @@ struct ListenerBudget {
     /// The warning that says what was left out, or nil.
     var warning: String? {
         guard let leftOut else { return nil }
-        let uids = leftOut.map { "uid \($0.uid): \($0.listeners)" }.joined(separator: ", ")
-        return "this host has \(kept.count + leftOutCount) listeners, more than the \(limit) a report holds: "
+        var uids = leftOut.map { "uid \($0.uid): \($0.listeners)" }.joined(separator: ", ")
+        if unitemised > 0 { uids += ", and \(unitemised) more of other uids" }
+        return "this host has \(total) listeners, more than the \(limit) a report holds: "
             + "every one on a port below 1024 or of uid 0 is sent in full, \(leftOutCount) others are only counted "
             + "in truncated_listeners (\(uids)); the collector closes none of this host's intervals while this lasts"
     }

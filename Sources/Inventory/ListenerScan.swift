@@ -26,14 +26,12 @@ public struct ListenerScan {
         var (walk, tables) = readAll(pids: pids, hostNetns: hostNetns, lanes: lanes)
         let hidden = HiddenSockets(procfs: procfs, walk: walk, accounted: tables.accounted, hostNetns: hostNetns)
 
-        var all = tables.listeners
+        var listeners = tables.listeners
         tables.listeners = []  // one copy of thousands of listeners, not two
-        all += hidden.listeners
-        all.sort(by: Listener.displayOrder)
+        listeners += hidden.listeners
+        listeners.sort(by: Listener.displayOrder)
         // Bounded before any owner is read: a listener left out costs no reads.
-        let budget = ListenerBudget(all, limit: WireLimits.listenersPerReport)
-        all = []
-        var listeners = budget.kept
+        let budget = ListenerBudget(&listeners, limit: WireLimits.listenersPerReport)
         let hiddenUnresolved = hidden.unresolved.prefix(WireLimits.unresolvedPerReport)
 
         // Listeners held by the same processes share one holder list and, below, one

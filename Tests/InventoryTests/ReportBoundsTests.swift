@@ -17,11 +17,11 @@ struct ReportBoundsTests {
         listeners += (0..<3_000).map { listener(port: UInt16(30_000 + $0), uid: 1002) }
         listeners += [listener(port: 22, uid: 0), listener(port: 60_000, uid: 0)]
         listeners.sort(by: Listener.displayOrder)
-        let budget = ListenerBudget(listeners, limit: 1_000)
-        let kept = Dictionary(grouping: budget.kept, by: \.uid).mapValues(\.count)
+        let budget = ListenerBudget(&listeners, limit: 1_000)
+        let kept = Dictionary(grouping: listeners, by: \.uid).mapValues(\.count)
         // 2 privileged; 998 shared by three: 100 for uid 1001, then 449 and 449.
         #expect(kept == [0: 2, 1001: 100, 1000: 449, 1002: 449])
-        #expect(budget.kept == budget.kept.sorted(by: Listener.displayOrder))
+        #expect(listeners == listeners.sorted(by: Listener.displayOrder))
         #expect(budget.leftOut?.map(\.uid) == [1000, 1002])
         #expect(budget.leftOut?.map(\.listeners) == [5_000 - 449, 3_000 - 449])
         #expect(budget.leftOut?.first?.ports == "10449-14999")
@@ -29,10 +29,25 @@ struct ReportBoundsTests {
 
     @Test func portsLeftOutAreWrittenAsRanges() {
         let ports: [UInt16] = [1_024, 1_025, 1_026, 2_000, 65_534, 65_535]
-        let listeners = [listener(port: 22, uid: 0)] + ports.map { listener(port: $0, uid: 7) }
-        let budget = ListenerBudget(listeners, limit: 1)
+        var listeners = [listener(port: 22, uid: 0)] + ports.map { listener(port: $0, uid: 7) }
+        let budget = ListenerBudget(&listeners, limit: 1)
         #expect(budget.leftOut?.first?.ports == "1024-1026,2000,65534-65535")
         #expect(budget.warning?.contains("more than the 1 a report holds") == true)
+    }
+
+    /// More uids than a report has room for: those with the most left out are itemised,
+    /// the rest only counted.
+    @Test func summariesAreBoundedToo() {
+        var listeners = (0..<30).map { listener(port: UInt16(2_000 + $0), uid: UInt32(100 + $0)) }
+        listeners += (0..<5).map { listener(port: UInt16(3_000 + $0), uid: 99) }
+        let budget = ListenerBudget(&listeners, limit: 4)
+        #expect(listeners.count == 4)
+        #expect(budget.leftOut?.count == 4)
+        // Shares of 4 among 31 uids: one each for the last three with one listener, one for uid 99.
+        #expect(budget.leftOut?.map(\.uid) == [99, 100, 101, 102])
+        #expect(budget.leftOut?.first == ListenerSummary(uid: 99, listeners: 4, protocols: [.tcp], scopes: [.any], ports: "3001-3004"))
+        #expect(budget.warning?.contains("(uid 99: 4, uid 100: 1, uid 101: 1, uid 102: 1, and 24 more of other uids)") == true,
+                "\(budget.warning ?? "")")
     }
 
     @Test func namespacesPastTheBoundKeepTheHostsAndThoseWithListeners() {
