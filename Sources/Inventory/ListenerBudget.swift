@@ -67,7 +67,7 @@ struct ListenerBudget {
         }
         return ListenerSummary(uid: uid, listeners: listeners.count,
                                protocols: Set(listeners.map(\.transport)).sorted(),
-                               scopes: [.loopback, .specific, .any].filter { scope in listeners.contains { $0.scope == scope } },
+                               scopes: [.loopback, .any, .specific].filter { scope in listeners.contains { $0.scope == scope } },
                                ports: WireLimits.cut(ranges.joined(separator: ",")))
     }
 

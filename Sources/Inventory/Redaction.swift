@@ -19,8 +19,9 @@ public struct Redaction: Sendable {
 
     /// Programs whose one-letter option takes a secret, attached (`-pS3cret`) or as the
     /// next argument: matched on the start of argv[0]'s last path component.
-    public static let secretShortOptions: [(program: String, option: Character)] = [
-        ("mysql", "p"), ("mariadb", "p"), ("sshpass", "p"), ("redis-cli", "a"),
+    public static let secretShortOptions: [(program: String, option: UInt8)] = [
+        ("mysql", UInt8(ascii: "p")), ("mariadb", UInt8(ascii: "p")), ("sshpass", UInt8(ascii: "p")),
+        ("redis-cli", UInt8(ascii: "a")),
     ]
 
     let patterns: [KeyPattern]
@@ -42,8 +43,10 @@ public struct Redaction: Sendable {
     /// A command line with every secret value replaced.
     public func redact(arguments: [String]) -> [String] {
         guard let first = arguments.first else { return arguments }
-        let program = first.split(separator: "/").last.map(String.init) ?? first
-        let short = Self.secretShortOptions.first { program.hasPrefix($0.program) }?.option
+        // Bytes, not Characters, here and below: an agent that reads every process's
+        // arguments has no use for grapheme breaking.
+        let program = first.utf8.split(separator: UInt8(ascii: "/")).last ?? first.utf8[...]
+        let short = Self.secretShortOptions.first { program.starts(with: $0.program.utf8) }?.option
         var result = arguments
         var nextIsSecret = false
         for index in result.indices {
@@ -79,23 +82,20 @@ public struct Redaction: Sendable {
     }
 
     /// One argument, and whether the next one is a secret (`--token VALUE`).
-    private func redact(argument: String, shortOption: Character?) -> (String, nextIsSecret: Bool) {
+    private func redact(argument: String, shortOption: UInt8?) -> (String, nextIsSecret: Bool) {
         let utf8 = argument.utf8
+        guard utf8.first == UInt8(ascii: "-") else { return (redact(argument), false) }
         // `mysql -pS3cret` / `redis-cli -a S3cret`: only for the programs that mean it.
-        if let shortOption, utf8.count >= 2, argument.hasPrefix("-" + String(shortOption)) {
+        if let shortOption, utf8.dropFirst().first == shortOption {
             if utf8.count == 2 { return (argument, true) }
-            return ("-" + String(shortOption) + Self.marker, false)
+            return (String(decoding: utf8.prefix(2), as: UTF8.self) + Self.marker, false)
         }
         // An option alone whose name is a secret's: its value is the next argument.
-        if argument.hasPrefix("-"), let name = KeyPattern.name(of: argument), matches(name) {
-            return (argument, true)
+        if let name = KeyPattern.name(of: argument) {
+            let normal = KeyPattern.normalize(name)
+            if patterns.contains(where: { $0.matches(normal) }) { return (argument, true) }
         }
         return (redact(argument), false)
-    }
-
-    func matches(_ key: some Collection<UInt8>) -> Bool {
-        let normal = KeyPattern.normalize(key)
-        return patterns.contains { $0.matches(normal) }
     }
 }
 
