@@ -1,4 +1,6 @@
 import ConfigFile
+import Inventory
+import PortwardenModel
 
 /// The agent's config file (Agent/agent.yaml): every setting is also a flag of `run`
 /// and `enroll`, and a flag given on the command line wins over the file.
@@ -13,6 +15,8 @@ struct AgentConfig {
     /// What the host declares about itself, sent with every snapshot; rules read them only
     /// when they name a label, never as tags.
     var labels: [String: String] = [:]
+    /// Names whose values are secrets, redacted on top of `Redaction.defaultPatterns`.
+    var redact: [String] = []
 
     /// What each number may be — in the file and as a flag of `run` alike.
     enum Limits {
@@ -22,7 +26,7 @@ struct AgentConfig {
     }
 
     static let keys = ["collector", "server_name", "state_dir", "interval", "spool.max_count", "spool.max_bytes", "proc_root",
-                       "labels.*"]
+                       "labels.*", "redact"]
 
     init() {}
 
@@ -39,6 +43,17 @@ struct AgentConfig {
         spoolMaxCount = try file.int("spool.max_count", in: Limits.spoolMaxCount)
         spoolMaxBytes = try file.int("spool.max_bytes", in: Limits.spoolMaxBytes)
         procRoot = try file.string("proc_root")
-        labels = file.mapping("labels")
+        let labels = file.mapping("labels")
+        guard labels.count <= WireLimits.labelsPerHost else {
+            throw file.error("labels", "at most \(WireLimits.labelsPerHost) labels are sent with a report; there are \(labels.count)")
+        }
+        self.labels = Dictionary(labels.map { (WireLimits.cut($0.key), WireLimits.cut($0.value)) }) { first, _ in first }
+        redact = try file.strings("redact") ?? []
+        do throws(RedactionPatternError) {
+            _ = try Redaction(adding: redact)
+        } catch {
+            let at = file.sequences["redact"]?.first { $0.value == error.pattern }?.at ?? file.scalars["redact"]?.at
+            throw ConfigError(file: path, line: at?.line ?? 0, column: at?.column ?? 0, message: "redact: \(error)")
+        }
     }
 }

@@ -40,6 +40,8 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Where procfs is mounted (default /proc).", valueName: "path"))
     var procRoot: String?
 
+    @OptionGroup var redactionOptions: RedactionOptions
+
     func validate() throws {
         typealias Limits = AgentConfig.Limits
         for (flag, value, range) in [("--interval", interval, Limits.interval), ("--spool-max-count", spoolMaxCount, Limits.spoolMaxCount),
@@ -57,13 +59,14 @@ struct Run: ParsableCommand {
         try state.prepare()
         let interval = interval ?? file.interval ?? 60
         let procRoot = procRoot ?? file.procRoot ?? "/proc"
+        let redaction = try redactionOptions.redaction(file)
         let spool = Spool(directory: state.spoolDirectory, maxCount: spoolMaxCount ?? file.spoolMaxCount ?? 1_000,
                           maxBytes: spoolMaxBytes ?? file.spoolMaxBytes ?? 100 << 20)
         let reporter = Reporter(state: state, delivery: Delivery(
             spool: spool, connection: try collectorOptions.connection(file, context: state.clientContext())),
             hostName: try state.enrolledName())
         while true {
-            var snapshot = try ListenerScan(procfs: ProcFS(root: procRoot)).run()
+            var snapshot = try ListenerScan(procfs: ProcFS(root: procRoot), redaction: redaction).run()
             if !file.labels.isEmpty { snapshot.host.labels = file.labels }
             let result = try reporter.report(snapshot)
             for rejection in result.rejected { logger.error("set aside \(rejection)") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConfigFile
 import Glibc
 import Inventory
 import Logging
@@ -28,11 +29,21 @@ struct Scan: ParsableCommand {
     @Option(help: ArgumentHelp("Where procfs is mounted; tests point it at a fixture tree.", valueName: "path"))
     var procRoot: String = "/proc"
 
+    @Option(help: ArgumentHelp("A config file (see Agent/agent.yaml); its redact: names apply here too.", valueName: "file"))
+    var config: String?
+
+    @OptionGroup var redactionOptions: RedactionOptions
+
     func run() throws {
         let logger = Logger(label: "portwarden.agent.scan")
+        let file: AgentConfig
+        do { file = try config.map { path throws(ConfigError) in try AgentConfig(path: path) } ?? AgentConfig() } catch {
+            throw ValidationError("\(error)")
+        }
+        let redaction = try redactionOptions.redaction(file)
         let snapshot: Snapshot
         do {
-            snapshot = try ListenerScan(procfs: ProcFS(root: procRoot)).run()
+            snapshot = try ListenerScan(procfs: ProcFS(root: procRoot), redaction: redaction).run()
         } catch {
             throw ScanFailed(message: "cannot scan \(procRoot): \(error)")
         }

@@ -25,11 +25,11 @@ extension Host {
         let os = (etcFile("os-release") ?? (try? ProcFS(root: "/usr/lib").read("os-release")).map {
             String(decoding: $0, as: UTF8.self)
         }).flatMap(Self.prettyName)
-        return Host(hostname: hostname ?? "unknown",
-                    machineID: etcFile("machine-id")?.trimmingWhitespace.nilIfEmpty,
-                    bootID: line("sys/kernel/random/boot_id"),
-                    kernel: line("sys/kernel/osrelease"),
-                    os: os)
+        return Host(hostname: WireLimits.cut(hostname ?? "unknown"),
+                    machineID: WireLimits.cut(etcFile("machine-id")?.trimmingWhitespace.nilIfEmpty),
+                    bootID: WireLimits.cut(line("sys/kernel/random/boot_id")),
+                    kernel: WireLimits.cut(line("sys/kernel/osrelease")),
+                    os: WireLimits.cut(os))
     }
 
     /// `PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"` → `Debian GNU/Linux 12 (bookworm)`.

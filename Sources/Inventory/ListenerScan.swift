@@ -5,10 +5,16 @@ import ProcFS
 /// Joins /proc into a `Snapshot`: every listener in every network namespace, with every
 /// process holding it. Tolerant where the parsers are strict: a bad line, an unreadable
 /// table or a vanished process becomes a warning and `complete: false`, never a failure.
+/// The snapshot is within every bound of `WireLimits`, and what processes chose to show
+/// is redacted, before anything outside the scan sees it.
 public struct ListenerScan {
     public let procfs: ProcFS
+    public let redaction: Redaction
 
-    public init(procfs: ProcFS = ProcFS()) { self.procfs = procfs }
+    public init(procfs: ProcFS = ProcFS(), redaction: Redaction = Redaction()) {
+        self.procfs = procfs
+        self.redaction = redaction
+    }
 
     /// Fails only when the root itself cannot be listed.
     public func run() throws(ProcFSError) -> Snapshot {
@@ -23,6 +29,11 @@ public struct ListenerScan {
         var listeners = tables.listeners
         tables.listeners = []  // one copy of thousands of listeners, not two
         listeners += hidden.listeners
+        listeners.sort(by: Listener.displayOrder)
+        // Bounded before any owner is read: a listener left out costs no reads.
+        let budget = ListenerBudget(&listeners, limit: WireLimits.listenersPerReport)
+        let hiddenUnresolved = hidden.unresolved.prefix(WireLimits.unresolvedPerReport)
+
         // Listeners held by the same processes share one holder list and, below, one
         // owners array (a daemon's eleven sockets, one array): a busy host's snapshot
         // stays small, and each socket's holders are looked up once.
@@ -36,10 +47,15 @@ public struct ListenerScan {
             return holderLists.count - 1
         }
         let listenerHolders = listeners.map { holders(of: $0.inode) }
-        let unresolvedHolders = hidden.unresolved.map { holders(of: $0.inode) }
-        let (owners, ownerErrors) = OwnerReader.owners(of: Set(holderLists.joined()).sorted(), procfs: procfs,
-                                                       lanes: lanes)
-        let ownerLists = holderLists.map { $0.compactMap { owners[$0] } }
+        let unresolvedHolders = hiddenUnresolved.map { holders(of: $0.inode) }
+        // At most `ownersPerListener` of each, the lowest pids (a daemon's parent first).
+        let listed = holderLists.map { $0.prefix(WireLimits.ownersPerListener) }
+        let found = OwnerReader.owners(of: Set(listed.joined()).sorted(), procfs: procfs, redaction: redaction, lanes: lanes)
+        let ownerLists = listed.map { $0.compactMap { found.owners[$0] } }
+        func unlisted(_ holders: Int) -> String? {
+            let more = holderLists[holders].count - listed[holders].count
+            return more > 0 ? "\(more) more processes hold it; the first \(WireLimits.ownersPerListener) by pid are listed" : nil
+        }
         let why = getuid() == 0 ? "permission denied" : "not root"
         let unownedNote = walk.fdDenied > 0
             ? "owner not visible: the descriptors of \(walk.fdDenied) processes could not be read (\(why))"
@@ -47,10 +63,11 @@ public struct ListenerScan {
         for i in listeners.indices {
             listeners[i].processes = ownerLists[listenerHolders[i]]
             if listeners[i].processes.isEmpty { listeners[i].ownerNote = unownedNote }
+            else { listeners[i].ownerNote = unlisted(listenerHolders[i]) }
         }
-        listeners.sort(by: Listener.displayOrder)
-        let unresolved = zip(hidden.unresolved, unresolvedHolders).map { socket, holders in
-            UnresolvedSocket(inode: socket.inode, kind: socket.kind, processes: ownerLists[holders], reason: socket.reason)
+        let unresolved = zip(hiddenUnresolved, unresolvedHolders).map { socket, holders in
+            UnresolvedSocket(inode: socket.inode, kind: WireLimits.cut(socket.kind), processes: ownerLists[holders],
+                             reason: WireLimits.cut([socket.reason, unlisted(holders)].compactMap { $0 }.joined(separator: "; ")))
         }
 
         var namespaces = walk.members.keys.sorted().map {
@@ -60,22 +77,36 @@ public struct ListenerScan {
         for listener in hidden.listeners where !namespaces.contains(where: { $0.inode == listener.netns }) {
             namespaces.append(NetworkNamespace(inode: listener.netns, host: false, processes: 0, tablesFrom: nil))
         }
+        let namespacesSeen = namespaces.count
+        namespaces = ReportBounds.namespaces(namespaces, holding: listeners)
 
         // Gaps: something that may hide a listener. Each makes the snapshot incomplete.
-        var gaps = (tables.parseErrors + ownerErrors).map { "skipped \($0)" } + tables.failures
+        var gaps = (tables.parseErrors + found.errors).map { "skipped \($0)" } + tables.failures
         gaps += unresolved.map { "socket \($0.inode) (\($0.kind ?? "unknown kind")) could not be resolved: \($0.reason)" }
+        if hidden.unresolved.count > unresolved.count {
+            gaps.append("\(hidden.unresolved.count - unresolved.count) more unresolved sockets are left out: a report holds \(WireLimits.unresolvedPerReport)")
+        }
         if walk.nsDenied > 0 {
             gaps.append("the network namespaces of \(walk.nsDenied) processes could not be read (\(why)): listeners in other namespaces may be missing")
         }
+        // Left out is not gone: a collector must not close what it was not sent.
+        if let warning = budget.warning { gaps.append(warning) }
         var warnings = gaps
         if walk.fdDenied > 0 {
             warnings.append("ownership is incomplete: running as uid \(getuid()), the descriptors of \(walk.fdDenied) processes could not be read (\(why))")
         }
+        if !found.longCommandLines.isEmpty {
+            warnings.append("command lines longer than \(WireLimits.cmdlineBytes) bytes were cut: pid "
+                            + found.longCommandLines.sorted().map(String.init).joined(separator: ", "))
+        }
+        if namespacesSeen > namespaces.count {
+            warnings.append("\(namespacesSeen - namespaces.count) network namespaces are left out of the list: a report holds \(WireLimits.namespacesPerReport)")
+        }
         return Snapshot(
             host: Host.read(procfs: procfs), collectedAt: collectedAt,
             complete: gaps.isEmpty,
-            ownershipComplete: walk.fdDenied == 0, warnings: warnings, namespaces: namespaces,
-            listeners: listeners, unresolved: unresolved)
+            ownershipComplete: walk.fdDenied == 0, warnings: ReportBounds.warnings(warnings, redaction: redaction),
+            namespaces: namespaces, listeners: listeners, truncatedListeners: budget.leftOut, unresolved: unresolved)
     }
 }
 

@@ -19,13 +19,16 @@ public struct Snapshot: Decodable, Equatable, Sendable {
     public var warnings: [String]
     public var namespaces: [NetworkNamespace]
     public var listeners: [Listener]
+    /// Listeners past `WireLimits.listenersPerReport`, counted per uid instead of sent;
+    /// nil when every listener is in `listeners`. New within schema 1: a missing key is nil.
+    public var truncatedListeners: [ListenerSummary]?
     /// Sockets that are TCP or UDP by their own account but could not be asked whether
     /// they listen; each is a possible hiding place and says why.
     public var unresolved: [UnresolvedSocket]
 
     public init(schema: Int = Snapshot.currentSchema, host: Host, sequence: UInt64? = nil, collectedAt: String, complete: Bool,
                 ownershipComplete: Bool, warnings: [String], namespaces: [NetworkNamespace],
-                listeners: [Listener], unresolved: [UnresolvedSocket]) {
+                listeners: [Listener], truncatedListeners: [ListenerSummary]? = nil, unresolved: [UnresolvedSocket]) {
         self.schema = schema
         self.host = host
         self.sequence = sequence
@@ -35,6 +38,7 @@ public struct Snapshot: Decodable, Equatable, Sendable {
         self.warnings = warnings
         self.namespaces = namespaces
         self.listeners = listeners
+        self.truncatedListeners = truncatedListeners
         self.unresolved = unresolved
     }
 
@@ -42,6 +46,7 @@ public struct Snapshot: Decodable, Equatable, Sendable {
         case schema, host, sequence, complete, warnings, namespaces, listeners, unresolved
         case collectedAt = "collected_at"
         case ownershipComplete = "ownership_complete"
+        case truncatedListeners = "truncated_listeners"
     }
 }
 
@@ -57,6 +62,7 @@ extension Snapshot: WireEncodable {
         w.key(CodingKeys.warnings); w.value(warnings)
         w.key(CodingKeys.namespaces); w.value(namespaces)
         w.key(CodingKeys.listeners); w.value(listeners)
+        w.key(CodingKeys.truncatedListeners); if let truncatedListeners { w.value(truncatedListeners) } else { w.null() }
         w.key(CodingKeys.unresolved); w.value(unresolved)
         w.endObject()
     }

@@ -8,6 +8,7 @@ extension Snapshot: WireDecodable {
     public init(wire r: inout WireReader) throws(WireError) {
         var schema: Int?, host: Host?, sequence: UInt64?, collectedAt: String?, complete: Bool?, ownershipComplete: Bool?
         var warnings: [String]?, namespaces: [NetworkNamespace]?, listeners: [Listener]?, unresolved: [UnresolvedSocket]?
+        var truncatedListeners: [ListenerSummary]?
         try r.object { (r: inout WireReader, key: String) throws(WireError) in
             switch key {
             case CodingKeys.schema.rawValue: schema = try r.int()
@@ -20,6 +21,7 @@ extension Snapshot: WireDecodable {
             case CodingKeys.namespaces.rawValue: namespaces = try r.array(of: NetworkNamespace.self)
             case CodingKeys.listeners.rawValue: listeners = try r.array(of: Listener.self)
             case CodingKeys.unresolved.rawValue: unresolved = try r.array(of: UnresolvedSocket.self)
+            case CodingKeys.truncatedListeners.rawValue: truncatedListeners = r.null() ? nil : try r.array(of: ListenerSummary.self)
             default: try r.skip()
             }
         }
@@ -34,7 +36,7 @@ extension Snapshot: WireDecodable {
         guard let unresolved else { throw r.missing(CodingKeys.unresolved) }
         self.init(schema: schema, host: host, sequence: sequence, collectedAt: collectedAt, complete: complete,
                   ownershipComplete: ownershipComplete, warnings: warnings, namespaces: namespaces,
-                  listeners: listeners, unresolved: unresolved)
+                  listeners: listeners, truncatedListeners: truncatedListeners, unresolved: unresolved)
     }
 }
 

@@ -1,4 +1,5 @@
 import Glibc
+import PortwardenModel
 
 extension ProcFS {
     public func status(pid: Int32) throws(ProcFSError) -> Result<ProcessStatus, ParseError> {
@@ -14,8 +15,10 @@ extension ProcFS {
         return ProcessStatus(name: String(decoding: comm.prefix { $0 != 0x0A }, as: UTF8.self), uid: st.st_uid)
     }
 
-    public func cmdline(pid: Int32) throws(ProcFSError) -> [String] {
-        ProcessCmdline.parse(try read("\(pid)/cmdline", limit: 1 << 20))
+    /// The command line, no more of it than `limit` bytes: a process chooses its own
+    /// arguments, and a megabyte of them must cost a scan no more than a short one.
+    public func cmdline(pid: Int32, limit: Int = WireLimits.cmdlineBytes) throws(ProcFSError) -> ProcessCmdline {
+        ProcessCmdline.parse(prefix: try read("\(pid)/cmdline", upTo: limit + 1), limit: limit)
     }
 
     public func cgroup(pid: Int32) throws(ProcFSError) -> Result<ProcessCgroup, ParseError> {

@@ -8,17 +8,22 @@ extension ProcFS {
     /// read until EOF into a buffer that doubles: few, large reads matter for the socket
     /// tables, whose kernel iterator restarts its hash walk at every read call.
     public func read(_ relative: String, limit: Int = 64 << 20, expected: Int = 4096) throws(ProcFSError) -> [UInt8] {
+        let bytes = try read(relative, upTo: limit + 1, expected: expected)
+        if bytes.count > limit { throw .tooLarge(path(relative), limit: limit) }
+        return bytes
+    }
+
+    /// The first `count` bytes of a file, or all of it when shorter: for a file whose
+    /// length its writer chooses (a command line), of which only a bounded start is wanted.
+    public func read(_ relative: String, upTo count: Int, expected: Int = 4096) throws(ProcFSError) -> [UInt8] {
         let full = path(relative)
         let fd = open(full, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ProcFSError(path: full, errno: errno) }
         defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: max(expected, 256))
+        var bytes = [UInt8](repeating: 0, count: min(count, max(expected, 256)))
         var used = 0
-        while true {
-            if used == bytes.count {
-                if used > limit { throw .tooLarge(full, limit: limit) }
-                bytes.append(contentsOf: repeatElement(0, count: used))
-            }
+        while used < count {
+            if used == bytes.count { bytes.append(contentsOf: repeatElement(0, count: min(used, count - used))) }
             let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
             if n == 0 { break }
             if n < 0 {
@@ -27,7 +32,6 @@ extension ProcFS {
             }
             used += n
         }
-        if used > limit { throw .tooLarge(full, limit: limit) }
         bytes.removeSubrange(used...)
         return bytes
     }

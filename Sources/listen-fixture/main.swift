@@ -1,13 +1,15 @@
 // listen-fixture: opens the sockets that the live tests and the benchmark look for,
 // prints what it opened, then waits to be killed.
 //
-//   listen-fixture [--fork] [--hidden-netns] [--extra-fds N] SPEC...
+//   listen-fixture [--fork] [--hidden-netns] [--extra-fds N] SPEC... [-- ARG...]
 //   SPEC: tcp4:ADDR:PORT | tcp6:[ADDR]:PORT | udp4:… | udp6:…   (PORT 0 = any free port)
 //
 // --fork          after opening, fork a child that holds the same sockets
 // --hidden-netns  open the sockets in a new network namespace, then return to the
 //                 original one: the namespace lives on only through the sockets
 // --extra-fds N   also hold N descriptors of /dev/null (to make fd tables bigger)
+// -- ARG...       ignored: only carried in the command line, for the scan to read
+//                 (a password to redact, a megabyte of arguments to cut)
 //
 // Prints one line: `pid=P child=C netns=N sockets=tcp4:0.0.0.0:557:INODE,...`
 import CLinuxShims
@@ -29,6 +31,7 @@ while let argument = arguments.popFirst() {
     case "--extra-fds":
         guard let count = Int(arguments.popFirst() ?? "") else { fail("--extra-fds needs a number") }
         extraFDs = count
+    case "--": arguments.removeAll()
     default: specs.append(argument)
     }
 }

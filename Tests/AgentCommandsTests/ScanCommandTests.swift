@@ -65,6 +65,28 @@ struct ScanCommandTests {
         #expect(!ListenerTable(colour: false).render(snapshot).contains("\u{1B}"))
     }
 
+    /// vmsd's `--port 557` stands in for a secret: redacted when a name says so, from the
+    /// command line or the config, and never otherwise.
+    @Test func redactNamesFromFlagsAndConfigApplyToWhatIsPrinted() throws {
+        func vmsd(_ arguments: [String]) throws -> [String]? {
+            let result = try agent(["scan", "--format", "json", "--proc-root", Self.fixture] + arguments)
+            let snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(result.out.utf8))
+            return snapshot.listeners.first { $0.port == 557 }?.processes.first?.cmdline
+        }
+        #expect(try vmsd([]) == ["/opt/vms/bin/vmsd", "--port", "557"])
+        #expect(try vmsd(["--redact", "PORT"]) == ["/opt/vms/bin/vmsd", "--port", "<redacted>"])
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID().uuidString).yaml").path
+        try "redact:\n  - po*\n".write(toFile: config, atomically: true, encoding: .utf8)
+        defer { unlink(config) }
+        #expect(try vmsd(["--config", config]) == ["/opt/vms/bin/vmsd", "--port", "<redacted>"])
+    }
+
+    @Test func aRedactNameThatIsNotANameIsAUsageError() throws {
+        let result = try agent(["scan", "--redact", "(?i)token"])
+        #expect(result.status != 0 && result.status != 1)
+        #expect(result.err.contains("(?i)token") && result.err.contains("* for any run"), "\(result.err)")
+    }
+
     @Test func unreadableRootExitsOneWithTheReason() throws {
         let result = try agent(["scan", "--proc-root", "/nonexistent/proc"])
         #expect(result.status == 1)

@@ -23,6 +23,8 @@ struct WireFormatTests {
                      netns: 4026532500, hostNetns: false, inode: 124, uid: 65534, processes: [],
                      ownerNote: "no process holds this socket", foundBy: .pidfd),
         ],
+        truncatedListeners: [ListenerSummary(uid: 1000, listeners: 964, protocols: [.tcp, .udp], scopes: [.loopback, .any],
+                                             ports: "24036-24999,40000")],
         unresolved: [UnresolvedSocket(inode: 9, kind: "TCP", processes: [owner], reason: "pidfd_getfd refused")])
 
     static func written(_ snapshot: Snapshot, chunkSize: Int = 64 << 10) -> [UInt8] {
@@ -46,7 +48,7 @@ struct WireFormatTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(Self.written(Self.snapshot))) as? [String: Any])
         #expect(object["schema"] as? Int == 1)
         #expect(Set(object.keys) == ["schema", "host", "sequence", "collected_at", "complete", "ownership_complete", "warnings",
-                                     "namespaces", "listeners", "unresolved"])
+                                     "namespaces", "listeners", "truncated_listeners", "unresolved"])
         let host = try #require(object["host"] as? [String: Any])
         #expect(Set(host.keys) == ["hostname", "machine_id", "boot_id", "kernel", "os", "labels"])
         #expect(host["os"] is NSNull)
@@ -69,6 +71,21 @@ struct WireFormatTests {
         let old = text.replacingOccurrences(of: #","labels":null"#, with: "")
         #expect(try JSONDecoder().decode(Snapshot.self, from: Data(old.utf8)) == bare)
         #expect(text.contains(#""labels""#) && !old.contains(#""labels""#))
+    }
+
+    @Test func truncatedListenersAreNullWhenNoneAndOptionalWhenReading() throws {
+        let object = try JSONSerialization.jsonObject(with: Data(Self.written(Self.snapshot))) as? [String: Any]
+        let summary = try #require(object?["truncated_listeners"] as? [[String: Any]])
+        #expect(summary.first?["protocols"] as? [String] == ["tcp", "udp"] && summary.first?["ports"] as? String == "24036-24999,40000")
+        var whole = Self.snapshot
+        whole.truncatedListeners = nil
+        let text = String(decoding: Self.written(whole), as: UTF8.self)
+        #expect(text.contains(#""truncated_listeners":null"#))
+        // An older agent sends no such key: still a snapshot, to both readers.
+        let old = text.replacingOccurrences(of: #","truncated_listeners":null"#, with: "")
+        #expect(!old.contains("truncated_listeners"))
+        #expect(try JSONDecoder().decode(Snapshot.self, from: Data(old.utf8)) == whole)
+        #expect(try Snapshot(wire: Array(old.utf8)) == whole)
     }
 
     @Test func controlCharactersAreEscaped() {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ProcFS
 
@@ -42,13 +43,26 @@ struct ProcFSReadingTests {
         #expect(whole.count == 4)
     }
 
+    /// A file longer than wanted is read no further than wanted (plus one byte to know).
+    @Test func readingStopsAtItsBound() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("procfs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(repeating: 0x61, count: 10_000).write(to: dir.appendingPathComponent("big"))
+        let procfs = ProcFS(root: dir.path)
+        #expect(try procfs.read("big", upTo: 4_097).count == 4_097)
+        #expect(try procfs.read("big", upTo: 20_000).count == 10_000)
+        #expect(try procfs.read("big", limit: 10_000).count == 10_000)
+        #expect(throws: ProcFSError.tooLarge(dir.path + "/big", limit: 9_999)) { try procfs.read("big", limit: 9_999) }
+    }
+
     @Test func socketLinksOfAProcess() throws {
         var sockets: [Int32: UInt64] = [:]
         try FixtureTree.proc.forEachSocket(pid: 201) { fd, inode in sockets[fd] = inode }
         #expect(sockets == [3: 1001, 4: 1002, 7: 1001])
         #expect(try FixtureTree.proc.networkNamespace(of: "300") == 4026532500)
         #expect(try FixtureTree.proc.exe(pid: 201) == "/usr/sbin/sshd (deleted)")
-        #expect(try FixtureTree.proc.cmdline(pid: 300) == ["/opt/vms/bin/vmsd", "--port", "557"])
+        #expect(try FixtureTree.proc.cmdline(pid: 300) == ProcessCmdline(arguments: ["/opt/vms/bin/vmsd", "--port", "557"], isCut: false))
         #expect(try FixtureTree.proc.pids().sorted() == [1, 200, 201, 250, 260, 300])
         #expect(!FixtureTree.proc.isLive)
         #expect(ProcFS().isLive)

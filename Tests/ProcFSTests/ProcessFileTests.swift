@@ -22,6 +22,25 @@ struct ProcessFileTests {
         #expect(ProcessCmdline.parse(Array("nginx: master process".utf8)) == ["nginx: master process"])
     }
 
+    /// Read to a bound and one byte more: the argument the read ended inside is left out
+    /// whole, since redaction can only judge whole arguments.
+    @Test func aCommandLineReadToItsBoundKeepsWholeArgumentsOnly() {
+        let limit = 16
+        #expect(ProcessCmdline.parse(prefix: Array("app\0--port\0".utf8), limit: limit)
+            == ProcessCmdline(arguments: ["app", "--port"], isCut: false))
+        // Exactly the bound: all of it.
+        #expect(ProcessCmdline.parse(prefix: Array("app\0--port\0abcd\0".utf8), limit: limit)
+            == ProcessCmdline(arguments: ["app", "--port", "abcd"], isCut: false))
+        // One more byte, a NUL: every argument whole, but the file went on.
+        #expect(ProcessCmdline.parse(prefix: Array("app\0--port\0abcde\0".utf8), limit: limit)
+            == ProcessCmdline(arguments: ["app", "--port", "abcde"], isCut: true))
+        // The read ended inside "--password=S3cret…": none of it is kept.
+        #expect(ProcessCmdline.parse(prefix: Array("app\0--password=S3".utf8), limit: limit)
+            == ProcessCmdline(arguments: ["app"], isCut: true))
+        #expect(ProcessCmdline.parse(prefix: Array("nginx: worker proc".utf8), limit: limit)
+            == ProcessCmdline(arguments: [], isCut: true))
+    }
+
     static let docker = String(repeating: "ab", count: 32)
 
     @Test(arguments: [
