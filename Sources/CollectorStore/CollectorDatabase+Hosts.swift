@@ -21,13 +21,10 @@ extension CollectorDatabase {
     public func hostCounts(now: Int64, staleAfter window: Int64) throws -> (all: Int, stale: Int, refusing: Int) {
         try reader.read { db in
             let row = try Row.fetchOne(db, sql: """
-                WITH refusing AS (
-                    SELECT host.id AS hostId FROM hostRefusal LEFT JOIN host ON host.name = hostRefusal.hostName
-                    WHERE host.id IS NULL OR hostRefusal.lastRefused >= host.lastReceived)
-                SELECT (SELECT COUNT(*) FROM host) + (SELECT COUNT(*) FROM refusing WHERE hostId IS NULL),
-                       (SELECT COUNT(*) FROM host WHERE ? - lastReceived > ?
-                            AND id NOT IN (SELECT hostId FROM refusing WHERE hostId IS NOT NULL)),
-                       (SELECT COUNT(*) FROM refusing)
+                SELECT (SELECT COUNT(*) FROM host)
+                           + (SELECT COUNT(*) FROM hostRefusal WHERE hostName NOT IN (SELECT name FROM host)),
+                       (SELECT COUNT(*) FROM host WHERE ? - lastReceived > ? AND name NOT IN (SELECT hostName FROM hostRefusal)),
+                       (SELECT COUNT(*) FROM hostRefusal)
                 """, arguments: [now, window])!
             return (row[0], row[1], row[2])
         }

@@ -65,10 +65,12 @@ extension CollectorDatabase {
     /// refused does not undo the others), so that SQLite's commit — and its fsync — is
     /// paid once for all. A full disk or an I/O error throws `StorageUnavailable`: the
     /// whole transaction rolled back, nothing of any report was kept. `refusals` (reports
-    /// refused on their way in) are recorded in the same transaction. With `clock`, a
-    /// report out of the host's order is refused (`ReportRefusal`, `.outOfOrder`).
-    public func ingest(_ batch: [IngestRequest], refusals: [HostRefusal] = [], findings: FindingEvaluator? = nil,
-                       clock: ReportClock? = nil) throws -> [Result<IngestOutcome, any Error>] {
+    /// refused on their way in) are recorded in the same transaction, each before the
+    /// report at `before` (`batch.count`: after them all), so a host's refusals and stored
+    /// reports — which clear its refusal — take effect in the order they arrived. With
+    /// `clock`, a report out of the host's order is refused (`ReportRefusal`, `.outOfOrder`).
+    public func ingest(_ batch: [IngestRequest], refusals: [(before: Int, refusal: HostRefusal)] = [],
+                       findings: FindingEvaluator? = nil, clock: ReportClock? = nil) throws -> [Result<IngestOutcome, any Error>] {
         var results = [Result<IngestOutcome, any Error>?](repeating: nil, count: batch.count)
         var prepared: [(index: Int, collectedAt: Int64, observed: [String: Observation])] = []
         for (i, request) in batch.enumerated() {
@@ -81,8 +83,15 @@ extension CollectorDatabase {
         }
         let stored = try storing {
             try writer.write { db in
-                for refusal in refusals { try Self.record(refusal, in: db) }
-                return try prepared.map { item in
+                var refusals = refusals[...]
+                func recordRefusals(before index: Int) throws {
+                    while let next = refusals.first, next.before <= index {
+                        try Self.record(next.refusal, in: db)
+                        refusals.removeFirst()
+                    }
+                }
+                let stored = try prepared.map { item in
+                    try recordRefusals(before: item.index)
                     let request = batch[item.index]
                     do {
                         var outcome = IngestOutcome.duplicate
@@ -98,6 +107,8 @@ extension CollectorDatabase {
                         return (item.index, .failure(error))
                     }
                 }
+                try recordRefusals(before: batch.count)
+                return stored
             }
         }
         for (index, result) in stored { results[index] = result }
@@ -129,7 +140,7 @@ extension CollectorDatabase {
     /// The snapshot stored and, unless it was a duplicate, evaluated: one transaction.
     private static func transaction(_ request: IngestRequest, collectedAt: Int64, observed: [String: Observation],
                                     findings: FindingEvaluator?, clock: ReportClock?, in db: Database) throws -> IngestOutcome {
-        let (outcome, hostId) = try store(request, collectedAt: collectedAt, observed: observed, clock: clock, in: db)
+        let (outcome, hostId, collectedAt) = try store(request, collectedAt: collectedAt, observed: observed, clock: clock, in: db)
         if let hostId, let findings {
             try evaluateFindings(request.snapshot, host: request.host, hostId: hostId, collectedAt: collectedAt,
                                  evaluate: findings, in: db)
@@ -142,9 +153,10 @@ extension CollectorDatabase {
         return (collectedAt, try Observation.all(in: request.snapshot))
     }
 
-    /// The outcome, and the host's id unless the snapshot was a duplicate (nothing written).
-    private static func store(_ request: IngestRequest, collectedAt: Int64, observed: [String: Observation],
-                              clock: ReportClock?, in db: Database) throws -> (IngestOutcome, Int64?) {
+    /// The outcome, the host's id unless the snapshot was a duplicate (nothing written),
+    /// and the time it was stored at (`ReportClock`: never before the host's newest).
+    private static func store(_ request: IngestRequest, collectedAt sent: Int64, observed: [String: Observation],
+                              clock: ReportClock?, in db: Database) throws -> (IngestOutcome, Int64?, Int64) {
         let snapshot = request.snapshot, name = request.host, receivedAt = request.receivedAt
         // The wire reader refuses a larger one; a snapshot built in code must not trap here.
         let sequence = try snapshot.sequence.map { raw throws(ReportRefusal) in
@@ -156,19 +168,18 @@ extension CollectorDatabase {
         // Statements written out and cached: this runs for every report, and building
         // them through the query interface each time was a third of an unchanged report.
         let stored = try HostRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM host WHERE name = ?"), arguments: [name])
-        var host = stored ?? HostRecord(id: nil, name: name, firstSeen: collectedAt, lastSeen: collectedAt,
+        var host = stored ?? HostRecord(id: nil, name: name, firstSeen: sent, lastSeen: sent,
                                         lastReceived: receivedAt, complete: snapshot.complete)
         if let sequence, let last = host.lastSequence, host.bootID == snapshot.host.bootID, sequence <= last {
-            return (.duplicate, nil)
+            return (.duplicate, nil, sent)
         }
-        try clock?.check(collectedAt: collectedAt, sequence: sequence, receivedAt: receivedAt, stored: stored)
+        let collectedAt = try clock?.check(collectedAt: sent, sequence: sequence, receivedAt: receivedAt, stored: stored) ?? sent
+        try clearRefusal(host: name, in: db)
         host.machineID = snapshot.host.machineID
         host.bootID = snapshot.host.bootID
         host.kernel = snapshot.host.kernel
         host.os = snapshot.host.os
-        // A newest time past the skew (stored before clocks were checked) gives way.
-        let trusted = clock.map { host.lastSeen <= receivedAt + $0.maxSkew } ?? true
-        host.lastSeen = trusted ? max(host.lastSeen, collectedAt) : collectedAt
+        host.lastSeen = clock == nil ? max(host.lastSeen, collectedAt) : collectedAt
         host.lastReceived = receivedAt
         host.lastSequence = sequence ?? host.lastSequence
         host.complete = snapshot.complete
@@ -208,12 +219,12 @@ extension CollectorDatabase {
             run.lastBodyDigest = request.bodyDigest
             run.reports += 1
             try run.updateExtended(db)
-            return (.unchanged, hostId)
+            return (.unchanged, hostId, collectedAt)
         }
         try ReceiptRun(hostId: hostId, bootID: snapshot.host.bootID, firstSequence: sequence,
                        lastSequence: sequence, lastBodyDigest: request.bodyDigest,
                        firstCollected: collectedAt, lastCollected: collectedAt, lastReceived: receivedAt, reports: 1).insertRow(db)
-        return (opened == 0 && closed == 0 ? .unchanged : .changed(opened: opened, closed: closed), hostId)
+        return (opened == 0 && closed == 0 ? .unchanged : .changed(opened: opened, closed: closed), hostId, collectedAt)
     }
 }
 

@@ -10,9 +10,10 @@ public enum HostState: Equatable, Sendable {
     /// Its newest report was refused: what it listens on is unknown too, and why is known.
     case refusing(HostRefusal)
 
-    /// `host` is nil for a host refused from its first report on.
+    /// `host` is nil for a host refused from its first report on; `refusal` is the host's
+    /// row in `currentRefusals()`, if it has one.
     public init(host: HostRecord?, refusal: HostRefusal?, now: Int64, staleAfter window: Int64) {
-        if let refusal, refusal.isCurrent(for: host) {
+        if let refusal {
             self = .refusing(refusal)
         } else if let host, !host.isStale(at: now, after: window) {
             self = .reporting
@@ -36,43 +37,32 @@ public enum HostState: Equatable, Sendable {
     public var refusal: HostRefusal? { if case .refusing(let refusal) = self { refusal } else { nil } }
 }
 
-extension HostRefusal {
-    /// Not yet followed by a stored report of the host. Both times are the collector's
-    /// clock when the report arrived, so the order in which the ingest thread wrote them
-    /// does not matter; a refusal in the same second as a stored report counts as newer.
-    public func isCurrent(for host: HostRecord?) -> Bool { host.map { lastRefused >= $0.lastReceived } ?? true }
-}
-
 extension CollectorDatabase {
-    /// Refusals not yet followed by a stored report (`isCurrent`, in SQL), by host name.
+    /// The hosts whose newest report was refused, by host name: a stored report deletes
+    /// its host's row, in the transaction that stores it.
     public func currentRefusals() throws -> [String: HostRefusal] {
-        try reader.read { db in
-            try HostRefusal.fetchAll(db, sql: """
-                SELECT hostRefusal.* FROM hostRefusal LEFT JOIN host ON host.name = hostRefusal.hostName
-                WHERE host.id IS NULL OR hostRefusal.lastRefused >= host.lastReceived
-                """).reduce(into: [:]) { $0[$1.hostName] = $1 }
-        }
+        try reader.read { db in try HostRefusal.fetchAll(db).reduce(into: [:]) { $0[$1.hostName] = $1 } }
     }
 
     /// Records refusals outside the ingest queue (tests, tools); the collector records
-    /// them in its ingest transactions.
+    /// them in its ingest transactions, in order with the reports.
     public func record(refusals: [HostRefusal]) throws {
         try writer.write { db in for refusal in refusals { try Self.record(refusal, in: db) } }
     }
 
-    /// One refusal into the host's row: while the host is still refusing (`isCurrent`) it
-    /// extends the row's count; after a stored report it starts a new one.
+    /// One refusal into its host's row: a host still refusing keeps its first refusal and
+    /// adds to the count; the newest reason and message replace the older.
     static func record(_ refusal: HostRefusal, in db: Database) throws {
-        var row = refusal
-        if let old = try HostRefusal.fetchOne(db, key: refusal.hostName) {
-            let host = try HostRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM host WHERE name = ?"),
-                                               arguments: [refusal.hostName])
-            if old.isCurrent(for: host) {
-                row.firstRefused = old.firstRefused
-                row.lastRefused = max(old.lastRefused, refusal.lastRefused)
-                row.refusals += old.refusals
-            }
-        }
-        try row.upsert(db)
+        try db.cachedStatement(sql: """
+            INSERT INTO hostRefusal (hostName, reason, message, firstRefused, lastRefused, refusals) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (hostName) DO UPDATE SET reason = excluded.reason, message = excluded.message,
+                lastRefused = max(lastRefused, excluded.lastRefused), refusals = refusals + excluded.refusals
+            """).execute(arguments: [refusal.hostName, refusal.reason.rawValue, refusal.message, refusal.firstRefused,
+                                     refusal.lastRefused, refusal.refusals])
+    }
+
+    /// A report of `host` was stored: it is no longer refusing.
+    static func clearRefusal(host: String, in db: Database) throws {
+        try db.cachedStatement(sql: "DELETE FROM hostRefusal WHERE hostName = ?").execute(arguments: [host])
     }
 }

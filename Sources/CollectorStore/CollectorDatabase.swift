@@ -144,8 +144,8 @@ public struct CollectorDatabase: Sendable {
         }
         migrator.registerMigration("v5") { db in
             // The newest refused report of each host (for a reason about the report), by
-            // host name: current until the host's next stored report, so a host with a
-            // wrong clock or a bad agent shows as refusing instead of vanishing.
+            // host name, deleted by the host's next stored report: a host with a wrong
+            // clock or a bad agent shows as refusing instead of vanishing.
             try db.create(table: "hostRefusal") { t in
                 t.primaryKey("hostName", .text)
                 t.column("reason", .text).notNull()

@@ -5,8 +5,9 @@ import Foundation
 /// host's clock must not write the fleet's history.
 ///
 /// - Ahead of the collector's clock by more than `maxSkew`: refused, clock skew.
-/// - Older than the host's newest stored report: refused, out of order — history is
-///   written forwards only.
+/// - Older than the host's newest stored report by more than `maxSkew`: refused, out of
+///   order — history is written forwards only. Within it (a fast clock set right), the
+///   report is stored at that newest time.
 /// - Older than `maxSkew` before the collector's clock: accepted only as spooled
 ///   redelivery — a report with a sequence after the host's last stored one (any, for a
 ///   host with none stored).
@@ -47,19 +48,19 @@ public struct ReportClock: Sendable {
         }
     }
 
-    /// What the host's history decides, inside the ingest transaction (after dedupe).
-    /// `stored` is nil for a host never stored.
-    func check(collectedAt: Int64, sequence: Int64?, receivedAt: Int64, stored: HostRecord?) throws(ReportRefusal) {
+    /// What the host's history decides, inside the ingest transaction (after dedupe):
+    /// the time to store the report at. `stored` is nil for a host never stored.
+    func check(collectedAt: Int64, sequence: Int64?, receivedAt: Int64, stored: HostRecord?) throws(ReportRefusal) -> Int64 {
         // A newest time past the skew was written before the collector checked clocks:
         // it orders nothing, or one bad report would lock the host out until then.
-        if let stored, stored.lastSeen <= receivedAt + maxSkew, collectedAt < stored.lastSeen {
+        let newest = stored.flatMap { $0.lastSeen <= receivedAt + maxSkew ? $0.lastSeen : nil }
+        if let newest, collectedAt < newest - maxSkew {
             throw ReportRefusal(.outOfOrder, """
-                collected_at \(Self.text(collectedAt)) is older than this host's newest stored report \
-                (\(Self.text(stored.lastSeen))): history is written forwards only
+                collected_at \(Self.text(collectedAt)) is more than \(maxSkew) s older than this host's newest stored \
+                report (\(Self.text(newest))): history is written forwards only
                 """)
         }
-        guard collectedAt < receivedAt - maxSkew else { return }
-        guard let sequence, sequence > stored?.lastSequence ?? -1 else {
+        if collectedAt < receivedAt - maxSkew, sequence.map({ $0 <= stored?.lastSequence ?? -1 }) ?? true {
             throw ReportRefusal(.outOfOrder, """
                 collected_at \(Self.text(collectedAt)) is more than \(maxSkew) s before the collector's clock \
                 (\(Self.text(receivedAt))) and its sequence \(sequence.map(String.init) ?? "null") does not follow \
@@ -67,6 +68,9 @@ public struct ReportClock: Sendable {
                 sequence order only
                 """)
         }
+        // A clock set back within the skew (NTP stepping a fast clock) loses no report:
+        // it is stored at the host's newest time, so no interval closes before it opened.
+        return max(collectedAt, newest ?? collectedAt)
     }
 
     static func text(_ seconds: Int64) -> String {

@@ -41,8 +41,9 @@ public struct ReportRefusal: Error, CustomStringConvertible, Sendable {
 }
 
 /// The newest refusal of a host's reports (GRDB migration v5), by host name so a host
-/// refused from its first report on is known too. It is current — the host is *refusing*
-/// — until a report of the host is stored after it (`lastRefused` ≤ `host.lastReceived`).
+/// refused from its first report on is known too. While the row exists the host is
+/// *refusing*; the next report of it that is stored deletes the row, in the same
+/// transaction (refusals and reports are written in the order they arrived).
 public struct HostRefusal: Codable, Equatable, Sendable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "hostRefusal"
     /// The name in the refused host's certificate.
@@ -50,7 +51,7 @@ public struct HostRefusal: Codable, Equatable, Sendable, FetchableRecord, Persis
     public var reason: RefusalReason
     /// What the host was told, cut to `messageBytes`: it may quote the host's own text.
     public var message: String
-    /// The first refusal since the host's last stored report.
+    /// The first refusal since the host's last stored report (or ever).
     public var firstRefused: Int64
     public var lastRefused: Int64
     /// Refusals recorded since `firstRefused` (the collector records at most one a minute

@@ -51,13 +51,17 @@ struct ReportClockTests {
         #expect(reboot?.reason == .outOfOrder && reboot?.message.contains("sequence order") == true)
         // The same boot and an old sequence is still a redelivery, acknowledged.
         #expect(try ingest(db, 6, at: Self.t0 + 60, received: now) == .duplicate)
-        // Older than what is stored: refused, fresh or not.
-        let older = #expect(throws: ReportRefusal.self) { try ingest(db, 7, at: Self.t0 + 30, received: now) }
+        // Older than what is stored by more than the skew: refused, fresh or not.
+        let older = #expect(throws: ReportRefusal.self) { try ingest(db, 7, at: Self.t0 - 241, received: now) }
         #expect(older?.reason == .outOfOrder && older?.message.contains("newest stored report") == true)
-        #expect(try ingest(db, 7, at: now - 10, received: now - 5) == .changed(opened: 1, closed: 1))
+        // Within the skew (a fast clock set right): stored at the newest time, so nothing
+        // closes before it opened.
+        #expect(try ingest(db, 7, at: Self.t0 - 240, received: now) == .changed(opened: 1, closed: 1))
+        #expect(try db.openListeners(host: "web-01").map(\.opened) == [Self.t0 + 60])
+        #expect(try ingest(db, 8, at: now - 10, received: now - 5) == .changed(opened: 1, closed: 1))
         #expect(try ingest(db, nil, at: now, received: now) != .duplicate, "fresh reports need no sequence")
         let host = try #require(try db.hosts(now: now, staleAfter: 900).first?.host)
-        #expect(host.lastSeen == now && host.lastSequence == 7)
+        #expect(host.lastSeen == now && host.lastSequence == 8)
     }
 
     @Test func aTimeStoredFromTheFutureBeforeClocksWereCheckedGivesWay() throws {
@@ -94,12 +98,13 @@ struct ReportClockTests {
         var row = try #require(try db.currentRefusals()["web-01"])
         #expect(row.firstRefused == Self.t0 && row.lastRefused == Self.t0 + 60 && row.refusals == 4)
 
-        // A stored report ends it; a refusal in the same second as a stored report counts as newer.
+        // A stored report ends it.
         #expect(try ingest(db, 1, at: Self.t0 + 120, received: Self.t0 + 120) != .duplicate)
         #expect(try db.currentRefusals().keys.sorted() == ["db-01"])
         #expect(try db.hostCounts(now: Self.t0 + 120, staleAfter: 900) == (all: 2, stale: 0, refusing: 1))
         let host = try #require(try db.hosts(now: Self.t0 + 120, staleAfter: 900).first?.host)
-        #expect(HostState(host: host, refusal: skew, now: Self.t0 + 120, staleAfter: 900) == .reporting)
+        #expect(HostState(host: host, refusal: try db.currentRefusals()["web-01"], now: Self.t0 + 120, staleAfter: 900)
+                == .reporting)
         #expect(HostState(host: host, refusal: nil, now: Self.t0 + 2_000, staleAfter: 900) == .stale)
 
         // Refused again: a new run.
@@ -108,6 +113,22 @@ struct ReportClockTests {
         #expect(row.reason == .outOfOrder && row.firstRefused == Self.t0 + 120 && row.refusals == 1)
         // Refusing wins over stale.
         #expect(try db.hostCounts(now: Self.t0 + 5_000, staleAfter: 900) == (all: 2, stale: 0, refusing: 2))
+    }
+
+    /// In one transaction, a refusal and a stored report take effect in the order they came.
+    @Test func refusalsAndReportsOfABatchTakeEffectInOrder() throws {
+        let db = try CollectorDatabase.inMemory()
+        let refusal = HostRefusal(hostName: "web-01", reason: .badRequest, message: "m", at: Self.t0)
+        let report = IngestRequest(IngestTests.snapshot(1, at: Self.time(Self.t0), [IngestTests.listener(22, [IngestTests.sshd])]),
+                                   host: "web-01", bodyDigest: "a", receivedAt: Self.t0)
+        _ = try db.ingest([report], refusals: [(before: 0, refusal: refusal)])
+        #expect(try db.currentRefusals().isEmpty, "refused, then a report stored: reporting")
+        var next = report
+        next.snapshot.sequence = 2
+        _ = try db.ingest([next], refusals: [(before: 1, refusal: refusal)])
+        #expect(try db.currentRefusals().keys.sorted() == ["web-01"], "a report stored, then one refused: refusing")
+        _ = try db.ingest([next], refusals: [])
+        #expect(try db.currentRefusals().keys.sorted() == ["web-01"], "a redelivery stores nothing and clears nothing")
     }
 
     @Test func aRefusalsMessageIsBounded() {
