@@ -27,10 +27,10 @@ struct ServeTests {
     }
 
     /// `portwarden serve` in the background, once it answers.
-    func serve(port: Int) throws -> Process {
+    func serve(port: Int, _ options: [String] = []) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.portwarden)
-        process.arguments = ["serve", "--state-dir", state, "--listen", "127.0.0.1:\(port)"]
+        process.arguments = ["serve", "--state-dir", state, "--listen", "127.0.0.1:\(port)"] + options
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
