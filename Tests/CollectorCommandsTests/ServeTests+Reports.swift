@@ -224,6 +224,23 @@ extension ServeTests {
         }
     }
 
+    @Test func theSkewIsASettingInTheDurationSyntax() throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("pw-skew-\(UUID().uuidString).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        try "max_clock_skew: 10m\nmax_queued_reports: 16\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try withCollector(["web-01"], ["--config", config]) { _, post, _ in
+            #expect(try post("web-01", Self.body(Self.snapshot("web-01", 1, at: Self.now(540), [Self.listener(22)]))).status == 200)
+            let ahead = try post("web-01", Self.body(Self.snapshot("web-01", 2, at: Self.now(660), [Self.listener(22)])))
+            #expect(ahead.status == 400 && ahead.text.contains("more than max_clock_skew (600 s)"), "\(ahead.text)")
+        }
+        try "max_clock_skew: 5 minutes\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let bad = try portwarden(["serve", "--config", config, "--state-dir", state])
+        #expect(bad.status == 2 && bad.output.contains("\(config):1:17") && bad.output.contains("a duration such as 90s"),
+                "\(bad.output)")
+        let flag = try portwarden(["serve", "--max-clock-skew", "2d", "--state-dir", state])
+        #expect(flag.status == 2 && flag.output.contains("--max-clock-skew must be from 1 to 86400"), "\(flag.output)")
+    }
+
     @Test func aHostPostingChangedReportsBackToBackIsThrottledAndOthersAreNot() throws {
         let options = ["--host-changed-listeners-per-hour", "20", "--host-reports-per-minute", "30"]
         try withCollector(["web-01", "db-01", "ops-01"], options) { port, post, _ in
