@@ -14,6 +14,11 @@ struct CollectorConfig {
     /// The policy directory `serve` evaluates reports with and the `policy` commands read.
     var policies: String?
     var enrollment = EnrollmentSettings()
+    // What a report may claim and cost (docs/wire-format.md, "Validation").
+    var maxClockSkew: Seconds?
+    var hostReportsPerMinute: Int?
+    var hostChangedListenersPerHour: Int?
+    var maxQueuedReports: Int?
 
     /// What each number may be — in the file and as a flag alike (`serve`'s validate()).
     enum Limits {
@@ -21,6 +26,10 @@ struct CollectorConfig {
         static let staleAfter = 1...365 * 86_400
         static let timeout = 1...3_600
         static let receiptRetentionDays = 1...36_500
+        static let maxClockSkew = 1...86_400
+        static let hostReportsPerMinute = 1...1_000_000
+        static let hostChangedListenersPerHour = 1...100_000_000
+        static let maxQueuedReports = 1...1_000_000
     }
 
     /// Seconds without a report before a host counts as stale, when neither a flag nor
@@ -33,6 +42,7 @@ struct CollectorConfig {
     static let keys = [
         "listen", "state_dir", "database", "max_report_bytes", "stale_after", "header_timeout", "request_timeout",
         "receipt_retention_days", "policies",
+        "max_clock_skew", "host_reports_per_minute", "host_changed_listeners_per_hour", "max_queued_reports",
     ] + EnrollmentSettings.keys
 
     init() {}
@@ -53,5 +63,9 @@ struct CollectorConfig {
         receiptRetentionDays = try file.int("receipt_retention_days", in: Limits.receiptRetentionDays)
         policies = try file.string("policies")
         enrollment = try EnrollmentSettings(file)
+        maxClockSkew = try file.seconds("max_clock_skew", in: Limits.maxClockSkew)
+        hostReportsPerMinute = try file.int("host_reports_per_minute", in: Limits.hostReportsPerMinute)
+        hostChangedListenersPerHour = try file.int("host_changed_listeners_per_hour", in: Limits.hostChangedListenersPerHour)
+        maxQueuedReports = try file.int("max_queued_reports", in: Limits.maxQueuedReports)
     }
 }

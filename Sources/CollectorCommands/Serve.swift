@@ -4,6 +4,7 @@ import CollectorStore
 import ConfigFile
 import Foundation
 import Logging
+import PortwardenModel
 
 /// `portwarden serve`
 struct Serve: AsyncParsableCommand {
@@ -28,7 +29,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The SQLite database (default: portwarden.sqlite in the state directory).", valueName: "path"))
     var database: String?
 
-    @Option(help: "Largest report accepted, in bytes, after gzip is undone (default 16 MiB).")
+    @Option(help: "Largest report accepted, in bytes, after gzip is undone (default \(WireLimits.snapshotBytes), the wire format's bound).")
     var maxReportBytes: Int?
 
     @Option(help: "Seconds without a report after which a host counts as stale (default 900).")
@@ -42,6 +43,19 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Days the receipt log keeps a run of reports (default 400); each host's newest run is always kept.")
     var receiptRetentionDays: Int?
+
+    @Option(help: ArgumentHelp("How far ahead of this clock a report may be dated: 90s, 15m… (default 5m); past it, refused as clock skew.",
+                               valueName: "duration"))
+    var maxClockSkew: Seconds?
+
+    @Option(help: "Reports one host may send a minute, at most (default \(HostBudget.Limits.defaultReportsPerMinute)); past it, 429.")
+    var hostReportsPerMinute: Int?
+
+    @Option(help: "Listeners one host's reports may open and close an hour, at most (default \(HostBudget.Limits.defaultChangedListenersPerHour)); past it, 429.")
+    var hostChangedListenersPerHour: Int?
+
+    @Option(help: "Reports waiting to be stored, at most (default 1024); past it, 503 with Retry-After.")
+    var maxQueuedReports: Int?
 
     @Option(help: ArgumentHelp("""
         The policy directory each report is evaluated with (default: /etc/portwarden/policies if it exists, else none:         no findings). Reloaded on SIGHUP and when its files change; a policy with errors is refused and the one in force stays.
@@ -57,7 +71,12 @@ struct Serve: AsyncParsableCommand {
                                      ("--stale-after", staleAfter, Limits.staleAfter),
                                      ("--header-timeout", headerTimeout, Limits.timeout),
                                      ("--request-timeout", requestTimeout, Limits.timeout),
-                                     ("--receipt-retention-days", receiptRetentionDays, Limits.receiptRetentionDays)] {
+                                     ("--receipt-retention-days", receiptRetentionDays, Limits.receiptRetentionDays),
+                                     ("--max-clock-skew", maxClockSkew?.value, Limits.maxClockSkew),
+                                     ("--host-reports-per-minute", hostReportsPerMinute, Limits.hostReportsPerMinute),
+                                     ("--host-changed-listeners-per-hour", hostChangedListenersPerHour,
+                                      Limits.hostChangedListenersPerHour),
+                                     ("--max-queued-reports", maxQueuedReports, Limits.maxQueuedReports)] {
             if let value, !range.contains(value) {
                 throw ValidationError("\(flag) must be from \(range.lowerBound) to \(range.upperBound)")
             }
@@ -79,12 +98,18 @@ struct Serve: AsyncParsableCommand {
         } catch {
             logger.error("the clear-text enrollment secret of an older release is still there: \(error); remove it")
         }
-        let settings = CollectorApplication.Settings(
+        var settings = CollectorApplication.Settings(
             host: address.host, port: address.port,
-            maxReportBytes: maxReportBytes ?? file.maxReportBytes ?? 16 << 20,
+            maxReportBytes: maxReportBytes ?? file.maxReportBytes ?? WireLimits.snapshotBytes,
             headerTimeout: Int64(headerTimeout ?? file.headerTimeout ?? 30),
             requestTimeout: Int64(requestTimeout ?? file.requestTimeout ?? 60),
             staleAfter: staleAfter.map(Int64.init) ?? file.staleAfterSeconds)
+        if let skew = maxClockSkew ?? file.maxClockSkew { settings.maxClockSkew = Int64(skew.value) }
+        if let limit = hostReportsPerMinute ?? file.hostReportsPerMinute { settings.hostBudget.reportsPerMinute = limit }
+        if let limit = hostChangedListenersPerHour ?? file.hostChangedListenersPerHour {
+            settings.hostBudget.changedListenersPerHour = limit
+        }
+        if let limit = maxQueuedReports ?? file.maxQueuedReports { settings.maxQueuedReports = limit }
         // Certificates are verified whenever offered; every route but enrollment refuses
         // a client without one.
         let metrics = CollectorMetrics()

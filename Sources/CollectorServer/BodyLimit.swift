@@ -1,3 +1,5 @@
+import CollectorStore
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -15,22 +17,29 @@ final class BodyLimit: ChannelInboundHandler, RemovableChannelHandler {
     let certifiedLimit: Int
     let uncertifiedLimit: Int
     let metrics: CollectorMetrics
+    /// Where a fleet host's refused body is noted: the host shows as refusing.
+    let refusals: RefusalLog?
     /// Set by the TLS handler's `PeerVerified`, before any request byte.
     private var limit: Int
+    private var host: String?
     /// Body bytes of the request being read.
     private var received = 0
     /// Set once a request is refused: the rest of what the client sends is dropped.
     private var refused = false
 
-    init(limit: Int, uncertifiedLimit: Int, metrics: CollectorMetrics) {
+    init(limit: Int, uncertifiedLimit: Int, metrics: CollectorMetrics, refusals: RefusalLog? = nil) {
         certifiedLimit = limit
         self.uncertifiedLimit = min(limit, uncertifiedLimit)
         self.limit = self.uncertifiedLimit
         self.metrics = metrics
+        self.refusals = refusals
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let verified = event as? PeerVerified, verified.identity.host != nil { limit = certifiedLimit }
+        if let verified = event as? PeerVerified, let host = verified.identity.host {
+            limit = certifiedLimit
+            self.host = host
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -54,6 +63,9 @@ final class BodyLimit: ChannelInboundHandler, RemovableChannelHandler {
     private func refuse(_ context: ChannelHandlerContext, _ reason: String) {
         refused = true
         metrics.refused("too_large")
+        if let host {
+            refusals?.refused(host: host, ReportRefusal(.tooLarge, reason), at: Int64(Date().timeIntervalSince1970))
+        }
         let message = reason + "\n"
         let response = HTTPResponseHead(version: .http1_1, status: .payloadTooLarge, headers: [
             "Connection": "close", "Content-Type": "text/plain; charset=utf-8", "Content-Length": "\(message.utf8.count)",

@@ -2,6 +2,7 @@ import CollectorStore
 import Logging
 import NIOPosix
 import OpenSSLTLS
+import PortwardenModel
 
 /// The collector: HTTP/1.1 over OpenSSL TLS in front of the SQLite history.
 public enum CollectorApplication {
@@ -16,8 +17,15 @@ public enum CollectorApplication {
         public var requestTimeout: Int64
         /// Seconds without a report after which a host counts as stale.
         public var staleAfter: Int64
+        // What a report may claim and cost (docs/wire-format.md, "Validation").
+        /// Seconds a report may be dated ahead of the collector's clock.
+        public var maxClockSkew: Int64 = ReportClock.defaultMaxSkew
+        /// Each host's reports a minute and changed listeners an hour, asked before the queue.
+        public var hostBudget = HostBudget.Limits()
+        /// Reports decoded and waiting to be stored, at most; past it, 503.
+        public var maxQueuedReports = 1_024
 
-        public init(host: String = "127.0.0.1", port: Int = 8443, maxReportBytes: Int = 16 << 20,
+        public init(host: String = "127.0.0.1", port: Int = 8443, maxReportBytes: Int = WireLimits.snapshotBytes,
                     headerTimeout: Int64 = 30, requestTimeout: Int64 = 60, staleAfter: Int64 = 900) {
             self.host = host
             self.port = port
@@ -56,17 +64,22 @@ public enum CollectorApplication {
     {
         // SQLite and certificate signing block: they run on these, never on an event loop.
         var routes = Routes(pool: NIOThreadPool(numberOfThreads: 2), logger: logger)
-        let ingest = IngestQueue(database: database, findings: policy?.evaluator)
-        ReportRoutes(ingest: ingest, maxReportBytes: settings.maxReportBytes, metrics: metrics, logger: logger).add(to: &routes)
-        let connections = Connections()
-        StatusRoutes(database: database, metrics: metrics, connections: connections, staleAfter: settings.staleAfter)
+        let clock = ReportClock(maxSkew: settings.maxClockSkew)
+        let ingest = IngestQueue(database: database, findings: policy?.evaluator, clock: clock,
+                                 maxReports: settings.maxQueuedReports)
+        let refusals = RefusalLog(ingest: ingest, logger: logger)
+        ReportRoutes(ingest: ingest, maxReportBytes: settings.maxReportBytes, clock: clock,
+                     budget: HostBudget(settings.hostBudget), refusals: refusals, metrics: metrics, logger: logger)
             .add(to: &routes)
+        let connections = Connections()
+        StatusRoutes(database: database, metrics: metrics, connections: connections, ingest: ingest,
+                     staleAfter: settings.staleAfter).add(to: &routes)
         if let enrollment {
             EnrollRoutes(database: database, enrollment: enrollment, limiter: EnrollmentLimiter(limits: enrollment.limits),
                          policy: policy, metrics: metrics, logger: logger).add(to: &routes)
         }
         return CollectorService(settings: settings, tls: tls, routes: routes, ingest: ingest, connections: connections,
-                                metrics: metrics, logger: logger,
+                                metrics: metrics, refusals: refusals, logger: logger,
                                 isRevoked: { serial in database.isRevoked(serial: serial) }, onRunning: onRunning)
     }
 }

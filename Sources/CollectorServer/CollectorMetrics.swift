@@ -1,3 +1,4 @@
+import CollectorStore
 import Policy
 import Synchronization
 
@@ -6,6 +7,7 @@ public final class CollectorMetrics: Sendable {
     private struct State {
         var reports: [String: Int] = [:]  // outcome → count
         var refused: [String: Int] = [:]  // reason → count
+        var throttled: [String: Int] = [:]  // host → reports refused past its budget
         var handshakeFailures = 0
         var handshakes = (full: 0, resumed: 0)
         var ingestBuckets = [Int](repeating: 0, count: CollectorMetrics.bucketBounds.count)
@@ -33,6 +35,7 @@ public final class CollectorMetrics: Sendable {
     }
 
     func refused(_ reason: String) { state.withLock { $0.refused[reason, default: 0] += 1 } }
+    func throttled(host: String) { state.withLock { $0.throttled[host, default: 0] += 1 } }
     func handshakeFailed() { state.withLock { $0.handshakeFailures += 1 } }
     func handshakeDone(resumed: Bool) {
         state.withLock { if resumed { $0.handshakes.resumed += 1 } else { $0.handshakes.full += 1 } }
@@ -53,9 +56,11 @@ public final class CollectorMetrics: Sendable {
     /// Severities, mildest first, as `portwarden_findings_open` labels them.
     static let severities = Severity.allCases.map(\.rawValue)
 
-    /// The text exposition format; `hosts` and `findingsOpen` (unwaived, by severity) are
-    /// read from the database at scrape time, `openConnections` from the server.
-    public func render(hosts: Int, staleHosts: Int, findingsOpen: [String: Int] = [:], openConnections: Int = 0) -> String {
+    /// The text exposition format; `hosts`, `refusing` and `findingsOpen` (unwaived, by
+    /// severity) are read from the database at scrape time (`hosts` counts the stale and
+    /// the refusing too), `openConnections` and `queuedReports` from the server.
+    public func render(hosts: Int, staleHosts: Int, findingsOpen: [String: Int] = [:], openConnections: Int = 0,
+                       refusing: [HostRefusal] = [], queuedReports: Int = 0) -> String {
         let s = state.withLock { $0 }
         var out = ""
         func family(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
@@ -74,7 +79,18 @@ public final class CollectorMetrics: Sendable {
                zip(Self.bucketBounds, s.ingestBuckets).map { ("_bucket{le=\"\($0)\"}", "\($1)") }
                    + [("_bucket{le=\"+Inf\"}", "\(s.ingestCount)"), ("_sum", "\(s.ingestSum)"), ("_count", "\(s.ingestCount)")])
         family("portwarden_hosts", "gauge", "Hosts known to the collector, by state.",
-               [("{state=\"reporting\"}", "\(hosts - staleHosts)"), ("{state=\"stale\"}", "\(staleHosts)")])
+               [("{state=\"reporting\"}", "\(hosts - staleHosts - refusing.count)"), ("{state=\"stale\"}", "\(staleHosts)"),
+                ("{state=\"refusing\"}", "\(refusing.count)")])
+        family("portwarden_host_refusing", "gauge",
+               "Hosts whose newest report was refused, by host and reason (1 each): what they listen on is unknown.",
+               refusing.sorted { $0.hostName < $1.hostName }.map {
+                   ("{host=\"\(Self.label($0.hostName))\",reason=\"\($0.reason.rawValue)\"}", "1")
+               })
+        family("portwarden_host_reports_throttled_total", "counter",
+               "Reports refused (429) because the host was past its budget, by host; only hosts ever throttled are listed.",
+               s.throttled.sorted { $0.key < $1.key }.map { ("{host=\"\(Self.label($0.key))\"}", "\($0.value)") })
+        family("portwarden_ingest_queue_reports", "gauge", "Reports decoded and waiting for the ingest thread.",
+               [("", "\(queuedReports)")])
         family("portwarden_open_connections", "gauge", "TLS connections open now.", [("", "\(openConnections)")])
         family("portwarden_policy_info", "gauge", "The policy in force, by version (the digest of its files).",
                s.policyVersion.map { [("{version=\"\($0)\"}", "1")] } ?? [])
@@ -85,5 +101,10 @@ public final class CollectorMetrics: Sendable {
         family("portwarden_findings_open", "gauge", "Open findings not waived, by severity.",
                Self.severities.map { ("{severity=\"\($0)\"}", "\(findingsOpen[$0, default: 0])") })
         return out
+    }
+
+    /// A label value in the exposition format: backslash, quote and newline escaped.
+    static func label(_ value: String) -> String {
+        value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n")
     }
 }

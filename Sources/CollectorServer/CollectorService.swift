@@ -15,6 +15,7 @@ public struct CollectorService: Sendable {
     let ingest: IngestQueue
     let connections: Connections
     let metrics: CollectorMetrics
+    let refusals: RefusalLog
     let logger: Logger
     let isRevoked: @Sendable (String) -> Bool
     let onRunning: @Sendable (Int) async -> Void
@@ -58,7 +59,7 @@ public struct CollectorService: Sendable {
         // is what closes a connection gracefully when the collector stops.
         try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
         try pipeline.addHandler(BodyLimit(limit: settings.maxReportBytes, uncertifiedLimit: EnrollRoutes.maxRequestBytes,
-                                          metrics: metrics))
+                                          metrics: metrics, refusals: refusals))
         try pipeline.addHandler(RequestHandler(routes: routes, headerTimeout: .seconds(settings.headerTimeout),
                                                requestTimeout: .seconds(settings.requestTimeout), metrics: metrics))
     }

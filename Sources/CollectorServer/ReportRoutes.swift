@@ -11,25 +11,31 @@ struct ReportRoutes {
     /// Stores each report (and evaluates it, with policies) in a transaction it may share.
     let ingest: IngestQueue
     let maxReportBytes: Int
+    let clock: ReportClock
+    let budget: HostBudget
+    let refusals: RefusalLog
     let metrics: CollectorMetrics
     let logger: Logger
-    /// What a 503 asks an agent to wait: about one report interval.
+    /// What a 503 for the storage asks an agent to wait: about one report interval.
     static let retryAfterSeconds = 60
+    /// What a 503 for a full queue asks: the queue drains in seconds; spread the retries.
+    static let queueFullRetryAfter = 5...15
 
     func add(to routes: inout Routes) {
         // Checked and decoded on the event loop (no SQLite there), stored on the queue's thread.
         routes.add(.POST, "/v1/reports") { request, loop in
             let answered: EventLoopFuture<Reply>
             do {
-                let report = try decode(request)
+                let (report, bytes) = try decode(request)
                 let started = ContinuousClock.now
-                answered = ingest.submit(report, on: loop)
+                answered = ingest.submit(report, bytes: bytes, on: loop)
                     .flatMapErrorThrowing { throw refusal(storing: report, $0) }
-                    .map { receipt($0, since: started) }
+                    .map { stored(report, $0, since: started) }
             } catch {
                 answered = loop.makeFailedFuture(error)
             }
             return answered.flatMapErrorThrowing { error in
+                if let refused = error as? Refused { metrics.refused(refused.reason); throw refused.failure }
                 if let failure = error as? HTTPFailure { metrics.refused(Self.reason(failure.status)) }
                 throw error
             }
@@ -46,19 +52,43 @@ struct ReportRoutes {
         }
     }
 
-    /// The request checked and decoded, ready to store; refusals are `HTTPFailure`s.
-    func decode(_ request: CollectorRequest) throws -> IngestRequest {
+    /// A refusal counted under its own reason in /metrics (`HTTPFailure`s are counted by status).
+    struct Refused: Error {
+        let reason: String
+        let failure: HTTPFailure
+    }
+
+    /// The request checked and decoded, ready to store, and its body's size; refusals are
+    /// `HTTPFailure`s or `Refused`.
+    func decode(_ request: CollectorRequest) throws -> (IngestRequest, Int) {
         guard let host = request.peer?.host else {
             throw HTTPFailure(.unauthorized, message: "a report needs the host's client certificate")
         }
+        // The budget first: a host past it costs no decoding and no room in the queue.
+        if let wait = budget.admit(host) {
+            metrics.throttled(host: host)
+            throw Refused(reason: "throttled", failure: HTTPFailure(.tooManyRequests, headers: ["Retry-After": "\(wait)"], message: """
+                \(host) is past its budget (\(budget.limits.reportsPerMinute) reports a minute, \
+                \(budget.limits.changedListenersPerHour) changed listeners an hour); try again in \(wait) s
+                """))
+        }
+        let receivedAt = Int64(Date().timeIntervalSince1970)
+        do {
+            return try decode(request, from: host, at: receivedAt)
+        } catch let refusal as ReportRefusal {
+            throw refused(host, refusal, at: receivedAt, serial: request.peer?.serial)
+        }
+    }
+
+    private func decode(_ request: CollectorRequest, from host: String, at receivedAt: Int64) throws -> (IngestRequest, Int) {
         var bytes = Array(request.body.readableBytesView)  // at most maxReportBytes: BodyLimit saw to it
         switch request.head.headers.first(name: "Content-Encoding")?.lowercased() {
         case nil, "identity": break
         case "gzip":
             do { bytes = try Gzip.decompress(bytes, limit: maxReportBytes) } catch .tooLarge(let limit) {
-                throw HTTPFailure(.payloadTooLarge, message: "the report inflates past \(limit) bytes")
+                throw ReportRefusal(.tooLarge, "the report inflates past \(limit) bytes")
             } catch {
-                throw HTTPFailure(.badRequest, message: "not gzip: \(error)")
+                throw ReportRefusal(.badRequest, "not gzip: \(error)")
             }
         case let other?:
             throw HTTPFailure(.unsupportedMediaType, message: "Content-Encoding \(other) is not accepted (gzip is)")
@@ -67,20 +97,31 @@ struct ReportRoutes {
         do {
             snapshot = try Snapshot(wire: bytes)
         } catch {
-            throw HTTPFailure(.badRequest, message: "not a snapshot: \(error)")
+            throw ReportRefusal(.badRequest, "not a snapshot: \(error)")
         }
         guard snapshot.schema == Snapshot.currentSchema else {
-            throw HTTPFailure(.badRequest, message: "schema \(snapshot.schema) is not supported (this collector reads \(Snapshot.currentSchema))")
+            throw ReportRefusal(.badRequest,
+                                "schema \(snapshot.schema) is not supported (this collector reads \(Snapshot.currentSchema))")
         }
         // Host identity is the certificate: a body naming another host writes nothing.
         guard PeerIdentity.hostName(snapshot.host.hostname) == host else {
-            logger.warning("refused a report", metadata: [
-                "certificate": "\(host)", "names": "\(snapshot.host.hostname)", "serial": "\(request.peer?.serial ?? "-")",
-            ])
-            throw HTTPFailure(.forbidden, message: "this certificate belongs to \(host), not \(snapshot.host.hostname)")
+            throw ReportRefusal(.otherHost, "this certificate belongs to \(host), not \(snapshot.host.hostname)")
         }
-        return IngestRequest(snapshot, host: host, bodyDigest: Digest.sha256(bytes),
-                             receivedAt: Int64(Date().timeIntervalSince1970))
+        let collectedAt = try ReportClock.seconds(snapshot.collectedAt)
+        try clock.check(collectedAt: collectedAt, sequence: snapshot.sequence, receivedAt: receivedAt)
+        return (IngestRequest(snapshot, host: host, bodyDigest: Digest.sha256(bytes), receivedAt: receivedAt,
+                              collectedAt: collectedAt), bytes.count)
+    }
+
+    /// `refusal` answered, counted, and noted against `host` (which shows as refusing).
+    private func refused(_ host: String, _ refusal: ReportRefusal, at time: Int64, serial: String? = nil) -> Refused {
+        refusals.refused(host: host, refusal, at: time, metadata: serial.map { ["serial": "\($0)"] } ?? [:])
+        let status: HTTPResponseStatus = switch refusal.reason {
+        case .tooLarge: .payloadTooLarge
+        case .otherHost: .forbidden
+        case .clockSkew, .outOfOrder, .badRequest: .badRequest
+        }
+        return Refused(reason: refusal.reason.rawValue, failure: HTTPFailure(status, message: refusal.message))
     }
 
     /// Why storing `report` failed, as the agent should hear it.
@@ -92,9 +133,16 @@ struct ReportRoutes {
             logger.error("refused a report: cannot store it", metadata: ["host": "\(report.host)", "error": "\(error)"])
             return HTTPFailure(.serviceUnavailable, headers: ["Retry-After": "\(Self.retryAfterSeconds)"],
                                message: "the collector cannot store reports now (\(error)); try again later")
+        case let error as IngestQueue.Full:
+            let wait = Int.random(in: Self.queueFullRetryAfter)
+            return Refused(reason: "queue_full", failure: HTTPFailure(
+                .serviceUnavailable, headers: ["Retry-After": "\(wait)"],
+                message: "the collector is busy: \(error); try again in \(wait) s"))
         case is IngestQueue.ShuttingDown:
             return HTTPFailure(.serviceUnavailable, headers: ["Retry-After": "\(Self.retryAfterSeconds)"],
                                message: "the collector is shutting down; try again later")
+        case let refusal as ReportRefusal:
+            return refused(report.host, refusal, at: report.receivedAt)
         case let error as StoreError:
             return HTTPFailure(.badRequest, message: "not a snapshot: \(error)")
         default:
@@ -102,12 +150,15 @@ struct ReportRoutes {
         }
     }
 
-    func receipt(_ outcome: IngestOutcome, since started: ContinuousClock.Instant) -> Reply {
+    /// The receipt for a stored report; its changes are charged to the host's budget.
+    func stored(_ report: IngestRequest, _ outcome: IngestOutcome, since started: ContinuousClock.Instant) -> Reply {
         let (name, opened, closed) = switch outcome {
         case .changed(let opened, let closed): ("changed", opened, closed)
         case .unchanged: ("unchanged", 0, 0)
         case .duplicate: ("duplicate", 0, 0)
         }
+        budget.charge(report.host, changed: opened + closed)
+        if outcome != .duplicate { refusals.stored(host: report.host) }
         let elapsed = ContinuousClock.now - started
         metrics.accepted(name, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         return .json(#"{"outcome":"\#(name)","opened":\#(opened),"closed":\#(closed)}"#.utf8)

@@ -6,6 +6,7 @@ struct StatusRoutes {
     let database: CollectorDatabase
     let metrics: CollectorMetrics
     let connections: Connections
+    let ingest: IngestQueue
     let staleAfter: Int64
 
     func add(to routes: inout Routes) {
@@ -17,7 +18,8 @@ struct StatusRoutes {
             }
             let hosts = try database.hostCounts(now: Int64(Date().timeIntervalSince1970), staleAfter: staleAfter)
             return .text(metrics.render(hosts: hosts.all, staleHosts: hosts.stale, findingsOpen: try database.openFindingCounts(),
-                                        openConnections: connections.count))
+                                        openConnections: connections.count, refusing: Array(try database.currentRefusals().values),
+                                        queuedReports: ingest.count))
         }
     }
 }

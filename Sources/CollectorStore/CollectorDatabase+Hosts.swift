@@ -15,13 +15,18 @@ extension CollectorDatabase {
         try HostRecord.order(HostRecord.Columns.name).fetchAll(db).map { ($0, $0.isStale(at: now, after: window)) }
     }
 
-    /// How many hosts there are, and how many of them are stale (`isStale`'s rule, in
-    /// SQL): `/metrics` asks at every scrape, without reading every host.
-    public func hostCounts(now: Int64, staleAfter window: Int64) throws -> (all: Int, stale: Int) {
+    /// How many hosts there are (those refused from their first report on included), and
+    /// how many of them are stale and refusing (`HostState`'s rule, in SQL): `/metrics`
+    /// asks at every scrape, without reading every host.
+    public func hostCounts(now: Int64, staleAfter window: Int64) throws -> (all: Int, stale: Int, refusing: Int) {
         try reader.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*), COUNT(CASE WHEN ? - lastReceived > ? THEN 1 END) FROM host",
-                                       arguments: [now, window])!
-            return (row[0], row[1])
+            let row = try Row.fetchOne(db, sql: """
+                SELECT (SELECT COUNT(*) FROM host)
+                           + (SELECT COUNT(*) FROM hostRefusal WHERE hostName NOT IN (SELECT name FROM host)),
+                       (SELECT COUNT(*) FROM host WHERE ? - lastReceived > ? AND name NOT IN (SELECT hostName FROM hostRefusal)),
+                       (SELECT COUNT(*) FROM hostRefusal)
+                """, arguments: [now, window])!
+            return (row[0], row[1], row[2])
         }
     }
 

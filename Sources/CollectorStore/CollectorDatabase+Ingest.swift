@@ -38,12 +38,15 @@ public struct IngestRequest: Sendable {
     public var host: String
     public var bodyDigest: String
     public var receivedAt: Int64
+    /// `collected_at` in seconds, when the collector read it already (`ReportClock.seconds`).
+    public var collectedAt: Int64?
 
-    public init(_ snapshot: Snapshot, host: String, bodyDigest: String, receivedAt: Int64) {
+    public init(_ snapshot: Snapshot, host: String, bodyDigest: String, receivedAt: Int64, collectedAt: Int64? = nil) {
         self.snapshot = snapshot
         self.host = host
         self.bodyDigest = bodyDigest
         self.receivedAt = receivedAt
+        self.collectedAt = collectedAt
     }
 }
 
@@ -53,21 +56,26 @@ extension CollectorDatabase {
     /// may only have been hidden from it. With `findings`, the snapshot is evaluated in
     /// the same transaction and its finding intervals opened and resolved alike.
     public func ingest(_ snapshot: Snapshot, host name: String, bodyDigest: String,
-                       receivedAt: Int64, findings: FindingEvaluator? = nil) throws -> IngestOutcome {
+                       receivedAt: Int64, findings: FindingEvaluator? = nil, clock: ReportClock? = nil) throws -> IngestOutcome {
         try ingest([IngestRequest(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt)],
-                   findings: findings)[0].get()
+                   findings: findings, clock: clock)[0].get()
     }
 
     /// Stores several reports in one transaction, each as if alone (a savepoint each: one
     /// refused does not undo the others), so that SQLite's commit — and its fsync — is
     /// paid once for all. A full disk or an I/O error throws `StorageUnavailable`: the
-    /// whole transaction rolled back, nothing of any report was kept.
-    public func ingest(_ batch: [IngestRequest], findings: FindingEvaluator? = nil) throws -> [Result<IngestOutcome, any Error>] {
+    /// whole transaction rolled back, nothing of any report was kept. `refusals` (reports
+    /// refused on their way in) are recorded in the same transaction, each before the
+    /// report at `before` (`batch.count`: after them all), so a host's refusals and stored
+    /// reports — which clear its refusal — take effect in the order they arrived. With
+    /// `clock`, a report out of the host's order is refused (`ReportRefusal`, `.outOfOrder`).
+    public func ingest(_ batch: [IngestRequest], refusals: [(before: Int, refusal: HostRefusal)] = [],
+                       findings: FindingEvaluator? = nil, clock: ReportClock? = nil) throws -> [Result<IngestOutcome, any Error>] {
         var results = [Result<IngestOutcome, any Error>?](repeating: nil, count: batch.count)
         var prepared: [(index: Int, collectedAt: Int64, observed: [String: Observation])] = []
         for (i, request) in batch.enumerated() {
             do {
-                let (collectedAt, observed) = try prepare(request.snapshot)
+                let (collectedAt, observed) = try prepare(request)
                 prepared.append((i, collectedAt, observed))
             } catch {
                 results[i] = .failure(error)
@@ -75,14 +83,21 @@ extension CollectorDatabase {
         }
         let stored = try storing {
             try writer.write { db in
-                try prepared.map { item in
+                var refusals = refusals[...]
+                func recordRefusals(before index: Int) throws {
+                    while let next = refusals.first, next.before <= index {
+                        try Self.record(next.refusal, in: db)
+                        refusals.removeFirst()
+                    }
+                }
+                let stored = try prepared.map { item in
+                    try recordRefusals(before: item.index)
                     let request = batch[item.index]
                     do {
                         var outcome = IngestOutcome.duplicate
                         try db.inSavepoint {
-                            outcome = try Self.transaction(request.snapshot, host: request.host, bodyDigest: request.bodyDigest,
-                                                           receivedAt: request.receivedAt, collectedAt: item.collectedAt,
-                                                           observed: item.observed, findings: findings, in: db)
+                            outcome = try Self.transaction(request, collectedAt: item.collectedAt, observed: item.observed,
+                                                           findings: findings, clock: clock, in: db)
                             return .commit
                         }
                         return (item.index, Result<IngestOutcome, any Error>.success(outcome))
@@ -92,6 +107,8 @@ extension CollectorDatabase {
                         return (item.index, .failure(error))
                     }
                 }
+                try recordRefusals(before: batch.count)
+                return stored
             }
         }
         for (index, result) in stored { results[index] = result }
@@ -100,12 +117,12 @@ extension CollectorDatabase {
 
     /// The same as `ingest(_:host:…)`, without blocking the caller's thread while SQLite writes.
     public func ingest(_ snapshot: Snapshot, host name: String, bodyDigest: String,
-                       receivedAt: Int64, findings: FindingEvaluator? = nil) async throws -> IngestOutcome {
-        let (collectedAt, observed) = try prepare(snapshot)
+                       receivedAt: Int64, findings: FindingEvaluator? = nil, clock: ReportClock? = nil) async throws -> IngestOutcome {
+        let request = IngestRequest(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt)
+        let (collectedAt, observed) = try prepare(request)
         return try await storing {
             try await writer.write { db in
-                try Self.transaction(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt,
-                                     collectedAt: collectedAt, observed: observed, findings: findings, in: db)
+                try Self.transaction(request, collectedAt: collectedAt, observed: observed, findings: findings, clock: clock, in: db)
             }
         }
     }
@@ -121,44 +138,50 @@ extension CollectorDatabase {
     }
 
     /// The snapshot stored and, unless it was a duplicate, evaluated: one transaction.
-    private static func transaction(_ snapshot: Snapshot, host name: String, bodyDigest: String, receivedAt: Int64,
-                                    collectedAt: Int64, observed: [String: Observation], findings: FindingEvaluator?,
-                                    in db: Database) throws -> IngestOutcome {
-        let (outcome, hostId) = try store(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt,
-                                          collectedAt: collectedAt, observed: observed, in: db)
+    private static func transaction(_ request: IngestRequest, collectedAt: Int64, observed: [String: Observation],
+                                    findings: FindingEvaluator?, clock: ReportClock?, in db: Database) throws -> IngestOutcome {
+        let (outcome, hostId, collectedAt) = try store(request, collectedAt: collectedAt, observed: observed, clock: clock, in: db)
         if let hostId, let findings {
-            try evaluateFindings(snapshot, host: name, hostId: hostId, collectedAt: collectedAt, evaluate: findings, in: db)
+            try evaluateFindings(request.snapshot, host: request.host, hostId: hostId, collectedAt: collectedAt,
+                                 evaluate: findings, in: db)
         }
         return outcome
     }
 
-    private func prepare(_ snapshot: Snapshot) throws -> (Int64, [String: Observation]) {
-        guard let collected = try? Date(snapshot.collectedAt, strategy: .iso8601) else {
-            throw StoreError(description: "collected_at \"\(snapshot.collectedAt)\" is not RFC 3339")
-        }
-        return (Int64(collected.timeIntervalSince1970), try Observation.all(in: snapshot))
+    private func prepare(_ request: IngestRequest) throws -> (Int64, [String: Observation]) {
+        let collectedAt = try request.collectedAt ?? ReportClock.seconds(request.snapshot.collectedAt)
+        return (collectedAt, try Observation.all(in: request.snapshot))
     }
 
-    /// The outcome, and the host's id unless the snapshot was a duplicate (nothing written).
-    private static func store(_ snapshot: Snapshot, host name: String, bodyDigest: String, receivedAt: Int64,
-                              collectedAt: Int64, observed: [String: Observation],
-                              in db: Database) throws -> (IngestOutcome, Int64?) {
+    /// The outcome, the host's id unless the snapshot was a duplicate (nothing written),
+    /// and the time it was stored at (`ReportClock`: never before the host's newest).
+    private static func store(_ request: IngestRequest, collectedAt sent: Int64, observed: [String: Observation],
+                              clock: ReportClock?, in db: Database) throws -> (IngestOutcome, Int64?, Int64) {
+        let snapshot = request.snapshot, name = request.host, receivedAt = request.receivedAt
+        // The wire reader refuses a larger one; a snapshot built in code must not trap here.
+        let sequence = try snapshot.sequence.map { raw throws(ReportRefusal) in
+            guard let value = Int64(exactly: raw) else {
+                throw ReportRefusal(.badRequest, "sequence \(raw) is out of range 0...\(Int64.max)")
+            }
+            return value
+        }
         // Statements written out and cached: this runs for every report, and building
         // them through the query interface each time was a third of an unchanged report.
-        var host = try HostRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM host WHERE name = ?"), arguments: [name])
-            ?? HostRecord(id: nil, name: name, firstSeen: collectedAt, lastSeen: collectedAt,
-                          lastReceived: receivedAt, complete: snapshot.complete)
-        if let sequence = snapshot.sequence, let last = host.lastSequence,
-           host.bootID == snapshot.host.bootID, Int64(sequence) <= last {
-            return (.duplicate, nil)
+        let stored = try HostRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM host WHERE name = ?"), arguments: [name])
+        var host = stored ?? HostRecord(id: nil, name: name, firstSeen: sent, lastSeen: sent,
+                                        lastReceived: receivedAt, complete: snapshot.complete)
+        if let sequence, let last = host.lastSequence, host.bootID == snapshot.host.bootID, sequence <= last {
+            return (.duplicate, nil, sent)
         }
+        let collectedAt = try clock?.check(collectedAt: sent, sequence: sequence, receivedAt: receivedAt, stored: stored) ?? sent
+        try clearRefusal(host: name, in: db)
         host.machineID = snapshot.host.machineID
         host.bootID = snapshot.host.bootID
         host.kernel = snapshot.host.kernel
         host.os = snapshot.host.os
-        host.lastSeen = max(host.lastSeen, collectedAt)
+        host.lastSeen = clock == nil ? max(host.lastSeen, collectedAt) : collectedAt
         host.lastReceived = receivedAt
-        host.lastSequence = snapshot.sequence.map(Int64.init) ?? host.lastSequence
+        host.lastSequence = sequence ?? host.lastSequence
         host.complete = snapshot.complete
         host.labels = snapshot.host.labels.map { labels in
             var writer = JSONWriter()
@@ -190,18 +213,18 @@ extension CollectorDatabase {
         let latest = try ReceiptRun.fetchOne(
             db.cachedStatement(sql: "SELECT * FROM receiptRun WHERE hostId = ? ORDER BY id DESC LIMIT 1"), arguments: [hostId])
         if opened == 0, closed == 0, var run = latest, run.bootID == snapshot.host.bootID {
-            run.lastSequence = snapshot.sequence.map(Int64.init) ?? run.lastSequence
+            run.lastSequence = sequence ?? run.lastSequence
             run.lastCollected = collectedAt
             run.lastReceived = receivedAt
-            run.lastBodyDigest = bodyDigest
+            run.lastBodyDigest = request.bodyDigest
             run.reports += 1
             try run.updateExtended(db)
-            return (.unchanged, hostId)
+            return (.unchanged, hostId, collectedAt)
         }
-        try ReceiptRun(hostId: hostId, bootID: snapshot.host.bootID, firstSequence: snapshot.sequence.map(Int64.init),
-                       lastSequence: snapshot.sequence.map(Int64.init), lastBodyDigest: bodyDigest,
+        try ReceiptRun(hostId: hostId, bootID: snapshot.host.bootID, firstSequence: sequence,
+                       lastSequence: sequence, lastBodyDigest: request.bodyDigest,
                        firstCollected: collectedAt, lastCollected: collectedAt, lastReceived: receivedAt, reports: 1).insertRow(db)
-        return (opened == 0 && closed == 0 ? .unchanged : .changed(opened: opened, closed: closed), hostId)
+        return (opened == 0 && closed == 0 ? .unchanged : .changed(opened: opened, closed: closed), hostId, collectedAt)
     }
 }
 

@@ -142,6 +142,19 @@ public struct CollectorDatabase: Sendable {
                           unique: true, condition: Column("closed") == nil)
             try db.create(index: "findingInterval_rule", on: "findingInterval", columns: ["rule", "opened"])
         }
+        migrator.registerMigration("v5") { db in
+            // The newest refused report of each host (for a reason about the report), by
+            // host name, deleted by the host's next stored report: a host with a wrong
+            // clock or a bad agent shows as refusing instead of vanishing.
+            try db.create(table: "hostRefusal") { t in
+                t.primaryKey("hostName", .text)
+                t.column("reason", .text).notNull()
+                t.column("message", .text).notNull()
+                t.column("firstRefused", .integer).notNull()
+                t.column("lastRefused", .integer).notNull()
+                t.column("refusals", .integer).notNull()
+            }
+        }
         // Identity: the audit, hashed enrollment credentials, host names in normal form.
         migrator.registerMigration("v6", migrate: migrateV6)
         return migrator

@@ -52,28 +52,61 @@ public enum IPAddress: Hashable, Sendable {
 
 extension IPAddress: CustomStringConvertible {
     /// Dotted quad, or RFC 5952 text: lowercase, the first longest run of two or more
-    /// zero groups compressed, IPv4-mapped addresses as `::ffff:a.b.c.d`.
+    /// zero groups compressed, IPv4-mapped addresses as `::ffff:a.b.c.d`. Written into one
+    /// buffer: the collector makes it for every listener it is sent.
     public var description: String {
-        switch self {
-        case .v4(let a, let b, let c, let d):
-            return "\(a).\(b).\(c).\(d)"
-        case .v6(let high, let low):
-            if let v4 = mappedIPv4 { return "::ffff:\(v4)" }
-            let groups = (0..<8).map { i in UInt16(truncatingIfNeeded: (i < 4 ? high : low) >> (48 - 16 * UInt64(i % 4))) }
-            var best = (start: -1, length: 0), run = (start: -1, length: 0)
-            for (i, g) in groups.enumerated() {
-                if g == 0 {
-                    run = run.start < 0 ? (i, 1) : (run.start, run.length + 1)
-                    if run.length > best.length { best = run }
-                } else {
-                    run = (-1, 0)
+        String(unsafeUninitializedCapacity: 45) { out in
+            var n = 0
+            func put(_ byte: UInt8) { out[n] = byte; n += 1 }
+            func decimal(_ value: UInt8) {
+                if value >= 100 { put(0x30 + value / 100) }
+                if value >= 10 { put(0x30 + value / 10 % 10) }
+                put(0x30 + value % 10)
+            }
+            func quad(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) {
+                decimal(a); put(UInt8(ascii: ".")); decimal(b); put(UInt8(ascii: ".")); decimal(c); put(UInt8(ascii: ".")); decimal(d)
+            }
+            switch self {
+            case .v4(let a, let b, let c, let d):
+                quad(a, b, c, d)
+            case .v6(let high, let low):
+                if case .v4(let a, let b, let c, let d)? = mappedIPv4 {
+                    for byte in "::ffff:".utf8 { put(byte) }
+                    quad(a, b, c, d)
+                    return n
+                }
+                func group(_ i: Int) -> UInt16 { UInt16(truncatingIfNeeded: (i < 4 ? high : low) >> (48 - 16 * UInt64(i % 4))) }
+                var best = (start: -1, length: 0), run = (start: -1, length: 0)
+                for i in 0..<8 {
+                    if group(i) == 0 {
+                        run = run.start < 0 ? (i, 1) : (run.start, run.length + 1)
+                        if run.length > best.length { best = run }
+                    } else {
+                        run = (-1, 0)
+                    }
+                }
+                if best.length < 2 { best = (-1, 0) }
+                var i = 0
+                while i < 8 {
+                    if i == best.start {
+                        put(UInt8(ascii: ":")); put(UInt8(ascii: ":"))
+                        i += best.length
+                        continue
+                    }
+                    if i > 0 && i != best.start + best.length { put(UInt8(ascii: ":")) }
+                    let g = group(i)
+                    var started = false
+                    for shift in stride(from: 12, through: 0, by: -4) {
+                        let digit = UInt8(truncatingIfNeeded: g >> UInt16(shift)) & 0xF
+                        if digit != 0 || started || shift == 0 {
+                            put(digit < 10 ? 0x30 + digit : 0x61 + digit - 10)
+                            started = true
+                        }
+                    }
+                    i += 1
                 }
             }
-            func hex(_ range: Range<Int>) -> String {
-                range.map { String(groups[$0], radix: 16) }.joined(separator: ":")
-            }
-            guard best.length >= 2 else { return hex(0..<8) }
-            return hex(0..<best.start) + "::" + hex((best.start + best.length)..<8)
+            return n
         }
     }
 }

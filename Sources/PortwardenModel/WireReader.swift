@@ -2,8 +2,9 @@
 /// `JSONWriter`: one pass over the bytes, no intermediate tree, no Codable machinery.
 /// The collector decodes every report with it (Foundation's JSONDecoder took a quarter
 /// of its CPU). Unknown keys are skipped, so newer agents' fields do not break an older
-/// collector; a missing required key, a wrong type or malformed JSON is a `WireError`
-/// naming the byte offset and the key path.
+/// collector; a missing required key, a wrong type, a number out of its range, a value past
+/// its bound (`WireLimits`) or malformed JSON is a `WireError` naming the byte offset and
+/// the key path — checked here, while reading, so nothing later converts a hostile value.
 public struct WireReader {
     private let bytes: [UInt8]
     private var index = 0
@@ -18,6 +19,9 @@ public struct WireReader {
     /// is an error rather than a stack overflow.
     private var depth = 0
     static let maxDepth = 64
+    /// The most UTF-8 bytes a string value may have once decoded: unbounded for the
+    /// store's own JSON, `WireLimits.stringBytes` in a report (set by `Snapshot`).
+    public var maxStringBytes = Int.max
 
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -30,14 +34,23 @@ public struct WireReader {
         return value
     }
 
-    public func error(_ message: String) -> WireError {
+    public func error(_ message: String) -> WireError { error(message, at: index) }
+
+    /// Where the next value begins, for an error about a value once it has been read.
+    public mutating func offset() -> Int {
+        skipWhitespace()
+        return index
+    }
+
+    /// An error about the value that began at `offset` (from `offset()`).
+    public func error(_ message: String, at offset: Int) -> WireError {
         let steps = path.map { step in
             switch step {
             case .key(let key): key
             case .index(let index): String(index)
             }
         }
-        return WireError(offset: index, path: steps.joined(separator: "."), message: message)
+        return WireError(offset: offset, path: steps.joined(separator: "."), message: message)
     }
 
     /// A required key that never came.
@@ -70,8 +83,10 @@ public struct WireReader {
         }
     }
 
-    /// Reads an array, each element with `element`.
-    public mutating func array<T>(_ element: (inout WireReader) throws(WireError) -> T) throws(WireError) -> [T] {
+    /// Reads an array, each element with `element`. With `limit`, an element past it is
+    /// refused where it begins, before it is read: "more than `limit` `what`".
+    public mutating func array<T>(atMost limit: Int = .max, _ what: @autoclosure () -> String = "elements",
+                                  _ element: (inout WireReader) throws(WireError) -> T) throws(WireError) -> [T] {
         try expect(UInt8(ascii: "["), "an array")
         try descend()
         defer { depth -= 1 }
@@ -80,6 +95,10 @@ public struct WireReader {
         if peek() == UInt8(ascii: "]") { index += 1; return items }
         while true {
             path.append(.index(items.count))
+            if items.count == limit {
+                skipWhitespace()
+                throw error("more than \(limit) \(what())")
+            }
             items.append(try element(&self))
             path.removeLast()
             skipWhitespace()
@@ -91,8 +110,9 @@ public struct WireReader {
         }
     }
 
-    public mutating func array<T: WireDecodable>(of type: T.Type) throws(WireError) -> [T] {
-        try array { (r: inout WireReader) throws(WireError) in try T(wire: &r) }
+    public mutating func array<T: WireDecodable>(of type: T.Type, atMost limit: Int = .max,
+                                                 _ what: @autoclosure () -> String = "elements") throws(WireError) -> [T] {
+        try array(atMost: limit, what()) { (r: inout WireReader) throws(WireError) in try T(wire: &r) }
     }
 
     /// True (and consumed) when the next value is `null`.
@@ -129,6 +149,7 @@ public struct WireReader {
     }
 
     public mutating func int<T: FixedWidthInteger>(_ type: T.Type = T.self) throws(WireError) -> T {
+        skipWhitespace()
         let start = index
         let (negative, magnitude) = try number()
         guard let value = negative ? T(exactly: -Int64(clamping: magnitude)) : T(exactly: magnitude) else {
@@ -138,8 +159,33 @@ public struct WireReader {
         return value
     }
 
+    /// An integer within `range`; one outside it is refused where it stands, so no later
+    /// conversion (a sequence stored as Int64) can trap on it.
+    public mutating func int<T: FixedWidthInteger>(in range: ClosedRange<T>) throws(WireError) -> T {
+        let start = offset()
+        let value: T = try int()
+        guard range.contains(value) else { throw error("\(value) is out of range \(range.lowerBound)...\(range.upperBound)", at: start) }
+        return value
+    }
+
+    public mutating func optionalInt<T: FixedWidthInteger>(in range: ClosedRange<T>) throws(WireError) -> T? {
+        null() ? nil : try int(in: range)
+    }
+
+    /// A string, at most `maxStringBytes` once decoded (invalid UTF-8 becomes U+FFFD,
+    /// three bytes, so the bound is on what is kept and what a writer would send again).
     public mutating func string() throws(WireError) -> String {
         try expect(UInt8(ascii: "\""), "a string")
+        let start = index
+        let value = try stringBody()
+        guard value.utf8.count <= maxStringBytes else {
+            throw error("a string of \(value.utf8.count) bytes; at most \(maxStringBytes) are accepted", at: start - 1)
+        }
+        return value
+    }
+
+    /// The rest of a string whose opening quote was read.
+    private mutating func stringBody() throws(WireError) -> String {
         let start = index
         // The common case: no escapes, copy the run whole.
         while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
@@ -176,21 +222,27 @@ public struct WireReader {
         null() ? nil : try int(T.self)
     }
 
-    /// An object of strings (`labels`), or null.
-    public mutating func optionalStringMapping() throws(WireError) -> [String: String]? {
+    /// An object of strings (`labels`), or null; a key past `limit` is refused at its value.
+    public mutating func optionalStringMapping(atMost limit: Int = .max,
+                                               _ what: @autoclosure () -> String = "keys") throws(WireError) -> [String: String]? {
         if null() { return nil }
         var mapping: [String: String] = [:]
-        try object { (r: inout WireReader, key: String) throws(WireError) in mapping[key] = try r.string() }
+        var keys = 0
+        try object { (r: inout WireReader, key: String) throws(WireError) in
+            keys += 1
+            guard keys <= limit else { throw r.error("more than \(limit) \(what())", at: r.offset()) }
+            mapping[key] = try r.string()
+        }
         return mapping
     }
 
-    public mutating func strings() throws(WireError) -> [String] {
-        try array { (r: inout WireReader) throws(WireError) in try r.string() }
+    public mutating func strings(atMost limit: Int = .max, _ what: @autoclosure () -> String = "strings") throws(WireError) -> [String] {
+        try array(atMost: limit, what()) { (r: inout WireReader) throws(WireError) in try r.string() }
     }
 
     /// A string that must be one of an enum's raw values.
     public mutating func value<E: RawRepresentable>(_ type: E.Type) throws(WireError) -> E where E.RawValue == String {
-        let start = index
+        let start = offset()
         let raw = try string()
         guard let value = E(rawValue: raw) else {
             index = start

@@ -19,6 +19,16 @@ extension TrendReport {
         w.key("reporting"); w.value(coverage.reporting)
         w.key("stale"); w.value(coverage.stale)
         w.key("stale_hosts"); w.value(staleHosts)
+        w.key("refusing"); w.value(coverage.refusing)
+        w.key("refusing_hosts"); w.beginArray()
+        for refusal in refusingHosts {
+            w.beginObject()
+            w.key("host"); w.value(refusal.hostName)
+            w.key("reason"); w.value(refusal.reason.rawValue)
+            w.key("since"); w.value(UTCTime.rfc3339(refusal.firstRefused))
+            w.endObject()
+        }
+        w.endArray()
         w.endObject()
         w.key("time_to_resolve"); w.beginObject()
         w.key("resolved"); w.value(timeToResolve.count)

@@ -12,7 +12,8 @@ extension TrendReport {
         var lines = [
             "Coverage: \(coverage.hosts) hosts, \(coverage.reporting) reporting, \(coverage.stale) stale"
                 + (staleHosts.isEmpty ? "" : " (unknown, not compliant: \(staleHosts.prefix(3).joined(separator: ", "))"
-                    + (staleHosts.count > 3 ? " and \(staleHosts.count - 3) more" : "") + ")"),
+                    + (staleHosts.count > 3 ? " and \(staleHosts.count - 3) more" : "") + ")")
+                + refusingSummary,
             "Exposure now: \(latest?.hostsExposed ?? 0) hosts with unexpected legacy-port exposure, "
                 + "\(openLive) open findings, \(openWaived) waived",
             "Over the period: \(days.reduce(0) { $0 + $1.newFindings }) new, \(days.reduce(0) { $0 + $1.resolvedFindings }) resolved; "
@@ -26,6 +27,14 @@ extension TrendReport {
         }
         if let replayedPolicy { lines.append("Findings replayed under the policy in \(replayedPolicy), not as stored.") }
         return lines
+    }
+
+    /// `, N refusing (…)` after the coverage, when a host's reports are being refused.
+    private var refusingSummary: String {
+        guard !refusingHosts.isEmpty else { return "" }
+        let named = refusingHosts.prefix(3).map { "\($0.hostName): \($0.reason.phrase)" }.joined(separator: ", ")
+        let more = refusingHosts.count > 3 ? " and \(refusingHosts.count - 3) more" : ""
+        return ", \(coverage.refusing) refusing (reports refused, unknown: \(named)\(more))"
     }
 
     var dayHeader: [String] { ["DAY", "REPORTING", "EXPOSED", "OPEN", "NEW", "RESOLVED", "WAIVED"] }

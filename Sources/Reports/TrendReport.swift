@@ -35,6 +35,8 @@ public struct TrendReport: Sendable {
         public var reporting: Int
         /// No report within the stale window: what they listen on now is unknown.
         public var stale: Int
+        /// Their newest report was refused (`HostState`): unknown too, and why is known.
+        public var refusing: Int = 0
     }
 
     public struct ResolveTimes: Equatable, Sendable {
@@ -57,6 +59,8 @@ public struct TrendReport: Sendable {
     public var topProcesses: [(name: String, findings: Int)]
     public var coverage: Coverage
     public var staleHosts: [String]
+    /// The refusing hosts' newest refusals, by host name.
+    public var refusingHosts: [HostRefusal] = []
 
     /// Computes the report. `why` gives each rule's sentence; `tags` each host's tags
     /// (for `--by tag`).
@@ -124,10 +128,17 @@ public struct TrendReport: Sendable {
         }
 
         // Coverage as of the window's end: a report on last month is judged by last month
-        // (by the hosts' latest report: exact when the window ends now).
+        // (by the hosts' latest report: exact when the window ends now, and then every host
+        // counts). A host refused from its first report on has no host row, and counts too.
         let asOf = min(now, window.until)
-        let hosts = try database.hosts(now: asOf, staleAfter: staleAfter).filter { $0.host.firstSeen < asOf }
-        let stale = hosts.filter(\.stale).map(\.host.name)
+        let all = try database.hosts(now: asOf, staleAfter: staleAfter).map(\.host)
+        let refusals = try database.currentRefusals().filter { asOf == now || $0.value.firstRefused < asOf }
+        let known = Set(all.map(\.name))
+        let states = all.filter { asOf == now || $0.firstSeen < asOf }
+            .map { ($0.name, HostState(host: $0, refusal: refusals[$0.name], now: asOf, staleAfter: staleAfter)) }
+            + refusals.values.filter { !known.contains($0.hostName) }.map { ($0.hostName, HostState.refusing($0)) }
+        let stale = states.filter { $0.1 == .stale }.map(\.0).sorted()
+        let refusing = states.compactMap(\.1.refusal).sorted { $0.hostName < $1.hostName }
         return TrendReport(
             window: window, timeZone: grid.timeZone, generatedAt: now, grouping: grouping, replayedPolicy: replayedPolicy,
             days: days, groupNames: names.sorted(),
@@ -135,7 +146,8 @@ public struct TrendReport: Sendable {
             openFindings: stillOpen,
             topHosts: top { [$0.host] },
             topProcesses: top { $0.owners.isEmpty ? ["(no owner seen)"] : $0.owners.components(separatedBy: ", ") },
-            coverage: Coverage(hosts: hosts.count, reporting: hosts.count - stale.count, stale: stale.count),
-            staleHosts: stale)
+            coverage: Coverage(hosts: states.count, reporting: states.count - stale.count - refusing.count, stale: stale.count,
+                               refusing: refusing.count),
+            staleHosts: stale, refusingHosts: refusing)
     }
 }

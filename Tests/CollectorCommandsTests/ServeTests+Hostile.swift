@@ -135,7 +135,7 @@ extension ServeTests {
         while sentAfterRefusal < 100 << 20, (try? declared.write(chunk)) != nil { sentAfterRefusal += chunk.count }
         #expect(sentAfterRefusal < 8 << 20, "the collector stopped reading: \(sentAfterRefusal) bytes went after the 413")
 
-        // 100 MB chunked (no length to refuse early): cut off once past the 16 MiB limit.
+        // 100 MB chunked (no length to refuse early): cut off once past the 4 MiB limit.
         let chunked = try TLSSocket.connect(host: "127.0.0.1", port: UInt16(port), context: context, timeout: 10)
         try chunked.write(Array("POST /v1/reports HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".utf8))
         var sentChunked = 0
@@ -164,7 +164,7 @@ extension ServeTests {
         print("hostile: good agent \(latencies.all.count) reports, p50 \(Int(p50 * 1000)) ms, p99 \(Int(p99 * 1000)) ms; collector RSS \(baseline >> 20) MiB at rest, peak \(maxRSS >> 20) MiB")
         #expect(latencies.all.count >= 20)
         #expect(p99 < 0.1, "p99 \(p99) s")
-        // Bounded by the 16 MiB report limit (a chunked body is collected up to it, in a
+        // Bounded by the 4 MiB report limit (a chunked body is collected up to it, in a
         // buffer that grows by doubling) and 500 TLS connections — not by the 100 MB bodies.
         #expect(maxRSS - baseline < 80 << 20, "RSS grew from \(baseline >> 20) to \(maxRSS >> 20) MiB")
         let metrics = try connection.get("/metrics").text

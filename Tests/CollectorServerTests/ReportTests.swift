@@ -56,7 +56,7 @@ struct ReportTests {
         #expect(response.status == 200, "\(response.text)")
         #expect(try await database.hosts(now: 0, staleAfter: 1).map(\.host.name) == ["web-01"])
 
-        // 64 MiB of zeros gzip to ~64 KiB: past the 16 MiB limit once inflated.
+        // 64 MiB of zeros gzip to ~64 KiB: past the 4 MiB limit once inflated.
         let bomb = Gzip.compress([UInt8](repeating: 0, count: 64 << 20))
         let refused = try await blocking { try web.post("/v1/reports", body: bomb, extraHeaders: ["Content-Encoding": "gzip"]) }
         #expect(refused.status == 413)

@@ -18,7 +18,7 @@ struct BatchIngestTests {
             IngestRequest(second, host: "web-01", bodyDigest: "c", receivedAt: 4),  // redelivered at once
         ])
         #expect(try results[0].get() == .changed(opened: 1, closed: 0))
-        #expect(throws: StoreError.self) { try results[1].get() }
+        #expect(throws: ReportRefusal.self) { try results[1].get() }
         // The later report sees the earlier one's writes, within the same transaction.
         #expect(try results[2].get() == .changed(opened: 1, closed: 0))
         #expect(try results[3].get() == .duplicate)

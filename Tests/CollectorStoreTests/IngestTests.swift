@@ -108,7 +108,7 @@ struct IngestTests {
 
     @Test func aBadTimestampIsRefused() throws {
         let db = try CollectorDatabase.inMemory()
-        #expect(throws: StoreError.self) {
+        #expect(throws: ReportRefusal.self) {
             try db.ingest(Self.snapshot(1, at: "yesterday", []), host: "web-01", bodyDigest: "a", receivedAt: 1)
         }
     }
