@@ -25,17 +25,24 @@ public struct CollectorService: Sendable {
     public func runService(stoppingOn signals: [Int32] = []) async throws {
         routes.pool.start()
         ingest.start()
+        // The event loops' descriptors (an epoll and two eventfds each) are made here, so
+        // the caps are fitted to what is left after them.
+        let group = MultiThreadedEventLoopGroup.singleton
+        limitConnections()
         let channel: any Channel
         do {
-            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            channel = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelInitializer { listener in
+                    listener.eventLoop.makeCompletedFuture {
+                        try listener.pipeline.syncOperations.addHandler(Admission(connections: connections, metrics: metrics))
+                    }
+                }
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        guard connections.admit(channel) else { return channel.close(promise: nil) }
-                        try configure(channel.pipeline.syncOperations)
-                    }
+                    // Admitted by now (`Admission`, on the listener's pipeline).
+                    channel.eventLoop.makeCompletedFuture { try configure(channel.pipeline.syncOperations) }
                 }
                 .bind(host: settings.host, port: settings.port).get()
         } catch {
@@ -52,8 +59,18 @@ public struct CollectorService: Sendable {
         await ingest.stop()
     }
 
+    /// Fits the connection caps to the descriptors left once the event loops and the
+    /// database are open, and says in the log which are in force.
+    private func limitConnections() {
+        let (limits, why) = settings.connectionLimits.fitted(descriptorLimit: Descriptors.limit, inUse: Descriptors.open)
+        connections.limits = limits
+        metrics.connectionLimits(limits)
+        if limits.total < settings.connectionLimits.total { logger.warning("\(why)") } else { logger.info("\(why)") }
+    }
+
     private func configure(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
-        try pipeline.addHandler(OpenSSLServerHandler(context: tls, metrics: metrics, isRevoked: isRevoked))
+        try pipeline.addHandler(OpenSSLServerHandler(context: tls, handshakeTimeout: .seconds(settings.handshakeTimeout),
+                                                     metrics: metrics, isRevoked: isRevoked))
         // Pipelining assistance: one request at a time reaches the handlers below, and it
         // is what closes a connection gracefully when the collector stops.
         try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)

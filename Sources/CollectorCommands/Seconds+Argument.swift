@@ -1,0 +1,8 @@
+import ArgumentParser
+import ConfigFile
+
+/// A duration flag (`--handshake-timeout 10s`) in the syntax config keys use.
+extension Seconds: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public var defaultValueDescription: String { description }
+}
