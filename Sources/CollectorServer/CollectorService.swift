@@ -77,7 +77,8 @@ public struct CollectorService: Sendable {
         try pipeline.addHandler(BodyLimit(limit: settings.maxReportBytes, uncertifiedLimit: EnrollRoutes.maxRequestBytes,
                                           metrics: metrics))
         try pipeline.addHandler(RequestHandler(routes: routes, headerTimeout: .seconds(settings.headerTimeout),
-                                               requestTimeout: .seconds(settings.requestTimeout), metrics: metrics))
+                                               requestTimeout: .seconds(settings.requestTimeout), metrics: metrics,
+                                               isRevoked: isRevoked))
     }
 
     /// Returns when the task is cancelled or one of `signals` arrives.

@@ -1,11 +1,13 @@
 import CollectorClient
+import CollectorStore
 import Foundation
 import OpenSSLTLS
 import PortwardenTestSupport
 import Testing
 
 /// `portwarden serve`'s connections under attack: floods from one address and from many
-/// against a collector with few descriptors, handshakes that never finish, the caps.
+/// against a collector with few descriptors, handshakes that never finish, the caps, and
+/// a host revoked while its connection is kept alive.
 extension ServeTests {
     /// Plain TCP from a chosen loopback source address, so that a flood and the good host
     /// (127.0.0.1) come from different addresses.
@@ -212,6 +214,39 @@ extension ServeTests {
         #expect(Int(descriptors.all.max() ?? 256) < 256, "the collector never used its last descriptor")
         let logged = try String(contentsOfFile: log, encoding: .utf8)
         #expect(!logged.contains("Too many open files"), "\(logged)")
+    }
+
+    /// `hosts revoke` runs in another process while a host's connection is kept alive:
+    /// its next request on that connection (a second on) is refused and the connection
+    /// closed.
+    @Test func aRevokedHostsKeptAliveConnectionIsRefusedAtItsNextRequest() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let web = try enroll("web-01"), db = try enroll("db-01")
+        let port = try unusedPort()
+        let server = try serve(port: port)
+        defer { server.terminate(); server.waitUntilExit() }
+        let socket = try TLSSocket.connect(host: "127.0.0.1", port: UInt16(port), context: web, timeout: 5)
+        func post(_ sequence: UInt64) throws -> HTTPResponse {
+            let body = Self.report("web-01", sequence: sequence)
+            try socket.write(Array("POST /v1/reports HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+            return try HTTPResponse.read(from: socket)
+        }
+        #expect(try post(1).status == 200)
+        #expect(try post(2).status == 200, "the connection is kept alive")
+        let lastLooked = Date()
+
+        #expect(try portwarden(["hosts", "revoke", "web-01", "--state-dir", state]).status == 0)
+        // A connection's answer is looked up again once it is a second old.
+        usleep(useconds_t(max(0, 1.1 - Date().timeIntervalSince(lastLooked)) * 1_000_000))
+        let refused = try post(3)
+        #expect(refused.status == 403 && refused.text.contains("revoked"), "\(refused.status) \(refused.text)")
+        #expect((try? socket.read()) == [], "the connection is closed")
+
+        let metrics = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: db, timeout: 5).get("/metrics").text
+        #expect(metrics.contains("portwarden_reports_refused_total{reason=\"revoked\"} 1"), "\(metrics)")
+        let stored = try CollectorDatabase.open(path: state + "/portwarden.sqlite").openListeners(host: "web-01").map(\.port)
+        #expect(stored.sorted() == [1001, 1002], "the refused report was not stored")
     }
 
     /// With at most 3 connections from one address and 5 in all: the 4th from 127.0.0.2
