@@ -23,6 +23,7 @@ public struct CollectorService: Sendable {
     /// accepting, lets the requests in flight finish (idle connections are closed), and
     /// returns once every connection is gone.
     public func runService(stoppingOn signals: [Int32] = []) async throws {
+        let stopSignals = StopSignals(signals)
         routes.pool.start()
         ingest.start()
         // The event loops' descriptors (an epoll and two eventfds each) are made here, so
@@ -51,7 +52,7 @@ public struct CollectorService: Sendable {
             throw error
         }
         await onRunning(channel.localAddress?.port ?? settings.port)
-        await Self.untilStopped(signals: signals)
+        await stopSignals.wait()
         logger.info("stopping: no new connections; finishing the requests in flight")
         try? await channel.close()
         await connections.quiesce()
@@ -80,21 +81,34 @@ public struct CollectorService: Sendable {
                                                requestTimeout: .seconds(settings.requestTimeout), metrics: metrics,
                                                isRevoked: isRevoked))
     }
+}
 
-    /// Returns when the task is cancelled or one of `signals` arrives.
-    private static func untilStopped(signals: [Int32]) async {
-        let (stopped, stop) = AsyncStream<Void>.makeStream()
-        let sources = signals.map { number in
+/// Stop signals, caught from when it is made — before the listener opens, so that a
+/// SIGTERM just after the port answers stops the collector cleanly rather than killing it.
+private final class StopSignals {
+    private let stopped: AsyncStream<Void>
+    private let stop: AsyncStream<Void>.Continuation
+    private let sources: [any DispatchSourceSignal]
+
+    init(_ signals: [Int32]) {
+        (stopped, stop) = AsyncStream<Void>.makeStream()
+        let stop = stop
+        sources = signals.map { number in
             signal(number, SIG_IGN)  // the dispatch source receives it instead
             let source = DispatchSource.makeSignalSource(signal: number)
             source.setEventHandler { stop.finish() }
             source.resume()
             return source
         }
-        defer { sources.forEach { $0.cancel() } }
+    }
+
+    deinit { sources.forEach { $0.cancel() } }
+
+    /// Returns when the task is cancelled or one of the signals has arrived.
+    func wait() async {
         await withTaskCancellationHandler {
             for await _ in stopped {}
-        } onCancel: {
+        } onCancel: { [stop] in
             stop.finish()
         }
     }
