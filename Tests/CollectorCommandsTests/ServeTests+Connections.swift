@@ -162,12 +162,14 @@ extension ServeTests {
         #expect(reported.status == 200, "\(reported.text)")
         #expect(enrolling < 1 && reporting < 1, "enrolled in \(enrolling) s, reported in \(reporting) s")
         usleep(useconds_t(max(0, 1.5 - Date().timeIntervalSince(flooding)) * 1_000_000))  // past the handshake timeout
+        // While it floods, the address holds no more than its cap (the other one open is
+        // this request's own).
+        let during = try good.get("/metrics").text
+        let openDuring = try #require(Self.sample(during, "portwarden_open_connections"), "\(during)")
         let fromOne = flood.count
         flood.stop()
-        // Accepted in order: once this is answered, every connection of the flood queued
-        // before it has been admitted or refused.
-        let afterOne = try good.get("/metrics").text
-        let refusedFromOne = Self.sample(afterOne, "portwarden_connections_refused_total{reason=\"max_connections_per_address\"}") ?? 0
+        let refusedFromOne = Self.sample(try good.get("/metrics").text,
+                                         "portwarden_connections_refused_total{reason=\"max_connections_per_address\"}") ?? 0
 
         // Thirty addresses: every connection the descriptors allow is taken. A policy
         // reload still finds descriptors for its files and the database.
@@ -200,14 +202,16 @@ extension ServeTests {
         let refusedPerAddress = Self.sample(metrics, "portwarden_connections_refused_total{reason=\"max_connections_per_address\"}") ?? 0
         let refusedTotal = Self.sample(metrics, "portwarden_connections_refused_total{reason=\"max_connections\"}") ?? 0
         let timedOut = Self.sample(metrics, "portwarden_connections_refused_total{reason=\"handshake_timeout\"}") ?? 0
-        print("flood: \(fromOne) connections from one address (\(refusedFromOne) refused), \(wide.count) from 30; "
+        print("flood: \(fromOne) connections from one address (\(refusedFromOne) refused, \(openDuring) open), \(wide.count) from 30; "
               + "caps \(total) and \(perAddress) an address; "
               + "refused \(refusedPerAddress) at the address cap, \(refusedTotal) at the total, \(timedOut) handshakes cut; "
               + "collector descriptors peak \(Int(descriptors.all.max() ?? 0)) of 256")
         #expect(total < 256 - 64 && perAddress < total, "the caps fit the descriptors")
-        // Admitted from it: 17 at a time, each held until the handshake timeout (1 s) or
-        // the flood closes it — a few hundred at most.
-        #expect(refusedFromOne >= fromOne * 9 / 10, "the flood from one address was refused past its cap: \(refusedFromOne)")
+        #expect(openDuring <= perAddress + 1, "\(openDuring) open while one address flooded")
+        // Most of it: the rest was admitted 17 at a time (each held until the handshake
+        // timeout or the flood closed it), or still queued in the kernel, unaccepted,
+        // when the collector fell behind.
+        #expect(refusedFromOne >= fromOne / 2, "the flood from one address was refused past its cap: \(refusedFromOne)")
         #expect(refusedTotal > 0, "thirty addresses met the total cap")
         #expect(timedOut >= perAddress, "the held handshakes were cut")
         #expect(Self.sample(metrics, "portwarden_policy_load_errors_total") == 0, "\(metrics)")
