@@ -8,8 +8,11 @@ struct CollectorConfig {
     var database: String?
     var maxReportBytes: Int?
     var staleAfter: Int?
-    var headerTimeout: Int?
-    var requestTimeout: Int?
+    var headerTimeout: Seconds?
+    var requestTimeout: Seconds?
+    var handshakeTimeout: Seconds?
+    var maxConnections: Int?
+    var maxConnectionsPerAddress: Int?
     var receiptRetentionDays: Int?
     /// The policy directory `serve` evaluates reports with and the `policy` commands read.
     var policies: String?
@@ -30,6 +33,7 @@ struct CollectorConfig {
         static let hostReportsPerMinute = 1...1_000_000
         static let hostChangedListenersPerHour = 1...100_000_000
         static let maxQueuedReports = 1...1_000_000
+        static let connections = 1...1_000_000
     }
 
     /// Seconds without a report before a host counts as stale, when neither a flag nor
@@ -41,7 +45,7 @@ struct CollectorConfig {
 
     static let keys = [
         "listen", "state_dir", "database", "max_report_bytes", "stale_after", "header_timeout", "request_timeout",
-        "receipt_retention_days", "policies",
+        "receipt_retention_days", "policies", "handshake_timeout", "max_connections", "max_connections_per_address",
         "max_clock_skew", "host_reports_per_minute", "host_changed_listeners_per_hour", "max_queued_reports",
     ] + EnrollmentSettings.keys
 
@@ -58,8 +62,11 @@ struct CollectorConfig {
         database = try file.string("database")
         maxReportBytes = try file.int("max_report_bytes", in: Limits.maxReportBytes)
         staleAfter = try file.int("stale_after", in: Limits.staleAfter)
-        headerTimeout = try file.int("header_timeout", in: Limits.timeout)
-        requestTimeout = try file.int("request_timeout", in: Limits.timeout)
+        headerTimeout = try file.seconds("header_timeout", in: Limits.timeout)
+        requestTimeout = try file.seconds("request_timeout", in: Limits.timeout)
+        handshakeTimeout = try file.seconds("handshake_timeout", in: Limits.timeout)
+        maxConnections = try file.int("max_connections", in: Limits.connections)
+        maxConnectionsPerAddress = try file.int("max_connections_per_address", in: Limits.connections)
         receiptRetentionDays = try file.int("receipt_retention_days", in: Limits.receiptRetentionDays)
         policies = try file.string("policies")
         enrollment = try EnrollmentSettings(file)

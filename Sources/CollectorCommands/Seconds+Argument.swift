@@ -1,7 +1,8 @@
 import ArgumentParser
 import ConfigFile
 
-/// A duration flag reads as its config key does: `90s`, `15m`, `12h`, `7d`, `2w`, or seconds.
+/// A duration flag (`--handshake-timeout 10s`) in the syntax config keys use.
 extension Seconds: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
+    public var defaultValueDescription: String { description }
 }

@@ -35,11 +35,22 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds without a report after which a host counts as stale (default 900).")
     var staleAfter: Int?
 
-    @Option(help: "Seconds a connection may take to deliver a request head, handshake included (default 30).")
-    var headerTimeout: Int?
+    @Option(help: ArgumentHelp("Time a connection may take to deliver a request head, handshake included (default 30s).",
+                               valueName: "duration"))
+    var headerTimeout: Seconds?
 
-    @Option(help: "Seconds a request may take from its head to the end of its body (default 60).")
-    var requestTimeout: Int?
+    @Option(help: ArgumentHelp("Time a request may take from its head to the end of its body (default 60s).",
+                               valueName: "duration"))
+    var requestTimeout: Seconds?
+
+    @Option(help: ArgumentHelp("Time a connection may take to finish its TLS handshake (default 10s).", valueName: "duration"))
+    var handshakeTimeout: Seconds?
+
+    @Option(help: "Connections open at once, at most (default 10000; lowered to fit the descriptor limit).")
+    var maxConnections: Int?
+
+    @Option(help: "Connections open at once from one address (an IPv6 /64), at most (default 1000).")
+    var maxConnectionsPerAddress: Int?
 
     @Option(help: "Days the receipt log keeps a run of reports (default 400); each host's newest run is always kept.")
     var receiptRetentionDays: Int?
@@ -69,10 +80,9 @@ struct Serve: AsyncParsableCommand {
         typealias Limits = CollectorConfig.Limits
         for (flag, value, range) in [("--max-report-bytes", maxReportBytes, Limits.maxReportBytes),
                                      ("--stale-after", staleAfter, Limits.staleAfter),
-                                     ("--header-timeout", headerTimeout, Limits.timeout),
-                                     ("--request-timeout", requestTimeout, Limits.timeout),
+                                     ("--max-connections", maxConnections, Limits.connections),
+                                     ("--max-connections-per-address", maxConnectionsPerAddress, Limits.connections),
                                      ("--receipt-retention-days", receiptRetentionDays, Limits.receiptRetentionDays),
-                                     ("--max-clock-skew", maxClockSkew?.value, Limits.maxClockSkew),
                                      ("--host-reports-per-minute", hostReportsPerMinute, Limits.hostReportsPerMinute),
                                      ("--host-changed-listeners-per-hour", hostChangedListenersPerHour,
                                       Limits.hostChangedListenersPerHour),
@@ -81,11 +91,19 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("\(flag) must be from \(range.lowerBound) to \(range.upperBound)")
             }
         }
+        for (flag, value, range) in [("--header-timeout", headerTimeout, Limits.timeout),
+                                     ("--request-timeout", requestTimeout, Limits.timeout),
+                                     ("--handshake-timeout", handshakeTimeout, Limits.timeout),
+                                     ("--max-clock-skew", maxClockSkew, Limits.maxClockSkew)] {
+            if let value, !range.contains(value.value) {
+                throw ValidationError("\(flag) must be from \(Seconds(range.lowerBound)) to \(Seconds(range.upperBound))")
+            }
+        }
     }
 
     func run() async throws {
         let logger = Logger(label: "portwarden.serve")
-        raiseDescriptorLimit()
+        Descriptors.raiseLimit()
         let file = try state.file()
         // Checked by validate() or when the file was read.
         let address = HostPort(listen ?? file.listen ?? "0.0.0.0:8443", allowingZero: true)!
@@ -101,9 +119,13 @@ struct Serve: AsyncParsableCommand {
         var settings = CollectorApplication.Settings(
             host: address.host, port: address.port,
             maxReportBytes: maxReportBytes ?? file.maxReportBytes ?? WireLimits.snapshotBytes,
-            headerTimeout: Int64(headerTimeout ?? file.headerTimeout ?? 30),
-            requestTimeout: Int64(requestTimeout ?? file.requestTimeout ?? 60),
-            staleAfter: staleAfter.map(Int64.init) ?? file.staleAfterSeconds)
+            headerTimeout: Int64((headerTimeout ?? file.headerTimeout)?.value ?? 30),
+            requestTimeout: Int64((requestTimeout ?? file.requestTimeout)?.value ?? 60),
+            staleAfter: staleAfter.map(Int64.init) ?? file.staleAfterSeconds,
+            connectionLimits: ConnectionLimits(
+                total: maxConnections ?? file.maxConnections ?? ConnectionLimits.defaults.total,
+                perAddress: maxConnectionsPerAddress ?? file.maxConnectionsPerAddress ?? ConnectionLimits.defaults.perAddress),
+            handshakeTimeout: Int64((handshakeTimeout ?? file.handshakeTimeout)?.value ?? 10))
         if let skew = maxClockSkew ?? file.maxClockSkew { settings.maxClockSkew = Int64(skew.value) }
         if let limit = hostReportsPerMinute ?? file.hostReportsPerMinute { settings.hostBudget.reportsPerMinute = limit }
         if let limit = hostChangedListenersPerHour ?? file.hostChangedListenersPerHour {
@@ -148,15 +170,4 @@ struct Serve: AsyncParsableCommand {
         defer { pruning.cancel() }
         try await app.runService(stoppingOn: [SIGTERM, SIGINT])
     }
-}
-
-/// Every connection is a descriptor: a fleet reporting at once, or a flood of half-open
-/// connections waiting out the header timeout, must not meet the soft limit (often 1024)
-/// when the hard limit allows more.
-func raiseDescriptorLimit() {
-    var limit = rlimit()
-    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-    guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-    limit.rlim_cur = limit.rlim_max
-    _ = setrlimit(resource, &limit)
 }

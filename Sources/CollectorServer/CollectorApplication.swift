@@ -25,14 +25,22 @@ public enum CollectorApplication {
         /// Reports decoded and waiting to be stored, at most; past it, 503.
         public var maxQueuedReports = 1_024
 
+        /// The caps on open connections, before the descriptor limit lowers them.
+        public var connectionLimits: ConnectionLimits
+        /// Seconds a connection may take to finish its TLS handshake, from connecting.
+        public var handshakeTimeout: Int64
+
         public init(host: String = "127.0.0.1", port: Int = 8443, maxReportBytes: Int = WireLimits.snapshotBytes,
-                    headerTimeout: Int64 = 30, requestTimeout: Int64 = 60, staleAfter: Int64 = 900) {
+                    headerTimeout: Int64 = 30, requestTimeout: Int64 = 60, staleAfter: Int64 = 900,
+                    connectionLimits: ConnectionLimits = .defaults, handshakeTimeout: Int64 = 10) {
             self.host = host
             self.port = port
             self.maxReportBytes = maxReportBytes
             self.headerTimeout = headerTimeout
             self.requestTimeout = requestTimeout
             self.staleAfter = staleAfter
+            self.connectionLimits = connectionLimits
+            self.handshakeTimeout = handshakeTimeout
         }
     }
 

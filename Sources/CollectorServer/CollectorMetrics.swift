@@ -16,6 +16,8 @@ public final class CollectorMetrics: Sendable {
         var policyVersion: String?
         var policyLoadErrors = 0
         var policyLastLoadFailed = false
+        var connectionsRefused: [ConnectionRefusal: Int] = [:]
+        var connectionLimits: ConnectionLimits?
     }
 
     /// Upper bounds of the ingest-latency histogram, in seconds.
@@ -40,6 +42,8 @@ public final class CollectorMetrics: Sendable {
     func handshakeDone(resumed: Bool) {
         state.withLock { if resumed { $0.handshakes.resumed += 1 } else { $0.handshakes.full += 1 } }
     }
+    func connectionRefused(_ reason: ConnectionRefusal) { state.withLock { $0.connectionsRefused[reason, default: 0] += 1 } }
+    func connectionLimits(_ limits: ConnectionLimits) { state.withLock { $0.connectionLimits = limits } }
     func policyLoaded(version: String) {
         state.withLock {
             $0.policyVersion = version
@@ -92,6 +96,11 @@ public final class CollectorMetrics: Sendable {
         family("portwarden_ingest_queue_reports", "gauge", "Reports decoded and waiting for the ingest thread.",
                [("", "\(queuedReports)")])
         family("portwarden_open_connections", "gauge", "TLS connections open now.", [("", "\(openConnections)")])
+        family("portwarden_connections_refused_total", "counter",
+               "Connections closed before any request: past a cap (never read), no TLS handshake within handshake_timeout, or stopping.",
+               ConnectionRefusal.allCases.map { ("{reason=\"\($0.rawValue)\"}", "\(s.connectionsRefused[$0, default: 0])") })
+        family("portwarden_connections_max", "gauge", "The caps on open connections in force, after the descriptor limit.",
+               s.connectionLimits.map { [("{scope=\"total\"}", "\($0.total)"), ("{scope=\"per_address\"}", "\($0.perAddress)")] } ?? [])
         family("portwarden_policy_info", "gauge", "The policy in force, by version (the digest of its files).",
                s.policyVersion.map { [("{version=\"\($0)\"}", "1")] } ?? [])
         family("portwarden_policy_load_errors_total", "counter", "Policy loads refused for errors; the policy in force stayed.",

@@ -24,19 +24,27 @@ public struct CollectorService: Sendable {
     /// accepting, lets the requests in flight finish (idle connections are closed), and
     /// returns once every connection is gone.
     public func runService(stoppingOn signals: [Int32] = []) async throws {
+        let stopSignals = StopSignals(signals)
         routes.pool.start()
         ingest.start()
+        // The event loops' descriptors (an epoll and two eventfds each) are made here, so
+        // the caps are fitted to what is left after them.
+        let group = MultiThreadedEventLoopGroup.singleton
+        limitConnections()
         let channel: any Channel
         do {
-            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            channel = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelInitializer { listener in
+                    listener.eventLoop.makeCompletedFuture {
+                        try listener.pipeline.syncOperations.addHandler(Admission(connections: connections, metrics: metrics))
+                    }
+                }
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        guard connections.admit(channel) else { return channel.close(promise: nil) }
-                        try configure(channel.pipeline.syncOperations)
-                    }
+                    // Admitted by now (`Admission`, on the listener's pipeline).
+                    channel.eventLoop.makeCompletedFuture { try configure(channel.pipeline.syncOperations) }
                 }
                 .bind(host: settings.host, port: settings.port).get()
         } catch {
@@ -45,7 +53,7 @@ public struct CollectorService: Sendable {
             throw error
         }
         await onRunning(channel.localAddress?.port ?? settings.port)
-        await Self.untilStopped(signals: signals)
+        await stopSignals.wait()
         logger.info("stopping: no new connections; finishing the requests in flight")
         try? await channel.close()
         await connections.quiesce()
@@ -53,31 +61,55 @@ public struct CollectorService: Sendable {
         await ingest.stop()
     }
 
+    /// Fits the connection caps to the descriptors left once the event loops and the
+    /// database are open, and says in the log which are in force.
+    private func limitConnections() {
+        let (limits, why) = settings.connectionLimits.fitted(descriptorLimit: Descriptors.limit, inUse: Descriptors.open)
+        connections.limits = limits
+        metrics.connectionLimits(limits)
+        if limits.total < settings.connectionLimits.total { logger.warning("\(why)") } else { logger.info("\(why)") }
+    }
+
     private func configure(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
-        try pipeline.addHandler(OpenSSLServerHandler(context: tls, metrics: metrics, isRevoked: isRevoked))
+        try pipeline.addHandler(OpenSSLServerHandler(context: tls, handshakeTimeout: .seconds(settings.handshakeTimeout),
+                                                     metrics: metrics, isRevoked: isRevoked))
         // Pipelining assistance: one request at a time reaches the handlers below, and it
         // is what closes a connection gracefully when the collector stops.
         try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
         try pipeline.addHandler(BodyLimit(limit: settings.maxReportBytes, uncertifiedLimit: EnrollRoutes.maxRequestBytes,
                                           metrics: metrics, refusals: refusals))
         try pipeline.addHandler(RequestHandler(routes: routes, headerTimeout: .seconds(settings.headerTimeout),
-                                               requestTimeout: .seconds(settings.requestTimeout), metrics: metrics))
+                                               requestTimeout: .seconds(settings.requestTimeout), metrics: metrics,
+                                               isRevoked: isRevoked))
     }
+}
 
-    /// Returns when the task is cancelled or one of `signals` arrives.
-    private static func untilStopped(signals: [Int32]) async {
-        let (stopped, stop) = AsyncStream<Void>.makeStream()
-        let sources = signals.map { number in
+/// Stop signals, caught from when it is made — before the listener opens, so that a
+/// SIGTERM just after the port answers stops the collector cleanly rather than killing it.
+private final class StopSignals {
+    private let stopped: AsyncStream<Void>
+    private let stop: AsyncStream<Void>.Continuation
+    private let sources: [any DispatchSourceSignal]
+
+    init(_ signals: [Int32]) {
+        (stopped, stop) = AsyncStream<Void>.makeStream()
+        let stop = stop
+        sources = signals.map { number in
             signal(number, SIG_IGN)  // the dispatch source receives it instead
             let source = DispatchSource.makeSignalSource(signal: number)
             source.setEventHandler { stop.finish() }
             source.resume()
             return source
         }
-        defer { sources.forEach { $0.cancel() } }
+    }
+
+    deinit { sources.forEach { $0.cancel() } }
+
+    /// Returns when the task is cancelled or one of the signals has arrived.
+    func wait() async {
         await withTaskCancellationHandler {
             for await _ in stopped {}
-        } onCancel: {
+        } onCancel: { [stop] in
             stop.finish()
         }
     }

@@ -4,7 +4,10 @@ import OpenSSLTLS
 /// Terminates TLS on a NIO channel with the system OpenSSL: ciphertext from the socket
 /// is fed to a memory-BIO `TLSConnection`, plaintext goes on up the pipeline, and
 /// what the HTTP layer writes is encrypted on the way down. It plays the part NIOSSL's
-/// handler plays in a NIOSSL pipeline, without BoringSSL.
+/// handler plays in a NIOSSL pipeline, without BoringSSL. A handshake not done within
+/// `handshakeTimeout` of connecting closes the connection: a half-open handshake holds
+/// a descriptor and a connection slot, and must give both back long before the header
+/// timeout would.
 final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -12,16 +15,46 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
     typealias OutboundOut = ByteBuffer
 
     private let connection: TLSConnection
+    private let handshakeTimeout: TimeAmount
     private let metrics: CollectorMetrics
     private let isRevoked: @Sendable (String) -> Bool
     private var handshakeDone = false
     /// Set once the peer is refused: nothing more it sends is read.
     private var refused = false
+    /// Closes the connection if the handshake is not done in time.
+    private var deadline: Scheduled<Void>?
 
-    init(context: TLSContext, metrics: CollectorMetrics, isRevoked: @escaping @Sendable (String) -> Bool) throws {
+    init(context: TLSContext, handshakeTimeout: TimeAmount, metrics: CollectorMetrics,
+         isRevoked: @escaping @Sendable (String) -> Bool) throws {
         connection = try TLSConnection(context: context)
+        self.handshakeTimeout = handshakeTimeout
         self.metrics = metrics
         self.isRevoked = isRevoked
+    }
+
+    // The clock starts when the connection is active: added to an active channel, or on
+    // becoming active (the initializer runs before registration).
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { startHandshakeClock(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        startHandshakeClock(context)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+    }
+
+    private func startHandshakeClock(_ context: ChannelHandlerContext) {
+        guard deadline == nil, !handshakeDone else { return }
+        let bound = context.loopBound
+        let metrics = metrics
+        deadline = context.eventLoop.scheduleTask(in: handshakeTimeout) {
+            metrics.connectionRefused(.handshakeTimeout)
+            bound.value.close(promise: nil)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -32,6 +65,7 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
             if !handshakeDone {
                 guard try connection.handshake() else { return sendCiphertext(context, flush: true) }
                 handshakeDone = true
+                deadline?.cancel()
                 metrics.handshakeDone(resumed: connection.sessionReused)
                 let identity = PeerIdentity(certificate: connection.peerCertificate)
                 // A revoked certificate chains to the CA like any other: refuse it here,

@@ -9,7 +9,16 @@ import PortwardenModel
 /// without a request head (from connecting, the TLS handshake included, and between
 /// requests) is closed, and so is one whose request is not whole `requestTimeout` after
 /// its head — an agent dripping a body a byte at a time cannot hold a connection.
+/// A host revoked (by `hosts revoke`, another process) while its connection is kept alive
+/// gets 403 for its next request, and the connection closed: as each head arrives, the
+/// certificate is looked up again unless it was less than `revocationRecheck` ago.
 final class RequestHandler: ChannelInboundHandler {
+    /// How stale a connection's revocation answer may be. A lookup costs ~90 µs of CPU
+    /// (GRDB's read machinery, more than the rest of a request; see README.md): an agent's
+    /// one report a connection reuses the handshake's answer, and a client firing
+    /// requests on a kept-alive connection pays one lookup a second, not one a request.
+    static let revocationRecheck = TimeAmount.seconds(1)
+
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -17,7 +26,10 @@ final class RequestHandler: ChannelInboundHandler {
     private let headerTimeout: TimeAmount
     private let requestTimeout: TimeAmount
     private let metrics: CollectorMetrics
+    private let isRevoked: @Sendable (String) -> Bool
     private var peer: PeerIdentity?
+    /// When the peer's certificate was last found not revoked (at the handshake, first).
+    private var revocationChecked = NIODeadline.distantPast
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     /// A whole request is with the routes and not yet answered.
@@ -25,11 +37,13 @@ final class RequestHandler: ChannelInboundHandler {
     /// Closes the connection when the head or the rest of the request is late.
     private var deadline: Scheduled<Void>?
 
-    init(routes: Routes, headerTimeout: TimeAmount, requestTimeout: TimeAmount, metrics: CollectorMetrics) {
+    init(routes: Routes, headerTimeout: TimeAmount, requestTimeout: TimeAmount, metrics: CollectorMetrics,
+         isRevoked: @escaping @Sendable (String) -> Bool) {
         self.routes = routes
         self.headerTimeout = headerTimeout
         self.requestTimeout = requestTimeout
         self.metrics = metrics
+        self.isRevoked = isRevoked
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -46,7 +60,11 @@ final class RequestHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let verified = event as? PeerVerified { return peer = verified.identity }
+        if let verified = event as? PeerVerified {
+            peer = verified.identity
+            revocationChecked = .now()
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -55,6 +73,10 @@ final class RequestHandler: ChannelInboundHandler {
         case .head(let head):
             deadline?.cancel()
             deadline = nil
+            if let refusal = revocation() {
+                answering = true
+                return send(refusal, keepAlive: false, context)
+            }
             if let refusal = routes.refusal(for: head) {
                 // No route takes it: answered now, its body (if any) never read.
                 answering = true
@@ -81,6 +103,24 @@ final class RequestHandler: ChannelInboundHandler {
                 handler.send(reply, keepAlive: head.isKeepAlive, context)
             }
         }
+    }
+
+    /// 403 when the peer's certificate has been revoked since it was last looked up (a
+    /// cached SQLite statement, on the event loop as at the handshake: the revocation is
+    /// made in another process, so only the database knows it).
+    private func revocation() -> Reply? {
+        guard let peer, let serial = peer.serial, NIODeadline.now() - revocationChecked >= Self.revocationRecheck else {
+            return nil
+        }
+        guard isRevoked(serial) else {
+            revocationChecked = .now()
+            return nil
+        }
+        metrics.refused("revoked")
+        routes.logger.warning("refused a request on a kept-alive connection: its certificate was revoked",
+                              metadata: ["host": "\(peer.host ?? "?")", "serial": "\(serial)"])
+        return HTTPFailure(.forbidden, message: "certificate \(serial) of \(peer.host ?? "?") was revoked by the "
+                           + "collector's operator; enroll this host again (portwarden-agent enroll)").reply
     }
 
     private func send(_ reply: Reply, keepAlive: Bool, _ context: ChannelHandlerContext) {

@@ -28,9 +28,13 @@ extension ServeTests {
 
         var isStopped: Bool { lock.withLock { stopped } }
 
+        /// Stops it and waits for its end; again, does nothing.
         func stop() {
-            lock.withLock { stopped = true }
-            done.wait()
+            let first = lock.withLock { () -> Bool in
+                defer { stopped = true }
+                return !stopped
+            }
+            if first { done.wait() }
         }
     }
 

@@ -75,10 +75,8 @@ extension ServeTests {
         try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
         let context = try enroll("web-01")
         let logPath = state + "/serve.log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try #require(FileHandle(forWritingAtPath: logPath))
         let port = try unusedPort()
-        let server = try serve(port: port, standardError: log)
+        let server = try serve(port: port, log: logPath)
         var writer = JSONWriter()
         writer.value(HostileText.snapshot(sequence: 1, collectedAt: Timestamp.rfc3339()))
         let response = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: context, timeout: 5)

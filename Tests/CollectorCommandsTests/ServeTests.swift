@@ -26,13 +26,26 @@ struct ServeTests {
         try runProcess(executable, arguments)
     }
 
-    /// `portwarden serve` in the background, once it answers; `more` arguments, its log to `standardError`.
-    func serve(port: Int, _ more: [String] = [], standardError: FileHandle = .nullDevice) throws -> Process {
+    /// `portwarden serve` in the background, once it answers; `extra` arguments added,
+    /// run with at most `descriptors` open files (soft and hard), its log to `log`.
+    func serve(port: Int, _ extra: [String] = [], descriptors: Int? = nil, log: String? = nil) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.portwarden)
-        process.arguments = ["serve", "--state-dir", state, "--listen", "127.0.0.1:\(port)"] + more
+        let arguments = ["serve", "--state-dir", state, "--listen", "127.0.0.1:\(port)"] + extra
+        if let descriptors {
+            // The shell sets both limits and becomes the collector: its pid is serve's.
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(descriptors) && exec \"$0\" \"$@\"", Self.portwarden] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: Self.portwarden)
+            process.arguments = arguments
+        }
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = standardError
+        if let log {
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: log)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         for _ in 0..<100 {
             if let fd = try? TCP.connect(host: "127.0.0.1", port: UInt16(port), timeout: 1) {

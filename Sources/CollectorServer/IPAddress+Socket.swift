@@ -1,0 +1,27 @@
+import NIOCore
+import PortwardenModel
+
+extension IPAddress {
+    /// A peer's address as NIO gives it; nil for a Unix socket or none.
+    init?(_ address: SocketAddress?) {
+        switch address {
+        case .v4(let v4)?:
+            let bytes = withUnsafeBytes(of: v4.address.sin_addr) { Array($0) }
+            self = .v4(bytes[0], bytes[1], bytes[2], bytes[3])
+        case .v6(let v6)?:
+            self = .v6(withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) })
+        default:
+            return nil
+        }
+    }
+
+    /// What a per-address cap counts by: an IPv4 address (IPv4-mapped ones included, as
+    /// a dual-stack listener sees them) as itself, an IPv6 address by its /64 — one
+    /// machine commonly holds a whole /64, and could otherwise take a new address for
+    /// every connection.
+    var source: IPAddress {
+        if let v4 = mappedIPv4 { return v4 }
+        if case .v6(let high, _) = self { return .v6(high: high, low: 0) }
+        return self
+    }
+}

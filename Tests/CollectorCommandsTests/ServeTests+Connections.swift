@@ -1,0 +1,329 @@
+import CollectorClient
+import CollectorStore
+import Foundation
+import OpenSSLTLS
+import PortwardenTestSupport
+import Testing
+
+/// `portwarden serve`'s connections under attack: floods from one address and from many
+/// against a collector with few descriptors, handshakes that never finish, the caps, and
+/// a host revoked while its connection is kept alive.
+extension ServeTests {
+    /// Plain TCP from a chosen loopback source address, so that a flood and the good host
+    /// (127.0.0.1) come from different addresses.
+    enum Raw {
+        /// A connected socket from `source` to 127.0.0.1:`port`; nil when connecting failed.
+        static func connect(from source: String, to port: Int) -> Int32? {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { return nil }
+            TCP.setTimeouts(fd, seconds: 1)  // a full accept queue must not hang the flood
+            func address(_ host: String, _ port: Int) -> sockaddr_in {
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = UInt16(port).bigEndian
+                address.sin_addr.s_addr = inet_addr(host)
+                return address
+            }
+            var from = address(source, 0), to = address("127.0.0.1", port)
+            let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let connected = withUnsafePointer(to: &from) { from in
+                withUnsafePointer(to: &to) { to in
+                    from.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } == 0
+                        && to.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) } == 0
+                }
+            }
+            if !connected { close(fd) }
+            return connected ? fd : nil
+        }
+
+        /// The start of a handshake that never finishes: a record header announcing 512
+        /// bytes of ClientHello, and one of them.
+        static func startHandshake(_ fd: Int32) {
+            let header: [UInt8] = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01]
+            _ = header.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        }
+
+        /// Whether the collector closes `fd` within `milliseconds` (end of file, or a reset
+        /// when it closed with our bytes unread), without sending anything first.
+        static func isClosed(_ fd: Int32, within milliseconds: Int32) -> Bool {
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&entry, 1, milliseconds) == 1 else { return false }
+            var byte: UInt8 = 0
+            let n = read(fd, &byte, 1)
+            return n == 0 || (n < 0 && errno == ECONNRESET)
+        }
+    }
+
+    /// Connections opened as fast as one thread can, from `sources` in turn, each starting
+    /// a handshake it never finishes; up to `holding` are kept open (the oldest closed
+    /// beyond that), the rest of them until `stop()`.
+    final class Flood: @unchecked Sendable {
+        private let lock = NSLock()
+        private var opened = 0
+        private var background: Background!
+
+        init(from sources: [String], to port: Int, holding: Int) {
+            background = Background { [self] me in
+                var held: [Int32] = []
+                var next = 0
+                while !me.isStopped {
+                    guard let fd = Raw.connect(from: sources[next % sources.count], to: port) else { continue }
+                    next += 1
+                    Raw.startHandshake(fd)
+                    held.append(fd)
+                    if held.count > holding { close(held.removeFirst()) }
+                    lock.withLock { opened += 1 }
+                }
+                held.forEach { close($0) }
+            }
+        }
+
+        /// Connections made so far.
+        var count: Int { lock.withLock { opened } }
+
+        /// Waits until `count` connections were made (or 20 s passed).
+        func wait(for count: Int) {
+            let deadline = Date().addingTimeInterval(20)
+            while self.count < count, Date() < deadline { usleep(10_000) }
+        }
+
+        /// Stops, and closes every connection it holds.
+        func stop() { background.stop() }
+    }
+
+    /// The value of the sample `name` (with its labels) in a /metrics text.
+    static func sample(_ metrics: String, _ name: String) -> Int? {
+        metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ").last!) }
+    }
+
+    static func raiseOwnDescriptorLimit() -> Int {
+        var limit = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        return Int(clamping: limit.rlim_cur)
+    }
+
+    /// With 256 descriptors, a flood from 127.0.0.2 — thousands of connections, each a
+    /// handshake that never finishes — and then one from 30 addresses that fills every
+    /// connection the descriptors allow: a good host on 127.0.0.1 enrolls and reports,
+    /// each within a second; a policy reload meanwhile works; the collector never runs
+    /// out of descriptors and counts what it refused.
+    @Test func aFloodLeavesAGoodHostServedAndTheCollectorItsDescriptors() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(Self.raiseOwnDescriptorLimit() >= 4_096, "the flood holds 3,000 connections")
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let secret = try portwarden(["enroll", "secret", "--state-dir", state]).output
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let policies = state + "/policies", log = state + "/serve.log"
+        try FileManager.default.copyItem(atPath: root + "/Policies", toPath: policies)
+        let port = try unusedPort()
+        let server = try serve(port: port, ["--policies", policies, "--handshake-timeout", "1s"], descriptors: 256, log: log)
+        defer { server.terminate(); server.waitUntilExit() }
+        let pid = server.processIdentifier
+        let started = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(started.contains("max_connections 10000 lowered to") && started.contains("by the descriptor limit 256"),
+                "\(started)")
+
+        // The collector's descriptors, sampled throughout: never all used.
+        let descriptors = Samples()
+        let sampler = Background { me in
+            while !me.isStopped {
+                if let open = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count {
+                    descriptors.add(Double(open))
+                }
+                usleep(5_000)
+            }
+        }
+        defer { sampler.stop() }  // (stopping twice is harmless)
+
+        // One address: its cap holds it to a share of the connections; the rest of it is
+        // closed unread, and what it holds is cut at the handshake timeout (1 s).
+        let flooding = Date()
+        let flood = Flood(from: ["127.0.0.2"], to: port, holding: 3_000)
+        defer { flood.stop() }
+        flood.wait(for: 2_000)
+        let ca = try Certificate(pem: FileWriting.read(state + "/ca.pem"))
+        let key = try PrivateKey.generate()
+        var clock = Date()
+        let enrolled = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: TLSContext.client(trust: ca),
+                                               timeout: 5)
+            .enroll(csr: try CertificateRequest(key: key, commonName: "web-09").pem(), secret: secret)
+        let enrolling = Date().timeIntervalSince(clock)
+        guard case .issued(let pem, _) = enrolled else { Issue.record("not issued: \(enrolled)"); return }
+        let good = CollectorConnection(host: "127.0.0.1", port: UInt16(port),
+                                       context: try TLSContext.client(trust: ca, certificate: Certificate(pem: pem), key: key),
+                                       timeout: 5)
+        clock = Date()
+        let reported = try good.post("/v1/reports", body: Self.report("web-09", sequence: 1))
+        let reporting = Date().timeIntervalSince(clock)
+        #expect(reported.status == 200, "\(reported.text)")
+        #expect(enrolling < 1 && reporting < 1, "enrolled in \(enrolling) s, reported in \(reporting) s")
+        usleep(useconds_t(max(0, 1.5 - Date().timeIntervalSince(flooding)) * 1_000_000))  // past the handshake timeout
+        // While it floods, the address holds no more than its cap (the other one open is
+        // this request's own).
+        let during = try good.get("/metrics").text
+        let openDuring = try #require(Self.sample(during, "portwarden_open_connections"), "\(during)")
+        let fromOne = flood.count
+        flood.stop()
+        let refusedFromOne = Self.sample(try good.get("/metrics").text,
+                                         "portwarden_connections_refused_total{reason=\"max_connections_per_address\"}") ?? 0
+
+        // Thirty addresses: every connection the descriptors allow is taken. A policy
+        // reload still finds descriptors for its files and the database.
+        let wide = Flood(from: (1...30).map { "127.0.1.\($0)" }, to: port, holding: 1_000)
+        defer { wide.stop() }
+        wide.wait(for: 1_000)
+        let before = try String(contentsOfFile: log, encoding: .utf8).components(separatedBy: " in force from ").count
+        let waivers = policies + "/waivers.yaml"
+        try (String(contentsOfFile: waivers, encoding: .utf8) + "\n# changed during the flood\n")
+            .write(toFile: waivers, atomically: false, encoding: .utf8)
+        kill(pid, SIGHUP)
+        var reloaded = false
+        for _ in 0..<300 where !reloaded {
+            usleep(10_000)
+            reloaded = try String(contentsOfFile: log, encoding: .utf8).components(separatedBy: " in force from ").count > before
+        }
+        wide.wait(for: wide.count + 500)  // and the flood goes on after the reload
+        wide.stop()
+        sampler.stop()
+
+        #expect(reloaded, "the policy was read again during the flood")
+        #expect(server.isRunning)
+        // (The flood's last connections, queued by the kernel, are taken first: while
+        // every connection was held, the good host had no place either.)
+        let after = try good.post("/v1/reports", body: Self.report("web-09", sequence: 2))
+        #expect(after.status == 200, "\(after.status) \(after.text)")
+        let metrics = try good.get("/metrics").text
+        let total = try #require(Self.sample(metrics, "portwarden_connections_max{scope=\"total\"}"), "\(metrics)")
+        let perAddress = try #require(Self.sample(metrics, "portwarden_connections_max{scope=\"per_address\"}"))
+        let refusedPerAddress = Self.sample(metrics, "portwarden_connections_refused_total{reason=\"max_connections_per_address\"}") ?? 0
+        let refusedTotal = Self.sample(metrics, "portwarden_connections_refused_total{reason=\"max_connections\"}") ?? 0
+        let timedOut = Self.sample(metrics, "portwarden_connections_refused_total{reason=\"handshake_timeout\"}") ?? 0
+        print("flood: \(fromOne) connections from one address (\(refusedFromOne) refused, \(openDuring) open), \(wide.count) from 30; "
+              + "caps \(total) and \(perAddress) an address; "
+              + "refused \(refusedPerAddress) at the address cap, \(refusedTotal) at the total, \(timedOut) handshakes cut; "
+              + "collector descriptors peak \(Int(descriptors.all.max() ?? 0)) of 256")
+        #expect(total < 256 - 64 && perAddress < total, "the caps fit the descriptors")
+        #expect(openDuring <= perAddress + 1, "\(openDuring) open while one address flooded")
+        // Most of it: the rest was admitted 17 at a time (each held until the handshake
+        // timeout or the flood closed it), or still queued in the kernel, unaccepted,
+        // when the collector fell behind.
+        #expect(refusedFromOne >= fromOne / 2, "the flood from one address was refused past its cap: \(refusedFromOne)")
+        #expect(refusedTotal > 0, "thirty addresses met the total cap")
+        #expect(timedOut >= perAddress, "the held handshakes were cut")
+        #expect(Self.sample(metrics, "portwarden_policy_load_errors_total") == 0, "\(metrics)")
+        #expect(Int(descriptors.all.max() ?? 256) < 256, "the collector never used its last descriptor")
+        let logged = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(!logged.contains("Too many open files"), "\(logged)")
+    }
+
+    /// `hosts revoke` runs in another process while a host's connection is kept alive:
+    /// its next request on that connection (a second on) is refused and the connection
+    /// closed.
+    @Test func aRevokedHostsKeptAliveConnectionIsRefusedAtItsNextRequest() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let web = try enroll("web-01"), db = try enroll("db-01")
+        let port = try unusedPort()
+        let server = try serve(port: port)
+        defer { server.terminate(); server.waitUntilExit() }
+        let socket = try TLSSocket.connect(host: "127.0.0.1", port: UInt16(port), context: web, timeout: 5)
+        func post(_ sequence: UInt64) throws -> HTTPResponse {
+            let body = Self.report("web-01", sequence: sequence)
+            try socket.write(Array("POST /v1/reports HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+            return try HTTPResponse.read(from: socket)
+        }
+        #expect(try post(1).status == 200)
+        #expect(try post(2).status == 200, "the connection is kept alive")
+        let lastLooked = Date()
+
+        #expect(try portwarden(["hosts", "revoke", "web-01", "--state-dir", state]).status == 0)
+        // A connection's answer is looked up again once it is a second old.
+        usleep(useconds_t(max(0, 1.1 - Date().timeIntervalSince(lastLooked)) * 1_000_000))
+        let refused = try post(3)
+        #expect(refused.status == 403 && refused.text.contains("revoked"), "\(refused.status) \(refused.text)")
+        #expect((try? socket.read()) == [], "the connection is closed")
+
+        let metrics = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: db, timeout: 5).get("/metrics").text
+        #expect(metrics.contains("portwarden_reports_refused_total{reason=\"revoked\"} 1"), "\(metrics)")
+        let stored = try CollectorDatabase.open(path: state + "/portwarden.sqlite").openListeners(host: "web-01").map(\.port)
+        #expect(stored.sorted() == [1001, 1002], "the refused report was not stored")
+    }
+
+    /// With at most 3 connections from one address and 5 in all: the 4th from 127.0.0.2
+    /// is closed at once while 127.0.0.1 is served, and the 6th in all is closed whatever
+    /// its address. A handshake not finished in time is cut long before the header
+    /// timeout; one that finished is not.
+    @Test func connectionsPastACapAreClosedAtOnceAndSlowHandshakesCut() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let web = try enroll("web-01")
+        let port = try unusedPort()
+        // From the file and from a flag alike.
+        try "max_connections: 5\nhandshake_timeout: 2s\nheader_timeout: 30s\n"
+            .write(toFile: state + "/collector.yaml", atomically: true, encoding: .utf8)
+        let server = try serve(port: port, ["--config", state + "/collector.yaml", "--max-connections-per-address", "3"])
+        defer { server.terminate(); server.waitUntilExit() }
+        let good = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: web, timeout: 5)
+        var held: [Int32] = []
+        defer { held.forEach { close($0) } }
+        func open(from source: String) throws -> Int32 {
+            let fd = try #require(Raw.connect(from: source, to: port))
+            held.append(fd)
+            return fd
+        }
+
+        let started = Date()
+        let three = try (0..<3).map { _ in try open(from: "127.0.0.2") }
+        Raw.startHandshake(three[0])
+        #expect(Raw.isClosed(try open(from: "127.0.0.2"), within: 500), "the 4th from one address is closed")
+        #expect(!three.contains { Raw.isClosed($0, within: 0) }, "the first three stay")
+        #expect(try good.post("/v1/reports", body: Self.report("web-01", sequence: 1)).status == 200,
+                "another address is served")
+        usleep(300_000)  // the collector sees that connection closed
+
+        // 3 from 127.0.0.2 and 2 from 127.0.0.3 make 5: the next is closed, from anywhere.
+        let two = try (0..<2).map { _ in try open(from: "127.0.0.3") }
+        #expect(Raw.isClosed(try open(from: "127.0.0.4"), within: 500), "the 6th in all is closed")
+        #expect(!(three + two).contains { Raw.isClosed($0, within: 0) })
+
+        // Handshakes unfinished after 2 s (the header timeout is 30 s) are cut.
+        #expect(Raw.isClosed(three[0], within: 4_000))
+        let cutAfter = Date().timeIntervalSince(started)
+        #expect(cutAfter >= 1.8 && cutAfter < 5, "cut after \(cutAfter) s")
+        for fd in three + two { #expect(Raw.isClosed(fd, within: 1_000)) }
+
+        // A finished handshake is not on that clock: silent for longer, then served.
+        let socket = try TLSSocket.connect(host: "127.0.0.1", port: UInt16(port), context: web, timeout: 5)
+        usleep(2_500_000)
+        try socket.write(Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        #expect(try HTTPResponse.read(from: socket).status == 200)
+
+        let metrics = try good.get("/metrics").text
+        #expect(metrics.contains("portwarden_connections_refused_total{reason=\"max_connections_per_address\"} 1"), "\(metrics)")
+        #expect(metrics.contains("portwarden_connections_refused_total{reason=\"max_connections\"} 1"), "\(metrics)")
+        #expect(metrics.contains("portwarden_connections_refused_total{reason=\"handshake_timeout\"} 5"), "\(metrics)")
+        #expect(metrics.contains("portwarden_connections_max{scope=\"total\"} 5"))
+        #expect(metrics.contains("portwarden_connections_max{scope=\"per_address\"} 3"))
+    }
+
+    /// A cap or a deadline out of range is refused before anything starts, naming where.
+    @Test func connectionSettingsOutOfRangeAreRefused() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try "max_connections: 100\nhandshake_timeout: 2 minutes\n".write(toFile: state + "/collector.yaml", atomically: true,
+                                                                         encoding: .utf8)
+        let file = try portwarden(["serve", "--config", state + "/collector.yaml"])
+        #expect(file.status == 2 && file.output.contains("collector.yaml:2:20: \"handshake_timeout\" must be a duration"),
+                "\(file.output)")
+        let flag = try portwarden(["serve", "--state-dir", state, "--max-connections-per-address", "0"])
+        #expect(flag.status == 2 && flag.output.contains("--max-connections-per-address must be from 1 to 1000000"),
+                "\(flag.output)")
+        let duration = try portwarden(["serve", "--state-dir", state, "--handshake-timeout", "2h"])
+        #expect(duration.status == 2 && duration.output.contains("--handshake-timeout must be from 1s to 1h"),
+                "\(duration.output)")
+    }
+}
