@@ -65,7 +65,7 @@ final class EnrollmentLimiter: Sendable {
 
     private func take(_ address: IPAddress?, _ body: (inout Buckets, Double) -> Int?) -> Int? {
         let now = clock()
-        let key = address.map(Self.key) ?? Self.overflow
+        let key = address?.source ?? Self.overflow
         return table.withLock { table in
             if table[key] == nil {
                 if table.count >= Self.maxAddresses { forgetIdle(&table, now) }
@@ -86,13 +86,6 @@ final class EnrollmentLimiter: Sendable {
             !(buckets.all.isFull(capacity: limits.burst, perMinute: limits.perMinute, now: now)
                 && buckets.failures.isFull(capacity: limits.failureBurst, perMinute: limits.failuresPerMinute, now: now))
         }
-    }
-
-    /// The address an attempt counts under: IPv4 (also when written `::ffff:a.b.c.d`), or an IPv6 /64.
-    static func key(_ address: IPAddress) -> IPAddress {
-        if let v4 = address.mappedIPv4 { return v4 }
-        if case .v6(let high, _) = address { return .v6(high: high, low: 0) }
-        return address
     }
 
     static func monotonicSeconds() -> Double {

@@ -95,7 +95,7 @@ final class RequestHandler: ChannelInboundHandler {
             deadline = nil
             answering = true
             let request = CollectorRequest(head: head, body: body, peer: peer,
-                                           remoteAddress: context.channel.remoteAddress?.ipAddress.flatMap(IPAddress.init))
+                                           remoteAddress: IPAddress(context.channel.remoteAddress))
             body = ByteBuffer()
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             routes.answer(request, on: context.eventLoop).whenSuccess { reply in
