@@ -109,5 +109,6 @@ let package = Package(
                 "portwarden-agent",
             ]),
         .testTarget(name: "AgentCommandsTests", dependencies: ["AgentCommands", "PortwardenModel", "portwarden-agent"]),
+        .testTarget(name: "CollectorClientTests", dependencies: ["CollectorClient", "OpenSSLTLS"]),
     ]
 )
