@@ -110,5 +110,8 @@ let package = Package(
             ]),
         .testTarget(name: "AgentCommandsTests", dependencies: ["AgentCommands", "PortwardenModel", "portwarden-agent"]),
         .testTarget(name: "CollectorClientTests", dependencies: ["CollectorClient", "OpenSSLTLS"]),
+        .testTarget(
+            name: "AgentReportingTests",
+            dependencies: ["AgentReporting", "CollectorClient", "OpenSSLTLS", "PortwardenModel", "PortwardenTestSupport"]),
     ]
 )

@@ -21,7 +21,7 @@ public struct Reporter: Sendable {
         if let hostName { snapshot.host.hostname = hostName }
         let sequence = try state.nextSequence()
         snapshot.sequence = sequence
-        let dropped = delivery.spool.takeDrops()
+        let dropped = try delivery.spool.takeDrops()
         if dropped > 0 {
             snapshot.warnings.append("\(dropped) earlier snapshots were dropped from a full spool while the collector was unreachable")
         }
