@@ -56,7 +56,8 @@ struct ReportRoutes {
         case nil, "identity": break
         case "gzip":
             do { bytes = try Gzip.decompress(bytes, limit: maxReportBytes) } catch .tooLarge(let limit) {
-                throw HTTPFailure(.payloadTooLarge, message: "the report inflates past \(limit) bytes")
+                throw HTTPFailure(.payloadTooLarge, headers: [WireLimits.reportLimitHeader: "\(limit)"],
+                                  message: "the report inflates past \(limit) bytes")
             } catch {
                 throw HTTPFailure(.badRequest, message: "not gzip: \(error)")
             }
