@@ -106,7 +106,7 @@ let package = Package(
             name: "CollectorCommandsTests",
             dependencies: [
                 "CollectorClient", "CollectorStore", "OpenSSLTLS", "PortwardenModel", "PortwardenTestSupport", "portwarden",
-                "portwarden-agent",
+                "portwarden-agent", "listen-fixture",
             ]),
         .testTarget(name: "AgentCommandsTests", dependencies: ["AgentCommands", "PortwardenModel", "portwarden-agent"]),
         .testTarget(name: "CollectorClientTests", dependencies: ["CollectorClient", "OpenSSLTLS"]),

@@ -1,8 +1,8 @@
 import Glibc
 
-enum Timestamp {
+public enum Timestamp {
     /// Now as RFC 3339 UTC with whole seconds, without Foundation.
-    static func rfc3339(_ seconds: time_t = time(nil)) -> String {
+    public static func rfc3339(_ seconds: time_t = time(nil)) -> String {
         var t = seconds
         var parts = tm()
         gmtime_r(&t, &parts)

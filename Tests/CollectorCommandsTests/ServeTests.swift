@@ -26,11 +26,11 @@ struct ServeTests {
         try runProcess(executable, arguments)
     }
 
-    /// `portwarden serve` in the background, once it answers.
-    func serve(port: Int) throws -> Process {
+    /// `portwarden serve` in the background (with `extra` arguments), once it answers.
+    func serve(port: Int, _ extra: [String] = []) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.portwarden)
-        process.arguments = ["serve", "--state-dir", state, "--listen", "127.0.0.1:\(port)"]
+        process.arguments = ["serve", "--state-dir", state, "--listen", "127.0.0.1:\(port)"] + extra
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
