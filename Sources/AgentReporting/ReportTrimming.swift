@@ -17,11 +17,8 @@ public struct TrimmedReport: Sendable {
 extension Snapshot {
     /// The wire JSON at most `limit` bytes when trimming owners can make it so.
     public consuming func wire(fitting limit: Int) -> TrimmedReport {
-        var writer = JSONWriter()
-        writer.value(self)
-        let original = writer.buffer.count
-        guard original > limit else { return TrimmedReport(bytes: writer.buffer, warning: nil, fits: true) }
-        writer = JSONWriter()
+        let (whole, original) = encoded(keepingUpTo: limit)
+        if let whole { return TrimmedReport(bytes: whole, warning: nil, fits: true) }
 
         // Savings are exact (JSON has no lengths to update), so the estimate is what the
         // writer will produce; room is kept for the warning itself.
@@ -29,45 +26,69 @@ extension Snapshot {
         var size = original
         var done: [String] = []
         for stage in TrimStage.allCases where size > target {
-            let (saved, count) = trim(stage, by: size - target)
+            let (saved, groups, places) = trim(stage, by: size - target)
             size -= saved
-            if count > 0 { done.append(stage.describe(count)) }
+            if groups > 0 { done.append(stage.describe(groups, places)) }
         }
         let warning = "report trimmed from \(original) to fit a limit of \(limit) bytes: " + done.joined(separator: ", ")
         warnings = Array(warnings.prefix(WireLimits.warningsPerReport - 1)) + [warning]
+        var writer = JSONWriter()
         writer.value(self)
         return TrimmedReport(bytes: writer.buffer, warning: warning, fits: writer.buffer.count <= limit)
+    }
+
+    /// The wire JSON while it is at most `limit` bytes, and its size either way. Past the
+    /// limit the bytes are only counted: a report inflated to hundreds of MiB by one
+    /// process is never held whole (the agent's unit allows 64 MiB).
+    private func encoded(keepingUpTo limit: Int) -> (bytes: [UInt8]?, size: Int) {
+        final class Kept { var bytes: [UInt8]? = []; var size = 0 }
+        let kept = Kept()
+        var writer = JSONWriter { chunk in
+            kept.size += chunk.count
+            if kept.bytes != nil, kept.size <= limit { kept.bytes! += chunk } else { kept.bytes = nil }
+        }
+        writer.value(self)
+        writer.flush()
+        return (kept.bytes, kept.size)
     }
 
     /// A warning is one short sentence; this is well over it.
     static let warningRoom = 512
 
-    /// Applies `stage` to the owners where it saves most, until `needed` bytes are saved
-    /// or none are left; returns the bytes saved and how many owners (or listeners) it took.
-    private mutating func trim(_ stage: TrimStage, by needed: Int) -> (saved: Int, count: Int) {
-        var candidates: [(place: OwnerPlace, saving: Int)] = []
-        // A process holding many sockets is listed under each: measure it once.
+    /// Applies `stage` where it saves most — a process's details everywhere it is listed
+    /// at once — until `needed` bytes are saved or nothing is left; returns the bytes
+    /// saved, and how many processes (sockets, for whole owners) and places it took.
+    private mutating func trim(_ stage: TrimStage, by needed: Int) -> (saved: Int, groups: Int, places: Int) {
+        // A process holding many sockets is listed under each: one group, measured once.
+        var groups: [Int32: (places: [OwnerPlace], saving: Int)] = [:]
         var measured: [Int32: (owner: Owner, saving: Int)] = [:]
+        var sockets: [(places: [OwnerPlace], saving: Int)] = []
         for place in ownerPlaces(for: stage) {
             let target = self[place]
+            guard case .owner(let owner) = target else {
+                let saving = stage.saving(target)
+                if saving > 0 { sockets.append(([place], saving)) }
+                continue
+            }
             let saving: Int
-            if case .owner(let owner) = target, let known = measured[owner.pid], known.owner == owner {
+            if let known = measured[owner.pid], known.owner == owner {
                 saving = known.saving
             } else {
                 saving = stage.saving(target)
-                if case .owner(let owner) = target { measured[owner.pid] = (owner, saving) }
+                measured[owner.pid] = (owner, saving)
             }
-            if saving > 0 { candidates.append((place, saving)) }
+            if saving > 0 { groups[owner.pid, default: ([], 0)].places.append(place); groups[owner.pid]!.saving += saving }
         }
-        candidates.sort { $0.saving > $1.saving }
-        var saved = 0, count = 0
-        for (place, saving) in candidates where saved < needed {
-            stage.apply(to: &self[place])
+        let candidates = (Array(groups.values) + sockets).sorted { $0.saving > $1.saving }
+        var saved = 0, taken = 0, places = 0
+        for (group, saving) in candidates where saved < needed {
+            for place in group { stage.apply(to: &self[place]) }
             saved += saving
-            count += 1
+            taken += 1
+            places += group.count
         }
-        if stage == .owners && count > 0 { ownershipComplete = false }
-        return (saved, count)
+        if stage == .owners && taken > 0 { ownershipComplete = false }
+        return (saved, taken, places)
     }
 
     private func ownerPlaces(for stage: TrimStage) -> [OwnerPlace] {
@@ -119,11 +140,14 @@ private enum TrimStage: CaseIterable {
     /// What a listener whose owners were trimmed says instead.
     static let ownerNote = "owners trimmed: the report was over its byte limit"
 
-    func describe(_ count: Int) -> String {
-        switch self {
-        case .commandLines: "the command lines of \(count) processes cut (largest first)"
-        case .ownerDetails: "the exe, user, unit and container of \(count) processes removed"
-        case .owners: "the owners of \(count) sockets removed"
+    func describe(_ processes: Int, _ places: Int) -> String {
+        func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : noun.hasSuffix("s") ? "es" : "s")" }
+        return switch self {
+        case .commandLines:
+            "the command lines of \(count(processes, "process")) (listed under \(count(places, "socket"))) cut, largest first"
+        case .ownerDetails:
+            "the exe, user, unit and container of \(count(processes, "process")) (under \(count(places, "socket"))) removed"
+        case .owners: "the owners of \(count(places, "socket")) removed"
         }
     }
 

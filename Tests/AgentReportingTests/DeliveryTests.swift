@@ -103,7 +103,7 @@ struct DeliveryTests {
         #expect(stub.sequences == [1, 1, 2])
         let stored = try #require(stub.requests[1].snapshot)
         #expect(stub.requests[1].bytes <= limit)
-        #expect(stored.warnings.last?.contains("to fit a limit of 4096 bytes: the command lines of 1 processes cut") == true,
+        #expect(stored.warnings.last?.contains("to fit a limit of 4096 bytes: the command lines of 1 process (listed under 1 socket) cut") == true,
                 "\(stored.warnings)")
         #expect(stored.listeners[0].processes[0].cmdline == [WireLimits.truncationMarker])
         #expect(stored.listeners[0].processes[0].name == "python3", "only what had to go went")

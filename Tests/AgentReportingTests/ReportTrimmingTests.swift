@@ -47,7 +47,8 @@ struct ReportTrimmingTests {
         let warning = try #require(report.warning)
         #expect(sent.warnings == ["an earlier warning", warning])
         #expect(warning.hasPrefix("report trimmed from 52"), "\(warning)")
-        #expect(warning.contains("to fit a limit of 65536 bytes: the command lines of 20 processes cut (largest first)"), "\(warning)")
+        #expect(warning.contains("to fit a limit of 65536 bytes: the command lines of 1 process (listed under 20 sockets) cut, largest first"),
+                "\(warning)")
     }
 
     @Test func thenOwnersDetailsThenOwnersThemselves() throws {
