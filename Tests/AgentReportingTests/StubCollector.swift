@@ -21,17 +21,9 @@ final class StubCollector: Sendable {
 
     /// `answer` gets each request and returns the whole response: status line, headers, body.
     init(pki: TestPKI, answer: @escaping @Sendable (Request) -> String) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound, listen(fd, 16) == 0 else { close(fd); throw CancellationError() }
+        guard let (fd, port) = loopbackSocket(), listen(fd, 16) == 0 else { throw CancellationError() }
         self.fd = fd
-        port = UInt16(bigEndian: address.sin_port)
+        self.port = port
         let context = try pki.serverContext()
         Thread { [self] in
             while true {
