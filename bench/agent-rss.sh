@@ -43,7 +43,7 @@ measure() {  # measure NAME: one run --once, its exit status and peak RSS
   /usr/bin/time -f "%M" -o "$work/rss" "$agent" run --once --config "$work/agent.yaml" >"$work/$1.log" 2>&1 || status=$?
   [ "$status" = 0 ] || tail -3 "$work/$1.log" >&2
   echo "$1: exit $status, peak RSS $(($(tail -1 "$work/rss") / 1024)) MiB ($(tail -1 "$work/rss") KiB)"
-  grep -oE '(this snapshot was|sent trimmed after a 413|delivered).{0,130}' "$work/$1.log" | sed -E 's/snapshot [0-9]+/snapshot N/' \
+  grep -oE '(spooled trimmed|sent trimmed after a 413|delivered).{0,130}' "$work/$1.log" | sed -E 's/snapshot [0-9]+/snapshot N/' \
     | sort | uniq -c | sed 's/^/  /' || true
 }
 

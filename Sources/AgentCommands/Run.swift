@@ -70,7 +70,7 @@ struct Run: ParsableCommand {
         while true {
             var snapshot = try ListenerScan(procfs: ProcFS(root: procRoot)).run()
             if !file.labels.isEmpty { snapshot.host.labels = file.labels }
-            if let trimmed = try reporter.spool(snapshot) { logger.warning("this snapshot was \(trimmed)") }
+            if let trimmed = try reporter.spool(snapshot) { logger.warning("spooled trimmed: \(trimmed)") }
             let result = reporter.delivery.run()
             for rejection in result.rejected { logger.error("set aside \(rejection)") }
             for trimmed in result.trimmed { logger.warning("sent trimmed after a 413: \(trimmed)") }

@@ -63,7 +63,8 @@ public struct CollectorConnection: Sendable {
             socket.close()
             return response
         } catch {
-            throw RequestFailed(reached: true, reason: "\(writeFailure ?? error)")
+            // The read's error carries the peer's alert ("certificate expired") when there was one.
+            throw RequestFailed(reached: true, reason: writeFailure.map { "\($0), and no answer could be read: \(error)" } ?? "\(error)")
         }
     }
 }
