@@ -35,11 +35,13 @@ extension ServeTests {
         let port = try unusedPort()
         let (server, config, _) = try enrolledAgent(port: port, ["--max-report-bytes", "131072"])
         defer { server.terminate(); server.waitUntilExit() }
-        // 100,000 bytes of argv[0] (an argument's most is 128 KiB) under 64 listeners.
+        // 40,000 bytes of argv[0] under 64 listeners: 2.6 MB, under the 4 MiB the agent
+        // trims to before spooling, over the collector's 128 KiB. (A scan that cuts
+        // command lines at 4 KiB still makes 64 × 4 KiB, over it too.)
         let fixture = Process()
         fixture.executableURL = URL(fileURLWithPath: "/bin/bash")
         let binary = URL(fileURLWithPath: Self.portwarden).deletingLastPathComponent().appendingPathComponent("listen-fixture").path
-        fixture.arguments = ["-c", "exec -a \"$(head -c 100000 /dev/zero | tr '\\0' A)\" \(binary) "
+        fixture.arguments = ["-c", "exec -a \"$(head -c 40000 /dev/zero | tr '\\0' A)\" \(binary) "
             + Array(repeating: "tcp4:127.0.0.1:0", count: 64).joined(separator: " ")]
         fixture.runAsUser(65534)
         let output = Pipe()
