@@ -53,8 +53,8 @@ public struct CollectorConnection: Sendable {
         // written: the write fails, but the answer is in the socket. Read it either way.
         var writeFailure: (any Error)?
         do {
-            try socket.write(Array(head.utf8))
-            try socket.write(body)
+            // One write: a head written alone waits on the server's delayed ACK (Nagle).
+            try socket.write(Array(head.utf8) + body)
         } catch {
             writeFailure = error
         }
