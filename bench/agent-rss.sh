@@ -26,7 +26,7 @@ swift build --product portwarden >&2
 portwarden="$(swift build --show-bin-path)/portwarden"
 work=$(mktemp -d /tmp/pw-agent-rss.XXXXXX)
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() { for pid in "${pids[@]}"; do { kill -9 "$pid" && wait "$pid"; } 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
