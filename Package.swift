@@ -111,9 +111,13 @@ let package = Package(
             name: "CollectorCommandsTests",
             dependencies: [
                 "CollectorClient", "CollectorStore", "OpenSSLTLS", "PortwardenModel", "PortwardenTestSupport", "portwarden",
-                "portwarden-agent",
+                "portwarden-agent", "listen-fixture",
             ]),
         .testTarget(
             name: "AgentCommandsTests", dependencies: ["AgentCommands", "PortwardenModel", "PortwardenTestSupport", "portwarden-agent"]),
+        .testTarget(name: "CollectorClientTests", dependencies: ["CollectorClient", "OpenSSLTLS"]),
+        .testTarget(
+            name: "AgentReportingTests",
+            dependencies: ["AgentReporting", "CollectorClient", "OpenSSLTLS", "PortwardenModel", "PortwardenTestSupport"]),
     ]
 )

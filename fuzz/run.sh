@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers that read what the agent and the collector did not write: the
-# /proc net tables, /proc/PID/{status,cmdline,cgroup}, the wire-format decoder and the
-# policy loader — libFuzzer with AddressSanitizer (swiftc -sanitize=fuzzer,address).
+# /proc net tables, /proc/PID/{status,cmdline,cgroup}, the wire-format decoder, the
+# policy loader and the agent's reader of the collector's HTTP responses — libFuzzer
+# with AddressSanitizer (swiftc -sanitize=fuzzer,address).
 #
 #   fuzz/run.sh [RUNS|SECONDSs] [HARNESS...]    default: 20000 runs each, every harness
 #   fuzz/run.sh 1000000                         a million inputs each
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.."
 budget=${1:-20000}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(net-table process-files wire-snapshot policy)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(net-table process-files wire-snapshot policy http-response)
 case "$budget" in
   *s) limit=(-max_total_time="${budget%s}" -runs=-1) ;;
   *) limit=(-runs="$budget") ;;
@@ -36,6 +37,7 @@ build() {
 }
 build ProcFS
 build Policy  # and ConfigFile, PortwardenModel, Yams
+build CollectorClient  # and OpenSSLTLS
 lib="$scratch/$configuration"
 objects() { for module in "$@"; do ls "$lib/$module.build"/*.o "$lib/$module.build"/src/*.o 2>/dev/null || true; done; }
 
@@ -46,12 +48,14 @@ for name in "${harnesses[@]}"; do
     net-table|process-files) modules=(ProcFS CLinuxShims PortwardenModel) ;;
     wire-snapshot) modules=(PortwardenModel) ;;
     policy) modules=(Policy ConfigFile PortwardenModel Yams CYaml) ;;
-    *) echo "no harness $name (net-table, process-files, wire-snapshot, policy)" >&2; exit 2 ;;
+    http-response) modules=(CollectorClient OpenSSLTLS PortwardenModel) ;;
+    *) echo "no harness $name (net-table, process-files, wire-snapshot, policy, http-response)" >&2; exit 2 ;;
   esac
   # shellcheck disable=SC2046
   swiftc -sanitize=fuzzer,address -parse-as-library -module-name "Fuzz${name//-/}" -I "$lib/Modules" \
     -Xcc -fmodule-map-file="$lib/CLinuxShims.build/module.modulemap" -Xcc -ISources/CLinuxShims/include \
     -Xcc -fmodule-map-file=.build/checkouts/Yams/Sources/CYaml/include/module.modulemap \
+    -Xcc -fmodule-map-file=Sources/COpenSSL/module.modulemap -lssl -lcrypto \
     -use-ld=lld "fuzz/harnesses/$name.swift" $(objects "${modules[@]}") -o "$bin/$name"
 done
 

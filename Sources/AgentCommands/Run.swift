@@ -3,6 +3,7 @@ import ArgumentParser
 import Glibc
 import Inventory
 import Logging
+import PortwardenModel
 import ProcFS
 
 /// `portwarden-agent run`: scan, spool, deliver — every interval, or once for cron.
@@ -14,11 +15,16 @@ struct Run: ParsableCommand {
             spooled snapshot is delivered, oldest first, and removed once the collector has \
             acknowledged it. When the collector is unreachable or answers 5xx the snapshots \
             wait in the spool (bounded by --spool-max-count and --spool-max-bytes; when full \
-            the oldest is dropped, and the next report says how many). With --once the exit \
-            status is 0 when the spool is empty afterwards, 75 (EX_TEMPFAIL) when \
-            snapshots are still waiting, and 1 when one was set aside: the collector refused it \
-            for good (4xx) or the spool file was not a snapshot (corrupt); it is kept in \
-            the spool's rejected/ directory (the newest 20) and the rest are delivered. \
+            the oldest is dropped, and the next report says how many). A snapshot over the \
+            collector's limit (413) is sent again with owners' details trimmed, saying so in \
+            its warnings. 429 or 503 with Retry-After pauses delivery that long (at most an \
+            hour), across runs. A snapshot whose delivery failed 3 times while the collector \
+            was reachable is skipped once: if the next is taken, it is set aside. With \
+            --once the exit status is 0 when the spool is empty afterwards, 75 (EX_TEMPFAIL) \
+            when snapshots are still waiting (the log says until when, when paused), and 1 \
+            when one was set aside: the collector refused it for good (4xx), the spool file \
+            was not a snapshot (corrupt), or it kept failing; it is kept in the spool's \
+            rejected/ directory (the newest 20) and the rest are delivered. \
             Snapshots are reported under the name in this host's certificate. The host must be enrolled first \
             (portwarden-agent enroll).
             """)
@@ -68,10 +74,13 @@ struct Run: ParsableCommand {
         while true {
             var snapshot = try ListenerScan(procfs: ProcFS(root: procRoot), redaction: redaction).run()
             if !file.labels.isEmpty { snapshot.host.labels = file.labels }
-            let result = try reporter.report(snapshot)
+            if let trimmed = try reporter.spool(snapshot) { logger.warning("spooled trimmed: \(trimmed)") }
+            let result = reporter.delivery.run()
             for rejection in result.rejected { logger.error("set aside \(rejection)") }
+            for trimmed in result.trimmed { logger.warning("sent trimmed after a 413: \(trimmed)") }
             if let reason = result.stoppedBy {
-                logger.warning("\(result.remaining) snapshots wait in the spool: \(reason)")
+                let retry = result.retryAt.map { "; no delivery before \(Timestamp.rfc3339(time_t($0))) (Retry-After)" } ?? ""
+                logger.warning("\(result.remaining) snapshots wait in the spool: \(reason)\(retry)")
             } else {
                 logger.info("delivered \(result.delivered) snapshots")
             }

@@ -20,17 +20,19 @@ public struct AgentState: Sendable {
     var sequencePath: String { directory + "/sequence" }
     public var spoolDirectory: String { directory + "/spool" }
 
-    /// Creates the directory (0700) if needed.
+    /// Creates the directory and its spool (0700) if needed, and checks both are the
+    /// agent's alone (PrivateDirectory): an error says what to fix.
     public func prepare() throws(AgentStateError) {
-        for path in [directory, spoolDirectory] where mkdir(path, 0o700) != 0 && errno != EEXIST {
-            throw AgentStateError("cannot create \(path): \(String(cString: strerror(errno)))")
-        }
+        try PrivateDirectory.prepare(directory, followingLink: true)
+        try PrivateDirectory.prepare(spoolDirectory, followingLink: false)
     }
 
     /// A TLS context that presents this host's certificate and trusts only the fleet CA.
     public func clientContext() throws -> TLSContext {
         func load(_ path: String, _ what: String) throws -> String {
-            do { return try FileWriting.read(path) } catch {
+            do { return try FileWriting.read(path, followingLinks: false) } catch {
+                var st = stat()
+                guard lstat(path, &st) != 0 && errno == ENOENT else { throw AgentStateError("cannot read the \(what): \(error)") }
                 throw AgentStateError("no \(what) at \(path): enroll this host first (portwarden-agent enroll)")
             }
         }
@@ -41,7 +43,8 @@ public struct AgentState: Sendable {
 
     /// The host name the collector gave this host, from its certificate.
     public func enrolledName() throws -> String {
-        guard let certificate = try? Certificate(pem: FileWriting.read(certificatePath)), let name = certificate.commonName
+        guard let certificate = try? Certificate(pem: FileWriting.read(certificatePath, followingLinks: false)),
+              let name = certificate.commonName
         else { throw AgentStateError("no host certificate at \(certificatePath): enroll this host first (portwarden-agent enroll)") }
         return name
     }
@@ -49,7 +52,9 @@ public struct AgentState: Sendable {
     /// The next snapshot number, written to disk before it is used: after a crash the
     /// agent never hands out a number the collector may already have acknowledged.
     public func nextSequence() throws -> UInt64 {
-        try CounterFile(path: sequencePath).add(1)
+        do { return try CounterFile(path: sequencePath).add(1) } catch {
+            throw AgentStateError("cannot number the next snapshot: \(error)")
+        }
     }
 }
 

@@ -1,18 +1,37 @@
+import Glibc
 import OpenSSLTLS
 
-/// A number kept in a one-line file, replaced atomically: the agent's sequence and the
-/// spool's drop count. A missing or unreadable file reads as 0.
+/// A number kept in a one-line file, replaced atomically: the agent's sequence, the
+/// spool's drop count, an entry's failures. A missing file reads as 0; one that is there
+/// but is a link, or does not hold a number, is an error — read as 0, the sequence would
+/// hand out numbers the collector has already acknowledged.
 struct CounterFile {
     let path: String
 
-    var value: UInt64 {
-        (try? FileWriting.read(path)).flatMap { UInt64($0.split(separator: "\n").first ?? "") } ?? 0
+    func value() throws(FileWriting.Failed) -> UInt64 {
+        var st = stat()
+        if lstat(path, &st) != 0 && errno == ENOENT { return 0 }
+        let text = try FileWriting.read(path, followingLinks: false)
+        guard let number = UInt64(text.split(separator: "\n").first ?? "") else {
+            throw FileWriting.Failed(path: path, reason: "expected a number on its first line; the agent writes only that (a damaged file: write the right number back)")
+        }
+        return number
     }
 
-    /// Adds `amount` and returns the new value, on disk before it is returned.
-    func add(_ amount: UInt64) throws -> UInt64 {
-        let next = value + amount
-        try FileWriting.write("\(next)\n", to: path, mode: 0o600)
+    /// Adds `amount` and returns the new value, on disk before it is returned. At most
+    /// Int64.max: what the collector stores.
+    func add(_ amount: UInt64) throws(FileWriting.Failed) -> UInt64 {
+        let (next, overflow) = try value().addingReportingOverflow(amount)
+        guard !overflow, next <= UInt64(Int64.max) else {
+            throw FileWriting.Failed(path: path, reason: "the count would pass \(Int64.max)")
+        }
+        try set(next)
         return next
     }
+
+    func set(_ value: UInt64) throws(FileWriting.Failed) {
+        try FileWriting.write("\(value)\n", to: path, mode: 0o600)
+    }
+
+    func remove() { unlink(path) }
 }

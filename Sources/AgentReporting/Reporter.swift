@@ -16,18 +16,26 @@ public struct Reporter: Sendable {
         self.hostName = hostName
     }
 
-    public func report(_ scanned: Snapshot) throws -> Delivery.Result {
+    public func report(_ scanned: consuming Snapshot) throws -> Delivery.Result {
+        try spool(scanned)
+        return delivery.run()
+    }
+
+    /// Numbers the snapshot and spools it, trimmed to `WireLimits.snapshotBytes` (the
+    /// warning in it says what went): a report the collector would refuse for its size
+    /// must not wait in the spool. Returns that warning when it was trimmed.
+    @discardableResult
+    public func spool(_ scanned: consuming Snapshot) throws -> String? {
         var snapshot = scanned
         if let hostName { snapshot.host.hostname = hostName }
         let sequence = try state.nextSequence()
         snapshot.sequence = sequence
-        let dropped = delivery.spool.takeDrops()
+        let dropped = try delivery.spool.takeDrops()
         if dropped > 0 {
             snapshot.warnings.append("\(dropped) earlier snapshots were dropped from a full spool while the collector was unreachable")
         }
-        var writer = JSONWriter()
-        writer.value(snapshot)
-        try delivery.spool.add(writer.buffer, sequence: sequence)
-        return delivery.run()
+        let report = snapshot.wire(fitting: WireLimits.snapshotBytes)
+        try delivery.spool.add(report.bytes, sequence: sequence)
+        return report.warning
     }
 }

@@ -5,6 +5,8 @@ import OpenSSLTLS
 /// sorts first. Bounded by count and bytes: when full, the oldest is dropped and the
 /// drop is counted, so the collector hears that something was lost. A file that is not
 /// a snapshot, or one the collector refused for good, is set aside in `rejected/`.
+/// Files are read without following links and written by rename (FileWriting): a link
+/// planted here is refused, never read or written through.
 public struct Spool: Sendable {
     public let directory: String
     public let maxCount: Int
@@ -29,7 +31,7 @@ public struct Spool: Sendable {
             guard let sequence = UInt64(name.dropLast(5)) else { continue }
             var st = stat()
             let path = directory + "/" + name
-            guard stat(path, &st) == 0 else { continue }
+            guard lstat(path, &st) == 0 else { continue }
             entries.append(Entry(sequence: sequence, path: path, bytes: Int(st.st_size)))
         }
         return entries.sorted { $0.sequence < $1.sequence }
@@ -57,7 +59,7 @@ public struct Spool: Sendable {
         var dropped = 0
         while !waiting.isEmpty,
               waiting.count + 1 > maxCount || waiting.reduce(0, { $0 + $1.bytes }) + body.count > maxBytes {
-            unlink(waiting.removeFirst().path)
+            remove(waiting.removeFirst())
             dropped += 1
         }
         if dropped > 0 { try recordDrops(dropped) }
@@ -66,9 +68,25 @@ public struct Spool: Sendable {
         return dropped
     }
 
-    public func remove(_ entry: Entry) { unlink(entry.path) }
+    public func remove(_ entry: Entry) {
+        unlink(entry.path)
+        failures(entry).remove()
+    }
 
-    public func read(_ entry: Entry) throws -> [UInt8] { try FileWriting.readBytes(entry.path) }
+    public func read(_ entry: Entry) throws -> [UInt8] { try FileWriting.readBytes(entry.path, followingLinks: false) }
+
+    /// Replaces an entry's file (with its trimmed version).
+    public func replace(_ entry: Entry, with body: [UInt8]) throws {
+        try FileWriting.write(bytes: body, to: entry.path, mode: 0o600)
+    }
+
+    /// How often delivering `entry` failed in a way that may be the entry's fault.
+    public func failureCount(_ entry: Entry) -> Int { Int((try? failures(entry).value()) ?? 0) }
+
+    /// Counts one more such failure; returns the count.
+    public func recordFailure(_ entry: Entry) throws -> Int { Int(try failures(entry).add(1)) }
+
+    private func failures(_ entry: Entry) -> CounterFile { CounterFile(path: entry.path + ".failures") }
 
     /// Where snapshots that will never be delivered are kept for an operator to look at.
     public var rejectedDirectory: String { directory + "/rejected" }
@@ -81,7 +99,9 @@ public struct Spool: Sendable {
     /// left in the queue would block every later one.
     @discardableResult
     public func setAside(_ entry: Entry) -> String? {
-        guard mkdir(rejectedDirectory, 0o700) == 0 || errno == EEXIST else { remove(entry); return nil }
+        failures(entry).remove()
+        // A link planted as rejected/ would take the file elsewhere: only a private directory.
+        guard (try? PrivateDirectory.prepare(rejectedDirectory, followingLink: false)) != nil else { remove(entry); return nil }
         let name = entry.path.split(separator: "/").last.map(String.init) ?? "\(entry.sequence).json"
         let target = rejectedDirectory + "/" + name + ".bad"
         guard rename(entry.path, target) == 0 else { remove(entry); return nil }
@@ -91,9 +111,9 @@ public struct Spool: Sendable {
     }
 
     /// Snapshots dropped since the count was last taken (and reset by `takeDrops`).
-    public func takeDrops() -> Int {
-        let count = drops.value
-        if count > 0 { unlink(drops.path) }
+    public func takeDrops() throws -> Int {
+        let count = try drops.value()
+        if count > 0 { drops.remove() }
         return Int(count)
     }
 

@@ -37,18 +37,44 @@ public struct CollectorConnection: Sendable {
     }
 
     private func request(_ method: String, _ path: String, body: [UInt8], headers: [String: String]) throws -> HTTPResponse {
-        let socket = try TLSSocket.connect(host: host, port: port, context: context, serverName: serverName,
+        let socket: TLSSocket
+        do {
+            socket = try TLSSocket.connect(host: host, port: port, context: context, serverName: serverName,
                                            session: sessions?.session, timeout: timeout)
+        } catch {
+            throw RequestFailed(reached: false, reason: "\(error)")
+        }
         defer { if let sessions, let session = socket.session { sessions.session = session } }
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\n"
         head += "Content-Length: \(body.count)\r\nConnection: close\r\n"
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
         head += "\r\n"
-        try socket.write(Array(head.utf8) + body)
-        let response = try HTTPResponse.read(from: socket)
-        socket.close()
-        return response
+        // A collector that refuses a body (413) answers and closes while it is still being
+        // written: the write fails, but the answer is in the socket. Read it either way.
+        var writeFailure: (any Error)?
+        do {
+            // One write: a head written alone waits on the server's delayed ACK (Nagle).
+            try socket.write(Array(head.utf8) + body)
+        } catch {
+            writeFailure = error
+        }
+        do {
+            let response = try HTTPResponse.read(from: socket)
+            socket.close()
+            return response
+        } catch {
+            // The read's error carries the peer's alert ("certificate expired") when there was one.
+            throw RequestFailed(reached: true, reason: writeFailure.map { "\($0), and no answer could be read: \(error)" } ?? "\(error)")
+        }
     }
+}
+
+/// A request that got no answer. `reached`: the connection and handshake succeeded, so
+/// the failure came while this request was on the wire — possibly because of it.
+public struct RequestFailed: Error, CustomStringConvertible, Sendable {
+    public let reached: Bool
+    public let reason: String
+    public var description: String { reason }
 }
 
 /// The last TLS session a connection got, to offer on the next.

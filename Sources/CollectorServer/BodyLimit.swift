@@ -2,6 +2,7 @@ import CollectorStore
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PortwardenModel
 
 /// Bounds every request body. A Content-Length over the limit is refused as soon as the
 /// head arrives; a body without one (chunked) is refused once it has run past the limit.
@@ -67,8 +68,10 @@ final class BodyLimit: ChannelInboundHandler, RemovableChannelHandler {
             refusals?.refused(host: host, ReportRefusal(.tooLarge, reason), at: Int64(Date().timeIntervalSince1970))
         }
         let message = reason + "\n"
+        // The limit, machine-readable: an agent trims its report to it and sends it again.
         let response = HTTPResponseHead(version: .http1_1, status: .payloadTooLarge, headers: [
             "Connection": "close", "Content-Type": "text/plain; charset=utf-8", "Content-Length": "\(message.utf8.count)",
+            WireLimits.reportLimitHeader: "\(limit)",
         ])
         context.write(wrapOutboundOut(.head(response)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: message)))), promise: nil)

@@ -121,7 +121,9 @@ struct ReportRoutes {
         case .otherHost: .forbidden
         case .clockSkew, .outOfOrder, .badRequest: .badRequest
         }
-        return Refused(reason: refusal.reason.rawValue, failure: HTTPFailure(status, message: refusal.message))
+        // A 413 states the limit, so the agent can trim its report to it and send it again.
+        let headers: HTTPHeaders = refusal.reason == .tooLarge ? [WireLimits.reportLimitHeader: "\(maxReportBytes)"] : [:]
+        return Refused(reason: refusal.reason.rawValue, failure: HTTPFailure(status, headers: headers, message: refusal.message))
     }
 
     /// Why storing `report` failed, as the agent should hear it.

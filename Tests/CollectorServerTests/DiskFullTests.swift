@@ -71,8 +71,10 @@ struct DiskFullTests {
         defer { try? FileManager.default.removeItem(atPath: state.directory) }
         let connection = CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port),
                                              context: try state.clientContext(), timeout: 10)
+        // Each 503 asks the agent to wait a minute (Retry-After): the clock moves past it.
+        let clock = ManualClock()
         let reporter = Reporter(state: state, delivery: Delivery(spool: Spool(directory: state.spoolDirectory),
-                                                                 connection: connection))
+                                                                 connection: connection, now: { clock.now }))
 
         let first = try await blocking { try reporter.report(Self.scanned("web-01", round: 1)) }
         #expect(first.delivered == 1 && first.stoppedBy == nil, "\(first)")
@@ -80,6 +82,7 @@ struct DiskFullTests {
         let filled = disk.fill("filler")
         #expect(filled > 0)
         for round in 2...4 {
+            clock.advance(by: 61)
             let refused = try await blocking { try reporter.report(Self.scanned("web-01", round: round)) }
             #expect(refused.delivered == 0 && refused.remaining == round - 1, "\(refused)")
             #expect(refused.stoppedBy?.contains("503") == true, "\(String(describing: refused.stoppedBy))")
@@ -93,6 +96,7 @@ struct DiskFullTests {
 
         // Space returns: the next report delivers everything waiting, oldest first.
         unlink(disk.path + "/filler")
+        clock.advance(by: 61)
         let back = try await blocking { try reporter.report(Self.scanned("web-01", round: 5)) }
         #expect(back.delivered == 4 && back.remaining == 0 && back.rejected.isEmpty && back.stoppedBy == nil, "\(back)")
         #expect(reporter.delivery.spool.entries().isEmpty)

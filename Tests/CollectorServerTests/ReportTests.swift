@@ -105,7 +105,7 @@ struct ReportTests {
         let strangerClient = CollectorConnection(host: "127.0.0.1", port: UInt16(port),
                                                  context: try TLSContext.client(trust: pki.ca.certificate,
                                                                                 certificate: foreign.0, key: foreign.1))
-        let unknownCA = await #expect(throws: TLSError.self) {
+        let unknownCA = await #expect(throws: RequestFailed.self) {
             try await blocking { try strangerClient.post("/v1/reports", body: Self.snapshot(host: "web-01")) }
         }
         #expect(unknownCA?.description.contains("unknown ca") == true, "\(String(describing: unknownCA))")
@@ -113,7 +113,7 @@ struct ReportTests {
         let expiredIdentity = try pki.host("web-01", days: 1, from: -3 * 86_400)
         let expired = CollectorConnection(host: "127.0.0.1", port: UInt16(port),
                                           context: try pki.clientContext(expiredIdentity))
-        let expiredError = await #expect(throws: TLSError.self) {
+        let expiredError = await #expect(throws: RequestFailed.self) {
             try await blocking { try expired.post("/v1/reports", body: Self.snapshot(host: "web-01")) }
         }
         #expect(expiredError?.description.contains("expired") == true, "\(String(describing: expiredError))")
