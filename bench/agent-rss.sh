@@ -48,11 +48,11 @@ measure() {  # measure NAME: one run --once, its exit status and peak RSS
 }
 
 "$portwarden" ca init --state-dir "$work/collector" --name 127.0.0.1 >/dev/null
-"$portwarden" enroll secret --state-dir "$work/collector" >/dev/null
+"$portwarden" enroll secret --state-dir "$work/collector" >"$work/enroll.secret"
 p=$(port)
 serve "$p"
 printf 'collector: 127.0.0.1:%s\nstate_dir: %s/agent\n' "$p" "$work" >"$work/agent.yaml"
-"$agent" enroll --config "$work/agent.yaml" --secret-file "$work/collector/enroll.secret" \
+"$agent" enroll --config "$work/agent.yaml" --secret-file "$work/enroll.secret" \
   --ca-file "$work/collector/ca.pem" --name rss-host >/dev/null
 
 # The big process: 8 × 128 KiB of arguments, LISTENERS loopback sockets, as nobody.

@@ -15,12 +15,12 @@ extension ServeTests {
     /// enrolled as web-01 through it; the agent's config file and state directory.
     func enrolledAgent(port: Int, _ serveArguments: [String] = []) throws -> (server: Process, config: String, agentState: String) {
         try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
-        try #require(try portwarden(["enroll", "secret", "--state-dir", state]).status == 0)
+        try writeSecret()
         let agentState = state + "/agent"
         let config = state + "/agent.yaml"
         try "collector: 127.0.0.1:\(port)\nstate_dir: \(agentState)\n".write(toFile: config, atomically: true, encoding: .utf8)
         let server = try serve(port: port, serveArguments)
-        let enrolled = try agent(["enroll", "--config", config, "--secret-file", state + "/enroll.secret",
+        let enrolled = try agent(["enroll", "--config", config, "--secret-file", state + "/agent.secret",
                                   "--ca-file", state + "/ca.pem", "--name", "web-01"])
         try #require(enrolled.status == 0, "\(enrolled.output)")
         return (server, config, agentState)
@@ -35,14 +35,14 @@ extension ServeTests {
         let port = try unusedPort()
         let (server, config, _) = try enrolledAgent(port: port, ["--max-report-bytes", "131072"])
         defer { server.terminate(); server.waitUntilExit() }
-        // 40,000 bytes of argv[0] under 64 listeners: 2.6 MB, under the 4 MiB the agent
-        // trims to before spooling, over the collector's 128 KiB. (A scan that cuts
-        // command lines at 4 KiB still makes 64 × 4 KiB, over it too.)
+        // Ten arguments of 390 bytes under 64 listeners: each owner's command line is
+        // within the scan's 4 KiB bound (so it is sent whole), and 64 × 4 KiB is over the
+        // collector's 128 KiB.
         let fixture = Process()
-        fixture.executableURL = URL(fileURLWithPath: "/bin/bash")
-        let binary = URL(fileURLWithPath: Self.portwarden).deletingLastPathComponent().appendingPathComponent("listen-fixture").path
-        fixture.arguments = ["-c", "exec -a \"$(head -c 40000 /dev/zero | tr '\\0' A)\" \(binary) "
-            + Array(repeating: "tcp4:127.0.0.1:0", count: 64).joined(separator: " ")]
+        fixture.executableURL = URL(fileURLWithPath: URL(fileURLWithPath: Self.portwarden).deletingLastPathComponent()
+            .appendingPathComponent("listen-fixture").path)
+        fixture.arguments = Array(repeating: "tcp4:127.0.0.1:0", count: 64) + ["--"]
+            + Array(repeating: String(repeating: "A", count: 390), count: 10)
         fixture.runAsUser(65534)
         let output = Pipe()
         fixture.standardOutput = output
