@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 budget=${1:-20000}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(net-table process-files wire-snapshot policy http-response)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(net-table process-files wire-snapshot policy http-response http-request)
 case "$budget" in
   *s) limit=(-max_total_time="${budget%s}" -runs=-1) ;;
   *) limit=(-runs="$budget") ;;
@@ -31,15 +31,28 @@ mkdir -p "$scratch"
 # FUZZ_CONFIGURATION=release (optimized, still instrumented) runs several times faster
 # once built; debug builds sooner, which suits CI's short pass.
 configuration=${FUZZ_CONFIGURATION:-debug}
+# -enable-testing: the request-path harness reaches the collector's internal handlers
+# (@testable import); every build passes it, so no module is rebuilt for another's flags.
 build() {
   swift build -c "$configuration" --scratch-path "$scratch" --target "$1" -Xswiftc -sanitize=fuzzer,address \
-    -Xcc -fsanitize=fuzzer-no-link,address >"$scratch/build.log" 2>&1 || { cat "$scratch/build.log"; exit 1; }
+    -Xswiftc -enable-testing -Xcc -fsanitize=fuzzer-no-link,address >"$scratch/build.log" 2>&1 \
+    || { cat "$scratch/build.log"; exit 1; }
 }
 build ProcFS
 build Policy  # and ConfigFile, PortwardenModel, Yams
 build CollectorClient  # and OpenSSLTLS
+if [[ " ${harnesses[*]} " == *" http-request "* ]]; then
+  build CollectorServer  # and the store, NIO, GRDB: the whole collector but its commands
+  build NIOEmbedded
+fi
 lib="$scratch/$configuration"
 objects() { for module in "$@"; do ls "$lib/$module.build"/*.o "$lib/$module.build"/src/*.o 2>/dev/null || true; done; }
+# Every module built here: only libraries are, so no second main() comes along.
+built() {
+  for dir in "$lib"/*.build; do
+    if compgen -G "$dir/*.o" >/dev/null || compgen -G "$dir/src/*.o" >/dev/null; then basename "$dir" .build; fi
+  done
+}
 
 bin="$scratch/bin-$configuration"
 mkdir -p "$bin"
@@ -49,14 +62,21 @@ for name in "${harnesses[@]}"; do
     wire-snapshot) modules=(PortwardenModel) ;;
     policy) modules=(Policy ConfigFile PortwardenModel Yams CYaml) ;;
     http-response) modules=(CollectorClient OpenSSLTLS PortwardenModel) ;;
-    *) echo "no harness $name (net-table, process-files, wire-snapshot, policy, http-response)" >&2; exit 2 ;;
+    http-request) mapfile -t modules < <(built) ;;
+    *) echo "no harness $name (net-table, process-files, wire-snapshot, policy, http-response, http-request)" >&2; exit 2 ;;
   esac
-  # shellcheck disable=SC2046
+  # The C modules the imported Swift modules were built against: SwiftPM's generated maps,
+  # and the system libraries' own.
+  maps=()
+  for map in "$lib"/*.build/module.modulemap Sources/COpenSSL/module.modulemap Sources/CZlib/module.modulemap \
+             "$scratch"/checkouts/{Yams/Sources/CYaml,swift-atomics/Sources/_AtomicsShims,swift-nio/Sources/CNIOWindows}/include/module.modulemap \
+             "$scratch"/checkouts/GRDB.swift/Sources/GRDBSQLite/module.modulemap; do
+    [ -f "$map" ] && maps+=(-Xcc -fmodule-map-file="$map")
+  done
+  mapfile -t linked < <(objects "${modules[@]}")  # some object names hold spaces
   swiftc -sanitize=fuzzer,address -parse-as-library -module-name "Fuzz${name//-/}" -I "$lib/Modules" \
-    -Xcc -fmodule-map-file="$lib/CLinuxShims.build/module.modulemap" -Xcc -ISources/CLinuxShims/include \
-    -Xcc -fmodule-map-file=.build/checkouts/Yams/Sources/CYaml/include/module.modulemap \
-    -Xcc -fmodule-map-file=Sources/COpenSSL/module.modulemap -lssl -lcrypto \
-    -use-ld=lld "fuzz/harnesses/$name.swift" $(objects "${modules[@]}") -o "$bin/$name"
+    "${maps[@]}" -Xcc -ISources/CLinuxShims/include -lssl -lcrypto -lsqlite3 -lz \
+    -use-ld=lld "fuzz/harnesses/$name.swift" "${linked[@]}" -o "$bin/$name"
 done
 
 failed=0

@@ -73,6 +73,12 @@ public struct CollectorService: Sendable {
     private func configure(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
         try pipeline.addHandler(OpenSSLServerHandler(context: tls, handshakeTimeout: .seconds(settings.handshakeTimeout),
                                                      metrics: metrics, isRevoked: isRevoked))
+        try configureHTTP(pipeline)
+    }
+
+    /// Everything above TLS: what a connection's plaintext goes through. Apart so the
+    /// request-path fuzzer (fuzz/harnesses/http-request.swift) drives this very pipeline.
+    func configureHTTP(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
         // Pipelining assistance: one request at a time reaches the handlers below, and it
         // is what closes a connection gracefully when the collector stops.
         try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
