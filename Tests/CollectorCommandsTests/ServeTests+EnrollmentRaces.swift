@@ -1,0 +1,66 @@
+import CollectorClient
+import CollectorStore
+import Foundation
+import GRDB
+import OpenSSLTLS
+import PortwardenTestSupport
+import Testing
+
+/// What an attacker holding the secret tries against `portwarden serve` itself: racing a
+/// name with eight keys at once, look-alikes of a name that is held, and names that
+/// cannot name a host.
+extension ServeTests {
+    @Test func racesLookAlikesAndNonNamesGetNoCertificateFromServe() async throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let port = try unusedPort()
+        try writeSecret()
+        let secret = try FileWriting.read(state + "/agent.secret").trimmingCharacters(in: .whitespacesAndNewlines)
+        let server = try serve(port: port)
+        defer { server.terminate(); server.waitUntilExit() }
+
+        // Eight keys for one unused name, all at once: one certificate, the rest wait (ten
+        // may wait for one name; the look-alikes below take the last three places).
+        let outcomes = try await withThrowingTaskGroup(of: Result<EnrollmentResult, EnrollmentRefused>.self) { group in
+            for _ in 0..<8 {
+                group.addTask { try await blockingCall { try attackerEnroll(port, "db-07", secret: secret).0 } }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let issued = outcomes.filter { if case .success(.issued) = $0 { true } else { false } }
+        let pending = outcomes.filter { if case .success(.pending) = $0 { true } else { false } }
+        #expect(issued.count == 1 && pending.count == 7, "\(outcomes)")
+        let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
+        let valid = try await database.reader.read {
+            try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM certificate WHERE hostName = 'db-07' AND revokedAt IS NULL")
+        }
+        #expect(valid == 1)
+
+        // While db-07 holds a certificate, its look-alikes are db-07: they wait for an operator.
+        for lookAlike in ["DB-07", "db-07.", "Db-07."] {
+            let (outcome, _) = try attackerEnroll(port, lookAlike, secret: secret)
+            guard case .success(.pending(let message)) = outcome, message.contains("db-07") else {
+                Issue.record("\(lookAlike): \(outcome)")
+                continue
+            }
+        }
+        // What cannot name a host is refused, saying why.
+        for (name, why) in [("localhost", "localhost"), ("a..b", "empty label"), ("10.0.0.1", "address"), ("web_01", "letters")] {
+            let (outcome, _) = try attackerEnroll(port, name, secret: secret)
+            guard case .failure(let refused) = outcome, refused.status == 400, refused.message.contains(why) else {
+                Issue.record("\(name): \(outcome)")
+                continue
+            }
+        }
+        let names = try await database.reader.read { try String.fetchAll($0, sql: "SELECT DISTINCT hostName FROM certificate") }
+        #expect(names == ["db-07"], "no certificate for any other name: \(names)")
+        #expect(server.isRunning)
+    }
+}
+
+/// Blocking client code on a thread of its own, so that eight run at once.
+private func blockingCall<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
