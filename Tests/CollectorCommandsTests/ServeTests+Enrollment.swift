@@ -26,6 +26,15 @@ extension ServeTests {
         }
     }
 
+    /// A fleet CA, the enrollment secret (also in agent.secret, for the agent) and `serve`.
+    func caSecretAndServe() throws -> (server: Process, port: Int, secret: String) {
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let port = try unusedPort()
+        try writeSecret()
+        let secret = try FileWriting.read(state + "/agent.secret").trimmingCharacters(in: .whitespacesAndNewlines)
+        return (try serve(port: port), port, secret)
+    }
+
     func auditActions() throws -> [[String: String]] {
         let listed = try portwarden(["audit", "--state-dir", state, "--format", "json"])
         try #require(listed.status == 0, "\(listed.output)")
@@ -35,11 +44,7 @@ extension ServeTests {
 
     @Test func theOperatorAnswersWaitingKeysByFingerprintAndTheAuditSaysWho() throws {
         defer { try? FileManager.default.removeItem(atPath: state) }
-        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
-        let port = try unusedPort()
-        try writeSecret()
-        let secret = try FileWriting.read(state + "/agent.secret").trimmingCharacters(in: .whitespacesAndNewlines)
-        let server = try serve(port: port)
+        let (server, port, secret) = try caSecretAndServe()
         defer { server.terminate(); server.waitUntilExit() }
 
         let first = try agentEnroll(port, name: "web-02", credential: state + "/agent.secret")

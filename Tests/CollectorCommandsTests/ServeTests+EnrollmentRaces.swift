@@ -12,11 +12,7 @@ import Testing
 extension ServeTests {
     @Test func racesLookAlikesAndNonNamesGetNoCertificateFromServe() async throws {
         defer { try? FileManager.default.removeItem(atPath: state) }
-        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
-        let port = try unusedPort()
-        try writeSecret()
-        let secret = try FileWriting.read(state + "/agent.secret").trimmingCharacters(in: .whitespacesAndNewlines)
-        let server = try serve(port: port)
+        let (server, port, secret) = try caSecretAndServe()
         defer { server.terminate(); server.waitUntilExit() }
 
         // Eight keys for one unused name, all at once: one certificate, the rest wait (ten
