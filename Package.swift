@@ -71,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "portwarden",
             dependencies: [
-                "CollectorCommands", "EventLog", "PortwardenModel",
+                "CollectorCommands", "CollectorStore", "EventLog", "PortwardenModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -12,7 +12,13 @@ import OpenSSLTLS
 public struct AgentState: Sendable {
     public let directory: String
 
-    public init(directory: String) { self.directory = directory }
+    /// The least the next snapshot number may be (default: microseconds since the epoch).
+    let sequenceFloor: @Sendable () -> UInt64
+
+    public init(directory: String, sequenceFloor: @escaping @Sendable () -> UInt64 = AgentState.microsecondsSinceEpoch) {
+        self.directory = directory
+        self.sequenceFloor = sequenceFloor
+    }
 
     public var keyPath: String { directory + "/host.key" }
     public var certificatePath: String { directory + "/host.pem" }
@@ -50,11 +56,21 @@ public struct AgentState: Sendable {
     }
 
     /// The next snapshot number, written to disk before it is used: after a crash the
-    /// agent never hands out a number the collector may already have acknowledged.
+    /// agent never hands out a number the collector may already have acknowledged. Nor
+    /// after its state was lost (a reinstall) or rolled back (a VM restored from a
+    /// snapshot): the number is never below the microseconds since the epoch, so it is
+    /// past every number an earlier state of this host handed out, and the collector
+    /// does not take a new snapshot for a redelivered one (same boot, sequence not newer).
     public func nextSequence() throws -> UInt64 {
-        do { return try CounterFile(path: sequencePath).add(1) } catch {
+        do { return try CounterFile(path: sequencePath).advance(atLeast: sequenceFloor()) } catch {
             throw AgentStateError("cannot number the next snapshot: \(error)")
         }
+    }
+
+    @Sendable public static func microsecondsSinceEpoch() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return UInt64(max(0, now.tv_sec)) * 1_000_000 + UInt64(max(0, now.tv_nsec)) / 1_000
     }
 }
 

@@ -29,6 +29,17 @@ struct CounterFile {
         return next
     }
 
+    /// One more than now, or `floor` if that is more; on disk before it is returned.
+    func advance(atLeast floor: UInt64) throws(FileWriting.Failed) -> UInt64 {
+        let (after, overflow) = try value().addingReportingOverflow(1)
+        let next = max(after, floor)
+        guard !overflow, next <= UInt64(Int64.max) else {
+            throw FileWriting.Failed(path: path, reason: "the count would pass \(Int64.max)")
+        }
+        try set(next)
+        return next
+    }
+
     func set(_ value: UInt64) throws(FileWriting.Failed) {
         try FileWriting.write("\(value)\n", to: path, mode: 0o600)
     }

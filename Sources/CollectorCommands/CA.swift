@@ -1,5 +1,6 @@
 import ArgumentParser
 import CollectorServer
+import CollectorStore
 import Foundation
 
 /// `portwarden ca …`
@@ -13,7 +14,8 @@ struct CA: ParsableCommand {
             abstract: "Create the fleet CA and the collector's server certificate.",
             discussion: """
                 Writes ca.key and server.key (mode 0600), ca.pem and server.pem into the state \
-                directory (created 0700). Agents trust ca.pem and nothing else; give it to them \
+                directory (created 0700), and creates the history database there (or where \
+                `database:` in --config says). Agents trust ca.pem and nothing else; give it to them \
                 at enrollment. The server certificate names the collector as agents will dial \
                 it: pass every name and address with --name.
                 """)
@@ -35,8 +37,13 @@ struct CA: ParsableCommand {
             }
             let files = try state.files()
             let ca = try files.initialize(names: names, replacing: force)
+            // The history starts here: every other command but `serve` refuses a state
+            // directory without one, so a mistyped --state-dir cannot start an empty fleet.
+            let database = try state.databasePath()
+            _ = try CollectorDatabase.open(path: database)
             print("fleet CA:           \(files.caCertificate) (sha256 \(ca.certificate.fingerprint))")
             print("server certificate: \(files.serverCertificate) for \(names.joined(separator: ", "))")
+            print("history:            \(database)")
         }
     }
 }

@@ -33,7 +33,7 @@ extension Enroll {
         }
 
         func run() throws {
-            let database = try CollectorDatabase.open(path: try state.databasePath())
+            let database = try openHistory(state)
             let rows = try database.openRequests(now: nowSeconds).map { r in
                 Row(host: r.hostName, state: r.approvedAt == nil ? "waiting" : "approved", fingerprint: r.keyFingerprint,
                     address: r.address, requested: UTCTime.rfc3339(r.requestedAt), expires: UTCTime.rfc3339(r.expiresAt),
@@ -108,7 +108,7 @@ struct RequestChoice: ParsableArguments {
     /// The config, the history, the name in normal form and the fingerprint as compared.
     func resolve() throws -> (CollectorConfig, CollectorDatabase, String, String) {
         let file = try state.file()
-        let database = try CollectorDatabase.open(path: try state.databasePath(file))
+        let database = try openHistory(state, file)
         let name = try hostArgument(host, database)
         return (file, database, name, try fingerprintPrefix(fingerprint, name, database))
     }

@@ -56,7 +56,7 @@ extension Enroll {
             }
 
             func run() throws {
-                let database = try CollectorDatabase.open(path: try state.databasePath())
+                let database = try openHistory(state)
                 let text = try CredentialText.newToken()
                 let now = nowSeconds
                 let expiresAt = now + Int64(Seconds(expires)!.value)
@@ -91,7 +91,7 @@ extension Enroll {
             }
 
             func run() throws {
-                let database = try CollectorDatabase.open(path: try state.databasePath())
+                let database = try openHistory(state)
                 let now = nowSeconds
                 let rows = try database.tokens().map { t in
                     Row(id: t.id!, names: t.names ?? "*", uses: t.uses, maxUses: t.maxUses, expires: t.expiresAt.map(UTCTime.rfc3339),
@@ -122,7 +122,7 @@ extension Enroll {
             var id: Int64
 
             func run() throws {
-                let database = try CollectorDatabase.open(path: try state.databasePath())
+                let database = try openHistory(state)
                 guard try database.revokeToken(id: id, at: nowSeconds, by: Operator.current) else {
                     throw ValidationError("no active token #\(id): see `portwarden enroll token list`")
                 }

@@ -60,7 +60,7 @@ struct Enroll: ParsableCommand {
             case .failure(let error): throw ValidationError("\(error)\(self.name == nil ? " (the CSR's name; pass --name)" : "")")
             }
             let authority = try state.files().authority()
-            let database = try CollectorDatabase.open(path: try state.databasePath())
+            let database = try openHistory(state)
             var pem = ""
             let certificate = try database.recordSigned(by: Operator.current, at: nowSeconds) {
                 let certificate = try authority.issue(csr, commonName: name, usage: .client, days: days)
@@ -101,7 +101,7 @@ extension Enroll {
 
         func run() throws {
             let file = try state.file()
-            let database = try CollectorDatabase.open(path: try state.databasePath(file))
+            let database = try openHistory(state, file)
             _ = try state.files(file).importLegacySecret(into: database, at: nowSeconds)
             if disable {
                 let was = try database.disableSecret(at: nowSeconds, by: Operator.current)

@@ -17,7 +17,7 @@ struct Export: ParsableCommand {
 
             For cron: --output FILE is written atomically (a temporary file, synced, then \
             renamed) and nothing is printed on success unless --verbose. Exit status: 0 ok, \
-            2 on any error (the reason on stderr). Reads the collector's database (from \
+            2 on any error (the reason on stderr), 3 when the database cannot be used. Reads the collector's database (from \
             --config or --state-dir) while it runs; ingest is not held up.
             """)
 

@@ -25,7 +25,7 @@ extension Hosts {
         var format: OutputFormat = .table
 
         func run() throws {
-            let database = try CollectorDatabase.open(path: try state.databasePath())
+            let database = try openHistory(state)
             let now = Int64(Date().timeIntervalSince1970)
             let window = try staleAfter.map(Int64.init) ?? state.file().staleAfterSeconds
             let refusals = try database.currentRefusals()

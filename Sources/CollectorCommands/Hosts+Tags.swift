@@ -29,7 +29,7 @@ extension Hosts {
         func validate() throws { try validateTag(tag) }
 
         func run() throws {
-            let database = try CollectorDatabase.open(path: try state.databasePath())
+            let database = try openHistory(state)
             let host = try hostArgument(self.host, database)
             try database.tag(host: host, tag, at: Int64(Date().timeIntervalSince1970))
             print("\(host): tagged \(tag)")
@@ -61,7 +61,7 @@ extension Hosts {
         func validate() throws { try validateTag(tag) }
 
         func run() throws {
-            let database = try CollectorDatabase.open(path: try state.databasePath())
+            let database = try openHistory(state)
             let host = try hostArgument(self.host, database)
             if followInventory {
                 let forgot = try database.forgetTag(host: host, tag)

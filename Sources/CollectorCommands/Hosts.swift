@@ -26,7 +26,7 @@ struct Hosts: ParsableCommand {
         var host: String
 
         func run() throws {
-            let database = try CollectorDatabase.open(path: try state.databasePath())
+            let database = try openHistory(state)
             let name = try hostArgument(host, database)
             let count = try database.revoke(host: name, at: nowSeconds, by: Operator.current)
             guard count > 0 else { throw ValidationError("no unrevoked certificate issued to \(name) is on record") }

@@ -67,7 +67,7 @@ extension PolicySet {
 func existingHistory(_ state: StateOptions) throws -> CollectorDatabase? {
     let path = try state.databasePath()
     guard FileManager.default.fileExists(atPath: path) else { return nil }
-    return try CollectorDatabase.open(path: path)
+    return try CollectorDatabase.existing(path: path)
 }
 
 func printError(_ line: String) {

@@ -11,8 +11,9 @@ struct Report: ParsableCommand {
         discussion: """
             Made for cron as much as for people: --output FILE is written atomically and \
             nothing is printed on success unless --verbose; exit 0 ok, 1 when --fail-on \
-            SEVERITY is given and open findings at or above it exist, 2 on any error (the \
-            reason on stderr). Reads the collector's database (from --config or \
+            SEVERITY is given and open findings at or above it exist, 2 on any other error (the \
+            reason on stderr), 3 when the database cannot be used (none there, or one an \
+            older release wrote that `serve` has not yet upgraded). Reads the collector's database (from --config or \
             --state-dir) while it runs; ingest is not held up. See \
             Collector/cron.d/portwarden-reports.
             """,
@@ -85,9 +86,7 @@ struct ReportContext {
     }
 }
 
-func openHistory(_ state: StateOptions) throws -> CollectorDatabase {
-    guard let database = try existingHistory(state) else {
-        throw ValidationError("no collector database at \(try state.databasePath()) (give --config or --state-dir)")
-    }
-    return database
+/// The history a command reads or edits: the collector's, as this release wrote it.
+func openHistory(_ state: StateOptions, _ file: CollectorConfig? = nil) throws -> CollectorDatabase {
+    try CollectorDatabase.existing(path: state.databasePath(file))
 }

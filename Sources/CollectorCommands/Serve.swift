@@ -108,7 +108,10 @@ struct Serve: AsyncParsableCommand {
         // Checked by validate() or when the file was read.
         let address = HostPort(listen ?? file.listen ?? "0.0.0.0:8443", allowingZero: true)!
         let files = try state.files(file)
-        let history = try CollectorDatabase.open(path: database ?? state.databasePath(file))
+        let path = try database ?? state.databasePath(file)
+        let history = try CollectorDatabase.open(path: path) { applied in
+            logger.notice("database upgraded", metadata: ["path": "\(path)", "migrations": "\(applied.joined(separator: ", "))"])
+        }
         do {
             if try files.importLegacySecret(into: history, at: Int64(Date().timeIntervalSince1970)) {
                 logger.notice("enroll.secret moved into the database as a digest and removed: hosts holding it still enroll")

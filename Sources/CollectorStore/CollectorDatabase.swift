@@ -1,3 +1,4 @@
+import Glibc
 import GRDB
 
 /// The collector's history: hosts, the receipt log, listener and finding intervals, and
@@ -6,11 +7,39 @@ import GRDB
 public struct CollectorDatabase: Sendable {
     public let writer: any DatabaseWriter
 
-    /// Opens (creating or migrating) the database at `path`, in WAL mode.
-    public static func open(path: String) throws -> CollectorDatabase {
+    /// Opens (creating or migrating) the database at `path`, in WAL mode: what `serve` and
+    /// `ca init` do. A migration may rewrite what an older release kept (v6 revokes
+    /// look-alike names' certificates), so nothing else migrates: see `existing(path:)`.
+    /// `migrated` hears which migrations this opening applied (none for a current database).
+    public static func open(path: String, migrated: ([String]) -> Void = { _ in }) throws -> CollectorDatabase {
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        let applied = try pool.read { try migrator.appliedIdentifiers($0) }
+        let database = try CollectorDatabase(pool)
+        let pending = migrator.migrations.filter { !applied.contains($0) }
+        if !pending.isEmpty { migrated(pending) }
+        return database
+    }
+
+    /// The database at `path` as this release wrote it, for every command but `serve` and
+    /// `ca init`: it must exist (a mistyped --state-dir must not start an empty fleet) and
+    /// be migrated (an operator's `hosts list` must not upgrade the database under a
+    /// running older collector).
+    public static func existing(path: String) throws -> CollectorDatabase {
+        guard access(path, F_OK) == 0 else { throw DatabaseUnusable.missing(path) }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        let (applied, superseded) = try pool.read { db in
+            (try migrator.appliedIdentifiers(db), try migrator.hasBeenSuperseded(db))
+        }
+        if superseded { throw DatabaseUnusable.newer(path) }
+        let pending = migrator.migrations.filter { !applied.contains($0) }
+        if !pending.isEmpty { throw DatabaseUnusable.older(path, pending: pending) }
+        return CollectorDatabase(migrated: pool)
+    }
+
+    private static var configuration: Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
-        return try CollectorDatabase(DatabasePool(path: path, configuration: configuration))
+        return configuration
     }
 
     /// A private in-memory database, for tests.
@@ -22,6 +51,11 @@ public struct CollectorDatabase: Sendable {
         self.writer = writer
         try Self.migrator.migrate(writer)
     }
+
+    private init(migrated writer: any DatabaseWriter) { self.writer = writer }
+
+    /// The migrations this release knows, in order.
+    public static var migrations: [String] { migrator.migrations }
 
     public var reader: any DatabaseReader { writer }
 

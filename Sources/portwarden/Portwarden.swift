@@ -1,5 +1,6 @@
 import ArgumentParser
 import CollectorCommands
+import CollectorStore
 import EventLog
 import Foundation
 import Logging
@@ -8,7 +9,8 @@ import PortwardenModel
 /// The entry point: argument-parser's async main for the collector's command tree, with
 /// one change: every error — bad input, or a failure in run — exits 2 with its reason on
 /// stderr, as cron-driven reports and `policy check` promise (argument-parser would use
-/// 64 and 1). Exit codes a command chooses (`--fail-on`'s 1) pass through.
+/// 64 and 1), but a database the command cannot use, which exits 3 (could not do the
+/// job). Exit codes a command chooses (`--fail-on`'s 1) pass through.
 @main
 struct Portwarden {
     static func main() async {
@@ -36,6 +38,6 @@ struct Portwarden {
     static func exit(_ error: any Error, message: String) -> Never {
         if error is ExitCode || CollectorCommand.exitCode(for: error) == .success { CollectorCommand.exit(withError: error) }
         FileHandle.standardError.write(Data((message + "\n").utf8))
-        CollectorCommand.exit(withError: ExitCode(2))
+        CollectorCommand.exit(withError: ExitCode(error is DatabaseUnusable ? 3 : 2))
     }
 }

@@ -1,6 +1,7 @@
 import AgentReporting
 import Foundation
 import OpenSSLTLS
+import PortwardenTestSupport
 import Testing
 
 /// The agent runs as root: its state directory must be its own, and a link planted in
@@ -20,7 +21,7 @@ struct StateFileTests {
 
     @Test func aLinkAtTheSequenceFileIsRefusedAndNothingWrittenThroughIt() throws {
         defer { try? FileManager.default.removeItem(atPath: directory); unlink(target) }
-        let state = AgentState(directory: directory)
+        let state = AgentState(directory: directory, sequenceFloor: { 0 })
         try state.prepare()
         try plantTarget()
         symlink(target, directory + "/sequence")
@@ -37,7 +38,7 @@ struct StateFileTests {
 
     @Test func aLinkInTheSpoolIsSetAsideUnreadAndAWriteReplacesRatherThanFollowsIt() throws {
         defer { try? FileManager.default.removeItem(atPath: directory); unlink(target) }
-        let state = AgentState(directory: directory)
+        let state = AgentState(directory: directory, sequenceFloor: { 0 })
         try state.prepare()
         try plantTarget()
         let spool = Spool(directory: state.spoolDirectory)
@@ -85,7 +86,7 @@ struct StateFileTests {
 
     @Test func aSequenceFileOfJunkIsAnErrorNotZero() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let state = AgentState(directory: directory)
+        let state = AgentState(directory: directory, sequenceFloor: { 0 })
         try state.prepare()
         try "41\n".write(toFile: directory + "/sequence", atomically: true, encoding: .utf8)
         #expect(try state.nextSequence() == 42)
@@ -93,5 +94,29 @@ struct StateFileTests {
         #expect(throws: AgentStateError.self) { try state.nextSequence() }
         try "\(Int64.max)\n".write(toFile: directory + "/sequence", atomically: true, encoding: .utf8)
         #expect(throws: AgentStateError.self, "past what the collector stores: an error, not a trap") { try state.nextSequence() }
+    }
+
+    /// A reinstalled agent (its state gone) or one rolled back with its VM numbers past
+    /// everything an earlier state handed out: the collector would otherwise take each new
+    /// snapshot of the same boot for one it already has, until the count caught up.
+    @Test func aLostOrRolledBackStateNumbersPastEveryEarlierSnapshot() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let clock = ManualClock(100_000)
+        let state = AgentState(directory: directory, sequenceFloor: { UInt64(clock.now) * 1_000_000 })
+        try state.prepare()
+        clock.advance(by: 1_000)
+        let first = try state.nextSequence(), second = try state.nextSequence()
+        #expect(first == 101_000_000_000 && second == first + 1, "the floor once, then one more each")
+        clock.advance(by: 60)
+        let third = try state.nextSequence()
+        try FileManager.default.removeItem(atPath: directory + "/sequence")  // reinstalled
+        clock.advance(by: 60)
+        let afterReinstall = try state.nextSequence()
+        try "\(first)\n".write(toFile: directory + "/sequence", atomically: true, encoding: .utf8)  // rolled back
+        clock.advance(by: 60)
+        let afterRollback = try state.nextSequence()
+        #expect(third < afterReinstall && afterReinstall < afterRollback, "\([first, second, third, afterReinstall, afterRollback])")
+        clock.advance(by: -3_600)  // the clock set back an hour: still one more than the last
+        #expect(try state.nextSequence() == afterRollback + 1)
     }
 }

@@ -56,7 +56,7 @@ extension ServeTests {
     @Test func exportErrorsExitTwoAndLeaveNoFile() throws {
         defer { try? FileManager.default.removeItem(atPath: state) }
         let missing = try portwarden(["export", "hosts", "--state-dir", state])
-        #expect(missing.status == 2 && missing.output.contains("no collector database"), "\(missing.output)")
+        #expect(missing.status == 3 && missing.output.contains("there is no database at"), "\(missing.output)")
         _ = try exportHistory()
         let badSince = try portwarden(["export", "hosts", "--state-dir", state, "--since", "soon"])
         #expect(badSince.status == 2 && badSince.output.contains("--since \"soon\": expected a duration"), "\(badSince.output)")

@@ -15,7 +15,7 @@ struct SpoolTests {
     /// An enrolled agent state in a fresh directory.
     func enrolledState(_ pki: TestPKI, host: String) throws -> AgentState {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pw-agent-state-\(UUID().uuidString)").path
-        let state = AgentState(directory: dir)
+        let state = AgentState(directory: dir, sequenceFloor: { 0 })  // numbered 1, 2, 3… as the assertions read
         try state.prepare()
         let (certificate, key) = try pki.host(host)
         try key.write(to: state.keyPath)
