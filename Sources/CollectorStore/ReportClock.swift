@@ -1,4 +1,5 @@
 import Foundation
+import PortwardenModel
 
 /// The collector's rule for a report's `collected_at` (docs/wire-format.md, "Validation"):
 /// it decides which intervals a report opens and closes and which waivers apply, so a
@@ -23,10 +24,10 @@ public struct ReportClock: Sendable {
     /// `collected_at` as seconds since the epoch, or why it is not the wire format's
     /// RFC 3339 time.
     public static func seconds(_ collectedAt: String) throws(ReportRefusal) -> Int64 {
-        guard let date = try? Date(collectedAt, strategy: .iso8601) else {
-            throw ReportRefusal(.badRequest, "collected_at \"\(collectedAt)\" is not RFC 3339 (e.g. 2026-11-25T14:00:52Z)")
+        guard let seconds = Timestamp.seconds(rfc3339: collectedAt) else {
+            throw ReportRefusal(.badRequest, "collected_at \"\(collectedAt)\" is not an RFC 3339 time that exists (e.g. 2026-11-25T14:00:52Z)")
         }
-        return Int64(date.timeIntervalSince1970)
+        return seconds
     }
 
     /// What can be judged without the history: the clock skew, and an old report without

@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 @testable import PortwardenModel
 
@@ -193,5 +194,33 @@ struct WireBoundsTests {
         snapshot.listeners[1].address = "0:0:0:0:0:FFFF:7F00:0001"
         let read = try Snapshot(wire: WireFormatTests.written(snapshot))
         #expect(read.listeners.map(\.address) == ["0.0.0.0", "::ffff:127.0.0.1"])
+    }
+}
+
+/// A report's time names a real instant, or it is refused.
+struct TimestampParsingTests {
+    @Test(arguments: [
+        ("2026-11-25T14:00:52Z", Int64(1_795_615_252)), ("1970-01-01T00:00:00Z", 0), ("2024-02-29T00:00:00Z", 1_709_164_800),
+        ("2026-11-25T15:00:52+01:00", 1_795_615_252), ("2026-11-25T14:00:52.999Z", 1_795_615_252),
+        ("2026-11-25t14:00:52z", 1_795_615_252), ("9999-12-31T23:59:59Z", 253_402_300_799),
+    ])
+    func realInstantsRead(text: String, seconds: Int64) {
+        #expect(Timestamp.seconds(rfc3339: text) == seconds)
+    }
+
+    @Test(arguments: [
+        "2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-25T24:00:00Z",
+        "2026-11-25T12:00:60Z", "2026-11-25T12:60:00Z", "2026-11-25 14:00:52Z", "2026-11-25T14:00:52",
+        "2026-11-25T14:00:52+1:00", "1969-12-31T23:59:59Z", "2026-11-25T14:00:52.Z", "2026-11-25T14:00:52Zjunk",
+        "+2026-11-25T14:00:52Z", "", "٢٠٢٦-11-25T14:00:52Z",
+    ])
+    func whatIsNoInstantIsRefused(text: String) {
+        #expect(Timestamp.seconds(rfc3339: text) == nil)
+    }
+
+    @Test func whatTheAgentWritesReadsBack() {
+        for seconds in stride(from: 0, to: 4_000_000_000, by: 86_399 * 97) {
+            #expect(Timestamp.seconds(rfc3339: Timestamp.rfc3339(time_t(seconds))) == Int64(seconds))
+        }
     }
 }
