@@ -74,7 +74,5 @@ public struct ReportClock: Sendable {
         return max(collectedAt, newest ?? collectedAt)
     }
 
-    static func text(_ seconds: Int64) -> String {
-        Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(.iso8601)
-    }
+    static func text(_ seconds: Int64) -> String { Timestamp.rfc3339(time_t(seconds)) }
 }

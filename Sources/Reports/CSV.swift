@@ -1,11 +1,13 @@
-/// RFC 4180 fields: quoted when they hold a comma, a quote, CR or LF (quotes doubled);
-/// records end in CRLF. Cmdlines with commas and newlines survive a round trip through
+/// RFC 4180 fields: quoted when they hold a comma, a quote, CR or LF (quotes doubled) —
+/// or a semicolon or tab, which spreadsheets in some locales take for the separator, so
+/// that `x;=cmd` cannot become a second cell that begins a formula; records end in CRLF. Cmdlines with commas and newlines survive a round trip through
 /// any conforming reader (Python's `csv` among them). Text cells that a spreadsheet would
 /// run as a formula are neutralised first (`Escape.spreadsheet`); numbers, booleans and
 /// times are written as they are.
 public enum CSV {
     static func field(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return text }
+        guard text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D || $0 == 0x3B || $0 == 0x09 })
+        else { return text }
         return "\"" + text.replacing("\"", with: "\"\"") + "\""
     }
 

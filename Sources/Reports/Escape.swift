@@ -41,14 +41,22 @@ enum Escape {
     }
 
     /// A CSV text cell, before RFC 4180 quoting: one that a spreadsheet would take for a
-    /// formula — it begins with `=`, `+`, `-`, `@`, tab or CR (OWASP's list), or NUL
-    /// (ASVS's) — gets a leading `'`, which spreadsheets read as "this is text".
+    /// formula gets a leading `'`, which spreadsheets read as "this is text". A formula is
+    /// what begins with `=`, `+`, `-`, `@`, tab or CR (OWASP's list) or NUL (ASVS's) — or
+    /// with one of those behind what a spreadsheet skips or a reader cannot see: spaces
+    /// (no-break ones too), line breaks, zero-width characters, a byte-order mark; and the
+    /// full-width `＝＋－＠` that some spreadsheets read as their ASCII twins.
     /// Numbers are written by `Cell`, never through here, so `-5` stays a number.
     static func spreadsheet(_ text: String) -> String {
-        switch text.utf8.first {
-        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D, 0x00: "'" + text
-        default: text
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D, 0x00, 0xFF1D, 0xFF0B, 0xFF0D, 0xFF20: return "'" + text
+            case 0x20, 0x0A, 0x0B, 0x0C, 0xA0, 0x1680, 0x2000...0x200F, 0x2028, 0x2029, 0x202F, 0x205F, 0x2060, 0x3000, 0xFEFF:
+                continue  // looked past: the cell is a formula if what follows is
+            default: return text
+            }
         }
+        return text
     }
 
     /// `text` with each scalar that `replacement` has a replacement for replaced. Scalars,

@@ -47,6 +47,13 @@ struct HostileTextTests {
         #expect(Cell.text("a=1").csv == "a=1" && Cell.text("").csv == "")
         #expect(CSV.record([.int(-5), .text("-5"), .bool(false), .time(0), .null]) == "-5,'-5,false,1970-01-01T00:00:00Z,\r\n")
         #expect(CSV.record([.text("=A1,\"x\"")]) == "\"'=A1,\"\"x\"\"\"\r\n", "the quote goes inside RFC 4180's quotes")
+        // Behind what a spreadsheet skips or a reader cannot see, and the full-width signs.
+        for hidden in [" =1", "\u{A0}=1", "\n=1", "\u{200B}=1", "\u{FEFF}+1", "\u{3000}-1", "\u{FF1D}1+1", "  \u{FF20}x"] {
+            #expect(Cell.text(hidden).csv == "'" + hidden, "\(hidden.debugDescription)")
+        }
+        #expect(Cell.text(" a=1").csv == " a=1" && Cell.text("   ").csv == "   ")
+        // A semicolon or tab is a separator in some locales: such a cell is quoted whole.
+        #expect(CSV.record([.text("x;=cmd|' /C calc'!A0"), .text("a\tb")]) == "\"x;=cmd|' /C calc'!A0\",\"a\tb\"\r\n")
     }
 
     @Test func markdownCellsAreTextNotMarkup() {
