@@ -30,7 +30,7 @@ let package = Package(
         // Rules, the legacy-port catalogue, host tags and waivers: parsed, checked, evaluated. No I/O but reading Policies/.
         .target(name: "Policy", dependencies: ["PortwardenModel", "ConfigFile", .product(name: "Yams", package: "Yams")]),
         // The small YAML subset the agent's and collector's config files are written in.
-        .target(name: "ConfigFile"),
+        .target(name: "ConfigFile", dependencies: ["PortwardenModel"]),
         .target(name: "CollectorStore", dependencies: ["PortwardenModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "CollectorServer",
@@ -86,7 +86,7 @@ let package = Package(
 
         .testTarget(name: "ProcFSTests", dependencies: ["ProcFS", "PortwardenModel"]),
         .testTarget(name: "PortwardenModelTests", dependencies: ["PortwardenModel"]),
-        .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
+        .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile", "PortwardenModel"]),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "PortwardenModel", "ConfigFile"]),
         .testTarget(

@@ -1,3 +1,4 @@
+import PortwardenModel
 import ConfigFile
 
 /// The collector's config file (Collector/collector.yaml). Every setting is also a flag,
@@ -20,6 +21,7 @@ struct CollectorConfig {
     // What a report may claim and cost (docs/wire-format.md, "Validation").
     var maxClockSkew: Seconds?
     var hostReportsPerMinute: Int?
+    var hostReportBytesPerMinute: Int?
     var hostChangedListenersPerHour: Int?
     var maxQueuedReports: Int?
 
@@ -31,6 +33,7 @@ struct CollectorConfig {
         static let receiptRetentionDays = 1...36_500
         static let maxClockSkew = 1...86_400
         static let hostReportsPerMinute = 1...1_000_000
+        static let hostReportBytesPerMinute = 1 << 20...1 << 40
         static let hostChangedListenersPerHour = 1...100_000_000
         static let maxQueuedReports = 1...1_000_000
         static let connections = 1...1_000_000
@@ -46,7 +49,7 @@ struct CollectorConfig {
     static let keys = [
         "listen", "state_dir", "database", "max_report_bytes", "stale_after", "header_timeout", "request_timeout",
         "receipt_retention_days", "policies", "handshake_timeout", "max_connections", "max_connections_per_address",
-        "max_clock_skew", "host_reports_per_minute", "host_changed_listeners_per_hour", "max_queued_reports",
+        "max_clock_skew", "host_reports_per_minute", "host_report_bytes_per_minute", "host_changed_listeners_per_hour", "max_queued_reports",
     ] + EnrollmentSettings.keys
 
     init() {}
@@ -72,6 +75,7 @@ struct CollectorConfig {
         enrollment = try EnrollmentSettings(file)
         maxClockSkew = try file.seconds("max_clock_skew", in: Limits.maxClockSkew)
         hostReportsPerMinute = try file.int("host_reports_per_minute", in: Limits.hostReportsPerMinute)
+        hostReportBytesPerMinute = try file.int("host_report_bytes_per_minute", in: Limits.hostReportBytesPerMinute)
         hostChangedListenersPerHour = try file.int("host_changed_listeners_per_hour", in: Limits.hostChangedListenersPerHour)
         maxQueuedReports = try file.int("max_queued_reports", in: Limits.maxQueuedReports)
     }

@@ -1,3 +1,4 @@
+import PortwardenModel
 import ArgumentParser
 import ConfigFile
 

@@ -62,6 +62,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Reports one host may send a minute, at most (default \(HostBudget.Limits.defaultReportsPerMinute)); past it, 429.")
     var hostReportsPerMinute: Int?
 
+    @Option(help: "Report bytes (decoded) one host may send a minute, at most (default \(HostBudget.Limits.defaultReportBytesPerMinute)); past it, 429.")
+    var hostReportBytesPerMinute: Int?
+
     @Option(help: "Listeners one host's reports may open and close an hour, at most (default \(HostBudget.Limits.defaultChangedListenersPerHour)); past it, 429.")
     var hostChangedListenersPerHour: Int?
 
@@ -84,6 +87,7 @@ struct Serve: AsyncParsableCommand {
                                      ("--max-connections-per-address", maxConnectionsPerAddress, Limits.connections),
                                      ("--receipt-retention-days", receiptRetentionDays, Limits.receiptRetentionDays),
                                      ("--host-reports-per-minute", hostReportsPerMinute, Limits.hostReportsPerMinute),
+                                     ("--host-report-bytes-per-minute", hostReportBytesPerMinute, Limits.hostReportBytesPerMinute),
                                      ("--host-changed-listeners-per-hour", hostChangedListenersPerHour,
                                       Limits.hostChangedListenersPerHour),
                                      ("--max-queued-reports", maxQueuedReports, Limits.maxQueuedReports)] {
@@ -131,6 +135,7 @@ struct Serve: AsyncParsableCommand {
             handshakeTimeout: Int64((handshakeTimeout ?? file.handshakeTimeout)?.value ?? 10))
         if let skew = maxClockSkew ?? file.maxClockSkew { settings.maxClockSkew = Int64(skew.value) }
         if let limit = hostReportsPerMinute ?? file.hostReportsPerMinute { settings.hostBudget.reportsPerMinute = limit }
+        if let limit = hostReportBytesPerMinute ?? file.hostReportBytesPerMinute { settings.hostBudget.reportBytesPerMinute = limit }
         if let limit = hostChangedListenersPerHour ?? file.hostChangedListenersPerHour {
             settings.hostBudget.changedListenersPerHour = limit
         }

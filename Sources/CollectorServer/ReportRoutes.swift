@@ -69,7 +69,8 @@ struct ReportRoutes {
             metrics.throttled(host: host)
             throw Refused(reason: "throttled", failure: HTTPFailure(.tooManyRequests, headers: ["Retry-After": "\(wait)"], message: """
                 \(host) is past its budget (\(budget.limits.reportsPerMinute) reports a minute, \
-                \(budget.limits.changedListenersPerHour) changed listeners an hour); try again in \(wait) s
+                \(budget.limits.reportBytesPerMinute) report bytes a minute, \(budget.limits.changedListenersPerHour) \
+                changed listeners an hour); try again in \(Seconds(wait))
                 """))
         }
         let receivedAt = Int64(Date().timeIntervalSince1970)
@@ -93,6 +94,8 @@ struct ReportRoutes {
         case let other?:
             throw HTTPFailure(.unsupportedMediaType, message: "Content-Encoding \(other) is not accepted (gzip is)")
         }
+        // Decoding is what this costs the event loop, refused or not: charged as it is read.
+        budget.charge(host, bytes: bytes.count)
         let snapshot: Snapshot
         do {
             snapshot = try Snapshot(wire: bytes)

@@ -273,4 +273,22 @@ extension ServeTests {
             #expect(!list.contains("refusing"), "a throttled host is not refusing: \(list)")
         }
     }
+
+    /// Within its report count, a host sending large reports is throttled by their bytes
+    /// — decoding is what they cost — and another host is not.
+    @Test func aHostSendingLargeReportsIsThrottledByTheirBytes() throws {
+        try withCollector(["web-01", "db-01"], ["--host-report-bytes-per-minute", "1048576"]) { _, post, _ in
+            let large = (1...2_000).map { Self.listener(UInt16(10_000 + $0)) }  // ~300 KB of JSON
+            var accepted = 0, throttled: HTTPResponse?
+            for sequence in 1...10 where throttled == nil {
+                let response = try post("web-01", Self.body(Self.snapshot("web-01", UInt64(sequence), large)))
+                if response.status == 429 { throttled = response } else { #expect(response.status == 200, "\(response.text)"); accepted += 1 }
+            }
+            let refused = try #require(throttled, "never throttled")
+            #expect((2...4).contains(accepted), "1 MiB a minute: \(accepted) reports of ~300 KB, then 429")
+            #expect(refused.text.contains("1048576 report bytes a minute"), "\(refused.text)")
+            #expect(try post("db-01", Self.body(Self.snapshot("db-01", 1, [Self.listener(22)]))).status == 200,
+                    "another host is unaffected")
+        }
+    }
 }

@@ -96,7 +96,8 @@ struct IngestLimitTests {
         let start: UInt64 = 1_000_000_000
         for i in 0..<HostBudget.Limits.defaultReportsPerMinute {
             #expect(budget.admit("web-01", at: start) == nil, "report \(i)")
-            budget.charge("web-01", changed: 10, at: start)  // 12,000 listeners changed over the drain
+            // 12,000 listeners changed and 24 MB of ordinary 20 KB reports over the drain.
+            budget.charge("web-01", bytes: 20_000, changed: 10, at: start)
         }
         #expect(budget.admit("web-01", at: start) == 1, "past 1,200 a minute: the next token in 1/20 s")
         #expect(budget.admit("db-01", at: start) == nil, "another host is untouched")
@@ -112,5 +113,18 @@ struct IngestLimitTests {
         #expect(budget.admit("web-01", at: 0) == 2, "a listener a second: 2 s until one is left")
         #expect(budget.admit("web-01", at: 2_000_000_001) == nil)
         #expect(budget.admit("db-01", at: 0) == nil)
+    }
+
+    /// Bytes decoded are a host's budget too: a host within its report count but sending
+    /// large reports waits, and another host does not.
+    @Test func reportBytesPastTheMinutesBudgetWaitForItToRefill() {
+        let budget = HostBudget(.init(reportsPerMinute: 1_000, reportBytesPerMinute: 6 << 20))
+        for _ in 0..<6 {
+            #expect(budget.admit("web-01", at: 0) == nil)
+            budget.charge("web-01", bytes: 1 << 20, at: 0)  // charged as read, refused or not
+        }
+        #expect(budget.admit("web-01", at: 0) == 1, "a tenth of a MiB a second: the first byte back within a second")
+        #expect(budget.admit("db-01", at: 0) == nil)
+        #expect(budget.admit("web-01", at: 1_000_000_000) == nil)
     }
 }

@@ -1,4 +1,5 @@
 import ConfigFile
+import PortwardenModel
 import Testing
 
 /// One duration syntax for every flag and key.
