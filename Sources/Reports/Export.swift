@@ -59,9 +59,10 @@ public struct Exporter {
                           .time(interval.closed)])
             }
         case .hosts:
+            let refusals = try database.currentRefusals()
             for (host, open) in try database.hostsWithOpenListeners() {
-                let stale = host.isStale(at: now, after: staleAfter)
-                rows.row([.text(host.name), .text(stale ? "stale" : "reporting"), .text(host.machineID), .text(host.bootID),
+                let state = HostState(host: host, refusal: refusals[host.name], now: now, staleAfter: staleAfter)
+                rows.row([.text(host.name), .text(state.name), .text(host.machineID), .text(host.bootID),
                           .text(host.kernel), .text(host.os), .time(host.firstSeen), .time(host.lastSeen),
                           .time(host.lastReceived), .int(host.lastSequence), .bool(host.complete), .int(Int64(open))])
             }

@@ -6,7 +6,8 @@ import PortwardenModel
 /// history of its findings.
 public struct HostReport: Sendable {
     public var host: HostRecord
-    public var stale: Bool
+    /// Reporting, stale, or refusing (its newest report refused): `HostState`'s one rule.
+    public var state: HostState
     public var tags: [String]
     public var listeners: [ListenerInterval]
     public var findings: [FindingInterval]
@@ -18,7 +19,7 @@ public struct HostReport: Sendable {
         do {
             guard let host = try database.host(named: name) else { throw ReportError("no host named \(name) has reported") }
             self.host = host
-            stale = host.isStale(at: now, after: staleAfter)
+            state = HostState(host: host, refusal: try database.currentRefusals()[name], now: now, staleAfter: staleAfter)
             listeners = try database.openListeners(host: name)
             findings = try database.findingHistory(host: name)
         } catch let error as ReportError {
@@ -34,11 +35,20 @@ public struct HostReport: Sendable {
     var summary: [String] {
         let open = findings.filter { $0.closed == nil }
         return [
-            "State: " + (stale ? "stale — no report since \(UTCTime.rfc3339(host.lastReceived)); what it listens on now is unknown"
-                         : "reporting (last report \(UTCTime.rfc3339(host.lastReceived)))"),
+            "State: " + stateText,
             "Tags: " + (tags.isEmpty ? "none" : tags.joined(separator: ", ")),
             "Listening: \(listeners.count) sockets; open findings: \(open.count { !$0.waived }), waived: \(open.count { $0.waived })",
         ]
+    }
+
+    var stateText: String {
+        switch state {
+        case .reporting: "reporting (last report \(UTCTime.rfc3339(host.lastReceived)))"
+        case .stale: "stale — no report since \(UTCTime.rfc3339(host.lastReceived)); what it listens on now is unknown"
+        case .refusing(let refusal):
+            "\(state.text) since \(UTCTime.rfc3339(refusal.firstRefused)) — its reports are refused (\(refusal.message)); "
+                + "what it listens on now is unknown"
+        }
     }
 
     var listenerHeader: [String] { ["PROTO", "ADDRESS:PORT", "SCOPE", "NETNS", "SINCE", "OWNERS"] }
@@ -92,7 +102,14 @@ public struct HostReport: Sendable {
         w.key("schema"); w.value(1)
         w.key("report"); w.value("host")
         w.key("host"); w.value(host.name)
-        w.key("state"); w.value(stale ? "stale" : "reporting")
+        w.key("state"); w.value(state.name)
+        if let refusal = state.refusal {
+            w.key("refusing"); w.beginObject()
+            w.key("reason"); w.value(refusal.reason.rawValue)
+            w.key("message"); w.value(refusal.message)
+            w.key("since"); w.value(UTCTime.rfc3339(refusal.firstRefused))
+            w.endObject()
+        }
         w.key("last_report"); w.value(UTCTime.rfc3339(host.lastReceived))
         w.key("tags"); w.value(tags)
         w.key("generated_at"); w.value(UTCTime.rfc3339(generatedAt))

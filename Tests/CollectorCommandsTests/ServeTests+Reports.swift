@@ -215,6 +215,13 @@ extension ServeTests {
             let table = try portwarden(["report", "trend", "--state-dir", state, "--since", "1d"])
             #expect(table.output.contains("2 refusing (reports refused, unknown: db-01: clock skew, web-01: clock skew)"),
                     "\(table.output)")
+            // The host's own report and the hosts export say so too: one rule everywhere.
+            let host = try portwarden(["report", "host", "web-01", "--state-dir", state])
+            #expect(host.output.contains("State: refusing: clock skew since"), "\(host.output)")
+            let hostJSON = try portwarden(["report", "host", "web-01", "--state-dir", state, "--format", "json"]).output
+            #expect(hostJSON.contains(#""state":"refusing","refusing":{"reason":"clock_skew""#), "\(hostJSON)")
+            let export = try portwarden(["export", "hosts", "--state-dir", state, "--format", "csv"]).output
+            #expect(export.contains("web-01,refusing,"), "\(export)")
 
             // The clock mended: the next report is stored and the host is reporting again.
             #expect(try post("web-01", Self.body(Self.snapshot("web-01", 5, [Self.listener(22)]))).status == 200)
