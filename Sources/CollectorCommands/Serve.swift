@@ -72,7 +72,7 @@ struct Serve: AsyncParsableCommand {
     var maxQueuedReports: Int?
 
     @Option(help: ArgumentHelp("""
-        The policy directory each report is evaluated with (default: /etc/portwarden/policies if it exists, else none:         no findings). Reloaded on SIGHUP and when its files change; a policy with errors is refused and the one in force stays.
+        The policy directory each report is evaluated with (default: /etc/portwarden/policies if it exists, else none: no findings). Reloaded on SIGHUP and when its files change; a policy with errors is refused and the one in force stays.
         """, valueName: "dir"))
     var policies: String?
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PortwardenModel
 
 /// What an audit entry records. A later feature adds its own with one line:
 /// `extension AuditAction { public static let renewed = AuditAction("certificate.renewed") }`.
@@ -57,24 +58,13 @@ public struct AuditEntry: Codable, Equatable, Sendable, FetchableRecord, Mutable
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-/// Text that may come from a host (a name a CSR asked for) is stored bounded and with
-/// control and non-ASCII characters written as escapes, so no audit line can forge
-/// another or drive a terminal.
+/// Text that may come from a host (a name a CSR asked for) is stored as it came, cut to
+/// `maxBytes` with the wire format's marker; every output escapes it (`portwarden audit`'s
+/// table through TextLayout, its JSON as JSON), as for all host text.
 public enum AuditText {
     public static let maxBytes = 512
 
-    public static func clean(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if out.utf8.count >= maxBytes { return out + "…" }
-            if scalar.isASCII, scalar.value >= 0x20, scalar.value != 0x7F, scalar != "\\" {
-                out.unicodeScalars.append(scalar)
-            } else {
-                out += scalar == "\\" ? "\\\\" : "\\u{\(String(scalar.value, radix: 16))}"
-            }
-        }
-        return out
-    }
+    public static func clean(_ text: String) -> String { WireLimits.cut(text, to: maxBytes) }
 }
 
 extension CollectorDatabase {

@@ -130,7 +130,8 @@ extension EnrollTests {
         #expect(refused?.status == 400, "\(name)")
         #expect(refused?.message.contains(reason) == true, "\(String(describing: refused?.message))")
         #expect(try database.auditEntries(since: 0).last?.action == .enrollRefused)
-        #expect(try database.auditEntries(since: 0).allSatisfy { !$0.detail.contains("\n") })
+        // Kept as it came, within its bound; `portwarden audit` shows it escaped, as every output does.
+        #expect(try database.auditEntries(since: 0).allSatisfy { $0.detail.utf8.count <= AuditText.maxBytes })
     }
 
     @Test func aNameTheShippedInventoryTagsWaitsForAnOperator() async throws {
