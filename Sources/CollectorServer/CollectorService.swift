@@ -30,9 +30,9 @@ public struct CollectorService: Sendable {
         // The event loops' descriptors (an epoll and two eventfds each) are made here, so
         // the caps are fitted to what is left after them.
         let group = MultiThreadedEventLoopGroup.singleton
-        limitConnections()
         let channel: any Channel
         do {
+            try limitConnections()
             channel = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -63,8 +63,14 @@ public struct CollectorService: Sendable {
 
     /// Fits the connection caps to the descriptors left once the event loops and the
     /// database are open, and says in the log which are in force.
-    private func limitConnections() {
+    private func limitConnections() throws {
         let (limits, why) = settings.connectionLimits.fitted(descriptorLimit: Descriptors.limit, inUse: Descriptors.open)
+        // A collector that can hold a handful of connections would time out a fleet while
+        // looking healthy: it does not start.
+        guard limits.total >= ConnectionLimits.fewestUsable else {
+            throw TooFewDescriptors(message: why + "; fewer than \(ConnectionLimits.fewestUsable) connections is no collector: "
+                + "raise the descriptor limit (LimitNOFILE in the unit, or `ulimit -n`) and start again")
+        }
         connections.limits = limits
         metrics.connectionLimits(limits)
         if limits.total < settings.connectionLimits.total { logger.warning("\(why)") } else { logger.info("\(why)") }
@@ -119,4 +125,10 @@ private final class StopSignals {
             stop.finish()
         }
     }
+}
+
+/// The descriptor limit leaves too few connections to serve a fleet.
+struct TooFewDescriptors: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }

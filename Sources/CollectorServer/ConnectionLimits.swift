@@ -20,6 +20,9 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// files, log files, and connections accepted only to be closed at a cap.
     public static let descriptorHeadroom = 64
 
+    /// Below this many connections `serve` refuses to start rather than run starved.
+    public static let fewestUsable = 16
+
     /// These caps within `descriptorLimit` when `inUse` descriptors are already open:
     /// the total never exceeds what is left after the headroom, and the per-address cap
     /// is lowered in the same proportion (an address keeps its share of the total).

@@ -326,4 +326,17 @@ extension ServeTests {
         #expect(duration.status == 2 && duration.output.contains("--handshake-timeout must be from 1s to 1h"),
                 "\(duration.output)")
     }
+
+    /// A descriptor limit that leaves room for a handful of connections is no collector:
+    /// `serve` says so and does not start, rather than time a fleet out while looking up.
+    @Test func serveRefusesToStartStarvedOfDescriptors() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let port = try unusedPort()
+        let starved = try execute("/bin/sh", ["-c", "ulimit -n 80 && exec \"$0\" \"$@\"", Self.portwarden, "serve",
+                                             "--state-dir", state, "--listen", "127.0.0.1:\(port)"])
+        #expect(starved.status != 0 && starved.output.contains("lowered to") && starved.output.contains("raise the descriptor limit"),
+                "\(starved.output)")
+        #expect((try? TCP.connect(host: "127.0.0.1", port: UInt16(port), timeout: 1)) == nil, "nothing listens")
+    }
 }
