@@ -53,7 +53,8 @@ extension PolicyCommand {
                 subject = FindingSubject(host: name, listeners: decoded.listeners, tags: try history?.tagEdits(host: name) ?? TagEdits(),
                                          labels: decoded.host.labels ?? [:], at: now)
             } else {
-                guard let history, let host, let record = try history.host(named: host) else {
+                guard let history, let typed = host, case let host = try hostArgument(typed, history),
+                      let record = try history.host(named: host) else {
                     throw ValidationError("no host named \(host ?? "") is in the history at \(try state.databasePath())")
                 }
                 subject = FindingSubject(host: host, listeners: try history.openListeners(host: host).map(\.listener),

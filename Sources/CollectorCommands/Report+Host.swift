@@ -20,6 +20,7 @@ extension Report {
         func run() throws {
             let now = Int64(Date().timeIntervalSince1970)
             let database = try openHistory(state)
+            let host = try hostArgument(self.host, database)  // `WEB-01.` is web-01, as the hosts commands read it
             let context = ReportContext(state: state, database: database, policy: nil)
             let report: HostReport
             do {

@@ -216,7 +216,7 @@ extension ServeTests {
             #expect(table.output.contains("2 refusing (reports refused, unknown: db-01: clock skew, web-01: clock skew)"),
                     "\(table.output)")
             // The host's own report and the hosts export say so too: one rule everywhere.
-            let host = try portwarden(["report", "host", "web-01", "--state-dir", state])
+            let host = try portwarden(["report", "host", "WEB-01.", "--state-dir", state])  // in any spelling
             #expect(host.output.contains("State: refusing: clock skew since"), "\(host.output)")
             let hostJSON = try portwarden(["report", "host", "web-01", "--state-dir", state, "--format", "json"]).output
             #expect(hostJSON.contains(#""state":"refusing","refusing":{"reason":"clock_skew""#), "\(hostJSON)")
