@@ -65,9 +65,9 @@ public struct CollectorService: Sendable {
     /// database are open, and says in the log which are in force.
     private func limitConnections() throws {
         let (limits, why) = settings.connectionLimits.fitted(descriptorLimit: Descriptors.limit, inUse: Descriptors.open)
-        // A collector that can hold a handful of connections would time out a fleet while
-        // looking healthy: it does not start.
-        guard limits.total >= ConnectionLimits.fewestUsable else {
+        // A collector the descriptor limit leaves a handful of connections would time out a
+        // fleet while looking healthy: it does not start (a cap an operator set low stands).
+        guard limits.total >= min(settings.connectionLimits.total, ConnectionLimits.fewestUsable) else {
             throw TooFewDescriptors(message: why + "; fewer than \(ConnectionLimits.fewestUsable) connections is no collector: "
                 + "raise the descriptor limit (LimitNOFILE in the unit, or `ulimit -n`) and start again")
         }

@@ -142,7 +142,7 @@ struct ReportRoutes {
             let wait = Int.random(in: Self.queueFullRetryAfter)
             return Refused(reason: "queue_full", failure: HTTPFailure(
                 .serviceUnavailable, headers: ["Retry-After": "\(wait)"],
-                message: "the collector is busy: \(error); try again in \(wait) s"))
+                message: "the collector is busy: \(error); try again in \(Seconds(wait))"))
         case is IngestQueue.ShuttingDown:
             return HTTPFailure(.serviceUnavailable, headers: ["Retry-After": "\(Self.retryAfterSeconds)"],
                                message: "the collector is shutting down; try again later")

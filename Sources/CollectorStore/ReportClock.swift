@@ -36,13 +36,13 @@ public struct ReportClock: Sendable {
         if collectedAt > receivedAt + maxSkew {
             throw ReportRefusal(.clockSkew, """
                 clock skew: collected_at \(Self.text(collectedAt)) is ahead of the collector's clock \
-                (\(Self.text(receivedAt))) by \(collectedAt - receivedAt) s, more than max_clock_skew (\(maxSkew) s); \
+                (\(Self.text(receivedAt))) by \(Seconds(Int(collectedAt - receivedAt))), more than max_clock_skew (\(Seconds(Int(maxSkew)))); \
                 set the host's clock (NTP)
                 """)
         }
         if collectedAt < receivedAt - maxSkew, sequence == nil {
             throw ReportRefusal(.outOfOrder, """
-                collected_at \(Self.text(collectedAt)) is more than \(maxSkew) s before the collector's clock \
+                collected_at \(Self.text(collectedAt)) is more than \(Seconds(Int(maxSkew))) before the collector's clock \
                 (\(Self.text(receivedAt))) and the report has no sequence: only an agent's spooled reports, \
                 numbered, are accepted late
                 """)
@@ -57,13 +57,13 @@ public struct ReportClock: Sendable {
         let newest = stored.flatMap { $0.lastSeen <= receivedAt + maxSkew ? $0.lastSeen : nil }
         if let newest, collectedAt < newest - maxSkew {
             throw ReportRefusal(.outOfOrder, """
-                collected_at \(Self.text(collectedAt)) is more than \(maxSkew) s older than this host's newest stored \
+                collected_at \(Self.text(collectedAt)) is more than \(Seconds(Int(maxSkew))) older than this host's newest stored \
                 report (\(Self.text(newest))): history is written forwards only
                 """)
         }
         if collectedAt < receivedAt - maxSkew, sequence.map({ $0 <= stored?.lastSequence ?? -1 }) ?? true {
             throw ReportRefusal(.outOfOrder, """
-                collected_at \(Self.text(collectedAt)) is more than \(maxSkew) s before the collector's clock \
+                collected_at \(Self.text(collectedAt)) is more than \(Seconds(Int(maxSkew))) before the collector's clock \
                 (\(Self.text(receivedAt))) and its sequence \(sequence.map(String.init) ?? "null") does not follow \
                 the last stored (\(stored?.lastSequence.map(String.init) ?? "none")): late reports are accepted in \
                 sequence order only
