@@ -16,14 +16,28 @@ extension ServeTests {
                    "--ca-file", state + "/ca.pem", "--state-dir", agentState ?? state + "/agent-\(name)", "--name", name])
     }
 
-    /// An enrollment straight over the wire, with a fresh key: what an attacker sends.
-    func attackerEnroll(_ port: Int, _ name: String, secret: String) throws -> (Result<EnrollmentResult, EnrollmentRefused>, String) {
+    /// An enrollment straight over the wire, with a fresh key (or `key`): what an attacker sends.
+    func attackerEnroll(_ port: Int, _ name: String, secret: String, key: PrivateKey? = nil)
+        throws -> (Result<EnrollmentResult, EnrollmentRefused>, String)
+    {
         let ca = try Certificate(pem: FileWriting.read(state + "/ca.pem"))
         let connection = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: try TLSContext.client(trust: ca), timeout: 5)
-        let request = try CertificateRequest(key: PrivateKey.generate(), commonName: name)
+        let request = try CertificateRequest(key: key ?? PrivateKey.generate(), commonName: name)
         do { return (.success(try connection.enroll(csr: request.pem(), secret: secret)), request.keyFingerprint) } catch let refused as EnrollmentRefused {
             return (.failure(refused), request.keyFingerprint)
         }
+    }
+
+    /// `POST /v1/enroll` with `csr` and `secret` from the loopback address `source`
+    /// (curl, bound to it): the status, and the whole answer with its headers.
+    func enrollFrom(_ source: String, _ port: Int, csr: String, secret: String) throws -> (code: Int, response: String) {
+        let body = state + "/body-\(UUID().uuidString)"
+        try JSONSerialization.data(withJSONObject: ["csr": csr, "secret": secret]).write(to: URL(fileURLWithPath: body))
+        defer { try? FileManager.default.removeItem(atPath: body) }
+        let output = try runProcess("/usr/bin/curl", ["-s", "-i", "-w", "\n%{http_code}", "--interface", source,
+                                                      "--cacert", state + "/ca.pem", "-H", "Content-Type: application/json",
+                                                      "--data-binary", "@" + body, "https://127.0.0.1:\(port)/v1/enroll"]).output
+        return (Int(output.split(separator: "\n").last ?? "") ?? 0, output)
     }
 
     /// A fleet CA, the enrollment secret (also in agent.secret, for the agent) and `serve`.
@@ -35,12 +49,15 @@ extension ServeTests {
         return (try serve(port: port), port, secret)
     }
 
-    func auditActions() throws -> [[String: String]] {
-        let listed = try portwarden(["audit", "--state-dir", state, "--format", "json"])
+    /// A listing command's rows (`--format json`), their text fields: `["enroll", "pending"]`.
+    func jsonRows(_ command: [String]) throws -> [[String: String]] {
+        let listed = try portwarden(command + ["--state-dir", state, "--format", "json"])
         try #require(listed.status == 0, "\(listed.output)")
         let rows = try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]] ?? []
         return rows.map { $0.compactMapValues { $0 as? String } }
     }
+
+    func auditActions() throws -> [[String: String]] { try jsonRows(["audit"]) }
 
     @Test func theOperatorAnswersWaitingKeysByFingerprintAndTheAuditSaysWho() throws {
         defer { try? FileManager.default.removeItem(atPath: state) }
@@ -86,7 +103,7 @@ extension ServeTests {
         let audit = try auditActions()
         let web = audit.filter { $0["host"] == "web-02" }.map { $0["action"] ?? "" }
         #expect(web == ["enroll.issued", "certificate.revoked", "enroll.pending", "enroll.pending", "request.approved",
-                        "enroll.issued", "enroll.pending", "request.refused"], "\(audit)")
+                        "enroll.issued", "request.superseded", "enroll.pending", "request.refused"], "\(audit)")
         #expect(audit.first { $0["action"] == "certificate.revoked" }?["actor"]?.hasPrefix("operator ") == true)
         #expect(audit.filter { $0["action"]?.hasPrefix("enroll.") == true }.allSatisfy { $0["address"] == "127.0.0.1" && $0["actor"] == "secret #1" })
     }
@@ -164,21 +181,10 @@ extension ServeTests {
 
         // From 127.0.0.2: curl, bound to that source address.
         let csr = try CertificateRequest(key: PrivateKey.generate(), commonName: "flood-1").pem()
-        func body(_ secret: String) throws -> String {
-            let path = state + "/body-\(secret.count)"
-            let json = try JSONSerialization.data(withJSONObject: ["csr": csr, "secret": secret])
-            try json.write(to: URL(fileURLWithPath: path))
-            return path
-        }
-        func flood(_ body: String) throws -> String {
-            try runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--interface", "127.0.0.2",
-                                             "--cacert", state + "/ca.pem", "-H", "Content-Type: application/json",
-                                             "--data-binary", "@" + body, "https://127.0.0.1:\(port)/v1/enroll"]).output
-        }
-        let wrong = try (0..<4).map { _ in try flood(try body("guess")) }
-        #expect(wrong == ["403", "403", "429", "429"], "wrong secrets: two refused, then limited: \(wrong)")
-        let right = try (0..<4).map { _ in try flood(try body(secret)) }
-        #expect(right.filter { $0 == "429" }.count >= 2, "\(right)")
+        let wrong = try (0..<4).map { _ in try enrollFrom("127.0.0.2", port, csr: csr, secret: "guess").code }
+        #expect(wrong == [403, 403, 429, 429], "wrong secrets: two refused, then limited: \(wrong)")
+        let right = try (0..<4).map { _ in try enrollFrom("127.0.0.2", port, csr: csr, secret: secret).code }
+        #expect(right.filter { $0 == 429 }.count >= 2, "\(right)")
 
         // 127.0.0.1 is untouched by 127.0.0.2's flood.
         #expect(try agentEnroll(port, name: "good-1", credential: state + "/agent.secret").status == 0)
