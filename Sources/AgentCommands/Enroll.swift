@@ -24,6 +24,12 @@ struct Enroll: ParsableCommand {
             the one to approve (portwarden enroll approve NAME --fingerprint FP). Run this \
             again afterwards, within the time printed: the same key is reused.
 
+            A host already enrolled — a certificate for this name, from this CA, for its \
+            key, valid now — is left as it is: "already enrolled", the secret or token \
+            file is deleted, exit 0. So a configuration tool may run this on every pass. \
+            --force asks again with the same key; as the name is held, an operator must \
+            approve it.
+
             Exit status: 0 enrolled; 75 waiting for approval, or the collector asked to \
             try again later (too many attempts from this address); 3 refused (a wrong \
             secret, a token that does not cover the name, a key an operator refused); 2 a \
@@ -45,6 +51,9 @@ struct Enroll: ParsableCommand {
     @Option(help: "The host name to ask for (default: this host's name).")
     var name: String?
 
+    @Flag(help: "Enroll even when this host already holds a valid certificate for the name (after `portwarden hosts revoke`, say).")
+    var force = false
+
     func validate() throws {
         guard (secretFile == nil) != (tokenFile == nil) else {
             throw ValidationError("give either --secret-file or --token-file")
@@ -64,6 +73,12 @@ struct Enroll: ParsableCommand {
         try state.prepare()
         let ca = try Certificate(pem: FileWriting.read(caFile))
         let credentialFile = secretFile ?? tokenFile!
+        if !force, let held = Self.enrolled(state, as: hostName, by: ca) {
+            print("already enrolled as \(hostName): \(state.certificatePath) is valid until \(Timestamp.rfc3339(time_t(held.notAfter))); "
+                  + "nothing to do (--force asks for a new certificate)")
+            deleteCredential(credentialFile)
+            return
+        }
         let credential = try FileWriting.read(credentialFile).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         // Reuse a key made by an earlier attempt: an approval covers that key.
         let key = try (try? PrivateKey(pem: FileWriting.read(state.keyPath))) ?? PrivateKey.generate()
@@ -83,16 +98,32 @@ struct Enroll: ParsableCommand {
             try FileWriting.write(certificate, to: state.certificatePath, mode: 0o644)
             try FileWriting.write(caPEM, to: state.caPath, mode: 0o644)
             print("enrolled as \(hostName): \(state.certificatePath)")
-            // Only a host without a certificate needs it, and a copy left behind is one more to steal.
-            if unlink(credentialFile) == 0 {
-                print("deleted \(credentialFile): enrolled hosts need no \(secretFile != nil ? "secret" : "token")")
-            } else {
-                printError("enroll: could not delete \(credentialFile) (\(String(cString: strerror(errno)))): delete it yourself")
-            }
+            deleteCredential(credentialFile)
         case .pending(let message):
             print("key SHA-256 \(request.keyFingerprint)")
             print(message)
             throw ExitCode(75)
+        }
+    }
+
+    /// The certificate this host holds for `name`, when it is one the collector would take:
+    /// from `ca`, for the key beside it, within its dates.
+    private static func enrolled(_ state: AgentState, as name: String, by ca: Certificate) -> Certificate? {
+        guard let certificate = try? Certificate(pem: FileWriting.read(state.certificatePath)),
+              let key = try? PrivateKey(pem: FileWriting.read(state.keyPath)) else { return nil }
+        let now = Int64(time(nil))
+        guard certificate.commonName == name, certificate.isSigned(by: ca), certificate.isFor(key),
+              certificate.notBefore <= now, now < certificate.notAfter else { return nil }
+        return certificate
+    }
+
+    /// Only a host without a certificate needs the secret or token, and a copy left behind
+    /// is one more to steal.
+    private func deleteCredential(_ path: String) {
+        if unlink(path) == 0 {
+            print("deleted \(path): enrolled hosts need no \(secretFile != nil ? "secret" : "token")")
+        } else if errno != ENOENT {
+            printError("enroll: could not delete \(path) (\(String(cString: strerror(errno)))): delete it yourself")
         }
     }
 }

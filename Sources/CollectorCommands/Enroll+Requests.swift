@@ -12,8 +12,11 @@ extension Enroll {
                 One row per key asking for a name: the key's SHA-256 fingerprint (the host's \
                 `portwarden-agent enroll` prints its own, to compare), the address it came \
                 from, when it asked, when the request expires (enrollment.request_ttl, 24h by \
-                default), and why it waits. An approved request stays listed until the host \
-                collects its certificate.
+                default), and why it waits — the name's certificate valid, revoked or expired \
+                (or held by this very key), or the policy entries that single the name out. An \
+                approved request stays listed until the host collects its certificate. Once \
+                another key is issued the name, the requests left are listed as superseded \
+                (by that serial) and can no longer be approved: the host asks again first.
                 """)
 
         @OptionGroup var state: StateOptions
@@ -30,20 +33,22 @@ extension Enroll {
             var expires: String
             var why: String
             var credential: String?
+            var supersededBy: String?
         }
 
         func run() throws {
             let database = try openHistory(state)
             let rows = try database.openRequests(now: nowSeconds).map { r in
-                Row(host: r.hostName, state: r.approvedAt == nil ? "waiting" : "approved", fingerprint: r.keyFingerprint,
+                Row(host: r.hostName, state: r.state, fingerprint: r.keyFingerprint,
                     address: r.address, requested: UTCTime.rfc3339(r.requestedAt), expires: UTCTime.rfc3339(r.expiresAt),
-                    why: r.reason ?? "", credential: r.credential)
+                    why: r.reason ?? "", credential: r.credential, supersededBy: r.supersededBy)
             }
             switch format {
             case .json: try printJSON(rows: rows)
             case .table:
                 print(TextLayout.table(["HOST", "STATE", "FINGERPRINT (SHA-256)", "ADDRESS", "REQUESTED", "EXPIRES", "WHY"],
-                                       rows.map { [$0.host, $0.state, $0.fingerprint, $0.address ?? "-", $0.requested, $0.expires, $0.why] },
+                                       rows.map { [$0.host, $0.supersededBy.map { "superseded by serial \($0)" } ?? $0.state, $0.fingerprint,
+                            $0.address ?? "-", $0.requested, $0.expires, $0.why] },
                                        width: .max), terminator: "")
             }
         }
@@ -58,9 +63,10 @@ extension Enroll {
                 8 hex digits, enough to pick one request; see `enroll pending`, and compare \
                 with what the host's `portwarden-agent enroll` printed). Other keys waiting \
                 for NAME stay waiting. The host's next attempt with that key gets the \
-                certificate, and the name's older certificate is revoked; it must come within \
-                enrollment.request_ttl (24h by default). An expired request cannot be \
-                approved: the host asks again first.
+                certificate, the name's older certificate is revoked and the other keys' \
+                requests are superseded; it must come within enrollment.request_ttl (24h by \
+                default). An expired or superseded request cannot be approved: the host asks \
+                again first.
                 """)
 
         @OptionGroup var choice: RequestChoice
@@ -81,7 +87,10 @@ extension Enroll {
             abstract: "Turn a waiting key away for good (one you do not recognise).",
             discussion: """
                 The key whose fingerprint starts with FP never gets NAME; its next attempts \
-                are refused and say so. Other keys waiting for NAME are not touched.
+                are refused and say so (a superseded request can be refused too). Other keys \
+                waiting for NAME are not touched. The refused request still counts against \
+                the address it came from, which may have \(CollectorDatabase.maxWaitingPerSource) requests for a name within \
+                enrollment.request_ttl: refusing makes room for others, not for it.
                 """)
 
         @OptionGroup var choice: RequestChoice
@@ -118,7 +127,7 @@ struct RequestChoice: ParsableArguments {
 /// one, the error lists what waits for `name`.
 private func fingerprintPrefix(_ given: String?, _ name: String, _ database: CollectorDatabase) throws -> String {
     guard let given else {
-        let waiting = try database.openRequests(now: nowSeconds).filter { $0.hostName == name }
+        let waiting = try database.openRequests(now: nowSeconds).filter { $0.hostName == name && $0.supersededAt == nil }
         throw ValidationError(waiting.isEmpty ? "no enrollment for \(name) is waiting"
             : "pass --fingerprint: \(waiting.count) key\(waiting.count == 1 ? "" : "s") wait\(waiting.count == 1 ? "s" : "") for \(name): "
                 + waiting.map { "\($0.keyFingerprint) from \($0.address ?? "?")" }.joined(separator: ", "))
@@ -139,6 +148,10 @@ private func answered(_ result: Result<EnrollmentRequest, CollectorDatabase.Answ
     case .failure(.ambiguous(let requests)):
         throw ValidationError("more than one waiting key of \(name) starts so: "
             + requests.map(\.keyFingerprint).joined(separator: ", ") + "; give more of the fingerprint")
+    case .failure(.superseded(let request)):
+        throw ValidationError("the request of key \(request.keyFingerprint) for \(name) was superseded at "
+            + "\(UTCTime.rfc3339(request.supersededAt ?? 0)): serial \(request.supersededBy ?? "?") was issued for the name since. "
+            + "If this key should have the name instead, have the host ask again (portwarden-agent enroll), then approve the new request")
     case .failure(.expired(let request)):
         throw ValidationError("the request of key \(request.keyFingerprint) for \(name) expired at "
             + "\(UTCTime.rfc3339(request.expiresAt)): have the host ask again (portwarden-agent enroll), then answer the new one")

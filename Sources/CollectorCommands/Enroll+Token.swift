@@ -16,8 +16,8 @@ extension Enroll {
                 A token lets hosts enroll themselves like the secret does, but only under \
                 names matching its pattern, at most --uses times, until it expires — so a \
                 leaked token is not a master key. Approval rules are the same as for the \
-                secret: a name that held a certificate, or that a tag is given to, waits for \
-                `enroll approve`.
+                secret: a name that held a certificate, or that the policy singles out by name, \
+                waits for `enroll approve`.
                 """,
             subcommands: [Create.self, List.self, Revoke.self])
 

@@ -11,8 +11,9 @@ struct Enroll: ParsableCommand {
         abstract: "Issue host certificates, and answer hosts that enroll themselves.",
         discussion: """
             Hosts enroll themselves with the enrollment secret (`enroll secret`) or a scoped \
-            token (`enroll token create`). A name that ever held a certificate or that a tag \
-            is given to waits for an operator: `enroll pending` lists what waits, `enroll \
+            token (`enroll token create`). A name that ever held a certificate, that the \
+            policy singles out by name (an inventory pattern, a waiver's host, a rule's \
+            host.name test) or that an operator tagged waits for an operator: `enroll pending` lists what waits, `enroll \
             approve NAME --fingerprint FP` lets that one key have the name, `enroll refuse` \
             turns a key away. `enroll sign` is the operator's own way, without a secret. \
             Every decision is in `portwarden audit`.
@@ -28,7 +29,9 @@ struct Enroll: ParsableCommand {
                 host's identity for every report it sends: --name when given, else the name \
                 the CSR asks for, in normal form (lower case, no trailing dot; localhost and \
                 addresses are refused). The name's older certificates are revoked: a name has \
-                one valid certificate at a time.
+                one valid certificate at a time, and requests of other keys waiting for it are \
+                superseded. The key must be one the collector's TLS accepts: EC P-256 (what \
+                the agent makes) or P-384, or RSA of 2048 to 4096 bits.
                 """)
 
         @OptionGroup var state: StateOptions
@@ -51,6 +54,7 @@ struct Enroll: ParsableCommand {
 
         func run() throws {
             let csr = try CertificateRequest(pem: FileWriting.read(request))
+            if let advice = csr.keyRefusal { throw ValidationError("\(request): \(advice)") }
             guard let asked = name ?? csr.commonName, !asked.isEmpty else {
                 throw ValidationError("\(request) names no host: pass --name")
             }
@@ -66,7 +70,7 @@ struct Enroll: ParsableCommand {
                 let certificate = try authority.issue(csr, commonName: name, usage: .client, days: days)
                 pem = try certificate.pem()
                 return IssuedCertificate(serial: certificate.serial, hostName: name, fingerprint: certificate.fingerprint,
-                                         notAfter: certificate.notAfter, issuedAt: nowSeconds)
+                                         notAfter: certificate.notAfter, issuedAt: nowSeconds, keyFingerprint: csr.keyFingerprint)
             }
             if let output {
                 try FileWriting.write(pem, to: output, mode: 0o644)
@@ -85,8 +89,8 @@ extension Enroll {
             abstract: "Make (or replace) the fleet's enrollment secret and print it, once.",
             discussion: """
                 With the secret, hosts enroll themselves (`portwarden-agent enroll \
-                --secret-file`), under any name that no certificate ever held and no tag is \
-                given to; other names wait for `enroll approve`. The collector keeps only the \
+                --secret-file`), under any name that no certificate ever held and that the \
+                policy does not single out; other names wait for `enroll approve`. The collector keeps only the \
                 secret's SHA-256: it is printed here once — put it in a file for each host (the \
                 agent deletes that file once enrolled). The previous secret stops working at \
                 once, also for a running `serve` (no restart). --disable turns enrollment by \

@@ -14,9 +14,11 @@ import Reports
 /// thread pool: the decision, the signing and the record are one SQLite transaction.
 ///
 /// In order: the source address's rate limit; the credential (a wrong one counts against
-/// a smaller limit); the CSR and its name; a token's names; then the store decides —
-/// a name that ever held a certificate, or that a tag is given to, waits for an operator
-/// to approve this very key (`portwarden enroll approve NAME --fingerprint FP`).
+/// a smaller limit); the CSR, its key and its name; a token's names; then the store
+/// decides — a name that ever held a certificate, that the policy singles out by name
+/// (an inventory pattern, a waiver's host, a rule's `host.name` test) or that an operator
+/// tagged, waits for an operator to approve this very key (`portwarden enroll approve
+/// NAME --fingerprint FP`). Every refusal is audited with the name the CSR asked for.
 struct EnrollRoutes {
     let database: CollectorDatabase
     let enrollment: CollectorApplication.Enrollment
@@ -64,7 +66,7 @@ struct EnrollRoutes {
         let address = request.remoteAddress.map { $0.mappedIPv4 ?? $0 }  // as written on a dual-stack listener
         let from = address?.description
         if let wait = limiter.admit(address) {
-            throw Self.tooMany(wait, "too many enrollment attempts from \(from ?? "this address"): try again in \(wait) s")
+            throw Self.tooMany(wait, "too many enrollment attempts from \(from ?? "this address"): try again in \(Seconds(wait))")
         }
         guard request.body.readableBytes <= Self.maxRequestBytes else {
             throw HTTPFailure(.payloadTooLarge, message: "an enrollment request is at most 64 KiB")
@@ -74,16 +76,21 @@ struct EnrollRoutes {
             throw HTTPFailure(.badRequest, message: "expected {\"csr\": PEM, \"secret\": …} or {\"csr\": PEM, \"token\": …}: \(error)")
         }
         let now = Int64(Date().timeIntervalSince1970)
-        let credential = try self.credential(asked.token ?? asked.secret ?? "", from: address, now: now)
+        let parsed = Result { try CertificateRequest(pem: asked.csr) }
+        // The name asked for, in normal form when it has one: what the audit records.
+        let asking = (try? parsed.get())?.commonName.map { (try? HostName.normalized($0).get()) ?? $0 }
+        let credential = try self.credential(asked.token ?? asked.secret ?? "", from: address, asking: asking, now: now)
         func refuse(_ status: HTTPResponseStatus, _ why: String) throws -> HTTPFailure {
-            try database.audit(AuditEntry(at: now, action: .enrollRefused, actor: credential.actor, address: from, detail: why))
+            try database.audit(AuditEntry(at: now, action: .enrollRefused, actor: credential.actor, host: asking, address: from,
+                                          detail: why))
             return HTTPFailure(status, message: why)
         }
         let csr: CertificateRequest
-        do { csr = try CertificateRequest(pem: asked.csr) } catch {
+        do { csr = try parsed.get() } catch {
             throw try refuse(.badRequest, "not a certificate request: \(error)")
         }
         guard csr.isSelfSigned else { throw try refuse(.badRequest, "the request's signature does not verify") }
+        if let advice = csr.keyRefusal { throw try refuse(.badRequest, advice) }
         let name: String
         switch HostName.normalized(csr.commonName ?? "") {
         case .success(let normal): name = normal
@@ -95,14 +102,14 @@ struct EnrollRoutes {
         }
         let key = csr.keyFingerprint
         var issuedPEM = ""
+        let singledOut = policy?.policy?.entries(singlingOut: name).map(\.description) ?? []
         let attempt = EnrollmentAttempt(host: name, keyFingerprint: key, credentialID: credential.id!, address: from,
-                                        inventoryTags: Array(policy?.policy?.inventory.tags(for: name) ?? []),
-                                        requestTTL: enrollment.requestTTL, now: now)
+                                        policyReasons: singledOut, requestTTL: enrollment.requestTTL, now: now)
         let outcome = try database.enroll(attempt) {
             let certificate = try enrollment.ca.issue(csr, commonName: name, usage: .client, days: enrollment.days)
             issuedPEM = try certificate.pem()
             return IssuedCertificate(serial: certificate.serial, hostName: name, fingerprint: certificate.fingerprint,
-                                     notAfter: certificate.notAfter, issuedAt: now)
+                                     notAfter: certificate.notAfter, issuedAt: now, keyFingerprint: key)
         }
         switch outcome {
         case .issued(let certificate):
@@ -121,24 +128,25 @@ struct EnrollRoutes {
                                                     expires: UTCTime.rfc3339(waiting.expiresAt)))
         case .refused(let refusal):
             logger.warning("enrollment refused", metadata: ["host": "\(name)", "reason": "\(refusal)"])
-            if case .tooManyWaiting = refusal {
-                throw Self.tooMany(3_600, "\(name): \(refusal); an operator must answer them first (portwarden enroll pending)")
+            if case .tooManyWaiting(_, _, let until) = refusal {
+                throw Self.tooMany(Int(max(1, until - now)), "\(name): \(Self.sentence(refusal))")
             }
             throw HTTPFailure(.forbidden, message: "\(name): \(Self.sentence(refusal))")
         }
     }
 
     /// The secret or token whose text is `text`, if it may enroll now. A wrong one counts
-    /// against the address's smaller limit; within it, the refusal is audited.
-    private func credential(_ text: String, from address: IPAddress?, now: Int64) throws -> EnrollmentCredential {
+    /// against the address's smaller limit; within it, the refusal is audited, with the
+    /// name `asking` for.
+    private func credential(_ text: String, from address: IPAddress?, asking: String?, now: Int64) throws -> EnrollmentCredential {
         let found = text.isEmpty ? nil : try database.credential(digest: CredentialText.digest(text))
         if let found, found.refusal(at: now) == nil { return found }
         let refusal = found?.refusal(at: now) ?? .unknownCredential
         if let wait = limiter.failed(address) {
-            throw Self.tooMany(wait, "too many attempts with a wrong enrollment secret or token from \(address?.description ?? "this address"): try again in \(wait) s")
+            throw Self.tooMany(wait, "too many attempts with a wrong enrollment secret or token from \(address?.description ?? "this address"): try again in \(Seconds(wait))")
         }
         try database.audit(AuditEntry(at: now, action: .enrollRefused, actor: found?.actor ?? "unknown credential",
-                                      address: address?.description, detail: refusal.description))
+                                      host: asking, address: address?.description, detail: refusal.description))
         logger.warning("enrollment with a wrong secret or token refused", metadata: ["address": "\(address?.description ?? "-")"])
         if found == nil, !(try database.enrollmentIsOpen(now: now)) {
             throw HTTPFailure(.forbidden, message: "enrollment by secret or token is off here: ask an operator to run "
@@ -152,12 +160,19 @@ struct EnrollRoutes {
         switch refusal {
         case .unknownCredential: "wrong enrollment secret or token: get the current one from an operator"
         case .replacedSecret(let at): "this enrollment secret was replaced at \(UTCTime.rfc3339(at)): get the current one from an operator"
+        case .disabledSecret(let at): "enrollment by secret was disabled at \(UTCTime.rfc3339(at)), and this secret with it: "
+            + "ask an operator for a token (portwarden enroll token create) or to sign your CSR (portwarden enroll sign)"
         case .tokenRevoked(let id, let at): "token #\(id) was revoked at \(UTCTime.rfc3339(at)): ask an operator for another"
         case .tokenExpired(let id, let at): "token #\(id) expired at \(UTCTime.rfc3339(at)): ask an operator for another"
         case .tokenUsedUp(let id, let uses): "token #\(id) was used \(uses) time\(uses == 1 ? "" : "s"), all it may: ask an operator for another"
         case .outsideToken(let id, let names): "token #\(id) enrolls only names matching \(names): pass another --name, or ask for another token"
         case .keyRefused(let at): "an operator refused this key for this name at \(UTCTime.rfc3339(at)): talk to them"
-        case .tooManyWaiting: refusal.description
+        case .tooManyWaiting(_, nil, let until):
+            "\(refusal.description), all one name may have: an operator must answer them (portwarden enroll pending); "
+                + "the first expires at \(UTCTime.rfc3339(until))"
+        case .tooManyWaiting(_, _, let until):
+            "\(refusal.description), all one address may: ask again after \(UTCTime.rfc3339(until)), or have an operator "
+                + "answer the requests (portwarden enroll pending)"
         }
     }
 
@@ -167,6 +182,20 @@ struct EnrollRoutes {
 
     static func reply(_ status: HTTPResponseStatus, _ answer: Answer) throws -> Reply {
         .json(try JSONEncoder().encode(answer), status: status)
+    }
+}
+
+extension CertificateRequest {
+    /// Why the collector will not certify this request's key, saying what key to make
+    /// instead; nil when it will (`PublicKeyType.isAcceptedForHosts`). Enrollment and
+    /// `portwarden enroll sign` both ask, so no certificate is issued that the collector's
+    /// own TLS would then turn away.
+    public var keyRefusal: String? {
+        let type = keyType
+        guard !type.isAcceptedForHosts else { return nil }
+        return "the request carries \(type), which the collector's TLS does not accept: make an EC P-256 key — "
+            + "portwarden-agent enroll does, or openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+            + "-keyout host.key -subj /CN=NAME -out host.csr (EC P-384 and RSA of 2048 to 4096 bits are accepted too)"
     }
 }
 

@@ -14,14 +14,4 @@ extension IPAddress {
             return nil
         }
     }
-
-    /// What a per-address cap counts by: an IPv4 address (IPv4-mapped ones included, as
-    /// a dual-stack listener sees them) as itself, an IPv6 address by its /64 — one
-    /// machine commonly holds a whole /64, and could otherwise take a new address for
-    /// every connection.
-    var source: IPAddress {
-        if let v4 = mappedIPv4 { return v4 }
-        if case .v6(let high, _) = self { return .v6(high: high, low: 0) }
-        return self
-    }
 }

@@ -17,6 +17,8 @@ public struct AuditAction: RawRepresentable, Hashable, Codable, Sendable, Custom
     /// An operator's answer to a waiting request.
     public static let requestApproved = AuditAction("request.approved")
     public static let requestRefused = AuditAction("request.refused")
+    /// A waiting request left behind when another key was issued the name.
+    public static let requestSuperseded = AuditAction("request.superseded")
     /// `portwarden enroll sign`.
     public static let certificateSigned = AuditAction("certificate.signed")
     public static let certificateRevoked = AuditAction("certificate.revoked")

@@ -9,13 +9,18 @@ public struct IssuedCertificate: Codable, Equatable, Sendable, FetchableRecord, 
     public var notAfter: Int64
     public var issuedAt: Int64
     public var revokedAt: Int64?
+    /// v7: SHA-256 of the key it was issued to (as `EnrollmentRequest.keyFingerprint`);
+    /// nil for certificates issued before, unless an enrollment request recorded it.
+    public var keyFingerprint: String?
 
-    public init(serial: String, hostName: String, fingerprint: String, notAfter: Int64, issuedAt: Int64) {
+    public init(serial: String, hostName: String, fingerprint: String, notAfter: Int64, issuedAt: Int64,
+                keyFingerprint: String? = nil) {
         self.serial = serial
         self.hostName = hostName
         self.fingerprint = fingerprint
         self.notAfter = notAfter
         self.issuedAt = issuedAt
+        self.keyFingerprint = keyFingerprint
     }
 
     public enum Columns {
@@ -37,7 +42,10 @@ extension CollectorDatabase {
     }
 
     /// Signs and records a certificate, revoking the name's older ones first: a name has
-    /// at most one unrevoked certificate (v6's unique index holds the store to it).
+    /// at most one unrevoked certificate (v6's unique index holds the store to it). The
+    /// name's requests of this key are settled by it; other keys' waiting (or approved,
+    /// uncollected) requests are superseded, so approving a stale one cannot take the
+    /// name back from this certificate.
     static func issue(_ sign: () throws -> IssuedCertificate, actor: String, address: String?, detail: String,
                       action: AuditAction, at now: Int64, _ db: Database) throws -> IssuedCertificate {
         let certificate = try sign()
@@ -46,6 +54,7 @@ extension CollectorDatabase {
         var detail = "serial \(certificate.serial), \(detail)"
         if !superseded.isEmpty { detail += "; supersedes \(superseded.joined(separator: ", "))" }
         try audit(AuditEntry(at: now, action: action, actor: actor, host: certificate.hostName, address: address, detail: detail), db)
+        try settleRequests(for: certificate, actor: actor, at: now, db)
         return certificate
     }
 

@@ -22,6 +22,9 @@ public struct EnrollmentCredential: Codable, Equatable, Sendable, FetchableRecor
     public var createdAt: Int64
     public var createdBy: String
     public var revokedAt: Int64?
+    /// v7: the secret that replaced this one; a secret revoked without one was disabled
+    /// (`enroll secret --disable`).
+    public var replacedBy: Int64?
 
     public init(kind: Kind, digest: String, names: String? = nil, maxUses: Int64? = nil, expiresAt: Int64? = nil,
                 createdAt: Int64, createdBy: String) {
@@ -49,7 +52,8 @@ public struct EnrollmentCredential: Codable, Equatable, Sendable, FetchableRecor
     /// Why it cannot enroll anyone at `now`; nil when it can.
     public func refusal(at now: Int64) -> EnrollmentRefusal? {
         if let revokedAt {
-            return kind == .secret ? .replacedSecret(at: revokedAt) : .tokenRevoked(id: id ?? 0, at: revokedAt)
+            guard kind == .secret else { return .tokenRevoked(id: id ?? 0, at: revokedAt) }
+            return replacedBy == nil ? .disabledSecret(at: revokedAt) : .replacedSecret(at: revokedAt)
         }
         if let expiresAt, expiresAt <= now { return .tokenExpired(id: id ?? 0, at: expiresAt) }
         if let maxUses, uses >= maxUses { return .tokenUsedUp(id: id ?? 0, uses: maxUses) }
@@ -78,24 +82,28 @@ extension CollectorDatabase {
             let replaced = try Self.retireSecret(at: now, db)
             var secret = EnrollmentCredential(kind: .secret, digest: digest, createdAt: now, createdBy: actor)
             try secret.insert(db)
+            try EnrollmentCredential.filter(keys: replaced).updateAll(db, Column("replacedBy").set(to: secret.id))
             try Self.audit(AuditEntry(at: now, action: .secretRotated, actor: actor,
-                                      detail: replaced ? "\(secret.actor) replaces the previous secret" : "\(secret.actor) is the first"), db)
+                                      detail: replaced.isEmpty ? "\(secret.actor) is the first" : "\(secret.actor) replaces the previous secret"), db)
         }
     }
 
     /// Turns enrollment by secret off (tokens and `enroll sign` still work). Whether a secret was on.
     public func disableSecret(at now: Int64, by actor: String) throws -> Bool {
         try writer.write { db in
-            guard try Self.retireSecret(at: now, db) else { return false }
+            guard try !Self.retireSecret(at: now, db).isEmpty else { return false }
             try Self.audit(AuditEntry(at: now, action: .secretDisabled, actor: actor, detail: "enrollment by secret is off"), db)
             return true
         }
     }
 
-    private static func retireSecret(at now: Int64, _ db: Database) throws -> Bool {
-        try EnrollmentCredential.filter(EnrollmentCredential.Columns.kind == EnrollmentCredential.Kind.secret.rawValue
-                                        && EnrollmentCredential.Columns.revokedAt == nil)
-            .updateAll(db, EnrollmentCredential.Columns.revokedAt.set(to: now)) > 0
+    /// Revokes the secret in force, if any; its id.
+    private static func retireSecret(at now: Int64, _ db: Database) throws -> [Int64] {
+        let live = EnrollmentCredential.filter(EnrollmentCredential.Columns.kind == EnrollmentCredential.Kind.secret.rawValue
+                                               && EnrollmentCredential.Columns.revokedAt == nil)
+        let ids = try Int64.fetchAll(db, live.select(Column("id")))
+        try live.updateAll(db, EnrollmentCredential.Columns.revokedAt.set(to: now))
+        return ids
     }
 
     /// Stores a token (its digest) and audits it with `scope` (what it allows, as text);

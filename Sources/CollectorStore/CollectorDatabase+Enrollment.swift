@@ -1,7 +1,9 @@
 import GRDB
+import PortwardenModel
 
 /// An enrollment that needs an operator: one key asking for one name, from one address.
-/// It waits until approved (for that key only), refused, or expired.
+/// It waits until approved (for that key only), refused, superseded (another key was
+/// issued the name), or expired.
 public struct EnrollmentRequest: Codable, Equatable, Sendable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "enrollmentRequest"
     public var id: Int64?
@@ -18,6 +20,9 @@ public struct EnrollmentRequest: Codable, Equatable, Sendable, FetchableRecord, 
     public var refusedAt: Int64?
     public var reason: String?
     public var credential: String?
+    /// v7: when a certificate for another key was issued the name, and its serial.
+    public var supersededAt: Int64?
+    public var supersededBy: String?
 
     public enum Columns {
         public static let hostName = Column(CodingKeys.hostName)
@@ -26,13 +31,23 @@ public struct EnrollmentRequest: Codable, Equatable, Sendable, FetchableRecord, 
         public static let issuedSerial = Column(CodingKeys.issuedSerial)
         public static let expiresAt = Column(CodingKeys.expiresAt)
         public static let refusedAt = Column(CodingKeys.refusedAt)
+        public static let supersededAt = Column(CodingKeys.supersededAt)
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
-    /// Neither issued nor refused: what `enroll pending` lists until it expires.
-    static var undecided: QueryInterfaceRequest<EnrollmentRequest> {
+    /// Neither issued nor refused: what `enroll pending` lists until it expires, superseded
+    /// ones included.
+    static var unsettled: QueryInterfaceRequest<EnrollmentRequest> {
         filter(Columns.issuedSerial == nil && Columns.refusedAt == nil)
+    }
+
+    /// Unsettled and not superseded: what an operator may approve.
+    static var undecided: QueryInterfaceRequest<EnrollmentRequest> { unsettled.filter(Columns.supersededAt == nil) }
+
+    /// `waiting`, `approved` or `superseded`, as `enroll pending` shows it.
+    public var state: String {
+        supersededAt != nil ? "superseded" : approvedAt != nil ? "approved" : "waiting"
     }
 }
 
@@ -44,20 +59,21 @@ public struct EnrollmentAttempt: Sendable {
     /// The secret or token it showed, already found by its digest.
     public var credentialID: Int64
     public var address: String?
-    /// The tags the policy's inventory gives the name: a self-chosen name that carries a
-    /// tag is not issued without an operator.
-    public var inventoryTags: [String]
+    /// Why the policy in force singles the name out (each entry that matches it by name,
+    /// as a sentence): a self-chosen name that a policy treats by name is not issued
+    /// without an operator.
+    public var policyReasons: [String]
     /// Seconds a new request waits for an operator before it expires.
     public var requestTTL: Int64
     public var now: Int64
 
-    public init(host: String, keyFingerprint: String, credentialID: Int64, address: String?, inventoryTags: [String],
+    public init(host: String, keyFingerprint: String, credentialID: Int64, address: String?, policyReasons: [String],
                 requestTTL: Int64, now: Int64) {
         self.host = host
         self.keyFingerprint = keyFingerprint
         self.credentialID = credentialID
         self.address = address
-        self.inventoryTags = inventoryTags
+        self.policyReasons = policyReasons
         self.requestTTL = requestTTL
         self.now = now
     }
@@ -70,42 +86,53 @@ public enum EnrollmentOutcome: Sendable, Equatable {
     case refused(EnrollmentRefusal)
 }
 
-/// Why an enrollment is refused for good (the host must change something).
+/// Why an enrollment is refused (the host must change something, or wait).
 public enum EnrollmentRefusal: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownCredential
     case replacedSecret(at: Int64)
+    case disabledSecret(at: Int64)
     case tokenRevoked(id: Int64, at: Int64)
     case tokenExpired(id: Int64, at: Int64)
     case tokenUsedUp(id: Int64, uses: Int64)
     case outsideToken(id: Int64, names: String)
     case keyRefused(at: Int64)
-    case tooManyWaiting(count: Int)
+    /// `count` requests wait for the name — from `source` (the address, or its /64) when
+    /// that one source's cap was reached, else from anywhere; the first lapses at `until`.
+    case tooManyWaiting(count: Int, source: String?, until: Int64)
 
     /// For the audit: short, no times (the entry has its own).
     public var description: String {
         switch self {
         case .unknownCredential: "wrong enrollment secret or token"
         case .replacedSecret: "a replaced enrollment secret"
+        case .disabledSecret: "a disabled enrollment secret (enrollment by secret was turned off)"
         case .tokenRevoked(let id, _): "token #\(id) is revoked"
         case .tokenExpired(let id, _): "token #\(id) has expired"
         case .tokenUsedUp(let id, let uses): "token #\(id) is used up (\(uses) use\(uses == 1 ? "" : "s"))"
         case .outsideToken(let id, let names): "the name is outside token #\(id)'s names \(names)"
         case .keyRefused: "an operator refused this key for this name"
-        case .tooManyWaiting(let count): "\(count) requests already wait for this name"
+        case .tooManyWaiting(let count, let source?, _): "\(source) asked for this name \(count) times within request_ttl"
+        case .tooManyWaiting(let count, nil, _): "\(count) requests already wait for this name"
         }
     }
 }
 
 extension CollectorDatabase {
-    /// Requests waiting for one name at once, at most: beyond, new keys are refused until
-    /// an operator answers (`enroll pending` shows them).
-    public static let maxWaitingPerName = 10
+    /// Requests one source (an IPv4 address, an IPv6 /64) may have for one name within
+    /// `request_ttl` — waiting, approved, refused or superseded alike, so refusing them
+    /// does not make room for that source again. A reinstall asks once; three covers it
+    /// being redone twice in a day, while one address cannot fill the name's list.
+    public static let maxWaitingPerSource = 3
+    /// Requests that may wait for one name at once: ten sources' worth. Beyond, new keys
+    /// get 429 until an operator answers (`enroll refuse` makes room, and a refused
+    /// source still counts its own) or requests expire; `enroll pending` stays readable.
+    public static let maxWaitingPerName = 30
 
     /// Decides an enrollment and, when it is issued, signs and records the certificate —
     /// all in one write transaction, so parallel attempts for one name see each other:
     /// exactly one is issued. A name that ever held a certificate or belongs to a host
-    /// that reported, or that a tag is given to (by the inventory or `hosts tag`), waits
-    /// for an operator to approve this key. `sign` makes the certificate.
+    /// that reported, that the policy singles out by name, or that an operator tagged,
+    /// waits for an operator to approve this key. `sign` makes the certificate.
     public func enroll(_ attempt: EnrollmentAttempt, sign: () throws -> IssuedCertificate) throws -> EnrollmentOutcome {
         try writer.write { db in
             let now = attempt.now
@@ -122,7 +149,7 @@ extension CollectorDatabase {
                 return .refused(refusal)
             }
             let reasons = try Self.approvalReasons(attempt, db)
-            var approved: EnrollmentRequest?
+            var approved = false
             if !reasons.isEmpty {
                 let mine = EnrollmentRequest.filter(EnrollmentRequest.Columns.hostName == attempt.host
                                                     && EnrollmentRequest.Columns.keyFingerprint == attempt.keyFingerprint)
@@ -131,19 +158,15 @@ extension CollectorDatabase {
                     try audit(.enrollRefused, credential.actor, refusal.description)
                     return .refused(refusal)
                 }
-                let open = try mine.filter(EnrollmentRequest.Columns.issuedSerial == nil && EnrollmentRequest.Columns.expiresAt > now)
-                    .fetchOne(db)
+                let open = try mine.filter(EnrollmentRequest.Columns.issuedSerial == nil && EnrollmentRequest.Columns.supersededAt == nil
+                                           && EnrollmentRequest.Columns.expiresAt > now).fetchOne(db)
                 if let open, open.approvedAt != nil {
-                    approved = open
+                    approved = true
                 } else if let open {
                     try audit(.enrollPending, credential.actor, "asked again; waits for an operator (\(open.reason ?? ""))")
                     return .pending(open)
                 } else {
-                    let waiting = try EnrollmentRequest.undecided
-                        .filter(EnrollmentRequest.Columns.hostName == attempt.host && EnrollmentRequest.Columns.expiresAt > now)
-                        .fetchCount(db)
-                    guard waiting < Self.maxWaitingPerName else {
-                        let refusal = EnrollmentRefusal.tooManyWaiting(count: waiting)
+                    if let refusal = try Self.waitingRefusal(attempt, db) {
                         try audit(.enrollRefused, credential.actor, refusal.description)
                         return .refused(refusal)
                     }
@@ -155,99 +178,71 @@ extension CollectorDatabase {
                     return .pending(request)
                 }
             }
-            let certificate = try Self.issue(sign, actor: credential.actor, address: attempt.address,
-                                             detail: approved.map { _ in "key \(attempt.keyFingerprint.prefix(16)), approved by an operator" }
-                                                 ?? "key \(attempt.keyFingerprint.prefix(16)), a name never used", action: .enrollIssued,
-                                             at: now, db)
-            if var approved {
-                approved.issuedSerial = certificate.serial
-                try approved.update(db)
-            }
+            let key = attempt.keyFingerprint
+            let certificate = try Self.issue({
+                var certificate = try sign()
+                certificate.keyFingerprint = key  // what settles this key's approved request
+                return certificate
+            }, actor: credential.actor, address: attempt.address,
+               detail: approved ? "key \(key.prefix(16)), approved by an operator" : "key \(key.prefix(16)), a name never used",
+               action: .enrollIssued, at: now, db)
             credential.uses += 1
             try credential.update(db)
             return .issued(certificate)
         }
     }
 
+    /// The caps on waiting requests, counted over the name's requests still within their
+    /// time: nil when a new one may wait.
+    static func waitingRefusal(_ attempt: EnrollmentAttempt, _ db: Database) throws -> EnrollmentRefusal? {
+        let live = try EnrollmentRequest.filter(EnrollmentRequest.Columns.hostName == attempt.host
+                                                && EnrollmentRequest.Columns.issuedSerial == nil
+                                                && EnrollmentRequest.Columns.expiresAt > attempt.now).fetchAll(db)
+        let source = attempt.address.flatMap(IPAddress.init)
+        let fromSource = live.filter { $0.address.flatMap(IPAddress.init)?.source == source?.source }
+        if fromSource.count >= maxWaitingPerSource {
+            return .tooManyWaiting(count: fromSource.count, source: source?.sourceDescription ?? "an unknown address",
+                                   until: fromSource.map(\.expiresAt).min()!)
+        }
+        let waiting = live.filter { $0.refusedAt == nil && $0.supersededAt == nil }
+        if waiting.count >= maxWaitingPerName {
+            return .tooManyWaiting(count: waiting.count, source: nil, until: waiting.map(\.expiresAt).min()!)
+        }
+        return nil
+    }
+
     /// Why this name needs an operator, as sentences; empty when it may be issued at once.
     static func approvalReasons(_ attempt: EnrollmentAttempt, _ db: Database) throws -> [String] {
         var reasons: [String] = []
-        if try IssuedCertificate.filter(IssuedCertificate.Columns.hostName == attempt.host).fetchCount(db) > 0 {
-            reasons.append("the name has held a certificate")
+        let certificates = try IssuedCertificate.filter(IssuedCertificate.Columns.hostName == attempt.host).fetchAll(db)
+        if let held = heldReason(certificates, key: attempt.keyFingerprint, now: attempt.now) {
+            reasons.append(held)
         } else if try HostRecord.filter(HostRecord.Columns.name == attempt.host).fetchCount(db) > 0 {
             reasons.append("a host by this name has reported")
         }
-        if !attempt.inventoryTags.isEmpty {
-            reasons.append("the inventory tags it \(attempt.inventoryTags.sorted().joined(separator: ", "))")
-        }
+        reasons += attempt.policyReasons
         let assigned = try HostTag.filter(HostTag.Columns.hostName == attempt.host && HostTag.Columns.assigned == true)
             .fetchAll(db).map(\.tag)
         if !assigned.isEmpty { reasons.append("an operator tagged it \(assigned.sorted().joined(separator: ", "))") }
         return reasons
     }
 
-    /// Requests an operator may still answer (or, approved, the host may still collect),
-    /// oldest first.
-    public func openRequests(now: Int64) throws -> [EnrollmentRequest] {
-        try reader.read { db in
-            try EnrollmentRequest.undecided.filter(EnrollmentRequest.Columns.expiresAt > now)
-                .order(Column("requestedAt"), Column("id")).fetchAll(db)
-        }
-    }
-
-    /// Why an operator's answer to a request could not be given.
-    public enum AnswerFailure: Error, Equatable, Sendable {
-        /// No undecided request of `host` has a fingerprint starting so; these wait.
-        case noMatch(waiting: [EnrollmentRequest])
-        /// More than one waiting request matches: a longer prefix is needed.
-        case ambiguous([EnrollmentRequest])
-        /// It matched only requests that expired: the host must ask again.
-        case expired(EnrollmentRequest)
-    }
-
-    /// `enroll approve`: the waiting request of `host` whose key's fingerprint starts with
-    /// `fingerprint` is approved; the host collects its certificate at its next attempt,
-    /// within `ttl` seconds.
-    public func approveRequest(host: String, fingerprint: String, now: Int64, ttl: Int64, by actor: String) throws
-        -> Result<EnrollmentRequest, AnswerFailure>
-    {
-        try answer(host: host, fingerprint: fingerprint, now: now) { request, db in
-            request.approvedAt = now
-            request.expiresAt = now + ttl
-            try request.update(db)
-            try Self.audit(AuditEntry(at: now, action: .requestApproved, actor: actor, host: host, address: request.address,
-                                      detail: "key \(request.keyFingerprint.prefix(16)); the host collects it by its next attempt"), db)
-        }
-    }
-
-    /// `enroll refuse`: that key never gets the name; the host is told so.
-    public func refuseRequest(host: String, fingerprint: String, now: Int64, by actor: String) throws
-        -> Result<EnrollmentRequest, AnswerFailure>
-    {
-        try answer(host: host, fingerprint: fingerprint, now: now) { request, db in
-            request.refusedAt = now
-            try request.update(db)
-            try Self.audit(AuditEntry(at: now, action: .requestRefused, actor: actor, host: host, address: request.address,
-                                      detail: "key \(request.keyFingerprint.prefix(16))"), db)
-        }
-    }
-
-    private func answer(host: String, fingerprint: String, now: Int64,
-                        _ change: (inout EnrollmentRequest, Database) throws -> Void) throws
-        -> Result<EnrollmentRequest, AnswerFailure>
-    {
-        try writer.write { db in
-            let undecided = try EnrollmentRequest.undecided.filter(EnrollmentRequest.Columns.hostName == host)
-                .order(Column("requestedAt")).fetchAll(db)
-            let matching = undecided.filter { $0.keyFingerprint.hasPrefix(fingerprint) }
-            let open = matching.filter { $0.expiresAt > now }
-            guard open.count <= 1 else { return .failure(.ambiguous(open)) }
-            guard var request = open.first else {
-                if let expired = matching.last { return .failure(.expired(expired)) }
-                return .failure(.noMatch(waiting: undecided.filter { $0.expiresAt > now }))
+    /// What the name's certificates say to an operator about a new key for it: the one in
+    /// force (held by this key or another), else the newest — revoked or expired.
+    static func heldReason(_ certificates: [IssuedCertificate], key: String, now: Int64) -> String? {
+        func time(_ seconds: Int64) -> String { Timestamp.rfc3339(Int(seconds)) }
+        if let current = certificates.first(where: { $0.revokedAt == nil && $0.notAfter > now }) {
+            if current.keyFingerprint == key {
+                return "this key already holds the name's current certificate (serial \(current.serial), valid until \(time(current.notAfter)))"
             }
-            try change(&request, db)
-            return .success(request)
+            // Certificates from before v7 may not say their key.
+            return "the name's certificate is valid until \(time(current.notAfter)) (serial \(current.serial))"
+                + (current.keyFingerprint == nil ? "" : ", held by another key")
         }
+        guard let newest = certificates.max(by: { ($0.issuedAt, $0.notAfter) < ($1.issuedAt, $1.notAfter) }) else { return nil }
+        if let revokedAt = newest.revokedAt {
+            return "the name's certificate was revoked at \(time(revokedAt)) (serial \(newest.serial))"
+        }
+        return "the name's certificate expired at \(time(newest.notAfter)) (serial \(newest.serial))"
     }
 }

@@ -191,6 +191,8 @@ public struct CollectorDatabase: Sendable {
         }
         // Identity: the audit, hashed enrollment credentials, host names in normal form.
         migrator.registerMigration("v6", migrate: migrateV6)
+        // Enrollment: a certificate's key, superseded requests, disabled versus replaced secrets.
+        migrator.registerMigration("v7-enrollment", migrate: migrateV7Enrollment)
         return migrator
     }
 }

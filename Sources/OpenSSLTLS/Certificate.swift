@@ -49,6 +49,19 @@ public final class Certificate: @unchecked Sendable {
         return digest.prefix(Int(length)).lowercaseHex
     }
 
+    /// Whether `issuer`'s key signed this certificate (the signature only: no chain, no dates).
+    public func isSigned(by issuer: Certificate) -> Bool {
+        guard let key = X509_get0_pubkey(issuer.pointer) else { return false }
+        defer { ERR_clear_error() }  // a failed check is an answer, not an error for the next call to report
+        return X509_verify(pointer, key) == 1
+    }
+
+    /// Whether this certificate is for `key`: its public key is the key's.
+    public func isFor(_ key: PrivateKey) -> Bool {
+        defer { ERR_clear_error() }
+        return X509_check_private_key(pointer, key.pointer) == 1
+    }
+
     private static func seconds(_ time: UnsafePointer<ASN1_TIME>?) -> Int64 {
         var parts = tm()
         guard let time, ASN1_TIME_to_tm(time, &parts) == 1 else { return 0 }

@@ -41,6 +41,12 @@ public final class CertificateRequest: @unchecked Sendable {
         return Digest.sha256(Array(UnsafeBufferPointer(start: der, count: Int(length))))
     }
 
+    /// The kind and size of the request's public key.
+    public var keyType: PublicKeyType {
+        guard let key = X509_REQ_get0_pubkey(pointer) else { return .other("none") }
+        return PublicKeyType(key)
+    }
+
     /// Whether the request was signed by the key it carries (proof its sender holds it).
     public var isSelfSigned: Bool {
         guard let key = X509_REQ_get0_pubkey(pointer) else { return false }

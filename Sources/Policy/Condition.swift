@@ -86,6 +86,16 @@ indirect enum Condition: Equatable, Sendable {
         }
     }
 
+    /// The host tests (indices into the policy's) this condition reads, in order.
+    var hostTests: [Int] {
+        switch self {
+        case .host(let index): [index]
+        case .all(let parts), .any(let parts): parts.flatMap(\.hostTests)
+        case .not(let inner): inner.hostTests
+        default: []
+        }
+    }
+
     /// Whether any leaf needs the listener's address parsed.
     var needsAddress: Bool {
         switch self {

@@ -41,6 +41,19 @@ public enum IPAddress: Hashable, Sendable {
         }
     }
 
+    /// What a per-address cap counts by (the collector's connection caps and enrollment
+    /// limits): an IPv4 address (IPv4-mapped ones included, as a dual-stack listener sees
+    /// them) as itself, an IPv6 address by its /64 — one machine commonly holds a whole
+    /// /64, and could otherwise take a new address for every connection.
+    public var source: IPAddress {
+        if let v4 = mappedIPv4 { return v4 }
+        if case .v6(let high, _) = self { return .v6(high: high, low: 0) }
+        return self
+    }
+
+    /// `source` as text: the address, or the /64 (`2001:db8::/64`).
+    public var sourceDescription: String { isV6 && mappedIPv4 == nil ? "\(source)/64" : source.description }
+
     /// 127.0.0.0/8 or ::1.
     public var isLoopback: Bool {
         switch self {

@@ -16,14 +16,28 @@ extension ServeTests {
                    "--ca-file", state + "/ca.pem", "--state-dir", agentState ?? state + "/agent-\(name)", "--name", name])
     }
 
-    /// An enrollment straight over the wire, with a fresh key: what an attacker sends.
-    func attackerEnroll(_ port: Int, _ name: String, secret: String) throws -> (Result<EnrollmentResult, EnrollmentRefused>, String) {
+    /// An enrollment straight over the wire, with a fresh key (or `key`): what an attacker sends.
+    func attackerEnroll(_ port: Int, _ name: String, secret: String, key: PrivateKey? = nil)
+        throws -> (Result<EnrollmentResult, EnrollmentRefused>, String)
+    {
         let ca = try Certificate(pem: FileWriting.read(state + "/ca.pem"))
         let connection = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: try TLSContext.client(trust: ca), timeout: 5)
-        let request = try CertificateRequest(key: PrivateKey.generate(), commonName: name)
+        let request = try CertificateRequest(key: key ?? PrivateKey.generate(), commonName: name)
         do { return (.success(try connection.enroll(csr: request.pem(), secret: secret)), request.keyFingerprint) } catch let refused as EnrollmentRefused {
             return (.failure(refused), request.keyFingerprint)
         }
+    }
+
+    /// `POST /v1/enroll` with `csr` and `secret` from the loopback address `source`
+    /// (curl, bound to it): the status, and the whole answer with its headers.
+    func enrollFrom(_ source: String, _ port: Int, csr: String, secret: String) throws -> (code: Int, response: String) {
+        let body = state + "/body-\(UUID().uuidString)"
+        try JSONSerialization.data(withJSONObject: ["csr": csr, "secret": secret]).write(to: URL(fileURLWithPath: body))
+        defer { try? FileManager.default.removeItem(atPath: body) }
+        let output = try runProcess("/usr/bin/curl", ["-s", "-i", "-w", "\n%{http_code}", "--interface", source,
+                                                      "--cacert", state + "/ca.pem", "-H", "Content-Type: application/json",
+                                                      "--data-binary", "@" + body, "https://127.0.0.1:\(port)/v1/enroll"]).output
+        return (Int(output.split(separator: "\n").last ?? "") ?? 0, output)
     }
 
     /// A fleet CA, the enrollment secret (also in agent.secret, for the agent) and `serve`.
@@ -35,12 +49,15 @@ extension ServeTests {
         return (try serve(port: port), port, secret)
     }
 
-    func auditActions() throws -> [[String: String]] {
-        let listed = try portwarden(["audit", "--state-dir", state, "--format", "json"])
+    /// A listing command's rows (`--format json`), their text fields: `["enroll", "pending"]`.
+    func jsonRows(_ command: [String]) throws -> [[String: String]] {
+        let listed = try portwarden(command + ["--state-dir", state, "--format", "json"])
         try #require(listed.status == 0, "\(listed.output)")
         let rows = try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]] ?? []
         return rows.map { $0.compactMapValues { $0 as? String } }
     }
+
+    func auditActions() throws -> [[String: String]] { try jsonRows(["audit"]) }
 
     @Test func theOperatorAnswersWaitingKeysByFingerprintAndTheAuditSaysWho() throws {
         defer { try? FileManager.default.removeItem(atPath: state) }
@@ -86,7 +103,7 @@ extension ServeTests {
         let audit = try auditActions()
         let web = audit.filter { $0["host"] == "web-02" }.map { $0["action"] ?? "" }
         #expect(web == ["enroll.issued", "certificate.revoked", "enroll.pending", "enroll.pending", "request.approved",
-                        "enroll.issued", "enroll.pending", "request.refused"], "\(audit)")
+                        "enroll.issued", "request.superseded", "enroll.pending", "request.refused"], "\(audit)")
         #expect(audit.first { $0["action"] == "certificate.revoked" }?["actor"]?.hasPrefix("operator ") == true)
         #expect(audit.filter { $0["action"]?.hasPrefix("enroll.") == true }.allSatisfy { $0["address"] == "127.0.0.1" && $0["actor"] == "secret #1" })
     }
@@ -164,21 +181,10 @@ extension ServeTests {
 
         // From 127.0.0.2: curl, bound to that source address.
         let csr = try CertificateRequest(key: PrivateKey.generate(), commonName: "flood-1").pem()
-        func body(_ secret: String) throws -> String {
-            let path = state + "/body-\(secret.count)"
-            let json = try JSONSerialization.data(withJSONObject: ["csr": csr, "secret": secret])
-            try json.write(to: URL(fileURLWithPath: path))
-            return path
-        }
-        func flood(_ body: String) throws -> String {
-            try runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--interface", "127.0.0.2",
-                                             "--cacert", state + "/ca.pem", "-H", "Content-Type: application/json",
-                                             "--data-binary", "@" + body, "https://127.0.0.1:\(port)/v1/enroll"]).output
-        }
-        let wrong = try (0..<4).map { _ in try flood(try body("guess")) }
-        #expect(wrong == ["403", "403", "429", "429"], "wrong secrets: two refused, then limited: \(wrong)")
-        let right = try (0..<4).map { _ in try flood(try body(secret)) }
-        #expect(right.filter { $0 == "429" }.count >= 2, "\(right)")
+        let wrong = try (0..<4).map { _ in try enrollFrom("127.0.0.2", port, csr: csr, secret: "guess").code }
+        #expect(wrong == [403, 403, 429, 429], "wrong secrets: two refused, then limited: \(wrong)")
+        let right = try (0..<4).map { _ in try enrollFrom("127.0.0.2", port, csr: csr, secret: secret).code }
+        #expect(right.filter { $0 == 429 }.count >= 2, "\(right)")
 
         // 127.0.0.1 is untouched by 127.0.0.2's flood.
         #expect(try agentEnroll(port, name: "good-1", credential: state + "/agent.secret").status == 0)
@@ -193,6 +199,36 @@ extension ServeTests {
         let late = try portwarden(["enroll", "approve", "good-1", "--fingerprint", key, "--config", config])
         #expect(late.status == 2 && late.output.contains("expired"), "\(late.output)")
         #expect(try portwarden(["enroll", "pending", "--config", config]).output.split(separator: "\n").count == 1, "only the header")
+    }
+
+    /// A configuration tool runs `enroll` on every pass: a host that holds a valid
+    /// certificate for the name is left as it is (no request, no operator), and the
+    /// secret file is deleted again; `--force` asks, and waits for an operator.
+    @Test func enrollingAnEnrolledHostAgainChangesNothing() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let (server, port, secret) = try caSecretAndServe()
+        defer { server.terminate(); server.waitUntilExit() }
+        let agentState = state + "/agent-idem"
+        func secretFile() throws -> String {
+            try FileWriting.write(secret + "\n", to: state + "/again.secret", mode: 0o600)
+            return state + "/again.secret"
+        }
+        #expect(try agentEnroll(port, name: "idem-1", credential: secretFile(), agentState: agentState).status == 0)
+        let held = try FileWriting.read(agentState + "/host.pem")
+
+        let again = try agentEnroll(port, name: "idem-1", credential: secretFile(), agentState: agentState)
+        #expect(again.status == 0 && again.output.contains("already enrolled as idem-1"), "\(again.output)")
+        #expect(!FileManager.default.fileExists(atPath: state + "/again.secret"), "the secret is deleted again")
+        #expect(try FileWriting.read(agentState + "/host.pem") == held)
+        #expect(try auditActions().filter { $0["host"] == "idem-1" }.map { $0["action"] ?? "" } == ["enroll.issued"])
+
+        // Another name is another enrollment: the certificate held is not for it.
+        let renamed = try agentEnroll(port, name: "idem-2", credential: secretFile(), agentState: agentState)
+        #expect(renamed.status == 0 && renamed.output.contains("enrolled as idem-2"), "\(renamed.output)")
+
+        let forced = try agent(["enroll", "--collector", "127.0.0.1:\(port)", "--secret-file", secretFile(), "--ca-file", state + "/ca.pem",
+                                "--state-dir", agentState, "--name", "idem-2", "--force"])
+        #expect(forced.status == 75 && forced.output.contains("needs an operator"), "\(forced.output)")
     }
 
     /// An older release kept `enroll.secret` in clear in the state directory: `serve`

@@ -100,7 +100,7 @@ extension EnrollTests {
         }
         #expect(results.filter(isIssued).count == 1, "\(results)")
         let pending = results.filter(isPending).count, turnedAway = results.filter { refusal($0)?.status == 429 }.count
-        #expect(pending + turnedAway == 15 && pending <= CollectorDatabase.maxWaitingPerName, "\(results)")
+        #expect(pending + turnedAway == 15 && pending <= CollectorDatabase.maxWaitingPerSource, "\(results)")
         #expect(try await unrevoked(database, "fresh-01") == 1)
         #expect(try await database.reader.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM certificate") } == 1)
     }
@@ -165,7 +165,7 @@ extension EnrollTests {
             IssuedCertificate(serial: "01", hostName: "db-1", fingerprint: "f", notAfter: 10_000, issuedAt: 100)
         }
         let outcome = try database.enroll(EnrollmentAttempt(host: "db-1", keyFingerprint: "abcdef0123", credentialID: secretID,
-                                                            address: "127.0.0.1", inventoryTags: [], requestTTL: 60, now: 200)) {
+                                                            address: "127.0.0.1", policyReasons: [], requestTTL: 60, now: 200)) {
             Issue.record("signed for a held name")
             throw CancellationError()
         }
