@@ -58,80 +58,78 @@ extension Snapshot {
     /// Applies `stage` where it saves most — a process's details everywhere it is listed
     /// at once — until `needed` bytes are saved or nothing is left; returns the bytes
     /// saved, and how many processes (sockets, for whole owners) and places it took.
+    /// Works per process and per socket, never per owner place: what it keeps is bounded
+    /// by the report's processes and sockets, however often each process is listed.
     private mutating func trim(_ stage: TrimStage, by needed: Int) -> (saved: Int, groups: Int, places: Int) {
-        // A process holding many sockets is listed under each: one group, measured once.
-        var groups: [Int32: (places: [OwnerPlace], saving: Int)] = [:]
-        var measured: [Int32: (owner: Owner, saving: Int)] = [:]
-        var sockets: [(places: [OwnerPlace], saving: Int)] = []
-        for place in ownerPlaces(for: stage) {
-            let target = self[place]
-            guard case .owner(let owner) = target else {
-                let saving = stage.saving(target)
-                if saving > 0 { sockets.append(([place], saving)) }
-                continue
-            }
-            let saving: Int
-            if let known = measured[owner.pid], known.owner == owner {
-                saving = known.saving
-            } else {
-                saving = stage.saving(target)
-                measured[owner.pid] = (owner, saving)
-            }
-            if saving > 0 { groups[owner.pid, default: ([], 0)].places.append(place); groups[owner.pid]!.saving += saving }
+        stage == .owners ? trimSockets(by: needed) : trimProcesses(stage, by: needed)
+    }
+
+    private mutating func trimProcesses(_ stage: TrimStage, by needed: Int) -> (saved: Int, groups: Int, places: Int) {
+        // Sockets held by the same processes share one owners array (the scan makes them
+        // so: 4,000 listeners of 256 forked holders are one array): each array is
+        // measured once, times the sockets listing it, and trimmed once.
+        var arrays: [UnsafeRawPointer: (owners: [Owner], sockets: Int)] = [:]
+        func note(_ owners: [Owner]) {
+            guard let key = Self.identity(owners) else { return }
+            arrays[key, default: (owners, 0)].sockets += 1
         }
-        let candidates = (Array(groups.values) + sockets).sorted { $0.saving > $1.saving }
-        var saved = 0, taken = 0, places = 0
-        for (group, saving) in candidates where saved < needed {
-            for place in group { stage.apply(to: &self[place]) }
-            saved += saving
+        for listener in listeners { note(listener.processes) }
+        for socket in unresolved { note(socket.processes) }
+
+        // A process holding many sockets is listed under each: one group, measured once
+        // (again only where the same pid is listed with other details).
+        var groups: [Int32: (owner: Owner, each: Int, saving: Int, places: Int)] = [:]
+        for (owners, sockets) in arrays.values {
+            for owner in owners {
+                let each = groups[owner.pid].flatMap { $0.owner == owner ? $0.each : nil } ?? stage.saving(owner)
+                groups[owner.pid, default: (owner, each, 0, 0)].saving += each * sockets
+                groups[owner.pid]!.places += sockets
+            }
+        }
+        var chosen: Set<Int32> = []
+        var saved = 0, places = 0
+        for (pid, group) in groups.sorted(by: { ($0.value.saving, $1.key) > ($1.value.saving, $0.key) })
+        where saved < needed && group.saving > 0 {
+            chosen.insert(pid)
+            saved += group.saving
+            places += group.places
+        }
+        // Each array listing a chosen process is trimmed once, and the sockets that shared
+        // it share the trimmed one. `arrays` holds the originals, so no address is reused.
+        var trimmed: [UnsafeRawPointer: [Owner]] = [:]
+        for (key, (owners, _)) in arrays where owners.contains(where: { chosen.contains($0.pid) }) {
+            var copy = owners
+            for index in copy.indices where chosen.contains(copy[index].pid) { stage.apply(to: &copy[index]) }
+            trimmed[key] = copy
+        }
+        func replace(_ owners: inout [Owner]) {
+            if let key = Self.identity(owners), let replacement = trimmed[key] { owners = replacement }
+        }
+        for index in listeners.indices { replace(&listeners[index].processes) }
+        for index in unresolved.indices { replace(&unresolved[index].processes) }
+        return (saved, chosen.count, places)
+    }
+
+    /// Where an owners array's elements are stored: the same for every copy that shares
+    /// them. nil for an empty array (nothing to trim).
+    private static func identity(_ owners: [Owner]) -> UnsafeRawPointer? {
+        owners.isEmpty ? nil : owners.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) }
+    }
+
+    private mutating func trimSockets(by needed: Int) -> (saved: Int, groups: Int, places: Int) {
+        let candidates = (listeners.indices.map { (listener: true, index: $0, saving: TrimStage.savingOfOwners(listeners[$0])) }
+            + unresolved.indices.map { (listener: false, index: $0, saving: TrimStage.savingOfOwners(unresolved[$0])) })
+            .filter { $0.saving > 0 }.sorted { $0.saving > $1.saving }
+        var saved = 0, taken = 0
+        for candidate in candidates where saved < needed {
+            if candidate.listener { TrimStage.removeOwners(&listeners[candidate.index]) }
+            else { TrimStage.removeOwners(&unresolved[candidate.index]) }
+            saved += candidate.saving
             taken += 1
-            places += group.count
         }
-        if stage == .owners && taken > 0 { ownershipComplete = false }
-        return (saved, taken, places)
+        if taken > 0 { ownershipComplete = false }
+        return (saved, taken, taken)
     }
-
-    private func ownerPlaces(for stage: TrimStage) -> [OwnerPlace] {
-        if stage == .owners {
-            return listeners.indices.map { .listener($0) } + unresolved.indices.map { .unresolved($0) }
-        }
-        return listeners.indices.flatMap { l in listeners[l].processes.indices.map { .owner(listener: l, $0) } }
-            + unresolved.indices.flatMap { u in unresolved[u].processes.indices.map { .unresolvedOwner(socket: u, $0) } }
-    }
-
-    private subscript(place: OwnerPlace) -> TrimTarget {
-        get {
-            switch place {
-            case .owner(let l, let o): .owner(listeners[l].processes[o])
-            case .unresolvedOwner(let u, let o): .owner(unresolved[u].processes[o])
-            case .listener(let l): .listener(listeners[l])
-            case .unresolved(let u): .unresolved(unresolved[u])
-            }
-        }
-        set {
-            switch (place, newValue) {
-            case (.owner(let l, let o), .owner(let owner)): listeners[l].processes[o] = owner
-            case (.unresolvedOwner(let u, let o), .owner(let owner)): unresolved[u].processes[o] = owner
-            case (.listener(let l), .listener(let listener)): listeners[l] = listener
-            case (.unresolved(let u), .unresolved(let socket)): unresolved[u] = socket
-            default: break
-            }
-        }
-    }
-}
-
-private enum OwnerPlace {
-    case owner(listener: Int, Int)
-    case unresolvedOwner(socket: Int, Int)
-    case listener(Int)
-    case unresolved(Int)
-}
-
-/// What one trimming step works on: an owner, or a socket whose owners all go.
-private enum TrimTarget {
-    case owner(Owner)
-    case listener(Listener)
-    case unresolved(UnresolvedSocket)
 }
 
 private enum TrimStage: CaseIterable {
@@ -151,41 +149,47 @@ private enum TrimStage: CaseIterable {
         }
     }
 
-    /// Bytes the stage saves on `target`.
-    func saving(_ target: TrimTarget) -> Int {
-        var trimmed = target
+    /// Bytes the stage saves on one listing of `owner`.
+    func saving(_ owner: Owner) -> Int {
+        var trimmed = owner
         apply(to: &trimmed)
-        return wireSize(target) - wireSize(trimmed)
+        return Self.wireSize(owner) - Self.wireSize(trimmed)
     }
 
-    func apply(to target: inout TrimTarget) {
-        switch (self, target) {
-        case (.commandLines, .owner(var owner)):
+    func apply(to owner: inout Owner) {
+        switch self {
+        case .commandLines:
             // The marker a cut command line ends with, alone: cut entirely.
             owner.cmdline = [WireLimits.truncationMarker]
-            target = .owner(owner)
-        case (.ownerDetails, .owner(var owner)):
+        case .ownerDetails:
             owner.exe = nil; owner.user = nil; owner.unit = nil; owner.container = nil
-            target = .owner(owner)
-        case (.owners, .listener(var listener)):
-            listener.processes = []
-            listener.ownerNote = Self.ownerNote
-            target = .listener(listener)
-        case (.owners, .unresolved(var socket)):
-            socket.processes = []
-            target = .unresolved(socket)
-        default:
+        case .owners:
             break
         }
     }
 
-    private func wireSize(_ target: TrimTarget) -> Int {
+    static func removeOwners(_ listener: inout Listener) {
+        listener.processes = []
+        listener.ownerNote = ownerNote
+    }
+
+    static func removeOwners(_ socket: inout UnresolvedSocket) { socket.processes = [] }
+
+    static func savingOfOwners(_ listener: Listener) -> Int {
+        var trimmed = listener
+        removeOwners(&trimmed)
+        return wireSize(listener) - wireSize(trimmed)
+    }
+
+    static func savingOfOwners(_ socket: UnresolvedSocket) -> Int {
+        var trimmed = socket
+        removeOwners(&trimmed)
+        return wireSize(socket) - wireSize(trimmed)
+    }
+
+    private static func wireSize(_ item: some WireEncodable) -> Int {
         var writer = JSONWriter()
-        switch target {
-        case .owner(let owner): writer.value(owner)
-        case .listener(let listener): writer.value(listener)
-        case .unresolved(let socket): writer.value(socket)
-        }
+        writer.value(item)
         return writer.buffer.count
     }
 }

@@ -28,15 +28,10 @@ struct ListenerBudget {
         for index in listeners.indices where !Self.isPrivileged(listeners[index]) {
             others[listeners[index].uid, default: []].append(index)
         }
-        // Fewest first, each an equal share of the room still left: a uid under its share
-        // keeps everything and leaves the rest to the others.
-        var room = limit - keep.count
-        let uids = others.sorted { ($0.value.count, $0.key) < ($1.value.count, $1.key) }
-        for (position, entry) in uids.enumerated() {
-            let share = room / (uids.count - position)
-            let take = min(entry.value.count, share)
+        // Fewest first, each an equal share of the room still left (fairShares).
+        let uids = others.sorted { $0.key < $1.key }
+        for (entry, take) in zip(uids, fairShares(of: limit - keep.count, among: uids.map(\.value.count))) {
             keep += entry.value.prefix(take)
-            room -= take
         }
         keep.sort()
 

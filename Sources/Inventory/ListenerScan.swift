@@ -46,28 +46,37 @@ public struct ListenerScan {
             holderSets[pids] = holderLists.count - 1
             return holderLists.count - 1
         }
-        let listenerHolders = listeners.map { holders(of: $0.inode) }
-        let unresolvedHolders = hiddenUnresolved.map { holders(of: $0.inode) }
-        // At most `ownersPerListener` of each, the lowest pids (a daemon's parent first).
-        let listed = holderLists.map { $0.prefix(WireLimits.ownersPerListener) }
-        let found = OwnerReader.owners(of: Set(listed.joined()).sorted(), procfs: procfs, redaction: redaction, lanes: lanes)
-        let ownerLists = listed.map { $0.compactMap { found.owners[$0] } }
-        func unlisted(_ holders: Int) -> String? {
-            let more = holderLists[holders].count - listed[holders].count
-            return more > 0 ? "\(more) more processes hold it; the first \(WireLimits.ownersPerListener) by pid are listed" : nil
+        // Listeners, then unresolved sockets: each socket's holder list.
+        let socketHolders = listeners.map { holders(of: $0.inode) } + hiddenUnresolved.map { holders(of: $0.inode) }
+        // Bounded before any owner is read: how many of each socket's holders, lowest pids
+        // first, within the bounds per socket and per report.
+        let owners = OwnerBudget(holders: socketHolders.map { holderLists[$0].count },
+                                 privileged: listeners.map(ListenerBudget.isPrivileged) + hiddenUnresolved.map { _ in false })
+        var reading: [Int] = Array(repeating: 0, count: holderLists.count)
+        for (list, count) in zip(socketHolders, owners.listed) { reading[list] = max(reading[list], count) }
+        let found = OwnerReader.owners(of: Set(zip(holderLists, reading).flatMap { $0.prefix($1) }).sorted(),
+                                       procfs: procfs, redaction: redaction, lanes: lanes)
+        // Sockets that list the same holders share one array.
+        var ownerLists: [[Int]: [Owner]] = [:]
+        func listing(_ socket: Int) -> (owners: [Owner], note: String?) {
+            let list = socketHolders[socket], count = owners.listed[socket]
+            let listed = ownerLists[[list, count]] ?? holderLists[list].prefix(count).compactMap { found.owners[$0] }
+            ownerLists[[list, count]] = listed
+            return (listed, OwnerBudget.note(holders: holderLists[list].count, listed: count, cutByReport: owners.cutByReport[socket]))
         }
         let why = getuid() == 0 ? "permission denied" : "not root"
         let unownedNote = walk.fdDenied > 0
             ? "owner not visible: the descriptors of \(walk.fdDenied) processes could not be read (\(why))"
             : "no process holds this socket: a kernel socket (nfsd, rpc, wireguard…), or its owner exited during the scan"
         for i in listeners.indices {
-            listeners[i].processes = ownerLists[listenerHolders[i]]
-            if listeners[i].processes.isEmpty { listeners[i].ownerNote = unownedNote }
-            else { listeners[i].ownerNote = unlisted(listenerHolders[i]) }
+            let (processes, note) = listing(i)
+            listeners[i].processes = processes
+            listeners[i].ownerNote = note ?? (processes.isEmpty ? unownedNote : nil)
         }
-        let unresolved = zip(hiddenUnresolved, unresolvedHolders).map { socket, holders in
-            UnresolvedSocket(inode: socket.inode, kind: WireLimits.cut(socket.kind), processes: ownerLists[holders],
-                             reason: WireLimits.cut([socket.reason, unlisted(holders)].compactMap { $0 }.joined(separator: "; ")))
+        let unresolved = hiddenUnresolved.enumerated().map { index, socket in
+            let (processes, note) = listing(listeners.count + index)
+            return UnresolvedSocket(inode: socket.inode, kind: WireLimits.cut(socket.kind), processes: processes,
+                                    reason: WireLimits.cut([socket.reason, note].compactMap { $0 }.joined(separator: "; ")))
         }
 
         var namespaces = walk.members.keys.sorted().map {
@@ -99,6 +108,7 @@ public struct ListenerScan {
             warnings.append("command lines longer than \(WireLimits.cmdlineBytes) bytes were cut: pid "
                             + found.longCommandLines.sorted().map(String.init).joined(separator: ", "))
         }
+        if let warning = owners.warning { warnings.append(warning) }
         if namespacesSeen > namespaces.count {
             warnings.append("\(namespacesSeen - namespaces.count) network namespaces are left out of the list: a report holds \(WireLimits.namespacesPerReport)")
         }

@@ -12,16 +12,27 @@ public struct Redaction: Sendable {
     public static let marker = "<redacted>"
 
     /// Names whose values are secrets, always applied; `redact:` in agent.yaml adds more.
+    /// `*pass` takes every name ending in pass (`--requirepass`, `-storepass`, `--db-pass`)
+    /// and so also `--bypass VALUE`: hiding a value that was not secret costs less than
+    /// sending one that was. `--bypass-cache`, `--passive` and `--passes` stay.
     public static let defaultPatterns = [
-        "*password*", "*passwd*", "*passphrase*", "*pwd*", "*secret*", "*token*", "*apikey*", "*accesskey*",
-        "*privatekey*", "*credential*", "*authorization*", "auth", "pass", "passin", "passout",
+        "*passw*", "*passphrase*", "*pass", "passin", "passout", "*pwd*", "*pw", "*psk", "*secret*", "*token*",
+        "*apikey*", "*accesskey*", "*privatekey*", "*credential*", "*authorization*", "auth", "masterauth", "*cookie",
     ]
 
-    /// Programs whose one-letter option takes a secret, attached (`-pS3cret`) or as the
-    /// next argument: matched on the start of argv[0]'s last path component.
-    public static let secretShortOptions: [(program: String, option: UInt8)] = [
-        ("mysql", UInt8(ascii: "p")), ("mariadb", UInt8(ascii: "p")), ("sshpass", UInt8(ascii: "p")),
-        ("redis-cli", UInt8(ascii: "a")),
+    /// What a program's own option holds: a secret, or `user:secret`.
+    public enum OptionValue: Sendable {
+        case secret
+        case userAndSecret
+    }
+
+    /// Options that hold a secret only for their programs (matched on the start of argv[0]'s
+    /// last path component): elsewhere `-p` is a port and `--user` a name. A short option's
+    /// value is attached (`-pS3cret`) or the next argument; a long one's after `=` or next.
+    public static let programOptions: [(program: String, option: String, value: OptionValue)] = [
+        ("mysql", "-p", .secret), ("mariadb", "-p", .secret), ("sshpass", "-p", .secret), ("redis-cli", "-a", .secret),
+        ("curl", "-u", .userAndSecret), ("curl", "--user", .userAndSecret),
+        ("curl", "-U", .userAndSecret), ("curl", "--proxy-user", .userAndSecret),
     ]
 
     let patterns: [KeyPattern]
@@ -46,16 +57,16 @@ public struct Redaction: Sendable {
         // Bytes, not Characters, here and below: an agent that reads every process's
         // arguments has no use for grapheme breaking.
         let program = first.utf8.split(separator: UInt8(ascii: "/")).last ?? first.utf8[...]
-        let short = Self.secretShortOptions.first { program.starts(with: $0.program.utf8) }?.option
+        let options = Self.programOptions.filter { program.starts(with: $0.program.utf8) }
         var result = arguments
-        var nextIsSecret = false
+        var next: OptionValue?
         for index in result.indices {
-            if nextIsSecret {
-                nextIsSecret = false
-                if !result[index].isEmpty { result[index] = Self.marker }
+            if let value = next {
+                next = nil
+                result[index] = Self.redact(result[index], as: value)
                 continue
             }
-            (result[index], nextIsSecret) = redact(argument: result[index], shortOption: short)
+            (result[index], next) = redact(argument: result[index], options: options)
         }
         return result
     }
@@ -81,21 +92,50 @@ public struct Redaction: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// One argument, and whether the next one is a secret (`--token VALUE`).
-    private func redact(argument: String, shortOption: UInt8?) -> (String, nextIsSecret: Bool) {
+    /// One argument, and what the next one holds when it is this one's value (`--token VALUE`).
+    private func redact(argument: String, options: [(program: String, option: String, value: OptionValue)])
+        -> (String, next: OptionValue?)
+    {
         let utf8 = argument.utf8
-        guard utf8.first == UInt8(ascii: "-") else { return (redact(argument), false) }
-        // `mysql -pS3cret` / `redis-cli -a S3cret`: only for the programs that mean it.
-        if let shortOption, utf8.dropFirst().first == shortOption {
-            if utf8.count == 2 { return (argument, true) }
-            return (String(decoding: utf8.prefix(2), as: UTF8.self) + Self.marker, false)
+        guard utf8.first == UInt8(ascii: "-") else {
+            // `password:` alone, as a header or YAML writes it: the value is the next argument.
+            if utf8.last == UInt8(ascii: ":"), isSecretName(utf8.dropLast()) { return (argument, .secret) }
+            return (redact(argument), nil)
+        }
+        // `mysql -pS3cret`, `redis-cli -a S3cret`, `curl -u user:S3cret`: only for the programs that mean it.
+        for (_, option, value) in options where utf8.starts(with: option.utf8) {
+            let rest = utf8.dropFirst(option.utf8.count)
+            if rest.isEmpty { return (argument, value) }
+            let long = option.utf8.count > 2
+            // A long option's value follows `=`; `--users` is another option.
+            if long && rest.first != UInt8(ascii: "=") { continue }
+            let name = option.utf8.count + (long ? 1 : 0)
+            return (String(decoding: utf8.prefix(name), as: UTF8.self)
+                    + Self.redact(String(decoding: utf8.dropFirst(name), as: UTF8.self), as: value), nil)
         }
         // An option alone whose name is a secret's: its value is the next argument.
-        if let name = KeyPattern.name(of: argument) {
-            let normal = KeyPattern.normalize(name)
-            if patterns.contains(where: { $0.matches(normal) }) { return (argument, true) }
+        if KeyPattern.name(of: argument) != nil, isSecretName(utf8) { return (argument, .secret) }
+        return (redact(argument), nil)
+    }
+
+    private func isSecretName(_ name: some Collection<UInt8>) -> Bool {
+        guard name.count <= KeyPattern.longestName, name.allSatisfy(KeyPattern.isNameByte) else { return false }
+        let normal = KeyPattern.normalize(name)
+        return !normal.isEmpty && patterns.contains { $0.matches(normal) }
+    }
+
+    /// An option's value: all of it, or what follows the user name's `:` (none: no secret
+    /// on the command line; curl asks for it). An empty value stays empty.
+    private static func redact(_ value: String, as kind: OptionValue) -> String {
+        guard !value.isEmpty else { return value }
+        switch kind {
+        case .secret:
+            return marker
+        case .userAndSecret:
+            let utf8 = value.utf8
+            guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")), utf8.index(after: colon) < utf8.endIndex else { return value }
+            return String(decoding: utf8[...colon], as: UTF8.self) + marker
         }
-        return (redact(argument), false)
     }
 }
 

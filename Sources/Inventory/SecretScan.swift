@@ -2,7 +2,8 @@
 /// - `KEY=VALUE` where KEY is a secret's name: at the start of the text VALUE is the rest
 ///   of it (`--password=…`, `PGPASSWORD=…`); further in it ends at a space, `&`, `;` or
 ///   `,` (`host=db password=… port=5432`, `?access_token=…&`), or at its closing quote;
-/// - `KEY: VALUE` at the start (`Authorization: Bearer …`) and `"KEY": "VALUE"` anywhere;
+/// - `KEY: VALUE` at the start (`Authorization: Bearer …`), and further in `"KEY": VALUE`,
+///   `'KEY': VALUE` or `KEY: VALUE` (JSON, a Python dict, a JavaScript object);
 /// - the password in a URL's userinfo (`scheme://user:…@host`), or the whole userinfo
 ///   when it has no password (a token used as the user name).
 struct SecretScan {
@@ -23,7 +24,7 @@ struct SecretScan {
                 if index + 2 < bytes.count, bytes[index + 1] == UInt8(ascii: "/"), bytes[index + 2] == UInt8(ascii: "/") {
                     userinfo(after: index + 3)
                 } else {
-                    quotedPair(at: index)
+                    pair(at: index)
                 }
             default: break
             }
@@ -63,19 +64,46 @@ struct SecretScan {
         if !value.isEmpty { cuts.append(value) }
     }
 
-    /// `"KEY": "VALUE"` (JSON, or a Python dict written with double quotes).
-    private mutating func quotedPair(at colon: Int) {
+    /// `"KEY": VALUE`, `'KEY': VALUE` or `KEY: VALUE` further in: JSON, a Python dict, a
+    /// JavaScript object or a YAML flow mapping. A bare key stands after `{`, `,`, `(`,
+    /// `[` or a space, so `/etc/secret:/x` is no key. The value is quoted, or runs to a
+    /// space, `,`, `;`, `&` or a closing bracket.
+    private mutating func pair(at colon: Int) {
         var close = colon
         while close > 0, bytes[close - 1] == UInt8(ascii: " ") { close -= 1 }
-        guard close > 0, bytes[close - 1] == UInt8(ascii: "\"") else { return }
-        var start = close - 1
+        guard close > 0 else { return }
+        let quote = bytes[close - 1]
+        let quoted = quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'")
+        let end = quoted ? close - 1 : close
+        var start = end
         while start > 0, KeyPattern.isNameByte(bytes[start - 1]) { start -= 1 }
-        guard start > 0, bytes[start - 1] == UInt8(ascii: "\""), isSecret(start..<(close - 1)) else { return }
+        if quoted {
+            guard start > 0, bytes[start - 1] == quote else { return }
+        } else {
+            guard start > 0, Self.opensBareKey(bytes[start - 1]) else { return }
+        }
+        guard isSecret(start..<end) else { return }
         var open = colon + 1
         while open < bytes.count, bytes[open] == UInt8(ascii: " ") { open += 1 }
-        guard open < bytes.count, bytes[open] == UInt8(ascii: "\"") else { return }
-        let value = valueRange(from: open)
+        guard open < bytes.count else { return }
+        let value = bytes[open] == UInt8(ascii: "\"") || bytes[open] == UInt8(ascii: "'")
+            ? valueRange(from: open) : bareValueRange(from: open)
         if !value.isEmpty { cuts.append(value) }
+    }
+
+    private static func opensBareKey(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "{"), UInt8(ascii: ","), UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: " "), UInt8(ascii: "\t"): true
+        default: false
+        }
+    }
+
+    /// An unquoted value after `KEY:`: to the next delimiter or closing bracket.
+    private func bareValueRange(from start: Int) -> Range<Int> {
+        var end = start
+        while end < bytes.count, !Self.endsValue(bytes[end]), bytes[end] != UInt8(ascii: "}"), bytes[end] != UInt8(ascii: "]"),
+              bytes[end] != UInt8(ascii: ")") { end += 1 }
+        return start..<end
     }
 
     /// From `start` to the next delimiter, or inside the quotes when the value is quoted.

@@ -11,6 +11,10 @@ public enum WireLimits {
     public static let cmdlineBytes = 4_096
     /// Processes listed under one listener or one unresolved socket.
     public static let ownersPerListener = 256
+    /// Processes listed under all listeners and unresolved sockets of one report together:
+    /// 4,000 listeners held by 256 forked processes would otherwise be a million entries.
+    /// Past it the agent shares the room among the sockets, privileged ones first.
+    public static let ownersPerReport = 4_096
     /// Listeners in one report. Past it the agent sends in full every listener on a port
     /// below 1024 or held by uid 0, and a summary per uid of the rest.
     public static let listenersPerReport = 4_096

@@ -108,6 +108,38 @@ struct BoundedScanTests {
         }
     }
 
+    /// The attack on memory, at a test's size: a process of `nobody` holding 500
+    /// listeners forks 64 children that inherit them (32,500 holder entries), beside sshd
+    /// (port 22, three processes) and a root nginx (port 8080, a master and 8 workers).
+    /// The report lists at most `ownersPerReport` owners in all: the privileged sockets
+    /// all of theirs, every socket its first holder, the rest shared evenly; each
+    /// owner_note counts what was left out.
+    @Test func forkedHoldersOfManyListenersAreBoundedInTotalPrivilegedFirst() throws {
+        let proc = try GeneratedProc()
+        let ssh = proc.listener(port: 22, uid: 0), web = proc.listener(port: 8080, uid: 0)
+        for pid in Int32(200)..<203 { try proc.process(pid, name: "sshd", uid: 0, cmdline: raw(["sshd"]), sockets: [ssh]) }
+        for pid in Int32(300)..<309 { try proc.process(pid, name: "nginx", uid: 0, cmdline: raw(["nginx"]), sockets: [web]) }
+        let held = (0..<500).map { proc.listener(port: UInt16(30_000 + $0), uid: 65534, loopback: true) }
+        for pid in Int32(5_000)..<5_065 {
+            try proc.process(pid, name: "holder", uid: 65534, cmdline: raw(["holder", String(repeating: "x", count: 1_000)]), sockets: held)
+        }
+        let snapshot = try proc.scan()
+        #expect(snapshot.listeners.count == 502)
+        #expect(snapshot.listeners.reduce(0) { $0 + $1.processes.count } == WireLimits.ownersPerReport)
+        let privileged = snapshot.listeners.filter { $0.uid == 0 }
+        #expect(privileged.map(\.processes.count) == [3, 9] && privileged.allSatisfy { $0.ownerNote == nil })
+        let attacker = snapshot.listeners.filter { $0.uid == 65534 }
+        // 4,096 - 12 privileged = 4,084 for 500 sockets: 8 each, 9 for the last 84.
+        #expect(Set(attacker.map(\.processes.count)) == [8, 9], "\(Set(attacker.map(\.processes.count)))")
+        #expect(attacker.allSatisfy { $0.processes.first?.pid == 5_000 }, "the first holder, the parent, everywhere")
+        #expect(attacker.first?.ownerNote
+                == "57 more processes hold it; the first 8 by pid are listed: a report lists at most 4096 processes in all, shared among its sockets")
+        #expect(snapshot.warnings.contains { $0.hasPrefix("owners are listed in part") && $0.contains("28416 holder entries of 500 sockets") },
+                "\(snapshot.warnings)")
+        #expect(snapshot.complete, "every listener is sent: none is hidden")
+        #expect(Self.json(snapshot).count < 8 << 20, "4,096 owners of ~1 KiB")
+    }
+
     /// 5,000 listeners of uid 1000 on high ports, 30 of its own below 1024, 20 of root's on
     /// high ports, 10 of uid 1001: the report holds 4,096.
     @Test func pastTheListenerBoundPrivilegedOnesGoInFullAndTheRestIsSummarisedPerUid() throws {

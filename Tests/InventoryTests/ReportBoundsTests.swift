@@ -50,6 +50,35 @@ struct ReportBoundsTests {
                 "\(budget.warning ?? "")")
     }
 
+    /// Owners per report: within it every socket lists its holders up to its own bound;
+    /// past it every socket its first holder (privileged ones first), then the privileged
+    /// ones the rest of theirs, then the others an even share.
+    @Test func theOwnerRoomGoesToFirstHoldersThenPrivilegedSocketsThenEvenly() {
+        let within = OwnerBudget(holders: [1, 300, 0, 5], privileged: [false, false, true, true], room: 300)
+        #expect(within.listed == [1, 256, 0, 5] && within.leftOutByReport == 0 && within.warning == nil)
+
+        let past = OwnerBudget(holders: [100, 100, 1, 40, 100], privileged: [false, false, false, true, false], room: 60)
+        // First holders: 40's socket, then the four others (5); its other 39 (44); 16 left
+        // for three sockets wanting 99 more each and one wanting none: 5, 5, 6 more.
+        #expect(past.listed == [6, 6, 1, 40, 7])
+        #expect(past.cutByReport == [true, true, false, false, true])
+        #expect(past.leftOutByReport == 341 - 60)
+
+        let crowded = OwnerBudget(holders: [3, 3, 3], privileged: [false, true, false], room: 2)
+        #expect(crowded.listed == [1, 1, 0], "the privileged socket first, then the others in order")
+        #expect(OwnerBudget.note(holders: 3, listed: 0, cutByReport: true)
+                == "3 processes hold it, none listed: a report lists at most 4096 processes in all, shared among its sockets")
+        #expect(OwnerBudget.note(holders: 300, listed: 256, cutByReport: false) == "44 more processes hold it; the first 256 by pid are listed")
+        #expect(OwnerBudget.note(holders: 3, listed: 3, cutByReport: false) == nil)
+    }
+
+    @Test func fairSharesGiveSmallClaimsAllAndSplitTheRest() {
+        #expect(fairShares(of: 10, among: [2, 100, 100]) == [2, 4, 4])
+        #expect(fairShares(of: 10, among: [100, 100, 100]) == [3, 3, 4])
+        #expect(fairShares(of: 100, among: [2, 3]) == [2, 3])
+        #expect(fairShares(of: 0, among: [1, 1]) == [0, 0])
+    }
+
     @Test func namespacesPastTheBoundKeepTheHostsAndThoseWithListeners() {
         let limit = WireLimits.namespacesPerReport
         var all = (0..<(limit + 10)).map { NetworkNamespace(inode: UInt64(1_000 + $0), host: false, processes: 1, tablesFrom: nil) }
