@@ -27,8 +27,9 @@ struct Enroll: ParsableCommand {
             A host already enrolled — a certificate for this name, from this CA, for its \
             key, valid now — is left as it is: "already enrolled", the secret or token \
             file is deleted, exit 0. So a configuration tool may run this on every pass. \
-            --force asks again with the same key; as the name is held, an operator must \
-            approve it.
+            This is decided on the host, without asking the collector: after `portwarden \
+            hosts revoke`, --force asks again with the same key; as the name is held, an \
+            operator must approve it.
 
             Exit status: 0 enrolled; 75 waiting for approval, or the collector asked to \
             try again later (too many attempts from this address); 3 refused (a wrong \
@@ -74,8 +75,9 @@ struct Enroll: ParsableCommand {
         let ca = try Certificate(pem: FileWriting.read(caFile))
         let credentialFile = secretFile ?? tokenFile!
         if !force, let held = Self.enrolled(state, as: hostName, by: ca) {
+            // Checked here, not with the collector: a revoked certificate looks the same.
             print("already enrolled as \(hostName): \(state.certificatePath) is valid until \(Timestamp.rfc3339(time_t(held.notAfter))); "
-                  + "nothing to do (--force asks for a new certificate)")
+                  + "nothing to do (if the collector revoked it, --force asks for a new one)")
             deleteCredential(credentialFile)
             return
         }

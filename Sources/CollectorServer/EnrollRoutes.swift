@@ -102,7 +102,7 @@ struct EnrollRoutes {
         }
         let key = csr.keyFingerprint
         var issuedPEM = ""
-        let singledOut = policy?.policy?.entries(singlingOut: name).map(\.description) ?? []
+        let singledOut = Self.policyReasons(for: name, policy)
         let attempt = EnrollmentAttempt(host: name, keyFingerprint: key, credentialID: credential.id!, address: from,
                                         policyReasons: singledOut, requestTTL: enrollment.requestTTL, now: now)
         let outcome = try database.enroll(attempt) {
@@ -133,6 +133,18 @@ struct EnrollRoutes {
             }
             throw HTTPFailure(.forbidden, message: "\(name): \(Self.sentence(refusal))")
         }
+    }
+
+    /// Why the policy has an operator approve `name`: the entries singling it out. With a
+    /// policy directory whose files were refused (none in force yet), every name: what
+    /// the policy would single out is unknown, so nothing is let through unseen.
+    static func policyReasons(for name: String, _ holder: PolicyHolder?) -> [String] {
+        guard let holder else { return [] }
+        guard let policy = holder.policy else {
+            return ["no policy is in force (the files in \(holder.directory) were refused: see the collector's log), "
+                    + "so whether it singles this name out is unknown"]
+        }
+        return policy.entries(singlingOut: name).map(\.description)
     }
 
     /// The secret or token whose text is `text`, if it may enroll now. A wrong one counts

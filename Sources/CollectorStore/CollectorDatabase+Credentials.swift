@@ -82,7 +82,12 @@ extension CollectorDatabase {
             let replaced = try Self.retireSecret(at: now, db)
             var secret = EnrollmentCredential(kind: .secret, digest: digest, createdAt: now, createdBy: actor)
             try secret.insert(db)
-            try EnrollmentCredential.filter(keys: replaced).updateAll(db, Column("replacedBy").set(to: secret.id))
+            // Secrets disabled before are replaced too: a host holding one is told to get
+            // the current secret, not that enrollment by secret is off.
+            try EnrollmentCredential.filter(EnrollmentCredential.Columns.kind == EnrollmentCredential.Kind.secret.rawValue
+                                            && EnrollmentCredential.Columns.revokedAt != nil && Column("replacedBy") == nil
+                                            && Column("id") != secret.id)
+                .updateAll(db, Column("replacedBy").set(to: secret.id))
             try Self.audit(AuditEntry(at: now, action: .secretRotated, actor: actor,
                                       detail: replaced.isEmpty ? "\(secret.actor) is the first" : "\(secret.actor) replaces the previous secret"), db)
         }

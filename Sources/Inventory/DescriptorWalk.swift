@@ -1,7 +1,15 @@
 import ProcFS
+import Synchronization
 
 /// One pass over every process: which sockets each holds, and which network namespace
 /// it is in.
+///
+/// Processes choose how many descriptors they hold: a `nobody` process with 4,000
+/// listeners that forks 255 children holds a million, 16 MB as `Holder`s — several
+/// copies of that put the agent over its unit's MemoryMax. So the walk keeps every
+/// process's descriptors only while all kept stay within `DescriptorWalk.Room`; past it a
+/// process's sockets are only counted (and the first holder of each remembered), and
+/// `lowestPids` reads those processes again for just the holders a report lists.
 struct DescriptorWalk {
     /// One socket descriptor: process `pid` holds socket `inode` as descriptor `fd`.
     struct Holder: Equatable {
@@ -10,9 +18,35 @@ struct DescriptorWalk {
         var fd: Int32
     }
 
-    /// Every socket descriptor, sorted by inode (then pid, fd) by `sorted()`: a flat
-    /// array costs a fraction of a dictionary of arrays on a host with 10k descriptors.
+    /// What is known of a socket however many hold it: how many processes, and the one
+    /// with the lowest pid (to ask the socket through, and its first owner).
+    struct Socket {
+        var processes: Int32
+        var first: Holder
+    }
+
+    /// Descriptors kept, shared by the walk's lanes: 262,144 (4 MiB) by default, ten
+    /// times a busy host's.
+    final class Room: Sendable {
+        let limit: Int
+        private let taken = Atomic<Int>(0)
+
+        init(limit: Int = 262_144) { self.limit = limit }
+
+        /// Whether `count` more descriptors fit; once one process's did not, none do,
+        /// so a lane cannot squeeze small processes in past a big one.
+        func take(_ count: Int) -> Bool {
+            taken.add(count, ordering: .relaxed).newValue <= limit
+        }
+    }
+
+    /// The descriptors kept, sorted by inode (then pid, fd) by `sorted()`: a flat array
+    /// costs a fraction of a dictionary of arrays on a host with 10k descriptors.
     private(set) var holders: [Holder] = []
+    /// Every socket any process holds, kept or not.
+    private(set) var sockets: [UInt64: Socket] = [:]
+    /// Processes whose sockets were counted but not kept (past the room).
+    private(set) var notKept: [Int32] = []
     /// Network namespace inode → its member pids.
     var members: [UInt64: [Int32]] = [:]
     /// Processes whose descriptors could not be read (not root): owners may be missing.
@@ -23,7 +57,8 @@ struct DescriptorWalk {
     init() {}
 
     /// Walks one batch of processes.
-    init(procfs: ProcFS, pids: [Int32]) {
+    init(procfs: ProcFS, pids: [Int32], room: Room) {
+        var held: [Holder] = []
         for pid in pids {
             do throws(ProcFSError) {
                 members[try procfs.networkNamespace(of: String(pid)), default: []].append(pid)
@@ -32,20 +67,30 @@ struct DescriptorWalk {
             } catch {
                 // Gone mid-scan, or a kernel thread without a namespace link: nothing to read.
             }
+            held.removeAll(keepingCapacity: true)
             do throws(ProcFSError) {
-                try procfs.forEachSocket(pid: pid) { fd, inode in
-                    holders.append(Holder(inode: inode, pid: pid, fd: fd))
-                }
+                try procfs.forEachSocket(pid: pid) { fd, inode in held.append(Holder(inode: inode, pid: pid, fd: fd)) }
             } catch .permissionDenied {
                 fdDenied += 1
             } catch {
                 // Exited between listing /proc and opening its fd directory.
             }
+            guard !held.isEmpty else { continue }
+            held.sort { ($0.inode, $0.fd) < ($1.inode, $1.fd) }
+            // Counted once per process, however many descriptors it holds the socket by.
+            for (index, holder) in held.enumerated() where index == 0 || held[index - 1].inode != holder.inode {
+                sockets[holder.inode, default: Socket(processes: 0, first: holder)].processes += 1
+            }
+            if room.take(held.count) { holders += held } else { notKept.append(pid) }
         }
     }
 
     mutating func merge(_ other: DescriptorWalk) {
         holders += other.holders
+        sockets.merge(other.sockets) { mine, theirs in
+            Socket(processes: mine.processes + theirs.processes, first: mine.first.pid <= theirs.first.pid ? mine.first : theirs.first)
+        }
+        notKept += other.notKept
         members.merge(other.members, uniquingKeysWith: +)
         fdDenied += other.fdDenied
         nsDenied += other.nsDenied
@@ -54,11 +99,15 @@ struct DescriptorWalk {
     /// Orders `holders` for the lookups below; call once, after the last merge.
     mutating func sort() {
         holders.sort { ($0.inode, $0.pid, $0.fd) < ($1.inode, $1.pid, $1.fd) }
+        notKept.sort()
         for key in members.keys { members[key]!.sort() }
     }
 
-    /// The descriptors holding `inode` (binary search over the sorted holders).
-    func holders(of inode: UInt64) -> ArraySlice<Holder> {
+    /// How many processes hold `inode`.
+    func holderCount(of inode: UInt64) -> Int { Int(sockets[inode]?.processes ?? 0) }
+
+    /// The kept descriptors holding `inode` (binary search over the sorted holders).
+    private func kept(_ inode: UInt64) -> ArraySlice<Holder> {
         var low = 0, high = holders.count
         while low < high {
             let mid = (low + high) / 2
@@ -69,21 +118,47 @@ struct DescriptorWalk {
         return holders[low..<end]
     }
 
-    /// The distinct pids holding `inode`, ascending.
-    func pids(holding inode: UInt64) -> [Int32] {
-        var pids: [Int32] = []
-        for holder in holders(of: inode) where pids.last != holder.pid { pids.append(holder.pid) }
-        return pids
+    /// Descriptors to ask `inode` through: those kept, or its first holder.
+    func holders(of inode: UInt64) -> [Holder] {
+        let found = kept(inode)
+        if !found.isEmpty { return Array(found) }
+        return sockets[inode].map { [$0.first] } ?? []
     }
 
-    /// Calls `body` once per socket inode with all its holders.
-    func forEachSocket(_ body: (UInt64, ArraySlice<Holder>) -> Void) {
-        var start = 0
-        while start < holders.count {
-            var end = start + 1
-            while end < holders.count && holders[end].inode == holders[start].inode { end += 1 }
-            body(holders[start].inode, holders[start..<end])
-            start = end
+    /// Calls `body` once per socket inode, in inode order, with descriptors to ask it through.
+    func forEachSocket(_ body: (UInt64, [Holder]) -> Void) {
+        for inode in sockets.keys.sorted() { body(inode, holders(of: inode)) }
+    }
+
+    /// For each of `inodes`, the lowest `counts` pids holding it, ascending. Exact: the
+    /// processes not kept are read again, each socket taking only as many of their pids
+    /// as it lists, so what this holds is bounded by what the report lists.
+    func lowestPids(holding inodes: [UInt64], counts: [Int], procfs: ProcFS) -> [[Int32]] {
+        var wanted: [UInt64: Int] = [:]
+        for (inode, count) in zip(inodes, counts) where count > 0 { wanted[inode] = max(wanted[inode] ?? 0, count) }
+        var found: [UInt64: [Int32]] = [:]
+        for (inode, count) in wanted {
+            var pids: [Int32] = []
+            for holder in kept(inode) where pids.last != holder.pid {
+                pids.append(holder.pid)
+                if pids.count == count { break }
+            }
+            found[inode] = pids
         }
+        if !notKept.isEmpty {
+            // Ascending pids: once a socket has its count from these, the rest are higher.
+            var fromNotKept: [UInt64: [Int32]] = [:]
+            for pid in notKept {
+                try? procfs.forEachSocket(pid: pid) { _, inode in
+                    guard let count = wanted[inode], fromNotKept[inode, default: []].last != pid,
+                          fromNotKept[inode, default: []].count < count else { return }
+                    fromNotKept[inode, default: []].append(pid)
+                }
+            }
+            for (inode, pids) in fromNotKept {
+                found[inode] = Array((found[inode, default: []] + pids).sorted().prefix(wanted[inode]!))
+            }
+        }
+        return zip(inodes, counts).map { Array((found[$0] ?? []).prefix($1)) }
     }
 }

@@ -3,7 +3,8 @@
 /// the rest to the others (max-min fairness). One user binding thousands of ports, or one
 /// process forking hundreds of holders, then hides only its own.
 ///
-/// Returns each claim's share, in the claims' order; ties go to the earlier claim.
+/// Returns each claim's share, in the claims' order. Among equal claims the earlier ones
+/// are served first, so what an uneven split leaves over goes to the later ones.
 func fairShares(of room: Int, among claims: [Int]) -> [Int] {
     var shares = [Int](repeating: 0, count: claims.count)
     var room = max(0, room)

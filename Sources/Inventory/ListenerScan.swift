@@ -10,10 +10,17 @@ import ProcFS
 public struct ListenerScan {
     public let procfs: ProcFS
     public let redaction: Redaction
+    /// Socket descriptors the walk keeps before it only counts (`DescriptorWalk.Room`).
+    let descriptorRoom: Int
 
     public init(procfs: ProcFS = ProcFS(), redaction: Redaction = Redaction()) {
+        self.init(procfs: procfs, redaction: redaction, descriptorRoom: DescriptorWalk.Room().limit)
+    }
+
+    init(procfs: ProcFS, redaction: Redaction, descriptorRoom: Int) {
         self.procfs = procfs
         self.redaction = redaction
+        self.descriptorRoom = descriptorRoom
     }
 
     /// Fails only when the root itself cannot be listed.
@@ -34,35 +41,25 @@ public struct ListenerScan {
         let budget = ListenerBudget(&listeners, limit: WireLimits.listenersPerReport)
         let hiddenUnresolved = hidden.unresolved.prefix(WireLimits.unresolvedPerReport)
 
-        // Listeners held by the same processes share one holder list and, below, one
-        // owners array (a daemon's eleven sockets, one array): a busy host's snapshot
-        // stays small, and each socket's holders are looked up once.
-        var holderSets: [[Int32]: Int] = [:]
-        var holderLists: [[Int32]] = []
-        func holders(of inode: UInt64) -> Int {
-            let pids = walk.pids(holding: inode)
-            if let known = holderSets[pids] { return known }
-            holderLists.append(pids)
-            holderSets[pids] = holderLists.count - 1
-            return holderLists.count - 1
-        }
-        // Listeners, then unresolved sockets: each socket's holder list.
-        let socketHolders = listeners.map { holders(of: $0.inode) } + hiddenUnresolved.map { holders(of: $0.inode) }
         // Bounded before any owner is read: how many of each socket's holders, lowest pids
-        // first, within the bounds per socket and per report.
-        let owners = OwnerBudget(holders: socketHolders.map { holderLists[$0].count },
-                                 privileged: listeners.map(ListenerBudget.isPrivileged) + hiddenUnresolved.map { _ in false })
-        var reading: [Int] = Array(repeating: 0, count: holderLists.count)
-        for (list, count) in zip(socketHolders, owners.listed) { reading[list] = max(reading[list], count) }
-        let found = OwnerReader.owners(of: Set(zip(holderLists, reading).flatMap { $0.prefix($1) }).sorted(),
-                                       procfs: procfs, redaction: redaction, lanes: lanes)
-        // Sockets that list the same holders share one array.
-        var ownerLists: [[Int]: [Owner]] = [:]
+        // first, within the bounds per socket and per report; then just those pids.
+        let socketInodes = listeners.map(\.inode) + hiddenUnresolved.map(\.inode)
+        let holderCounts = socketInodes.map(walk.holderCount(of:))
+        let owners = OwnerBudget(holders: holderCounts,
+                                 privileged: listeners.map(ListenerBudget.isPrivileged) + hiddenUnresolved.map { _ in true },
+                                 uids: listeners.map(\.uid) + hiddenUnresolved.map { _ in nil })
+        let lists = walk.lowestPids(holding: socketInodes, counts: owners.listed, procfs: procfs)
+        let found = OwnerReader.owners(of: Set(lists.joined()).sorted(), procfs: procfs, redaction: redaction, lanes: lanes)
+        // Sockets listing the same processes share one owners array (a daemon's eleven
+        // sockets, one array; 4,000 sockets of the same forked holders, one): a busy
+        // host's snapshot stays small, and trimming works per array (ReportTrimming).
+        var shared: [[Int32]: [Owner]] = [:]
         func listing(_ socket: Int) -> (owners: [Owner], note: String?) {
-            let list = socketHolders[socket], count = owners.listed[socket]
-            let listed = ownerLists[[list, count]] ?? holderLists[list].prefix(count).compactMap { found.owners[$0] }
-            ownerLists[[list, count]] = listed
-            return (listed, OwnerBudget.note(holders: holderLists[list].count, listed: count, cutByReport: owners.cutByReport[socket]))
+            let pids = lists[socket]
+            let listed = shared[pids] ?? pids.compactMap { found.owners[$0] }
+            shared[pids] = listed
+            return (listed, OwnerBudget.note(holders: holderCounts[socket], listed: owners.listed[socket],
+                                             cutByReport: owners.cutByReport[socket]))
         }
         let why = getuid() == 0 ? "permission denied" : "not root"
         let unownedNote = walk.fdDenied > 0
@@ -136,10 +133,11 @@ extension ListenerScan {
         let ownTables = own.map { NamespaceTables.Task.all(netns: $0, pids: [getpid()]) } ?? []
         var walk = DescriptorWalk()
         var tables = NamespaceTables()
+        let room = DescriptorWalk.Room(limit: descriptorRoom)
         let jobs = ownTables.map(Job.table) + batches(pids, of: 16).map(Job.walk)
         for part in inLanes(jobs, lanes: lanes, { job -> (DescriptorWalk?, NamespaceTables?) in
             switch job {
-            case .walk(let batch): (DescriptorWalk(procfs: procfs, pids: batch), nil)
+            case .walk(let batch): (DescriptorWalk(procfs: procfs, pids: batch, room: room), nil)
             case .table(let task): (nil, NamespaceTables(task, procfs: procfs, hostNetns: hostNetns))
             }
         }) {

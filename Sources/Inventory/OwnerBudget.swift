@@ -8,9 +8,11 @@ import PortwardenModel
 /// are more than that, the room goes:
 ///
 /// 1. to every socket's first holder (a daemon's parent), privileged sockets first;
-/// 2. then to the privileged sockets' other holders (a port below 1024 or uid 0: no
-///    unprivileged user can make them), shared fairly (`fairShares`);
-/// 3. then to the other sockets' other holders, shared fairly.
+/// 2. then to the privileged sockets' other holders (a port below 1024 or uid 0, which no
+///    unprivileged user can make, and sockets hidden from every table, which are the
+///    ones to look at), shared fairly among them (`fairShares`);
+/// 3. then to the other sockets' other holders: shared fairly among their uids, then
+///    each uid's share among its sockets.
 ///
 /// So a user forking holders of thousands of sockets crowds out only its own.
 struct OwnerBudget {
@@ -21,8 +23,11 @@ struct OwnerBudget {
     /// Holders the report's total left out, over all sockets.
     let leftOutByReport: Int
 
-    init(holders: [Int], privileged: [Bool], perSocket: Int = WireLimits.ownersPerListener,
+    /// `uids[i]` is socket i's owner as its table says; nil (a hidden socket) counts as
+    /// privileged, as does `privileged[i]`.
+    init(holders: [Int], privileged: [Bool], uids: [UInt32?], perSocket: Int = WireLimits.ownersPerListener,
          room: Int = WireLimits.ownersPerReport) {
+        let privileged = zip(privileged, uids).map { $0 || $1 == nil }
         let wanted = holders.map { min($0, perSocket) }
         let total = wanted.reduce(0, +)
         guard total > room else {
@@ -40,12 +45,15 @@ struct OwnerBudget {
                 room -= 1
             }
         }
-        for tier in tiers {
-            for (socket, share) in zip(tier, fairShares(of: room, among: tier.map { wanted[$0] - listed[$0] })) {
-                listed[socket] += share
-                room -= share
-            }
+        func share(_ room: Int, among sockets: [Int]) -> Int {
+            let shares = fairShares(of: room, among: sockets.map { wanted[$0] - listed[$0] })
+            for (socket, share) in zip(sockets, shares) { listed[socket] += share }
+            return shares.reduce(0, +)
         }
+        room -= share(room, among: tiers[0])
+        let byUid = Dictionary(grouping: tiers[1]) { uids[$0]! }.sorted { $0.key < $1.key }
+        let uidShares = fairShares(of: room, among: byUid.map { $0.value.reduce(0) { $0 + wanted[$1] - listed[$1] } })
+        for ((_, sockets), uidShare) in zip(byUid, uidShares) { room -= share(uidShare, among: sockets) }
         self.listed = listed
         cutByReport = zip(listed, wanted).map { $0 < $1 }
         leftOutByReport = total - listed.reduce(0, +)
@@ -67,6 +75,7 @@ struct OwnerBudget {
         guard sockets > 0 else { return nil }
         return "owners are listed in part: the sockets' holders are more than the \(WireLimits.ownersPerReport) "
             + "processes a report lists in all, so \(leftOutByReport) holder entries of \(sockets) sockets are left out "
-            + "(every socket's first holder and those on a port below 1024 or of uid 0 go first); each owner_note counts its own"
+            + "(every socket's first holder, then those on a port below 1024, of uid 0 or hidden from the tables, then the rest "
+            + "shared per uid); each owner_note counts its own"
     }
 }

@@ -18,6 +18,7 @@ public struct Redaction: Sendable {
     public static let defaultPatterns = [
         "*passw*", "*passphrase*", "*pass", "passin", "passout", "*pwd*", "*pw", "*psk", "*secret*", "*token*",
         "*apikey*", "*accesskey*", "*privatekey*", "*credential*", "*authorization*", "auth", "masterauth", "*cookie",
+        "*authkey", "*accountkey", "*masterkey", "*bearer",
     ]
 
     /// What a program's own option holds: a secret, or `user:secret`.
@@ -113,6 +114,11 @@ public struct Redaction: Sendable {
             return (String(decoding: utf8.prefix(name), as: UTF8.self)
                     + Self.redact(String(decoding: utf8.dropFirst(name), as: UTF8.self), as: value), nil)
         }
+        // Short flags bundled, the one taking a value last: `curl -fsSLu user:S3cret`.
+        for (_, option, value) in options where option.utf8.count == 2 && utf8.count > 2
+            && utf8.last == option.utf8.last && utf8.dropFirst().allSatisfy(Self.isLetter) {
+            return (argument, value)
+        }
         // An option alone whose name is a secret's: its value is the next argument.
         if KeyPattern.name(of: argument) != nil, isSecretName(utf8) { return (argument, .secret) }
         return (redact(argument), nil)
@@ -124,8 +130,14 @@ public struct Redaction: Sendable {
         return !normal.isEmpty && patterns.contains { $0.matches(normal) }
     }
 
-    /// An option's value: all of it, or what follows the user name's `:` (none: no secret
-    /// on the command line; curl asks for it). An empty value stays empty.
+    private static func isLetter(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+    }
+
+    /// An option's value: all of it, or what follows the user name's `:`. With nothing
+    /// after the `:` the user name is the secret (`curl -u sk_live_…:`, an API key); with
+    /// no `:` there is no secret on the command line (curl asks for it). An empty value
+    /// stays empty.
     private static func redact(_ value: String, as kind: OptionValue) -> String {
         guard !value.isEmpty else { return value }
         switch kind {
@@ -133,7 +145,8 @@ public struct Redaction: Sendable {
             return marker
         case .userAndSecret:
             let utf8 = value.utf8
-            guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")), utf8.index(after: colon) < utf8.endIndex else { return value }
+            guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")) else { return value }
+            if utf8.index(after: colon) == utf8.endIndex { return colon == utf8.startIndex ? value : marker + ":" }
             return String(decoding: utf8[...colon], as: UTF8.self) + marker
         }
     }

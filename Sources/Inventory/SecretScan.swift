@@ -66,8 +66,9 @@ struct SecretScan {
 
     /// `"KEY": VALUE`, `'KEY': VALUE` or `KEY: VALUE` further in: JSON, a Python dict, a
     /// JavaScript object or a YAML flow mapping. A bare key stands after `{`, `,`, `(`,
-    /// `[` or a space, so `/etc/secret:/x` is no key. The value is quoted, or runs to a
-    /// space, `,`, `;`, `&` or a closing bracket.
+    /// `[`, a space, `=` or a quote that opens a string (`--header="Authorization: …"`),
+    /// so `/etc/secret:/x` is no key. The value is quoted, or runs to a space, `,`, `;`,
+    /// `&` or a closing bracket — a header's (Authorization, Cookie) to the end of its string.
     private mutating func pair(at colon: Int) {
         var close = colon
         while close > 0, bytes[close - 1] == UInt8(ascii: " ") { close -= 1 }
@@ -86,14 +87,36 @@ struct SecretScan {
         var open = colon + 1
         while open < bytes.count, bytes[open] == UInt8(ascii: " ") { open += 1 }
         guard open < bytes.count else { return }
-        let value = bytes[open] == UInt8(ascii: "\"") || bytes[open] == UInt8(ascii: "'")
-            ? valueRange(from: open) : bareValueRange(from: open)
+        let value: Range<Int>
+        if bytes[open] == UInt8(ascii: "\"") || bytes[open] == UInt8(ascii: "'") {
+            value = valueRange(from: open)
+        } else if !quoted, Self.isHeader(KeyPattern.normalize(bytes[start..<end])) {
+            // `Authorization: Bearer abc` inside a longer text (`sh -c 'curl -H "…"'`):
+            // a scheme and its credentials, or cookies, to the closing quote or the end.
+            value = headerValueRange(from: open, closedBy: bytes[start - 1])
+        } else {
+            value = bareValueRange(from: open)
+        }
         if !value.isEmpty { cuts.append(value) }
+    }
+
+    /// Headers whose whole value is the secret, spaces and `;` included.
+    private static func isHeader(_ normal: [UInt8]) -> Bool {
+        ["authorization", "cookie"].contains { normal.suffix($0.utf8.count).elementsEqual($0.utf8) }
+    }
+
+    /// A header's value: to the quote the header was opened with, or the end of the text.
+    private func headerValueRange(from start: Int, closedBy opener: UInt8) -> Range<Int> {
+        let quote = opener == UInt8(ascii: "\"") || opener == UInt8(ascii: "'") ? opener : nil
+        var end = start
+        while end < bytes.count, bytes[end] != quote { end += 1 }
+        return start..<end
     }
 
     private static func opensBareKey(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "{"), UInt8(ascii: ","), UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: " "), UInt8(ascii: "\t"): true
+        case UInt8(ascii: "{"), UInt8(ascii: ","), UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: " "), UInt8(ascii: "\t"),
+             UInt8(ascii: "="), UInt8(ascii: "\""), UInt8(ascii: "'"): true
         default: false
         }
     }

@@ -138,6 +138,11 @@ struct EnrollmentRequestTests {
         #expect(try database.credential(digest: "one")?.refusal(at: 40) == .replacedSecret(at: 20))
         #expect(try database.credential(digest: "two")?.refusal(at: 40) == .disabledSecret(at: 30))
         #expect(EnrollmentRefusal.disabledSecret(at: 30).description.contains("disabled"))
+        // Enrollment by secret turned on again: the disabled one was replaced, not "off".
+        try database.rotateSecret(digest: "three", at: 50, by: "test")
+        #expect(try database.credential(digest: "two")?.refusal(at: 60) == .replacedSecret(at: 30))
+        #expect(try database.credential(digest: "one")?.refusal(at: 60) == .replacedSecret(at: 20))
+        #expect(try database.credential(digest: "three")?.refusal(at: 60) == nil)
     }
 
     /// v7 on a v6 database: certificates learn their key from the request that collected

@@ -118,7 +118,8 @@ struct BoundedScanTests {
         let proc = try GeneratedProc()
         let ssh = proc.listener(port: 22, uid: 0), web = proc.listener(port: 8080, uid: 0)
         for pid in Int32(200)..<203 { try proc.process(pid, name: "sshd", uid: 0, cmdline: raw(["sshd"]), sockets: [ssh]) }
-        for pid in Int32(300)..<309 { try proc.process(pid, name: "nginx", uid: 0, cmdline: raw(["nginx"]), sockets: [web]) }
+        // nginx started after the attacker's processes: walked after them.
+        for pid in Int32(9_000)..<9_009 { try proc.process(pid, name: "nginx", uid: 0, cmdline: raw(["nginx"]), sockets: [web]) }
         let held = (0..<500).map { proc.listener(port: UInt16(30_000 + $0), uid: 65534, loopback: true) }
         for pid in Int32(5_000)..<5_065 {
             try proc.process(pid, name: "holder", uid: 65534, cmdline: raw(["holder", String(repeating: "x", count: 1_000)]), sockets: held)
@@ -138,6 +139,13 @@ struct BoundedScanTests {
                 "\(snapshot.warnings)")
         #expect(snapshot.complete, "every listener is sent: none is hidden")
         #expect(Self.json(snapshot).count < 8 << 20, "4,096 owners of ~1 KiB")
+
+        // The walk keeps 32,512 descriptors here; with room for 1,000 it keeps sshd's and
+        // the first holder's, counts the rest, and reads again only the holders listed:
+        // the same report, nginx's workers included.
+        let bounded = try ListenerScan(procfs: proc.procfs, redaction: Redaction(), descriptorRoom: 1_000).run()
+        #expect(bounded.listeners == snapshot.listeners)
+        #expect(bounded.warnings == snapshot.warnings)
     }
 
     /// 5,000 listeners of uid 1000 on high ports, 30 of its own below 1024, 20 of root's on

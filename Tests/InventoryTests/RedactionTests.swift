@@ -65,6 +65,16 @@ struct RedactionTests {
         (["curl", "-H", "Cookie: session=abc"], ["curl", "-H", "Cookie: <redacted>"]),
         (["app", "--json", "{'password': 'S3cret', 'n': 1}"], ["app", "--json", "{'password': '<redacted>', 'n': 1}"]),
         (["node", "-e", "connect({user: 'a', password: S3cret})"], ["node", "-e", "connect({user: 'a', password: <redacted>})"]),
+        (["sh", "-c", "curl -H \"Authorization: Bearer eyJ0\" https://h"], ["sh", "-c", "curl -H \"Authorization: <redacted>\" https://h"]),
+        (["app", "--headers", "Accept: x, Authorization: Bearer abc"], ["app", "--headers", "Accept: x, Authorization: <redacted>"]),
+        (["wget", "--header=Authorization: Bearer x", "https://h"], ["wget", "--header=Authorization: <redacted>", "https://h"]),
+        (["app", "--header=Cookie: a=1; b=2"], ["app", "--header=Cookie: <redacted>"]),
+        (["curl", "-u", "sk_live_abc:", "https://h"], ["curl", "-u", "<redacted>:", "https://h"]),
+        (["curl", "-fsSLu", "admin:S3cret", "https://h"], ["curl", "-fsSLu", "admin:<redacted>", "https://h"]),
+        (["tailscale", "up", "--authkey", "tskey-abc", "--auth-key=tskey-def"], ["tailscale", "up", "--authkey", "<redacted>", "--auth-key=<redacted>"]),
+        (["app", "--conn", "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=S3cret;EndpointSuffix=x"],
+         ["app", "--conn", "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=<redacted>;EndpointSuffix=x"]),
+        (["app", "--master-key", "k", "--oauth2-bearer", "t"], ["app", "--master-key", "<redacted>", "--oauth2-bearer", "<redacted>"]),
         // `*pass` takes every name ending in pass: hiding a value that was not secret
         // costs less than sending one that was.
         (["app", "--compass", "north"], ["app", "--compass", "<redacted>"]),
@@ -80,6 +90,8 @@ struct RedactionTests {
         ["curl", "-u", "admin", "https://h"],
         ["app", "-u", "admin:notasecret"],
         ["docker", "run", "-v", "/etc/secret:/x", "img"],
+        ["curl", "-sS", "-o", "/tmp/x", "https://h"],
+        ["curl", "-u", ":", "https://h"],
     ])
     func nearMissesStay(_ arguments: [String]) {
         #expect(redacted(arguments) == arguments)

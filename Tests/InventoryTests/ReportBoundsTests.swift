@@ -52,20 +52,31 @@ struct ReportBoundsTests {
 
     /// Owners per report: within it every socket lists its holders up to its own bound;
     /// past it every socket its first holder (privileged ones first), then the privileged
-    /// ones the rest of theirs, then the others an even share.
+    /// ones the rest of theirs, then the others an even share per uid, then per socket.
     @Test func theOwnerRoomGoesToFirstHoldersThenPrivilegedSocketsThenEvenly() {
-        let within = OwnerBudget(holders: [1, 300, 0, 5], privileged: [false, false, true, true], room: 300)
+        let within = OwnerBudget(holders: [1, 300, 0, 5], privileged: [false, false, true, true], uids: [1000, 1000, 0, 0], room: 300)
         #expect(within.listed == [1, 256, 0, 5] && within.leftOutByReport == 0 && within.warning == nil)
 
-        let past = OwnerBudget(holders: [100, 100, 1, 40, 100], privileged: [false, false, false, true, false], room: 60)
+        let past = OwnerBudget(holders: [100, 100, 1, 40, 100], privileged: [false, false, false, true, false],
+                               uids: [1000, 1000, 1000, 0, 1000], room: 60)
         // First holders: 40's socket, then the four others (5); its other 39 (44); 16 left
         // for three sockets wanting 99 more each and one wanting none: 5, 5, 6 more.
         #expect(past.listed == [6, 6, 1, 40, 7])
         #expect(past.cutByReport == [true, true, false, false, true])
         #expect(past.leftOutByReport == 341 - 60)
 
-        let crowded = OwnerBudget(holders: [3, 3, 3], privileged: [false, true, false], room: 2)
+        let crowded = OwnerBudget(holders: [3, 3, 3], privileged: [false, true, false], uids: [1000, 0, 1000], room: 2)
         #expect(crowded.listed == [1, 1, 0], "the privileged socket first, then the others in order")
+
+        // uid 1000's three sockets of forked holders and uid 1001's one: 6 to share after
+        // the first holders, 4 and 2 by uid — 1001's socket lists all of its 3.
+        let users = OwnerBudget(holders: [100, 100, 100, 3], privileged: [false, false, false, false],
+                                uids: [1000, 1000, 1000, 1001], room: 10)
+        #expect(users.listed == [2, 2, 3, 3], "\(users.listed)")
+
+        // A socket hidden from every table (no uid) goes with the privileged ones.
+        let hidden = OwnerBudget(holders: [5, 5], privileged: [false, false], uids: [1000, nil], room: 6)
+        #expect(hidden.listed == [1, 5], "\(hidden.listed)")
         #expect(OwnerBudget.note(holders: 3, listed: 0, cutByReport: true)
                 == "3 processes hold it, none listed: a report lists at most 4096 processes in all, shared among its sockets")
         #expect(OwnerBudget.note(holders: 300, listed: 256, cutByReport: false) == "44 more processes hold it; the first 256 by pid are listed")
