@@ -140,6 +140,8 @@ kill "$server"; wait "$server" 2>/dev/null || true
 # The same against a collector whose limit is 1 MiB: each refused (413), decoded,
 # trimmed to the limit it states, and sent again.
 spool 3000
+# A new collector: the last one's Retry-After (its byte budget) is not this one's.
+rm -f "$work/agent/spool/paused-until"
 p=$(port)
 sed -i "s/127.0.0.1:[0-9]*/127.0.0.1:$p/" "$work/agent.yaml"
 serve "$p" --max-report-bytes 1048576

@@ -18,8 +18,8 @@ struct DescriptorWalk {
         var fd: Int32
     }
 
-    /// What is known of a socket however many hold it: how many processes, and the one
-    /// with the lowest pid (to ask the socket through, and its first owner).
+    /// What is kept of a socket held by processes not kept: how many of them, and the
+    /// one with the lowest pid (to ask the socket through).
     struct Socket {
         var processes: Int32
         var first: Holder
@@ -43,9 +43,9 @@ struct DescriptorWalk {
     /// The descriptors kept, sorted by inode (then pid, fd) by `sorted()`: a flat array
     /// costs a fraction of a dictionary of arrays on a host with 10k descriptors.
     private(set) var holders: [Holder] = []
-    /// Every socket any process holds, kept or not.
-    private(set) var sockets: [UInt64: Socket] = [:]
-    /// Processes whose sockets were counted but not kept (past the room).
+    /// The sockets of the processes not kept (past the room), counted.
+    private(set) var notKeptSockets: [UInt64: Socket] = [:]
+    /// Processes whose sockets were counted but not kept.
     private(set) var notKept: [Int32] = []
     /// Network namespace inode → its member pids.
     var members: [UInt64: [Int32]] = [:]
@@ -58,7 +58,6 @@ struct DescriptorWalk {
 
     /// Walks one batch of processes.
     init(procfs: ProcFS, pids: [Int32], room: Room) {
-        var held: [Holder] = []
         for pid in pids {
             do throws(ProcFSError) {
                 members[try procfs.networkNamespace(of: String(pid)), default: []].append(pid)
@@ -67,28 +66,32 @@ struct DescriptorWalk {
             } catch {
                 // Gone mid-scan, or a kernel thread without a namespace link: nothing to read.
             }
-            held.removeAll(keepingCapacity: true)
+            let start = holders.count
             do throws(ProcFSError) {
-                try procfs.forEachSocket(pid: pid) { fd, inode in held.append(Holder(inode: inode, pid: pid, fd: fd)) }
+                try procfs.forEachSocket(pid: pid) { fd, inode in holders.append(Holder(inode: inode, pid: pid, fd: fd)) }
             } catch .permissionDenied {
                 fdDenied += 1
             } catch {
                 // Exited between listing /proc and opening its fd directory.
             }
-            guard !held.isEmpty else { continue }
+            if holders.count == start || room.take(holders.count - start) { continue }
+            notKept.append(pid)
+            var held = Array(holders[start...])
+            holders.removeSubrange(start...)
             held.sort { ($0.inode, $0.fd) < ($1.inode, $1.fd) }
             // Counted once per process, however many descriptors it holds the socket by.
             for (index, holder) in held.enumerated() where index == 0 || held[index - 1].inode != holder.inode {
-                sockets[holder.inode, default: Socket(processes: 0, first: holder)].processes += 1
+                notKeptSockets[holder.inode, default: Socket(processes: 0, first: holder)].processes += 1
             }
-            if room.take(held.count) { holders += held } else { notKept.append(pid) }
         }
     }
 
     mutating func merge(_ other: DescriptorWalk) {
         holders += other.holders
-        sockets.merge(other.sockets) { mine, theirs in
-            Socket(processes: mine.processes + theirs.processes, first: mine.first.pid <= theirs.first.pid ? mine.first : theirs.first)
+        if !other.notKeptSockets.isEmpty {
+            notKeptSockets.merge(other.notKeptSockets) { mine, theirs in
+                Socket(processes: mine.processes + theirs.processes, first: mine.first.pid <= theirs.first.pid ? mine.first : theirs.first)
+            }
         }
         notKept += other.notKept
         members.merge(other.members, uniquingKeysWith: +)
@@ -104,7 +107,14 @@ struct DescriptorWalk {
     }
 
     /// How many processes hold `inode`.
-    func holderCount(of inode: UInt64) -> Int { Int(sockets[inode]?.processes ?? 0) }
+    func holderCount(of inode: UInt64) -> Int {
+        var count = 0, last: Int32?
+        for holder in kept(inode) where holder.pid != last {
+            count += 1
+            last = holder.pid
+        }
+        return count + Int(notKeptSockets[inode]?.processes ?? 0)
+    }
 
     /// The kept descriptors holding `inode` (binary search over the sorted holders).
     private func kept(_ inode: UInt64) -> ArraySlice<Holder> {
@@ -118,47 +128,54 @@ struct DescriptorWalk {
         return holders[low..<end]
     }
 
-    /// Descriptors to ask `inode` through: those kept, or its first holder.
-    func holders(of inode: UInt64) -> [Holder] {
-        let found = kept(inode)
-        if !found.isEmpty { return Array(found) }
-        return sockets[inode].map { [$0.first] } ?? []
-    }
-
-    /// Calls `body` once per socket inode, in inode order, with descriptors to ask it through.
-    func forEachSocket(_ body: (UInt64, [Holder]) -> Void) {
-        for inode in sockets.keys.sorted() { body(inode, holders(of: inode)) }
+    /// Calls `body` once per socket inode with descriptors to ask it through: those kept,
+    /// or for a socket only processes not kept hold, the first of them.
+    func forEachSocket(_ body: (UInt64, ArraySlice<Holder>) -> Void) {
+        var start = 0
+        while start < holders.count {
+            var end = start + 1
+            while end < holders.count && holders[end].inode == holders[start].inode { end += 1 }
+            body(holders[start].inode, holders[start..<end])
+            start = end
+        }
+        for (inode, socket) in notKeptSockets where kept(inode).isEmpty { body(inode, [socket.first][...]) }
     }
 
     /// For each of `inodes`, the lowest `counts` pids holding it, ascending. Exact: the
     /// processes not kept are read again, each socket taking only as many of their pids
     /// as it lists, so what this holds is bounded by what the report lists.
     func lowestPids(holding inodes: [UInt64], counts: [Int], procfs: ProcFS) -> [[Int32]] {
-        var wanted: [UInt64: Int] = [:]
-        for (inode, count) in zip(inodes, counts) where count > 0 { wanted[inode] = max(wanted[inode] ?? 0, count) }
-        var found: [UInt64: [Int32]] = [:]
-        for (inode, count) in wanted {
+        // Sockets held by the same processes get one array (a daemon's eleven sockets).
+        var interned: [[Int32]: [Int32]] = [:]
+        func intern(_ pids: [Int32]) -> [Int32] {
+            if let known = interned[pids] { return known }
+            interned[pids] = pids
+            return pids
+        }
+        func fromKept(_ inode: UInt64, _ count: Int) -> [Int32] {
             var pids: [Int32] = []
+            guard count > 0 else { return pids }
             for holder in kept(inode) where pids.last != holder.pid {
                 pids.append(holder.pid)
                 if pids.count == count { break }
             }
-            found[inode] = pids
+            return pids
         }
-        if !notKept.isEmpty {
-            // Ascending pids: once a socket has its count from these, the rest are higher.
-            var fromNotKept: [UInt64: [Int32]] = [:]
-            for pid in notKept {
-                try? procfs.forEachSocket(pid: pid) { _, inode in
-                    guard let count = wanted[inode], fromNotKept[inode, default: []].last != pid,
-                          fromNotKept[inode, default: []].count < count else { return }
-                    fromNotKept[inode, default: []].append(pid)
-                }
-            }
-            for (inode, pids) in fromNotKept {
-                found[inode] = Array((found[inode, default: []] + pids).sorted().prefix(wanted[inode]!))
+        guard !notKept.isEmpty else { return zip(inodes, counts).map { intern(fromKept($0, $1)) } }
+
+        var wanted: [UInt64: Int] = [:]
+        for (inode, count) in zip(inodes, counts) where count > 0 { wanted[inode] = max(wanted[inode] ?? 0, count) }
+        // Ascending pids: once a socket has its count from these, the rest are higher.
+        var fromNotKept: [UInt64: [Int32]] = [:]
+        for pid in notKept {
+            try? procfs.forEachSocket(pid: pid) { _, inode in
+                guard let count = wanted[inode], fromNotKept[inode, default: []].last != pid,
+                      fromNotKept[inode, default: []].count < count else { return }
+                fromNotKept[inode, default: []].append(pid)
             }
         }
-        return zip(inodes, counts).map { Array((found[$0] ?? []).prefix($1)) }
+        return zip(inodes, counts).map { inode, count in
+            intern(Array((fromKept(inode, count) + (fromNotKept[inode] ?? [])).sorted().prefix(count)))
+        }
     }
 }

@@ -21,7 +21,7 @@ struct HiddenSockets {
 
     private static let inetKinds: Set<String> = ["TCP", "TCPv6", "UDP", "UDPv6", "UDP-Lite", "UDPLITE", "UDPLITEv6", "MPTCP", "MPTCPv6"]
 
-    private mutating func resolve(inode: UInt64, holders: [DescriptorWalk.Holder], procfs: ProcFS, live: Bool,
+    private mutating func resolve(inode: UInt64, holders: ArraySlice<DescriptorWalk.Holder>, procfs: ProcFS, live: Bool,
                                   hostNetns: UInt64?) {
         var kind: String?
         var failure: String?
