@@ -7,7 +7,7 @@
 #
 #   bench/hostile.sh [RUNS=3]
 #
-# The scenario and its assertions (p99 < 100 ms, no failed report, RSS growth < 80 MiB,
+# The scenario and its assertions (every report within 1 s, p99 < 250 ms, no failed report, RSS growth < 80 MiB,
 # the refusals counted in /metrics) are the test
 # ServeTests.hostileInputLeavesAGoodAgentServedAndMemoryBounded.
 set -euo pipefail
