@@ -27,6 +27,8 @@ struct Enroll: ParsableCommand {
             A host already enrolled — a certificate for this name, from this CA, for its \
             key, valid now — is left as it is: "already enrolled", the secret or token \
             file is deleted, exit 0. So a configuration tool may run this on every pass. \
+            A host enrolled under another name is not renamed unasked (exit 2): pass that \
+            --name, or --force. \
             This is decided on the host, without asking the collector: after `portwarden \
             hosts revoke`, --force asks again with the same key; as the name is held, an \
             operator must approve it.
@@ -74,16 +76,25 @@ struct Enroll: ParsableCommand {
         try state.prepare()
         let ca = try Certificate(pem: FileWriting.read(caFile))
         let credentialFile = secretFile ?? tokenFile!
-        if !force, let held = Self.enrolled(state, as: hostName, by: ca) {
-            // Checked here, not with the collector: a revoked certificate looks the same.
-            print("already enrolled as \(hostName): \(state.certificatePath) is valid until \(Timestamp.rfc3339(time_t(held.notAfter))); "
+        // Checked here, not with the collector: a revoked certificate looks the same.
+        if !force, let held = Self.enrolled(state, by: ca), let heldName = held.commonName {
+            let until = Timestamp.rfc3339(time_t(held.notAfter))
+            guard heldName == hostName else {
+                // A configuration run without --name on a host renamed since: not a new identity unasked.
+                printError("enroll: this host is enrolled as \(heldName) (\(state.certificatePath), valid until \(until)), not \(hostName): "
+                           + "pass --name \(heldName), or --force to enroll as \(hostName) (\(heldName)'s certificate stays valid "
+                           + "until an operator revokes it: portwarden hosts revoke \(heldName))")
+                throw ExitCode(2)
+            }
+            print("already enrolled as \(hostName): \(state.certificatePath) is valid until \(until); "
                   + "nothing to do (if the collector revoked it, --force asks for a new one)")
             deleteCredential(credentialFile)
             return
         }
         let credential = try FileWriting.read(credentialFile).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         // Reuse a key made by an earlier attempt: an approval covers that key.
-        let key = try (try? PrivateKey(pem: FileWriting.read(state.keyPath))) ?? PrivateKey.generate()
+        let key = access(state.keyPath, F_OK) == 0 ? try PrivateKey.read(from: state.keyPath, followingLinks: false)
+            : try PrivateKey.generate()
         try key.write(to: state.keyPath)
         let request = try CertificateRequest(key: key, commonName: hostName)
         let connection = try collectorOptions.connection(file, context: TLSContext.client(trust: ca))
@@ -108,13 +119,13 @@ struct Enroll: ParsableCommand {
         }
     }
 
-    /// The certificate this host holds for `name`, when it is one the collector would take:
-    /// from `ca`, for the key beside it, within its dates.
-    private static func enrolled(_ state: AgentState, as name: String, by ca: Certificate) -> Certificate? {
+    /// The certificate this host holds, when it is one the collector would take: from
+    /// `ca`, for the key beside it, within its dates.
+    private static func enrolled(_ state: AgentState, by ca: Certificate) -> Certificate? {
         guard let certificate = try? Certificate(pem: FileWriting.read(state.certificatePath)),
-              let key = try? PrivateKey(pem: FileWriting.read(state.keyPath)) else { return nil }
+              let key = try? PrivateKey.read(from: state.keyPath, followingLinks: false) else { return nil }
         let now = Int64(time(nil))
-        guard certificate.commonName == name, certificate.isSigned(by: ca), certificate.isFor(key),
+        guard certificate.isSigned(by: ca), certificate.isFor(key),
               certificate.notBefore <= now, now < certificate.notAfter else { return nil }
         return certificate
     }

@@ -42,9 +42,13 @@ public struct AgentState: Sendable {
                 throw AgentStateError("no \(what) at \(path): enroll this host first (portwarden-agent enroll)")
             }
         }
+        func hostKey() throws -> PrivateKey {
+            _ = try load(keyPath, "host key")  // there, and a plain file
+            do { return try PrivateKey.read(from: keyPath, followingLinks: false) } catch { throw AgentStateError("\(error)") }
+        }
         return try TLSContext.client(trust: Certificate(pem: load(caPath, "fleet CA")),
                                      certificate: Certificate(pem: load(certificatePath, "host certificate")),
-                                     key: PrivateKey(pem: load(keyPath, "host key")))
+                                     key: hostKey())
     }
 
     /// The host name the collector gave this host, from its certificate.

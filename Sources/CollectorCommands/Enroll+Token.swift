@@ -45,6 +45,9 @@ extension Enroll {
             static let maxLife = 365 * 86_400
 
             func validate() throws {
+                guard !names.allSatisfy(\.isWhitespace) else {
+                    throw ValidationError("--names is empty: give the names it may enroll, e.g. --names 'web-*'")
+                }
                 let pattern: HostNamePattern
                 do { pattern = try HostNamePattern(names) } catch { throw ValidationError("--names: \(error)") }
                 if let stray = pattern.strayCharacter {
@@ -57,6 +60,8 @@ extension Enroll {
             }
 
             func run() throws {
+                // As names are kept: lower case (matching ignores case either way).
+                let names = self.names.lowercased()
                 let database = try openHistory(state)
                 let text = try CredentialText.newToken()
                 let now = nowSeconds

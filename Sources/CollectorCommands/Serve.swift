@@ -109,9 +109,25 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "portwarden.serve")
         Descriptors.raiseLimit()
         let file = try state.file()
+        let policyDirectory = policies ?? file.policies
+            ?? (FileManager.default.fileExists(atPath: "/etc/portwarden/policies") ? "/etc/portwarden/policies" : nil)
+        // A directory named and missing is a typo, not "no policy": serving on would raise
+        // no finding and have every new name wait for an operator.
+        if let named = policies ?? file.policies {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: named, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("the policy directory \(named) (\(policies != nil ? "--policies" : "policies: in the config")) "
+                                      + "does not exist: give the directory holding the policy files (Policies/ in the repository "
+                                      + "is the default set)")
+            }
+        }
         // Checked by validate() or when the file was read.
         let address = HostPort(listen ?? file.listen ?? "0.0.0.0:8443", allowingZero: true)!
         let files = try state.files(file)
+        // The keys before the database: a state directory without them is not made a
+        // collector's by creating its database first.
+        let tls = try files.serverContext(clientCertificates: .optional)
+        let authority = try files.authority()
         let path = try database ?? state.databasePath(file)
         let history = try CollectorDatabase.open(path: path) { applied in
             logger.notice("database upgraded", metadata: ["path": "\(path)", "migrations": "\(applied.joined(separator: ", "))"])
@@ -143,8 +159,6 @@ struct Serve: AsyncParsableCommand {
         // Certificates are verified whenever offered; every route but enrollment refuses
         // a client without one.
         let metrics = CollectorMetrics()
-        let policyDirectory = policies ?? file.policies
-            ?? (FileManager.default.fileExists(atPath: "/etc/portwarden/policies") ? "/etc/portwarden/policies" : nil)
         let policy = policyDirectory.map {
             PolicyHolder(directory: $0, metrics: metrics, logger: logger, assignedTags: { (try? history.assignedTags()) ?? [] })
         }
@@ -154,8 +168,8 @@ struct Serve: AsyncParsableCommand {
             logger.warning("no policy directory (--policies, `policies:` in the config, or /etc/portwarden/policies): reports are stored but not evaluated")
         }
         let app = CollectorApplication.build(
-            settings: settings, tls: try files.serverContext(clientCertificates: .optional), database: history,
-            logger: logger, enrollment: .init(ca: try files.authority(), requestTTL: file.enrollment.requestTTLSeconds,
+            settings: settings, tls: tls, database: history,
+            logger: logger, enrollment: .init(ca: authority, requestTTL: file.enrollment.requestTTLSeconds,
                                               limits: file.enrollment.limits),
             metrics: metrics, policy: policy,
             onRunning: { port in logger.info("listening on \(address.host):\(port)") })

@@ -60,13 +60,18 @@ public struct CollectorFiles: Sendable {
     }
 
     public func authority() throws -> CertificateAuthority {
-        try CertificateAuthority(certificate: Certificate(pem: read(caCertificate)), key: PrivateKey(pem: read(caKey)))
+        try CertificateAuthority(certificate: Certificate(pem: read(caCertificate)), key: key(caKey))
     }
 
     /// The server's TLS context: its certificate, clients verified against the fleet CA.
     public func serverContext(clientCertificates: TLSContext.ClientCertificates = .required) throws -> TLSContext {
-        try TLSContext.server(certificate: Certificate(pem: read(serverCertificate)), key: PrivateKey(pem: read(serverKey)),
+        try TLSContext.server(certificate: Certificate(pem: read(serverCertificate)), key: key(serverKey),
                               clientCA: Certificate(pem: read(caCertificate)), clientCertificates: clientCertificates)
+    }
+
+    private func key(_ path: String) throws -> PrivateKey {
+        if access(path, F_OK) != 0 { _ = try read(path) }  // missing: says to run ca init
+        return try PrivateKey.read(from: path)
     }
 
     private func read(_ path: String) throws -> String {

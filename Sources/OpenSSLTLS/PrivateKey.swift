@@ -29,6 +29,23 @@ public final class PrivateKey: @unchecked Sendable {
     public func write(to path: String) throws {
         try FileWriting.write(try pem(), to: path, mode: 0o600)
     }
+
+    /// The key in the PEM file at `path`, refused while others may read or change it:
+    /// whoever reads the fleet CA's key can mint any host's certificate, and a host's key
+    /// is that host. PostgreSQL's rule: no access for others, and group read only when
+    /// root owns the file (a service user in that group reading a root-owned key).
+    public static func read(from path: String, followingLinks: Bool = true) throws -> PrivateKey {
+        var status = stat()
+        if (followingLinks ? stat(path, &status) : lstat(path, &status)) == 0 {
+            let mode = status.st_mode & 0o777
+            let groupMayRead = status.st_uid == 0 && mode & 0o077 == 0o040
+            if mode & 0o077 != 0 && !groupMayRead {
+                throw FileWriting.Failed(path: path, reason: "others may read or change this private key (mode 0\(String(mode, radix: 8))): "
+                                         + "chmod 600 \(path) — whoever can read it can act as its owner")
+            }
+        }
+        return try PrivateKey(pem: FileWriting.read(path, followingLinks: followingLinks))
+    }
 }
 
 /// Small file writes without Foundation, for keys and certificates.

@@ -216,19 +216,25 @@ extension ServeTests {
         #expect(try agentEnroll(port, name: "idem-1", credential: secretFile(), agentState: agentState).status == 0)
         let held = try FileWriting.read(agentState + "/host.pem")
 
-        let again = try agentEnroll(port, name: "idem-1", credential: secretFile(), agentState: agentState)
-        #expect(again.status == 0 && again.output.contains("already enrolled as idem-1"), "\(again.output)")
+        let repeated = try agentEnroll(port, name: "idem-1", credential: secretFile(), agentState: agentState)
+        #expect(repeated.status == 0 && repeated.output.contains("already enrolled as idem-1"), "\(repeated.output)")
         #expect(!FileManager.default.fileExists(atPath: state + "/again.secret"), "the secret is deleted again")
         #expect(try FileWriting.read(agentState + "/host.pem") == held)
         #expect(try auditActions().filter { $0["host"] == "idem-1" }.map { $0["action"] ?? "" } == ["enroll.issued"])
 
-        // Another name is another enrollment: the certificate held is not for it.
+        // Another name (a configuration run without --name on a renamed host) is not a
+        // new identity unasked; --force enrolls under it.
         let renamed = try agentEnroll(port, name: "idem-2", credential: secretFile(), agentState: agentState)
-        #expect(renamed.status == 0 && renamed.output.contains("enrolled as idem-2"), "\(renamed.output)")
-
-        let forced = try agent(["enroll", "--collector", "127.0.0.1:\(port)", "--secret-file", secretFile(), "--ca-file", state + "/ca.pem",
-                                "--state-dir", agentState, "--name", "idem-2", "--force"])
-        #expect(forced.status == 75 && forced.output.contains("needs an operator"), "\(forced.output)")
+        #expect(renamed.status == 2 && renamed.output.contains("this host is enrolled as idem-1"), "\(renamed.output)")
+        #expect(try FileWriting.read(agentState + "/host.pem") == held)
+        func forced(_ name: String) throws -> (status: Int32, output: String) {
+            try agent(["enroll", "--collector", "127.0.0.1:\(port)", "--secret-file", secretFile(), "--ca-file", state + "/ca.pem",
+                       "--state-dir", agentState, "--name", name, "--force"])
+        }
+        let moved = try forced("idem-2")
+        #expect(moved.status == 0 && moved.output.contains("enrolled as idem-2"), "\(moved.output)")
+        let again = try forced("idem-2")
+        #expect(again.status == 75 && again.output.contains("needs an operator"), "the name is held now: \(again.output)")
     }
 
     /// An older release kept `enroll.secret` in clear in the state directory: `serve`
