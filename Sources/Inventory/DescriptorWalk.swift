@@ -25,8 +25,8 @@ struct DescriptorWalk {
         var first: Holder
     }
 
-    /// Descriptors kept, shared by the walk's lanes: 262,144 (4 MiB) by default, ten
-    /// times a busy host's.
+    /// Descriptors kept, shared by the walk's lanes: 262,144 (4 MiB) by default, twenty
+    /// times what bench/scan-vs-ss.sh's busy host holds (~12k).
     final class Room: Sendable {
         let limit: Int
         private let taken = Atomic<Int>(0)
