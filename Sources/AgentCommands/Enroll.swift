@@ -78,7 +78,7 @@ struct Enroll: ParsableCommand {
         let credentialFile = secretFile ?? tokenFile!
         // Checked here, not with the collector: a revoked certificate looks the same.
         if !force, let held = Self.enrolled(state, by: ca), let heldName = held.commonName {
-            let until = Timestamp.rfc3339(time_t(held.notAfter))
+            let until = Timestamp.rfc3339(Int64(held.notAfter))
             guard heldName == hostName else {
                 // A configuration run without --name on a host renamed since: not a new identity unasked.
                 printError("enroll: this host is enrolled as \(heldName) (\(state.certificatePath), valid until \(until)), not \(hostName): "

@@ -79,7 +79,7 @@ struct Run: ParsableCommand {
             for rejection in result.rejected { logger.error("set aside \(rejection)") }
             for trimmed in result.trimmed { logger.warning("sent trimmed after a 413: \(trimmed)") }
             if let reason = result.stoppedBy {
-                let retry = result.retryAt.map { "; no delivery before \(Timestamp.rfc3339(time_t($0))) (Retry-After)" } ?? ""
+                let retry = result.retryAt.map { "; no delivery before \(Timestamp.rfc3339(Int64($0))) (Retry-After)" } ?? ""
                 logger.warning("\(result.remaining) snapshots wait in the spool: \(reason)\(retry)")
             } else {
                 logger.info("delivered \(result.delivered) snapshots")

@@ -40,7 +40,7 @@ struct Audit: ParsableCommand {
     func run() throws {
         let database = try openHistory(state)
         let rows = try database.auditEntries(since: nowSeconds - Int64(Seconds(since)!.value)).map {
-            Row(at: UTCTime.rfc3339($0.at), action: $0.action.rawValue, actor: $0.actor, host: $0.host, address: $0.address,
+            Row(at: Timestamp.rfc3339($0.at), action: $0.action.rawValue, actor: $0.actor, host: $0.host, address: $0.address,
                 detail: $0.detail)
         }
         switch format {

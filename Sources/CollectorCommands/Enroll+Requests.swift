@@ -1,6 +1,7 @@
 import ArgumentParser
 import CollectorStore
 import Foundation
+import PortwardenModel
 import Reports
 
 extension Enroll {
@@ -40,7 +41,7 @@ extension Enroll {
             let database = try openHistory(state)
             let rows = try database.openRequests(now: nowSeconds).map { r in
                 Row(host: r.hostName, state: r.state, fingerprint: r.keyFingerprint,
-                    address: r.address, requested: UTCTime.rfc3339(r.requestedAt), expires: UTCTime.rfc3339(r.expiresAt),
+                    address: r.address, requested: Timestamp.rfc3339(r.requestedAt), expires: Timestamp.rfc3339(r.expiresAt),
                     why: r.reason ?? "", credential: r.credential, supersededBy: r.supersededBy)
             }
             switch format {
@@ -77,7 +78,7 @@ extension Enroll {
                 host: name, fingerprint: fingerprint, now: nowSeconds, ttl: file.enrollment.requestTTLSeconds,
                 by: Operator.current), name)
             print("approved key \(request.keyFingerprint) for \(name): the host gets its certificate at its next attempt, "
-                + "before \(UTCTime.rfc3339(request.expiresAt))")
+                + "before \(Timestamp.rfc3339(request.expiresAt))")
         }
     }
 
@@ -150,11 +151,11 @@ private func answered(_ result: Result<EnrollmentRequest, CollectorDatabase.Answ
             + requests.map(\.keyFingerprint).joined(separator: ", ") + "; give more of the fingerprint")
     case .failure(.superseded(let request)):
         throw ValidationError("the request of key \(request.keyFingerprint) for \(name) was superseded at "
-            + "\(UTCTime.rfc3339(request.supersededAt ?? 0)): serial \(request.supersededBy ?? "?") was issued for the name since. "
+            + "\(Timestamp.rfc3339(request.supersededAt ?? 0)): serial \(request.supersededBy ?? "?") was issued for the name since. "
             + "If this key should have the name instead, have the host ask again (portwarden-agent enroll), then approve the new request")
     case .failure(.expired(let request)):
         throw ValidationError("the request of key \(request.keyFingerprint) for \(name) expired at "
-            + "\(UTCTime.rfc3339(request.expiresAt)): have the host ask again (portwarden-agent enroll), then answer the new one")
+            + "\(Timestamp.rfc3339(request.expiresAt)): have the host ask again (portwarden-agent enroll), then answer the new one")
     case .failure(.noMatch(let waiting)):
         throw ValidationError(waiting.isEmpty ? "no enrollment for \(name) is waiting"
             : "no waiting key of \(name) starts so; these wait: " + waiting.map(\.keyFingerprint).joined(separator: ", "))

@@ -69,10 +69,10 @@ extension Enroll {
                 let token = try database.createToken(
                     EnrollmentCredential(kind: .token, digest: CredentialText.digest(text), names: names, maxUses: Int64(uses),
                                          expiresAt: expiresAt, createdAt: now, createdBy: Operator.current),
-                    scope: "names \(names), \(uses) use\(uses == 1 ? "" : "s"), expires \(UTCTime.rfc3339(expiresAt))")
+                    scope: "names \(names), \(uses) use\(uses == 1 ? "" : "s"), expires \(Timestamp.rfc3339(expiresAt))")
                 print(text)
                 printError("token #\(token.id!): names \(names), \(uses) use\(uses == 1 ? "" : "s"), expires "
-                    + "\(UTCTime.rfc3339(expiresAt)); shown once — the collector keeps only its digest")
+                    + "\(Timestamp.rfc3339(expiresAt)); shown once — the collector keeps only its digest")
             }
         }
 
@@ -100,10 +100,10 @@ extension Enroll {
                 let database = try openHistory(state)
                 let now = nowSeconds
                 let rows = try database.tokens().map { t in
-                    Row(id: t.id!, names: t.names ?? "*", uses: t.uses, maxUses: t.maxUses, expires: t.expiresAt.map(UTCTime.rfc3339),
+                    Row(id: t.id!, names: t.names ?? "*", uses: t.uses, maxUses: t.maxUses, expires: t.expiresAt.map { Timestamp.rfc3339($0) },
                         state: t.revokedAt != nil ? "revoked" : (t.expiresAt ?? .max) <= now ? "expired"
                             : t.uses >= (t.maxUses ?? .max) ? "used up" : "active",
-                        created: UTCTime.rfc3339(t.createdAt), createdBy: t.createdBy)
+                        created: Timestamp.rfc3339(t.createdAt), createdBy: t.createdBy)
                 }
                 switch format {
                 case .json: try printJSON(rows: rows)

@@ -38,7 +38,7 @@ extension Hosts {
             switch format {
             case .table:
                 let cells = rows.map { name, host, listening, state in
-                    [name, host.map { UTCTime.rfc3339($0.lastReceived) } ?? "never",
+                    [name, host.map { Timestamp.rfc3339($0.lastReceived) } ?? "never",
                      state.text, state == .reporting ? String(listening) : host == nil ? "unknown" : "unknown (\(listening) last seen)",
                      host?.lastSequence.map(String.init) ?? "-"]
                 }
@@ -50,7 +50,7 @@ extension Hosts {
                 for (name, host, listening, state) in rows {
                     w.beginObject()
                     w.key("host"); w.value(name)
-                    w.key("last_report"); w.value(host.map { UTCTime.rfc3339($0.lastReceived) })
+                    w.key("last_report"); w.value(host.map { Timestamp.rfc3339($0.lastReceived) })
                     w.key("state"); w.value(state.name)
                     w.key("listening"); w.value(host.map { _ in listening })
                     w.key("last_sequence"); w.value(host?.lastSequence)
@@ -67,8 +67,8 @@ extension Hosts {
             w.beginObject()
             w.key("reason"); w.value(refusal.reason.rawValue)
             w.key("message"); w.value(refusal.message)
-            w.key("since"); w.value(UTCTime.rfc3339(refusal.firstRefused))
-            w.key("last"); w.value(UTCTime.rfc3339(refusal.lastRefused))
+            w.key("since"); w.value(Timestamp.rfc3339(refusal.firstRefused))
+            w.key("last"); w.value(Timestamp.rfc3339(refusal.lastRefused))
             w.key("refusals"); w.value(refusal.refusals)
             w.endObject()
         }

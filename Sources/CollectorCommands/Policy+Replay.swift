@@ -52,12 +52,12 @@ extension PolicyCommand {
                 printJSON(replayed)
             case .table:
                 let rows = replayed.map { r in
-                    [r.finding.host, (r.openAtStart ? "≤ " : "") + UTCTime.rfc3339(Int64(r.opened.timeIntervalSince1970)),
-                     r.closed.map { UTCTime.rfc3339(Int64($0.timeIntervalSince1970)) } ?? "open"] + findingRow(r.finding)
+                    [r.finding.host, (r.openAtStart ? "≤ " : "") + Timestamp.rfc3339(Int64(r.opened.timeIntervalSince1970)),
+                     r.closed.map { Timestamp.rfc3339(Int64($0.timeIntervalSince1970)) } ?? "open"] + findingRow(r.finding)
                 }
                 print(TextLayout.table(["HOST", "OPENED (UTC)", "RESOLVED (UTC)", "SEVERITY", "RULE", "PROTO", "ADDRESS:PORT", "NETNS",
                                         "OWNERS", "WAIVED"], rows, width: .max), terminator: "")
-                print("\(replayed.count) finding interval\(replayed.count == 1 ? "" : "s") since \(UTCTime.rfc3339(window.since)) "
+                print("\(replayed.count) finding interval\(replayed.count == 1 ? "" : "s") since \(Timestamp.rfc3339(window.since)) "
                     + "on \(timeline.count) host\(timeline.count == 1 ? "" : "s") under policy \(set.digest.prefix(12)) from \(directory)")
             }
         }

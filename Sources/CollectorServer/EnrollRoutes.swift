@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import OpenSSLDigest
 import OpenSSLTLS
 import Policy
 import PortwardenModel
@@ -123,9 +124,9 @@ struct EnrollRoutes {
                 ? "\(name): approved; ask again with the same key"
                 : "\(name) needs an operator: \(waiting.reason ?? "held"). This key's SHA-256 is \(key); "
                     + "an operator approves it with: portwarden enroll approve \(name) --fingerprint \(key.prefix(16)) "
-                    + "(before \(UTCTime.rfc3339(waiting.expiresAt)), when the request expires), then run this again"
+                    + "(before \(Timestamp.rfc3339(waiting.expiresAt)), when the request expires), then run this again"
             return try Self.reply(.accepted, Answer(status: "pending", host: name, message: message, fingerprint: key,
-                                                    expires: UTCTime.rfc3339(waiting.expiresAt)))
+                                                    expires: Timestamp.rfc3339(waiting.expiresAt)))
         case .refused(let refusal):
             logger.warning("enrollment refused", metadata: ["host": "\(name)", "reason": "\(refusal)"])
             if case .tooManyWaiting(_, _, let until) = refusal {
@@ -171,19 +172,19 @@ struct EnrollRoutes {
     static func sentence(_ refusal: EnrollmentRefusal) -> String {
         switch refusal {
         case .unknownCredential: "wrong enrollment secret or token: get the current one from an operator"
-        case .replacedSecret(let at): "this enrollment secret was replaced at \(UTCTime.rfc3339(at)): get the current one from an operator"
-        case .disabledSecret(let at): "enrollment by secret was disabled at \(UTCTime.rfc3339(at)), and this secret with it: "
+        case .replacedSecret(let at): "this enrollment secret was replaced at \(Timestamp.rfc3339(at)): get the current one from an operator"
+        case .disabledSecret(let at): "enrollment by secret was disabled at \(Timestamp.rfc3339(at)), and this secret with it: "
             + "ask an operator for a token (portwarden enroll token create) or to sign your CSR (portwarden enroll sign)"
-        case .tokenRevoked(let id, let at): "token #\(id) was revoked at \(UTCTime.rfc3339(at)): ask an operator for another"
-        case .tokenExpired(let id, let at): "token #\(id) expired at \(UTCTime.rfc3339(at)): ask an operator for another"
+        case .tokenRevoked(let id, let at): "token #\(id) was revoked at \(Timestamp.rfc3339(at)): ask an operator for another"
+        case .tokenExpired(let id, let at): "token #\(id) expired at \(Timestamp.rfc3339(at)): ask an operator for another"
         case .tokenUsedUp(let id, let uses): "token #\(id) was used \(uses) time\(uses == 1 ? "" : "s"), all it may: ask an operator for another"
         case .outsideToken(let id, let names): "token #\(id) enrolls only names matching \(names): pass another --name, or ask for another token"
-        case .keyRefused(let at): "an operator refused this key for this name at \(UTCTime.rfc3339(at)): talk to them"
+        case .keyRefused(let at): "an operator refused this key for this name at \(Timestamp.rfc3339(at)): talk to them"
         case .tooManyWaiting(_, nil, let until):
             "\(refusal.description), all one name may have: an operator must answer them (portwarden enroll pending); "
-                + "the first expires at \(UTCTime.rfc3339(until))"
+                + "the first expires at \(Timestamp.rfc3339(until))"
         case .tooManyWaiting(_, _, let until):
-            "\(refusal.description), all one address may: ask again after \(UTCTime.rfc3339(until)), or have an operator "
+            "\(refusal.description), all one address may: ask again after \(Timestamp.rfc3339(until)), or have an operator "
                 + "answer the requests (portwarden enroll pending)"
         }
     }

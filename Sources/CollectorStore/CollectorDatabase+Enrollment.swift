@@ -230,7 +230,7 @@ extension CollectorDatabase {
     /// What the name's certificates say to an operator about a new key for it: the one in
     /// force (held by this key or another), else the newest — revoked or expired.
     static func heldReason(_ certificates: [IssuedCertificate], key: String, now: Int64) -> String? {
-        func time(_ seconds: Int64) -> String { Timestamp.rfc3339(Int(seconds)) }
+        func time(_ seconds: Int64) -> String { Timestamp.rfc3339(seconds) }
         if let current = certificates.first(where: { $0.revokedAt == nil && $0.notAfter > now }) {
             if current.keyFingerprint == key {
                 return "this key already holds the name's current certificate (serial \(current.serial), valid until \(time(current.notAfter)))"

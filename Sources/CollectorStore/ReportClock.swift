@@ -74,5 +74,5 @@ public struct ReportClock: Sendable {
         return max(collectedAt, newest ?? collectedAt)
     }
 
-    static func text(_ seconds: Int64) -> String { Timestamp.rfc3339(time_t(seconds)) }
+    static func text(_ seconds: Int64) -> String { Timestamp.rfc3339(seconds) }
 }

@@ -1,4 +1,5 @@
 import COpenSSL
+import OpenSSLDigest
 
 /// An X.509 certificate. portwarden names a host by its certificate's common name.
 public final class Certificate: @unchecked Sendable {
@@ -90,17 +91,6 @@ enum X509Name {
     }
 }
 
-/// Digests for audit records.
-public enum Digest {
-    /// SHA-256 of `bytes`, lowercase hex.
-    public static func sha256(_ bytes: [UInt8]) -> String {
-        var digest = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        _ = bytes.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &digest, &length, EVP_sha256(), nil) }
-        return digest.prefix(Int(length)).lowercaseHex
-    }
-}
-
 /// Secrets from OpenSSL's CSPRNG.
 public enum Randomness {
     public static func hex(bytes count: Int) throws(TLSError) -> String {
@@ -108,9 +98,4 @@ public enum Randomness {
         try check("RAND_bytes", RAND_bytes(&bytes, Int32(count)))
         return bytes.lowercaseHex
     }
-}
-
-extension Sequence<UInt8> {
-    /// Two lowercase hex digits a byte: fingerprints, digests, secrets.
-    var lowercaseHex: String { map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
 }

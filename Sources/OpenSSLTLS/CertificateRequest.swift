@@ -1,4 +1,5 @@
 import COpenSSL
+import OpenSSLDigest
 
 /// A certificate signing request: the host's public key and the name it asks for,
 /// signed with its private key, which never leaves the host.

@@ -43,10 +43,12 @@ final class PolicyFileReader {
         }
     }
 
+    /// Line and column of the `offset`th character, lines broken where libyaml breaks them
+    /// (\n, \r, \r\n, NEL, LS, PS): a file saved with CR line ends is not all one line.
     private func position(ofCharacter offset: Int) -> (Int, Int) {
         var line = 1, column = 1
         for c in text.prefix(offset) {
-            if c == "\n" { line += 1; column = 1 } else { column += 1 }
+            if ["\n", "\r", "\r\n", "\u{85}", "\u{2028}", "\u{2029}"].contains(c) { line += 1; column = 1 } else { column += 1 }
         }
         return (line, column)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import OpenSSLDigest
 
 /// Everything the collector evaluates with: rules compiled once, the catalogue, the
 /// inventory, the waivers, the policy tests, and a digest of the files they came from.
@@ -137,14 +138,14 @@ extension PolicySet {
     /// Names and bytes, each length-prefixed, so no two file sets share a digest by
     /// moving bytes between files.
     static func digest(of sources: [PolicySource]) -> String {
-        var hash = SHA256()
+        var framed: [UInt8] = []
         for source in sources.filter({ $0.kind != .tests }).sorted(by: { $0.path < $1.path }) {
             for chunk in [Array(source.path.utf8), source.bytes] {
                 let n = UInt64(chunk.count)
-                hash.update((0..<8).map { UInt8(truncatingIfNeeded: n >> UInt64(56 - 8 * $0)) })
-                hash.update(chunk)
+                framed += (0..<8).map { UInt8(truncatingIfNeeded: n >> UInt64(56 - 8 * $0)) }
+                framed += chunk
             }
         }
-        return hash.finish()
+        return Digest.sha256(framed)
     }
 }

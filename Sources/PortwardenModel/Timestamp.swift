@@ -1,27 +1,30 @@
 import Glibc
 
-/// RFC 3339 UTC without Foundation, for the agent (a snapshot's `collected_at`) and for
-/// both executables' log lines.
+/// RFC 3339 UTC without Foundation: the one formatter and the one parser of times, for the
+/// agent (a snapshot's `collected_at`), both executables' log lines, the collector's
+/// messages and every report and export (a timestamp per cell, so no Foundation formatter).
 public enum Timestamp {
     /// `2026-11-25T10:00:00Z`; with `milliseconds`, `2026-11-25T10:00:00.042Z`.
-    public static func rfc3339(_ seconds: time_t = time(nil), milliseconds: Int? = nil) -> String {
-        var t = seconds
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        func pad(_ v: Int, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
-            + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2))"
+    public static func rfc3339(_ seconds: Int64 = Int64(time(nil)), milliseconds: Int? = nil) -> String {
+        // Floor division: a time before the epoch still has a second of day from 0 to 86,399.
+        let (q, r) = seconds.quotientAndRemainder(dividingBy: 86_400)
+        let (days, second) = r < 0 ? (q - 1, Int(r) + 86_400) : (q, Int(r))
+        let pad = CalendarDate.pad
+        return CalendarDate(daysSinceEpoch: Int(days)).description
+            + "T\(pad(second / 3_600, 2)):\(pad(second / 60 % 60, 2)):\(pad(second % 60, 2))"
             + (milliseconds.map { "." + pad($0, 3) } ?? "") + "Z"
+    }
+
+    /// `2026-11-25 10:00`, for tables people read.
+    public static func minute(_ seconds: Int64) -> String {
+        String(rfc3339(seconds).prefix(16)).replacing("T", with: " ")
     }
 
     /// Now, to the millisecond.
     public static func nowWithMilliseconds() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        return rfc3339(now.tv_sec, milliseconds: now.tv_nsec / 1_000_000)
+        return rfc3339(Int64(now.tv_sec), milliseconds: now.tv_nsec / 1_000_000)
     }
 
     /// Seconds since the epoch of an RFC 3339 time — `2026-11-25T14:00:52Z`, a fraction and
@@ -40,9 +43,8 @@ public enum Timestamp {
             return value
         }
         func byte(_ at: Int, _ allowed: String) -> Bool { at < b.count && allowed.utf8.contains(b[at]) }
-        guard let year = digits(0, 4), byte(4, "-"), let month = digits(5, 2), byte(7, "-"), let day = digits(8, 2),
-              byte(10, "Tt"), let hour = digits(11, 2), byte(13, ":"), let minute = digits(14, 2), byte(16, ":"),
-              let second = digits(17, 2)
+        guard let date = CalendarDate(iso: b[...]), date.year >= 1970, byte(10, "Tt"), let hour = digits(11, 2), byte(13, ":"),
+              let minute = digits(14, 2), byte(16, ":"), let second = digits(17, 2)
         else { return nil }
         var at = 19
         if byte(at, ".") {
@@ -61,17 +63,14 @@ public enum Timestamp {
         } else {
             return nil
         }
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        guard at == b.count, (1970...9999).contains(year), (1...12).contains(month), (1...days[month - 1]).contains(day),
-              hour <= 23, minute <= 59, second <= 59
-        else { return nil }
-        // Days from the epoch to the date (the proleptic Gregorian calendar, civil from days).
-        let y = month <= 2 ? year - 1 : year
-        let era = y / 400, yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let epochDays = era * 146_097 + dayOfEra - 719_468
-        return Int64(epochDays * 86_400 + hour * 3_600 + minute * 60 + second - offset)
+        guard at == b.count, hour <= 23, minute <= 59, second <= 59 else { return nil }
+        return Int64(date.daysSinceEpoch) * 86_400 + Int64(hour * 3_600 + minute * 60 + second - offset)
+    }
+
+    /// A bare date (`2026-11-25`, its midnight) or an RFC 3339 time, as seconds since the
+    /// epoch, or nil: what `--since` and `--until` accept.
+    public static func seconds(dateOrRFC3339 text: String) -> Int64? {
+        if let date = CalendarDate(iso: text) { return Int64(date.daysSinceEpoch) * 86_400 }
+        return seconds(rfc3339: text)
     }
 }

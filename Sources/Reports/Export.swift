@@ -1,5 +1,6 @@
 import CollectorStore
 import Foundation
+import PortwardenModel
 
 /// `portwarden export`: flat rows for SIEMs and spreadsheets, one stable column set per
 /// kind (documented in docs/exports.md).
@@ -39,8 +40,8 @@ public struct Exporter {
     /// with its state now.
     public func export(_ kind: ExportKind, window: TimeWindow, now: Int64, format: DataFormat, output: ReportOutput) throws {
         var rows = RowWriter(format: format, columns: kind.columns, header: [
-            ("export", kind.rawValue), ("since", UTCTime.rfc3339(window.since)), ("until", UTCTime.rfc3339(window.until)),
-            ("generated_at", UTCTime.rfc3339(now)),
+            ("export", kind.rawValue), ("since", Timestamp.rfc3339(window.since)), ("until", Timestamp.rfc3339(window.until)),
+            ("generated_at", Timestamp.rfc3339(now)),
         ], output: output)
         switch kind {
         case .findings:

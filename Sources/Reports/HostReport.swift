@@ -43,10 +43,10 @@ public struct HostReport: Sendable {
 
     var stateText: String {
         switch state {
-        case .reporting: "reporting (last report \(UTCTime.rfc3339(host.lastReceived)))"
-        case .stale: "stale — no report since \(UTCTime.rfc3339(host.lastReceived)); what it listens on now is unknown"
+        case .reporting: "reporting (last report \(Timestamp.rfc3339(host.lastReceived)))"
+        case .stale: "stale — no report since \(Timestamp.rfc3339(host.lastReceived)); what it listens on now is unknown"
         case .refusing(let refusal):
-            "\(state.text) since \(UTCTime.rfc3339(refusal.firstRefused)) — its reports are refused (\(refusal.message)); "
+            "\(state.text) since \(Timestamp.rfc3339(refusal.firstRefused)) — its reports are refused (\(refusal.message)); "
                 + "what it listens on now is unknown"
         }
     }
@@ -55,7 +55,7 @@ public struct HostReport: Sendable {
     var listenerRows: [[String]] {
         listeners.map {
             [SocketText.proto($0.protocol, ipv6: $0.family == "ipv6"), SocketText.endpoint($0.address, $0.port, ipv6: $0.family == "ipv6"),
-             $0.scope, $0.hostNetns ? "host" : String($0.netns), UTCTime.minute($0.opened), OwnerSummary(json: $0.owners).orDash]
+             $0.scope, $0.hostNetns ? "host" : String($0.netns), Timestamp.minute($0.opened), OwnerSummary(json: $0.owners).orDash]
         }
     }
 
@@ -63,7 +63,7 @@ public struct HostReport: Sendable {
     var findingRows: [[String]] {
         findings.sorted { ($0.closed == nil ? 0 : 1, $1.opened) < ($1.closed == nil ? 0 : 1, $0.opened) }.map {
             [$0.severity + ($0.waived ? " (waived)" : ""), "\($0.address):\($0.port)/\($0.protocol)", $0.rule,
-             UTCTime.minute($0.opened), $0.closed.map(UTCTime.minute) ?? "open", OwnerSummary(json: $0.owners).orDash, why[$0.rule] ?? ""]
+             Timestamp.minute($0.opened), $0.closed.map(Timestamp.minute) ?? "open", OwnerSummary(json: $0.owners).orDash, why[$0.rule] ?? ""]
         }
     }
 
@@ -107,12 +107,12 @@ public struct HostReport: Sendable {
             w.key("refusing"); w.beginObject()
             w.key("reason"); w.value(refusal.reason.rawValue)
             w.key("message"); w.value(refusal.message)
-            w.key("since"); w.value(UTCTime.rfc3339(refusal.firstRefused))
+            w.key("since"); w.value(Timestamp.rfc3339(refusal.firstRefused))
             w.endObject()
         }
-        w.key("last_report"); w.value(UTCTime.rfc3339(host.lastReceived))
+        w.key("last_report"); w.value(Timestamp.rfc3339(host.lastReceived))
         w.key("tags"); w.value(tags)
-        w.key("generated_at"); w.value(UTCTime.rfc3339(generatedAt))
+        w.key("generated_at"); w.value(Timestamp.rfc3339(generatedAt))
         w.key("listeners"); w.beginArray()
         for l in listeners {
             w.beginObject()
@@ -124,7 +124,7 @@ public struct HostReport: Sendable {
             w.key("netns"); w.value(l.netns)
             w.key("host_netns"); w.value(l.hostNetns)
             w.key("owners"); w.value(OwnerSummary(json: l.owners).text)
-            w.key("since"); w.value(UTCTime.rfc3339(l.opened))
+            w.key("since"); w.value(Timestamp.rfc3339(l.opened))
             w.endObject()
         }
         w.endArray()
@@ -139,8 +139,8 @@ public struct HostReport: Sendable {
             w.key("address"); w.value(f.address)
             w.key("port"); w.value(f.port)
             w.key("owners"); w.value(OwnerSummary(json: f.owners).text)
-            w.key("opened"); w.value(UTCTime.rfc3339(f.opened))
-            w.key("closed"); w.value(f.closed.map(UTCTime.rfc3339))
+            w.key("opened"); w.value(Timestamp.rfc3339(f.opened))
+            w.key("closed"); w.value(f.closed.map { Timestamp.rfc3339($0) })
             w.endObject()
         }
         w.endArray()

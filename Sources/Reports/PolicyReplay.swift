@@ -77,9 +77,9 @@ extension ReplayedFinding: WireEncodable {
     public func write(to w: inout JSONWriter) {
         w.beginObject()
         w.key(CodingKeys.finding); w.value(finding)
-        w.key(CodingKeys.opened); w.value(UTCTime.rfc3339(Int64(opened.timeIntervalSince1970)))
+        w.key(CodingKeys.opened); w.value(Timestamp.rfc3339(Int64(opened.timeIntervalSince1970)))
         w.key(CodingKeys.openAtStart); w.value(openAtStart)
-        w.key(CodingKeys.closed); w.value(closed.map { UTCTime.rfc3339(Int64($0.timeIntervalSince1970)) })
+        w.key(CodingKeys.closed); w.value(closed.map { Timestamp.rfc3339(Int64($0.timeIntervalSince1970)) })
         w.endObject()
     }
 }

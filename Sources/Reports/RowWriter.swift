@@ -20,7 +20,7 @@ public enum Cell: Equatable, Sendable {
         case .text(let text): Escape.spreadsheet(text)
         case .int(let value): String(value)
         case .bool(let value): value ? "true" : "false"
-        case .time(let seconds): UTCTime.rfc3339(seconds)
+        case .time(let seconds): Timestamp.rfc3339(seconds)
         case .null: ""
         }
     }
@@ -70,7 +70,7 @@ public struct RowWriter {
                 case .text(let text): json.value(text)
                 case .int(let value): json.value(value)
                 case .bool(let value): json.value(value)
-                case .time(let seconds): json.value(UTCTime.rfc3339(seconds))
+                case .time(let seconds): json.value(Timestamp.rfc3339(seconds))
                 case .null: json.null()
                 }
             }

@@ -1,11 +1,12 @@
 import Foundation
+import PortwardenModel
 
 /// The trend as one self-contained HTML file: no scripts, fonts or links to fetch; the
 /// daily exposure chart is inline SVG; the summary comes first, the tables after; it
 /// prints on paper as it shows on screen.
 extension TrendReport {
     public func html() -> String {
-        var body = "<h1>\(Escape.html(title))</h1>\n<p class=\"generated\">Generated \(UTCTime.rfc3339(generatedAt))</p>\n"
+        var body = "<h1>\(Escape.html(title))</h1>\n<p class=\"generated\">Generated \(Timestamp.rfc3339(generatedAt))</p>\n"
         body += "<section class=\"summary\"><ul>" + summary.map { "<li>\(Escape.html($0))</li>" }.joined() + "</ul></section>\n"
         body += "<h2>Hosts with unexpected legacy-port exposure, per day</h2>\n" + chart()
         body += "<h2>Still open (\(openFindings.count))</h2>\n"

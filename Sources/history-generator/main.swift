@@ -34,9 +34,11 @@ struct Random {
     mutating func chance(_ p: Double) -> Bool { Double(next() % 1_000_000) / 1_000_000 < p }
 }
 
-var formatter = ISO8601DateFormatter()
-formatter.formatOptions = [.withFullDate]
-let end = Int64(formatter.date(from: endDay)!.timeIntervalSince1970)
+guard let endDate = CalendarDate(iso: endDay) else {
+    FileHandle.standardError.write(Data("history-generator: END \"\(endDay)\" is not a date (2026-11-25)\n".utf8))
+    exit(2)
+}
+let end = Int64(endDate.daysSinceEpoch) * 86_400
 let start = end - Int64(days) * 86_400
 var random = Random()
 let daemons = ["sshd", "nginx", "postgres", "redis-server", "node_exporter", "java", "containerd", "chronyd", "dnsmasq", "envoy"]

@@ -2,6 +2,7 @@ import CollectorClient
 import CollectorStore
 import Foundation
 import GRDB
+import OpenSSLDigest
 import OpenSSLTLS
 import PortwardenModel
 import PortwardenTestSupport

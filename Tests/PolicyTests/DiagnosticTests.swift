@@ -87,6 +87,14 @@ struct DiagnosticTests {
         #expect(dup.message.contains("'id' appears twice"), "\(dup)")
     }
 
+    /// libyaml reports a control character by its offset; the line is counted as libyaml
+    /// counts lines, so a file saved with CR or CRLF line ends is not all line 1.
+    @Test(arguments: ["\n", "\r", "\r\n"])
+    func controlCharactersAreFoundOnTheirLine(lineEnd: String) throws {
+        let error = try only(["rules:", "  - id: r", "    why: w\u{7}"].joined(separator: lineEnd))
+        #expect(error.line == 3 && error.column == 11 && error.message.contains("control characters"), "\(error)")
+    }
+
     @Test func duplicateRuleIdsPointAtTheSecond() throws {
         let error = try only("rules:\n  - {id: r, why: w, severity: low, when: port 1}\n  - {id: r, why: w, severity: low, when: port 2}\n")
         #expect(error.line == 3 && error.message.contains("already used at rules.yaml:2:"))

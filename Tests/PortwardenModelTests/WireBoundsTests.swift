@@ -220,7 +220,7 @@ struct TimestampParsingTests {
 
     @Test func whatTheAgentWritesReadsBack() {
         for seconds in stride(from: 0, to: 4_000_000_000, by: 86_399 * 97) {
-            #expect(Timestamp.seconds(rfc3339: Timestamp.rfc3339(time_t(seconds))) == Int64(seconds))
+            #expect(Timestamp.seconds(rfc3339: Timestamp.rfc3339(Int64(seconds))) == Int64(seconds))
         }
     }
 }

@@ -18,8 +18,8 @@ struct FleetHistory {
     let policy: PolicySet
     let directory: String
 
-    static let since = UTCTime.parse("2026-10-20")!
-    static let until = UTCTime.parse("2026-11-01")!
+    static let since = Timestamp.seconds(dateOrRFC3339: "2026-10-20")!
+    static let until = Timestamp.seconds(dateOrRFC3339: "2026-11-01")!
     static var window: TimeWindow { TimeWindow(since: since, until: until) }
 
     static func listener(_ port: UInt16, _ transport: Transport = .tcp, owner: String) -> Listener {
@@ -42,7 +42,7 @@ struct FleetHistory {
                 host: PortwardenModel.Host(hostname: host, machineID: host, bootID: "boot", kernel: "6.1", os: "Debian 12"),
                 sequence: sequences[host], collectedAt: time, complete: true, ownershipComplete: true, warnings: [],
                 namespaces: [], listeners: listeners, unresolved: [])
-            _ = try database.ingest(snapshot, host: host, bodyDigest: "\(host)-\(time)", receivedAt: UTCTime.parse(time)!,
+            _ = try database.ingest(snapshot, host: host, bodyDigest: "\(host)-\(time)", receivedAt: Timestamp.seconds(rfc3339: time)!,
                                     findings: { policy.findings(for: $0) })
         }
         let sshd = Self.listener(22, owner: "sshd")
