@@ -61,7 +61,7 @@ for name in "${harnesses[@]}"; do
     net-table|process-files) modules=(ProcFS CLinuxShims PortwardenModel) ;;
     wire-snapshot) modules=(PortwardenModel) ;;
     policy) modules=(Policy ConfigFile OpenSSLDigest PortwardenModel Yams CYaml) ;;
-    http-response) modules=(CollectorClient OpenSSLTLS PortwardenModel) ;;
+    http-response) modules=(CollectorClient OpenSSLTLS OpenSSLDigest PortwardenModel) ;;
     http-request) mapfile -t modules < <(built) ;;
     *) echo "no harness $name (net-table, process-files, wire-snapshot, policy, http-response, http-request)" >&2; exit 2 ;;
   esac
