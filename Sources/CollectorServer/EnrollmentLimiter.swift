@@ -11,30 +11,9 @@ import Synchronization
 final class EnrollmentLimiter: Sendable {
     typealias Limits = EnrollmentLimits
 
-    private struct Bucket {
-        var tokens: Double
-        var updated: Double
-
-        /// Takes one token if there is one; else the seconds until there will be.
-        mutating func take(capacity: Int, perMinute: Int, now: Double) -> Int? {
-            let rate = Double(perMinute) / 60
-            tokens = min(Double(capacity), tokens + (now - updated) * rate)
-            updated = now
-            if tokens >= 1 {
-                tokens -= 1
-                return nil
-            }
-            return rate > 0 ? max(1, Int(((1 - tokens) / rate).rounded(.up))) : 3_600
-        }
-
-        func isFull(capacity: Int, perMinute: Int, now: Double) -> Bool {
-            tokens + (now - updated) * Double(perMinute) / 60 >= Double(capacity)
-        }
-    }
-
     private struct Buckets {
-        var all: Bucket
-        var failures: Bucket
+        var all: TokenBucket
+        var failures: TokenBucket
     }
 
     /// Addresses tracked at once; past it, idle ones are forgotten, and if none is idle a
@@ -53,14 +32,14 @@ final class EnrollmentLimiter: Sendable {
 
     /// nil when an attempt from `address` may go on; else the seconds to wait.
     func admit(_ address: IPAddress?) -> Int? {
-        take(address) { $0.all.take(capacity: limits.burst, perMinute: limits.perMinute, now: $1) }
+        take(address) { $0.all.takeOne(at: $1) }
     }
 
     /// Counts a wrong secret or token from `address`: nil while within the limit (the
     /// refusal is written to the audit), else the seconds to wait (the answer is 429, and
     /// the audit is spared).
     func failed(_ address: IPAddress?) -> Int? {
-        take(address) { $0.failures.take(capacity: limits.failureBurst, perMinute: limits.failuresPerMinute, now: $1) }
+        take(address) { $0.failures.takeOne(at: $1) }
     }
 
     private func take(_ address: IPAddress?, _ body: (inout Buckets, Double) -> Int?) -> Int? {
@@ -69,8 +48,9 @@ final class EnrollmentLimiter: Sendable {
         return table.withLock { table in
             if table[key] == nil {
                 if table.count >= Self.maxAddresses { forgetIdle(&table, now) }
-                let fresh = Buckets(all: Bucket(tokens: Double(limits.burst), updated: now),
-                                    failures: Bucket(tokens: Double(limits.failureBurst), updated: now))
+                let fresh = Buckets(
+                    all: TokenBucket(capacity: Double(limits.burst), perSecond: Double(limits.perMinute) / 60, at: now),
+                    failures: TokenBucket(capacity: Double(limits.failureBurst), perSecond: Double(limits.failuresPerMinute) / 60, at: now))
                 if table.count < Self.maxAddresses {
                     table[key] = fresh
                 } else {
@@ -82,10 +62,7 @@ final class EnrollmentLimiter: Sendable {
     }
 
     private func forgetIdle(_ table: inout [IPAddress: Buckets], _ now: Double) {
-        table = table.filter { _, buckets in
-            !(buckets.all.isFull(capacity: limits.burst, perMinute: limits.perMinute, now: now)
-                && buckets.failures.isFull(capacity: limits.failureBurst, perMinute: limits.failuresPerMinute, now: now))
-        }
+        table = table.filter { _, buckets in !(buckets.all.isFull(at: now) && buckets.failures.isFull(at: now)) }
     }
 
     static func monotonicSeconds() -> Double {

@@ -33,10 +33,11 @@ public final class HostBudget: Sendable {
     }
 
     private struct Bucket {
-        var reports: Double
-        var bytes: Double
-        var changes: Double
-        var updated: UInt64  // nanoseconds, monotonic
+        var reports: TokenBucket
+        var bytes: TokenBucket
+        var changes: TokenBucket
+
+        func isFull(at now: Double) -> Bool { reports.isFull(at: now) && bytes.isFull(at: now) && changes.isFull(at: now) }
     }
 
     private struct State {
@@ -56,23 +57,19 @@ public final class HostBudget: Sendable {
     /// nil when `host` may send a report now (it takes one from its budget), else the
     /// whole seconds until it may: the `Retry-After` of its 429.
     func admit(_ host: String, at now: UInt64 = HostBudget.now()) -> Int? {
-        state.withLock { state in
-            var bucket = refilled(state.buckets[host], at: now)
+        let now = Self.seconds(now)
+        return state.withLock { state in
+            var bucket = state.buckets[host] ?? fresh(at: now)
             defer {
                 state.buckets[host] = bucket
                 if state.buckets.count >= state.pruneAt { prune(&state, at: now) }
             }
-            if bucket.changes <= 0 {
-                return Self.seconds(until: 1 - bucket.changes, at: Double(limits.changedListenersPerHour) / 3_600)
+            // A host in debt waits until it is repaid, and then for one token.
+            for owed in [\Bucket.changes, \Bucket.bytes] {
+                bucket[keyPath: owed].refill(at: now)
+                if bucket[keyPath: owed].level <= 0 { return bucket[keyPath: owed].secondsUntilOne }
             }
-            if bucket.bytes <= 0 {
-                return Self.seconds(until: 1 - bucket.bytes, at: Double(limits.reportBytesPerMinute) / 60)
-            }
-            guard bucket.reports >= 1 else {
-                return Self.seconds(until: 1 - bucket.reports, at: Double(limits.reportsPerMinute) / 60)
-            }
-            bucket.reports -= 1
-            return nil
+            return bucket.reports.takeOne(at: now)
         }
     }
 
@@ -81,39 +78,26 @@ public final class HostBudget: Sendable {
     /// take more than is left: the host then waits until the debt is repaid.
     func charge(_ host: String, bytes: Int = 0, changed: Int = 0, at now: UInt64 = HostBudget.now()) {
         guard bytes > 0 || changed > 0 else { return }
+        let now = Self.seconds(now)
         state.withLock { state in
-            var bucket = refilled(state.buckets[host], at: now)
-            bucket.bytes -= Double(bytes)
-            bucket.changes -= Double(changed)
+            var bucket = state.buckets[host] ?? fresh(at: now)
+            bucket.bytes.charge(Double(bytes), at: now)
+            bucket.changes.charge(Double(changed), at: now)
             state.buckets[host] = bucket
         }
     }
 
-    private func refilled(_ bucket: Bucket?, at now: UInt64) -> Bucket {
-        guard var bucket else {
-            return Bucket(reports: Double(limits.reportsPerMinute), bytes: Double(limits.reportBytesPerMinute),
-                          changes: Double(limits.changedListenersPerHour), updated: now)
-        }
-        guard now > bucket.updated else { return bucket }
-        let seconds = Double(now - bucket.updated) / 1e9
-        bucket.reports = min(Double(limits.reportsPerMinute), bucket.reports + seconds * Double(limits.reportsPerMinute) / 60)
-        bucket.bytes = min(Double(limits.reportBytesPerMinute), bucket.bytes + seconds * Double(limits.reportBytesPerMinute) / 60)
-        bucket.changes = min(Double(limits.changedListenersPerHour),
-                             bucket.changes + seconds * Double(limits.changedListenersPerHour) / 3_600)
-        bucket.updated = now
-        return bucket
+    private func fresh(at now: Double) -> Bucket {
+        Bucket(reports: TokenBucket(capacity: Double(limits.reportsPerMinute), perSecond: Double(limits.reportsPerMinute) / 60, at: now),
+               bytes: TokenBucket(capacity: Double(limits.reportBytesPerMinute), perSecond: Double(limits.reportBytesPerMinute) / 60, at: now),
+               changes: TokenBucket(capacity: Double(limits.changedListenersPerHour),
+                                    perSecond: Double(limits.changedListenersPerHour) / 3_600, at: now))
     }
 
-    private func prune(_ state: inout State, at now: UInt64) {
-        state.buckets = state.buckets.filter { _, bucket in
-            let full = refilled(bucket, at: now)
-            return full.reports < Double(limits.reportsPerMinute) || full.bytes < Double(limits.reportBytesPerMinute)
-                || full.changes < Double(limits.changedListenersPerHour)
-        }
+    private static func seconds(_ nanoseconds: UInt64) -> Double { Double(nanoseconds) / 1e9 }
+
+    private func prune(_ state: inout State, at now: Double) {
+        state.buckets = state.buckets.filter { _, bucket in !bucket.isFull(at: now) }
         state.pruneAt = max(1_024, state.buckets.count * 2)
-    }
-
-    private static func seconds(until missing: Double, at perSecond: Double) -> Int {
-        max(1, Int((missing / perSecond).rounded(.up)))
     }
 }
