@@ -48,6 +48,11 @@ public struct CollectorFiles: Sendable {
         if mkdir(directory, 0o700) != 0 && errno != EEXIST {
             throw FileWriting.Failed(path: directory, reason: String(cString: strerror(errno)))
         }
+        // A directory made beforehand (`mkdir -p`, 0755) would leave the database — the
+        // secret's digest, hosts' command lines — readable by everyone: the CA's is 0700.
+        if chmod(directory, 0o700) != 0 {
+            throw FileWriting.Failed(path: directory, reason: "cannot make it 0700: \(String(cString: strerror(errno)))")
+        }
         let ca = try CertificateAuthority.create(commonName: "portwarden fleet CA")
         try ca.key.write(to: caKey)
         try FileWriting.write(try ca.certificate.pem(), to: caCertificate, mode: 0o644)

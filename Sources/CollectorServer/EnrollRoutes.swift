@@ -160,7 +160,8 @@ struct EnrollRoutes {
         }
         try database.audit(AuditEntry(at: now, action: .enrollRefused, actor: found?.actor ?? "unknown credential",
                                       host: asking, address: address?.description, detail: refusal.description))
-        logger.warning("enrollment with a wrong secret or token refused", metadata: ["address": "\(address?.description ?? "-")"])
+        logger.warning("enrollment refused: \(refusal)",
+                       metadata: ["address": "\(address?.description ?? "-")", "host": "\(asking ?? "-")"])
         if found == nil, !(try database.enrollmentIsOpen(now: now)) {
             throw HTTPFailure(.forbidden, message: "enrollment by secret or token is off here: ask an operator to run "
                 + "`portwarden enroll sign`, or for a token (`portwarden enroll token create`)")

@@ -149,22 +149,21 @@ public struct WireReader {
     }
 
     public mutating func int<T: FixedWidthInteger>(_ type: T.Type = T.self) throws(WireError) -> T {
+        try int(in: T.min...T.max)
+    }
+
+    /// An integer within `range`; one outside it is refused where it stands, naming the
+    /// range that holds, so no later conversion (a sequence stored as Int64) can trap on it.
+    public mutating func int<T: FixedWidthInteger>(in range: ClosedRange<T>) throws(WireError) -> T {
         skipWhitespace()
         let start = index
         let (negative, magnitude) = try number()
-        guard let value = negative ? T(exactly: -Int64(clamping: magnitude)) : T(exactly: magnitude) else {
+        // -magnitude as Int64 when it is one (down to -2^63); else nothing fits.
+        let value = negative ? (magnitude <= 1 << 63 ? T(exactly: Int64(truncatingIfNeeded: 0 &- magnitude)) : nil) : T(exactly: magnitude)
+        guard let value, range.contains(value) else {
             index = start
-            throw error("the number does not fit in \(T.self)")
+            throw error("\(negative && magnitude > 0 ? "-" : "")\(magnitude) is out of range \(range.lowerBound)...\(range.upperBound)")
         }
-        return value
-    }
-
-    /// An integer within `range`; one outside it is refused where it stands, so no later
-    /// conversion (a sequence stored as Int64) can trap on it.
-    public mutating func int<T: FixedWidthInteger>(in range: ClosedRange<T>) throws(WireError) -> T {
-        let start = offset()
-        let value: T = try int()
-        guard range.contains(value) else { throw error("\(value) is out of range \(range.lowerBound)...\(range.upperBound)", at: start) }
         return value
     }
 

@@ -51,9 +51,15 @@ enum Escape {
         for scalar in text.unicodeScalars {
             switch scalar.value {
             case 0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D, 0x00, 0xFF1D, 0xFF0B, 0xFF0D, 0xFF20: return "'" + text
-            case 0x20, 0x0A, 0x0B, 0x0C, 0xA0, 0x1680, 0x2000...0x200F, 0x2028, 0x2029, 0x202F, 0x205F, 0x2060, 0x3000, 0xFEFF:
-                continue  // looked past: the cell is a formula if what follows is
-            default: return text
+            default:
+                // Looked past — spaces, controls (ESC, NEL), bidi and zero-width marks, a
+                // BOM: what a spreadsheet trims or does not show; the cell is a formula if
+                // what follows is.
+                let properties = scalar.properties
+                if properties.isWhitespace || properties.generalCategory == .control || properties.generalCategory == .format {
+                    continue
+                }
+                return text
             }
         }
         return text

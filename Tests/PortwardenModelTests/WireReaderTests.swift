@@ -33,7 +33,7 @@ struct WireReaderTests {
         (#"{"schema": 1}"#, "", "missing key \"host\""),
         (#"{"schema": "1"}"#, "schema", "expected a whole number"),
         (#"{"schema": 1.5}"#, "schema", "expected a whole number"),
-        (#"{"listeners": [{"port": 70000}]}"#, "listeners.0.port", "does not fit in UInt16"),
+        (#"{"listeners": [{"port": 70000}]}"#, "listeners.0.port", "70000 is out of range 0...65535"),
         (#"{"listeners": [{"protocol": "sctp"}]}"#, "listeners.0.protocol", "\"sctp\" is not a valid Transport"),
         (#"{"listeners": [{}]}"#, "listeners.0", "missing key \"protocol\""),
         ("{\"host\": {\"hostname\": \"a\u{1}\"}}", "host.hostname", "control character"),

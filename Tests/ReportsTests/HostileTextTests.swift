@@ -48,7 +48,8 @@ struct HostileTextTests {
         #expect(CSV.record([.int(-5), .text("-5"), .bool(false), .time(0), .null]) == "-5,'-5,false,1970-01-01T00:00:00Z,\r\n")
         #expect(CSV.record([.text("=A1,\"x\"")]) == "\"'=A1,\"\"x\"\"\"\r\n", "the quote goes inside RFC 4180's quotes")
         // Behind what a spreadsheet skips or a reader cannot see, and the full-width signs.
-        for hidden in [" =1", "\u{A0}=1", "\n=1", "\u{200B}=1", "\u{FEFF}+1", "\u{3000}-1", "\u{FF1D}1+1", "  \u{FF20}x"] {
+        for hidden in [" =1", "\u{A0}=1", "\n=1", "\u{200B}=1", "\u{FEFF}+1", "\u{3000}-1", "\u{FF1D}1+1", "  \u{FF20}x",
+                       "\u{1B}=1+2", "\u{202E}=1+2", "\u{85}=1+2"] {
             #expect(Cell.text(hidden).csv == "'" + hidden, "\(hidden.debugDescription)")
         }
         #expect(Cell.text(" a=1").csv == " a=1" && Cell.text("   ").csv == "   ")
