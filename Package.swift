@@ -37,14 +37,17 @@ let package = Package(
         .target(
             name: "CollectorServer",
             dependencies: [
-                "CollectorStore", "OpenSSLTLS", "OpenSSLDigest", "PortwardenModel", "CZlib", "Policy", "Reports",
+                "CollectorStore", "OpenSSLTLS", "OpenSSLDigest", "PortwardenModel", "CZlib", "Policy", "Findings",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        // Computations over the stored history under a policy: what another policy would have found.
-        .target(name: "Reports", dependencies: ["CollectorStore", "Policy", "PortwardenModel"]),
+        // The one home of "policy result → stored finding": host tags resolved, finding
+        // identity, when a finding opens and resolves; used by ingest, re-evaluation, replay, reports.
+        .target(name: "Findings", dependencies: ["Policy", "CollectorStore", "PortwardenModel"]),
+        // Trend and host computations over the stored history, and their renderers.
+        .target(name: "Reports", dependencies: ["CollectorStore", "Findings", "Policy", "PortwardenModel"]),
         .target(name: "CollectorClient", dependencies: ["OpenSSLTLS", "PortwardenModel"]),
         // Both executables' log handler: one line per event, every value escaped. Light: the agent uses it.
         .target(name: "EventLog", dependencies: ["PortwardenModel", .product(name: "Logging", package: "swift-log")]),
@@ -60,7 +63,7 @@ let package = Package(
         .target(
             name: "CollectorCommands",
             dependencies: [
-                "PortwardenModel", "CollectorServer", "CollectorStore", "OpenSSLTLS", "ConfigFile", "Policy", "Reports",
+                "PortwardenModel", "CollectorServer", "CollectorStore", "OpenSSLTLS", "ConfigFile", "Policy", "Findings", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -82,7 +85,7 @@ let package = Package(
         // 10,000 hosts × 50 listeners through the default policy, for bench/policy-eval.sh.
         .executableTarget(name: "policy-bench", dependencies: ["Policy", "PortwardenModel"]),
         // A generated fleet history (10,000 hosts × 90 days) for bench/report-trend.sh.
-        .executableTarget(name: "history-generator", dependencies: ["CollectorStore", "PortwardenModel"]),
+        .executableTarget(name: "history-generator", dependencies: ["CollectorStore", "Findings", "PortwardenModel"]),
         // Simulated agents for bench/collector-load.sh.
         .executableTarget(name: "collector-load", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel"]),
 
@@ -93,12 +96,13 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "PortwardenModel", "ConfigFile"]),
         .testTarget(
             name: "ReportsTests",
-            dependencies: ["Reports", "CollectorStore", "CollectorServer", "Policy", "PortwardenModel", "PortwardenTestSupport"],
+            dependencies: ["Reports", "Findings", "CollectorStore", "CollectorServer", "Policy", "PortwardenModel", "PortwardenTestSupport"],
             exclude: ["Golden"]),
         // Certificates made at test time, shared by the TLS, server and agent tests; the hostile host's text.
         .target(name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS", "PortwardenModel"], path: "Tests/Support"),
         .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS", "OpenSSLDigest", "PortwardenTestSupport"]),
         .testTarget(name: "CollectorStoreTests", dependencies: ["CollectorStore", "PortwardenModel"]),
+        .testTarget(name: "FindingsTests", dependencies: ["Findings", "CollectorStore", "Policy", "PortwardenModel"]),
         .testTarget(
             name: "CollectorServerTests",
             dependencies: [

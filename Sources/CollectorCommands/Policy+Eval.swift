@@ -1,6 +1,7 @@
 import ArgumentParser
 import CollectorServer
 import CollectorStore
+import Findings
 import Foundation
 import Policy
 import PortwardenModel

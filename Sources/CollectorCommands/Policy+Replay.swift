@@ -1,5 +1,6 @@
 import ArgumentParser
 import CollectorStore
+import Findings
 import Foundation
 import Policy
 import PortwardenModel

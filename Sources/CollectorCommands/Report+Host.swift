@@ -24,7 +24,7 @@ extension Report {
             let context = ReportContext(state: state, database: database, policy: nil)
             let report: HostReport
             do {
-                report = try HostReport(database: database, host: host, tags: context.tags(host).sorted(), why: context.why,
+                report = try HostReport(database: database, host: host, tags: context.tags.of(host).sorted(), why: context.why,
                                         staleAfter: try state.file().staleAfterSeconds, now: now)
             } catch { throw ValidationError("\(error)") }
             try out.emit(report, what: "the report on \(host)")

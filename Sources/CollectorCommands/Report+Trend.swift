@@ -52,7 +52,7 @@ extension Report {
                 ?? FindingSpan.stored(in: database, window: window)
             let report = try TrendReport.compute(
                 spans: spans, database: database, grid: DayGrid(window: window, timeZone: zone, name: tz ?? "UTC"), window: window, grouping: by,
-                why: context.why, tags: context.tags, staleAfter: try state.file().staleAfterSeconds, now: now,
+                why: context.why, tags: context.tags.of, staleAfter: try state.file().staleAfterSeconds, now: now,
                 replayedPolicy: policy)
             try out.emit(report, what: "the trend report")
             if let threshold = out.failOn, report.openFindings.contains(where: { !$0.span.waived && $0.span.severity >= threshold }) {

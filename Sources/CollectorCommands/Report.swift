@@ -1,5 +1,6 @@
 import ArgumentParser
 import CollectorStore
+import Findings
 import Foundation
 import Policy
 import Reports
@@ -68,21 +69,15 @@ extension Severity: ExpressibleByArgument {}
 /// read — a report without them is still a report, so failure here is not an error.
 struct ReportContext {
     var why: [String: String] = [:]
-    var inventory: Policy.Inventory?
-    var tagEdits: [String: TagEdits] = [:]
+    var tags: HostTags
 
     init(state: StateOptions, database: CollectorDatabase, policy: PolicySet?) {
-        tagEdits = (try? database.allTagEdits()) ?? [:]
         let directory = (try? PolicyOptions.defaultDirectory(state)) ?? nil
         let loaded = policy ?? directory.flatMap { try? PolicySet.load(directory: $0, today: Day(Date())).policy }
         if let loaded {
             why = Dictionary(loaded.rules.map { ($0.id, $0.why) }, uniquingKeysWith: { first, _ in first })
-            inventory = loaded.inventory
         }
-    }
-
-    func tags(_ host: String) -> Set<String> {
-        (tagEdits[host] ?? TagEdits()).applied(to: inventory?.tags(for: host) ?? [])
+        tags = HostTags(inventory: loaded?.inventory, edits: (try? database.allTagEdits()) ?? [:])
     }
 }
 

@@ -7,7 +7,6 @@ import OpenSSLDigest
 import OpenSSLTLS
 import Policy
 import PortwardenModel
-import Reports
 
 /// `POST /v1/enroll`: a host sends its CSR and the enrollment secret or a token over
 /// server-authenticated TLS and gets back its certificate. The key never leaves the

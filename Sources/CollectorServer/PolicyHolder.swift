@@ -2,7 +2,7 @@ import CollectorStore
 import Foundation
 import Logging
 import Policy
-import Reports
+import Findings
 import Synchronization
 
 /// The policy in force, and the one place that loads another: a policy with errors is
@@ -87,7 +87,7 @@ public final class PolicyHolder: Sendable {
 
     /// Evaluates with whatever policy is in force when called; nil without one.
     public var evaluator: FindingEvaluator {
-        { [self] subject in policy?.findings(for: subject) }
+        { [self] subject, open in policy?.update(subject, open: open) }
     }
 
     /// Name, size and modification time of every YAML file the policy reads.

@@ -10,19 +10,24 @@ public struct FindingSubject: Sendable {
     public var tags: TagEdits
     public var labels: [String: String]
     public var at: Date
+    /// Whether `listeners` is all the host had: only then may a finding not produced again
+    /// be resolved (an incomplete snapshot may have missed its listener).
+    public var complete: Bool
 
-    public init(host: String, listeners: [Listener], tags: TagEdits, labels: [String: String], at: Date) {
+    public init(host: String, listeners: [Listener], tags: TagEdits, labels: [String: String], at: Date, complete: Bool = true) {
         self.host = host
         self.listeners = listeners
         self.tags = tags
         self.labels = labels
         self.at = at
+        self.complete = complete
     }
 }
 
-/// Evaluates one host under the policy in force; nil when there is none, and then no
-/// finding is opened or resolved.
-public typealias FindingEvaluator = @Sendable (FindingSubject) -> [ObservedFinding]?
+/// Decides what evaluating one host changes, given its open findings' interval ids by
+/// identity; nil when no policy is in force, and then no finding is opened or resolved.
+/// The Findings module makes these (`PolicySet.findingEvaluator`).
+public typealias FindingEvaluator = @Sendable (_ subject: FindingSubject, _ open: [String: Int64]) -> FindingUpdate?
 
 /// What one evaluation did to the finding intervals.
 public struct FindingChanges: Equatable, Sendable {
@@ -52,9 +57,8 @@ extension CollectorDatabase {
             for host in try HostRecord.order(HostRecord.Columns.name).fetchAll(db) {
                 let subject = FindingSubject(host: host.name, listeners: (listeners[host.id!] ?? []).map(\.listener),
                                              tags: tags[host.name] ?? TagEdits(), labels: host.labelMap, at: now)
-                guard let findings = evaluate(subject) else { return changes }
-                changes = changes + (try Self.record(findings, hostId: host.id!, open: open[host.id!] ?? [:], complete: true,
-                                                     at: Int64(now.timeIntervalSince1970), in: db))
+                guard let update = evaluate(subject, open[host.id!] ?? [:]) else { return changes }
+                changes = changes + (try Self.record(update, hostId: host.id!, at: Int64(now.timeIntervalSince1970), in: db))
             }
             return changes
         }
@@ -64,10 +68,10 @@ extension CollectorDatabase {
     static func evaluateFindings(_ snapshot: Snapshot, host name: String, hostId: Int64, collectedAt: Int64,
                                  evaluate: FindingEvaluator, in db: Database) throws {
         let subject = FindingSubject(host: name, listeners: snapshot.listeners, tags: try tagEdits(host: name, db),
-                                     labels: snapshot.host.labels ?? [:], at: Date(timeIntervalSince1970: TimeInterval(collectedAt)))
-        guard let findings = evaluate(subject) else { return }
-        _ = try record(findings, hostId: hostId, open: openFindingIds(host: hostId, db)[hostId] ?? [:],
-                       complete: snapshot.complete, at: collectedAt, in: db)
+                                     labels: snapshot.host.labels ?? [:], at: Date(timeIntervalSince1970: TimeInterval(collectedAt)),
+                                     complete: snapshot.complete)
+        guard let update = evaluate(subject, try openFindingIds(host: hostId, db)[hostId] ?? [:]) else { return }
+        _ = try record(update, hostId: hostId, at: collectedAt, in: db)
     }
 
     /// Ids of the open findings by identity, by host id: of host `hostId`, or of every
@@ -82,27 +86,16 @@ extension CollectorDatabase {
         return open
     }
 
-    /// Opens an interval for each finding not open yet (`open`: the host's open ones, by
-    /// identity); when the evaluation saw everything (`complete`), resolves the open ones
-    /// it did not produce.
-    static func record(_ findings: [ObservedFinding], hostId: Int64, open: [String: Int64], complete: Bool,
-                       at time: Int64, in db: Database) throws -> FindingChanges {
-        var produced: [String: ObservedFinding] = [:]
-        for finding in findings where produced[finding.identity] == nil { produced[finding.identity] = finding }
-        var changes = FindingChanges()
-        for (identity, finding) in produced.sorted(by: { $0.key < $1.key }) where open[identity] == nil {
+    /// Writes what an evaluation decided: an interval opened for each new finding, the
+    /// resolved ones closed at `time`.
+    static func record(_ update: FindingUpdate, hostId: Int64, at time: Int64, in db: Database) throws -> FindingChanges {
+        for finding in update.open {
             var interval = finding.interval(hostId: hostId, opened: time)
             try interval.insert(db)
-            changes.opened += 1
         }
-        if complete {
-            let resolve = try db.cachedStatement(sql: "UPDATE findingInterval SET closed = ? WHERE id = ?")
-            for (identity, id) in open where produced[identity] == nil {
-                try resolve.execute(arguments: [time, id])
-                changes.resolved += 1
-            }
-        }
-        return changes
+        let resolve = try db.cachedStatement(sql: "UPDATE findingInterval SET closed = ? WHERE id = ? AND closed IS NULL")
+        for id in update.resolve { try resolve.execute(arguments: [time, id]) }
+        return FindingChanges(opened: update.open.count, resolved: update.resolve.count)
     }
 
     /// The findings open on `host` now, oldest first, then by port and rule.
@@ -138,7 +131,10 @@ extension CollectorDatabase {
 
 extension HostRecord {
     /// `labels` decoded; empty when none.
-    public var labelMap: [String: String] {
+    public var labelMap: [String: String] { Self.labelMap(labels) }
+
+    /// Stored labels (a JSON object, or nil) decoded; empty when none.
+    static func labelMap(_ labels: String?) -> [String: String] {
         labels.flatMap { text in
             var reader = WireReader(Array(text.utf8))
             return try? reader.optionalStringMapping()
@@ -147,14 +143,15 @@ extension HostRecord {
 }
 
 extension ListenerInterval {
-    /// The listener as a rule sees it again: owners without pids or command lines, and
-    /// (in rows older than v4) uid 0 found through procfs.
+    /// The listener as a rule sees it again: owners without pids, with the command lines
+    /// they were first seen with (none in rows older than v8), and (in rows older than v4)
+    /// uid 0 found through procfs.
     public var listener: Listener {
         let uid = UInt32(clamping: self.uid ?? 0)
         return Listener(transport: Transport(rawValue: `protocol`) ?? .tcp, family: AddressFamily(rawValue: family) ?? .ipv4,
                         address: address, port: UInt16(clamping: port), scope: ExposureScope(rawValue: scope) ?? .specific,
                         netns: UInt64(bitPattern: netns), hostNetns: hostNetns, inode: 0, uid: uid,
-                        processes: OwnerIdentities.owners(owners, uid: uid),
+                        processes: OwnerIdentities.owners(ownersWithCommandLines ?? owners, uid: uid),
                         foundBy: foundBy.flatMap(Discovery.init(rawValue:)) ?? .procfs)
     }
 }

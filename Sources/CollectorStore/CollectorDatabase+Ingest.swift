@@ -183,6 +183,7 @@ extension CollectorDatabase {
         host.lastReceived = receivedAt
         host.lastSequence = sequence ?? host.lastSequence
         host.complete = snapshot.complete
+        let declared = host.labels
         host.labels = snapshot.host.labels.map { labels in
             var writer = JSONWriter()
             writer.value(labels)
@@ -190,6 +191,11 @@ extension CollectorDatabase {
         }
         if host.id == nil { try host.insert(db) } else { try host.updateReported(db) }
         let hostId = host.id!
+        if host.labels != declared {
+            // Labels over time, for replay; a second change in the same second replaces the first.
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO hostLabels (hostId, since, labels) VALUES (?, ?, ?)")
+                .execute(arguments: [hostId, collectedAt, host.labels])
+        }
 
         // Only ids and identities: most reports change nothing, and decoding every open
         // interval whole was most of an unchanged report's cost.
@@ -274,7 +280,8 @@ struct Observation: Sendable {
                          hostNetns: listener.hostNetns, protocol: listener.transport.rawValue,
                          family: listener.family.rawValue, address: listener.address, port: Int(listener.port),
                          scope: listener.scope.rawValue, owners: owners, opened: opened,
-                         uid: Int64(listener.uid), foundBy: listener.foundBy.rawValue)
+                         uid: Int64(listener.uid), foundBy: listener.foundBy.rawValue,
+                         ownersWithCommandLines: OwnerIdentities.json(listener.processes, withCommandLines: true))
     }
 }
 

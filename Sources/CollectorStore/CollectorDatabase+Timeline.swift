@@ -1,9 +1,42 @@
 import GRDB
+import PortwardenModel
+
+/// One host's history as `policy replay` walks it: its listener intervals and the labels
+/// it declared over time.
+public struct HostTimeline: Sendable {
+    public var host: HostRecord
+    /// Oldest first, then by port.
+    public var intervals: [ListenerInterval]
+    /// Each set of labels from when the host declared it, oldest first.
+    public var labels: [LabelChange]
+
+    public init(host: HostRecord, intervals: [ListenerInterval], labels: [LabelChange]) {
+        self.host = host
+        self.intervals = intervals
+        self.labels = labels
+    }
+
+    /// The labels in force at `time`: the newest declared by then; none before the first.
+    public func labels(at time: Int64) -> [String: String] {
+        labels.last { $0.since <= time }?.labels ?? [:]
+    }
+}
+
+/// Labels a host declared from `since` on (until its next change).
+public struct LabelChange: Equatable, Sendable {
+    public var since: Int64
+    public var labels: [String: String]
+
+    public init(since: Int64, labels: [String: String]) {
+        self.since = since
+        self.labels = labels
+    }
+}
 
 extension CollectorDatabase {
     /// Each host with its listener intervals that were open at some time since `since`,
-    /// oldest first: the timeline `policy replay` walks.
-    public func listenerTimeline(since: Int64, host name: String? = nil) throws -> [(host: HostRecord, intervals: [ListenerInterval])] {
+    /// oldest first, and its labels over time: the timeline `policy replay` walks.
+    public func listenerTimeline(since: Int64, host name: String? = nil) throws -> [HostTimeline] {
         try reader.read { db in
             var hosts = HostRecord.order(HostRecord.Columns.name)
             if let name { hosts = hosts.filter(HostRecord.Columns.name == name) }
@@ -14,7 +47,11 @@ extension CollectorDatabase {
                 .order(ListenerInterval.Columns.opened, ListenerInterval.Columns.port)
             if name != nil { intervals = intervals.filter(hostList.compactMap(\.id).contains(ListenerInterval.Columns.hostId)) }
             let byHost = Dictionary(grouping: try intervals.fetchAll(db), by: \.hostId)
-            return hostList.map { ($0, byHost[$0.id!] ?? []) }
+            var labels: [Int64: [LabelChange]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT hostId, since, labels FROM hostLabels ORDER BY hostId, since") {
+                labels[row[0], default: []].append(LabelChange(since: row[1], labels: HostRecord.labelMap(row[2])))
+            }
+            return hostList.map { HostTimeline(host: $0, intervals: byHost[$0.id!] ?? [], labels: labels[$0.id!] ?? []) }
         }
     }
 

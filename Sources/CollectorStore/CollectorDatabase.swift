@@ -193,6 +193,8 @@ public struct CollectorDatabase: Sendable {
         migrator.registerMigration("v6", migrate: migrateV6)
         // Enrollment: a certificate's key, superseded requests, disabled versus replaced secrets.
         migrator.registerMigration("v7-enrollment", migrate: migrateV7Enrollment)
+        // Fidelity: owners' command lines on listeners, labels over time.
+        migrator.registerMigration("v8-fidelity", migrate: migrateV8Fidelity)
         return migrator
     }
 }

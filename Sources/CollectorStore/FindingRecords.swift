@@ -39,6 +39,9 @@ public struct FindingInterval: Codable, Equatable, Sendable, FetchableRecord, Mu
 /// A finding as the policy engine gave it, in the store's terms: the store knows no
 /// policy, only what to keep.
 public struct ObservedFinding: Equatable, Sendable {
+    /// What makes two evaluations the same finding. The Findings module decides it; the
+    /// store only compares it with the open intervals'.
+    public var identity: String
     public var rule: String
     public var severity: String
     public var listener: Listener
@@ -46,19 +49,13 @@ public struct ObservedFinding: Equatable, Sendable {
     public var waiver: String?
     public var policyVersion: String
 
-    public init(rule: String, severity: String, listener: Listener, waiver: String?, policyVersion: String) {
+    public init(identity: String, rule: String, severity: String, listener: Listener, waiver: String?, policyVersion: String) {
+        self.identity = identity
         self.rule = rule
         self.severity = severity
         self.listener = listener
         self.waiver = waiver
         self.policyVersion = policyVersion
-    }
-
-    /// Owners and policy version aside: a restarted daemon or an edited policy that
-    /// still objects is the same finding. Replay pairs its openings and closings by it too.
-    public var identity: String {
-        "\(rule) \(listener.netns) \(listener.transport.rawValue) \(listener.family.rawValue) [\(listener.address)]:\(listener.port) "
-            + (waiver.map { "waived by \($0)" } ?? "live")
     }
 
     func interval(hostId: Int64, opened: Int64) -> FindingInterval {
@@ -67,6 +64,18 @@ public struct ObservedFinding: Equatable, Sendable {
                         family: listener.family.rawValue, address: listener.address, port: Int(listener.port),
                         owners: OwnerIdentities.json(listener.processes, withCommandLines: true), waived: waiver != nil, waiver: waiver,
                         policyVersion: policyVersion, opened: opened)
+    }
+}
+
+/// What one evaluation of a host changes: the findings to open and the open ones (by
+/// interval id) to resolve. The Findings module decides; the store writes it.
+public struct FindingUpdate: Equatable, Sendable {
+    public var open: [ObservedFinding]
+    public var resolve: [Int64]
+
+    public init(open: [ObservedFinding] = [], resolve: [Int64] = []) {
+        self.open = open
+        self.resolve = resolve
     }
 }
 
@@ -88,11 +97,13 @@ enum OwnerIdentities {
         return String(decoding: writer.buffer, as: UTF8.self)
     }
 
+    /// The owners `json` holds, each with the listener's `uid`; with their command lines
+    /// when `json` kept them.
     static func owners(_ json: String, uid: UInt32) -> [Owner] {
         var reader = WireReader(Array(json.utf8))
         let identities = (try? reader.array(of: Observation.OwnerIdentity.self)) ?? []
         return identities.map {
-            Owner(pid: 0, name: $0.name, exe: $0.exe, cmdline: [], uid: uid, user: $0.user, unit: $0.unit, container: $0.container)
+            Owner(pid: 0, name: $0.name, exe: $0.exe, cmdline: $0.cmdline ?? [], uid: uid, user: $0.user, unit: $0.unit, container: $0.container)
         }
     }
 }
@@ -106,15 +117,6 @@ public struct TagEdits: Equatable, Sendable {
     public init(added: [String] = [], removed: [String] = []) {
         self.added = added
         self.removed = removed
-    }
-
-    /// The host's tags: the inventory's, plus those added, minus those removed
-    /// (case-insensitively).
-    public func applied(to inventory: Set<String>) -> Set<String> {
-        let gone = Set(removed.map { $0.lowercased() })
-        var tags = inventory.filter { !gone.contains($0.lowercased()) }
-        for tag in added where !tags.contains(where: { $0.lowercased() == tag.lowercased() }) { tags.insert(tag) }
-        return tags
     }
 }
 

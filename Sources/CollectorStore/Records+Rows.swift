@@ -44,10 +44,10 @@ extension ListenerInterval {
     func insertRow(_ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO listenerInterval (hostId, identity, netns, hostNetns, protocol, family, address, port, scope, owners,
-                                          opened, closed, uid, foundBy)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          opened, closed, uid, foundBy, ownersWithCommandLines)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [hostId, identity, netns, hostNetns, `protocol`, family, address, port, scope, owners,
-                                     opened, closed, uid, foundBy])
+                                     opened, closed, uid, foundBy, ownersWithCommandLines])
     }
 }
 

@@ -63,6 +63,9 @@ public struct ListenerInterval: Codable, Equatable, Sendable, FetchableRecord, M
     /// The socket's uid and how it was found (v4; nil in older rows): what a rule may test.
     public var uid: Int64?
     public var foundBy: String?
+    /// The owners as `owners`, each with the command line it was first seen with (v8; nil
+    /// in older rows): what a finding opened later shows the people who must find it.
+    public var ownersWithCommandLines: String?
 
     public enum Columns {
         public static let hostId = Column(CodingKeys.hostId)

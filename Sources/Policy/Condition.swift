@@ -39,7 +39,7 @@ indirect enum Condition: Equatable, Sendable {
         case .not(let inner): return !inner.matches(l, facts)
         case .port(let ranges): return Self.contains(ranges, Int(l.port))
         case .uid(let ranges): return Self.contains(ranges, Int(l.uid))
-        case .owners(let ranges): return Self.contains(ranges, l.processes.count)
+        case .owners(let ranges): return Self.contains(ranges, l.programCount)
         case .transport(let t): return l.transport == t
         case .family(let f): return l.family == f
         case .scope(let s): return l.scope == s

@@ -1,4 +1,5 @@
 import CollectorStore
+import Findings
 import Foundation
 import Policy
 

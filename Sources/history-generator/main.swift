@@ -1,4 +1,5 @@
 import CollectorStore
+import Findings
 import Foundation
 import PortwardenModel
 
@@ -102,7 +103,9 @@ for h in 0..<hosts {
         let kind = legacy[exposure.kind]
         listeners.append(interval(kind.port, kind.transport, kind.daemon, opened: exposure.opened, closed: exposure.closed))
         findings.append(FindingInterval(
-            ObservedFinding(rule: kind.rule, severity: kind.severity, listener: listener(kind.port, kind.transport, kind.daemon),
+            ObservedFinding(identity: ObservedFinding.identity(rule: kind.rule, listener: listener(kind.port, kind.transport, kind.daemon),
+                                                               waiver: exposure.waived ? "bench" : nil),
+                            rule: kind.rule, severity: kind.severity, listener: listener(kind.port, kind.transport, kind.daemon),
                             waiver: exposure.waived ? "bench" : nil, policyVersion: "bench"),
             opened: exposure.opened, closed: exposure.closed))
         changeTimes.append(exposure.opened)

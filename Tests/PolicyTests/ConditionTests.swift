@@ -67,6 +67,22 @@ struct ConditionTests {
         #expect(try F.fires("scope loopback and address 127.0.0.0/8", Self.orphan))
     }
 
+    @Test func ownersCountsProgramsNotForkedWorkers() throws {
+        // nginx's master and three workers differ only in pid and command line: one program,
+        // as the history keeps them; a shell that inherited the socket is a second.
+        var worker = F.owner("nginx", user: "www-data")
+        let workers = (0..<4).map { i in
+            worker.pid = 200 + Int32(i)
+            worker.cmdline = ["nginx: worker process \(i)"]
+            return worker
+        }
+        let pool = F.listener(port: 80, owners: workers)
+        #expect(try F.fires("owners 1", pool))
+        #expect(try !F.fires("owners > 1", pool))
+        let leaked = F.listener(port: 80, owners: workers + [F.owner("sh", user: "www-data")])
+        #expect(try F.fires("owners 2", leaked))
+    }
+
     @Test func catalogueKnowsProtocols() throws {
         // 512/tcp is exec, 512/udp is biff: `service exec` must not catch comsat.
         #expect(try F.fires("service exec", F.listener(port: 512, transport: .tcp)))

@@ -1,3 +1,4 @@
+import Findings
 import CollectorServer
 import CollectorStore
 import Foundation
@@ -43,7 +44,7 @@ struct FleetHistory {
                 sequence: sequences[host], collectedAt: time, complete: true, ownershipComplete: true, warnings: [],
                 namespaces: [], listeners: listeners, unresolved: [])
             _ = try database.ingest(snapshot, host: host, bodyDigest: "\(host)-\(time)", receivedAt: Timestamp.seconds(rfc3339: time)!,
-                                    findings: { policy.findings(for: $0) })
+                                    findings: policy.findingEvaluator)
         }
         let sshd = Self.listener(22, owner: "sshd")
         for day in 20...31 {

@@ -1,3 +1,4 @@
+import Findings
 import CollectorStore
 import Foundation
 import Policy
@@ -23,7 +24,7 @@ struct HostileTextTests {
             for (sequence, day) in [(UInt64(1), "21"), (2, "31")] {
                 let at = "2026-10-\(day)T09:00:00Z"
                 _ = try database.ingest(HostileText.snapshot(sequence: sequence, collectedAt: at), host: HostileText.hostName,
-                                        bodyDigest: at, receivedAt: Timestamp.seconds(rfc3339: at)!, findings: { policy.findings(for: $0) })
+                                        bodyDigest: at, receivedAt: Timestamp.seconds(rfc3339: at)!, findings: policy.findingEvaluator)
             }
         }
 

@@ -16,24 +16,29 @@ public struct ReplayedFinding: Sendable {
 }
 
 /// Walks stored listener history under a policy: at every instant a listener interval
-/// opened or closed, or a waiver lapsed, the host's listeners then are evaluated and the
-/// findings compared with the instant before.
+/// opened or closed, a host's labels changed or a waiver lapsed, the host's listeners then
+/// are evaluated and the findings compared with the instant before — by the same identity
+/// and the same open/resolve rule (`FindingDelta`) as ingest, so a replay of the policy in
+/// force pairs with the stored findings.
 public enum PolicyReplay {
-    public static func run(policy: PolicySet, timeline: [(host: HostRecord, intervals: [ListenerInterval])],
-                           tags: [String: TagEdits], since: Date, until now: Date) -> [ReplayedFinding] {
+    /// `tags`: the hosts' tags (today's — their history is not kept).
+    public static func run(policy: PolicySet, timeline: [HostTimeline], tags: [String: TagEdits],
+                           since: Date, until now: Date) -> [ReplayedFinding] {
         var results: [ReplayedFinding] = []
+        var identities: [String] = []  // each result's finding identity
         let start = Int64(since.timeIntervalSince1970), end = Int64(now.timeIntervalSince1970)
         let expiries = policy.waivers.map { Int64($0.expires.end.timeIntervalSince1970) }
-        for (host, intervals) in timeline {
-            let facts = HostFacts(name: host.name, tags: policy.tags(host: host.name, edits: tags[host.name] ?? TagEdits()),
-                                  labels: host.labelMap)
+        let hostTags = HostTags(inventory: policy.inventory, edits: tags)
+        for history in timeline {
+            let host = history.host.name, intervals = history.intervals
+            let tags = hostTags.of(host)
             // Each interval's listener decoded once, not at every instant.
             let spans = intervals.map { (opened: $0.opened, closed: $0.closed, listener: $0.listener) }
             var instants = Set([start])
-            for interval in intervals {
-                for t in [interval.opened, interval.closed].compactMap({ $0 }) where t > start && t <= end { instants.insert(t) }
+            for t in intervals.flatMap({ [$0.opened, $0.closed].compactMap { $0 } }) + history.labels.map(\.since) + expiries
+            where t > start && t <= end {
+                instants.insert(t)
             }
-            for t in expiries where t > start && t <= end { instants.insert(t) }
             var open: [String: Int] = [:]  // identity → index in results
             // The intervals open at each instant, kept as the instants advance rather than
             // found again among all of the host's intervals each time.
@@ -48,18 +53,23 @@ public enum PolicyReplay {
                 }
                 if active.count > before { active.sort() }
                 active.removeAll { spans[$0].closed.map { $0 <= t } ?? false }
-                let listeners = active.map { spans[$0].listener }
                 let at = Date(timeIntervalSince1970: TimeInterval(t))
-                var seen: Set<String> = []
-                for finding in policy.evaluate(listeners: listeners, host: facts, now: at) {
-                    let identity = ObservedFinding(finding).identity
-                    guard seen.insert(identity).inserted, open[identity] == nil else { continue }
-                    open[identity] = results.count
-                    results.append(ReplayedFinding(finding: finding, opened: at, openAtStart: t == start, closed: nil))
+                let findings = policy.evaluate(listeners: active.map { spans[$0].listener },
+                                               host: HostFacts(name: host, tags: tags, labels: history.labels(at: t)), now: at)
+                let observed = findings.map(ObservedFinding.init)
+                let (opening, resolving) = FindingDelta.between(produced: observed, open: open, complete: true)
+                if !opening.isEmpty {
+                    let byIdentity = Dictionary(zip(observed.map(\.identity), findings), uniquingKeysWith: { first, _ in first })
+                    for finding in opening {
+                        open[finding.identity] = results.count
+                        identities.append(finding.identity)
+                        results.append(ReplayedFinding(finding: byIdentity[finding.identity]!, opened: at, openAtStart: t == start,
+                                                       closed: nil))
+                    }
                 }
-                for (identity, index) in open where !seen.contains(identity) {
+                for index in resolving {
                     results[index].closed = at
-                    open[identity] = nil
+                    open[identities[index]] = nil
                 }
             }
         }

@@ -1,31 +1,34 @@
+import CollectorStore
+import Findings
 import Foundation
-import GRDB
-import Testing
-@testable import CollectorStore
 import PortwardenModel
+import Testing
 
 /// Findings open when first produced and are resolved by the first complete evaluation
-/// without them; the store knows no policy, so a stand-in evaluator objects to port 557.
+/// without them (`FindingDelta`, written by the store): a stand-in for a policy objects
+/// to port 557.
 struct FindingIntervalTests {
     static let t0 = "2030-01-15T10:00:00Z"
     static let t0Seconds: Int64 = 1_894_701_600
 
     /// Port 557 is a finding, waived while `at` is before `waivedUntil`.
     static func evaluator(waivedUntil: Date? = nil) -> FindingEvaluator {
-        { subject in
-            subject.listeners.filter { $0.port == 557 }.map { listener in
-                let waived = waivedUntil.map { subject.at < $0 } ?? false
-                let untagged = !subject.tags.applied(to: []).contains("OpenVMS")
-                return untagged ? ObservedFinding(rule: "openvms-sysipc", severity: "critical", listener: listener,
-                                                  waiver: waived ? "openvms-sysipc on web-* until 2030-01-31" : nil,
-                                                  policyVersion: "v1") : nil
-            }.compactMap { $0 }
+        { subject, open in
+            let produced = subject.listeners.filter { $0.port == 557 }.compactMap { listener -> ObservedFinding? in
+                let waiver = waivedUntil.map { subject.at < $0 } ?? false ? "openvms-sysipc on web-* until 2030-01-31" : nil
+                guard !HostTags.resolve(inventory: [], edits: subject.tags).contains("OpenVMS") else { return nil }
+                return ObservedFinding(identity: ObservedFinding.identity(rule: "openvms-sysipc", listener: listener, waiver: waiver),
+                                       rule: "openvms-sysipc", severity: "critical", listener: listener, waiver: waiver,
+                                       policyVersion: "v1")
+            }
+            let (opening, resolving) = FindingDelta.between(produced: produced, open: open, complete: subject.complete)
+            return FindingUpdate(open: opening, resolve: resolving)
         }
     }
 
     static func ingest(_ db: CollectorDatabase, _ sequence: UInt64, at time: String, complete: Bool = true,
                        _ listeners: [Listener], evaluator: @escaping FindingEvaluator = evaluator()) throws {
-        _ = try db.ingest(IngestTests.snapshot(sequence, at: time, complete: complete, listeners), host: "web-01",
+        _ = try db.ingest(HistoryFixtures.snapshot(sequence, at: time, complete: complete, listeners), host: "web-01",
                           bodyDigest: "d\(sequence)", receivedAt: Int64(sequence), findings: evaluator)
     }
 
@@ -35,7 +38,7 @@ struct FindingIntervalTests {
 
     @Test func aFindingOpensWithItsListenerOwnersAndPolicyVersion() throws {
         let db = try CollectorDatabase.inMemory()
-        try Self.ingest(db, 1, at: Self.t0, [IngestTests.listener(22, [IngestTests.sshd]), IngestTests.listener(557, [IngestTests.vmsd])])
+        try Self.ingest(db, 1, at: Self.t0, [HistoryFixtures.listener(22, [HistoryFixtures.sshd]), HistoryFixtures.listener(557, [HistoryFixtures.vmsd])])
         let open = try db.openFindings(host: "web-01")
         try #require(open.count == 1)
         #expect(open[0].rule == "openvms-sysipc")
@@ -49,9 +52,9 @@ struct FindingIntervalTests {
     @Test func anUnchangedFindingAddsNoRow() throws {
         let db = try CollectorDatabase.inMemory()
         for minute in 0..<10 {
-            var vmsd = IngestTests.vmsd
+            var vmsd = HistoryFixtures.vmsd
             vmsd.pid = Int32(400 + minute)  // restarted: the same finding
-            try Self.ingest(db, UInt64(minute + 1), at: "2030-01-15T10:0\(minute):00Z", [IngestTests.listener(557, [vmsd])])
+            try Self.ingest(db, UInt64(minute + 1), at: "2030-01-15T10:0\(minute):00Z", [HistoryFixtures.listener(557, [vmsd])])
         }
         #expect(try all(db).count == 1)
         #expect(try db.openFindings(host: "web-01").count == 1)
@@ -59,8 +62,8 @@ struct FindingIntervalTests {
 
     @Test func aCompleteSnapshotWithoutTheListenerResolvesIt() throws {
         let db = try CollectorDatabase.inMemory()
-        try Self.ingest(db, 1, at: Self.t0, [IngestTests.listener(557, [IngestTests.vmsd])])
-        try Self.ingest(db, 2, at: "2030-01-15T10:05:00Z", [IngestTests.listener(22, [IngestTests.sshd])])
+        try Self.ingest(db, 1, at: Self.t0, [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])])
+        try Self.ingest(db, 2, at: "2030-01-15T10:05:00Z", [HistoryFixtures.listener(22, [HistoryFixtures.sshd])])
         let history = try all(db)
         #expect(history.count == 1)
         #expect(history[0].closed == Self.t0Seconds + 300)
@@ -69,7 +72,7 @@ struct FindingIntervalTests {
 
     @Test func anIncompleteSnapshotResolvesNothing() throws {
         let db = try CollectorDatabase.inMemory()
-        try Self.ingest(db, 1, at: Self.t0, [IngestTests.listener(557, [IngestTests.vmsd])])
+        try Self.ingest(db, 1, at: Self.t0, [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])])
         try Self.ingest(db, 2, at: "2030-01-15T10:05:00Z", complete: false, [])
         #expect(try db.openFindings(host: "web-01").count == 1, "a listener it did not see may only have been hidden")
     }
@@ -78,9 +81,9 @@ struct FindingIntervalTests {
         let db = try CollectorDatabase.inMemory()
         let expiry = Date(timeIntervalSince1970: TimeInterval(Self.t0Seconds + 3_600))
         let evaluate = Self.evaluator(waivedUntil: expiry)
-        try Self.ingest(db, 1, at: Self.t0, [IngestTests.listener(557, [IngestTests.vmsd])], evaluator: evaluate)
+        try Self.ingest(db, 1, at: Self.t0, [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])], evaluator: evaluate)
         #expect(try db.openFindings(host: "web-01").map(\.waived) == [true])
-        try Self.ingest(db, 2, at: "2030-01-15T12:00:00Z", [IngestTests.listener(557, [IngestTests.vmsd])], evaluator: evaluate)
+        try Self.ingest(db, 2, at: "2030-01-15T12:00:00Z", [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])], evaluator: evaluate)
         let history = try all(db)
         #expect(history.count == 2)
         #expect(history[0].waived && history[0].closed == Self.t0Seconds + 7_200)
@@ -92,7 +95,7 @@ struct FindingIntervalTests {
         let db = try CollectorDatabase.inMemory()
         let expiry = Date(timeIntervalSince1970: TimeInterval(Self.t0Seconds + 3_600))
         let evaluate = Self.evaluator(waivedUntil: expiry)
-        try Self.ingest(db, 1, at: Self.t0, [IngestTests.listener(557, [IngestTests.vmsd])], evaluator: evaluate)
+        try Self.ingest(db, 1, at: Self.t0, [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])], evaluator: evaluate)
         let changes = try db.reevaluateFindings(at: expiry, evaluate: evaluate)
         #expect(changes == FindingChanges(opened: 1, resolved: 1))
         let open = try db.openFindings(host: "web-01")
@@ -103,22 +106,22 @@ struct FindingIntervalTests {
 
     @Test func withoutAPolicyNothingIsOpenedOrResolved() throws {
         let db = try CollectorDatabase.inMemory()
-        try Self.ingest(db, 1, at: Self.t0, [IngestTests.listener(557, [IngestTests.vmsd])])
-        try Self.ingest(db, 2, at: "2030-01-15T10:05:00Z", [], evaluator: { _ in nil })
+        try Self.ingest(db, 1, at: Self.t0, [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])])
+        try Self.ingest(db, 2, at: "2030-01-15T10:05:00Z", [], evaluator: { _, _ in nil })
         #expect(try db.openFindings(host: "web-01").count == 1)
-        #expect(try db.reevaluateFindings(at: Date(), evaluate: { _ in nil }) == FindingChanges())
+        #expect(try db.reevaluateFindings(at: Date(), evaluate: { _, _ in nil }) == FindingChanges())
     }
 
     @Test func tagsGivenAndTakenOverrideTheInventory() throws {
         let db = try CollectorDatabase.inMemory()
         try db.tag(host: "web-01", "OpenVMS", at: 1)
         #expect(try db.tagEdits(host: "web-01") == TagEdits(added: ["OpenVMS"]))
-        try Self.ingest(db, 1, at: Self.t0, [IngestTests.listener(557, [IngestTests.vmsd])])
+        try Self.ingest(db, 1, at: Self.t0, [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])])
         #expect(try db.openFindings(host: "web-01").isEmpty, "the tag is read inside ingest's transaction")
 
         try db.untag(host: "vms-01", "openvms", at: 2)
         let edits = try db.tagEdits(host: "vms-01")
-        #expect(edits.applied(to: ["OpenVMS", "nfs-server"]) == ["nfs-server"], "a removal beats the inventory, case aside")
+        #expect(HostTags.resolve(inventory: ["OpenVMS", "nfs-server"], edits: edits) == ["nfs-server"], "a removal beats the inventory, case aside")
         try db.tag(host: "vms-01", "OpenVMS", at: 3)
         #expect(try db.tagEdits(host: "vms-01") == TagEdits(added: ["OpenVMS"]), "tag replaces an earlier untag")
         #expect(try db.forgetTag(host: "vms-01", "OPENVMS"))
@@ -128,18 +131,18 @@ struct FindingIntervalTests {
 
     @Test func labelsAreKeptPerHostLatest() throws {
         let db = try CollectorDatabase.inMemory()
-        var snapshot = IngestTests.snapshot(1, at: Self.t0, [])
+        var snapshot = HistoryFixtures.snapshot(1, at: Self.t0, [])
         snapshot.host.labels = ["role": "gateway"]
         _ = try db.ingest(snapshot, host: "web-01", bodyDigest: "a", receivedAt: 1)
         #expect(try db.host(named: "web-01")?.labelMap == ["role": "gateway"])
-        snapshot = IngestTests.snapshot(2, at: "2030-01-15T10:05:00Z", [])
+        snapshot = HistoryFixtures.snapshot(2, at: "2030-01-15T10:05:00Z", [])
         _ = try db.ingest(snapshot, host: "web-01", bodyDigest: "b", receivedAt: 2)
         #expect(try db.host(named: "web-01")?.labelMap == [:])
     }
 
     @Test func storedListenersKeepUidAndHowTheyWereFound() throws {
         let db = try CollectorDatabase.inMemory()
-        var hidden = IngestTests.listener(557, [IngestTests.vmsd])
+        var hidden = HistoryFixtures.listener(557, [HistoryFixtures.vmsd])
         hidden.uid = 1000
         hidden.foundBy = .pidfd
         try Self.ingest(db, 1, at: Self.t0, [hidden])
