@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(
             name: "CollectorCommandsTests",
             dependencies: [
-                "CollectorClient", "CollectorStore", "OpenSSLTLS", "OpenSSLDigest", "PortwardenModel", "PortwardenTestSupport", "portwarden",
+                "CollectorClient", "CollectorStore", "OpenSSLTLS", "OpenSSLDigest", "Policy", "PortwardenModel", "PortwardenTestSupport", "portwarden",
                 "portwarden-agent", "listen-fixture",
             ]),
         .testTarget(
