@@ -16,7 +16,9 @@ extension PolicyCommand {
                 in --policy at every instant a listener appeared or went (and a waiver \
                 lapsed): each finding is printed with when it would have opened and been \
                 resolved. Use it to try a rule or a waiver before it goes live. Tags are \
-                today's (inventory plus `hosts tag|untag`), labels each host's latest.
+                today's (inventory plus `hosts tag|untag`); labels are those each host \
+                declared at the time (databases older than v8 know only each host's \
+                newest, from its first report on).
                 """)
 
         @OptionGroup var state: StateOptions
