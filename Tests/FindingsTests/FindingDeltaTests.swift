@@ -1,0 +1,44 @@
+import CollectorStore
+import Findings
+import PortwardenModel
+import Testing
+
+/// The one open/resolve rule, on its own: what ingest, re-evaluation and replay share.
+struct FindingDeltaTests {
+    static func finding(_ rule: String, _ port: UInt16, waiver: String? = nil) -> ObservedFinding {
+        let listener = HistoryFixtures.listener(port, [HistoryFixtures.vmsd])
+        return ObservedFinding(identity: ObservedFinding.identity(rule: rule, listener: listener, waiver: waiver), rule: rule,
+                               severity: "high", listener: listener, waiver: waiver, policyVersion: "v1")
+    }
+
+    @Test func newFindingsOpenOnceEachAndMissingOnesResolve() {
+        let a = Self.finding("a", 557), b = Self.finding("b", 55), c = Self.finding("c", 111)
+        let open = [a.identity: 1, c.identity: 3]
+        let (opening, resolving) = FindingDelta.between(produced: [b, a, b], open: open, complete: true)
+        #expect(opening.map(\.rule) == ["b"], "a is open already; b produced twice (two sockets) opens once")
+        #expect(resolving == [3], "c was not produced again")
+    }
+
+    @Test func anIncompleteEvaluationResolvesNothing() {
+        let a = Self.finding("a", 557), c = Self.finding("c", 111)
+        let (opening, resolving) = FindingDelta.between(produced: [a], open: [c.identity: 3], complete: false)
+        #expect(opening.map(\.rule) == ["a"])
+        #expect(resolving.isEmpty, "the listener may only have been hidden from the scan")
+    }
+
+    @Test func aLapsedWaiverIsANewFinding() {
+        let waived = Self.finding("a", 557, waiver: "a on web-* until 2030-01-31"), live = Self.finding("a", 557)
+        #expect(waived.identity != live.identity)
+        let (opening, resolving) = FindingDelta.between(produced: [live], open: [waived.identity: 7], complete: true)
+        #expect(opening.map(\.identity) == [live.identity] && resolving == [7])
+    }
+
+    @Test func ownersAndPolicyVersionAreNotPartOfTheIdentity() {
+        var restarted = Self.finding("a", 557)
+        restarted.listener.processes[0].pid = 4_242
+        restarted.listener.processes[0].cmdline = ["vmsd", "--new-flag"]
+        restarted.policyVersion = "v2"
+        let again = ObservedFinding.identity(rule: "a", listener: restarted.listener, waiver: nil)
+        #expect(again == Self.finding("a", 557).identity)
+    }
+}
