@@ -59,7 +59,7 @@ extension CollectorDatabase {
     }
 
     /// Revokes every certificate issued to `host`; returns how many were still unrevoked.
-    public func revoke(host: String, at now: Int64, by actor: String = "collector") throws -> Int {
+    public func revoke(host: String, at now: Int64, by actor: String) throws -> Int {
         try writer.write { db in
             let serials = try Self.revoked(host: host, at: now, db)
             if !serials.isEmpty {

@@ -117,7 +117,7 @@ public enum EnrollmentRefusal: Error, Equatable, Sendable, CustomStringConvertib
     }
 }
 
-extension CollectorDatabase {
+extension EnrollmentRequest {
     /// Requests one source (an IPv4 address, an IPv6 /64) may have for one name within
     /// `request_ttl` — waiting, approved, refused or superseded alike, so refusing them
     /// does not make room for that source again. A reinstall asks once; three covers it
@@ -127,7 +127,9 @@ extension CollectorDatabase {
     /// get 429 until an operator answers (`enroll refuse` makes room, and a refused
     /// source still counts its own) or requests expire; `enroll pending` stays readable.
     public static let maxWaitingPerName = 30
+}
 
+extension CollectorDatabase {
     /// Decides an enrollment and, when it is issued, signs and records the certificate —
     /// all in one write transaction, so parallel attempts for one name see each other:
     /// exactly one is issued. A name that ever held a certificate or belongs to a host
@@ -200,12 +202,12 @@ extension CollectorDatabase {
                                                 && EnrollmentRequest.Columns.expiresAt > attempt.now).fetchAll(db)
         let source = attempt.address.flatMap(IPAddress.init)
         let fromSource = live.filter { $0.address.flatMap(IPAddress.init)?.source == source?.source }
-        if fromSource.count >= maxWaitingPerSource {
+        if fromSource.count >= EnrollmentRequest.maxWaitingPerSource {
             return .tooManyWaiting(count: fromSource.count, source: source?.sourceDescription ?? "an unknown address",
                                    until: fromSource.map(\.expiresAt).min()!)
         }
         let waiting = live.filter { $0.refusedAt == nil && $0.supersededAt == nil }
-        if waiting.count >= maxWaitingPerName {
+        if waiting.count >= EnrollmentRequest.maxWaitingPerName {
             return .tooManyWaiting(count: waiting.count, source: nil, until: waiting.map(\.expiresAt).min()!)
         }
         return nil

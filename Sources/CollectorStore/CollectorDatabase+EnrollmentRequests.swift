@@ -1,5 +1,18 @@
 import GRDB
 
+/// Why an operator's answer to a request could not be given.
+public enum RequestAnswerFailure: Error, Equatable, Sendable {
+    /// No undecided request of `host` has a fingerprint starting so; these wait.
+    case noMatch(waiting: [EnrollmentRequest])
+    /// Requests of more than one key match: a longer prefix is needed.
+    case ambiguous([EnrollmentRequest])
+    /// It matched only requests that expired: the host must ask again.
+    case expired(EnrollmentRequest)
+    /// It matched a request another key's certificate superseded: the host must ask
+    /// again, so that approving it is a decision about the name as it is now.
+    case superseded(EnrollmentRequest)
+}
+
 /// An operator's side of waiting enrollments: listing them, approving or refusing a key,
 /// and what an issued certificate does to the name's other requests.
 extension CollectorDatabase {
@@ -12,24 +25,11 @@ extension CollectorDatabase {
         }
     }
 
-    /// Why an operator's answer to a request could not be given.
-    public enum AnswerFailure: Error, Equatable, Sendable {
-        /// No undecided request of `host` has a fingerprint starting so; these wait.
-        case noMatch(waiting: [EnrollmentRequest])
-        /// Requests of more than one key match: a longer prefix is needed.
-        case ambiguous([EnrollmentRequest])
-        /// It matched only requests that expired: the host must ask again.
-        case expired(EnrollmentRequest)
-        /// It matched a request another key's certificate superseded: the host must ask
-        /// again, so that approving it is a decision about the name as it is now.
-        case superseded(EnrollmentRequest)
-    }
-
     /// `enroll approve`: the waiting request of `host` whose key's fingerprint starts with
     /// `fingerprint` is approved; the host collects its certificate at its next attempt,
     /// within `ttl` seconds.
     public func approveRequest(host: String, fingerprint: String, now: Int64, ttl: Int64, by actor: String) throws
-        -> Result<EnrollmentRequest, AnswerFailure>
+        -> Result<EnrollmentRequest, RequestAnswerFailure>
     {
         try answer(host: host, fingerprint: fingerprint, now: now, superseded: false) { requests, db in
             var request = requests.last!  // one open request per key and name
@@ -45,7 +45,7 @@ extension CollectorDatabase {
     /// `enroll refuse`: that key never gets the name; the host is told so. A superseded
     /// request may be refused too (a key the operator does not want back).
     public func refuseRequest(host: String, fingerprint: String, now: Int64, by actor: String) throws
-        -> Result<EnrollmentRequest, AnswerFailure>
+        -> Result<EnrollmentRequest, RequestAnswerFailure>
     {
         try answer(host: host, fingerprint: fingerprint, now: now, superseded: true) { requests, db in
             for var request in requests {
@@ -63,7 +63,7 @@ extension CollectorDatabase {
     /// first), handed to `change`; superseded ones only when `superseded`.
     private func answer(host: String, fingerprint: String, now: Int64, superseded: Bool,
                         _ change: ([EnrollmentRequest], Database) throws -> EnrollmentRequest) throws
-        -> Result<EnrollmentRequest, AnswerFailure>
+        -> Result<EnrollmentRequest, RequestAnswerFailure>
     {
         try writer.write { db in
             let unsettled = try EnrollmentRequest.unsettled.filter(EnrollmentRequest.Columns.hostName == host)

@@ -3,7 +3,7 @@ import GRDB
 extension CollectorDatabase {
     /// Each host with its listener intervals that were open at some time since `since`,
     /// oldest first: the timeline `policy replay` walks.
-    public func listenerTimeline(since: Int64, host name: String? = nil) throws -> [(host: HostRecord, intervals: [ListenerInterval])] {
+    public func listenerTimeline(since: Int64, host name: String?) throws -> [(host: HostRecord, intervals: [ListenerInterval])] {
         try reader.read { db in
             var hosts = HostRecord.order(HostRecord.Columns.name)
             if let name { hosts = hosts.filter(HostRecord.Columns.name == name) }

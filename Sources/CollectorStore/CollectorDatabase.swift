@@ -4,7 +4,7 @@ import GRDB
 /// The collector's history: hosts, the receipt log, listener and finding intervals, and
 /// operators' host tags. One writer
 /// (a WAL `DatabasePool` on disk, so reports and exports read while ingest writes).
-public struct CollectorDatabase: Sendable {
+public struct CollectorDatabase: HistoryStore {
     public let writer: any DatabaseWriter
 
     /// Opens (creating or migrating) the database at `path`, in WAL mode: what `serve` and

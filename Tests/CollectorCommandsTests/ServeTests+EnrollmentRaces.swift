@@ -26,7 +26,7 @@ extension ServeTests {
         let issued = outcomes.filter { if case .success(.issued) = $0 { true } else { false } }
         let pending = outcomes.filter { if case .success(.pending) = $0 { true } else { false } }
         let turnedAway = outcomes.filter { if case .failure(let refused) = $0 { refused.status == 429 } else { false } }
-        #expect(issued.count == 1 && pending.count == CollectorDatabase.maxWaitingPerSource && turnedAway.count == 4, "\(outcomes)")
+        #expect(issued.count == 1 && pending.count == EnrollmentRequest.maxWaitingPerSource && turnedAway.count == 4, "\(outcomes)")
         let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
         let valid = try await database.reader.read {
             try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM certificate WHERE hostName = 'db-07' AND revokedAt IS NULL")

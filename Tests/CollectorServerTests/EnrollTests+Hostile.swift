@@ -100,7 +100,7 @@ extension EnrollTests {
         }
         #expect(results.filter(isIssued).count == 1, "\(results)")
         let pending = results.filter(isPending).count, turnedAway = results.filter { refusal($0)?.status == 429 }.count
-        #expect(pending + turnedAway == 15 && pending <= CollectorDatabase.maxWaitingPerSource, "\(results)")
+        #expect(pending + turnedAway == 15 && pending <= EnrollmentRequest.maxWaitingPerSource, "\(results)")
         #expect(try await unrevoked(database, "fresh-01") == 1)
         #expect(try await database.reader.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM certificate") } == 1)
     }

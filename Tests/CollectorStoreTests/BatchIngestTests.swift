@@ -16,7 +16,7 @@ struct BatchIngestTests {
             IngestRequest(broken, host: "web-01", bodyDigest: "b", receivedAt: 2),
             IngestRequest(second, host: "web-01", bodyDigest: "c", receivedAt: 3),
             IngestRequest(second, host: "web-01", bodyDigest: "c", receivedAt: 4),  // redelivered at once
-        ])
+        ], refusals: [], findings: nil, clock: nil)
         #expect(try results[0].get() == .changed(opened: 1, closed: 0))
         #expect(throws: ReportRefusal.self) { try results[1].get() }
         // The later report sees the earlier one's writes, within the same transaction.

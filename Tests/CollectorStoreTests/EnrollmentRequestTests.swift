@@ -31,7 +31,7 @@ struct EnrollmentRequestTests {
 
     @Test func oneSourceCannotFillTheListOfAHeldName() throws {
         let (database, secret) = try database()
-        for i in 0..<CollectorDatabase.maxWaitingPerSource {
+        for i in 0..<EnrollmentRequest.maxWaitingPerSource {
             #expect(isPending(try attempt(database, secret, key: "attacker-\(i)", from: "192.0.2.7")))
         }
         let more = try attempt(database, secret, key: "attacker-x", from: "192.0.2.7")
@@ -39,7 +39,7 @@ struct EnrollmentRequestTests {
         #expect(isPending(try attempt(database, secret, key: "reinstall", from: "192.0.2.8")), "another address is still heard")
 
         // Refusing the attacker's requests makes no room for that address again.
-        for i in 0..<CollectorDatabase.maxWaitingPerSource {
+        for i in 0..<EnrollmentRequest.maxWaitingPerSource {
             _ = try database.refuseRequest(host: "web-01", fingerprint: "attacker-\(i)", now: Self.now, by: "test")
         }
         guard case .refused(.tooManyWaiting(_, "192.0.2.7", _)) = try attempt(database, secret, key: "attacker-y", from: "192.0.2.7")
@@ -57,15 +57,15 @@ struct EnrollmentRequestTests {
     @Test func manySourcesFillANameOnlyUpToItsCapAndARefusalMakesRoom() throws {
         let (database, secret) = try database()
         var n = 0
-        while n < CollectorDatabase.maxWaitingPerName {
+        while n < EnrollmentRequest.maxWaitingPerName {
             #expect(isPending(try attempt(database, secret, key: "k-\(n)", from: "198.51.100.\(n / 3 + 1)")))
             n += 1
         }
         let full = try attempt(database, secret, key: "late", from: "203.0.113.1")
-        #expect(full == .refused(.tooManyWaiting(count: CollectorDatabase.maxWaitingPerName, source: nil, until: Self.now + 86_400)))
+        #expect(full == .refused(.tooManyWaiting(count: EnrollmentRequest.maxWaitingPerName, source: nil, until: Self.now + 86_400)))
         _ = try database.refuseRequest(host: "web-01", fingerprint: "k-0", now: Self.now, by: "test")
         #expect(isPending(try attempt(database, secret, key: "late", from: "203.0.113.1")))
-        #expect(try database.openRequests(now: Self.now).count == CollectorDatabase.maxWaitingPerName)
+        #expect(try database.openRequests(now: Self.now).count == EnrollmentRequest.maxWaitingPerName)
         // Expired requests count for nothing.
         #expect(isPending(try attempt(database, secret, key: "next-day", from: "198.51.100.1", at: Self.now + 86_400)))
     }

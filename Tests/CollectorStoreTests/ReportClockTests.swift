@@ -121,13 +121,13 @@ struct ReportClockTests {
         let refusal = HostRefusal(hostName: "web-01", reason: .badRequest, message: "m", at: Self.t0)
         let report = IngestRequest(IngestTests.snapshot(1, at: Self.time(Self.t0), [IngestTests.listener(22, [IngestTests.sshd])]),
                                    host: "web-01", bodyDigest: "a", receivedAt: Self.t0)
-        _ = try db.ingest([report], refusals: [(before: 0, refusal: refusal)])
+        _ = try db.ingest([report], refusals: [(before: 0, refusal: refusal)], findings: nil, clock: nil)
         #expect(try db.currentRefusals().isEmpty, "refused, then a report stored: reporting")
         var next = report
         next.snapshot.sequence = 2
-        _ = try db.ingest([next], refusals: [(before: 1, refusal: refusal)])
+        _ = try db.ingest([next], refusals: [(before: 1, refusal: refusal)], findings: nil, clock: nil)
         #expect(try db.currentRefusals().keys.sorted() == ["web-01"], "a report stored, then one refused: refusing")
-        _ = try db.ingest([next], refusals: [])
+        _ = try db.ingest([next], refusals: [], findings: nil, clock: nil)
         #expect(try db.currentRefusals().keys.sorted() == ["web-01"], "a redelivery stores nothing and clears nothing")
     }
 
