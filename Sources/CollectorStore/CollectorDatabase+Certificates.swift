@@ -89,6 +89,15 @@ extension CollectorDatabase {
         }
     }
 
+    /// The certificates issued to `host` (every host's, when nil), oldest first.
+    public func certificates(host: String?) throws -> [IssuedCertificate] {
+        try reader.read { db in
+            try IssuedCertificate.fetchAll(db, sql: """
+                SELECT * FROM certificate WHERE ?1 IS NULL OR hostName = ?1 ORDER BY issuedAt, rowid
+                """, arguments: [host])
+        }
+    }
+
     /// Whether the certificate with `serial` was revoked. Synchronous on purpose: the
     /// TLS layer asks once per connection, before the first request is read — so the
     /// statement is written out and cached rather than built per handshake. A list that

@@ -40,6 +40,16 @@ extension CollectorDatabase {
                 .fetchAll(db)
         }
     }
+
+    /// `host`'s receipt runs, oldest first.
+    public func receiptRuns(host name: String) throws -> [ReceiptRun] {
+        try reader.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT receiptRun.* FROM receiptRun JOIN host ON host.id = receiptRun.hostId WHERE host.name = ?
+                ORDER BY receiptRun.id
+                """, arguments: [name]).map(ReceiptRun.init(row:))
+        }
+    }
 }
 
 extension HostRecord {

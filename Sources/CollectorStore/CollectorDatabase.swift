@@ -36,7 +36,7 @@ public struct CollectorDatabase: HistoryStore {
         return CollectorDatabase(migrated: pool)
     }
 
-    private static var configuration: Configuration {
+    static var configuration: Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         return configuration
@@ -52,7 +52,7 @@ public struct CollectorDatabase: HistoryStore {
         try Self.migrator.migrate(writer)
     }
 
-    private init(migrated writer: any DatabaseWriter) { self.writer = writer }
+    init(migrated writer: any DatabaseWriter) { self.writer = writer }
 
     /// The migrations this release knows, in order.
     public static var migrations: [String] { migrator.migrations }

@@ -81,6 +81,9 @@ public protocol HistoryStore: Sendable {
     /// Every host with its open-listener count, by name.
     func hostsWithOpenListeners() throws -> [(host: HostRecord, openListeners: Int)]
 
+    /// `host`'s receipt runs, oldest first.
+    func receiptRuns(host: String) throws -> [ReceiptRun]
+
     /// The hosts whose newest report was refused, by host name; a stored report of the
     /// host removes its entry, in the transaction that stores it.
     func currentRefusals() throws -> [String: HostRefusal]
@@ -177,6 +180,8 @@ public protocol HistoryStore: Sendable {
     /// Whether the certificate with `serial` was revoked. Asked at every TLS handshake:
     /// it must be cheap, and a list that cannot be read counts as revoked.
     func isRevoked(serial: String) -> Bool
+    /// The certificates issued to `host` (every host's, when nil), oldest first.
+    func certificates(host: String?) throws -> [IssuedCertificate]
 
     // MARK: Audit
 
@@ -193,6 +198,10 @@ public protocol HistoryStore: Sendable {
     func pruneReceipts(receivedBefore cutoff: Int64) throws -> Int
     /// Imports hosts with their history, in one transaction (host ids in the rows are ignored).
     func importHistory(_ histories: [HostHistory]) throws
+    /// What the store's own consistency check finds wrong; empty when it is sound.
+    func integrityProblems() throws -> [String]
+    /// The migrations this release knows that were applied to the store, in order.
+    func appliedMigrations() throws -> [String]
 }
 
 extension HistoryStore {
@@ -218,4 +227,7 @@ extension HistoryStore {
 
     /// Revokes `host`'s certificates on the collector's own account.
     public func revoke(host: String, at now: Int64) throws -> Int { try revoke(host: host, at: now, by: "collector") }
+
+    /// Every certificate the collector issued, oldest first.
+    public func certificates() throws -> [IssuedCertificate] { try certificates(host: nil) }
 }
