@@ -98,7 +98,10 @@ let package = Package(
         // Certificates made at test time, shared by the TLS, server and agent tests; the hostile host's text.
         .target(name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS", "PortwardenModel"], path: "Tests/Support"),
         .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS", "OpenSSLDigest", "PortwardenTestSupport"]),
-        .testTarget(name: "CollectorStoreTests", dependencies: ["CollectorStore", "PortwardenModel"]),
+        // The only test target that sees GRDB: its SQLite*.swift files test the schema itself.
+        .testTarget(
+            name: "CollectorStoreTests",
+            dependencies: ["CollectorStore", "PortwardenModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "CollectorServerTests",
             dependencies: [

@@ -5,8 +5,8 @@ import Testing
 /// Reports stored together in one transaction (the collector's ingest queue) come out as
 /// if each had been stored alone.
 struct BatchIngestTests {
-    @Test func aBatchStoresEachReportAsIfAlone() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func aBatchStoresEachReportAsIfAlone(_ store: StoreMaker) throws {
+        let db = try store.make()
         let first = IngestTests.snapshot(1, at: "2026-11-25T10:00:00Z", [IngestTests.listener(22, [IngestTests.sshd])])
         let broken = IngestTests.snapshot(2, at: "yesterday", [IngestTests.listener(557, [IngestTests.vmsd])])
         let second = IngestTests.snapshot(2, at: "2026-11-25T10:01:00Z",

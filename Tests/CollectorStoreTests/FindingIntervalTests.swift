@@ -1,7 +1,6 @@
+import CollectorStore
 import Foundation
-import GRDB
 import Testing
-@testable import CollectorStore
 import PortwardenModel
 
 /// Findings open when first produced and are resolved by the first complete evaluation
@@ -23,18 +22,18 @@ struct FindingIntervalTests {
         }
     }
 
-    static func ingest(_ db: CollectorDatabase, _ sequence: UInt64, at time: String, complete: Bool = true,
+    static func ingest(_ db: any HistoryStore, _ sequence: UInt64, at time: String, complete: Bool = true,
                        _ listeners: [Listener], evaluator: @escaping FindingEvaluator = evaluator()) throws {
         _ = try db.ingest(IngestTests.snapshot(sequence, at: time, complete: complete, listeners), host: "web-01",
                           bodyDigest: "d\(sequence)", receivedAt: Int64(sequence), findings: evaluator)
     }
 
-    func all(_ db: CollectorDatabase) throws -> [FindingInterval] {
+    func all(_ db: any HistoryStore) throws -> [FindingInterval] {
         try db.findingHistory(host: "web-01")
     }
 
-    @Test func aFindingOpensWithItsListenerOwnersAndPolicyVersion() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func aFindingOpensWithItsListenerOwnersAndPolicyVersion(_ store: StoreMaker) throws {
+        let db = try store.make()
         try Self.ingest(db, 1, at: Self.t0, [IngestTests.listener(22, [IngestTests.sshd]), IngestTests.listener(557, [IngestTests.vmsd])])
         let open = try db.openFindings(host: "web-01")
         try #require(open.count == 1)
@@ -46,8 +45,8 @@ struct FindingIntervalTests {
         #expect(open[0].opened == Self.t0Seconds && open[0].closed == nil)
     }
 
-    @Test func anUnchangedFindingAddsNoRow() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func anUnchangedFindingAddsNoRow(_ store: StoreMaker) throws {
+        let db = try store.make()
         for minute in 0..<10 {
             var vmsd = IngestTests.vmsd
             vmsd.pid = Int32(400 + minute)  // restarted: the same finding
@@ -57,8 +56,8 @@ struct FindingIntervalTests {
         #expect(try db.openFindings(host: "web-01").count == 1)
     }
 
-    @Test func aCompleteSnapshotWithoutTheListenerResolvesIt() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func aCompleteSnapshotWithoutTheListenerResolvesIt(_ store: StoreMaker) throws {
+        let db = try store.make()
         try Self.ingest(db, 1, at: Self.t0, [IngestTests.listener(557, [IngestTests.vmsd])])
         try Self.ingest(db, 2, at: "2030-01-15T10:05:00Z", [IngestTests.listener(22, [IngestTests.sshd])])
         let history = try all(db)
@@ -67,15 +66,15 @@ struct FindingIntervalTests {
         #expect(try db.openFindings(host: "web-01").isEmpty)
     }
 
-    @Test func anIncompleteSnapshotResolvesNothing() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func anIncompleteSnapshotResolvesNothing(_ store: StoreMaker) throws {
+        let db = try store.make()
         try Self.ingest(db, 1, at: Self.t0, [IngestTests.listener(557, [IngestTests.vmsd])])
         try Self.ingest(db, 2, at: "2030-01-15T10:05:00Z", complete: false, [])
         #expect(try db.openFindings(host: "web-01").count == 1, "a listener it did not see may only have been hidden")
     }
 
-    @Test func waivedThenLiveIsTwoIntervals() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func waivedThenLiveIsTwoIntervals(_ store: StoreMaker) throws {
+        let db = try store.make()
         let expiry = Date(timeIntervalSince1970: TimeInterval(Self.t0Seconds + 3_600))
         let evaluate = Self.evaluator(waivedUntil: expiry)
         try Self.ingest(db, 1, at: Self.t0, [IngestTests.listener(557, [IngestTests.vmsd])], evaluator: evaluate)
@@ -88,8 +87,8 @@ struct FindingIntervalTests {
         #expect(!history[1].waived && history[1].closed == nil && history[1].opened == Self.t0Seconds + 7_200)
     }
 
-    @Test func aLapsedWaiverTurnsTheFindingOnWithoutAReport() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func aLapsedWaiverTurnsTheFindingOnWithoutAReport(_ store: StoreMaker) throws {
+        let db = try store.make()
         let expiry = Date(timeIntervalSince1970: TimeInterval(Self.t0Seconds + 3_600))
         let evaluate = Self.evaluator(waivedUntil: expiry)
         try Self.ingest(db, 1, at: Self.t0, [IngestTests.listener(557, [IngestTests.vmsd])], evaluator: evaluate)
@@ -101,16 +100,16 @@ struct FindingIntervalTests {
         #expect(try db.reevaluateFindings(at: expiry, evaluate: evaluate) == FindingChanges(), "evaluating again changes nothing")
     }
 
-    @Test func withoutAPolicyNothingIsOpenedOrResolved() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func withoutAPolicyNothingIsOpenedOrResolved(_ store: StoreMaker) throws {
+        let db = try store.make()
         try Self.ingest(db, 1, at: Self.t0, [IngestTests.listener(557, [IngestTests.vmsd])])
         try Self.ingest(db, 2, at: "2030-01-15T10:05:00Z", [], evaluator: { _ in nil })
         #expect(try db.openFindings(host: "web-01").count == 1)
         #expect(try db.reevaluateFindings(at: Date(), evaluate: { _ in nil }) == FindingChanges())
     }
 
-    @Test func tagsGivenAndTakenOverrideTheInventory() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func tagsGivenAndTakenOverrideTheInventory(_ store: StoreMaker) throws {
+        let db = try store.make()
         try db.tag(host: "web-01", "OpenVMS", at: 1)
         #expect(try db.tagEdits(host: "web-01") == TagEdits(added: ["OpenVMS"]))
         try Self.ingest(db, 1, at: Self.t0, [IngestTests.listener(557, [IngestTests.vmsd])])
@@ -126,8 +125,8 @@ struct FindingIntervalTests {
         #expect(try db.assignedTags() == ["OpenVMS"])
     }
 
-    @Test func labelsAreKeptPerHostLatest() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func labelsAreKeptPerHostLatest(_ store: StoreMaker) throws {
+        let db = try store.make()
         var snapshot = IngestTests.snapshot(1, at: Self.t0, [])
         snapshot.host.labels = ["role": "gateway"]
         _ = try db.ingest(snapshot, host: "web-01", bodyDigest: "a", receivedAt: 1)
@@ -137,8 +136,8 @@ struct FindingIntervalTests {
         #expect(try db.host(named: "web-01")?.labelMap == [:])
     }
 
-    @Test func storedListenersKeepUidAndHowTheyWereFound() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func storedListenersKeepUidAndHowTheyWereFound(_ store: StoreMaker) throws {
+        let db = try store.make()
         var hidden = IngestTests.listener(557, [IngestTests.vmsd])
         hidden.uid = 1000
         hidden.foundBy = .pidfd
