@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 /// Why an operator's answer to a request could not be given.
 public enum RequestAnswerFailure: Error, Equatable, Sendable {
@@ -20,8 +20,9 @@ extension CollectorDatabase {
     /// and those superseded, until each expires; oldest first.
     public func openRequests(now: Int64) throws -> [EnrollmentRequest] {
         try reader.read { db in
-            try EnrollmentRequest.unsettled.filter(EnrollmentRequest.Columns.expiresAt > now)
-                .order(Column("requestedAt"), Column("id")).fetchAll(db)
+            try EnrollmentRequest.fetchAll(db, sql: """
+                SELECT * FROM enrollmentRequest WHERE \(EnrollmentRequest.unsettled) AND expiresAt > ? ORDER BY requestedAt, id
+                """, arguments: [now])
         }
     }
 
@@ -66,8 +67,9 @@ extension CollectorDatabase {
         -> Result<EnrollmentRequest, RequestAnswerFailure>
     {
         try writer.write { db in
-            let unsettled = try EnrollmentRequest.unsettled.filter(EnrollmentRequest.Columns.hostName == host)
-                .order(Column("requestedAt"), Column("id")).fetchAll(db)
+            let unsettled = try EnrollmentRequest.fetchAll(db, sql: """
+                SELECT * FROM enrollmentRequest WHERE \(EnrollmentRequest.unsettled) AND hostName = ? ORDER BY requestedAt, id
+                """, arguments: [host])
             let matching = unsettled.filter { $0.keyFingerprint.hasPrefix(fingerprint) }
             let open = matching.filter { $0.expiresAt > now }
             guard Set(open.map(\.keyFingerprint)).count <= 1 else { return .failure(.ambiguous(open)) }
@@ -84,9 +86,9 @@ extension CollectorDatabase {
     /// A certificate was issued for the name: requests of its key are settled by it; other
     /// keys' waiting or approved requests are superseded, each audited.
     static func settleRequests(for certificate: IssuedCertificate, actor: String, at now: Int64, _ db: Database) throws {
-        let open = try EnrollmentRequest.undecided
-            .filter(EnrollmentRequest.Columns.hostName == certificate.hostName && EnrollmentRequest.Columns.expiresAt > now)
-            .fetchAll(db)
+        let open = try EnrollmentRequest.fetchAll(db, sql: """
+            SELECT * FROM enrollmentRequest WHERE \(EnrollmentRequest.undecided) AND hostName = ? AND expiresAt > ?
+            """, arguments: [certificate.hostName, now])
         for var request in open {
             if request.keyFingerprint == certificate.keyFingerprint {
                 request.issuedSerial = certificate.serial

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 import PortwardenModel
 
 /// What one report did to the history.

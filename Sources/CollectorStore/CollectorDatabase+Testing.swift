@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 /// What tests need of the SQLite file itself, and nothing else does.
 @_spi(Testing)

@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 extension CollectorDatabase {
     /// SQLite's `PRAGMA integrity_check`: each problem it reports; empty when it says ok.

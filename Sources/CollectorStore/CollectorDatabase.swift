@@ -1,11 +1,11 @@
 import Glibc
-import GRDB
+internal import GRDB
 
 /// The collector's history: hosts, the receipt log, listener and finding intervals, and
 /// operators' host tags. One writer
 /// (a WAL `DatabasePool` on disk, so reports and exports read while ingest writes).
 public struct CollectorDatabase: HistoryStore {
-    public let writer: any DatabaseWriter
+    let writer: any DatabaseWriter
 
     /// Opens (creating or migrating) the database at `path`, in WAL mode: what `serve` and
     /// `ca init` do. A migration may rewrite what an older release kept (v6 revokes
@@ -47,7 +47,7 @@ public struct CollectorDatabase: HistoryStore {
         try CollectorDatabase(DatabaseQueue())
     }
 
-    public init(_ writer: any DatabaseWriter) throws {
+    init(_ writer: any DatabaseWriter) throws {
         self.writer = writer
         try Self.migrator.migrate(writer)
     }
@@ -57,7 +57,7 @@ public struct CollectorDatabase: HistoryStore {
     /// The migrations this release knows, in order.
     public static var migrations: [String] { migrator.migrations }
 
-    public var reader: any DatabaseReader { writer }
+    var reader: any DatabaseReader { writer }
 
     /// Named migrations; once shipped, never edited — add the next one instead.
     static var migrator: DatabaseMigrator {

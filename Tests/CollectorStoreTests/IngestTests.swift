@@ -22,9 +22,9 @@ struct IngestTests {
                  namespaces: [], listeners: listeners, unresolved: [])
     }
 
-    /// Every listener interval web-01 ever had, oldest first.
-    static func intervals(_ db: any HistoryStore) throws -> [ListenerInterval] {
-        try db.listenerTimeline(since: .min, host: "web-01").flatMap(\.intervals)
+    /// Every listener interval `host` ever had, oldest first.
+    static func intervals(_ db: any HistoryStore, host: String = "web-01") throws -> [ListenerInterval] {
+        try db.listenerTimeline(since: .min, host: host).flatMap(\.intervals)
     }
 
     func counts(_ db: any HistoryStore) throws -> (intervals: Int, runs: Int, open: Int) {
