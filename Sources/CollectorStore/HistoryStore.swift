@@ -134,9 +134,13 @@ public protocol HistoryStore: Sendable {
     // MARK: Enrollment
 
     /// Decides an enrollment and, when it is issued, records the certificate `sign`
-    /// makes — one transaction (see `CollectorDatabase.enroll` for the rules; the caps
-    /// are `EnrollmentRequest.maxWaitingPerSource` and `.maxWaitingPerName`). Every
-    /// outcome is audited.
+    /// makes, all in one transaction. A credential that cannot enroll refuses it; a name
+    /// that ever held a certificate, belongs to a host that reported, is singled out by
+    /// `attempt.policyReasons` or was tagged by an operator waits for an operator to
+    /// approve this key (a refused key stays refused; new requests are capped by
+    /// `EnrollmentRequest.maxWaitingPerSource` and `.maxWaitingPerName`); otherwise the
+    /// certificate is issued as `recordSigned` records one, and the credential's use
+    /// counted. Every outcome is audited.
     func enroll(_ attempt: EnrollmentAttempt, sign: () throws -> IssuedCertificate) throws -> EnrollmentOutcome
 
     /// Requests an operator may still answer (or the host still collect), and those
