@@ -102,8 +102,10 @@ let package = Package(
         .target(name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS", "PortwardenModel"], path: "Tests/Support"),
         .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS", "OpenSSLDigest", "PortwardenTestSupport"]),
         // Fixtures: databases earlier releases wrote (scripts/make-upgrade-fixture), for the upgrade test.
+        // The only test target that sees GRDB: its SQLite*.swift files test the schema itself.
         .testTarget(
-            name: "CollectorStoreTests", dependencies: ["CollectorStore", "PortwardenModel", "Policy", "Findings"],
+            name: "CollectorStoreTests",
+            dependencies: ["CollectorStore", "PortwardenModel", "Policy", "Findings", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Fixtures"]),
         .testTarget(name: "FindingsTests", dependencies: ["Findings", "CollectorStore", "Policy", "PortwardenModel"]),
         .testTarget(

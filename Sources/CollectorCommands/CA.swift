@@ -40,7 +40,7 @@ struct CA: ParsableCommand {
             // The history starts here: every other command but `serve` refuses a state
             // directory without one, so a mistyped --state-dir cannot start an empty fleet.
             let database = try state.databasePath()
-            _ = try CollectorDatabase.open(path: database)
+            _ = try HistoryStores.open(database)
             print("fleet CA:           \(files.caCertificate) (sha256 \(ca.certificate.fingerprint))")
             print("server certificate: \(files.serverCertificate) for \(names.joined(separator: ", "))")
             print("history:            \(database)")

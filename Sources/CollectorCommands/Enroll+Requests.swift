@@ -90,7 +90,7 @@ extension Enroll {
                 The key whose fingerprint starts with FP never gets NAME; its next attempts \
                 are refused and say so (a superseded request can be refused too). Other keys \
                 waiting for NAME are not touched. The refused request still counts against \
-                the address it came from, which may have \(CollectorDatabase.maxWaitingPerSource) requests for a name within \
+                the address it came from, which may have \(EnrollmentRequest.maxWaitingPerSource) requests for a name within \
                 enrollment.request_ttl: refusing makes room for others, not for it.
                 """)
 
@@ -116,7 +116,7 @@ struct RequestChoice: ParsableArguments {
     var fingerprint: String?
 
     /// The config, the history, the name in normal form and the fingerprint as compared.
-    func resolve() throws -> (CollectorConfig, CollectorDatabase, String, String) {
+    func resolve() throws -> (CollectorConfig, any HistoryStore, String, String) {
         let file = try state.file()
         let database = try openHistory(state, file)
         let name = try hostArgument(host, database)
@@ -126,7 +126,7 @@ struct RequestChoice: ParsableArguments {
 
 /// `--fingerprint` as the store compares it: lower-case hex, colons dropped. Without
 /// one, the error lists what waits for `name`.
-private func fingerprintPrefix(_ given: String?, _ name: String, _ database: CollectorDatabase) throws -> String {
+private func fingerprintPrefix(_ given: String?, _ name: String, _ database: any HistoryStore) throws -> String {
     guard let given else {
         let waiting = try database.openRequests(now: nowSeconds).filter { $0.hostName == name && $0.supersededAt == nil }
         throw ValidationError(waiting.isEmpty ? "no enrollment for \(name) is waiting"
@@ -141,7 +141,7 @@ private func fingerprintPrefix(_ given: String?, _ name: String, _ database: Col
 }
 
 /// The request answered, or an error that says what to do.
-private func answered(_ result: Result<EnrollmentRequest, CollectorDatabase.AnswerFailure>, _ name: String) throws
+private func answered(_ result: Result<EnrollmentRequest, RequestAnswerFailure>, _ name: String) throws
     -> EnrollmentRequest
 {
     switch result {

@@ -19,7 +19,7 @@ enum Operator {
 /// A HOST argument in the one spelling the collector stores (`HOST-X.` is host-x). A
 /// name that has no normal form is taken as typed only when an older release stored it
 /// so (e.g. `localhost`), so that it can still be revoked or tagged.
-func hostArgument(_ typed: String, _ database: CollectorDatabase) throws -> String {
+func hostArgument(_ typed: String, _ database: any HistoryStore) throws -> String {
     switch HostName.normalized(typed) {
     case .success(let name): return name
     case .failure(let error):

@@ -64,10 +64,10 @@ extension PolicySet {
 }
 
 /// The history when there is one; commands that can do without it get nil.
-func existingHistory(_ state: StateOptions) throws -> CollectorDatabase? {
+func existingHistory(_ state: StateOptions) throws -> (any HistoryStore)? {
     let path = try state.databasePath()
     guard FileManager.default.fileExists(atPath: path) else { return nil }
-    return try CollectorDatabase.existing(path: path)
+    return try HistoryStores.existing(path)
 }
 
 func printError(_ line: String) {

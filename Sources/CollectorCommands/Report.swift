@@ -71,7 +71,7 @@ struct ReportContext {
     var why: [String: String] = [:]
     var tags: HostTags
 
-    init(state: StateOptions, database: CollectorDatabase, policy: PolicySet?) {
+    init(state: StateOptions, database: any HistoryStore, policy: PolicySet?) {
         let directory = (try? PolicyOptions.defaultDirectory(state)) ?? nil
         let loaded = policy ?? directory.flatMap { try? PolicySet.load(directory: $0, today: Day(Date())).policy }
         if let loaded {
@@ -82,6 +82,6 @@ struct ReportContext {
 }
 
 /// The history a command reads or edits: the collector's, as this release wrote it.
-func openHistory(_ state: StateOptions, _ file: CollectorConfig? = nil) throws -> CollectorDatabase {
-    try CollectorDatabase.existing(path: state.databasePath(file))
+func openHistory(_ state: StateOptions, _ file: CollectorConfig? = nil) throws -> any HistoryStore {
+    try HistoryStores.existing(state.databasePath(file))
 }

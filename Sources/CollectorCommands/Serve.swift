@@ -129,7 +129,7 @@ struct Serve: AsyncParsableCommand {
         let tls = try files.serverContext(clientCertificates: .optional)
         let authority = try files.authority()
         let path = try database ?? state.databasePath(file)
-        let history = try CollectorDatabase.open(path: path) { applied in
+        let history = try HistoryStores.open(path) { applied in
             logger.notice("database upgraded", metadata: ["path": "\(path)", "migrations": "\(applied.joined(separator: ", "))"])
         }
         do {

@@ -65,7 +65,7 @@ public enum CollectorApplication {
 
     /// The collector, ready for `runService()`; `onRunning` receives the bound port.
     /// With `policy`, each report is evaluated as it is stored.
-    public static func build(settings: Settings, tls: TLSContext, database: CollectorDatabase, logger: Logger,
+    public static func build(settings: Settings, tls: TLSContext, database: any HistoryStore, logger: Logger,
                              enrollment: Enrollment? = nil, metrics: CollectorMetrics = CollectorMetrics(),
                              policy: PolicyHolder? = nil,
                              onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> CollectorService

@@ -24,7 +24,7 @@ public struct CollectorFiles: Sendable {
 
     /// Moves an older release's `enroll.secret` into the database as a digest and removes
     /// the file, so hosts holding that secret still enroll. Whether there was one.
-    public func importLegacySecret(into database: CollectorDatabase, at now: Int64) throws -> Bool {
+    public func importLegacySecret(into database: any HistoryStore, at now: Int64) throws -> Bool {
         guard let text = (try? FileWriting.read(legacyEnrollmentSecret))?.trimmingCharacters(in: .whitespacesAndNewlines),
               !text.isEmpty
         else { return false }

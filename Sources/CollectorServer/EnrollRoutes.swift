@@ -20,7 +20,7 @@ import PortwardenModel
 /// tagged, waits for an operator to approve this very key (`portwarden enroll approve
 /// NAME --fingerprint FP`). Every refusal is audited with the name the CSR asked for.
 struct EnrollRoutes {
-    let database: CollectorDatabase
+    let database: any HistoryStore
     let enrollment: CollectorApplication.Enrollment
     let limiter: EnrollmentLimiter
     let policy: PolicyHolder?

@@ -34,14 +34,14 @@ final class IngestQueue: Sendable {
     /// taken, whatever its size, when none waits).
     let maxReports: Int
     let maxBytes: Int
-    private let database: CollectorDatabase
+    private let database: any HistoryStore
     private let findings: FindingEvaluator?
     private let clock: ReportClock
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
-    init(database: CollectorDatabase, findings: FindingEvaluator?, clock: ReportClock = ReportClock(),
+    init(database: any HistoryStore, findings: FindingEvaluator?, clock: ReportClock = ReportClock(),
          maxReports: Int = 1_024, maxBytes: Int = 64 * WireLimits.snapshotBytes) {
         self.database = database
         self.findings = findings

@@ -8,10 +8,10 @@ import Logging
 /// effect or a waiver lapses.
 public struct PolicyWatcher: Sendable {
     public let holder: PolicyHolder
-    public let database: CollectorDatabase
+    public let database: any HistoryStore
     public let logger: Logger
 
-    public init(holder: PolicyHolder, database: CollectorDatabase, logger: Logger) {
+    public init(holder: PolicyHolder, database: any HistoryStore, logger: Logger) {
         self.holder = holder
         self.database = database
         self.logger = logger

@@ -3,7 +3,7 @@ import Foundation
 
 /// `GET /healthz` for load balancers and `GET /metrics` for Prometheus.
 struct StatusRoutes {
-    let database: CollectorDatabase
+    let database: any HistoryStore
     let metrics: CollectorMetrics
     let connections: Connections
     let ingest: IngestQueue

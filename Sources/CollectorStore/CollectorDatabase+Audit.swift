@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 import PortwardenModel
 
 /// What an audit entry records. A later feature adds its own with one line:
@@ -32,8 +32,8 @@ public struct AuditAction: RawRepresentable, Hashable, Codable, Sendable, Custom
 }
 
 /// One line of the audit: who did what, to which host, when, from where.
-public struct AuditEntry: Codable, Equatable, Sendable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "audit"
+public struct AuditEntry: Codable, Equatable, Sendable {
+    static let databaseTableName = "audit"
     public var id: Int64?
     public var at: Int64
     public var action: AuditAction
@@ -53,11 +53,25 @@ public struct AuditEntry: Codable, Equatable, Sendable, FetchableRecord, Mutable
         self.detail = AuditText.clean(detail)
     }
 
-    public enum Columns {
-        public static let at = Column(CodingKeys.at)
+}
+
+extension AuditEntry: RowRecord {
+    init(row: Row) throws {
+        id = row["id"]
+        at = row["at"]
+        action = AuditAction(row["action"] as String)
+        actor = row["actor"]
+        host = row["host"]
+        address = row["address"]
+        detail = row["detail"]
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+    /// Inserts the entry; its id is set.
+    mutating func insert(_ db: Database) throws {
+        try db.cachedStatement(sql: "INSERT INTO audit (at, action, actor, host, address, detail) VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [at, action.rawValue, actor, host, address, detail])
+        id = db.lastInsertedRowID
+    }
 }
 
 /// Text that may come from a host (a name a CSR asked for) is stored as it came, cut to
@@ -83,7 +97,7 @@ extension CollectorDatabase {
     /// The audit from `since` on, oldest first.
     public func auditEntries(since: Int64) throws -> [AuditEntry] {
         try reader.read { db in
-            try AuditEntry.filter(AuditEntry.Columns.at >= since).order(AuditEntry.Columns.at, Column("id")).fetchAll(db)
+            try AuditEntry.fetchAll(db, sql: "SELECT * FROM audit WHERE at >= ? ORDER BY at, id", arguments: [since])
         }
     }
 }

@@ -1,8 +1,8 @@
-import GRDB
+internal import GRDB
 
 /// A host certificate the collector issued.
-public struct IssuedCertificate: Codable, Equatable, Sendable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "certificate"
+public struct IssuedCertificate: Codable, Equatable, Sendable {
+    static let databaseTableName = "certificate"
     public var serial: String
     public var hostName: String
     public var fingerprint: String
@@ -23,10 +23,20 @@ public struct IssuedCertificate: Codable, Equatable, Sendable, FetchableRecord, 
         self.keyFingerprint = keyFingerprint
     }
 
-    public enum Columns {
-        public static let hostName = Column(CodingKeys.hostName)
-        public static let revokedAt = Column(CodingKeys.revokedAt)
-        public static let notAfter = Column(CodingKeys.notAfter)
+}
+
+extension IssuedCertificate: RowRecord {
+    init(row: Row) throws {
+        self.init(serial: row["serial"], hostName: row["hostName"], fingerprint: row["fingerprint"], notAfter: row["notAfter"],
+                  issuedAt: row["issuedAt"], keyFingerprint: row["keyFingerprint"])
+        revokedAt = row["revokedAt"]
+    }
+
+    func insert(_ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO certificate (serial, hostName, fingerprint, notAfter, issuedAt, revokedAt, keyFingerprint)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [serial, hostName, fingerprint, notAfter, issuedAt, revokedAt, keyFingerprint])
     }
 }
 
@@ -59,7 +69,7 @@ extension CollectorDatabase {
     }
 
     /// Revokes every certificate issued to `host`; returns how many were still unrevoked.
-    public func revoke(host: String, at now: Int64, by actor: String = "collector") throws -> Int {
+    public func revoke(host: String, at now: Int64, by actor: String) throws -> Int {
         try writer.write { db in
             let serials = try Self.revoked(host: host, at: now, db)
             if !serials.isEmpty {
@@ -72,9 +82,9 @@ extension CollectorDatabase {
 
     /// Revokes `host`'s unrevoked certificates; their serials.
     static func revoked(host: String, at now: Int64, _ db: Database) throws -> [String] {
-        let live = IssuedCertificate.filter(IssuedCertificate.Columns.hostName == host && IssuedCertificate.Columns.revokedAt == nil)
-        let serials = try String.fetchAll(db, live.select(Column("serial")))
-        try live.updateAll(db, IssuedCertificate.Columns.revokedAt.set(to: now))
+        let serials = try String.fetchAll(db, sql: "SELECT serial FROM certificate WHERE hostName = ? AND revokedAt IS NULL",
+                                          arguments: [host])
+        try db.execute(sql: "UPDATE certificate SET revokedAt = ? WHERE hostName = ? AND revokedAt IS NULL", arguments: [now, host])
         return serials
     }
 
@@ -86,6 +96,15 @@ extension CollectorDatabase {
                 SELECT EXISTS (SELECT 1 FROM certificate WHERE hostName = ?1) OR EXISTS (SELECT 1 FROM host WHERE name = ?1)
                     OR EXISTS (SELECT 1 FROM hostTag WHERE hostName = ?1)
                 """, arguments: [name]) ?? false
+        }
+    }
+
+    /// The certificates issued to `host` (every host's, when nil), oldest first.
+    public func certificates(host: String?) throws -> [IssuedCertificate] {
+        try reader.read { db in
+            try IssuedCertificate.fetchAll(db, sql: """
+                SELECT * FROM certificate WHERE ?1 IS NULL OR hostName = ?1 ORDER BY issuedAt, rowid
+                """, arguments: [host])
         }
     }
 

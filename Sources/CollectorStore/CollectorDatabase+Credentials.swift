@@ -1,9 +1,9 @@
-import GRDB
+internal import GRDB
 
 /// What lets a host enroll itself: the fleet's enrollment secret (one at a time) or a
 /// scoped token. Only the SHA-256 of either is kept; the text is printed once when made.
-public struct EnrollmentCredential: Codable, Equatable, Sendable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "enrollmentCredential"
+public struct EnrollmentCredential: Codable, Equatable, Sendable {
+    static let databaseTableName = "enrollmentCredential"
 
     public enum Kind: String, Codable, Sendable {
         case secret, token
@@ -38,14 +38,6 @@ public struct EnrollmentCredential: Codable, Equatable, Sendable, FetchableRecor
         self.createdBy = createdBy
     }
 
-    public enum Columns {
-        public static let kind = Column(CodingKeys.kind)
-        public static let digest = Column(CodingKeys.digest)
-        public static let revokedAt = Column(CodingKeys.revokedAt)
-    }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-
     /// How the audit names it: `secret #2`, `token #5`.
     public var actor: String { "\(kind.rawValue) #\(id ?? 0)" }
 
@@ -61,16 +53,51 @@ public struct EnrollmentCredential: Codable, Equatable, Sendable, FetchableRecor
     }
 }
 
+extension EnrollmentCredential: RowRecord {
+    init(row: Row) throws {
+        id = row["id"]
+        kind = try decoded(row, "kind")
+        digest = row["digest"]
+        names = row["names"]
+        maxUses = row["maxUses"]
+        uses = row["uses"]
+        expiresAt = row["expiresAt"]
+        createdAt = row["createdAt"]
+        createdBy = row["createdBy"]
+        revokedAt = row["revokedAt"]
+        replacedBy = row["replacedBy"]
+    }
+
+    /// Inserts the credential; its id is set.
+    mutating func insert(_ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO enrollmentCredential (kind, digest, names, maxUses, uses, expiresAt, createdAt, createdBy, revokedAt, replacedBy)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [kind.rawValue, digest, names, maxUses, uses, expiresAt, createdAt, createdBy, revokedAt, replacedBy])
+        id = db.lastInsertedRowID
+    }
+
+    /// Writes the row back whole.
+    func update(_ db: Database) throws {
+        try db.execute(sql: """
+            UPDATE enrollmentCredential SET kind = ?, digest = ?, names = ?, maxUses = ?, uses = ?, expiresAt = ?, createdAt = ?,
+                createdBy = ?, revokedAt = ?, replacedBy = ? WHERE id = ?
+            """, arguments: [kind.rawValue, digest, names, maxUses, uses, expiresAt, createdAt, createdBy, revokedAt, replacedBy, id])
+    }
+}
+
 extension CollectorDatabase {
     /// The credential whose text hashes to `digest`, revoked or not.
     public func credential(digest: String) throws -> EnrollmentCredential? {
-        try reader.read { db in try EnrollmentCredential.filter(EnrollmentCredential.Columns.digest == digest).fetchOne(db) }
+        try reader.read { db in
+            try EnrollmentCredential.fetchOne(db, sql: "SELECT * FROM enrollmentCredential WHERE digest = ?", arguments: [digest])
+        }
     }
 
     /// Whether any secret or token could enroll a host at `now`: without one, enrollment is off.
     public func enrollmentIsOpen(now: Int64) throws -> Bool {
         try reader.read { db in
-            try EnrollmentCredential.filter(EnrollmentCredential.Columns.revokedAt == nil).fetchAll(db)
+            try EnrollmentCredential.fetchAll(db, sql: "SELECT * FROM enrollmentCredential WHERE revokedAt IS NULL")
                 .contains { $0.refusal(at: now) == nil }
         }
     }
@@ -84,10 +111,10 @@ extension CollectorDatabase {
             try secret.insert(db)
             // Secrets disabled before are replaced too: a host holding one is told to get
             // the current secret, not that enrollment by secret is off.
-            try EnrollmentCredential.filter(EnrollmentCredential.Columns.kind == EnrollmentCredential.Kind.secret.rawValue
-                                            && EnrollmentCredential.Columns.revokedAt != nil && Column("replacedBy") == nil
-                                            && Column("id") != secret.id)
-                .updateAll(db, Column("replacedBy").set(to: secret.id))
+            try db.execute(sql: """
+                UPDATE enrollmentCredential SET replacedBy = ?1
+                WHERE kind = 'secret' AND revokedAt IS NOT NULL AND replacedBy IS NULL AND id != ?1
+                """, arguments: [secret.id])
             try Self.audit(AuditEntry(at: now, action: .secretRotated, actor: actor,
                                       detail: replaced.isEmpty ? "\(secret.actor) is the first" : "\(secret.actor) replaces the previous secret"), db)
         }
@@ -104,10 +131,9 @@ extension CollectorDatabase {
 
     /// Revokes the secret in force, if any; its id.
     private static func retireSecret(at now: Int64, _ db: Database) throws -> [Int64] {
-        let live = EnrollmentCredential.filter(EnrollmentCredential.Columns.kind == EnrollmentCredential.Kind.secret.rawValue
-                                               && EnrollmentCredential.Columns.revokedAt == nil)
-        let ids = try Int64.fetchAll(db, live.select(Column("id")))
-        try live.updateAll(db, EnrollmentCredential.Columns.revokedAt.set(to: now))
+        let ids = try Int64.fetchAll(db, sql: "SELECT id FROM enrollmentCredential WHERE kind = 'secret' AND revokedAt IS NULL")
+        try db.execute(sql: "UPDATE enrollmentCredential SET revokedAt = ? WHERE kind = 'secret' AND revokedAt IS NULL",
+                       arguments: [now])
         return ids
     }
 
@@ -126,18 +152,16 @@ extension CollectorDatabase {
     /// Every token, newest first.
     public func tokens() throws -> [EnrollmentCredential] {
         try reader.read { db in
-            try EnrollmentCredential.filter(EnrollmentCredential.Columns.kind == EnrollmentCredential.Kind.token.rawValue)
-                .order(Column("id").desc).fetchAll(db)
+            try EnrollmentCredential.fetchAll(db, sql: "SELECT * FROM enrollmentCredential WHERE kind = 'token' ORDER BY id DESC")
         }
     }
 
     /// Revokes token `id`; false when there is no such token or it was revoked already.
     public func revokeToken(id: Int64, at now: Int64, by actor: String) throws -> Bool {
         try writer.write { db in
-            let changed = try EnrollmentCredential.filter(key: id)
-                .filter(EnrollmentCredential.Columns.kind == EnrollmentCredential.Kind.token.rawValue
-                        && EnrollmentCredential.Columns.revokedAt == nil)
-                .updateAll(db, EnrollmentCredential.Columns.revokedAt.set(to: now)) > 0
+            try db.execute(sql: "UPDATE enrollmentCredential SET revokedAt = ? WHERE id = ? AND kind = 'token' AND revokedAt IS NULL",
+                           arguments: [now, id])
+            let changed = db.changesCount > 0
             if changed { try Self.audit(AuditEntry(at: now, action: .tokenRevoked, actor: actor, detail: "token #\(id)"), db) }
             return changed
         }

@@ -1,11 +1,11 @@
-import GRDB
+internal import GRDB
 import PortwardenModel
 
 /// An enrollment that needs an operator: one key asking for one name, from one address.
 /// It waits until approved (for that key only), refused, superseded (another key was
 /// issued the name), or expired.
-public struct EnrollmentRequest: Codable, Equatable, Sendable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "enrollmentRequest"
+public struct EnrollmentRequest: Codable, Equatable, Sendable {
+    static let databaseTableName = "enrollmentRequest"
     public var id: Int64?
     public var hostName: String
     /// SHA-256 of the requesting key (DER), lowercase hex: approval covers that key only.
@@ -24,30 +24,46 @@ public struct EnrollmentRequest: Codable, Equatable, Sendable, FetchableRecord, 
     public var supersededAt: Int64?
     public var supersededBy: String?
 
-    public enum Columns {
-        public static let hostName = Column(CodingKeys.hostName)
-        public static let keyFingerprint = Column(CodingKeys.keyFingerprint)
-        public static let approvedAt = Column(CodingKeys.approvedAt)
-        public static let issuedSerial = Column(CodingKeys.issuedSerial)
-        public static let expiresAt = Column(CodingKeys.expiresAt)
-        public static let refusedAt = Column(CodingKeys.refusedAt)
-        public static let supersededAt = Column(CodingKeys.supersededAt)
-    }
+    /// Neither issued nor refused (SQL): what `enroll pending` lists until it expires,
+    /// superseded ones included.
+    static let unsettled = "issuedSerial IS NULL AND refusedAt IS NULL"
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-
-    /// Neither issued nor refused: what `enroll pending` lists until it expires, superseded
-    /// ones included.
-    static var unsettled: QueryInterfaceRequest<EnrollmentRequest> {
-        filter(Columns.issuedSerial == nil && Columns.refusedAt == nil)
-    }
-
-    /// Unsettled and not superseded: what an operator may approve.
-    static var undecided: QueryInterfaceRequest<EnrollmentRequest> { unsettled.filter(Columns.supersededAt == nil) }
+    /// Unsettled and not superseded (SQL): what an operator may approve.
+    static let undecided = "\(unsettled) AND supersededAt IS NULL"
 
     /// `waiting`, `approved` or `superseded`, as `enroll pending` shows it.
     public var state: String {
         supersededAt != nil ? "superseded" : approvedAt != nil ? "approved" : "waiting"
+    }
+}
+
+extension EnrollmentRequest: RowRecord {
+    init(row: Row) throws {
+        self.init(id: row["id"], hostName: row["hostName"], keyFingerprint: row["keyFingerprint"], requestedAt: row["requestedAt"],
+                  approvedAt: row["approvedAt"], issuedSerial: row["issuedSerial"], address: row["address"],
+                  expiresAt: row["expiresAt"], refusedAt: row["refusedAt"], reason: row["reason"], credential: row["credential"],
+                  supersededAt: row["supersededAt"], supersededBy: row["supersededBy"])
+    }
+
+    /// Inserts the request; its id is set.
+    mutating func insert(_ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO enrollmentRequest (hostName, keyFingerprint, requestedAt, approvedAt, issuedSerial, address, expiresAt,
+                                           refusedAt, reason, credential, supersededAt, supersededBy)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [hostName, keyFingerprint, requestedAt, approvedAt, issuedSerial, address, expiresAt, refusedAt, reason,
+                             credential, supersededAt, supersededBy])
+        id = db.lastInsertedRowID
+    }
+
+    /// Writes the row back whole.
+    func update(_ db: Database) throws {
+        try db.execute(sql: """
+            UPDATE enrollmentRequest SET hostName = ?, keyFingerprint = ?, requestedAt = ?, approvedAt = ?, issuedSerial = ?,
+                address = ?, expiresAt = ?, refusedAt = ?, reason = ?, credential = ?, supersededAt = ?, supersededBy = ?
+            WHERE id = ?
+            """, arguments: [hostName, keyFingerprint, requestedAt, approvedAt, issuedSerial, address, expiresAt, refusedAt, reason,
+                             credential, supersededAt, supersededBy, id])
     }
 }
 
@@ -117,7 +133,7 @@ public enum EnrollmentRefusal: Error, Equatable, Sendable, CustomStringConvertib
     }
 }
 
-extension CollectorDatabase {
+extension EnrollmentRequest {
     /// Requests one source (an IPv4 address, an IPv6 /64) may have for one name within
     /// `request_ttl` — waiting, approved, refused or superseded alike, so refusing them
     /// does not make room for that source again. A reinstall asks once; three covers it
@@ -127,7 +143,9 @@ extension CollectorDatabase {
     /// get 429 until an operator answers (`enroll refuse` makes room, and a refused
     /// source still counts its own) or requests expire; `enroll pending` stays readable.
     public static let maxWaitingPerName = 30
+}
 
+extension CollectorDatabase {
     /// Decides an enrollment and, when it is issued, signs and records the certificate —
     /// all in one write transaction, so parallel attempts for one name see each other:
     /// exactly one is issued. A name that ever held a certificate or belongs to a host
@@ -140,7 +158,8 @@ extension CollectorDatabase {
                 try Self.audit(AuditEntry(at: now, action: action, actor: actor, host: attempt.host, address: attempt.address,
                                           detail: "key \(attempt.keyFingerprint.prefix(16)): \(detail)"), db)
             }
-            guard var credential = try EnrollmentCredential.fetchOne(db, key: attempt.credentialID) else {
+            guard var credential = try EnrollmentCredential.fetchOne(db, sql: "SELECT * FROM enrollmentCredential WHERE id = ?",
+                                                                     arguments: [attempt.credentialID]) else {
                 try audit(.enrollRefused, "unknown credential", EnrollmentRefusal.unknownCredential.description)
                 return .refused(.unknownCredential)
             }
@@ -151,15 +170,15 @@ extension CollectorDatabase {
             let reasons = try Self.approvalReasons(attempt, db)
             var approved = false
             if !reasons.isEmpty {
-                let mine = EnrollmentRequest.filter(EnrollmentRequest.Columns.hostName == attempt.host
-                                                    && EnrollmentRequest.Columns.keyFingerprint == attempt.keyFingerprint)
-                if let refused = try mine.filter(EnrollmentRequest.Columns.refusedAt != nil).fetchOne(db) {
+                let mine = "SELECT * FROM enrollmentRequest WHERE hostName = ? AND keyFingerprint = ?"
+                let key: StatementArguments = [attempt.host, attempt.keyFingerprint]
+                if let refused = try EnrollmentRequest.fetchOne(db, sql: mine + " AND refusedAt IS NOT NULL", arguments: key) {
                     let refusal = EnrollmentRefusal.keyRefused(at: refused.refusedAt!)
                     try audit(.enrollRefused, credential.actor, refusal.description)
                     return .refused(refusal)
                 }
-                let open = try mine.filter(EnrollmentRequest.Columns.issuedSerial == nil && EnrollmentRequest.Columns.supersededAt == nil
-                                           && EnrollmentRequest.Columns.expiresAt > now).fetchOne(db)
+                let open = try EnrollmentRequest.fetchOne(
+                    db, sql: mine + " AND issuedSerial IS NULL AND supersededAt IS NULL AND expiresAt > ?", arguments: key + [now])
                 if let open, open.approvedAt != nil {
                     approved = true
                 } else if let open {
@@ -195,17 +214,17 @@ extension CollectorDatabase {
     /// The caps on waiting requests, counted over the name's requests still within their
     /// time: nil when a new one may wait.
     static func waitingRefusal(_ attempt: EnrollmentAttempt, _ db: Database) throws -> EnrollmentRefusal? {
-        let live = try EnrollmentRequest.filter(EnrollmentRequest.Columns.hostName == attempt.host
-                                                && EnrollmentRequest.Columns.issuedSerial == nil
-                                                && EnrollmentRequest.Columns.expiresAt > attempt.now).fetchAll(db)
+        let live = try EnrollmentRequest.fetchAll(db, sql: """
+            SELECT * FROM enrollmentRequest WHERE hostName = ? AND issuedSerial IS NULL AND expiresAt > ?
+            """, arguments: [attempt.host, attempt.now])
         let source = attempt.address.flatMap(IPAddress.init)
         let fromSource = live.filter { $0.address.flatMap(IPAddress.init)?.source == source?.source }
-        if fromSource.count >= maxWaitingPerSource {
+        if fromSource.count >= EnrollmentRequest.maxWaitingPerSource {
             return .tooManyWaiting(count: fromSource.count, source: source?.sourceDescription ?? "an unknown address",
                                    until: fromSource.map(\.expiresAt).min()!)
         }
         let waiting = live.filter { $0.refusedAt == nil && $0.supersededAt == nil }
-        if waiting.count >= maxWaitingPerName {
+        if waiting.count >= EnrollmentRequest.maxWaitingPerName {
             return .tooManyWaiting(count: waiting.count, source: nil, until: waiting.map(\.expiresAt).min()!)
         }
         return nil
@@ -214,10 +233,11 @@ extension CollectorDatabase {
     /// Why this name needs an operator, as sentences; empty when it may be issued at once.
     static func approvalReasons(_ attempt: EnrollmentAttempt, _ db: Database) throws -> [String] {
         var reasons: [String] = []
-        let certificates = try IssuedCertificate.filter(IssuedCertificate.Columns.hostName == attempt.host).fetchAll(db)
+        let certificates = try IssuedCertificate.fetchAll(db, sql: "SELECT * FROM certificate WHERE hostName = ?",
+                                                          arguments: [attempt.host])
         if let held = heldReason(certificates, key: attempt.keyFingerprint, now: attempt.now) {
             reasons.append(held)
-        } else if try HostRecord.filter(HostRecord.Columns.name == attempt.host).fetchCount(db) > 0 {
+        } else if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM host WHERE name = ?)", arguments: [attempt.host])! {
             reasons.append("a host by this name has reported")
         }
         reasons += attempt.policyReasons

@@ -1,4 +1,17 @@
-import GRDB
+internal import GRDB
+
+/// Why an operator's answer to a request could not be given.
+public enum RequestAnswerFailure: Error, Equatable, Sendable {
+    /// No undecided request of `host` has a fingerprint starting so; these wait.
+    case noMatch(waiting: [EnrollmentRequest])
+    /// Requests of more than one key match: a longer prefix is needed.
+    case ambiguous([EnrollmentRequest])
+    /// It matched only requests that expired: the host must ask again.
+    case expired(EnrollmentRequest)
+    /// It matched a request another key's certificate superseded: the host must ask
+    /// again, so that approving it is a decision about the name as it is now.
+    case superseded(EnrollmentRequest)
+}
 
 /// An operator's side of waiting enrollments: listing them, approving or refusing a key,
 /// and what an issued certificate does to the name's other requests.
@@ -7,29 +20,17 @@ extension CollectorDatabase {
     /// and those superseded, until each expires; oldest first.
     public func openRequests(now: Int64) throws -> [EnrollmentRequest] {
         try reader.read { db in
-            try EnrollmentRequest.unsettled.filter(EnrollmentRequest.Columns.expiresAt > now)
-                .order(Column("requestedAt"), Column("id")).fetchAll(db)
+            try EnrollmentRequest.fetchAll(db, sql: """
+                SELECT * FROM enrollmentRequest WHERE \(EnrollmentRequest.unsettled) AND expiresAt > ? ORDER BY requestedAt, id
+                """, arguments: [now])
         }
-    }
-
-    /// Why an operator's answer to a request could not be given.
-    public enum AnswerFailure: Error, Equatable, Sendable {
-        /// No undecided request of `host` has a fingerprint starting so; these wait.
-        case noMatch(waiting: [EnrollmentRequest])
-        /// Requests of more than one key match: a longer prefix is needed.
-        case ambiguous([EnrollmentRequest])
-        /// It matched only requests that expired: the host must ask again.
-        case expired(EnrollmentRequest)
-        /// It matched a request another key's certificate superseded: the host must ask
-        /// again, so that approving it is a decision about the name as it is now.
-        case superseded(EnrollmentRequest)
     }
 
     /// `enroll approve`: the waiting request of `host` whose key's fingerprint starts with
     /// `fingerprint` is approved; the host collects its certificate at its next attempt,
     /// within `ttl` seconds.
     public func approveRequest(host: String, fingerprint: String, now: Int64, ttl: Int64, by actor: String) throws
-        -> Result<EnrollmentRequest, AnswerFailure>
+        -> Result<EnrollmentRequest, RequestAnswerFailure>
     {
         try answer(host: host, fingerprint: fingerprint, now: now, superseded: false) { requests, db in
             var request = requests.last!  // one open request per key and name
@@ -45,7 +46,7 @@ extension CollectorDatabase {
     /// `enroll refuse`: that key never gets the name; the host is told so. A superseded
     /// request may be refused too (a key the operator does not want back).
     public func refuseRequest(host: String, fingerprint: String, now: Int64, by actor: String) throws
-        -> Result<EnrollmentRequest, AnswerFailure>
+        -> Result<EnrollmentRequest, RequestAnswerFailure>
     {
         try answer(host: host, fingerprint: fingerprint, now: now, superseded: true) { requests, db in
             for var request in requests {
@@ -63,11 +64,12 @@ extension CollectorDatabase {
     /// first), handed to `change`; superseded ones only when `superseded`.
     private func answer(host: String, fingerprint: String, now: Int64, superseded: Bool,
                         _ change: ([EnrollmentRequest], Database) throws -> EnrollmentRequest) throws
-        -> Result<EnrollmentRequest, AnswerFailure>
+        -> Result<EnrollmentRequest, RequestAnswerFailure>
     {
         try writer.write { db in
-            let unsettled = try EnrollmentRequest.unsettled.filter(EnrollmentRequest.Columns.hostName == host)
-                .order(Column("requestedAt"), Column("id")).fetchAll(db)
+            let unsettled = try EnrollmentRequest.fetchAll(db, sql: """
+                SELECT * FROM enrollmentRequest WHERE \(EnrollmentRequest.unsettled) AND hostName = ? ORDER BY requestedAt, id
+                """, arguments: [host])
             let matching = unsettled.filter { $0.keyFingerprint.hasPrefix(fingerprint) }
             let open = matching.filter { $0.expiresAt > now }
             guard Set(open.map(\.keyFingerprint)).count <= 1 else { return .failure(.ambiguous(open)) }
@@ -84,9 +86,9 @@ extension CollectorDatabase {
     /// A certificate was issued for the name: requests of its key are settled by it; other
     /// keys' waiting or approved requests are superseded, each audited.
     static func settleRequests(for certificate: IssuedCertificate, actor: String, at now: Int64, _ db: Database) throws {
-        let open = try EnrollmentRequest.undecided
-            .filter(EnrollmentRequest.Columns.hostName == certificate.hostName && EnrollmentRequest.Columns.expiresAt > now)
-            .fetchAll(db)
+        let open = try EnrollmentRequest.fetchAll(db, sql: """
+            SELECT * FROM enrollmentRequest WHERE \(EnrollmentRequest.undecided) AND hostName = ? AND expiresAt > ?
+            """, arguments: [certificate.hostName, now])
         for var request in open {
             if request.keyFingerprint == certificate.keyFingerprint {
                 request.issuedSerial = certificate.serial

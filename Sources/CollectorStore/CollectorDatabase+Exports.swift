@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 /// Reads for exports and reports: each walks its rows with a cursor inside one read
 /// transaction — a consistent view, memory bounded by a row, and (WAL) ingest goes on
@@ -20,7 +20,7 @@ extension CollectorDatabase {
 
     /// Rows of an interval table overlapping [since, until): opened before `until`, and
     /// open or closed after `since` — the same test the timeline and replay use.
-    private func forEachInterval<Interval: FetchableRecord & TableRecord>(
+    private func forEachInterval<Interval: RowRecord>(
         since: Int64, until: Int64, _ body: (String, Interval) throws -> Void) throws {
         let table = Interval.databaseTableName
         try forEachRecord(sql: """
@@ -43,7 +43,7 @@ extension CollectorDatabase {
     }
 
     /// Rows of `sql` (a `hostName` column, then a record's columns) handed to `body`.
-    private func forEachRecord<Record: FetchableRecord>(sql: String, arguments: StatementArguments,
+    private func forEachRecord<Record: RowRecord>(sql: String, arguments: StatementArguments,
                                                         _ body: (String, Record) throws -> Void) throws {
         try reader.read { db in
             let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
@@ -57,7 +57,7 @@ extension CollectorDatabase {
             let counts = try Row.fetchAll(db, sql: """
                 SELECT hostId, COUNT(*) FROM listenerInterval WHERE closed IS NULL GROUP BY hostId
                 """).reduce(into: [Int64: Int]()) { $0[$1[0]] = $1[1] }
-            return try HostRecord.order(HostRecord.Columns.name).fetchAll(db).map { ($0, counts[$0.id!] ?? 0) }
+            return try HostRecord.fetchAll(db, orderedBy: "name").map { ($0, counts[$0.id!] ?? 0) }
         }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 import PortwardenModel
 
 /// One host as a policy sees it: its listeners, what operators said about its tags, the
@@ -52,9 +52,10 @@ extension CollectorDatabase {
             var changes = FindingChanges()
             let tags = try Self.allTagEdits(db)
             let open = try Self.openFindingIds(host: nil, db)
-            let listeners = Dictionary(grouping: try ListenerInterval.filter(ListenerInterval.Columns.closed == nil)
-                .order(ListenerInterval.Columns.port).fetchAll(db), by: \.hostId)
-            for host in try HostRecord.order(HostRecord.Columns.name).fetchAll(db) {
+            let listeners = Dictionary(grouping: try ListenerInterval.fetchAll(db, sql: """
+                SELECT * FROM listenerInterval WHERE closed IS NULL ORDER BY port
+                """), by: \.hostId)
+            for host in try HostRecord.fetchAll(db, orderedBy: "name") {
                 let subject = FindingSubject(host: host.name, listeners: (listeners[host.id!] ?? []).map(\.listener),
                                              tags: tags[host.name] ?? TagEdits(), labels: host.labelMap, at: now)
                 guard let update = evaluate(subject, open[host.id!] ?? [:]) else { return changes }
@@ -110,11 +111,10 @@ extension CollectorDatabase {
 
     private func findings(host name: String, openOnly: Bool) throws -> [FindingInterval] {
         try reader.read { db in
-            guard let host = try HostRecord.filter(HostRecord.Columns.name == name).fetchOne(db) else { return [] }
-            var request = FindingInterval.filter(FindingInterval.Columns.hostId == host.id!)
-            if openOnly { request = request.filter(FindingInterval.Columns.closed == nil) }
-            return try request.order(FindingInterval.Columns.opened, FindingInterval.Columns.port, FindingInterval.Columns.rule)
-                .fetchAll(db)
+            guard let host = try HostRecord.named(name, db) else { return [] }
+            return try FindingInterval.fetchAll(db, sql: """
+                SELECT * FROM findingInterval WHERE hostId = ?\(openOnly ? " AND closed IS NULL" : "") ORDER BY opened, port, rule
+                """, arguments: [host.id!])
         }
     }
 

@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 extension CollectorDatabase {
     /// Every host with whether it is stale: nothing received for `window` seconds.
@@ -12,7 +12,7 @@ extension CollectorDatabase {
     }
 
     private static func hosts(_ db: Database, now: Int64, staleAfter window: Int64) throws -> [(host: HostRecord, stale: Bool)] {
-        try HostRecord.order(HostRecord.Columns.name).fetchAll(db).map { ($0, $0.isStale(at: now, after: window)) }
+        try HostRecord.fetchAll(db, orderedBy: "name").map { ($0, $0.isStale(at: now, after: window)) }
     }
 
     /// How many hosts there are (those refused from their first report on included), and
@@ -33,16 +33,29 @@ extension CollectorDatabase {
     /// The intervals still open on `host`.
     public func openListeners(host name: String) throws -> [ListenerInterval] {
         try reader.read { db in
-            guard let host = try HostRecord.filter(HostRecord.Columns.name == name).fetchOne(db) else { return [] }
-            return try ListenerInterval
-                .filter(ListenerInterval.Columns.hostId == host.id! && ListenerInterval.Columns.closed == nil)
-                .order(ListenerInterval.Columns.port)
-                .fetchAll(db)
+            guard let host = try HostRecord.named(name, db) else { return [] }
+            return try ListenerInterval.fetchAll(db, sql: "SELECT * FROM listenerInterval WHERE hostId = ? AND closed IS NULL ORDER BY port",
+                                                 arguments: [host.id!])
+        }
+    }
+
+    /// `host`'s receipt runs, oldest first.
+    public func receiptRuns(host name: String) throws -> [ReceiptRun] {
+        try reader.read { db in
+            try ReceiptRun.fetchAll(db, sql: """
+                SELECT receiptRun.* FROM receiptRun JOIN host ON host.id = receiptRun.hostId WHERE host.name = ?
+                ORDER BY receiptRun.id
+                """, arguments: [name])
         }
     }
 }
 
 extension HostRecord {
+    /// The host called `name`, or nil when it never reported.
+    static func named(_ name: String, _ db: Database) throws -> HostRecord? {
+        try fetchOne(db, sql: "SELECT * FROM host WHERE name = ?", arguments: [name])
+    }
+
     /// Nothing received for more than `window` seconds before `now`: what the host
     /// listens on is unknown, never compliant.
     public func isStale(at now: Int64, after window: Int64) -> Bool { now - lastReceived > window }

@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 /// A host's whole history, to import in one go: for backfilling from another tool's
 /// records, and for the benchmark's generated fleet. Host ids in the rows are ignored.

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 import PortwardenModel
 
 /// What one report did to the history.
@@ -51,16 +51,6 @@ public struct IngestRequest: Sendable {
 }
 
 extension CollectorDatabase {
-    /// Stores one snapshot from `host` (the name in its certificate) in one transaction.
-    /// An incomplete snapshot opens intervals but closes none: a listener it did not see
-    /// may only have been hidden from it. With `findings`, the snapshot is evaluated in
-    /// the same transaction and its finding intervals opened and resolved alike.
-    public func ingest(_ snapshot: Snapshot, host name: String, bodyDigest: String,
-                       receivedAt: Int64, findings: FindingEvaluator? = nil, clock: ReportClock? = nil) throws -> IngestOutcome {
-        try ingest([IngestRequest(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt)],
-                   findings: findings, clock: clock)[0].get()
-    }
-
     /// Stores several reports in one transaction, each as if alone (a savepoint each: one
     /// refused does not undo the others), so that SQLite's commit — and its fsync — is
     /// paid once for all. A full disk or an I/O error throws `StorageUnavailable`: the
@@ -69,8 +59,11 @@ extension CollectorDatabase {
     /// report at `before` (`batch.count`: after them all), so a host's refusals and stored
     /// reports — which clear its refusal — take effect in the order they arrived. With
     /// `clock`, a report out of the host's order is refused (`ReportRefusal`, `.outOfOrder`).
-    public func ingest(_ batch: [IngestRequest], refusals: [(before: Int, refusal: HostRefusal)] = [],
-                       findings: FindingEvaluator? = nil, clock: ReportClock? = nil) throws -> [Result<IngestOutcome, any Error>] {
+    /// An incomplete snapshot opens intervals but closes none: a listener it did not see
+    /// may only have been hidden from it. With `findings`, each snapshot is evaluated in
+    /// its savepoint and its finding intervals opened and resolved alike.
+    public func ingest(_ batch: [IngestRequest], refusals: [(before: Int, refusal: HostRefusal)],
+                       findings: FindingEvaluator?, clock: ReportClock?) throws -> [Result<IngestOutcome, any Error>] {
         var results = [Result<IngestOutcome, any Error>?](repeating: nil, count: batch.count)
         var prepared: [(index: Int, collectedAt: Int64, observed: [String: Observation])] = []
         for (i, request) in batch.enumerated() {
@@ -115,10 +108,8 @@ extension CollectorDatabase {
         return results.map { $0! }
     }
 
-    /// The same as `ingest(_:host:…)`, without blocking the caller's thread while SQLite writes.
-    public func ingest(_ snapshot: Snapshot, host name: String, bodyDigest: String,
-                       receivedAt: Int64, findings: FindingEvaluator? = nil, clock: ReportClock? = nil) async throws -> IngestOutcome {
-        let request = IngestRequest(snapshot, host: name, bodyDigest: bodyDigest, receivedAt: receivedAt)
+    /// One report alone, without blocking the caller's thread while SQLite writes.
+    public func ingest(_ request: IngestRequest, findings: FindingEvaluator?, clock: ReportClock?) async throws -> IngestOutcome {
         let (collectedAt, observed) = try prepare(request)
         return try await storing {
             try await writer.write { db in

@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 /// What is known of a host now — the one rule behind `hosts list`, /metrics and the
 /// trend's coverage. Refusing comes first: a host whose newest report was refused is
@@ -41,7 +41,7 @@ extension CollectorDatabase {
     /// The hosts whose newest report was refused, by host name: a stored report deletes
     /// its host's row, in the transaction that stores it.
     public func currentRefusals() throws -> [String: HostRefusal] {
-        try reader.read { db in try HostRefusal.fetchAll(db).reduce(into: [:]) { $0[$1.hostName] = $1 } }
+        try reader.read { db in try HostRefusal.fetchAll(db, sql: "SELECT * FROM hostRefusal").reduce(into: [:]) { $0[$1.hostName] = $1 } }
     }
 
     /// Records refusals outside the ingest queue (tests, tools); the collector records

@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 extension CollectorDatabase {
     /// Deletes receipt runs last extended before `cutoff` (seconds since the epoch),

@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 extension CollectorDatabase {
     /// `portwarden hosts tag`: the host carries `tag`, whatever the inventory says.

@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 import PortwardenModel
 
 /// One host's history as `policy replay` walks it: its listener intervals and the labels
@@ -36,17 +36,14 @@ public struct LabelChange: Equatable, Sendable {
 extension CollectorDatabase {
     /// Each host with its listener intervals that were open at some time since `since`,
     /// oldest first, and its labels over time: the timeline `policy replay` walks.
-    public func listenerTimeline(since: Int64, host name: String? = nil) throws -> [HostTimeline] {
+    public func listenerTimeline(since: Int64, host name: String?) throws -> [HostTimeline] {
         try reader.read { db in
-            var hosts = HostRecord.order(HostRecord.Columns.name)
-            if let name { hosts = hosts.filter(HostRecord.Columns.name == name) }
-            let hostList = try hosts.fetchAll(db)
+            let hostList = try name.map { try HostRecord.named($0, db).map { [$0] } ?? [] } ?? HostRecord.fetchAll(db, orderedBy: "name")
             // One query for the intervals of every host asked for, grouped here.
-            var intervals = ListenerInterval
-                .filter(ListenerInterval.Columns.closed == nil || ListenerInterval.Columns.closed > since)
-                .order(ListenerInterval.Columns.opened, ListenerInterval.Columns.port)
-            if name != nil { intervals = intervals.filter(hostList.compactMap(\.id).contains(ListenerInterval.Columns.hostId)) }
-            let byHost = Dictionary(grouping: try intervals.fetchAll(db), by: \.hostId)
+            var sql = "SELECT * FROM listenerInterval WHERE (closed IS NULL OR closed > ?)"
+            if name != nil { sql += " AND hostId IN (\(hostList.compactMap(\.id).map(String.init).joined(separator: ", ")))" }
+            let intervals = try ListenerInterval.fetchAll(db, sql: sql + " ORDER BY opened, port", arguments: [since])
+            let byHost = Dictionary(grouping: intervals, by: \.hostId)
             var labels: [Int64: [LabelChange]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT hostId, since, labels FROM hostLabels ORDER BY hostId, since") {
                 labels[row[0], default: []].append(LabelChange(since: row[1], labels: HostRecord.labelMap(row[2])))
@@ -57,6 +54,6 @@ extension CollectorDatabase {
 
     /// One host's record, or nil when it never reported.
     public func host(named name: String) throws -> HostRecord? {
-        try reader.read { db in try HostRecord.filter(HostRecord.Columns.name == name).fetchOne(db) }
+        try reader.read { db in try HostRecord.named(name, db) }
     }
 }

@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 extension CollectorDatabase {
     /// v7-enrollment: what `enroll pending` needs to say why a name waits, and what a

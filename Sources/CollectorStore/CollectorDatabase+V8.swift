@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 extension CollectorDatabase {
     /// v8-fidelity: what a rule can read, kept so that evaluating the history again finds

@@ -1,11 +1,11 @@
 import Glibc
-import GRDB
+internal import GRDB
 
 /// The collector's history: hosts, the receipt log, listener and finding intervals, and
 /// operators' host tags. One writer
 /// (a WAL `DatabasePool` on disk, so reports and exports read while ingest writes).
-public struct CollectorDatabase: Sendable {
-    public let writer: any DatabaseWriter
+public struct CollectorDatabase: HistoryStore {
+    let writer: any DatabaseWriter
 
     /// Opens (creating or migrating) the database at `path`, in WAL mode: what `serve` and
     /// `ca init` do. A migration may rewrite what an older release kept (v6 revokes
@@ -36,7 +36,7 @@ public struct CollectorDatabase: Sendable {
         return CollectorDatabase(migrated: pool)
     }
 
-    private static var configuration: Configuration {
+    static var configuration: Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         return configuration
@@ -47,17 +47,17 @@ public struct CollectorDatabase: Sendable {
         try CollectorDatabase(DatabaseQueue())
     }
 
-    public init(_ writer: any DatabaseWriter) throws {
+    init(_ writer: any DatabaseWriter) throws {
         self.writer = writer
         try Self.migrator.migrate(writer)
     }
 
-    private init(migrated writer: any DatabaseWriter) { self.writer = writer }
+    init(migrated writer: any DatabaseWriter) { self.writer = writer }
 
     /// The migrations this release knows, in order.
     public static var migrations: [String] { migrator.migrations }
 
-    public var reader: any DatabaseReader { writer }
+    var reader: any DatabaseReader { writer }
 
     /// Named migrations; once shipped, never edited — add the next one instead.
     static var migrator: DatabaseMigrator {

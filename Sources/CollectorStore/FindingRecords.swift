@@ -1,11 +1,11 @@
 import Foundation
-import GRDB
+internal import GRDB
 import PortwardenModel
 
 /// A finding over time: open from the first evaluation that produced it until the first
 /// complete evaluation of its host that did not.
-public struct FindingInterval: Codable, Equatable, Sendable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "findingInterval"
+public struct FindingInterval: Codable, Equatable, Sendable {
+    static let databaseTableName = "findingInterval"
     public var id: Int64?
     public var hostId: Int64
     /// Rule, listener (namespace, protocol, family, address, port) and waiver state.
@@ -24,16 +24,6 @@ public struct FindingInterval: Codable, Equatable, Sendable, FetchableRecord, Mu
     public var policyVersion: String
     public var opened: Int64
     public var closed: Int64?
-
-    public enum Columns {
-        public static let hostId = Column(CodingKeys.hostId)
-        public static let opened = Column(CodingKeys.opened)
-        public static let closed = Column(CodingKeys.closed)
-        public static let port = Column(CodingKeys.port)
-        public static let rule = Column(CodingKeys.rule)
-    }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 /// A finding as the policy engine gave it, in the store's terms: the store knows no

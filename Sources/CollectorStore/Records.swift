@@ -1,8 +1,7 @@
-import GRDB
 
 /// A reporting host, named by its certificate.
-public struct HostRecord: Codable, Equatable, Sendable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "host"
+public struct HostRecord: Codable, Equatable, Sendable {
+    static let databaseTableName = "host"
     public var id: Int64?
     public var name: String
     public var machineID: String?
@@ -16,17 +15,11 @@ public struct HostRecord: Codable, Equatable, Sendable, FetchableRecord, Mutable
     public var complete: Bool
     /// The newest snapshot's labels, a JSON object; nil when it declared none.
     public var labels: String?
-
-    public enum Columns {
-        public static let name = Column(CodingKeys.name)
-    }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 /// Consecutive reports of one host (in one boot) that opened or closed no listener.
-public struct ReceiptRun: Codable, Equatable, Sendable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "receiptRun"
+public struct ReceiptRun: Codable, Equatable, Sendable {
+    static let databaseTableName = "receiptRun"
     public var id: Int64?
     public var hostId: Int64
     public var bootID: String?
@@ -37,14 +30,12 @@ public struct ReceiptRun: Codable, Equatable, Sendable, FetchableRecord, Mutable
     public var lastCollected: Int64
     public var lastReceived: Int64
     public var reports: Int64
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 /// A listener observation: open from the first snapshot that showed it until the first
 /// complete snapshot that did not.
-public struct ListenerInterval: Codable, Equatable, Sendable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "listenerInterval"
+public struct ListenerInterval: Codable, Equatable, Sendable {
+    static let databaseTableName = "listenerInterval"
     public var id: Int64?
     public var hostId: Int64
     /// What makes two observations the same listener: namespace, protocol, family,
@@ -66,13 +57,4 @@ public struct ListenerInterval: Codable, Equatable, Sendable, FetchableRecord, M
     /// The owners as `owners`, each with the command line it was first seen with (v8; nil
     /// in older rows): what a finding opened later shows the people who must find it.
     public var ownersWithCommandLines: String?
-
-    public enum Columns {
-        public static let hostId = Column(CodingKeys.hostId)
-        public static let opened = Column(CodingKeys.opened)
-        public static let closed = Column(CodingKeys.closed)
-        public static let port = Column(CodingKeys.port)
-    }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 /// Why a host's report was refused after its certificate was accepted: something about the
 /// report, which only the host can mend. The raw value is the `reason` label in /metrics.
@@ -44,8 +44,8 @@ public struct ReportRefusal: Error, CustomStringConvertible, Sendable {
 /// refused from its first report on is known too. While the row exists the host is
 /// *refusing*; the next report of it that is stored deletes the row, in the same
 /// transaction (refusals and reports are written in the order they arrived).
-public struct HostRefusal: Codable, Equatable, Sendable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "hostRefusal"
+public struct HostRefusal: Codable, Equatable, Sendable {
+    static let databaseTableName = "hostRefusal"
     /// The name in the refused host's certificate.
     public var hostName: String
     public var reason: RefusalReason
@@ -69,5 +69,16 @@ public struct HostRefusal: Codable, Equatable, Sendable, FetchableRecord, Persis
         firstRefused = time
         lastRefused = time
         refusals = 1
+    }
+}
+
+extension HostRefusal: RowRecord {
+    init(row: Row) throws {
+        hostName = row["hostName"]
+        reason = try decoded(row, "reason")
+        message = row["message"]
+        firstRefused = row["firstRefused"]
+        lastRefused = row["lastRefused"]
+        refusals = row["refusals"]
     }
 }

@@ -26,11 +26,11 @@ public enum ExportKind: String, CaseIterable, Sendable {
 }
 
 public struct Exporter {
-    public let database: CollectorDatabase
+    public let database: any HistoryStore
     /// Seconds without a report after which a host counts as stale.
     public let staleAfter: Int64
 
-    public init(database: CollectorDatabase, staleAfter: Int64) {
+    public init(database: any HistoryStore, staleAfter: Int64) {
         self.database = database
         self.staleAfter = staleAfter
     }

@@ -37,7 +37,7 @@ public struct FindingSpan: Equatable, Sendable {
     func isOpen(at t: Int64) -> Bool { opened <= t && (closed.map { $0 > t } ?? true) }
 
     /// The stored intervals that overlap `window`.
-    public static func stored(in database: CollectorDatabase, window: TimeWindow) throws -> [FindingSpan] {
+    public static func stored(in database: any HistoryStore, window: TimeWindow) throws -> [FindingSpan] {
         var spans: [FindingSpan] = []
         try database.forEachFindingInterval(since: window.since, until: window.until) { host, f in
             let owners = OwnerSummary(json: f.owners)
@@ -51,7 +51,7 @@ public struct FindingSpan: Equatable, Sendable {
     }
 
     /// The findings `policy` would have produced over the stored listener history.
-    public static func replayed(in database: CollectorDatabase, policy: PolicySet, window: TimeWindow) throws -> [FindingSpan] {
+    public static func replayed(in database: any HistoryStore, policy: PolicySet, window: TimeWindow) throws -> [FindingSpan] {
         let replayed = PolicyReplay.run(policy: policy, timeline: try database.listenerTimeline(since: window.since),
                                         tags: try database.allTagEdits(),
                                         since: Date(timeIntervalSince1970: TimeInterval(window.since)),

@@ -14,7 +14,7 @@ public struct HostReport: Sendable {
     public var why: [String: String]
     public var generatedAt: Int64
 
-    public init(database: CollectorDatabase, host name: String, tags: [String], why: [String: String], staleAfter: Int64,
+    public init(database: any HistoryStore, host name: String, tags: [String], why: [String: String], staleAfter: Int64,
                 now: Int64) throws(ReportError) {
         do {
             guard let host = try database.host(named: name) else { throw ReportError("no host named \(name) has reported") }

@@ -64,7 +64,7 @@ public struct TrendReport: Sendable {
 
     /// Computes the report. `why` gives each rule's sentence; `tags` each host's tags
     /// (for `--by tag`).
-    public static func compute(spans: [FindingSpan], database: CollectorDatabase, grid: DayGrid, window: TimeWindow,
+    public static func compute(spans: [FindingSpan], database: any HistoryStore, grid: DayGrid, window: TimeWindow,
                                grouping: Grouping?, why: [String: String], tags: (String) -> Set<String>,
                                staleAfter: Int64, now: Int64, replayedPolicy: String? = nil) throws -> TrendReport {
         let live = spans.filter { !$0.waived }

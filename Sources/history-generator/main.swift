@@ -72,7 +72,7 @@ for _ in 0..<exposures {
     exposuresByHost[random.below(hosts), default: []].append((random.below(legacy.count), opened, closed, random.chance(0.1)))
 }
 
-let database = try CollectorDatabase.open(path: arguments[1])
+let database = try HistoryStores.open(arguments[1])
 let began = Date()
 var rows = 0
 var batch: [HostHistory] = []

@@ -1,7 +1,6 @@
 import CollectorClient
 import CollectorStore
 import Foundation
-import GRDB
 import OpenSSLTLS
 import PortwardenTestSupport
 import Testing
@@ -59,12 +58,8 @@ extension ServeTests {
         let back = try agent(["run", "--once", "--config", config])
         #expect(back.status == 0, "\(back.output)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: agentState + "/spool").filter { $0.hasSuffix(".json") }.isEmpty)
-        let (reports, lastSequence, runs) = try await database.reader.read { db in
-            (try Int.fetchOne(db, sql: "SELECT SUM(reports) FROM receiptRun"),
-             try Int.fetchOne(db, sql: "SELECT lastSequence FROM host WHERE name = 'web-01'"),
-             try Row.fetchAll(db, sql: "SELECT firstSequence, lastSequence, reports FROM receiptRun ORDER BY id")
-                 .map { (first: $0[0] as Int, last: $0[1] as Int, reports: $0[2] as Int) })
-        }
+        let runs = try database.receiptRuns(host: "web-01").map { (first: $0.firstSequence!, last: $0.lastSequence!, reports: $0.reports) }
+        let reports = runs.map(\.reports).reduce(0, +), lastSequence = try database.host(named: "web-01")?.lastSequence
         #expect(reports == 12, "twelve snapshots, each received once")
         // In order: a snapshot delivered after a newer one would have been taken for a
         // duplicate and not stored, so each run of receipts begins after the last one ends
@@ -110,7 +105,7 @@ extension ServeTests {
         let again = try agent(["run", "--once", "--config", config])
         #expect(again.status == 0, "\(again.output)")
         let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
-        let reports = try await database.reader.read { try Int.fetchOne($0, sql: "SELECT SUM(reports) FROM receiptRun") }
+        let reports = try database.receiptRuns(host: "web-01").map(\.reports).reduce(0, +)
         #expect(reports == 4, "the first, third, fourth and fifth delivered")
     }
 

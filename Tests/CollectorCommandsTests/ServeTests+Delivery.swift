@@ -1,7 +1,6 @@
 import CollectorClient
 import CollectorStore
 import Foundation
-import GRDB
 import OpenSSLTLS
 import PortwardenModel
 import PortwardenTestSupport
@@ -61,7 +60,7 @@ extension ServeTests {
         let stored = Set(try database.openListeners(host: "web-01").map(\.port))
         #expect(Set(ports).isSubset(of: stored), "every listener of the big process is stored")
         #expect(stored.contains(port), "and the rest of the host")
-        let reports = try await database.reader.read { try Int.fetchOne($0, sql: "SELECT SUM(reports) FROM receiptRun") }
+        let reports = try database.receiptRuns(host: "web-01").map(\.reports).reduce(0, +)
         #expect(reports == 1)
     }
 
@@ -101,10 +100,8 @@ extension ServeTests {
         #expect(run.output.contains("set aside snapshot 1: the collector answered 403: this certificate belongs to web-01"), "\(run.output)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: agentState + "/spool").filter { $0.hasSuffix(".json") }.isEmpty)
         let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
-        let (reports, last) = try await database.reader.read { db in
-            (try Int.fetchOne(db, sql: "SELECT SUM(reports) FROM receiptRun"),
-             try Int.fetchOne(db, sql: "SELECT lastSequence FROM host WHERE name = 'web-01'"))
-        }
+        let reports = try database.receiptRuns(host: "web-01").map(\.reports).reduce(0, +)
+        let last = try database.host(named: "web-01")?.lastSequence
         #expect(reports == 3 && last.map { $0 > newest } == true, "the agent's two spooled and this run's delivered")
     }
 

@@ -1,7 +1,6 @@
 import CollectorClient
 import CollectorStore
 import Foundation
-import GRDB
 import OpenSSLTLS
 import PortwardenTestSupport
 import Testing
@@ -63,7 +62,7 @@ extension ServeTests {
         #expect(rows.compactMap { $0["host"] }.sorted() == ["build-9", "lab-rogue"], "\(rows)")
         #expect(rows.allSatisfy { $0["why"]?.contains("matches this name") == true }, "\(rows)")
         let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
-        let names = try database.reader.read { try String.fetchAll($0, sql: "SELECT hostName FROM certificate") }
+        let names = try database.certificates().map(\.hostName)
         #expect(names == ["web-9"])
         #expect(server.isRunning)
     }
@@ -152,7 +151,7 @@ extension ServeTests {
             #expect(signed.status == 2 && signed.output.contains(said), "\(signed.output)")
         }
         let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
-        #expect(try database.reader.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM certificate") } == 0)
+        #expect(try database.certificates().isEmpty)
         let refusals = try auditActions().filter { $0["action"] == "enroll.refused" }
         #expect(refusals.compactMap { $0["host"] } == ["rsa-small", "koblitz"], "the audit names what was asked for: \(refusals)")
 

@@ -1,7 +1,6 @@
 import CollectorClient
 import CollectorStore
 import Foundation
-import GRDB
 import OpenSSLTLS
 import PortwardenTestSupport
 import Testing
@@ -26,11 +25,9 @@ extension ServeTests {
         let issued = outcomes.filter { if case .success(.issued) = $0 { true } else { false } }
         let pending = outcomes.filter { if case .success(.pending) = $0 { true } else { false } }
         let turnedAway = outcomes.filter { if case .failure(let refused) = $0 { refused.status == 429 } else { false } }
-        #expect(issued.count == 1 && pending.count == CollectorDatabase.maxWaitingPerSource && turnedAway.count == 4, "\(outcomes)")
+        #expect(issued.count == 1 && pending.count == EnrollmentRequest.maxWaitingPerSource && turnedAway.count == 4, "\(outcomes)")
         let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
-        let valid = try await database.reader.read {
-            try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM certificate WHERE hostName = 'db-07' AND revokedAt IS NULL")
-        }
+        let valid = try database.certificates(host: "db-07").count { $0.revokedAt == nil }
         #expect(valid == 1)
 
         // While db-08 holds a certificate, its look-alikes are db-08: they wait for an operator.
@@ -53,7 +50,7 @@ extension ServeTests {
                 continue
             }
         }
-        let names = try await database.reader.read { try String.fetchAll($0, sql: "SELECT DISTINCT hostName FROM certificate") }
+        let names = Array(Set(try database.certificates().map(\.hostName)))
         #expect(names.sorted() == ["db-07", "db-08"], "no certificate for any other name: \(names)")
         #expect(server.isRunning)
     }

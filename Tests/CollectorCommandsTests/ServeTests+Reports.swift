@@ -1,7 +1,6 @@
 import CollectorClient
 import CollectorStore
 import Foundation
-import GRDB
 import OpenSSLTLS
 import PortwardenModel
 import PortwardenTestSupport
@@ -163,9 +162,11 @@ extension ServeTests {
             let family = try post("web-01", Self.body(Self.snapshot("web-01", 1, [Self.listener(557, address: "::", scope: .any)])))
             #expect(family.status == 400 && family.text.contains("says family ipv4; its address is ipv6"), "\(family.text)")
 
-            let database = try DatabaseQueue(path: state + "/portwarden.sqlite")
-            #expect(try database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM host") } == 0, "nothing stored")
-            #expect(try database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM listenerInterval") } == 0)
+            let database = try CollectorDatabase.existing(path: state + "/portwarden.sqlite")
+            #expect(try database.hosts(now: 0, staleAfter: 1).isEmpty, "nothing stored")
+            var intervals = 0
+            try database.forEachListenerInterval(since: .min, until: .max) { _, _ in intervals += 1 }
+            #expect(intervals == 0)
 
             // A mapped address in another spelling: stored as its canonical text.
             let mapped = Self.listener(557, address: "0:0:0:0:0:FFFF:7F00:1", family: .ipv6, scope: .loopback)

@@ -1,7 +1,6 @@
 import CollectorClient
 import CollectorStore
 import Foundation
-import GRDB
 import OpenSSLDigest
 import OpenSSLTLS
 import PortwardenModel
@@ -127,8 +126,7 @@ struct ServeTests {
         let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
         let stored = try database.openListeners(host: "web-01").map { UInt64($0.port - 1000) }
         #expect(Set(acknowledged).isSubset(of: Set(stored)), "every acknowledged report is in the history")
-        let check = try await database.reader.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") }
-        #expect(check == "ok")
+        #expect(try database.integrityProblems() == [])
     }
 
     @Test func aRevokedHostIsRefusedAtItsNextConnection() throws {
@@ -160,10 +158,10 @@ struct ServeTests {
         let secret = output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(secret.count == 64)
         #expect(!FileManager.default.fileExists(atPath: state + "/enroll.secret"), "the collector keeps only a digest")
-        let stored = try await CollectorDatabase.open(path: state + "/portwarden.sqlite").reader.read {
-            try String.fetchAll($0, sql: "SELECT digest FROM enrollmentCredential")
-        }
-        #expect(stored == [Digest.sha256(Array(secret.utf8))])
+        let history = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
+        let stored = try history.credential(digest: Digest.sha256(Array(secret.utf8)))
+        #expect(stored?.kind == .secret && stored?.revokedAt == nil, "the secret is known by its digest")
+        #expect(try history.tokens().isEmpty)
 
         let port = try unusedPort()
         let server = try serve(port: port)

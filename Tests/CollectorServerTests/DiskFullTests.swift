@@ -2,7 +2,6 @@ import AgentReporting
 import CollectorClient
 import CollectorStore
 import Foundation
-import GRDB
 import OpenSSLTLS
 import PortwardenModel
 import PortwardenTestSupport
@@ -101,13 +100,11 @@ struct DiskFullTests {
         #expect(back.delivered == 4 && back.remaining == 0 && back.rejected.isEmpty && back.stoppedBy == nil, "\(back)")
         #expect(reporter.delivery.spool.entries().isEmpty)
 
-        let (runs, check) = try await database.reader.read { db in
-            (try ReceiptRun.order(Column("id")).fetchAll(db), try String.fetchOne(db, sql: "PRAGMA integrity_check"))
-        }
+        let runs = try database.receiptRuns(host: "web-01"), problems = try database.integrityProblems()
         #expect(runs.map(\.firstSequence) == [1, 2, 3, 4, 5], "every snapshot stored once, in order: nothing lost")
         #expect(runs.allSatisfy { $0.reports == 1 })
-        #expect(check == "ok")
+        #expect(problems.isEmpty, "\(problems)")
         #expect(try database.openListeners(host: "web-01").count == 300)
-        print("disk full: 4 MiB tmpfs, \(filled) bytes of filler; 3 reports refused 503 and spooled, then \(back.delivered) delivered, receipts \(runs.compactMap(\.firstSequence)), integrity_check \(check ?? "-")")
+        print("disk full: 4 MiB tmpfs, \(filled) bytes of filler; 3 reports refused 503 and spooled, then \(back.delivered) delivered, receipts \(runs.compactMap(\.firstSequence)), integrity problems \(problems)")
     }
 }

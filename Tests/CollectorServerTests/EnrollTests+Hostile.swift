@@ -38,9 +38,7 @@ extension EnrollTests {
     }
 
     func unrevoked(_ database: CollectorDatabase, _ host: String) async throws -> Int {
-        try await database.reader.read {
-            try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM certificate WHERE hostName = ? AND revokedAt IS NULL", arguments: [host])!
-        }
+        try database.certificates(host: host).count { $0.revokedAt == nil }
     }
 
     func actions(_ database: CollectorDatabase, host: String? = nil) throws -> [String] {
@@ -100,9 +98,9 @@ extension EnrollTests {
         }
         #expect(results.filter(isIssued).count == 1, "\(results)")
         let pending = results.filter(isPending).count, turnedAway = results.filter { refusal($0)?.status == 429 }.count
-        #expect(pending + turnedAway == 15 && pending <= CollectorDatabase.maxWaitingPerSource, "\(results)")
+        #expect(pending + turnedAway == 15 && pending <= EnrollmentRequest.maxWaitingPerSource, "\(results)")
         #expect(try await unrevoked(database, "fresh-01") == 1)
-        #expect(try await database.reader.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM certificate") } == 1)
+        #expect(try database.certificates().count == 1)
     }
 
     @Test func lookAlikesOfAHeldNameWaitForThatName() async throws {
@@ -116,7 +114,7 @@ extension EnrollTests {
             #expect(isPending(result), "\(lookAlike): \(result)")
         }
         #expect(Set(try database.openRequests(now: Self.now).map(\.hostName)) == ["host-x"])
-        #expect(try await database.reader.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM certificate") } == 1)
+        #expect(try database.certificates().count == 1)
     }
 
     @Test(arguments: [("localhost", "localhost"), ("a..b", "empty label"), ("10.0.0.1", "address"),

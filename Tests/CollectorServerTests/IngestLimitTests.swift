@@ -1,7 +1,6 @@
 import CollectorClient
-import CollectorStore
+@_spi(Testing) import CollectorStore
 import Foundation
-import GRDB
 import PortwardenModel
 import PortwardenTestSupport
 import Testing
@@ -28,13 +27,10 @@ struct IngestLimitTests {
         // Another connection holds SQLite's write lock: the ingest thread waits on it with
         // one report, one more waits in the queue, and the rest find it full.
         let locked = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
-        let blocker = try DatabaseQueue(path: path)
         Thread {
-            try? blocker.writeWithoutTransaction { db in
-                try db.execute(sql: "BEGIN IMMEDIATE")
+            try? CollectorDatabase.holdingWriteLock(path: path) {
                 locked.signal()
                 release.wait()
-                try db.execute(sql: "COMMIT")
             }
         }.start()
         locked.wait()

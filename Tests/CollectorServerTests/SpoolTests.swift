@@ -3,7 +3,6 @@ import CollectorClient
 import CollectorServer
 import CollectorStore
 import Foundation
-import GRDB
 import OpenSSLTLS
 import PortwardenModel
 import PortwardenTestSupport
@@ -58,7 +57,7 @@ struct SpoolTests {
         #expect(result.delivered == 4 && result.remaining == 0 && result.rejected.isEmpty && result.stoppedBy == nil)
         #expect(reporter.delivery.spool.entries().isEmpty)
 
-        let runs = try await database.reader.read { try ReceiptRun.fetchAll($0) }
+        let runs = try database.receiptRuns(host: "web-01")
         #expect(runs.count == 1)
         #expect(runs.first?.reports == 4, "four snapshots, each stored once")
         #expect(runs.first?.firstSequence == 1 && runs.first?.lastSequence == 4)
@@ -109,7 +108,7 @@ struct SpoolTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: spool.rejectedDirectory + "/" + kept[1])) == Data(junk),
                 "kept as it was, for inspection")
         #expect(!metrics.render(hosts: 0, staleHosts: 0).contains("bad_request"), "the corrupt files never reached the collector")
-        let runs = try await database.reader.read { try ReceiptRun.fetchAll($0) }
+        let runs = try database.receiptRuns(host: "web-01")
         #expect(runs.count == 1 && runs.first?.reports == 3 && runs.first?.lastSequence == 5, "1, 3 and 5 stored")
     }
 

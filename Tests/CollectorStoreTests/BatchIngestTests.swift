@@ -5,8 +5,8 @@ import Testing
 /// Reports stored together in one transaction (the collector's ingest queue) come out as
 /// if each had been stored alone.
 struct BatchIngestTests {
-    @Test func aBatchStoresEachReportAsIfAlone() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func aBatchStoresEachReportAsIfAlone(_ store: StoreMaker) throws {
+        let db = try store.make()
         let first = IngestTests.snapshot(1, at: "2026-11-25T10:00:00Z", [IngestTests.listener(22, [IngestTests.sshd])])
         let broken = IngestTests.snapshot(2, at: "yesterday", [IngestTests.listener(557, [IngestTests.vmsd])])
         let second = IngestTests.snapshot(2, at: "2026-11-25T10:01:00Z",
@@ -16,7 +16,7 @@ struct BatchIngestTests {
             IngestRequest(broken, host: "web-01", bodyDigest: "b", receivedAt: 2),
             IngestRequest(second, host: "web-01", bodyDigest: "c", receivedAt: 3),
             IngestRequest(second, host: "web-01", bodyDigest: "c", receivedAt: 4),  // redelivered at once
-        ])
+        ], refusals: [], findings: nil, clock: nil)
         #expect(try results[0].get() == .changed(opened: 1, closed: 0))
         #expect(throws: ReportRefusal.self) { try results[1].get() }
         // The later report sees the earlier one's writes, within the same transaction.

@@ -1,6 +1,5 @@
-@testable import CollectorStore
+import CollectorStore
 import Foundation
-import GRDB
 import Testing
 
 /// Enrollment decisions as the store makes them: the caps on waiting requests, the reason
@@ -9,8 +8,8 @@ struct EnrollmentRequestTests {
     static let now: Int64 = 1_800_000_000
 
     /// A database with the secret in force and `held` holding a valid certificate of key "k0".
-    func database(held: String = "web-01") throws -> (CollectorDatabase, Int64) {
-        let database = try CollectorDatabase.inMemory()
+    func database(_ store: StoreMaker, held: String = "web-01") throws -> (any HistoryStore, Int64) {
+        let database = try store.make()
         try database.rotateSecret(digest: "d", at: 0, by: "test")
         try database.recordSigned(by: "test", at: Self.now - 100) {
             IssuedCertificate(serial: "0A", hostName: held, fingerprint: "c0", notAfter: Self.now + 86_400, issuedAt: Self.now - 100,
@@ -19,7 +18,7 @@ struct EnrollmentRequestTests {
         return (database, try #require(try database.credential(digest: "d")?.id))
     }
 
-    func attempt(_ database: CollectorDatabase, _ secret: Int64, _ host: String = "web-01", key: String,
+    func attempt(_ database: any HistoryStore, _ secret: Int64, _ host: String = "web-01", key: String,
                  from address: String?, at now: Int64 = Self.now, reasons: [String] = []) throws -> EnrollmentOutcome {
         try database.enroll(EnrollmentAttempt(host: host, keyFingerprint: key, credentialID: secret, address: address,
                                               policyReasons: reasons, requestTTL: 86_400, now: now)) {
@@ -29,9 +28,9 @@ struct EnrollmentRequestTests {
 
     func isPending(_ outcome: EnrollmentOutcome) -> Bool { if case .pending = outcome { true } else { false } }
 
-    @Test func oneSourceCannotFillTheListOfAHeldName() throws {
-        let (database, secret) = try database()
-        for i in 0..<CollectorDatabase.maxWaitingPerSource {
+    @Test(arguments: StoreMaker.all) func oneSourceCannotFillTheListOfAHeldName(_ store: StoreMaker) throws {
+        let (database, secret) = try database(store)
+        for i in 0..<EnrollmentRequest.maxWaitingPerSource {
             #expect(isPending(try attempt(database, secret, key: "attacker-\(i)", from: "192.0.2.7")))
         }
         let more = try attempt(database, secret, key: "attacker-x", from: "192.0.2.7")
@@ -39,7 +38,7 @@ struct EnrollmentRequestTests {
         #expect(isPending(try attempt(database, secret, key: "reinstall", from: "192.0.2.8")), "another address is still heard")
 
         // Refusing the attacker's requests makes no room for that address again.
-        for i in 0..<CollectorDatabase.maxWaitingPerSource {
+        for i in 0..<EnrollmentRequest.maxWaitingPerSource {
             _ = try database.refuseRequest(host: "web-01", fingerprint: "attacker-\(i)", now: Self.now, by: "test")
         }
         guard case .refused(.tooManyWaiting(_, "192.0.2.7", _)) = try attempt(database, secret, key: "attacker-y", from: "192.0.2.7")
@@ -54,24 +53,24 @@ struct EnrollmentRequestTests {
         else { Issue.record("an IPv4-mapped address is another source"); return }
     }
 
-    @Test func manySourcesFillANameOnlyUpToItsCapAndARefusalMakesRoom() throws {
-        let (database, secret) = try database()
+    @Test(arguments: StoreMaker.all) func manySourcesFillANameOnlyUpToItsCapAndARefusalMakesRoom(_ store: StoreMaker) throws {
+        let (database, secret) = try database(store)
         var n = 0
-        while n < CollectorDatabase.maxWaitingPerName {
+        while n < EnrollmentRequest.maxWaitingPerName {
             #expect(isPending(try attempt(database, secret, key: "k-\(n)", from: "198.51.100.\(n / 3 + 1)")))
             n += 1
         }
         let full = try attempt(database, secret, key: "late", from: "203.0.113.1")
-        #expect(full == .refused(.tooManyWaiting(count: CollectorDatabase.maxWaitingPerName, source: nil, until: Self.now + 86_400)))
+        #expect(full == .refused(.tooManyWaiting(count: EnrollmentRequest.maxWaitingPerName, source: nil, until: Self.now + 86_400)))
         _ = try database.refuseRequest(host: "web-01", fingerprint: "k-0", now: Self.now, by: "test")
         #expect(isPending(try attempt(database, secret, key: "late", from: "203.0.113.1")))
-        #expect(try database.openRequests(now: Self.now).count == CollectorDatabase.maxWaitingPerName)
+        #expect(try database.openRequests(now: Self.now).count == EnrollmentRequest.maxWaitingPerName)
         // Expired requests count for nothing.
         #expect(isPending(try attempt(database, secret, key: "next-day", from: "198.51.100.1", at: Self.now + 86_400)))
     }
 
-    @Test func theReasonSaysWhatTheNamesCertificateIs() throws {
-        let (database, secret) = try database()
+    @Test(arguments: StoreMaker.all) func theReasonSaysWhatTheNamesCertificateIs(_ store: StoreMaker) throws {
+        let (database, secret) = try database(store)
         func reason(_ host: String, key: String, at now: Int64 = Self.now) throws -> String {
             guard case .pending(let request) = try attempt(database, secret, host, key: key, from: "192.0.2.1", at: now) else {
                 Issue.record("\(host) not pending")
@@ -83,7 +82,7 @@ struct EnrollmentRequestTests {
         #expect(try reason("web-01", key: "other") == "the name's certificate is valid until 2027-01-16T08:00:00Z (serial 0A), held by another key")
         #expect(try database.revoke(host: "web-01", at: Self.now + 10) == 1)
         #expect(try reason("web-01", key: "third", at: Self.now + 20) == "the name's certificate was revoked at 2027-01-15T08:00:10Z (serial 0A)")
-        let (expired, secret2) = try self.database(held: "db-01")
+        let (expired, secret2) = try self.database(store, held: "db-01")
         guard case .pending(let request) = try attempt(expired, secret2, "db-01", key: "k9", from: nil, at: Self.now + 86_401) else {
             Issue.record("an expired name was issued")
             return
@@ -95,8 +94,8 @@ struct EnrollmentRequestTests {
         #expect(tagged.reason == "inventory entry 'vms-*' (inventory.yaml:2) matches this name and tags it OpenVMS")
     }
 
-    @Test func issuingSupersedesTheOtherKeysRequestsSoAStaleApprovalCannotTakeTheNameBack() throws {
-        let (database, secret) = try database()
+    @Test(arguments: StoreMaker.all) func issuingSupersedesTheOtherKeysRequestsSoAStaleApprovalCannotTakeTheNameBack(_ store: StoreMaker) throws {
+        let (database, secret) = try database(store)
         #expect(isPending(try attempt(database, secret, key: "reinstall", from: "192.0.2.1")))
         #expect(isPending(try attempt(database, secret, key: "stale", from: "192.0.2.2")))
         #expect((try? database.approveRequest(host: "web-01", fingerprint: "reinstall", now: Self.now, ttl: 600, by: "test").get()) != nil)
@@ -130,8 +129,8 @@ struct EnrollmentRequestTests {
         #expect(try attempt(database, secret, key: "stale", from: "192.0.2.2") == .refused(.keyRefused(at: Self.now)))
     }
 
-    @Test func aDisabledSecretIsToldApartFromAReplacedOne() throws {
-        let database = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func aDisabledSecretIsToldApartFromAReplacedOne(_ store: StoreMaker) throws {
+        let database = try store.make()
         try database.rotateSecret(digest: "one", at: 10, by: "test")
         try database.rotateSecret(digest: "two", at: 20, by: "test")
         #expect(try database.disableSecret(at: 30, by: "test"))
@@ -145,25 +144,17 @@ struct EnrollmentRequestTests {
         #expect(try database.credential(digest: "three")?.refusal(at: 60) == nil)
     }
 
-    /// v7 on a v6 database: certificates learn their key from the request that collected
-    /// them, and a secret retired in the second another was made was replaced by it.
-    @Test func theMigrationFillsWhatOlderRowsTell() throws {
-        let queue = try DatabaseQueue()
-        try CollectorDatabase.migrator.migrate(queue, upTo: "v6")
-        try queue.write { db in
-            try db.execute(sql: """
-                INSERT INTO certificate (serial, hostName, fingerprint, notAfter, issuedAt) VALUES ('01', 'a-1', 'f', 9, 1), ('02', 'b-1', 'f', 9, 1);
-                INSERT INTO enrollmentRequest (hostName, keyFingerprint, requestedAt, approvedAt, issuedSerial, expiresAt)
-                    VALUES ('a-1', 'key-a', 1, 1, '01', 2);
-                INSERT INTO enrollmentCredential (kind, digest, createdAt, createdBy, revokedAt) VALUES
-                    ('secret', 'one', 1, 't', 5), ('secret', 'two', 5, 't', 8), ('secret', 'three', 9, 't', NULL);
-                """)
+    @Test(arguments: StoreMaker.all) func certificatesAreListedOldestFirstTheSupersededRevoked(_ store: StoreMaker) throws {
+        let (database, _) = try database(store)
+        for (serial, host) in [("0B", "web-01"), ("0C", "db-01")] {
+            try database.recordSigned(by: "operator", at: Self.now) {
+                IssuedCertificate(serial: serial, hostName: host, fingerprint: "c", notAfter: Self.now + 9, issuedAt: Self.now)
+            }
         }
-        let database = try CollectorDatabase(queue)
-        let keys = try database.reader.read { try [String?: String].init(uniqueKeysWithValues: Row.fetchAll($0, sql:
-            "SELECT serial, keyFingerprint FROM certificate").map { ($0["keyFingerprint"], $0["serial"]) }) }
-        #expect(keys == ["key-a": "01", nil: "02"])
-        #expect(try database.credential(digest: "one")?.refusal(at: 10) == .replacedSecret(at: 5))
-        #expect(try database.credential(digest: "two")?.refusal(at: 10) == .disabledSecret(at: 8))
+        let web = try database.certificates(host: "web-01")
+        #expect(web.map(\.serial) == ["0A", "0B"] && web.map(\.revokedAt) == [Self.now, nil], "\(web)")
+        #expect(web.last?.keyFingerprint == nil && web.first?.keyFingerprint == "k0" && web.first?.notAfter == Self.now + 86_400)
+        #expect(try database.certificates().map(\.serial) == ["0A", "0B", "0C"])
+        #expect(try database.certificates(host: "nobody").isEmpty)
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Testing
 @testable import CollectorStore
 import PortwardenModel
@@ -23,15 +22,17 @@ struct IngestTests {
                  namespaces: [], listeners: listeners, unresolved: [])
     }
 
-    func counts(_ db: CollectorDatabase) throws -> (intervals: Int, runs: Int, open: Int) {
-        try db.reader.read { db in
-            (try ListenerInterval.fetchCount(db), try ReceiptRun.fetchCount(db),
-             try ListenerInterval.filter(ListenerInterval.Columns.closed == nil).fetchCount(db))
-        }
+    /// Every listener interval `host` ever had, oldest first.
+    static func intervals(_ db: any HistoryStore, host: String = "web-01") throws -> [ListenerInterval] {
+        try db.listenerTimeline(since: .min, host: host).flatMap(\.intervals)
     }
 
-    @Test func firstReportOpensAnIntervalPerListener() throws {
-        let db = try CollectorDatabase.inMemory()
+    func counts(_ db: any HistoryStore) throws -> (intervals: Int, runs: Int, open: Int) {
+        (try Self.intervals(db).count, try db.receiptRuns(host: "web-01").count, try db.openListeners(host: "web-01").count)
+    }
+
+    @Test(arguments: StoreMaker.all) func firstReportOpensAnIntervalPerListener(_ store: StoreMaker) throws {
+        let db = try store.make()
         let outcome = try db.ingest(Self.snapshot(1, at: "2026-11-25T10:00:00Z", [Self.listener(22, [Self.sshd]),
                                                                               Self.listener(557, [Self.vmsd])]),
                                     host: "web-01", bodyDigest: "d1", receivedAt: 1)
@@ -42,8 +43,8 @@ struct IngestTests {
         #expect(open[0].opened == 1_795_600_800)
     }
 
-    @Test func unchangedReportsAddNoRows() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func unchangedReportsAddNoRows(_ store: StoreMaker) throws {
+        let db = try store.make()
         let listeners = [Self.listener(22, [Self.sshd])]
         _ = try db.ingest(Self.snapshot(1, at: "2026-11-25T10:00:00Z", listeners), host: "web-01", bodyDigest: "a", receivedAt: 1)
         let before = try counts(db)
@@ -57,27 +58,27 @@ struct IngestTests {
             #expect(outcome == .unchanged)
         }
         #expect(try counts(db) == before)
-        let run = try #require(try db.reader.read { try ReceiptRun.fetchOne($0) })
+        let run = try #require(try db.receiptRuns(host: "web-01").first)
         #expect(run.reports == 31)
         #expect(run.firstSequence == 1 && run.lastSequence == 31)
         #expect(run.lastBodyDigest == "b30")
     }
 
-    @Test func aListenerThatGoesIsClosedAndANewOneOpened() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func aListenerThatGoesIsClosedAndANewOneOpened(_ store: StoreMaker) throws {
+        let db = try store.make()
         _ = try db.ingest(Self.snapshot(1, at: "2026-11-25T10:00:00Z", [Self.listener(22, [Self.sshd])]),
                           host: "web-01", bodyDigest: "a", receivedAt: 1)
         let outcome = try db.ingest(Self.snapshot(2, at: "2026-11-25T10:01:00Z", [Self.listener(557, [Self.vmsd])]),
                                     host: "web-01", bodyDigest: "b", receivedAt: 2)
         #expect(outcome == .changed(opened: 1, closed: 1))
-        let closed = try db.reader.read { try ListenerInterval.filter(ListenerInterval.Columns.port == 22).fetchOne($0) }
+        let closed = try Self.intervals(db).first { $0.port == 22 }
         #expect(closed?.closed == 1_795_600_860)
         #expect(try db.openListeners(host: "web-01").map(\.port) == [557])
         #expect(try counts(db).runs == 2)
     }
 
-    @Test func aRedeliveredSnapshotIsAcknowledgedAndIgnored() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func aRedeliveredSnapshotIsAcknowledgedAndIgnored(_ store: StoreMaker) throws {
+        let db = try store.make()
         let first = Self.snapshot(7, at: "2026-11-25T10:00:00Z", [Self.listener(22, [Self.sshd])])
         _ = try db.ingest(first, host: "web-01", bodyDigest: "a", receivedAt: 1)
         #expect(try db.ingest(first, host: "web-01", bodyDigest: "a", receivedAt: 2) == .duplicate)
@@ -89,8 +90,8 @@ struct IngestTests {
                               host: "web-01", bodyDigest: "c", receivedAt: 4) == .unchanged)
     }
 
-    @Test func anIncompleteSnapshotClosesNothing() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func anIncompleteSnapshotClosesNothing(_ store: StoreMaker) throws {
+        let db = try store.make()
         _ = try db.ingest(Self.snapshot(1, at: "2026-11-25T10:00:00Z", [Self.listener(22, [Self.sshd])]),
                           host: "web-01", bodyDigest: "a", receivedAt: 1)
         let outcome = try db.ingest(Self.snapshot(2, at: "2026-11-25T10:01:00Z", complete: false, []),
@@ -99,31 +100,18 @@ struct IngestTests {
         #expect(try db.openListeners(host: "web-01").map(\.port) == [22])
     }
 
-    @Test func hostsGoStaleWhenTheyStopReporting() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func hostsGoStaleWhenTheyStopReporting(_ store: StoreMaker) throws {
+        let db = try store.make()
         _ = try db.ingest(Self.snapshot(1, at: "2026-11-25T10:00:00Z", []), host: "web-01", bodyDigest: "a", receivedAt: 1_000)
         #expect(try db.hosts(now: 1_100, staleAfter: 300).map(\.stale) == [false])
         #expect(try db.hosts(now: 1_400, staleAfter: 300).map(\.stale) == [true])
     }
 
-    @Test func aBadTimestampIsRefused() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func aBadTimestampIsRefused(_ store: StoreMaker) throws {
+        let db = try store.make()
         #expect(throws: ReportRefusal.self) {
             try db.ingest(Self.snapshot(1, at: "yesterday", []), host: "web-01", bodyDigest: "a", receivedAt: 1)
         }
-    }
-
-    @Test func anOnDiskDatabaseMigratesFromEmptyInWALMode() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-store-\(getpid()).sqlite").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        let db = try CollectorDatabase.open(path: path)
-        let mode = try db.reader.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
-        #expect(mode == "wal")
-        let applied = try db.reader.read { try CollectorDatabase.migrator.appliedIdentifiers($0) }
-        #expect(applied == Set(CollectorDatabase.migrator.migrations), "every migration applied from empty")
-        #expect(CollectorDatabase.migrator.migrations.first == "v1")
-        let check = try db.reader.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") }
-        #expect(check == "ok")
     }
 }
 

@@ -1,7 +1,6 @@
+import CollectorStore
 import Foundation
-import GRDB
 import Testing
-@testable import CollectorStore
 import PortwardenModel
 
 /// `collected_at` against the collector's clock and the host's history, and the refusals
@@ -11,9 +10,9 @@ struct ReportClockTests {
     /// 2026-11-25T10:00:00Z
     static let t0: Int64 = 1_795_600_800
 
-    static func time(_ seconds: Int64) -> String { ReportClock.text(seconds) }
+    static func time(_ seconds: Int64) -> String { Timestamp.rfc3339(seconds) }
 
-    func ingest(_ db: CollectorDatabase, _ sequence: UInt64?, at collected: Int64, received: Int64,
+    func ingest(_ db: any HistoryStore, _ sequence: UInt64?, at collected: Int64, received: Int64,
                 boot: String = "boot-1") throws -> IngestOutcome {
         try db.ingest(IngestTests.snapshot(sequence, at: Self.time(collected), boot: boot,
                                            [IngestTests.listener(UInt16(1000 + (sequence ?? 0) % 1000), [IngestTests.sshd])]),
@@ -40,8 +39,8 @@ struct ReportClockTests {
         #expect(late?.reason == .outOfOrder)
     }
 
-    @Test func spooledReportsAreAcceptedLateInSequenceOrderOnly() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func spooledReportsAreAcceptedLateInSequenceOrderOnly(_ store: StoreMaker) throws {
+        let db = try store.make()
         let now = Self.t0 + 86_400
         // A day late, in order: each accepted.
         #expect(try ingest(db, 5, at: Self.t0, received: now) == .changed(opened: 1, closed: 0))
@@ -64,8 +63,8 @@ struct ReportClockTests {
         #expect(host.lastSeen == now && host.lastSequence == 8)
     }
 
-    @Test func aTimeStoredFromTheFutureBeforeClocksWereCheckedGivesWay() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func aTimeStoredFromTheFutureBeforeClocksWereCheckedGivesWay(_ store: StoreMaker) throws {
+        let db = try store.make()
         let future = Self.t0 + 5 * 365 * 86_400
         _ = try db.ingest(IngestTests.snapshot(1, at: Self.time(future), [IngestTests.listener(22, [IngestTests.sshd])]),
                           host: "web-01", bodyDigest: "a", receivedAt: Self.t0)  // no clock: as before v5
@@ -73,16 +72,16 @@ struct ReportClockTests {
         #expect(try db.hosts(now: Self.t0, staleAfter: 900).first?.host.lastSeen == Self.t0)
     }
 
-    @Test func aSequencePastInt64IsRefusedNotATrap() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func aSequencePastInt64IsRefusedNotATrap(_ store: StoreMaker) throws {
+        let db = try store.make()
         let huge = #expect(throws: ReportRefusal.self) { try ingest(db, UInt64(Int64.max) + 1, at: Self.t0, received: Self.t0) }
         #expect(huge?.reason == .badRequest)
         #expect(try ingest(db, UInt64(Int64.max), at: Self.t0, received: Self.t0) == .changed(opened: 1, closed: 0))
         #expect(try db.hosts(now: Self.t0, staleAfter: 900).first?.host.lastSequence == Int64.max)
     }
 
-    @Test func aRefusedHostIsRefusingUntilItsNextStoredReport() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func aRefusedHostIsRefusingUntilItsNextStoredReport(_ store: StoreMaker) throws {
+        let db = try store.make()
         let skew = HostRefusal(hostName: "web-01", reason: .clockSkew, message: "clock skew: …", at: Self.t0)
         try db.record(refusals: [skew, HostRefusal(hostName: "db-01", reason: .badRequest, message: "m", at: Self.t0)])
         // Never stored: refusing all the same, and counted.
@@ -116,18 +115,18 @@ struct ReportClockTests {
     }
 
     /// In one transaction, a refusal and a stored report take effect in the order they came.
-    @Test func refusalsAndReportsOfABatchTakeEffectInOrder() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func refusalsAndReportsOfABatchTakeEffectInOrder(_ store: StoreMaker) throws {
+        let db = try store.make()
         let refusal = HostRefusal(hostName: "web-01", reason: .badRequest, message: "m", at: Self.t0)
         let report = IngestRequest(IngestTests.snapshot(1, at: Self.time(Self.t0), [IngestTests.listener(22, [IngestTests.sshd])]),
                                    host: "web-01", bodyDigest: "a", receivedAt: Self.t0)
-        _ = try db.ingest([report], refusals: [(before: 0, refusal: refusal)])
+        _ = try db.ingest([report], refusals: [(before: 0, refusal: refusal)], findings: nil, clock: nil)
         #expect(try db.currentRefusals().isEmpty, "refused, then a report stored: reporting")
         var next = report
         next.snapshot.sequence = 2
-        _ = try db.ingest([next], refusals: [(before: 1, refusal: refusal)])
+        _ = try db.ingest([next], refusals: [(before: 1, refusal: refusal)], findings: nil, clock: nil)
         #expect(try db.currentRefusals().keys.sorted() == ["web-01"], "a report stored, then one refused: refusing")
-        _ = try db.ingest([next], refusals: [])
+        _ = try db.ingest([next], refusals: [], findings: nil, clock: nil)
         #expect(try db.currentRefusals().keys.sorted() == ["web-01"], "a redelivery stores nothing and clears nothing")
     }
 

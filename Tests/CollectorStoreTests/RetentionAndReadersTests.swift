@@ -1,13 +1,12 @@
+import CollectorStore
 import Foundation
-import GRDB
 import PortwardenModel
 import Testing
-@testable import CollectorStore
 
 struct RetentionAndReadersTests {
     /// Old receipt runs go; each host's newest stays, because dedupe reads it.
-    @Test func pruningKeepsEachHostsNewestRun() throws {
-        let db = try CollectorDatabase.inMemory()
+    @Test(arguments: StoreMaker.all) func pruningKeepsEachHostsNewestRun(_ store: StoreMaker) throws {
+        let db = try store.make()
         // Three runs for web-01 (each report changes a listener), received at 100, 200, 300.
         for (sequence, port) in [(1, 22), (2, 23), (3, 24)] as [(UInt64, UInt16)] {
             _ = try db.ingest(IngestTests.snapshot(sequence, at: "2026-11-25T10:00:0\(sequence)Z",
@@ -15,7 +14,7 @@ struct RetentionAndReadersTests {
                               host: "web-01", bodyDigest: "d\(sequence)", receivedAt: Int64(sequence) * 100)
         }
         #expect(try db.pruneReceipts(receivedBefore: 250) == 2)
-        let left = try db.reader.read { try ReceiptRun.fetchAll($0) }
+        let left = try db.receiptRuns(host: "web-01")
         #expect(left.map(\.lastSequence) == [3])
         // Even when everything is older than the cutoff, the newest run stays.
         #expect(try db.pruneReceipts(receivedBefore: 10_000) == 0)
@@ -25,37 +24,72 @@ struct RetentionAndReadersTests {
         #expect(again == .duplicate)
     }
 
-    /// A report or export reading a large result does not hold the writer up: WAL gives
-    /// the reader its snapshot while ingest commits.
-    @Test func readersDoNotBlockIngest() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-readers-\(getpid()).sqlite").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        let db = try CollectorDatabase.open(path: path)
+    /// A report or export reading a large result does not hold the writer up, and sees
+    /// one consistent view meanwhile (SQLite: WAL gives the reader its snapshot while
+    /// ingest commits; without it the write would fail SQLITE_BUSY after the 5 s timeout).
+    @Test(arguments: StoreMaker.concurrent) func readersDoNotBlockIngest(_ store: StoreMaker) async throws {
+        let db = try store.make()
         _ = try await db.ingest(IngestTests.snapshot(1, at: "2026-11-25T10:00:00Z", [IngestTests.listener(22, [IngestTests.sshd])]),
-                          host: "web-01", bodyDigest: "a", receivedAt: 1)
-        let (reading, readerInside) = AsyncStream<Void>.makeStream()
-        let (release, readerMayFinish) = AsyncStream<Void>.makeStream()
-        let reader = Task {
-            try await db.reader.read { database -> Int in
-                let before = try ListenerInterval.fetchCount(database)
-                readerInside.yield()
-                // Hold the read transaction open while the writer commits.
-                let semaphore = DispatchSemaphore(value: 0)
-                Task { for await _ in release { break }; semaphore.signal() }
-                semaphore.wait()
-                let after = try ListenerInterval.fetchCount(database)
-                return before == after ? after : -1
-            }
-        }
-        for await _ in reading { break }
-        // The reader holds its transaction until released below, so this write can only
-        // return if readers do not block writers (without WAL it would fail SQLITE_BUSY
-        // after the 5 s busy timeout).
+                                host: "web-01", bodyDigest: "a", receivedAt: 1)
+        let (entered, enter) = AsyncStream<Void>.makeStream()
+        let (finished, finish) = AsyncStream<Result<Int, any Error>>.makeStream()
+        let release = DispatchSemaphore(value: 0)
+        // The reader holds its walk open, on a thread of its own, until released below.
+        Thread {
+            finish.yield(Result {
+                var seen = 0
+                try db.forEachListenerInterval(since: .min, until: .max) { _, _ in
+                    seen += 1
+                    if seen == 1 {
+                        enter.yield()
+                        release.wait()
+                    }
+                }
+                return seen
+            })
+        }.start()
+        for await _ in entered { break }
         _ = try await db.ingest(IngestTests.snapshot(2, at: "2026-11-25T10:01:00Z",
-                                               [IngestTests.listener(22, [IngestTests.sshd]), IngestTests.listener(557, [IngestTests.vmsd])]),
-                          host: "web-01", bodyDigest: "b", receivedAt: 2)
-        readerMayFinish.yield()
-        #expect(try await reader.value == 1, "the reader kept its own consistent view")
+                                                     [IngestTests.listener(22, [IngestTests.sshd]), IngestTests.listener(557, [IngestTests.vmsd])]),
+                                host: "web-01", bodyDigest: "b", receivedAt: 2)
+        release.signal()
+        var results = finished.makeAsyncIterator()
+        #expect(try #require(await results.next()).get() == 1, "the reader kept its own consistent view")
         #expect(try db.openListeners(host: "web-01").count == 2)
+    }
+
+    /// Every field of every history record comes back as it was written: the records are
+    /// mapped column by column, and a column left out of a mapping shows here.
+    @Test(arguments: StoreMaker.all) func importedHistoryReadsBackAsWritten(_ store: StoreMaker) throws {
+        let db = try store.make()
+        let owner = Owner(pid: 7, name: "vmsd", exe: "/opt/vms/bin/vmsd", cmdline: ["vmsd", "--port", "557"], uid: 1000,
+                          user: "vms", unit: "vms.service", container: "docker://ab")
+        var listener = Listener(transport: .udp, family: .ipv6, address: "fd00::1", port: 557, scope: .specific, netns: 4026532000,
+                                hostNetns: false, inode: 9, uid: 1000, processes: [owner])
+        listener.foundBy = .pidfd
+        let host = HostRecord(name: "vms-01", machineID: "m", bootID: "b", kernel: "6.1", os: "Debian", firstSeen: 10, lastSeen: 20,
+                              lastReceived: 21, lastSequence: 5, complete: false, labels: #"{"role":"vms"}"#)
+        let interval = ListenerInterval(listener, opened: 10, closed: 20)
+        let run = ReceiptRun(bootID: "b", firstSequence: 1, lastSequence: 5, lastBodyDigest: "d", firstCollected: 10, lastCollected: 20,
+                             lastReceived: 21, reports: 5)
+        let finding = FindingInterval(ObservedFinding(identity: "openvms \(listener.port)", rule: "openvms", severity: "high", listener: listener,
+                                                      waiver: "openvms on vms-* until 2030-01-31", policyVersion: "v9"),
+                                      opened: 10, closed: nil)
+        try db.importHistory([HostHistory(host: host, listeners: [interval], runs: [run], findings: [finding])])
+
+        let stored = try #require(try db.host(named: "vms-01"))
+        var expectedHost = host
+        expectedHost.id = stored.id
+        #expect(stored == expectedHost)
+        func same<Record: Equatable>(_ read: [Record], _ written: Record, _ ids: (inout Record, Record) -> Void) {
+            guard read.count == 1 else { Issue.record("\(read)"); return }
+            var expected = written
+            ids(&expected, read[0])
+            #expect(read[0] == expected)
+        }
+        same(try IngestTests.intervals(db, host: "vms-01"), interval) { $0.id = $1.id; $0.hostId = $1.hostId }
+        same(try db.receiptRuns(host: "vms-01"), run) { $0.id = $1.id; $0.hostId = $1.hostId }
+        same(try db.findingHistory(host: "vms-01"), finding) { $0.id = $1.id; $0.hostId = $1.hostId }
+        #expect(try db.findingHistory(host: "vms-01").first?.owners.contains("--port") == true, "a finding keeps command lines")
     }
 }

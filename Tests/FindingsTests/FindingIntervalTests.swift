@@ -26,18 +26,18 @@ struct FindingIntervalTests {
         }
     }
 
-    static func ingest(_ db: CollectorDatabase, _ sequence: UInt64, at time: String, complete: Bool = true,
+    static func ingest(_ db: any HistoryStore, _ sequence: UInt64, at time: String, complete: Bool = true,
                        _ listeners: [Listener], evaluator: @escaping FindingEvaluator = evaluator()) throws {
         _ = try db.ingest(HistoryFixtures.snapshot(sequence, at: time, complete: complete, listeners), host: "web-01",
                           bodyDigest: "d\(sequence)", receivedAt: Int64(sequence), findings: evaluator)
     }
 
-    func all(_ db: CollectorDatabase) throws -> [FindingInterval] {
+    func all(_ db: any HistoryStore) throws -> [FindingInterval] {
         try db.findingHistory(host: "web-01")
     }
 
     @Test func aFindingOpensWithItsListenerOwnersAndPolicyVersion() throws {
-        let db = try CollectorDatabase.inMemory()
+        let db = try HistoryStores.inMemory()
         try Self.ingest(db, 1, at: Self.t0, [HistoryFixtures.listener(22, [HistoryFixtures.sshd]), HistoryFixtures.listener(557, [HistoryFixtures.vmsd])])
         let open = try db.openFindings(host: "web-01")
         try #require(open.count == 1)
@@ -50,7 +50,7 @@ struct FindingIntervalTests {
     }
 
     @Test func anUnchangedFindingAddsNoRow() throws {
-        let db = try CollectorDatabase.inMemory()
+        let db = try HistoryStores.inMemory()
         for minute in 0..<10 {
             var vmsd = HistoryFixtures.vmsd
             vmsd.pid = Int32(400 + minute)  // restarted: the same finding
@@ -61,7 +61,7 @@ struct FindingIntervalTests {
     }
 
     @Test func aCompleteSnapshotWithoutTheListenerResolvesIt() throws {
-        let db = try CollectorDatabase.inMemory()
+        let db = try HistoryStores.inMemory()
         try Self.ingest(db, 1, at: Self.t0, [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])])
         try Self.ingest(db, 2, at: "2030-01-15T10:05:00Z", [HistoryFixtures.listener(22, [HistoryFixtures.sshd])])
         let history = try all(db)
@@ -71,14 +71,14 @@ struct FindingIntervalTests {
     }
 
     @Test func anIncompleteSnapshotResolvesNothing() throws {
-        let db = try CollectorDatabase.inMemory()
+        let db = try HistoryStores.inMemory()
         try Self.ingest(db, 1, at: Self.t0, [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])])
         try Self.ingest(db, 2, at: "2030-01-15T10:05:00Z", complete: false, [])
         #expect(try db.openFindings(host: "web-01").count == 1, "a listener it did not see may only have been hidden")
     }
 
     @Test func waivedThenLiveIsTwoIntervals() throws {
-        let db = try CollectorDatabase.inMemory()
+        let db = try HistoryStores.inMemory()
         let expiry = Date(timeIntervalSince1970: TimeInterval(Self.t0Seconds + 3_600))
         let evaluate = Self.evaluator(waivedUntil: expiry)
         try Self.ingest(db, 1, at: Self.t0, [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])], evaluator: evaluate)
@@ -92,7 +92,7 @@ struct FindingIntervalTests {
     }
 
     @Test func aLapsedWaiverTurnsTheFindingOnWithoutAReport() throws {
-        let db = try CollectorDatabase.inMemory()
+        let db = try HistoryStores.inMemory()
         let expiry = Date(timeIntervalSince1970: TimeInterval(Self.t0Seconds + 3_600))
         let evaluate = Self.evaluator(waivedUntil: expiry)
         try Self.ingest(db, 1, at: Self.t0, [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])], evaluator: evaluate)
@@ -105,7 +105,7 @@ struct FindingIntervalTests {
     }
 
     @Test func withoutAPolicyNothingIsOpenedOrResolved() throws {
-        let db = try CollectorDatabase.inMemory()
+        let db = try HistoryStores.inMemory()
         try Self.ingest(db, 1, at: Self.t0, [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])])
         try Self.ingest(db, 2, at: "2030-01-15T10:05:00Z", [], evaluator: { _, _ in nil })
         #expect(try db.openFindings(host: "web-01").count == 1)
@@ -113,7 +113,7 @@ struct FindingIntervalTests {
     }
 
     @Test func tagsGivenAndTakenOverrideTheInventory() throws {
-        let db = try CollectorDatabase.inMemory()
+        let db = try HistoryStores.inMemory()
         try db.tag(host: "web-01", "OpenVMS", at: 1)
         #expect(try db.tagEdits(host: "web-01") == TagEdits(added: ["OpenVMS"]))
         try Self.ingest(db, 1, at: Self.t0, [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])])
@@ -130,7 +130,7 @@ struct FindingIntervalTests {
     }
 
     @Test func labelsAreKeptPerHostLatest() throws {
-        let db = try CollectorDatabase.inMemory()
+        let db = try HistoryStores.inMemory()
         var snapshot = HistoryFixtures.snapshot(1, at: Self.t0, [])
         snapshot.host.labels = ["role": "gateway"]
         _ = try db.ingest(snapshot, host: "web-01", bodyDigest: "a", receivedAt: 1)
@@ -141,7 +141,7 @@ struct FindingIntervalTests {
     }
 
     @Test func storedListenersKeepUidAndHowTheyWereFound() throws {
-        let db = try CollectorDatabase.inMemory()
+        let db = try HistoryStores.inMemory()
         var hidden = HistoryFixtures.listener(557, [HistoryFixtures.vmsd])
         hidden.uid = 1000
         hidden.foundBy = .pidfd

@@ -1,0 +1,13 @@
+internal import GRDB
+
+extension CollectorDatabase {
+    /// SQLite's `PRAGMA integrity_check`: each problem it reports; empty when it says ok.
+    public func integrityProblems() throws -> [String] {
+        try reader.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" } }
+    }
+
+    /// The migrations of `migrations` applied to this database, in order.
+    public func appliedMigrations() throws -> [String] {
+        try reader.read { db in try Self.migrator.appliedMigrations(db) }
+    }
+}
