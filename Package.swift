@@ -25,8 +25,8 @@ let package = Package(
         // The distro's OpenSSL (libssl-dev): patched by apt, FIPS-capable. Never BoringSSL.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // SHA-256 over the same OpenSSL, apart from TLS: Policy versions its files with it.
-        .target(name: "OpenSSLDigest", dependencies: ["COpenSSL"]),
-        .target(name: "OpenSSLTLS", dependencies: ["COpenSSL", "OpenSSLDigest"]),
+        .target(name: "OpenSSLDigest", dependencies: ["COpenSSL", "PortwardenModel"]),
+        .target(name: "OpenSSLTLS", dependencies: ["COpenSSL", "OpenSSLDigest", "PortwardenModel"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "PortwardenModel"),
         // Rules, the legacy-port catalogue, host tags and waivers: parsed, checked, evaluated. No I/O but reading Policies/.

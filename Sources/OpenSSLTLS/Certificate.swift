@@ -1,5 +1,6 @@
 import COpenSSL
 import OpenSSLDigest
+import PortwardenModel
 
 /// An X.509 certificate. portwarden names a host by its certificate's common name.
 public final class Certificate: @unchecked Sendable {
