@@ -24,20 +24,21 @@ let package = Package(
         .target(name: "ProcFS", dependencies: ["CLinuxShims", "PortwardenModel"]),
         // The distro's OpenSSL (libssl-dev): patched by apt, FIPS-capable. Never BoringSSL.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        // SHA-256 over the same OpenSSL, apart from TLS: Policy versions its files with it.
-        .target(name: "OpenSSLDigest", dependencies: ["COpenSSL", "PortwardenModel"]),
-        .target(name: "OpenSSLTLS", dependencies: ["COpenSSL", "OpenSSLDigest", "PortwardenModel"]),
+        // The same OpenSSL apart from TLS: the one SHA-256 (Policy versions its files with it)
+        // and secrets from its random generator (the FIPS provider's DRBG where one is set).
+        .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL", "PortwardenModel"]),
+        .target(name: "OpenSSLTLS", dependencies: ["COpenSSL", "OpenSSLCrypto", "PortwardenModel"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "PortwardenModel"),
         // Rules, the legacy-port catalogue, host tags and waivers: parsed, checked, evaluated. No I/O but reading Policies/.
-        .target(name: "Policy", dependencies: ["PortwardenModel", "ConfigFile", "OpenSSLDigest", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Policy", dependencies: ["PortwardenModel", "ConfigFile", "OpenSSLCrypto", .product(name: "Yams", package: "Yams")]),
         // The small YAML subset the agent's and collector's config files are written in.
         .target(name: "ConfigFile", dependencies: ["PortwardenModel"]),
         .target(name: "CollectorStore", dependencies: ["PortwardenModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "CollectorServer",
             dependencies: [
-                "CollectorStore", "OpenSSLTLS", "OpenSSLDigest", "PortwardenModel", "CZlib", "Policy", "Reports",
+                "CollectorStore", "OpenSSLTLS", "OpenSSLCrypto", "PortwardenModel", "CZlib", "Policy", "Reports",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -97,7 +98,8 @@ let package = Package(
             exclude: ["Golden"]),
         // Certificates made at test time, shared by the TLS, server and agent tests; the hostile host's text.
         .target(name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS", "PortwardenModel"], path: "Tests/Support"),
-        .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS", "OpenSSLDigest", "PortwardenTestSupport"]),
+        .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
+        .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS", "PortwardenTestSupport"]),
         .testTarget(name: "CollectorStoreTests", dependencies: ["CollectorStore", "PortwardenModel"]),
         .testTarget(
             name: "CollectorServerTests",
@@ -112,7 +114,7 @@ let package = Package(
         .testTarget(
             name: "CollectorCommandsTests",
             dependencies: [
-                "CollectorClient", "CollectorStore", "OpenSSLTLS", "OpenSSLDigest", "PortwardenModel", "PortwardenTestSupport", "portwarden",
+                "CollectorClient", "CollectorStore", "OpenSSLTLS", "OpenSSLCrypto", "PortwardenModel", "PortwardenTestSupport", "portwarden",
                 "portwarden-agent", "listen-fixture",
             ]),
         .testTarget(

@@ -2,7 +2,7 @@ import CollectorClient
 import CollectorStore
 import Foundation
 import GRDB
-import OpenSSLDigest
+import OpenSSLCrypto
 import OpenSSLTLS
 import PortwardenModel
 import PortwardenTestSupport
