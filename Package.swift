@@ -27,7 +27,10 @@ let package = Package(
         // The same OpenSSL apart from TLS: the one SHA-256 (Policy versions its files with it)
         // and secrets from its random generator (the FIPS provider's DRBG where one is set).
         .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL", "PortwardenModel"]),
-        .target(name: "OpenSSLTLS", dependencies: ["COpenSSL", "OpenSSLCrypto", "PortwardenModel"]),
+        .target(name: "OpenSSLTLS", dependencies: ["COpenSSL", "OpenSSLCrypto", "PortwardenModel", "StateFiles"]),
+        // Keys, certificates, secrets, the spool and counters: written whole by rename with
+        // their mode, read refusing a planted link. Light: the agent and collector both use it.
+        .target(name: "StateFiles"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "PortwardenModel"),
         // Rules, the legacy-port catalogue, host tags and waivers: parsed, checked, evaluated. No I/O but reading Policies/.
@@ -38,7 +41,7 @@ let package = Package(
         .target(
             name: "CollectorServer",
             dependencies: [
-                "CollectorStore", "OpenSSLTLS", "OpenSSLCrypto", "PortwardenModel", "CZlib", "Policy", "Reports",
+                "CollectorStore", "OpenSSLTLS", "OpenSSLCrypto", "PortwardenModel", "StateFiles", "CZlib", "Policy", "Reports",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -49,19 +52,19 @@ let package = Package(
         .target(name: "CollectorClient", dependencies: ["OpenSSLTLS", "PortwardenModel"]),
         // Both executables' log handler: one line per event, every value escaped. Light: the agent uses it.
         .target(name: "EventLog", dependencies: ["PortwardenModel", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "AgentReporting", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel"]),
+        .target(name: "AgentReporting", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel", "StateFiles"]),
         .target(name: "Inventory", dependencies: ["ProcFS", "PortwardenModel", "CLinuxShims"]),
         .target(
             name: "AgentCommands",
             dependencies: [
-                "Inventory", "PortwardenModel", "AgentReporting", "CollectorClient", "OpenSSLTLS", "ConfigFile",
+                "Inventory", "PortwardenModel", "AgentReporting", "CollectorClient", "OpenSSLTLS", "ConfigFile", "StateFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "CollectorCommands",
             dependencies: [
-                "PortwardenModel", "CollectorServer", "CollectorStore", "OpenSSLTLS", "ConfigFile", "Policy", "Reports",
+                "PortwardenModel", "CollectorServer", "CollectorStore", "OpenSSLTLS", "ConfigFile", "Policy", "Reports", "StateFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -85,7 +88,7 @@ let package = Package(
         // A generated fleet history (10,000 hosts × 90 days) for bench/report-trend.sh.
         .executableTarget(name: "history-generator", dependencies: ["CollectorStore", "PortwardenModel"]),
         // Simulated agents for bench/collector-load.sh.
-        .executableTarget(name: "collector-load", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel"]),
+        .executableTarget(name: "collector-load", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel", "StateFiles"]),
 
         .testTarget(name: "ProcFSTests", dependencies: ["ProcFS", "PortwardenModel"]),
         .testTarget(name: "PortwardenModelTests", dependencies: ["PortwardenModel"]),
@@ -99,13 +102,14 @@ let package = Package(
         // Certificates made at test time, shared by the TLS, server and agent tests; the hostile host's text.
         .target(name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS", "PortwardenModel"], path: "Tests/Support"),
         .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
-        .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS", "PortwardenTestSupport"]),
+        .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS", "PortwardenTestSupport", "StateFiles"]),
+        .testTarget(name: "StateFilesTests", dependencies: ["StateFiles", "PortwardenTestSupport"]),
         .testTarget(name: "CollectorStoreTests", dependencies: ["CollectorStore", "PortwardenModel"]),
         .testTarget(
             name: "CollectorServerTests",
             dependencies: [
                 "CollectorServer", "CollectorClient", "CollectorStore", "OpenSSLTLS", "PortwardenModel", "AgentReporting",
-                "PortwardenTestSupport", "Policy",
+                "PortwardenTestSupport", "Policy", "StateFiles",
             ]),
         .testTarget(
             name: "InventoryTests",
@@ -115,13 +119,13 @@ let package = Package(
             name: "CollectorCommandsTests",
             dependencies: [
                 "CollectorClient", "CollectorStore", "OpenSSLTLS", "OpenSSLCrypto", "PortwardenModel", "PortwardenTestSupport", "portwarden",
-                "portwarden-agent", "listen-fixture",
+                "portwarden-agent", "listen-fixture", "StateFiles",
             ]),
         .testTarget(
             name: "AgentCommandsTests", dependencies: ["AgentCommands", "PortwardenModel", "PortwardenTestSupport", "portwarden-agent"]),
         .testTarget(name: "CollectorClientTests", dependencies: ["CollectorClient", "OpenSSLTLS"]),
         .testTarget(
             name: "AgentReportingTests",
-            dependencies: ["AgentReporting", "CollectorClient", "OpenSSLTLS", "PortwardenModel", "PortwardenTestSupport"]),
+            dependencies: ["AgentReporting", "CollectorClient", "OpenSSLTLS", "PortwardenModel", "PortwardenTestSupport", "StateFiles"]),
     ]
 )

@@ -40,7 +40,7 @@ build() {
 }
 build ProcFS
 build Policy  # and ConfigFile, OpenSSLCrypto, PortwardenModel, Yams
-build CollectorClient  # and OpenSSLTLS
+build CollectorClient  # and OpenSSLTLS, OpenSSLCrypto, StateFiles
 if [[ " ${harnesses[*]} " == *" http-request "* ]]; then
   build CollectorServer  # and the store, NIO, GRDB: the whole collector but its commands
   build NIOEmbedded
@@ -61,7 +61,7 @@ for name in "${harnesses[@]}"; do
     net-table|process-files) modules=(ProcFS CLinuxShims PortwardenModel) ;;
     wire-snapshot) modules=(PortwardenModel) ;;
     policy) modules=(Policy ConfigFile OpenSSLCrypto PortwardenModel Yams CYaml) ;;
-    http-response) modules=(CollectorClient OpenSSLTLS OpenSSLCrypto PortwardenModel) ;;
+    http-response) modules=(CollectorClient OpenSSLTLS OpenSSLCrypto StateFiles PortwardenModel) ;;
     http-request) mapfile -t modules < <(built) ;;
     *) echo "no harness $name (net-table, process-files, wire-snapshot, policy, http-response, http-request)" >&2; exit 2 ;;
   esac

@@ -8,45 +8,6 @@ import PortwardenModel
 import PortwardenTestSupport
 import Testing
 
-/// A small tmpfs mounted for the test, unmounted after: where the collector's disk can
-/// really fill. Nil, with why, where the kernel or the sandbox refuses the mount.
-struct SmallDisk: ~Copyable {
-    let path: String
-
-    init(megabytes: Int) throws(SmallDiskRefused) {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-small-disk-\(UUID().uuidString)").path
-        guard mkdir(path, 0o700) == 0 else { throw SmallDiskRefused(reason: String(cString: strerror(errno))) }
-        guard mount("tmpfs", path, "tmpfs", 0, "size=\(megabytes)m,mode=0700") == 0 else {
-            let reason = String(cString: strerror(errno))
-            rmdir(path)
-            throw SmallDiskRefused(reason: "mount -t tmpfs: \(reason)")
-        }
-    }
-
-    /// Writes a file until the disk refuses more (ENOSPC); returns how many bytes it took.
-    func fill(_ name: String) -> Int {
-        let fd = open(path + "/" + name, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        defer { close(fd) }
-        let chunk = [UInt8](repeating: 0x55, count: 4096)
-        var total = 0
-        while true {
-            let written = chunk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if written <= 0 { return total }
-            total += written
-        }
-    }
-
-    deinit {
-        umount2(path, Int32(MNT_DETACH))
-        rmdir(path)
-    }
-
-    /// Whether this machine lets the tests mount a tmpfs (root, and not refused by a sandbox).
-    static let available: Bool = (try? SmallDisk(megabytes: 1)) != nil
-}
-
-struct SmallDiskRefused: Error { let reason: String }
-
 /// The collector's disk fills while agents report: every report is refused with a
 /// retryable 503, the agents keep them, and once space returns every one is stored.
 struct DiskFullTests {

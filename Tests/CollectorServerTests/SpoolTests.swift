@@ -7,6 +7,7 @@ import GRDB
 import OpenSSLTLS
 import PortwardenModel
 import PortwardenTestSupport
+import StateFiles
 import Testing
 
 /// The agent's reporting path against the real collector: nothing lost while it is
@@ -19,8 +20,8 @@ struct SpoolTests {
         try state.prepare()
         let (certificate, key) = try pki.host(host)
         try key.write(to: state.keyPath)
-        try FileWriting.write(try certificate.pem(), to: state.certificatePath, mode: 0o644)
-        try FileWriting.write(try pki.ca.certificate.pem(), to: state.caPath, mode: 0o644)
+        try StateFile.write(try certificate.pem(), to: state.certificatePath, mode: 0o644)
+        try StateFile.write(try pki.ca.certificate.pem(), to: state.caPath, mode: 0o644)
         return state
     }
 
