@@ -36,7 +36,7 @@ let package = Package(
         // Rules, the legacy-port catalogue, host tags and waivers: parsed, checked, evaluated. No I/O but reading Policies/.
         .target(name: "Policy", dependencies: ["PortwardenModel", "ConfigFile", "OpenSSLCrypto", .product(name: "Yams", package: "Yams")]),
         // The small YAML subset the agent's and collector's config files are written in.
-        .target(name: "ConfigFile", dependencies: ["PortwardenModel"]),
+        .target(name: "ConfigFile", dependencies: ["PortwardenModel", "StateFiles"]),
         .target(name: "CollectorStore", dependencies: ["PortwardenModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "CollectorServer",

@@ -39,7 +39,7 @@ build() {
     || { cat "$scratch/build.log"; exit 1; }
 }
 build ProcFS
-build Policy  # and ConfigFile, OpenSSLCrypto, PortwardenModel, Yams
+build Policy  # and ConfigFile, StateFiles, OpenSSLCrypto, PortwardenModel, Yams
 build CollectorClient  # and OpenSSLTLS, OpenSSLCrypto, StateFiles
 if [[ " ${harnesses[*]} " == *" http-request "* ]]; then
   build CollectorServer  # and the store, NIO, GRDB: the whole collector but its commands
@@ -60,7 +60,7 @@ for name in "${harnesses[@]}"; do
   case "$name" in
     net-table|process-files) modules=(ProcFS CLinuxShims PortwardenModel) ;;
     wire-snapshot) modules=(PortwardenModel) ;;
-    policy) modules=(Policy ConfigFile OpenSSLCrypto PortwardenModel Yams CYaml) ;;
+    policy) modules=(Policy ConfigFile StateFiles OpenSSLCrypto PortwardenModel Yams CYaml) ;;
     http-response) modules=(CollectorClient OpenSSLTLS OpenSSLCrypto StateFiles PortwardenModel) ;;
     http-request) mapfile -t modules < <(built) ;;
     *) echo "no harness $name (net-table, process-files, wire-snapshot, policy, http-response, http-request)" >&2; exit 2 ;;
