@@ -1,7 +1,7 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-// The agent (`portwarden-agent`) stays light: ProcFS, the wire model, Inventory and
+// The agent (`portwarden-agent`) stays light: ProcFS, the wire model, HostScan and
 // the argument parser — no NIO, no Hummingbird, no GRDB. Ship it built with
 // `--static-swift-stdlib` so a host needs only its libc.
 let package = Package(
@@ -53,11 +53,12 @@ let package = Package(
         // Both executables' log handler: one line per event, every value escaped. Light: the agent uses it.
         .target(name: "EventLog", dependencies: ["PortwardenModel", .product(name: "Logging", package: "swift-log")]),
         .target(name: "AgentReporting", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel", "StateFiles"]),
-        .target(name: "Inventory", dependencies: ["ProcFS", "PortwardenModel", "CLinuxShims"]),
+        // The agent's scan: ProcFS's tables joined into a Snapshot, per network namespace.
+        .target(name: "HostScan", dependencies: ["ProcFS", "PortwardenModel", "CLinuxShims"]),
         .target(
             name: "AgentCommands",
             dependencies: [
-                "Inventory", "PortwardenModel", "AgentReporting", "CollectorClient", "OpenSSLTLS", "ConfigFile", "StateFiles",
+                "HostScan", "PortwardenModel", "AgentReporting", "CollectorClient", "OpenSSLTLS", "ConfigFile", "StateFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -112,8 +113,8 @@ let package = Package(
                 "PortwardenTestSupport", "Policy", "StateFiles",
             ]),
         .testTarget(
-            name: "InventoryTests",
-            dependencies: ["Inventory", "PortwardenModel", "ProcFS", "listen-fixture", "portwarden-agent"],
+            name: "HostScanTests",
+            dependencies: ["HostScan", "PortwardenModel", "ProcFS", "listen-fixture", "portwarden-agent"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CollectorCommandsTests",

@@ -2,7 +2,7 @@ import AgentReporting
 import ArgumentParser
 import CollectorClient
 import Glibc
-import Inventory
+import HostScan
 import OpenSSLTLS
 import PortwardenModel
 import ProcFS
