@@ -100,8 +100,19 @@ let package = Package(
             name: "ReportsTests",
             dependencies: ["Reports", "CollectorStore", "CollectorServer", "Policy", "PortwardenModel", "PortwardenTestSupport"],
             exclude: ["Golden"]),
-        // Certificates made at test time, shared by the TLS, server and agent tests; the hostile host's text.
-        .target(name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS", "PortwardenModel"], path: "Tests/Support"),
+        // Certificates made at test time, shared by the TLS, server and agent tests; the hostile host's text;
+        // an enrolled agent's state; a small disk that really fills.
+        .target(
+            name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS", "PortwardenModel", "AgentReporting", "StateFiles"],
+            path: "Tests/Support"),
+        // The collector's application running in-process on loopback, for the server's and the agent's tests.
+        .target(
+            name: "CollectorTestSupport",
+            dependencies: [
+                "CollectorServer", "CollectorStore", "OpenSSLTLS", "PortwardenTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/CollectorSupport"),
         .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
         .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS", "PortwardenTestSupport", "StateFiles"]),
         .testTarget(name: "StateFilesTests", dependencies: ["StateFiles", "PortwardenTestSupport"]),
@@ -110,7 +121,7 @@ let package = Package(
             name: "CollectorServerTests",
             dependencies: [
                 "CollectorServer", "CollectorClient", "CollectorStore", "OpenSSLTLS", "PortwardenModel", "AgentReporting",
-                "PortwardenTestSupport", "Policy", "StateFiles",
+                "PortwardenTestSupport", "CollectorTestSupport", "Policy",
             ]),
         .testTarget(
             name: "HostScanTests",
@@ -127,6 +138,10 @@ let package = Package(
         .testTarget(name: "CollectorClientTests", dependencies: ["CollectorClient", "OpenSSLTLS"]),
         .testTarget(
             name: "AgentReportingTests",
-            dependencies: ["AgentReporting", "CollectorClient", "OpenSSLTLS", "PortwardenModel", "PortwardenTestSupport", "StateFiles"]),
+            // A real collector in-process for the spool's tests: nothing lost while it is away.
+            dependencies: [
+                "AgentReporting", "CollectorClient", "OpenSSLTLS", "PortwardenModel", "PortwardenTestSupport", "StateFiles",
+                "CollectorServer", "CollectorStore", "CollectorTestSupport",
+            ]),
     ]
 )

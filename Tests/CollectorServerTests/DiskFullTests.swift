@@ -1,6 +1,7 @@
 import AgentReporting
 import CollectorClient
 import CollectorStore
+import CollectorTestSupport
 import Foundation
 import GRDB
 import OpenSSLTLS
@@ -13,12 +14,13 @@ import Testing
 struct DiskFullTests {
     /// A scan whose listeners all differ from the last one's, so storing it writes rows.
     static func scanned(_ host: String, round: Int) -> Snapshot {
-        var snapshot = SpoolTests.scanned(host)
-        snapshot.listeners = (0..<300).map { i in
+        let listeners = (0..<300).map { i in
             Listener(transport: .tcp, family: .ipv4, address: "10.0.\(round % 250).\(i % 250)", port: UInt16(1_000 + i),
                      scope: .specific, netns: 1, hostNetns: true, inode: UInt64(round * 1_000 + i), uid: 0, processes: [])
         }
-        return snapshot
+        return Snapshot(host: Host(hostname: host, machineID: "m", bootID: "boot", kernel: nil, os: nil),
+                        collectedAt: "2026-11-25T10:00:00Z", complete: true, ownershipComplete: true, warnings: [],
+                        namespaces: [], listeners: listeners, unresolved: [])
     }
 
     @Test(.enabled(if: SmallDisk.available, "mount -t tmpfs is refused here (not root, or a sandbox): the full-disk test cannot run"))
@@ -28,7 +30,7 @@ struct DiskFullTests {
         let database = try CollectorDatabase.open(path: disk.path + "/portwarden.sqlite")
         let collector = try await RunningCollector.start(pki: pki, database: database)
         defer { collector.stop() }
-        let state = try SpoolTests().enrolledState(pki, host: "web-01")
+        let state = try enrolledState(pki, host: "web-01")
         defer { try? FileManager.default.removeItem(atPath: state.directory) }
         let connection = CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port),
                                              context: try state.clientContext(), timeout: 10)

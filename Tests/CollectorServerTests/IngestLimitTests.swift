@@ -1,5 +1,6 @@
 import CollectorClient
 import CollectorStore
+import CollectorTestSupport
 import Foundation
 import GRDB
 import PortwardenModel
