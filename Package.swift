@@ -1,7 +1,7 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-// The agent (`portwarden-agent`) stays light: ProcFS, the wire model, Inventory and
+// The agent (`portwarden-agent`) stays light: ProcFS, the wire model, HostScan and
 // the argument parser — no NIO, no Hummingbird, no GRDB. Ship it built with
 // `--static-swift-stdlib` so a host needs only its libc.
 let package = Package(
@@ -24,20 +24,24 @@ let package = Package(
         .target(name: "ProcFS", dependencies: ["CLinuxShims", "PortwardenModel"]),
         // The distro's OpenSSL (libssl-dev): patched by apt, FIPS-capable. Never BoringSSL.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        // SHA-256 over the same OpenSSL, apart from TLS: Policy versions its files with it.
-        .target(name: "OpenSSLDigest", dependencies: ["COpenSSL"]),
-        .target(name: "OpenSSLTLS", dependencies: ["COpenSSL", "OpenSSLDigest"]),
+        // The same OpenSSL apart from TLS: the one SHA-256 (Policy versions its files with it)
+        // and secrets from its random generator (the FIPS provider's DRBG where one is set).
+        .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL", "PortwardenModel"]),
+        .target(name: "OpenSSLTLS", dependencies: ["COpenSSL", "OpenSSLCrypto", "PortwardenModel", "StateFiles"]),
+        // Keys, certificates, secrets, the spool and counters: written whole by rename with
+        // their mode, read refusing a planted link. Light: the agent and collector both use it.
+        .target(name: "StateFiles"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "PortwardenModel"),
         // Rules, the legacy-port catalogue, host tags and waivers: parsed, checked, evaluated. No I/O but reading Policies/.
-        .target(name: "Policy", dependencies: ["PortwardenModel", "ConfigFile", "OpenSSLDigest", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Policy", dependencies: ["PortwardenModel", "ConfigFile", "OpenSSLCrypto", .product(name: "Yams", package: "Yams")]),
         // The small YAML subset the agent's and collector's config files are written in.
-        .target(name: "ConfigFile", dependencies: ["PortwardenModel"]),
+        .target(name: "ConfigFile", dependencies: ["PortwardenModel", "StateFiles"]),
         .target(name: "CollectorStore", dependencies: ["PortwardenModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "CollectorServer",
             dependencies: [
-                "CollectorStore", "OpenSSLTLS", "OpenSSLDigest", "PortwardenModel", "CZlib", "Policy", "Findings",
+                "CollectorStore", "OpenSSLTLS", "OpenSSLCrypto", "PortwardenModel", "StateFiles", "CZlib", "Policy", "Findings",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -51,12 +55,13 @@ let package = Package(
         .target(name: "CollectorClient", dependencies: ["OpenSSLTLS", "PortwardenModel"]),
         // Both executables' log handler: one line per event, every value escaped. Light: the agent uses it.
         .target(name: "EventLog", dependencies: ["PortwardenModel", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "AgentReporting", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel"]),
-        .target(name: "Inventory", dependencies: ["ProcFS", "PortwardenModel", "CLinuxShims"]),
+        .target(name: "AgentReporting", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel", "StateFiles"]),
+        // The agent's scan: ProcFS's tables joined into a Snapshot, per network namespace.
+        .target(name: "HostScan", dependencies: ["ProcFS", "PortwardenModel", "CLinuxShims"]),
         .target(
             name: "AgentCommands",
             dependencies: [
-                "Inventory", "PortwardenModel", "AgentReporting", "CollectorClient", "OpenSSLTLS", "ConfigFile",
+                "HostScan", "PortwardenModel", "AgentReporting", "CollectorClient", "OpenSSLTLS", "ConfigFile", "StateFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -64,6 +69,7 @@ let package = Package(
             name: "CollectorCommands",
             dependencies: [
                 "PortwardenModel", "CollectorServer", "CollectorStore", "OpenSSLTLS", "ConfigFile", "Policy", "Findings", "Reports",
+                "StateFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -87,7 +93,7 @@ let package = Package(
         // A generated fleet history (10,000 hosts × 90 days) for bench/report-trend.sh.
         .executableTarget(name: "history-generator", dependencies: ["CollectorStore", "Findings", "PortwardenModel"]),
         // Simulated agents for bench/collector-load.sh.
-        .executableTarget(name: "collector-load", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel"]),
+        .executableTarget(name: "collector-load", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel", "StateFiles"]),
 
         .testTarget(name: "ProcFSTests", dependencies: ["ProcFS", "PortwardenModel"]),
         .testTarget(name: "PortwardenModelTests", dependencies: ["PortwardenModel"]),
@@ -98,9 +104,22 @@ let package = Package(
             name: "ReportsTests",
             dependencies: ["Reports", "Findings", "CollectorStore", "CollectorServer", "Policy", "PortwardenModel", "PortwardenTestSupport"],
             exclude: ["Golden"]),
-        // Certificates made at test time, shared by the TLS, server and agent tests; the hostile host's text.
-        .target(name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS", "PortwardenModel"], path: "Tests/Support"),
-        .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS", "OpenSSLDigest", "PortwardenTestSupport"]),
+        // Certificates made at test time, shared by the TLS, server and agent tests; the hostile host's text;
+        // an enrolled agent's state; a small disk that really fills.
+        .target(
+            name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS", "PortwardenModel", "AgentReporting", "StateFiles"],
+            path: "Tests/Support"),
+        // The collector's application running in-process on loopback, for the server's and the agent's tests.
+        .target(
+            name: "CollectorTestSupport",
+            dependencies: [
+                "CollectorServer", "CollectorStore", "OpenSSLTLS", "PortwardenTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/CollectorSupport"),
+        .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
+        .testTarget(name: "OpenSSLTLSTests", dependencies: ["OpenSSLTLS", "PortwardenTestSupport", "StateFiles"]),
+        .testTarget(name: "StateFilesTests", dependencies: ["StateFiles", "PortwardenTestSupport"]),
         // Fixtures: databases earlier releases wrote (scripts/make-upgrade-fixture), for the upgrade test.
         // The only test target that sees GRDB: its SQLite*.swift files test the schema itself.
         .testTarget(
@@ -112,23 +131,27 @@ let package = Package(
             name: "CollectorServerTests",
             dependencies: [
                 "CollectorServer", "CollectorClient", "CollectorStore", "OpenSSLTLS", "PortwardenModel", "AgentReporting",
-                "PortwardenTestSupport", "Policy",
+                "PortwardenTestSupport", "CollectorTestSupport", "Policy",
             ]),
         .testTarget(
-            name: "InventoryTests",
-            dependencies: ["Inventory", "PortwardenModel", "ProcFS", "listen-fixture", "portwarden-agent"],
+            name: "HostScanTests",
+            dependencies: ["HostScan", "PortwardenModel", "ProcFS", "listen-fixture", "portwarden-agent"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CollectorCommandsTests",
             dependencies: [
-                "CollectorClient", "CollectorStore", "OpenSSLTLS", "OpenSSLDigest", "Policy", "PortwardenModel", "PortwardenTestSupport", "portwarden",
-                "portwarden-agent", "listen-fixture",
+                "CollectorClient", "CollectorStore", "OpenSSLTLS", "OpenSSLCrypto", "Policy", "PortwardenModel", "PortwardenTestSupport",
+                "portwarden", "portwarden-agent", "listen-fixture", "StateFiles",
             ]),
         .testTarget(
             name: "AgentCommandsTests", dependencies: ["AgentCommands", "PortwardenModel", "PortwardenTestSupport", "portwarden-agent"]),
         .testTarget(name: "CollectorClientTests", dependencies: ["CollectorClient", "OpenSSLTLS"]),
         .testTarget(
             name: "AgentReportingTests",
-            dependencies: ["AgentReporting", "CollectorClient", "OpenSSLTLS", "PortwardenModel", "PortwardenTestSupport"]),
+            // A real collector in-process for the spool's tests: nothing lost while it is away.
+            dependencies: [
+                "AgentReporting", "CollectorClient", "OpenSSLTLS", "PortwardenModel", "PortwardenTestSupport", "StateFiles",
+                "CollectorServer", "CollectorStore", "CollectorTestSupport",
+            ]),
     ]
 )

@@ -39,8 +39,8 @@ build() {
     || { cat "$scratch/build.log"; exit 1; }
 }
 build ProcFS
-build Policy  # and ConfigFile, OpenSSLDigest, PortwardenModel, Yams
-build CollectorClient  # and OpenSSLTLS
+build Policy  # and ConfigFile, StateFiles, OpenSSLCrypto, PortwardenModel, Yams
+build CollectorClient  # and OpenSSLTLS, OpenSSLCrypto, StateFiles
 if [[ " ${harnesses[*]} " == *" http-request "* ]]; then
   build CollectorServer  # and the store, NIO, GRDB: the whole collector but its commands
   build NIOEmbedded
@@ -60,8 +60,8 @@ for name in "${harnesses[@]}"; do
   case "$name" in
     net-table|process-files) modules=(ProcFS CLinuxShims PortwardenModel) ;;
     wire-snapshot) modules=(PortwardenModel) ;;
-    policy) modules=(Policy ConfigFile OpenSSLDigest PortwardenModel Yams CYaml) ;;
-    http-response) modules=(CollectorClient OpenSSLTLS OpenSSLDigest PortwardenModel) ;;
+    policy) modules=(Policy ConfigFile StateFiles OpenSSLCrypto PortwardenModel Yams CYaml) ;;
+    http-response) modules=(CollectorClient OpenSSLTLS OpenSSLCrypto StateFiles PortwardenModel) ;;
     http-request) mapfile -t modules < <(built) ;;
     *) echo "no harness $name (net-table, process-files, wire-snapshot, policy, http-response, http-request)" >&2; exit 2 ;;
   esac

@@ -1,5 +1,5 @@
 import ConfigFile
-import Inventory
+import HostScan
 import PortwardenModel
 
 /// The agent's config file (Agent/agent.yaml): every setting is also a flag of `run`

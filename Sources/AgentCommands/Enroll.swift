@@ -2,10 +2,11 @@ import AgentReporting
 import ArgumentParser
 import CollectorClient
 import Glibc
-import Inventory
+import HostScan
 import OpenSSLTLS
 import PortwardenModel
 import ProcFS
+import StateFiles
 
 /// `portwarden-agent enroll`: get this host its certificate from the collector.
 struct Enroll: ParsableCommand {
@@ -74,7 +75,7 @@ struct Enroll: ParsableCommand {
         let file = try collectorOptions.file()
         let state = collectorOptions.state(file)
         try state.prepare()
-        let ca = try Certificate(pem: FileWriting.read(caFile))
+        let ca = try Certificate(pem: StateFile.read(caFile))
         let credentialFile = secretFile ?? tokenFile!
         // Checked here, not with the collector: a revoked certificate looks the same.
         if !force, let held = Self.enrolled(state, by: ca), let heldName = held.commonName {
@@ -91,7 +92,7 @@ struct Enroll: ParsableCommand {
             deleteCredential(credentialFile)
             return
         }
-        let credential = try FileWriting.read(credentialFile).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let credential = try StateFile.read(credentialFile).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         // Reuse a key made by an earlier attempt: an approval covers that key.
         let key = access(state.keyPath, F_OK) == 0 ? try PrivateKey.read(from: state.keyPath, followingLinks: false)
             : try PrivateKey.generate()
@@ -108,8 +109,8 @@ struct Enroll: ParsableCommand {
         }
         switch result {
         case .issued(let certificate, let caPEM):
-            try FileWriting.write(certificate, to: state.certificatePath, mode: 0o644)
-            try FileWriting.write(caPEM, to: state.caPath, mode: 0o644)
+            try StateFile.write(certificate, to: state.certificatePath, mode: 0o644)
+            try StateFile.write(caPEM, to: state.caPath, mode: 0o644)
             print("enrolled as \(hostName): \(state.certificatePath)")
             deleteCredential(credentialFile)
         case .pending(let message):
@@ -122,7 +123,7 @@ struct Enroll: ParsableCommand {
     /// The certificate this host holds, when it is one the collector would take: from
     /// `ca`, for the key beside it, within its dates.
     private static func enrolled(_ state: AgentState, by ca: Certificate) -> Certificate? {
-        guard let certificate = try? Certificate(pem: FileWriting.read(state.certificatePath)),
+        guard let certificate = try? Certificate(pem: StateFile.read(state.certificatePath)),
               let key = try? PrivateKey.read(from: state.keyPath, followingLinks: false) else { return nil }
         let now = Int64(time(nil))
         guard certificate.isSigned(by: ca), certificate.isFor(key),

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Inventory
+import HostScan
 
 /// `--redact NAME`, for scan and run: more names whose values are secrets, on top of the
 /// defaults and the config's `redact:` (docs/wire-format.md, "Redaction").

@@ -1,7 +1,7 @@
 import AgentReporting
 import ArgumentParser
 import Glibc
-import Inventory
+import HostScan
 import Logging
 import PortwardenModel
 import ProcFS

@@ -1,12 +1,12 @@
 import ArgumentParser
 import ConfigFile
 import Glibc
-import Inventory
+import HostScan
 import Logging
 import PortwardenModel
 import ProcFS
 
-/// `portwarden-agent scan`: one inventory of this host, printed.
+/// `portwarden-agent scan`: one scan of this host, printed.
 struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print every listener on this host, with its owners.",

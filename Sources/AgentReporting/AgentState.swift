@@ -1,5 +1,6 @@
 import Glibc
 import OpenSSLTLS
+import StateFiles
 
 /// The agent's state directory: its identity (key, certificate, the fleet CA), its
 /// snapshot counter and its spool.
@@ -36,7 +37,7 @@ public struct AgentState: Sendable {
     /// A TLS context that presents this host's certificate and trusts only the fleet CA.
     public func clientContext() throws -> TLSContext {
         func load(_ path: String, _ what: String) throws -> String {
-            do { return try FileWriting.read(path, followingLinks: false) } catch {
+            do { return try StateFile.read(path, followingLinks: false) } catch {
                 var st = stat()
                 guard lstat(path, &st) != 0 && errno == ENOENT else { throw AgentStateError("cannot read the \(what): \(error)") }
                 throw AgentStateError("no \(what) at \(path): enroll this host first (portwarden-agent enroll)")
@@ -53,7 +54,7 @@ public struct AgentState: Sendable {
 
     /// The host name the collector gave this host, from its certificate.
     public func enrolledName() throws -> String {
-        guard let certificate = try? Certificate(pem: FileWriting.read(certificatePath, followingLinks: false)),
+        guard let certificate = try? Certificate(pem: StateFile.read(certificatePath, followingLinks: false)),
               let name = certificate.commonName
         else { throw AgentStateError("no host certificate at \(certificatePath): enroll this host first (portwarden-agent enroll)") }
         return name

@@ -1,6 +1,6 @@
 import CollectorClient
 import Glibc
-import OpenSSLTLS
+import StateFiles
 
 /// "Deliver nothing before this time", set when the collector answers 429 or 503 with
 /// Retry-After. On disk (`spool/paused-until`: seconds since the epoch, then the answer)
@@ -11,7 +11,7 @@ struct DeliveryPause {
     /// The pause in force at `now`, if any. One further ahead than any Retry-After is
     /// taken (`HTTPResponse.maxRetryAfter`) is a clock that jumped back: ignored.
     func current(now: Int) -> (until: Int, reason: String)? {
-        guard let text = try? FileWriting.read(path, followingLinks: false) else { return nil }
+        guard let text = try? StateFile.read(path, followingLinks: false) else { return nil }
         let lines = text.split(separator: "\n")
         guard let until = lines.first.flatMap({ Int($0) }), until > now, until - now <= HTTPResponse.maxRetryAfter else {
             unlink(path)
@@ -22,6 +22,6 @@ struct DeliveryPause {
 
     /// Best effort: a pause that cannot be written costs one early retry, nothing more.
     func set(until: Int, reason: String) {
-        try? FileWriting.write("\(until)\n\(reason)\n", to: path, mode: 0o600)
+        try? StateFile.write("\(until)\n\(reason)\n", to: path, mode: 0o600)
     }
 }

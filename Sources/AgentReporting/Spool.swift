@@ -1,11 +1,11 @@
 import Glibc
-import OpenSSLTLS
+import StateFiles
 
 /// Snapshots waiting for the collector, one file each, named by sequence so the oldest
 /// sorts first. Bounded by count and bytes: when full, the oldest is dropped and the
 /// drop is counted, so the collector hears that something was lost. A file that is not
 /// a snapshot, or one the collector refused for good, is set aside in `rejected/`.
-/// Files are read without following links and written by rename (FileWriting): a link
+/// Files are read without following links and written by rename (StateFile): a link
 /// planted here is refused, never read or written through.
 public struct Spool: Sendable {
     public let directory: String
@@ -64,7 +64,7 @@ public struct Spool: Sendable {
         }
         if dropped > 0 { try recordDrops(dropped) }
         let name = String(repeating: "0", count: max(0, 20 - String(sequence).count)) + String(sequence)
-        try FileWriting.write(bytes: body, to: directory + "/\(name).json", mode: 0o600)
+        try StateFile.write(bytes: body, to: directory + "/\(name).json", mode: 0o600)
         return dropped
     }
 
@@ -73,11 +73,11 @@ public struct Spool: Sendable {
         failures(entry).remove()
     }
 
-    public func read(_ entry: Entry) throws -> [UInt8] { try FileWriting.readBytes(entry.path, followingLinks: false) }
+    public func read(_ entry: Entry) throws -> [UInt8] { try StateFile.readBytes(entry.path, followingLinks: false) }
 
     /// Replaces an entry's file (with its trimmed version).
     public func replace(_ entry: Entry, with body: [UInt8]) throws {
-        try FileWriting.write(bytes: body, to: entry.path, mode: 0o600)
+        try StateFile.write(bytes: body, to: entry.path, mode: 0o600)
     }
 
     /// How often delivering `entry` failed in a way that may be the entry's fault.

@@ -4,6 +4,7 @@ import CollectorStore
 import Foundation
 import OpenSSLTLS
 import PortwardenModel
+import StateFiles
 
 /// `portwarden enroll …`
 struct Enroll: ParsableCommand {
@@ -53,7 +54,7 @@ struct Enroll: ParsableCommand {
         }
 
         func run() throws {
-            let csr = try CertificateRequest(pem: FileWriting.read(request))
+            let csr = try CertificateRequest(pem: StateFile.read(request))
             if let advice = csr.keyRefusal { throw ValidationError("\(request): \(advice)") }
             guard let asked = name ?? csr.commonName, !asked.isEmpty else {
                 throw ValidationError("\(request) names no host: pass --name")
@@ -73,7 +74,7 @@ struct Enroll: ParsableCommand {
                                          notAfter: certificate.notAfter, issuedAt: nowSeconds, keyFingerprint: csr.keyFingerprint)
             }
             if let output {
-                try FileWriting.write(pem, to: output, mode: 0o644)
+                try StateFile.write(pem, to: output, mode: 0o644)
                 print("issued \(output) for \(name), serial \(certificate.serial)")
             } else {
                 print(pem, terminator: "")

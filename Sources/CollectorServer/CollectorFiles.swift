@@ -2,6 +2,7 @@ import CollectorStore
 import Foundation
 import Glibc
 import OpenSSLTLS
+import StateFiles
 
 /// The collector's state directory:
 ///
@@ -25,7 +26,7 @@ public struct CollectorFiles: Sendable {
     /// Moves an older release's `enroll.secret` into the database as a digest and removes
     /// the file, so hosts holding that secret still enroll. Whether there was one.
     public func importLegacySecret(into database: any HistoryStore, at now: Int64) throws -> Bool {
-        guard let text = (try? FileWriting.read(legacyEnrollmentSecret))?.trimmingCharacters(in: .whitespacesAndNewlines),
+        guard let text = (try? StateFile.read(legacyEnrollmentSecret))?.trimmingCharacters(in: .whitespacesAndNewlines),
               !text.isEmpty
         else { return false }
         let digest = CredentialText.digest(text)
@@ -33,7 +34,7 @@ public struct CollectorFiles: Sendable {
             try database.rotateSecret(digest: digest, at: now, by: "upgrade: \(legacyEnrollmentSecret)")
         }
         guard unlink(legacyEnrollmentSecret) == 0 else {
-            throw FileWriting.Failed(path: legacyEnrollmentSecret, reason: String(cString: strerror(errno)))
+            throw StateFile.Failed(path: legacyEnrollmentSecret, reason: String(cString: strerror(errno)))
         }
         return true
     }
@@ -43,24 +44,24 @@ public struct CollectorFiles: Sendable {
     /// hangs on it.
     public func initialize(names: [String], replacing: Bool = false) throws -> CertificateAuthority {
         if !replacing && access(caKey, F_OK) == 0 {
-            throw FileWriting.Failed(path: caKey, reason: "a fleet CA already exists here (--force replaces it, and every host must enroll again)")
+            throw StateFile.Failed(path: caKey, reason: "a fleet CA already exists here (--force replaces it, and every host must enroll again)")
         }
         if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-            throw FileWriting.Failed(path: directory, reason: String(cString: strerror(errno)))
+            throw StateFile.Failed(path: directory, reason: String(cString: strerror(errno)))
         }
         // A directory made beforehand (`mkdir -p`, 0755) would leave the database — the
         // secret's digest, hosts' command lines — readable by everyone: the CA's is 0700.
         if chmod(directory, 0o700) != 0 {
-            throw FileWriting.Failed(path: directory, reason: "cannot make it 0700: \(String(cString: strerror(errno)))")
+            throw StateFile.Failed(path: directory, reason: "cannot make it 0700: \(String(cString: strerror(errno)))")
         }
         let ca = try CertificateAuthority.create(commonName: "portwarden fleet CA")
         try ca.key.write(to: caKey)
-        try FileWriting.write(try ca.certificate.pem(), to: caCertificate, mode: 0o644)
+        try StateFile.write(try ca.certificate.pem(), to: caCertificate, mode: 0o644)
         let serverKey = try PrivateKey.generate()
         let server = try ca.issue(for: serverKey, commonName: names.first ?? "portwarden", usage: .server(names: names),
                                   days: 825)
         try serverKey.write(to: self.serverKey)
-        try FileWriting.write(try server.pem(), to: serverCertificate, mode: 0o644)
+        try StateFile.write(try server.pem(), to: serverCertificate, mode: 0o644)
         return ca
     }
 
@@ -80,8 +81,8 @@ public struct CollectorFiles: Sendable {
     }
 
     private func read(_ path: String) throws -> String {
-        do { return try FileWriting.read(path) } catch {
-            throw FileWriting.Failed(path: path, reason: "\(error.reason) (run `portwarden ca init` first)")
+        do { return try StateFile.read(path) } catch {
+            throw StateFile.Failed(path: path, reason: "\(error.reason) (run `portwarden ca init` first)")
         }
     }
 }

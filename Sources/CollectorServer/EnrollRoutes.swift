@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import OpenSSLDigest
+import OpenSSLCrypto
 import OpenSSLTLS
 import Policy
 import PortwardenModel

@@ -1,3 +1,5 @@
+import StateFiles
+
 /// A configuration file in the small part of YAML that portwarden's configs use: nested
 /// block mappings, block sequences of scalars, plain or quoted scalars and comments.
 /// Anything else (flow collections, anchors, tags, multi-line scalars) is refused with
@@ -15,10 +17,11 @@ public struct ConfigDocument: Sendable {
 
     /// Reads and parses `path`.
     public init(path: String) throws(ConfigError) {
-        switch readWholeFile(path) {
-        case .success(let text): try self.init(text: text, file: path)
-        case .failure(let failure): throw ConfigError(file: path, line: 0, column: 0, message: "cannot read the file: \(failure.reason)")
+        let text: String
+        do { text = try StateFile.read(path) } catch {
+            throw ConfigError(file: path, line: 0, column: 0, message: "cannot read the file: \(error.reason)")
         }
+        try self.init(text: text, file: path)
     }
 
     public init(text: String, file: String) throws(ConfigError) {

@@ -1,5 +1,5 @@
 import COpenSSL
-import OpenSSLDigest
+import PortwardenModel
 
 /// An X.509 certificate. portwarden names a host by its certificate's common name.
 public final class Certificate: @unchecked Sendable {
@@ -88,14 +88,5 @@ enum X509Name {
             throw TLSError("naming \(commonName)")
         }
         return name
-    }
-}
-
-/// Secrets from OpenSSL's CSPRNG.
-public enum Randomness {
-    public static func hex(bytes count: Int) throws(TLSError) -> String {
-        var bytes = [UInt8](repeating: 0, count: count)
-        try check("RAND_bytes", RAND_bytes(&bytes, Int32(count)))
-        return bytes.lowercaseHex
     }
 }

@@ -1,5 +1,5 @@
 import COpenSSL
-import OpenSSLDigest
+import OpenSSLCrypto
 
 /// A certificate signing request: the host's public key and the name it asks for,
 /// signed with its private key, which never leaves the host.

@@ -1,5 +1,6 @@
 import COpenSSL
 import Glibc
+import StateFiles
 
 /// A private key (ECDSA P-256 by default). It is made where it is used and written only
 /// with mode 0600: an agent's key never leaves its host.
@@ -27,7 +28,7 @@ public final class PrivateKey: @unchecked Sendable {
 
     /// Writes the key to `path`, created 0600 (replacing any file there).
     public func write(to path: String) throws {
-        try FileWriting.write(try pem(), to: path, mode: 0o600)
+        try StateFile.write(try pem(), to: path, mode: 0o600)
     }
 
     /// The key in the PEM file at `path`, refused while others may read or change it:
@@ -40,95 +41,10 @@ public final class PrivateKey: @unchecked Sendable {
             let mode = status.st_mode & 0o777
             let groupMayRead = status.st_uid == 0 && mode & 0o077 == 0o040
             if mode & 0o077 != 0 && !groupMayRead {
-                throw FileWriting.Failed(path: path, reason: "others may read or change this private key (mode 0\(String(mode, radix: 8))): "
-                                         + "chmod 600 \(path) — whoever can read it can act as its owner")
+                throw StateFile.Failed(path: path, reason: "others may read or change this private key (mode 0\(String(mode, radix: 8))): "
+                                       + "chmod 600 \(path) — whoever can read it can act as its owner")
             }
         }
-        return try PrivateKey(pem: FileWriting.read(path, followingLinks: followingLinks))
+        return try PrivateKey(pem: StateFile.read(path, followingLinks: followingLinks))
     }
-}
-
-/// Small file writes without Foundation, for keys and certificates.
-public enum FileWriting {
-    public struct Failed: Error, CustomStringConvertible {
-        public let path: String
-        public let reason: String
-        public var description: String { "\(path): \(reason)" }
-
-        public init(path: String, reason: String) {
-            self.path = path
-            self.reason = reason
-        }
-    }
-
-    /// Writes whole to a temporary file beside `path` and renames it: a crash leaves the
-    /// old file or the new one, never half of one. The temporary file is created afresh
-    /// (O_EXCL) and never through a link (O_NOFOLLOW); the rename replaces a link planted
-    /// at `path` rather than writing where it points.
-    public static func write(_ text: String, to path: String, mode: mode_t) throws(Failed) {
-        try write(bytes: Array(text.utf8), to: path, mode: mode)
-    }
-
-    public static func write(bytes: [UInt8], to path: String, mode: mode_t) throws(Failed) {
-        let temporary = path + ".tmp-\(getpid())"
-        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
-        var fd = open(temporary, flags, mode)
-        if fd < 0, errno == EEXIST {
-            // Left by a crash of a process that had our pid, or planted: unlink removes a
-            // link itself, never its target.
-            unlink(temporary)
-            fd = open(temporary, flags, mode)
-        }
-        guard fd >= 0 else { throw Failed(path: temporary, reason: String(cString: strerror(errno))) }
-        let written = bytes.withUnsafeBytes { all in
-            var offset = 0
-            while offset < all.count {
-                let n = Glibc.write(fd, all.baseAddress! + offset, all.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { break }
-                offset += n
-            }
-            return offset
-        }
-        let synced = fsync(fd) == 0
-        let error = errno
-        close(fd)
-        guard written == bytes.count, synced, rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(written == bytes.count && synced ? errno : error))
-            unlink(temporary)
-            throw Failed(path: path, reason: reason)
-        }
-    }
-
-    public static func read(_ path: String, followingLinks: Bool = true) throws(Failed) -> String {
-        String(decoding: try readBytes(path, followingLinks: followingLinks), as: UTF8.self)
-    }
-
-    /// The file's bytes as they are, valid UTF-8 or not. `followingLinks: false` for files
-    /// a program keeps itself: a link or anything but a plain file there was planted, and
-    /// is refused (O_NONBLOCK: a planted FIFO must not hang the open).
-    public static func readBytes(_ path: String, followingLinks: Bool = true) throws(Failed) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | (followingLinks ? 0 : O_NOFOLLOW | O_NONBLOCK))
-        guard fd >= 0 else {
-            if errno == ELOOP && !followingLinks { throw Failed(path: path, reason: notPlain) }
-            throw Failed(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw Failed(path: path, reason: String(cString: strerror(errno))) }
-        let isPlain = st.st_mode & S_IFMT == S_IFREG
-        if !followingLinks && !isPlain { throw Failed(path: path, reason: notPlain) }
-        var bytes: [UInt8] = []
-        if isPlain { bytes.reserveCapacity(Int(st.st_size)) }
-        var chunk = [UInt8](repeating: 0, count: 16 << 10)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw Failed(path: path, reason: String(cString: strerror(errno))) }
-            if n == 0 { return bytes }
-            bytes += chunk[0..<n]
-        }
-    }
-
-    static let notPlain = "a symbolic link or special file where a plain file belongs; remove it, and check who can write to its directory"
 }

@@ -1,4 +1,5 @@
 import COpenSSL
+import OpenSSLCrypto
 
 /// An OpenSSL failure as a readable Swift error: what we were doing, and OpenSSL's own
 /// reason strings from its error queue (`certificate verify failed`, `unknown ca`…).
@@ -8,14 +9,7 @@ public struct TLSError: Error, CustomStringConvertible, Sendable {
 
     /// Drains OpenSSL's per-thread error queue, so the next failure starts clean.
     public init(_ operation: String, detail: String? = nil) {
-        var reasons: [String] = []
-        while case let code = ERR_get_error(), code != 0 {
-            var buffer = [CChar](repeating: 0, count: 256)
-            ERR_error_string_n(code, &buffer, buffer.count)
-            let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            // "error:0A000086:SSL routines::certificate verify failed" → the reason.
-            reasons.append(text.split(separator: ":", omittingEmptySubsequences: false).last.map(String.init) ?? text)
-        }
+        var reasons = ErrorQueue.drain()
         if let detail { reasons.append(detail) }
         self.operation = operation
         self.reasons = reasons

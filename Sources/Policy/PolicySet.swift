@@ -1,5 +1,5 @@
 import Foundation
-import OpenSSLDigest
+import OpenSSLCrypto
 
 /// Everything the collector evaluates with: rules compiled once, the catalogue, the
 /// inventory, the waivers, the policy tests, and a digest of the files they came from.

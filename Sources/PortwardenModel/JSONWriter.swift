@@ -117,9 +117,7 @@ public struct JSONWriter {
         case 0x0D: buffer.append(contentsOf: [0x5C, UInt8(ascii: "r")])
         case 0x09: buffer.append(contentsOf: [0x5C, UInt8(ascii: "t")])
         case 0..<0x20, 0x7F:
-            let hex: StaticString = "0123456789abcdef"
-            buffer.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30,
-                                       hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 15)]])
+            buffer.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, Hex.digit(byte >> 4), Hex.digit(byte & 15)])
         default: buffer.append(byte)
         }
     }

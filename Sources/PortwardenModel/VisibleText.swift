@@ -55,9 +55,7 @@ public enum VisibleText {
         case "\r": out += "\\r"
         case "\t": out += "\\t"
         default:
-            let hex = String(scalar.value, radix: 16)
-            out += scalar.value < 0x80 ? "\\x" + String(repeating: "0", count: 2 - hex.count) + hex
-                : "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+            out += scalar.value < 0x80 ? "\\x" + Hex.digits(scalar.value, width: 2) : "\\u" + Hex.digits(scalar.value, width: 4)
         }
     }
 }

@@ -1,4 +1,4 @@
-/// The fields of `/proc/PID/status` the inventory needs.
+/// The fields of `/proc/PID/status` the host scan needs.
 public struct ProcessStatus: Equatable, Sendable {
     /// The command name (comm), with the kernel's escapes (`\n` → `\\n`) undone.
     public var name: String

@@ -15,6 +15,7 @@ import CollectorClient
 import Foundation
 import OpenSSLTLS
 import PortwardenModel
+import StateFiles
 import Synchronization
 
 func option(_ name: String, _ fallback: Int) -> Int {
@@ -40,8 +41,8 @@ let resume = CommandLine.arguments.contains("--resume")
 /// TLS and HTTP alone, without decoding or storing a snapshot.
 let getPath = option("--get")
 
-let ca = try CertificateAuthority(certificate: Certificate(pem: FileWriting.read(state + "/ca.pem")),
-                                  key: PrivateKey(pem: FileWriting.read(state + "/ca.key")))
+let ca = try CertificateAuthority(certificate: Certificate(pem: StateFile.read(state + "/ca.pem")),
+                                  key: PrivateKey(pem: StateFile.read(state + "/ca.key")))
 
 /// One simulated agent: its identity, its session, its sequence.
 final class Agent: @unchecked Sendable {
@@ -95,8 +96,8 @@ let agents = try (1...hosts).map {
 }
 // --openssl-floor N: N handshakes of each kind in this process, then exit.
 if let count = option("--openssl-floor").flatMap(Int.init) {
-    let server = try TLSContext.server(certificate: Certificate(pem: FileWriting.read(state + "/server.pem")),
-                                       key: PrivateKey(pem: FileWriting.read(state + "/server.key")), clientCA: ca.certificate)
+    let server = try TLSContext.server(certificate: Certificate(pem: StateFile.read(state + "/server.pem")),
+                                       key: PrivateKey(pem: StateFile.read(state + "/server.key")), clientCA: ca.certificate)
     let (full, resumed) = try HandshakeFloor.measure(server: server, clients: agents.map(\.context), count: count)
     let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
     print(String(format: "openssl alone, both ends on one thread: full %.0f µs, resumed %.0f µs a handshake; "

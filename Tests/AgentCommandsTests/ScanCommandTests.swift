@@ -9,7 +9,7 @@ struct ScanCommandTests {
         .deletingLastPathComponent().appendingPathComponent("portwarden-agent").path
     static let fixture: String = {
         let tests = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false).dropLast(2)
-        return tests.joined(separator: "/") + "/InventoryTests/Fixtures/proc"
+        return tests.joined(separator: "/") + "/HostScanTests/Fixtures/proc"
     }()
 
     func agent(_ arguments: [String], as user: [String] = []) throws -> (status: Int32, out: String, err: String) {

@@ -1,7 +1,7 @@
 import AgentReporting
 import Foundation
-import OpenSSLTLS
 import PortwardenTestSupport
+import StateFiles
 import Testing
 
 /// The agent runs as root: its state directory must be its own, and a link planted in
@@ -44,14 +44,14 @@ struct StateFileTests {
         let spool = Spool(directory: state.spoolDirectory)
         symlink(target, state.spoolDirectory + "/00000000000000000001.json")
         let entry = try #require(spool.entries().first)
-        #expect(throws: FileWriting.Failed.self) { try spool.read(entry) }
+        #expect(throws: StateFile.Failed.self) { try spool.read(entry) }
         try spool.add(Array("{}".utf8), sequence: 1)  // the same name: the link is replaced
         #expect(try targetIsUntouched())
         #expect(try String(contentsOfFile: state.spoolDirectory + "/00000000000000000001.json", encoding: .utf8) == "{}")
         // A FIFO would hang a plain open: refused as well.
         mkfifo(state.spoolDirectory + "/00000000000000000002.json", 0o600)
         let fifo = try #require(spool.entries().last)
-        #expect(throws: FileWriting.Failed.self) { try spool.read(fifo) }
+        #expect(throws: StateFile.Failed.self) { try spool.read(fifo) }
     }
 
     @Test func aGroupWritableStateDirectoryIsAClearError() throws {

@@ -3,6 +3,7 @@ import CollectorStore
 import Foundation
 import OpenSSLTLS
 import PortwardenTestSupport
+import StateFiles
 import Testing
 
 /// `portwarden serve`'s connections under attack: floods from one address and from many
@@ -145,7 +146,7 @@ extension ServeTests {
         let flood = Flood(from: ["127.0.0.2"], to: port, holding: 3_000)
         defer { flood.stop() }
         flood.wait(for: 2_000)
-        let ca = try Certificate(pem: FileWriting.read(state + "/ca.pem"))
+        let ca = try Certificate(pem: StateFile.read(state + "/ca.pem"))
         let key = try PrivateKey.generate()
         var clock = Date()
         let enrolled = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: TLSContext.client(trust: ca),

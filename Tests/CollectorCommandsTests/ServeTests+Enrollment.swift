@@ -3,6 +3,7 @@ import CollectorStore
 import Foundation
 import OpenSSLTLS
 import PortwardenTestSupport
+import StateFiles
 import Testing
 
 /// Enrollment against `portwarden serve` as an operator and an attacker holding the
@@ -20,7 +21,7 @@ extension ServeTests {
     func attackerEnroll(_ port: Int, _ name: String, secret: String, key: PrivateKey? = nil)
         throws -> (Result<EnrollmentResult, EnrollmentRefused>, String)
     {
-        let ca = try Certificate(pem: FileWriting.read(state + "/ca.pem"))
+        let ca = try Certificate(pem: StateFile.read(state + "/ca.pem"))
         let connection = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: try TLSContext.client(trust: ca), timeout: 5)
         let request = try CertificateRequest(key: key ?? PrivateKey.generate(), commonName: name)
         do { return (.success(try connection.enroll(csr: request.pem(), secret: secret)), request.keyFingerprint) } catch let refused as EnrollmentRefused {
@@ -45,7 +46,7 @@ extension ServeTests {
         try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
         let port = try unusedPort()
         try writeSecret()
-        let secret = try FileWriting.read(state + "/agent.secret").trimmingCharacters(in: .whitespacesAndNewlines)
+        let secret = try StateFile.read(state + "/agent.secret").trimmingCharacters(in: .whitespacesAndNewlines)
         return (try serve(port: port), port, secret)
     }
 
@@ -115,12 +116,12 @@ extension ServeTests {
         let policies = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Policies").path
         try writeSecret(state + "/old.secret")
-        let old = try FileWriting.read(state + "/old.secret").trimmingCharacters(in: .whitespacesAndNewlines)
+        let old = try StateFile.read(state + "/old.secret").trimmingCharacters(in: .whitespacesAndNewlines)
         let server = try serve(port: port, ["--policies", policies])
         defer { server.terminate(); server.waitUntilExit() }
 
         try writeSecret(state + "/new.secret")
-        let new = try FileWriting.read(state + "/new.secret")
+        let new = try StateFile.read(state + "/new.secret")
         guard case (.failure(let refusal), _) = try attackerEnroll(port, "db-01", secret: old) else {
             Issue.record("the replaced secret still enrolls")
             return
@@ -165,7 +166,7 @@ extension ServeTests {
         try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
         let port = try unusedPort()
         try writeSecret()
-        let secret = try FileWriting.read(state + "/agent.secret").trimmingCharacters(in: .whitespacesAndNewlines)
+        let secret = try StateFile.read(state + "/agent.secret").trimmingCharacters(in: .whitespacesAndNewlines)
         let config = state + "/collector.yaml"
         try """
             state_dir: \(state)
@@ -210,23 +211,23 @@ extension ServeTests {
         defer { server.terminate(); server.waitUntilExit() }
         let agentState = state + "/agent-idem"
         func secretFile() throws -> String {
-            try FileWriting.write(secret + "\n", to: state + "/again.secret", mode: 0o600)
+            try StateFile.write(secret + "\n", to: state + "/again.secret", mode: 0o600)
             return state + "/again.secret"
         }
         #expect(try agentEnroll(port, name: "idem-1", credential: secretFile(), agentState: agentState).status == 0)
-        let held = try FileWriting.read(agentState + "/host.pem")
+        let held = try StateFile.read(agentState + "/host.pem")
 
         let repeated = try agentEnroll(port, name: "idem-1", credential: secretFile(), agentState: agentState)
         #expect(repeated.status == 0 && repeated.output.contains("already enrolled as idem-1"), "\(repeated.output)")
         #expect(!FileManager.default.fileExists(atPath: state + "/again.secret"), "the secret is deleted again")
-        #expect(try FileWriting.read(agentState + "/host.pem") == held)
+        #expect(try StateFile.read(agentState + "/host.pem") == held)
         #expect(try auditActions().filter { $0["host"] == "idem-1" }.map { $0["action"] ?? "" } == ["enroll.issued"])
 
         // Another name (a configuration run without --name on a renamed host) is not a
         // new identity unasked; --force enrolls under it.
         let renamed = try agentEnroll(port, name: "idem-2", credential: secretFile(), agentState: agentState)
         #expect(renamed.status == 2 && renamed.output.contains("this host is enrolled as idem-1"), "\(renamed.output)")
-        #expect(try FileWriting.read(agentState + "/host.pem") == held)
+        #expect(try StateFile.read(agentState + "/host.pem") == held)
         func forced(_ name: String) throws -> (status: Int32, output: String) {
             try agent(["enroll", "--collector", "127.0.0.1:\(port)", "--secret-file", secretFile(), "--ca-file", state + "/ca.pem",
                        "--state-dir", agentState, "--name", name, "--force"])
@@ -242,7 +243,7 @@ extension ServeTests {
     @Test func anOlderReleasesSecretFileBecomesADigest() throws {
         defer { try? FileManager.default.removeItem(atPath: state) }
         try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
-        try FileWriting.write("an old secret\n", to: state + "/enroll.secret", mode: 0o600)
+        try StateFile.write("an old secret\n", to: state + "/enroll.secret", mode: 0o600)
         let port = try unusedPort()
         let server = try serve(port: port)
         defer { server.terminate(); server.waitUntilExit() }

@@ -3,6 +3,7 @@ import CollectorStore
 import Foundation
 import OpenSSLTLS
 import PortwardenTestSupport
+import StateFiles
 import Testing
 
 /// What a secret-holder tried against `portwarden serve` after the first round of fixes:
@@ -41,7 +42,7 @@ extension ServeTests {
         defer { try? FileManager.default.removeItem(atPath: state) }
         try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
         try writeSecret()
-        let secret = try FileWriting.read(state + "/agent.secret").trimmingCharacters(in: .whitespacesAndNewlines)
+        let secret = try StateFile.read(state + "/agent.secret").trimmingCharacters(in: .whitespacesAndNewlines)
         let port = try unusedPort()
         let server = try serve(port: port, ["--policies", try policiesSinglingOutNames()])
         defer { server.terminate(); server.waitUntilExit() }
@@ -73,7 +74,7 @@ extension ServeTests {
         defer { try? FileManager.default.removeItem(atPath: state) }
         try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
         try writeSecret()
-        let secret = try FileWriting.read(state + "/agent.secret").trimmingCharacters(in: .whitespacesAndNewlines)
+        let secret = try StateFile.read(state + "/agent.secret").trimmingCharacters(in: .whitespacesAndNewlines)
         let policies = state + "/broken-policies"
         try FileManager.default.createDirectory(atPath: policies, withIntermediateDirectories: true)
         try "rules: [ {id: x, when: 'port =='}\n".write(toFile: policies + "/rules.yaml", atomically: true, encoding: .utf8)
@@ -133,9 +134,9 @@ extension ServeTests {
             let made = try runProcess("/usr/bin/openssl", ["req", "-new"] + newKey + ["-nodes", "-keyout", state + "/\(name).key",
                                                                                      "-subj", "/CN=\(name)", "-out", state + "/\(name).csr"])
             try #require(made.status == 0, "\(made.output)")
-            return try FileWriting.read(state + "/\(name).csr")
+            return try StateFile.read(state + "/\(name).csr")
         }
-        let ca = try Certificate(pem: FileWriting.read(state + "/ca.pem"))
+        let ca = try Certificate(pem: StateFile.read(state + "/ca.pem"))
         let newcomer = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: try TLSContext.client(trust: ca), timeout: 5)
         for (name, key, said) in [("rsa-small", ["-newkey", "rsa:1024"], "an RSA key of 1024 bits"),
                                   ("koblitz", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:secp256k1"], "an EC key on secp256k1")] {
@@ -160,8 +161,8 @@ extension ServeTests {
         let signed = try portwarden(["enroll", "sign", state + "/rsa-ok.csr", "--state-dir", state, "--output", state + "/rsa-ok.pem"])
         try #require(signed.status == 0, "\(signed.output)")
         let host = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: try TLSContext.client(
-            trust: ca, certificate: Certificate(pem: FileWriting.read(state + "/rsa-ok.pem")),
-            key: PrivateKey(pem: FileWriting.read(state + "/rsa-ok.key"))), timeout: 5)
+            trust: ca, certificate: Certificate(pem: StateFile.read(state + "/rsa-ok.pem")),
+            key: PrivateKey(pem: StateFile.read(state + "/rsa-ok.key"))), timeout: 5)
         #expect(try host.post("/v1/reports", body: Self.report("rsa-ok", sequence: 1)).status == 200)
         #expect(server.isRunning)
     }

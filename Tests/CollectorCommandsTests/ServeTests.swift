@@ -1,10 +1,11 @@
 import CollectorClient
 import CollectorStore
 import Foundation
-import OpenSSLDigest
+import OpenSSLCrypto
 import OpenSSLTLS
 import PortwardenModel
 import PortwardenTestSupport
+import StateFiles
 import Testing
 
 /// The `portwarden` executable as an operator runs it: ca init, enroll sign, serve —
@@ -62,11 +63,11 @@ struct ServeTests {
     func enroll(_ name: String) throws -> TLSContext {
         let key = try PrivateKey.generate()
         let csrPath = state + "/\(name).csr", certPath = state + "/\(name).pem"
-        try FileWriting.write(try CertificateRequest(key: key, commonName: name).pem(), to: csrPath, mode: 0o644)
+        try StateFile.write(try CertificateRequest(key: key, commonName: name).pem(), to: csrPath, mode: 0o644)
         let (status, output) = try portwarden(["enroll", "sign", csrPath, "--state-dir", state, "--output", certPath])
         try #require(status == 0, "\(output)")
-        return try TLSContext.client(trust: Certificate(pem: FileWriting.read(state + "/ca.pem")),
-                                     certificate: Certificate(pem: FileWriting.read(certPath)), key: key)
+        return try TLSContext.client(trust: Certificate(pem: StateFile.read(state + "/ca.pem")),
+                                     certificate: Certificate(pem: StateFile.read(certPath)), key: key)
     }
 
     static func report(_ host: String, sequence: UInt64) -> [UInt8] {
@@ -166,7 +167,7 @@ struct ServeTests {
         let port = try unusedPort()
         let server = try serve(port: port)
         defer { server.terminate(); server.waitUntilExit() }
-        let ca = try Certificate(pem: FileWriting.read(state + "/ca.pem"))
+        let ca = try Certificate(pem: StateFile.read(state + "/ca.pem"))
         let newcomer = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: try TLSContext.client(trust: ca),
                                            timeout: 5)
         let key = try PrivateKey.generate()

@@ -1,62 +1,25 @@
 import AgentReporting
 import CollectorClient
 import CollectorStore
+import CollectorTestSupport
 import Foundation
 import OpenSSLTLS
 import PortwardenModel
 import PortwardenTestSupport
 import Testing
 
-/// A small tmpfs mounted for the test, unmounted after: where the collector's disk can
-/// really fill. Nil, with why, where the kernel or the sandbox refuses the mount.
-struct SmallDisk: ~Copyable {
-    let path: String
-
-    init(megabytes: Int) throws(SmallDiskRefused) {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-small-disk-\(UUID().uuidString)").path
-        guard mkdir(path, 0o700) == 0 else { throw SmallDiskRefused(reason: String(cString: strerror(errno))) }
-        guard mount("tmpfs", path, "tmpfs", 0, "size=\(megabytes)m,mode=0700") == 0 else {
-            let reason = String(cString: strerror(errno))
-            rmdir(path)
-            throw SmallDiskRefused(reason: "mount -t tmpfs: \(reason)")
-        }
-    }
-
-    /// Writes a file until the disk refuses more (ENOSPC); returns how many bytes it took.
-    func fill(_ name: String) -> Int {
-        let fd = open(path + "/" + name, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        defer { close(fd) }
-        let chunk = [UInt8](repeating: 0x55, count: 4096)
-        var total = 0
-        while true {
-            let written = chunk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if written <= 0 { return total }
-            total += written
-        }
-    }
-
-    deinit {
-        umount2(path, Int32(MNT_DETACH))
-        rmdir(path)
-    }
-
-    /// Whether this machine lets the tests mount a tmpfs (root, and not refused by a sandbox).
-    static let available: Bool = (try? SmallDisk(megabytes: 1)) != nil
-}
-
-struct SmallDiskRefused: Error { let reason: String }
-
 /// The collector's disk fills while agents report: every report is refused with a
 /// retryable 503, the agents keep them, and once space returns every one is stored.
 struct DiskFullTests {
     /// A scan whose listeners all differ from the last one's, so storing it writes rows.
     static func scanned(_ host: String, round: Int) -> Snapshot {
-        var snapshot = SpoolTests.scanned(host)
-        snapshot.listeners = (0..<300).map { i in
+        let listeners = (0..<300).map { i in
             Listener(transport: .tcp, family: .ipv4, address: "10.0.\(round % 250).\(i % 250)", port: UInt16(1_000 + i),
                      scope: .specific, netns: 1, hostNetns: true, inode: UInt64(round * 1_000 + i), uid: 0, processes: [])
         }
-        return snapshot
+        return Snapshot(host: Host(hostname: host, machineID: "m", bootID: "boot", kernel: nil, os: nil),
+                        collectedAt: "2026-11-25T10:00:00Z", complete: true, ownershipComplete: true, warnings: [],
+                        namespaces: [], listeners: listeners, unresolved: [])
     }
 
     @Test(.enabled(if: SmallDisk.available, "mount -t tmpfs is refused here (not root, or a sandbox): the full-disk test cannot run"))
@@ -66,7 +29,7 @@ struct DiskFullTests {
         let database = try CollectorDatabase.open(path: disk.path + "/portwarden.sqlite")
         let collector = try await RunningCollector.start(pki: pki, database: database)
         defer { collector.stop() }
-        let state = try SpoolTests().enrolledState(pki, host: "web-01")
+        let state = try enrolledState(pki, host: "web-01")
         defer { try? FileManager.default.removeItem(atPath: state.directory) }
         let connection = CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port),
                                              context: try state.clientContext(), timeout: 10)

@@ -1,6 +1,7 @@
 import CollectorClient
 @testable import CollectorServer
 import CollectorStore
+import CollectorTestSupport
 import Foundation
 import Logging
 import OpenSSLTLS

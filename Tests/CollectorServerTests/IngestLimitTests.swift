@@ -1,5 +1,6 @@
 import CollectorClient
 @_spi(Testing) import CollectorStore
+import CollectorTestSupport
 import Foundation
 import PortwardenModel
 import PortwardenTestSupport

@@ -1,6 +1,7 @@
 import CollectorClient
 import CollectorServer
 import CollectorStore
+import CollectorTestSupport
 import Foundation
 import OpenSSLTLS
 import PortwardenModel

@@ -1,6 +1,7 @@
 import CollectorClient
 import CollectorServer
 import CollectorStore
+import CollectorTestSupport
 import OpenSSLTLS
 import PortwardenTestSupport
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import OpenSSLTLS
 import PortwardenTestSupport
+import StateFiles
 import Testing
 
 /// A request's key type, and the rule on which keys a host may have held to what our TLS
@@ -18,7 +19,7 @@ struct PublicKeyTypeTests {
         try process.run()
         process.waitUntilExit()
         try #require(process.terminationStatus == 0, "openssl genpkey \(arguments)")
-        return try PrivateKey(pem: FileWriting.read(path))
+        return try PrivateKey(pem: StateFile.read(path))
     }
 
     static let keys: [([String], PublicKeyType, Bool)] = [

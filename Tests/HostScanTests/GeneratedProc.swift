@@ -1,5 +1,5 @@
 import Foundation
-@testable import Inventory
+@testable import HostScan
 import PortwardenModel
 import ProcFS
 

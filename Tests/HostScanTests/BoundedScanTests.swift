@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Inventory
+@testable import HostScan
 import PortwardenModel
 import ProcFS
 

@@ -1,5 +1,5 @@
 import Testing
-@testable import Inventory
+@testable import HostScan
 import PortwardenModel
 import ProcFS
 

@@ -1,5 +1,5 @@
 import Testing
-@testable import Inventory
+@testable import HostScan
 
 /// Each default rule, a pattern from agent.yaml, and the arguments that must stay as they are.
 struct RedactionTests {

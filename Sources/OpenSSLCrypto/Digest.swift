@@ -1,4 +1,5 @@
 import COpenSSL
+import PortwardenModel
 
 /// The one SHA-256, through the system OpenSSL's EVP (FIPS-capable): the policy version,
 /// report bodies, enrollment secrets, certificate requests. Its own module so that Policy
@@ -11,9 +12,4 @@ public enum Digest {
         _ = bytes.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &digest, &length, EVP_sha256(), nil) }
         return digest.prefix(Int(length)).lowercaseHex
     }
-}
-
-extension Sequence<UInt8> {
-    /// Two lowercase hex digits a byte: fingerprints, digests, secrets.
-    public var lowercaseHex: String { map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
 }

@@ -1,4 +1,4 @@
-import OpenSSLDigest
+import OpenSSLCrypto
 import Testing
 
 /// FIPS 180-4's known answers: the policy version and every stored digest rest on these.

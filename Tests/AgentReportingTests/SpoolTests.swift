@@ -2,6 +2,7 @@ import AgentReporting
 import CollectorClient
 import CollectorServer
 import CollectorStore
+import CollectorTestSupport
 import Foundation
 import OpenSSLTLS
 import PortwardenModel
@@ -11,18 +12,6 @@ import Testing
 /// The agent's reporting path against the real collector: nothing lost while it is
 /// away, nothing stored twice when it is back.
 struct SpoolTests {
-    /// An enrolled agent state in a fresh directory.
-    func enrolledState(_ pki: TestPKI, host: String) throws -> AgentState {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pw-agent-state-\(UUID().uuidString)").path
-        let state = AgentState(directory: dir, sequenceFloor: { 0 })  // numbered 1, 2, 3… as the assertions read
-        try state.prepare()
-        let (certificate, key) = try pki.host(host)
-        try key.write(to: state.keyPath)
-        try FileWriting.write(try certificate.pem(), to: state.certificatePath, mode: 0o644)
-        try FileWriting.write(try pki.ca.certificate.pem(), to: state.caPath, mode: 0o644)
-        return state
-    }
-
     static func scanned(_ host: String) -> Snapshot {
         Snapshot(host: Host(hostname: host, machineID: "m", bootID: "boot", kernel: "6.1", os: "Debian"),
                  collectedAt: "2026-11-25T10:00:00Z", complete: true, ownershipComplete: true, warnings: [],

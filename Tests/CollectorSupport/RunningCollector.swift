@@ -6,8 +6,8 @@ import OpenSSLTLS
 import PortwardenTestSupport
 
 /// `portwarden serve`'s application on a loopback port the kernel picks, until `stop()`.
-final class RunningCollector: @unchecked Sendable {
-    let port: Int
+public final class RunningCollector: @unchecked Sendable {
+    public let port: Int
     private let task: Task<Void, any Error>
 
     private init(port: Int, task: Task<Void, any Error>) {
@@ -15,7 +15,7 @@ final class RunningCollector: @unchecked Sendable {
         self.task = task
     }
 
-    static func start(pki: TestPKI, database: CollectorDatabase, port: Int = 0, enrollmentSecret: String? = nil,
+    public static func start(pki: TestPKI, database: CollectorDatabase, port: Int = 0, enrollmentSecret: String? = nil,
                       settings: CollectorApplication.Settings = .init(), policy: PolicyHolder? = nil,
                       metrics: CollectorMetrics = CollectorMetrics(),
                       enrollment: CollectorApplication.Enrollment? = nil) async throws -> RunningCollector {
@@ -41,12 +41,5 @@ final class RunningCollector: @unchecked Sendable {
         throw CancellationError()
     }
 
-    func stop() { task.cancel() }
-}
-
-/// Runs blocking client code on its own thread, so the server's tasks keep their threads.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
+    public func stop() { task.cancel() }
 }

@@ -1,5 +1,5 @@
 import Testing
-@testable import Inventory
+@testable import HostScan
 import PortwardenModel
 
 /// The count bounds on their own: who keeps a place in a report that cannot hold everything.
