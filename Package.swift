@@ -124,9 +124,11 @@ let package = Package(
         // The only test target that sees GRDB: its SQLite*.swift files test the schema itself.
         .testTarget(
             name: "CollectorStoreTests",
-            dependencies: ["CollectorStore", "PortwardenModel", "Policy", "Findings", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "CollectorStore", "PortwardenModel", "Policy", "Findings", "PortwardenTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             exclude: ["Fixtures"]),
-        .testTarget(name: "FindingsTests", dependencies: ["Findings", "CollectorStore", "Policy", "PortwardenModel"]),
+        .testTarget(name: "FindingsTests", dependencies: ["Findings", "CollectorStore", "Policy", "PortwardenModel", "PortwardenTestSupport"]),
         .testTarget(
             name: "CollectorServerTests",
             dependencies: [

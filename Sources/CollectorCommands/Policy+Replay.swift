@@ -17,8 +17,10 @@ extension PolicyCommand {
                 lapsed): each finding is printed with when it would have opened and been \
                 resolved. Use it to try a rule or a waiver before it goes live. Tags are \
                 today's (inventory plus `hosts tag|untag`); labels are those each host \
-                declared at the time (databases older than v8 know only each host's \
-                newest, from its first report on).
+                declared at the time, to the second (labels changed twice within one \
+                second replay as the second; databases older than v8 know only each \
+                host's newest, from its first report on). Under the policy in force, it \
+                opens and resolves what `serve` did, at the same times.
                 """)
 
         @OptionGroup var state: StateOptions

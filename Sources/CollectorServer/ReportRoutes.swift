@@ -163,7 +163,8 @@ struct ReportRoutes {
         case .unchanged: ("unchanged", 0, 0)
         case .duplicate: ("duplicate", 0, 0)
         }
-        budget.charge(report.host, changed: opened + closed)
+        // A change of labels alone (changed, 0 opened, 0 closed) still wrote a row: one change.
+        budget.charge(report.host, changed: outcome == .unchanged || outcome == .duplicate ? 0 : max(opened + closed, 1))
         if outcome != .duplicate { refusals.stored(host: report.host) }
         let elapsed = ContinuousClock.now - started
         metrics.accepted(name, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)

@@ -59,20 +59,24 @@ extension CollectorDatabase {
                 let subject = FindingSubject(host: host.name, listeners: (listeners[host.id!] ?? []).map(\.listener),
                                              tags: tags[host.name] ?? TagEdits(), labels: host.labelMap, at: now)
                 guard let update = evaluate(subject, open[host.id!] ?? [:]) else { return changes }
-                changes = changes + (try Self.record(update, hostId: host.id!, at: Int64(now.timeIntervalSince1970), in: db))
+                let time = Int64(now.timeIntervalSince1970)
+                changes = changes + (try Self.record(update, hostId: host.id!, at: time, in: db))
+                if update != FindingUpdate() {
+                    try db.execute(sql: "UPDATE host SET findingsChangedAt = ? WHERE id = ?", arguments: [time, host.id!])
+                }
             }
             return changes
         }
     }
 
     /// Evaluates one freshly stored snapshot, inside ingest's transaction.
-    static func evaluateFindings(_ snapshot: Snapshot, host name: String, hostId: Int64, collectedAt: Int64,
+    static func evaluateFindings(_ snapshot: Snapshot, host name: String, hostId: Int64, at time: Int64,
                                  evaluate: FindingEvaluator, in db: Database) throws {
         let subject = FindingSubject(host: name, listeners: snapshot.listeners, tags: try tagEdits(host: name, db),
-                                     labels: snapshot.host.labels ?? [:], at: Date(timeIntervalSince1970: TimeInterval(collectedAt)),
+                                     labels: snapshot.host.labels ?? [:], at: Date(timeIntervalSince1970: TimeInterval(time)),
                                      complete: snapshot.complete)
         guard let update = evaluate(subject, try openFindingIds(host: hostId, db)[hostId] ?? [:]) else { return }
-        _ = try record(update, hostId: hostId, at: collectedAt, in: db)
+        _ = try record(update, hostId: hostId, at: time, in: db)
     }
 
     /// Ids of the open findings by identity, by host id: of host `hostId`, or of every

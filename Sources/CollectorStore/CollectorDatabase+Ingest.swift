@@ -4,7 +4,8 @@ import PortwardenModel
 
 /// What one report did to the history.
 public enum IngestOutcome: Equatable, Sendable {
-    /// Listeners appeared or went: intervals opened and closed, a new receipt run.
+    /// Listeners appeared or went (intervals opened and closed, a new receipt run), or the
+    /// host's labels changed (0 opened, 0 closed).
     case changed(opened: Int, closed: Int)
     /// Nothing changed: the host's times and its current receipt run moved, no row was added.
     case unchanged
@@ -131,10 +132,9 @@ extension CollectorDatabase {
     /// The snapshot stored and, unless it was a duplicate, evaluated: one transaction.
     private static func transaction(_ request: IngestRequest, collectedAt: Int64, observed: [String: Observation],
                                     findings: FindingEvaluator?, clock: ReportClock?, in db: Database) throws -> IngestOutcome {
-        let (outcome, hostId, collectedAt) = try store(request, collectedAt: collectedAt, observed: observed, clock: clock, in: db)
+        let (outcome, hostId, evaluatedAt) = try store(request, collectedAt: collectedAt, observed: observed, clock: clock, in: db)
         if let hostId, let findings {
-            try evaluateFindings(request.snapshot, host: request.host, hostId: hostId, collectedAt: collectedAt,
-                                 evaluate: findings, in: db)
+            try evaluateFindings(request.snapshot, host: request.host, hostId: hostId, at: evaluatedAt, evaluate: findings, in: db)
         }
         return outcome
     }
@@ -145,7 +145,10 @@ extension CollectorDatabase {
     }
 
     /// The outcome, the host's id unless the snapshot was a duplicate (nothing written),
-    /// and the time it was stored at (`ReportClock`: never before the host's newest).
+    /// and the time to evaluate its findings at: the time it was stored at (`ReportClock`:
+    /// never before the host's newest), or the host's last re-evaluation that changed its
+    /// findings, if later — a spooled report delivered after a reload or a lapsed waiver
+    /// must not write finding history before what that re-evaluation wrote.
     private static func store(_ request: IngestRequest, collectedAt sent: Int64, observed: [String: Observation],
                               clock: ReportClock?, in db: Database) throws -> (IngestOutcome, Int64?, Int64) {
         let snapshot = request.snapshot, name = request.host, receivedAt = request.receivedAt
@@ -209,6 +212,10 @@ extension CollectorDatabase {
 
         let latest = try ReceiptRun.fetchOne(
             db.cachedStatement(sql: "SELECT * FROM receiptRun WHERE hostId = ? ORDER BY id DESC LIMIT 1"), arguments: [hostId])
+        let evaluatedAt = max(collectedAt, host.findingsChangedAt ?? collectedAt)
+        // A change of labels alone is a change of the history (a row, for replay): the
+        // host's budget counts it as it counts a changed listener.
+        let labelsChanged = host.labels != declared && stored != nil
         if opened == 0, closed == 0, var run = latest, run.bootID == snapshot.host.bootID {
             run.lastSequence = sequence ?? run.lastSequence
             run.lastCollected = collectedAt
@@ -216,12 +223,12 @@ extension CollectorDatabase {
             run.lastBodyDigest = request.bodyDigest
             run.reports += 1
             try run.updateExtended(db)
-            return (.unchanged, hostId, collectedAt)
+            return (labelsChanged ? .changed(opened: 0, closed: 0) : .unchanged, hostId, evaluatedAt)
         }
         try ReceiptRun(hostId: hostId, bootID: snapshot.host.bootID, firstSequence: sequence,
                        lastSequence: sequence, lastBodyDigest: request.bodyDigest,
                        firstCollected: collectedAt, lastCollected: collectedAt, lastReceived: receivedAt, reports: 1).insertRow(db)
-        return (opened == 0 && closed == 0 ? .unchanged : .changed(opened: opened, closed: closed), hostId, collectedAt)
+        return (opened == 0 && closed == 0 && !labelsChanged ? .unchanged : .changed(opened: opened, closed: closed), hostId, evaluatedAt)
     }
 }
 
@@ -263,7 +270,17 @@ struct Observation: Sendable {
         self.listener = listener
         owners = OwnerIdentities.json(listener.processes)
         identity = "\(listener.netns) \(listener.transport.rawValue) \(listener.family.rawValue) "
-            + "[\(listener.address)]:\(listener.port) \(owners)"
+            + "[\(listener.address)]:\(listener.port) \(owners)" + Self.socketFacts(uid: listener.uid, foundBy: listener.foundBy.rawValue,
+                                                                                 hostNetns: listener.hostNetns)
+    }
+
+    /// The rest of what a rule reads of a socket (v8): its uid, how it was found and
+    /// whether its namespace is the host's. Part of the identity, so that what ingest
+    /// evaluates is what the history keeps — a daemon now running its socket as another
+    /// uid is a new listener, not the old one remembered. v8-fidelity appends the same
+    /// text to the open intervals' identities.
+    static func socketFacts(uid: UInt32, foundBy: String, hostNetns: Bool) -> String {
+        " uid=\(uid) found_by=\(foundBy)" + (hostNetns ? "" : " not-host-netns")
     }
 
     func interval(hostId: Int64, opened: Int64) -> ListenerInterval {

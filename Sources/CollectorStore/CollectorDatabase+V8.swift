@@ -2,7 +2,8 @@ internal import GRDB
 
 extension CollectorDatabase {
     /// v8-fidelity: what a rule can read, kept so that evaluating the history again finds
-    /// what ingest found. Adds a nullable column and a table; older rows keep what they had.
+    /// what ingest found. Adds nullable columns and a table; open listener intervals'
+    /// identities gain their socket facts; older rows otherwise keep what they had.
     static func migrateV8Fidelity(_ db: Database) throws {
         // Each listener's owners with their command lines: a finding opened by a policy
         // reload or a replay shows them as one opened at ingest does.
@@ -17,5 +18,20 @@ extension CollectorDatabase {
             t.primaryKey(["hostId", "since"])
         }
         try db.execute(sql: "INSERT INTO hostLabels (hostId, since, labels) SELECT id, firstSeen, labels FROM host WHERE labels IS NOT NULL")
+        // A listener's identity now ends with its uid, how it was found and whether its
+        // namespace is the host's (`Observation.socketFacts`); the open intervals learn
+        // theirs, so the next report of an unchanged host matches them (rows older than
+        // v4 knew no uid: 0, found through procfs, as re-evaluation always took them).
+        // Closed intervals keep the identity they closed with: nothing matches them again.
+        try db.execute(sql: """
+            UPDATE listenerInterval
+            SET identity = identity || ' uid=' || COALESCE(uid, 0) || ' found_by=' || COALESCE(foundBy, 'procfs')
+                || CASE WHEN hostNetns THEN '' ELSE ' not-host-netns' END
+            WHERE closed IS NULL
+            """)
+        // When a re-evaluation (a reload, a lapsed waiver) last opened or resolved one of
+        // a host's findings: a report dated before it, delivered late from a spool, is
+        // evaluated as of then, so finding history is written forwards only.
+        try db.alter(table: "host") { t in t.add(column: "findingsChangedAt", .integer) }
     }
 }

@@ -10,16 +10,17 @@ extension HostRecord: RowRecord {
         self.init(id: row["id"], name: row["name"], machineID: row["machineID"], bootID: row["bootID"],
                   kernel: row["kernel"], os: row["os"], firstSeen: row["firstSeen"], lastSeen: row["lastSeen"],
                   lastReceived: row["lastReceived"], lastSequence: row["lastSequence"], complete: row["complete"],
-                  labels: row["labels"])
+                  labels: row["labels"], findingsChangedAt: row["findingsChangedAt"])
     }
 
     /// Inserts the host; its id is set.
     mutating func insert(_ db: Database) throws {
         try db.cachedStatement(sql: """
-            INSERT INTO host (name, machineID, bootID, kernel, os, firstSeen, lastSeen, lastReceived, lastSequence, complete, labels)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO host (name, machineID, bootID, kernel, os, firstSeen, lastSeen, lastReceived, lastSequence, complete, labels,
+                              findingsChangedAt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [name, machineID, bootID, kernel, os, firstSeen, lastSeen, lastReceived, lastSequence, complete,
-                                     labels])
+                                     labels, findingsChangedAt])
         id = db.lastInsertedRowID
     }
 

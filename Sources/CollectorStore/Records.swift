@@ -15,6 +15,9 @@ public struct HostRecord: Codable, Equatable, Sendable {
     public var complete: Bool
     /// The newest snapshot's labels, a JSON object; nil when it declared none.
     public var labels: String?
+    /// When a re-evaluation last opened or resolved one of the host's findings (v8): a
+    /// report dated earlier is evaluated as of then.
+    public var findingsChangedAt: Int64?
 }
 
 /// Consecutive reports of one host (in one boot) that opened or closed no listener.

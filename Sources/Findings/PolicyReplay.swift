@@ -40,22 +40,10 @@ public enum PolicyReplay {
                 instants.insert(t)
             }
             var open: [String: Int] = [:]  // identity → index in results
-            // The intervals open at each instant, kept as the instants advance rather than
-            // found again among all of the host's intervals each time.
-            let byOpening = spans.indices.sorted { (spans[$0].opened, $0) < (spans[$1].opened, $1) }
-            var nextOpening = 0
-            var active: [Int] = []  // indices into spans, in the timeline's order
-            for t in instants.sorted() {
-                let before = active.count
-                while nextOpening < byOpening.count, spans[byOpening[nextOpening]].opened <= t {
-                    active.append(byOpening[nextOpening])
-                    nextOpening += 1
-                }
-                if active.count > before { active.sort() }
-                active.removeAll { spans[$0].closed.map { $0 <= t } ?? false }
-                let at = Date(timeIntervalSince1970: TimeInterval(t))
-                let findings = policy.evaluate(listeners: active.map { spans[$0].listener },
-                                               host: HostFacts(name: host, tags: tags, labels: history.labels(at: t)), now: at)
+            /// Evaluates the listeners of `indices` at `t`: findings new since the last step
+            /// open, those no longer produced are resolved.
+            func step(_ indices: [Int], at: Date, t: Int64, facts: HostFacts) {
+                let findings = policy.evaluate(listeners: indices.map { spans[$0].listener }, host: facts, now: at)
                 let observed = findings.map(ObservedFinding.init)
                 let (opening, resolving) = FindingDelta.between(produced: observed, open: open, complete: true)
                 if !opening.isEmpty {
@@ -71,6 +59,28 @@ public enum PolicyReplay {
                     results[index].closed = at
                     open[identities[index]] = nil
                 }
+            }
+            // The intervals open at each instant, kept as the instants advance rather than
+            // found again among all of the host's intervals each time.
+            let byOpening = spans.indices.sorted { (spans[$0].opened, $0) < (spans[$1].opened, $1) }
+            var nextOpening = 0
+            var active: [Int] = []  // indices into spans, in the timeline's order
+            for t in instants.sorted() {
+                let before = active.count
+                while nextOpening < byOpening.count, spans[byOpening[nextOpening]].opened <= t {
+                    active.append(byOpening[nextOpening])
+                    nextOpening += 1
+                }
+                if active.count > before { active.sort() }
+                let at = Date(timeIntervalSince1970: TimeInterval(t))
+                let facts = HostFacts(name: host, tags: tags, labels: history.labels(at: t))
+                // Opened and closed in the same second (two reports in it): ingest evaluated
+                // it once, so the replay does too, before the instant's closings.
+                if active.contains(where: { spans[$0].opened == t && spans[$0].closed == t }) {
+                    step(active.filter { spans[$0].closed.map { $0 > t } ?? true || spans[$0].opened == t }, at: at, t: t, facts: facts)
+                }
+                active.removeAll { spans[$0].closed.map { $0 <= t } ?? false }
+                step(active, at: at, t: t, facts: facts)
             }
         }
         return results

@@ -78,13 +78,26 @@ extension ServeTests {
         ]
     }
 
+    /// db-01's: SO_REUSEPORT sockets of one program under two uids, a socket found by
+    /// pidfd and then through procfs, and a listener seen by two reports within one second.
     static func dbReports() -> [(listeners: [Listener], labels: [String: String]?, complete: Bool)] {
         let postgres = owner("postgres", pid: 300, user: "postgres", unit: "postgresql@15-main.service")
+        let tomcat = listening(8080, [owner("tomcat", pid: 303, user: "tomcat")])
         return [
-            ([listening(5432, [postgres]), listening(55, [owner("glsrv", pid: 301)])], ["env": "prod"], true),
-            ([listening(5432, [postgres]), listening(8080, [owner("tomcat", pid: 302, user: "tomcat")])], ["env": "prod"], true),
-            ([listening(8080, [owner("tomcat", pid: 303, user: "tomcat")])], ["env": "prod"], true),
+            ([listening(5432, [postgres]), listening(5432, [postgres], uid: 1234), listening(55, [owner("glsrv", pid: 301)]),
+              listening(7000, [owner("hidden", pid: 304)], foundBy: .pidfd)], ["env": "prod"], true),
+            ([listening(5432, [postgres]), listening(8080, [owner("tomcat", pid: 302, user: "tomcat")]),
+              listening(7000, [owner("hidden", pid: 304)])], ["env": "prod"], true),
+            ([tomcat], ["env": "prod"], true),
+            ([tomcat, listening(5001, [owner("nc", pid: 305)])], ["env": "prod"], true),
+            ([tomcat], ["env": "prod"], true),
         ]
+    }
+
+    /// Seconds from a host's first report to each of its reports: an hour apart, but db-01's
+    /// last two in the same second as the one before them.
+    static func offsets(_ name: String, _ count: Int) -> [Int64] {
+        (0..<count).map { i in Int64(name == "db-01" ? min(i, 2) : i) * 3_600 }
     }
 
     static func fidelityPolicy(in directory: String, extra: String = "") throws {
@@ -144,7 +157,8 @@ extension ServeTests {
             for (i, report) in host.reports.enumerated() {
                 let snapshot = Snapshot(
                     host: Host(hostname: name, machineID: name, bootID: "boot", kernel: "6.1", os: "Debian 12", labels: report.labels),
-                    sequence: UInt64(i + 1), collectedAt: Timestamp.rfc3339(first + Int64(i) * 3_600), complete: report.complete,
+                    sequence: UInt64(i + 1), collectedAt: Timestamp.rfc3339(first + Self.offsets(name, host.reports.count)[i]),
+                    complete: report.complete,
                     ownershipComplete: report.complete, warnings: [], namespaces: [], listeners: report.listeners, unresolved: [])
                 var writer = JSONWriter()
                 writer.value(snapshot)

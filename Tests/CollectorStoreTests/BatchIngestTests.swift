@@ -1,5 +1,6 @@
 import CollectorStore
 import PortwardenModel
+import PortwardenTestSupport
 import Testing
 
 /// Reports stored together in one transaction (the collector's ingest queue) come out as
@@ -7,10 +8,10 @@ import Testing
 struct BatchIngestTests {
     @Test(arguments: StoreMaker.all) func aBatchStoresEachReportAsIfAlone(_ store: StoreMaker) throws {
         let db = try store.make()
-        let first = IngestTests.snapshot(1, at: "2026-11-25T10:00:00Z", [IngestTests.listener(22, [IngestTests.sshd])])
-        let broken = IngestTests.snapshot(2, at: "yesterday", [IngestTests.listener(557, [IngestTests.vmsd])])
-        let second = IngestTests.snapshot(2, at: "2026-11-25T10:01:00Z",
-                                          [IngestTests.listener(22, [IngestTests.sshd]), IngestTests.listener(111, [IngestTests.sshd])])
+        let first = HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", [HistoryFixtures.listener(22, [HistoryFixtures.sshd])])
+        let broken = HistoryFixtures.snapshot(2, at: "yesterday", [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])])
+        let second = HistoryFixtures.snapshot(2, at: "2026-11-25T10:01:00Z",
+                                          [HistoryFixtures.listener(22, [HistoryFixtures.sshd]), HistoryFixtures.listener(111, [HistoryFixtures.sshd])])
         let results = try db.ingest([
             IngestRequest(first, host: "web-01", bodyDigest: "a", receivedAt: 1),
             IngestRequest(broken, host: "web-01", bodyDigest: "b", receivedAt: 2),

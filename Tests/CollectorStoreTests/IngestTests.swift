@@ -2,26 +2,10 @@ import Foundation
 import Testing
 @testable import CollectorStore
 import PortwardenModel
+import PortwardenTestSupport
 
 /// History grows with change, not with time.
 struct IngestTests {
-    static let sshd = Owner(pid: 200, name: "sshd", exe: "/usr/sbin/sshd", cmdline: ["sshd"], uid: 0, user: "root",
-                            unit: "ssh.service", container: nil)
-    static let vmsd = Owner(pid: 300, name: "vmsd", exe: "/opt/vms/bin/vmsd", cmdline: ["vmsd"], uid: 0, user: "root",
-                            unit: nil, container: nil)
-
-    static func listener(_ port: UInt16, _ owners: [Owner], address: String = "0.0.0.0") -> Listener {
-        Listener(transport: .tcp, family: .ipv4, address: address, port: port, scope: .any, netns: 4026531840,
-                 hostNetns: true, inode: UInt64(port), uid: 0, processes: owners)
-    }
-
-    static func snapshot(_ sequence: UInt64?, at time: String, boot: String = "boot-1", complete: Bool = true,
-                         _ listeners: [Listener]) -> Snapshot {
-        Snapshot(host: Host(hostname: "web-01", machineID: "m", bootID: boot, kernel: "6.1", os: "Debian"),
-                 sequence: sequence, collectedAt: time, complete: complete, ownershipComplete: true, warnings: [],
-                 namespaces: [], listeners: listeners, unresolved: [])
-    }
-
     /// Every listener interval `host` ever had, oldest first.
     static func intervals(_ db: any HistoryStore, host: String = "web-01") throws -> [ListenerInterval] {
         try db.listenerTimeline(since: .min, host: host).flatMap(\.intervals)
@@ -33,8 +17,8 @@ struct IngestTests {
 
     @Test(arguments: StoreMaker.all) func firstReportOpensAnIntervalPerListener(_ store: StoreMaker) throws {
         let db = try store.make()
-        let outcome = try db.ingest(Self.snapshot(1, at: "2026-11-25T10:00:00Z", [Self.listener(22, [Self.sshd]),
-                                                                              Self.listener(557, [Self.vmsd])]),
+        let outcome = try db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", [HistoryFixtures.listener(22, [HistoryFixtures.sshd]),
+                                                                              HistoryFixtures.listener(557, [HistoryFixtures.vmsd])]),
                                     host: "web-01", bodyDigest: "d1", receivedAt: 1)
         #expect(outcome == .changed(opened: 2, closed: 0))
         let open = try db.openListeners(host: "web-01")
@@ -45,15 +29,15 @@ struct IngestTests {
 
     @Test(arguments: StoreMaker.all) func unchangedReportsAddNoRows(_ store: StoreMaker) throws {
         let db = try store.make()
-        let listeners = [Self.listener(22, [Self.sshd])]
-        _ = try db.ingest(Self.snapshot(1, at: "2026-11-25T10:00:00Z", listeners), host: "web-01", bodyDigest: "a", receivedAt: 1)
+        let listeners = [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]
+        _ = try db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", listeners), host: "web-01", bodyDigest: "a", receivedAt: 1)
         let before = try counts(db)
         for minute in 1...30 {
             // The daemon restarted with a new pid: still the same listener.
-            var restarted = Self.sshd
+            var restarted = HistoryFixtures.sshd
             restarted.pid = Int32(1000 + minute)
-            let outcome = try db.ingest(Self.snapshot(UInt64(1 + minute), at: "2026-11-25T10:\(String(format: "%02d", minute)):00Z",
-                                                      [Self.listener(22, [restarted])]),
+            let outcome = try db.ingest(HistoryFixtures.snapshot(UInt64(1 + minute), at: "2026-11-25T10:\(String(format: "%02d", minute)):00Z",
+                                                      [HistoryFixtures.listener(22, [restarted])]),
                                         host: "web-01", bodyDigest: "b\(minute)", receivedAt: Int64(1 + minute))
             #expect(outcome == .unchanged)
         }
@@ -66,9 +50,9 @@ struct IngestTests {
 
     @Test(arguments: StoreMaker.all) func aListenerThatGoesIsClosedAndANewOneOpened(_ store: StoreMaker) throws {
         let db = try store.make()
-        _ = try db.ingest(Self.snapshot(1, at: "2026-11-25T10:00:00Z", [Self.listener(22, [Self.sshd])]),
+        _ = try db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]),
                           host: "web-01", bodyDigest: "a", receivedAt: 1)
-        let outcome = try db.ingest(Self.snapshot(2, at: "2026-11-25T10:01:00Z", [Self.listener(557, [Self.vmsd])]),
+        let outcome = try db.ingest(HistoryFixtures.snapshot(2, at: "2026-11-25T10:01:00Z", [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])]),
                                     host: "web-01", bodyDigest: "b", receivedAt: 2)
         #expect(outcome == .changed(opened: 1, closed: 1))
         let closed = try Self.intervals(db).first { $0.port == 22 }
@@ -79,22 +63,22 @@ struct IngestTests {
 
     @Test(arguments: StoreMaker.all) func aRedeliveredSnapshotIsAcknowledgedAndIgnored(_ store: StoreMaker) throws {
         let db = try store.make()
-        let first = Self.snapshot(7, at: "2026-11-25T10:00:00Z", [Self.listener(22, [Self.sshd])])
+        let first = HistoryFixtures.snapshot(7, at: "2026-11-25T10:00:00Z", [HistoryFixtures.listener(22, [HistoryFixtures.sshd])])
         _ = try db.ingest(first, host: "web-01", bodyDigest: "a", receivedAt: 1)
         #expect(try db.ingest(first, host: "web-01", bodyDigest: "a", receivedAt: 2) == .duplicate)
-        #expect(try db.ingest(Self.snapshot(5, at: "2026-11-25T09:58:00Z", []), host: "web-01", bodyDigest: "x",
+        #expect(try db.ingest(HistoryFixtures.snapshot(5, at: "2026-11-25T09:58:00Z", []), host: "web-01", bodyDigest: "x",
                               receivedAt: 3) == .duplicate)
         #expect(try db.openListeners(host: "web-01").count == 1, "an old snapshot closes nothing")
         // After a reboot the boot id differs and a counter that started over is accepted.
-        #expect(try db.ingest(Self.snapshot(1, at: "2026-11-25T11:00:00Z", boot: "boot-2", [Self.listener(22, [Self.sshd])]),
+        #expect(try db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T11:00:00Z", boot: "boot-2", [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]),
                               host: "web-01", bodyDigest: "c", receivedAt: 4) == .unchanged)
     }
 
     @Test(arguments: StoreMaker.all) func anIncompleteSnapshotClosesNothing(_ store: StoreMaker) throws {
         let db = try store.make()
-        _ = try db.ingest(Self.snapshot(1, at: "2026-11-25T10:00:00Z", [Self.listener(22, [Self.sshd])]),
+        _ = try db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]),
                           host: "web-01", bodyDigest: "a", receivedAt: 1)
-        let outcome = try db.ingest(Self.snapshot(2, at: "2026-11-25T10:01:00Z", complete: false, []),
+        let outcome = try db.ingest(HistoryFixtures.snapshot(2, at: "2026-11-25T10:01:00Z", complete: false, []),
                                     host: "web-01", bodyDigest: "b", receivedAt: 2)
         #expect(outcome == .unchanged)
         #expect(try db.openListeners(host: "web-01").map(\.port) == [22])
@@ -102,7 +86,7 @@ struct IngestTests {
 
     @Test(arguments: StoreMaker.all) func hostsGoStaleWhenTheyStopReporting(_ store: StoreMaker) throws {
         let db = try store.make()
-        _ = try db.ingest(Self.snapshot(1, at: "2026-11-25T10:00:00Z", []), host: "web-01", bodyDigest: "a", receivedAt: 1_000)
+        _ = try db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", []), host: "web-01", bodyDigest: "a", receivedAt: 1_000)
         #expect(try db.hosts(now: 1_100, staleAfter: 300).map(\.stale) == [false])
         #expect(try db.hosts(now: 1_400, staleAfter: 300).map(\.stale) == [true])
     }
@@ -110,7 +94,7 @@ struct IngestTests {
     @Test(arguments: StoreMaker.all) func aBadTimestampIsRefused(_ store: StoreMaker) throws {
         let db = try store.make()
         #expect(throws: ReportRefusal.self) {
-            try db.ingest(Self.snapshot(1, at: "yesterday", []), host: "web-01", bodyDigest: "a", receivedAt: 1)
+            try db.ingest(HistoryFixtures.snapshot(1, at: "yesterday", []), host: "web-01", bodyDigest: "a", receivedAt: 1)
         }
     }
 }

@@ -2,6 +2,7 @@ import CollectorStore
 import Foundation
 import Testing
 import PortwardenModel
+import PortwardenTestSupport
 
 /// `collected_at` against the collector's clock and the host's history, and the refusals
 /// that make a host show as refusing until its next stored report.
@@ -14,8 +15,8 @@ struct ReportClockTests {
 
     func ingest(_ db: any HistoryStore, _ sequence: UInt64?, at collected: Int64, received: Int64,
                 boot: String = "boot-1") throws -> IngestOutcome {
-        try db.ingest(IngestTests.snapshot(sequence, at: Self.time(collected), boot: boot,
-                                           [IngestTests.listener(UInt16(1000 + (sequence ?? 0) % 1000), [IngestTests.sshd])]),
+        try db.ingest(HistoryFixtures.snapshot(sequence, at: Self.time(collected), boot: boot,
+                                           [HistoryFixtures.listener(UInt16(1000 + (sequence ?? 0) % 1000), [HistoryFixtures.sshd])]),
                       host: "web-01", bodyDigest: "\(String(describing: sequence))-\(collected)", receivedAt: received,
                       clock: Self.clock)
     }
@@ -66,7 +67,7 @@ struct ReportClockTests {
     @Test(arguments: StoreMaker.all) func aTimeStoredFromTheFutureBeforeClocksWereCheckedGivesWay(_ store: StoreMaker) throws {
         let db = try store.make()
         let future = Self.t0 + 5 * 365 * 86_400
-        _ = try db.ingest(IngestTests.snapshot(1, at: Self.time(future), [IngestTests.listener(22, [IngestTests.sshd])]),
+        _ = try db.ingest(HistoryFixtures.snapshot(1, at: Self.time(future), [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]),
                           host: "web-01", bodyDigest: "a", receivedAt: Self.t0)  // no clock: as before v5
         #expect(try ingest(db, 2, at: Self.t0, received: Self.t0) != .duplicate)
         #expect(try db.hosts(now: Self.t0, staleAfter: 900).first?.host.lastSeen == Self.t0)
@@ -118,7 +119,7 @@ struct ReportClockTests {
     @Test(arguments: StoreMaker.all) func refusalsAndReportsOfABatchTakeEffectInOrder(_ store: StoreMaker) throws {
         let db = try store.make()
         let refusal = HostRefusal(hostName: "web-01", reason: .badRequest, message: "m", at: Self.t0)
-        let report = IngestRequest(IngestTests.snapshot(1, at: Self.time(Self.t0), [IngestTests.listener(22, [IngestTests.sshd])]),
+        let report = IngestRequest(HistoryFixtures.snapshot(1, at: Self.time(Self.t0), [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]),
                                    host: "web-01", bodyDigest: "a", receivedAt: Self.t0)
         _ = try db.ingest([report], refusals: [(before: 0, refusal: refusal)], findings: nil, clock: nil)
         #expect(try db.currentRefusals().isEmpty, "refused, then a report stored: reporting")

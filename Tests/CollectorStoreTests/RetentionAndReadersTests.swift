@@ -1,6 +1,7 @@
 import CollectorStore
 import Foundation
 import PortwardenModel
+import PortwardenTestSupport
 import Testing
 
 struct RetentionAndReadersTests {
@@ -9,8 +10,8 @@ struct RetentionAndReadersTests {
         let db = try store.make()
         // Three runs for web-01 (each report changes a listener), received at 100, 200, 300.
         for (sequence, port) in [(1, 22), (2, 23), (3, 24)] as [(UInt64, UInt16)] {
-            _ = try db.ingest(IngestTests.snapshot(sequence, at: "2026-11-25T10:00:0\(sequence)Z",
-                                                   [IngestTests.listener(port, [IngestTests.sshd])]),
+            _ = try db.ingest(HistoryFixtures.snapshot(sequence, at: "2026-11-25T10:00:0\(sequence)Z",
+                                                   [HistoryFixtures.listener(port, [HistoryFixtures.sshd])]),
                               host: "web-01", bodyDigest: "d\(sequence)", receivedAt: Int64(sequence) * 100)
         }
         #expect(try db.pruneReceipts(receivedBefore: 250) == 2)
@@ -19,7 +20,7 @@ struct RetentionAndReadersTests {
         // Even when everything is older than the cutoff, the newest run stays.
         #expect(try db.pruneReceipts(receivedBefore: 10_000) == 0)
         // And a redelivery is still recognised.
-        let again = try db.ingest(IngestTests.snapshot(3, at: "2026-11-25T10:00:03Z", [IngestTests.listener(24, [IngestTests.sshd])]),
+        let again = try db.ingest(HistoryFixtures.snapshot(3, at: "2026-11-25T10:00:03Z", [HistoryFixtures.listener(24, [HistoryFixtures.sshd])]),
                                   host: "web-01", bodyDigest: "d3", receivedAt: 20_000)
         #expect(again == .duplicate)
     }
@@ -29,7 +30,7 @@ struct RetentionAndReadersTests {
     /// ingest commits; without it the write would fail SQLITE_BUSY after the 5 s timeout).
     @Test(arguments: StoreMaker.concurrent) func readersDoNotBlockIngest(_ store: StoreMaker) async throws {
         let db = try store.make()
-        _ = try await db.ingest(IngestTests.snapshot(1, at: "2026-11-25T10:00:00Z", [IngestTests.listener(22, [IngestTests.sshd])]),
+        _ = try await db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]),
                                 host: "web-01", bodyDigest: "a", receivedAt: 1)
         let (entered, enter) = AsyncStream<Void>.makeStream()
         let (finished, finish) = AsyncStream<Result<Int, any Error>>.makeStream()
@@ -49,8 +50,8 @@ struct RetentionAndReadersTests {
             })
         }.start()
         for await _ in entered { break }
-        _ = try await db.ingest(IngestTests.snapshot(2, at: "2026-11-25T10:01:00Z",
-                                                     [IngestTests.listener(22, [IngestTests.sshd]), IngestTests.listener(557, [IngestTests.vmsd])]),
+        _ = try await db.ingest(HistoryFixtures.snapshot(2, at: "2026-11-25T10:01:00Z",
+                                                     [HistoryFixtures.listener(22, [HistoryFixtures.sshd]), HistoryFixtures.listener(557, [HistoryFixtures.vmsd])]),
                                 host: "web-01", bodyDigest: "b", receivedAt: 2)
         release.signal()
         var results = finished.makeAsyncIterator()

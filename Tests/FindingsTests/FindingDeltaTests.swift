@@ -1,6 +1,7 @@
 import CollectorStore
 import Findings
 import PortwardenModel
+import PortwardenTestSupport
 import Testing
 
 /// The one open/resolve rule, on its own: what ingest, re-evaluation and replay share.

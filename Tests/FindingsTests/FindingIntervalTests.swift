@@ -2,6 +2,7 @@ import CollectorStore
 import Findings
 import Foundation
 import PortwardenModel
+import PortwardenTestSupport
 import Testing
 
 /// Findings open when first produced and are resolved by the first complete evaluation
@@ -102,6 +103,22 @@ struct FindingIntervalTests {
         #expect(open.map(\.waived) == [false])
         #expect(open.first?.owners.contains("vmsd") == true, "the stored listener's owners come back")
         #expect(try db.reevaluateFindings(at: expiry, evaluate: evaluate) == FindingChanges(), "evaluating again changes nothing")
+    }
+
+    @Test func aSpooledReportDeliveredAfterARevaluationDoesNotWriteFindingsBeforeIt() throws {
+        // Waived until 11:00; the collector, back at 12:00, evaluates again: the live finding
+        // opens at 12:00. Then the host's spool delivers its 10:05 report.
+        let db = try HistoryStores.inMemory()
+        let expiry = Date(timeIntervalSince1970: TimeInterval(Self.t0Seconds + 3_600))
+        let evaluate = Self.evaluator(waivedUntil: expiry)
+        try Self.ingest(db, 1, at: Self.t0, [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])], evaluator: evaluate)
+        let noon = Date(timeIntervalSince1970: TimeInterval(Self.t0Seconds + 7_200))
+        #expect(try db.reevaluateFindings(at: noon, evaluate: evaluate) == FindingChanges(opened: 1, resolved: 1))
+        try Self.ingest(db, 2, at: "2030-01-15T10:05:00Z", [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])], evaluator: evaluate)
+        let history = try all(db)
+        #expect(history.map(\.waived) == [true, false], "the waiver is not back: \(history)")
+        #expect(history.allSatisfy { interval in interval.closed.map { $0 >= interval.opened } ?? true }, "nothing closed before it opened")
+        #expect(history[1].closed == nil && history[1].opened == Self.t0Seconds + 7_200)
     }
 
     @Test func withoutAPolicyNothingIsOpenedOrResolved() throws {
