@@ -191,5 +191,8 @@ struct Serve: AsyncParsableCommand {
         }
         defer { pruning.cancel() }
         try await app.runService(stoppingOn: [SIGTERM, SIGINT])
+        // A clean stop leaves the database whole in portwarden.sqlite: a backup that copies
+        // that file alone (as an upgrade's first step) holds everything.
+        do { try history.settle() } catch { logger.error("could not write the log of recent changes into the database file: \(error)") }
     }
 }

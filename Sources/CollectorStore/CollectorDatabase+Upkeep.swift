@@ -6,6 +6,10 @@ extension CollectorDatabase {
         try reader.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" } }
     }
 
+    public func settle() throws {
+        try writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+
     /// The migrations of `migrations` applied to this database, in order.
     public func appliedMigrations() throws -> [String] {
         try reader.read { db in try Self.migrator.appliedMigrations(db) }

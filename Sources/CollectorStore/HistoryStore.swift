@@ -206,6 +206,11 @@ public protocol HistoryStore: Sendable {
     func integrityProblems() throws -> [String]
     /// The migrations this release knows that were applied to the store, in order.
     func appliedMigrations() throws -> [String]
+
+    /// Puts everything committed into the store's own files, for a backup copied after the
+    /// collector stopped (SQLite: its write-ahead log checkpointed into the database file
+    /// and emptied). `serve` calls it as it stops.
+    func settle() throws
 }
 
 extension HistoryStore {

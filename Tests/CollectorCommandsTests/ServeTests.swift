@@ -177,6 +177,26 @@ struct ServeTests {
         #expect(try portwarden(["enroll", "approve", "web-07", "--state-dir", state]).status != 0, "nothing waits")
     }
 
+    @Test func afterSigtermTheDatabaseFileAloneHoldsEverything() throws {
+        // What an operator backs up before an upgrade: portwarden.sqlite, copied alone.
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let context = try enroll("web-01")
+        let port = try unusedPort()
+        let server = try serve(port: port)
+        let connection = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: context, timeout: 5)
+        for sequence in 1...3 as ClosedRange<UInt64> {
+            #expect(try connection.post("/v1/reports", body: Self.report("web-01", sequence: sequence)).status == 200)
+        }
+        server.terminate()
+        server.waitUntilExit()
+        let copy = state + "/backup"
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: state + "/portwarden.sqlite", toPath: copy + "/portwarden.sqlite")
+        let restored = try HistoryStores.existing(copy + "/portwarden.sqlite")
+        #expect(try restored.openListeners(host: "web-01").count == 3, "the copy lacks what the write-ahead log held")
+    }
+
     @Test func sigtermStopsTheCollectorCleanly() throws {
         defer { try? FileManager.default.removeItem(atPath: state) }
         try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
