@@ -155,7 +155,7 @@ extension ListenerInterval {
         return Listener(transport: Transport(rawValue: `protocol`) ?? .tcp, family: AddressFamily(rawValue: family) ?? .ipv4,
                         address: address, port: UInt16(clamping: port), scope: ExposureScope(rawValue: scope) ?? .specific,
                         netns: UInt64(bitPattern: netns), hostNetns: hostNetns, inode: 0, uid: uid,
-                        processes: OwnerIdentities.owners(ownersWithCommandLines ?? owners, uid: uid),
+                        processes: OwnerIdentities.owners(owners, uid: uid),
                         foundBy: foundBy.flatMap(Discovery.init(rawValue:)) ?? .procfs)
     }
 }

@@ -287,9 +287,8 @@ struct Observation: Sendable {
         ListenerInterval(hostId: hostId, identity: identity, netns: Int64(bitPattern: listener.netns),
                          hostNetns: listener.hostNetns, protocol: listener.transport.rawValue,
                          family: listener.family.rawValue, address: listener.address, port: Int(listener.port),
-                         scope: listener.scope.rawValue, owners: owners, opened: opened,
-                         uid: Int64(listener.uid), foundBy: listener.foundBy.rawValue,
-                         ownersWithCommandLines: OwnerIdentities.json(listener.processes, withCommandLines: true))
+                         scope: listener.scope.rawValue, owners: OwnerIdentities.json(listener.processes, withCommandLines: true),
+                         opened: opened, uid: Int64(listener.uid), foundBy: listener.foundBy.rawValue)
     }
 }
 

@@ -2,12 +2,12 @@ internal import GRDB
 
 extension CollectorDatabase {
     /// v8-fidelity: what a rule can read, kept so that evaluating the history again finds
-    /// what ingest found. Adds nullable columns and a table; open listener intervals'
+    /// what ingest found. Adds a nullable column and a table; open listener intervals'
     /// identities gain their socket facts; older rows otherwise keep what they had.
     static func migrateV8Fidelity(_ db: Database) throws {
-        // Each listener's owners with their command lines: a finding opened by a policy
-        // reload or a replay shows them as one opened at ingest does.
-        try db.alter(table: "listenerInterval") { t in t.add(column: "ownersWithCommandLines", .text) }
+        // From v8 on, a listener interval's `owners` keeps each owner's command line as
+        // first seen (as a finding's always did), so a finding opened by a reload shows
+        // them as one opened at ingest does; the identity still leaves them out.
         // The labels each host declared, from when: `policy replay` evaluates a host with
         // the labels it had then, not today's. Older hosts start with their newest labels,
         // from their first report (all that v7 knew).

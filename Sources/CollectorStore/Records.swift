@@ -42,7 +42,8 @@ public struct ListenerInterval: Codable, Equatable, Sendable {
     public var id: Int64?
     public var hostId: Int64
     /// What makes two observations the same listener: namespace, protocol, family,
-    /// address, port and the owners' identities (not their pids, which change on restart).
+    /// address, port, the owners' identities (not their pids or command lines, which
+    /// change on restart) and, since v8, the socket's uid, discovery and namespace kind.
     public var identity: String
     public var netns: Int64
     public var hostNetns: Bool
@@ -51,13 +52,13 @@ public struct ListenerInterval: Codable, Equatable, Sendable {
     public var address: String
     public var port: Int
     public var scope: String
+    /// JSON: the owners without pids, each with the command line it was first seen with
+    /// (v8; rows written before have none) — what a finding opened later from this row
+    /// shows the people who must find the process.
     public var owners: String
     public var opened: Int64
     public var closed: Int64?
     /// The socket's uid and how it was found (v4; nil in older rows): what a rule may test.
     public var uid: Int64?
     public var foundBy: String?
-    /// The owners as `owners`, each with the command line it was first seen with (v8; nil
-    /// in older rows): what a finding opened later shows the people who must find it.
-    public var ownersWithCommandLines: String?
 }

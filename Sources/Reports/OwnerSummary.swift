@@ -6,7 +6,7 @@ import PortwardenModel
 public struct OwnerSummary {
     public let text: String
     /// Each owner's command line, arguments space-separated, one owner per line (findings
-    /// keep them; listener intervals do not).
+    /// keep them; listener intervals since v8).
     public let commandLines: String
 
     public init(json: String) {
@@ -22,7 +22,9 @@ public struct OwnerSummary {
                 default: try r.skip()
                 }
             }
-            labels.append(Self.label(name: name, user: user))
+            // One program's workers differ by command line only: named once.
+            let label = Self.label(name: name, user: user)
+            if !labels.contains(label) { labels.append(label) }
             if let cmdline { lines.append(cmdline.joined(separator: " ")) }
         }
         text = labels.joined(separator: ", ")
