@@ -277,10 +277,11 @@ struct Observation: Sendable {
     /// The rest of what a rule reads of a socket (v8): its uid, how it was found and
     /// whether its namespace is the host's. Part of the identity, so that what ingest
     /// evaluates is what the history keeps — a daemon now running its socket as another
-    /// uid is a new listener, not the old one remembered. v8-fidelity appends the same
-    /// text to the open intervals' identities.
+    /// uid is a new listener, not the old one remembered. Only what differs from uid 0,
+    /// procfs and the host's namespace is written: most identities stay as v7 wrote them,
+    /// and v8-fidelity appends the same text to the other open intervals'.
     static func socketFacts(uid: UInt32, foundBy: String, hostNetns: Bool) -> String {
-        " uid=\(uid) found_by=\(foundBy)" + (hostNetns ? "" : " not-host-netns")
+        (uid == 0 ? "" : " uid=\(uid)") + (foundBy == "procfs" ? "" : " found_by=\(foundBy)") + (hostNetns ? "" : " not-host-netns")
     }
 
     func interval(hostId: Int64, opened: Int64) -> ListenerInterval {

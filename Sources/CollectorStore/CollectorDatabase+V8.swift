@@ -19,15 +19,17 @@ extension CollectorDatabase {
         }
         try db.execute(sql: "INSERT INTO hostLabels (hostId, since, labels) SELECT id, firstSeen, labels FROM host WHERE labels IS NOT NULL")
         // A listener's identity now ends with its uid, how it was found and whether its
-        // namespace is the host's (`Observation.socketFacts`); the open intervals learn
-        // theirs, so the next report of an unchanged host matches them (rows older than
-        // v4 knew no uid: 0, found through procfs, as re-evaluation always took them).
+        // namespace is the host's, where they are not 0, procfs and the host's
+        // (`Observation.socketFacts`); the open intervals learn theirs, so the next report
+        // of an unchanged host matches them (rows older than v4 knew no uid: 0, found
+        // through procfs, as re-evaluation always took them).
         // Closed intervals keep the identity they closed with: nothing matches them again.
         try db.execute(sql: """
             UPDATE listenerInterval
-            SET identity = identity || ' uid=' || COALESCE(uid, 0) || ' found_by=' || COALESCE(foundBy, 'procfs')
+            SET identity = identity || CASE WHEN COALESCE(uid, 0) = 0 THEN '' ELSE ' uid=' || uid END
+                || CASE WHEN COALESCE(foundBy, 'procfs') = 'procfs' THEN '' ELSE ' found_by=' || foundBy END
                 || CASE WHEN hostNetns THEN '' ELSE ' not-host-netns' END
-            WHERE closed IS NULL
+            WHERE closed IS NULL AND (COALESCE(uid, 0) != 0 OR COALESCE(foundBy, 'procfs') != 'procfs' OR NOT hostNetns)
             """)
         // When a re-evaluation (a reload, a lapsed waiver) last opened or resolved one of
         // a host's findings: a report dated before it, delivered late from a spool, is
