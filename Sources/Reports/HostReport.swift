@@ -51,6 +51,13 @@ public struct HostReport: Sendable {
         }
     }
 
+    /// "Listening now" only while the host reports: otherwise what the history last knew,
+    /// said to be that.
+    var listenersHeading: String {
+        state == .reporting ? "Listening now"
+            : "Last known listeners (as of its last stored report, \(Timestamp.rfc3339(host.lastSeen)); may have changed since)"
+    }
+
     var listenerHeader: [String] { ["PROTO", "ADDRESS:PORT", "SCOPE", "NETNS", "SINCE", "OWNERS"] }
     var listenerRows: [[String]] {
         listeners.map {
@@ -69,7 +76,7 @@ public struct HostReport: Sendable {
 
     public func table() -> String {
         "portwarden host report: \(Escape.terminal(host.name))\n\n" + summary.map(Escape.terminal).joined(separator: "\n")
-            + "\n\nListening now:\n"
+            + "\n\n\(listenersHeading):\n"
             + TextLayout.table(listenerHeader, listenerRows) + "\nFindings (open first, then history; times UTC):\n"
             + (findings.isEmpty ? "none\n"
                : TextLayout.table(Array(findingHeader.dropLast()), findingRows.map { Array($0.dropLast()) })
@@ -78,7 +85,7 @@ public struct HostReport: Sendable {
 
     public func markdown() -> String {
         return "# Host \(Escape.markdown(host.name))\n\n" + summary.map { "- \(Escape.markdown($0))" }.joined(separator: "\n")
-            + "\n\n## Listening now\n\n"
+            + "\n\n## \(Escape.markdown(listenersHeading))\n\n"
             + TextLayout.markdownTable(listenerHeader, listenerRows) + "\n## Findings\n\n" + (findings.isEmpty ? "None.\n" : TextLayout.markdownTable(findingHeader, findingRows))
     }
 
@@ -90,7 +97,7 @@ public struct HostReport: Sendable {
             table { border-collapse: collapse; width: 100%; font-size: 13px; } th, td { text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #eaeef2; }
             th { background: #f6f8fa; } @media print { body { margin: 0; } tr { break-inside: avoid; } }</style></head><body>
             <h1>Host \(Escape.html(host.name))</h1><ul>\(summary.map { "<li>\(Escape.html($0))</li>" }.joined())</ul>
-            <h2>Listening now</h2>\(TextLayout.htmlTable(listenerHeader, listenerRows))<h2>Findings</h2>\(findings.isEmpty ? "<p>None.</p>" : TextLayout.htmlTable(findingHeader, findingRows))
+            <h2>\(Escape.html(listenersHeading))</h2>\(TextLayout.htmlTable(listenerHeader, listenerRows))<h2>Findings</h2>\(findings.isEmpty ? "<p>None.</p>" : TextLayout.htmlTable(findingHeader, findingRows))
             </body></html>
 
             """

@@ -79,6 +79,18 @@ struct GoldenTests {
         }
     }
 
+    @Test func aStaleHostsListenersAreLastKnownNotNow() throws {
+        let fleet = try FleetHistory()
+        defer { fleet.remove() }
+        let report = try HostReport(database: fleet.database, host: "db-02", tags: [], why: fleet.why, staleAfter: 2 * 86_400,
+                                    now: FleetHistory.until)
+        for text in [report.table(), report.markdown(), report.html()] {
+            #expect(!text.contains("Listening now"), "db-02 has been silent since 10-24")
+            #expect(text.contains("Last known listeners (as of its last stored report, 2026-10-24T09:00:00Z; may have changed since)"))
+            #expect(text.contains("111"), "what it last listened on is still shown")
+        }
+    }
+
     @Test func anEmptyHistory() throws {
         let database = try CollectorDatabase.inMemory()
         let report = try TrendReport.compute(
