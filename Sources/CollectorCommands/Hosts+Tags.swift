@@ -11,9 +11,10 @@ extension Hosts {
             discussion: """
                 Tags say what the collector knows a host to be: Policies/inventory.yaml gives \
                 them by host-name pattern, and this gives one host one tag, whatever the \
-                inventory says (it replaces an earlier `hosts untag`). The host need not have \
-                reported yet — and while a tag is given to a name, a host enrolling itself \
-                under it waits for `portwarden enroll approve`. A running collector applies it \
+                inventory says (it replaces an earlier `hosts untag`). A name no host has \
+                reported or enrolled under is refused (a typo would tag nothing); tag one \
+                before it enrolls with --create — and while a tag is given to a name, a host \
+                enrolling itself under it waits for `portwarden enroll approve`. A running collector applies it \
                 from the host's next report. Tags compare case-insensitively; HOST is read in \
                 normal form (WEB-01. is web-01).
                 """)
@@ -26,11 +27,21 @@ extension Hosts {
         @Argument(help: "The tag: letters, digits, '.', '_', '-'.")
         var tag: String
 
+        @Flag(help: "Tag a name no host has reported or enrolled under yet (tagging before it enrolls).")
+        var create = false
+
         func validate() throws { try validateTag(tag) }
 
         func run() throws {
             let database = try openHistory(state)
             let host = try hostArgument(self.host, database)
+            let known = try database.knowsName(host)
+            guard create || known else {
+                throw ValidationError("""
+                    no host named \(host) has reported or enrolled, so the tag would apply to nothing: \
+                    `portwarden hosts list` shows the fleet; to tag \(host) before it enrolls, add --create
+                    """)
+            }
             try database.tag(host: host, tag, at: Int64(Date().timeIntervalSince1970))
             print("\(host): tagged \(tag)")
         }

@@ -113,6 +113,11 @@ struct PolicyCommandTests {
         #expect(try portwarden(["hosts", "untag", "vms-01", "OpenVMS", "--follow-inventory", "--state-dir", state]).status == 0)
         #expect(try rules("vms-01") == [])
         #expect(try portwarden(["hosts", "tag", "web-01", "Open VMS", "--state-dir", state]).status == 2, "not a tag")
+        let typo = try portwarden(["hosts", "tag", "web-10", "OpenVMS", "--state-dir", state])
+        #expect(typo.status == 2 && typo.output.contains("no host named web-10") && typo.output.contains("--create"), "\(typo.output)")
+        #expect(try portwarden(["hosts", "tag", "web-10", "OpenVMS", "--create", "--state-dir", state]).status == 0,
+                "tagged before it enrolls")
+        #expect(try portwarden(["hosts", "tag", "web-10", "pci", "--state-dir", state]).status == 0, "a tagged name is known")
         #expect(try portwarden(["policy", "eval", "--host", "nobody", "--policies", Self.shipped, "--state-dir", state]).status == 2)
     }
 

@@ -141,7 +141,7 @@ extension ServeTests {
         let policies = state + "/policies"
         try Self.fidelityPolicy(in: policies)
         try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
-        try #require(try portwarden(["hosts", "tag", "db-01", "pci", "--state-dir", state]).status == 0)
+        try #require(try portwarden(["hosts", "tag", "db-01", "pci", "--create", "--state-dir", state]).status == 0)
         let hosts = ["web-01": (context: try enroll("web-01"), reports: Self.webReports()),
                      "db-01": (context: try enroll("db-01"), reports: Self.dbReports())]
         let port = try unusedPort()
