@@ -185,7 +185,8 @@ extension CollectorDatabase {
         }
         if host.id == nil { try host.insert(db) } else { try host.updateReported(db) }
         let hostId = host.id!
-        if host.labels != declared {
+        let labelsChanged = host.labels != declared
+        if labelsChanged {
             // Labels over time, for replay; a second change in the same second replaces the first.
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO hostLabels (hostId, since, labels) VALUES (?, ?, ?)")
                 .execute(arguments: [hostId, collectedAt, host.labels])
@@ -214,8 +215,9 @@ extension CollectorDatabase {
             db.cachedStatement(sql: "SELECT * FROM receiptRun WHERE hostId = ? ORDER BY id DESC LIMIT 1"), arguments: [hostId])
         let evaluatedAt = max(collectedAt, host.findingsChangedAt ?? collectedAt)
         // A change of labels alone is a change of the history (a row, for replay): the
-        // host's budget counts it as it counts a changed listener.
-        let labelsChanged = host.labels != declared && stored != nil
+        // host's budget counts it as it counts a changed listener. A new host's first
+        // labels come with its first report, which is new anyway.
+        let labelsOnlyChange = labelsChanged && stored != nil
         if opened == 0, closed == 0, var run = latest, run.bootID == snapshot.host.bootID {
             run.lastSequence = sequence ?? run.lastSequence
             run.lastCollected = collectedAt
@@ -223,12 +225,12 @@ extension CollectorDatabase {
             run.lastBodyDigest = request.bodyDigest
             run.reports += 1
             try run.updateExtended(db)
-            return (labelsChanged ? .changed(opened: 0, closed: 0) : .unchanged, hostId, evaluatedAt)
+            return (labelsOnlyChange ? .changed(opened: 0, closed: 0) : .unchanged, hostId, evaluatedAt)
         }
         try ReceiptRun(hostId: hostId, bootID: snapshot.host.bootID, firstSequence: sequence,
                        lastSequence: sequence, lastBodyDigest: request.bodyDigest,
                        firstCollected: collectedAt, lastCollected: collectedAt, lastReceived: receivedAt, reports: 1).insertRow(db)
-        return (opened == 0 && closed == 0 && !labelsChanged ? .unchanged : .changed(opened: opened, closed: closed), hostId, evaluatedAt)
+        return (opened == 0 && closed == 0 && !labelsOnlyChange ? .unchanged : .changed(opened: opened, closed: closed), hostId, evaluatedAt)
     }
 }
 

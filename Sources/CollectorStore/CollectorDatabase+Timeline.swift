@@ -45,7 +45,9 @@ extension CollectorDatabase {
             let intervals = try ListenerInterval.fetchAll(db, sql: sql + " ORDER BY opened, port", arguments: [since])
             let byHost = Dictionary(grouping: intervals, by: \.hostId)
             var labels: [Int64: [LabelChange]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT hostId, since, labels FROM hostLabels ORDER BY hostId, since") {
+            var labelSQL = "SELECT hostId, since, labels FROM hostLabels"
+            if name != nil { labelSQL += " WHERE hostId IN (\(hostList.compactMap(\.id).map(String.init).joined(separator: ", ")))" }
+            for row in try Row.fetchAll(db, sql: labelSQL + " ORDER BY hostId, since") {
                 labels[row[0], default: []].append(LabelChange(since: row[1], labels: HostRecord.labelMap(row[2])))
             }
             return hostList.map { HostTimeline(host: $0, intervals: byHost[$0.id!] ?? [], labels: labels[$0.id!] ?? []) }
