@@ -12,6 +12,8 @@ struct ListenerBudget {
     private(set) var leftOutCount = 0
     /// Listeners of uids too many to itemise in `leftOut` (a host of a hundred thousand uids).
     private(set) var unitemised = 0
+    /// The namespaces of the listeners left out: none of them is read in full.
+    private(set) var leftOutNamespaces: Set<UInt64> = []
     let total: Int
     let limit: Int
 
@@ -39,6 +41,7 @@ struct ListenerBudget {
         var byUid: [UInt32: [Listener]] = [:]
         for index in listeners.indices where !kept.contains(index) {
             byUid[listeners[index].uid, default: []].append(listeners[index])
+            leftOutNamespaces.insert(listeners[index].netns)
         }
         listeners = keep.map { listeners[$0] }
         leftOutCount = total - listeners.count

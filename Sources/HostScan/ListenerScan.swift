@@ -85,6 +85,10 @@ public struct ListenerScan {
         }
         let namespacesSeen = namespaces.count
         namespaces = ReportBounds.namespaces(namespaces, holding: listeners)
+        // Authoritative about their listeners even when something elsewhere was hidden: a
+        // collector closes what is gone from these (docs/wire-format.md, "Completeness").
+        let readInFull = tables.readInFull.subtracting(budget.leftOutNamespaces)
+        let completeNamespaces = namespaces.map(\.inode).filter(readInFull.contains)
 
         // Gaps: something that may hide a listener. Each makes the snapshot incomplete.
         var gaps = (tables.parseErrors + found.errors).map { "skipped \($0)" } + tables.failures
@@ -112,7 +116,7 @@ public struct ListenerScan {
         return Snapshot(
             host: Host.read(procfs: procfs), collectedAt: collectedAt,
             complete: gaps.isEmpty,
-            ownershipComplete: walk.fdDenied == 0, warnings: ReportBounds.warnings(warnings, redaction: redaction),
+            ownershipComplete: walk.fdDenied == 0, completeNamespaces: completeNamespaces, warnings: ReportBounds.warnings(warnings, redaction: redaction),
             namespaces: namespaces, listeners: listeners, truncatedListeners: budget.leftOut, unresolved: unresolved)
     }
 }

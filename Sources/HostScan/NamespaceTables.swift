@@ -11,6 +11,11 @@ struct NamespaceTables {
     var failures: [String] = []
     /// Namespace → the member its tables were read through.
     var readFrom: [UInt64: Int32] = [:]
+    /// Namespaces with a table unreadable or a line skipped: they may hide a listener.
+    var incomplete: Set<UInt64> = []
+
+    /// The namespaces whose every table was read without a skipped line or an error.
+    var readInFull: Set<UInt64> { Set(readFrom.keys).subtracting(incomplete) }
 
     /// One table of one namespace, with the members that may be asked for it.
     struct Task: Sendable {
@@ -49,6 +54,7 @@ struct NamespaceTables {
         parseErrors += other.parseErrors
         failures += other.failures
         readFrom.merge(other.readFrom) { first, _ in first }
+        incomplete.formUnion(other.incomplete)
     }
 
     /// The table through the first member still alive; a namespace's last member may
@@ -58,7 +64,9 @@ struct NamespaceTables {
         var lastError: ProcFSError?
         for pid in task.pids {
             do throws(ProcFSError) {
-                parseErrors += try procfs.forEachNetTableEntry(task.table, pid: String(pid), body)
+                let skipped = try procfs.forEachNetTableEntry(task.table, pid: String(pid), body)
+                if !skipped.isEmpty { incomplete.insert(task.netns) }
+                parseErrors += skipped
                 return pid
             } catch {
                 lastError = error
@@ -71,7 +79,10 @@ struct NamespaceTables {
                 }
             }
         }
-        if let lastError { failures.append("netns \(task.netns): \(task.table.rawValue) unreadable: \(lastError)") }
+        if let lastError {
+            failures.append("netns \(task.netns): \(task.table.rawValue) unreadable: \(lastError)")
+            incomplete.insert(task.netns)
+        }
         return nil
     }
 }

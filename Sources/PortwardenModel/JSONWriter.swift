@@ -54,6 +54,11 @@ public struct JSONWriter {
         for s in strings { value(s) }
         endArray()
     }
+    public mutating func value<I: BinaryInteger>(_ ints: [I]) {
+        beginArray()
+        for i in ints { value(i) }
+        endArray()
+    }
     /// An object of strings, keys sorted so equal mappings write equal bytes; null for nil.
     public mutating func value(_ mapping: [String: String]?) {
         guard let mapping else { return null() }

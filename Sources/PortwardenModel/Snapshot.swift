@@ -16,6 +16,11 @@ public struct Snapshot: Decodable, Equatable, Sendable {
     public var complete: Bool
     /// False when some process's descriptors could not be read (not root).
     public var ownershipComplete: Bool
+    /// The network namespaces (inodes, as listeners' `netns`) whose four tables were read
+    /// without a skipped line or an error and none of whose listeners was left out: each is
+    /// authoritative about which listeners exist in it, even when `complete` is false.
+    /// nil from an agent that does not say (new within schema 1: a missing key is nil).
+    public var completeNamespaces: [UInt64]?
     public var warnings: [String]
     public var namespaces: [NetworkNamespace]
     public var listeners: [Listener]
@@ -27,7 +32,7 @@ public struct Snapshot: Decodable, Equatable, Sendable {
     public var unresolved: [UnresolvedSocket]
 
     public init(schema: Int = Snapshot.currentSchema, host: Host, sequence: UInt64? = nil, collectedAt: String, complete: Bool,
-                ownershipComplete: Bool, warnings: [String], namespaces: [NetworkNamespace],
+                ownershipComplete: Bool, completeNamespaces: [UInt64]? = nil, warnings: [String], namespaces: [NetworkNamespace],
                 listeners: [Listener], truncatedListeners: [ListenerSummary]? = nil, unresolved: [UnresolvedSocket]) {
         self.schema = schema
         self.host = host
@@ -35,6 +40,7 @@ public struct Snapshot: Decodable, Equatable, Sendable {
         self.collectedAt = collectedAt
         self.complete = complete
         self.ownershipComplete = ownershipComplete
+        self.completeNamespaces = completeNamespaces
         self.warnings = warnings
         self.namespaces = namespaces
         self.listeners = listeners
@@ -46,6 +52,7 @@ public struct Snapshot: Decodable, Equatable, Sendable {
         case schema, host, sequence, complete, warnings, namespaces, listeners, unresolved
         case collectedAt = "collected_at"
         case ownershipComplete = "ownership_complete"
+        case completeNamespaces = "complete_namespaces"
         case truncatedListeners = "truncated_listeners"
     }
 }
@@ -59,6 +66,7 @@ extension Snapshot: WireEncodable {
         w.key(CodingKeys.collectedAt); w.value(collectedAt)
         w.key(CodingKeys.complete); w.value(complete)
         w.key(CodingKeys.ownershipComplete); w.value(ownershipComplete)
+        w.key(CodingKeys.completeNamespaces); if let completeNamespaces { w.value(completeNamespaces) } else { w.null() }
         w.key(CodingKeys.warnings); w.value(warnings)
         w.key(CodingKeys.namespaces); w.value(namespaces)
         w.key(CodingKeys.listeners); w.value(listeners)

@@ -15,7 +15,7 @@ extension Snapshot: WireDecodable {
         r.maxStringBytes = WireLimits.stringBytes  // a report: every string in it is bounded
         var schema: Int?, host: Host?, sequence: UInt64?, collectedAt: String?, complete: Bool?, ownershipComplete: Bool?
         var warnings: [String]?, namespaces: [NetworkNamespace]?, listeners: [Listener]?, unresolved: [UnresolvedSocket]?
-        var truncatedListeners: [ListenerSummary]?
+        var truncatedListeners: [ListenerSummary]?, completeNamespaces: [UInt64]?
         try r.object { (r: inout WireReader, key: String) throws(WireError) in
             switch key {
             case CodingKeys.schema.rawValue: schema = try r.int()
@@ -24,6 +24,12 @@ extension Snapshot: WireDecodable {
             case CodingKeys.collectedAt.rawValue: collectedAt = try r.string()
             case CodingKeys.complete.rawValue: complete = try r.bool()
             case CodingKeys.ownershipComplete.rawValue: ownershipComplete = try r.bool()
+            case CodingKeys.completeNamespaces.rawValue:
+                // Inodes as a listener's `netns` holds them, at most one per namespace a report may list.
+                completeNamespaces = r.null() ? nil : try r.array(atMost: WireLimits.namespacesPerReport,
+                                                                  "namespaces read in full in one report") {
+                    (r: inout WireReader) throws(WireError) in try r.int(in: storableUInt64)
+                }
             case CodingKeys.warnings.rawValue:
                 warnings = try r.strings(atMost: WireLimits.warningsPerReport, "warnings in one report")
             case CodingKeys.namespaces.rawValue:
@@ -50,7 +56,7 @@ extension Snapshot: WireDecodable {
         guard let listeners else { throw r.missing(CodingKeys.listeners) }
         guard let unresolved else { throw r.missing(CodingKeys.unresolved) }
         self.init(schema: schema, host: host, sequence: sequence, collectedAt: collectedAt, complete: complete,
-                  ownershipComplete: ownershipComplete, warnings: warnings, namespaces: namespaces,
+                  ownershipComplete: ownershipComplete, completeNamespaces: completeNamespaces, warnings: warnings, namespaces: namespaces,
                   listeners: listeners, truncatedListeners: truncatedListeners, unresolved: unresolved)
     }
 }

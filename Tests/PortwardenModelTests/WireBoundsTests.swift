@@ -53,6 +53,10 @@ struct WireBoundsTests {
         .inside("pid 1") { $0.listeners[0].processes[0].pid = 1 },
         .past("pid 0", at: "listeners.0.processes.0.pid") { $0.listeners[0].processes[0].pid = 0 },
         .past("pid -1", at: "unresolved.0.processes.0.pid") { $0.unresolved[0].processes[0].pid = -1 },
+        .inside("a namespace read in full, inode 0 and Int64.max") { $0.completeNamespaces = [0, int64Max] },
+        .past("a namespace read in full, inode Int64.max + 1", at: "complete_namespaces.1") {
+            $0.completeNamespaces = [1, int64Max + 1]
+        },
         .inside("port 65535 and uid 2^32 - 1") { $0.listeners[0].port = .max; $0.listeners[0].uid = .max },
     ]
 
@@ -104,6 +108,10 @@ struct WireBoundsTests {
             $0.namespaces = Array(repeating: NetworkNamespace(inode: 1, host: false, processes: 0, tablesFrom: nil),
                                   count: WireLimits.namespacesPerReport + 1)
         },
+        .inside("namespaces read in full") { $0.completeNamespaces = Array(repeating: 1, count: WireLimits.namespacesPerReport) },
+        .past("namespaces read in full", at: "complete_namespaces.\(WireLimits.namespacesPerReport)") {
+            $0.completeNamespaces = Array(repeating: 1, count: WireLimits.namespacesPerReport + 1)
+        },
         .inside("warnings") { $0.warnings = Array(repeating: "w", count: WireLimits.warningsPerReport) },
         .past("warnings", at: "warnings.\(WireLimits.warningsPerReport)") {
             $0.warnings = Array(repeating: "w", count: WireLimits.warningsPerReport + 1)
@@ -145,6 +153,29 @@ struct WireBoundsTests {
         #expect(throws: WireError(offset: offset, path: "sequence",
                                   message: "18446744073709551615 is out of range 0...9223372036854775807")) {
             try Snapshot(wire: bytes)
+        }
+    }
+
+    /// A namespace read in full is named as a listener's `netns` is: an inode. Anything
+    /// else there is refused where it stands, so no list can claim a namespace no
+    /// listener could be in.
+    /// `at`: the refusal's offset from where the value begins.
+    @Test(arguments: [(#"["host"]"#, "complete_namespaces.0", 1), (#"[-1]"#, "complete_namespaces.0", 1),
+                      (#"[1.5]"#, "complete_namespaces.0", 2), (#"[1,{"inode":2}]"#, "complete_namespaces.1", 3),
+                      (#"4026532500"#, "complete_namespaces", 0), (#""4026532500""#, "complete_namespaces", 0),
+                      (#"[true]"#, "complete_namespaces.0", 1)])
+    func aNamespaceReadInFullMustBeAnInode(_ value: String, _ path: String, _ at: Int) throws {
+        let text = String(decoding: WireFormatTests.written(Self.base), as: UTF8.self)
+        let sent = #""complete_namespaces":[4026532500]"#
+        #expect(text.contains(sent))
+        let bytes = Array(text.replacingOccurrences(of: sent, with: #""complete_namespaces":"# + value).utf8)
+        do {
+            _ = try Snapshot(wire: bytes)
+            Issue.record("accepted \(value)")
+        } catch {
+            #expect(error.path == path, "\(error)")
+            let start = Array(text.utf8).firstRange(of: Array(sent.utf8))!.lowerBound + #""complete_namespaces":"#.utf8.count
+            #expect(error.offset == start + at, "\(error)")
         }
     }
 

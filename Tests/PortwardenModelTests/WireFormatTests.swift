@@ -13,7 +13,7 @@ struct WireFormatTests {
                    bootID: "5403510a-3d78-42a9-8f51-732ea48a05a0", kernel: "6.1.0-26-amd64", os: nil,
                    labels: ["role": "vms-gateway", "site": "fra \"2\""]),
         sequence: 42, collectedAt: "2026-11-25T14:00:52Z", complete: false, ownershipComplete: true,
-        warnings: ["skipped /proc/1/net/tcp:3: expected …"],
+        completeNamespaces: [4026532500], warnings: ["skipped /proc/1/net/tcp:3: expected …"],
         namespaces: [NetworkNamespace(inode: 4026531840, host: true, processes: 90, tablesFrom: 1),
                      NetworkNamespace(inode: 4026532500, host: false, processes: 0, tablesFrom: nil)],
         listeners: [
@@ -47,8 +47,8 @@ struct WireFormatTests {
     @Test func documentedKeysAndNullsArePresent() throws {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(Self.written(Self.snapshot))) as? [String: Any])
         #expect(object["schema"] as? Int == 1)
-        #expect(Set(object.keys) == ["schema", "host", "sequence", "collected_at", "complete", "ownership_complete", "warnings",
-                                     "namespaces", "listeners", "truncated_listeners", "unresolved"])
+        #expect(Set(object.keys) == ["schema", "host", "sequence", "collected_at", "complete", "ownership_complete",
+                                     "complete_namespaces", "warnings", "namespaces", "listeners", "truncated_listeners", "unresolved"])
         let host = try #require(object["host"] as? [String: Any])
         #expect(Set(host.keys) == ["hostname", "machine_id", "boot_id", "kernel", "os", "labels"])
         #expect(host["os"] is NSNull)
@@ -86,6 +86,20 @@ struct WireFormatTests {
         #expect(!old.contains("truncated_listeners"))
         #expect(try JSONDecoder().decode(Snapshot.self, from: Data(old.utf8)) == whole)
         #expect(try Snapshot(wire: Array(old.utf8)) == whole)
+    }
+
+    @Test func completeNamespacesAreNullWhenUnsaidAndOptionalWhenReading() throws {
+        let text = String(decoding: Self.written(Self.snapshot), as: UTF8.self)
+        #expect(text.contains(#""ownership_complete":true,"complete_namespaces":[4026532500],"warnings""#))
+        var unsaid = Self.snapshot
+        unsaid.completeNamespaces = nil
+        let null = String(decoding: Self.written(unsaid), as: UTF8.self)
+        #expect(null.contains(#""complete_namespaces":null"#))
+        // An older agent sends no such key: still a snapshot, to both readers, that says nothing.
+        let old = null.replacingOccurrences(of: #","complete_namespaces":null"#, with: "")
+        #expect(!old.contains("complete_namespaces"))
+        #expect(try JSONDecoder().decode(Snapshot.self, from: Data(old.utf8)) == unsaid)
+        #expect(try Snapshot(wire: Array(old.utf8)) == unsaid)
     }
 
     @Test func controlCharactersAreEscaped() {
