@@ -10,11 +10,12 @@ public struct FindingSubject: Sendable {
     public var tags: TagEdits
     public var labels: [String: String]
     public var at: Date
-    /// Whether `listeners` is all the host had: only then may a finding not produced again
-    /// be resolved (an incomplete snapshot may have missed its listener).
-    public var complete: Bool
+    /// Where `listeners` is all the host had: only there may a finding not produced again
+    /// be resolved (an incomplete snapshot may have missed its listener elsewhere).
+    public var complete: Completeness
 
-    public init(host: String, listeners: [Listener], tags: TagEdits, labels: [String: String], at: Date, complete: Bool = true) {
+    public init(host: String, listeners: [Listener], tags: TagEdits, labels: [String: String], at: Date,
+                complete: Completeness = true) {
         self.host = host
         self.listeners = listeners
         self.tags = tags
@@ -69,12 +70,13 @@ extension CollectorDatabase {
         }
     }
 
-    /// Evaluates one freshly stored snapshot, inside ingest's transaction.
-    static func evaluateFindings(_ snapshot: Snapshot, host name: String, hostId: Int64, at time: Int64,
+    /// Evaluates one freshly stored snapshot, inside ingest's transaction: `listeners` as
+    /// the history holds them (`HeldListeners`).
+    static func evaluateFindings(_ snapshot: Snapshot, listeners: [Listener], host name: String, hostId: Int64, at time: Int64,
                                  evaluate: FindingEvaluator, in db: Database) throws {
-        let subject = FindingSubject(host: name, listeners: snapshot.listeners, tags: try tagEdits(host: name, db),
+        let subject = FindingSubject(host: name, listeners: listeners, tags: try tagEdits(host: name, db),
                                      labels: snapshot.host.labels ?? [:], at: Date(timeIntervalSince1970: TimeInterval(time)),
-                                     complete: snapshot.complete)
+                                     complete: Completeness(snapshot))
         guard let update = evaluate(subject, try openFindingIds(host: hostId, db)[hostId] ?? [:]) else { return }
         _ = try record(update, hostId: hostId, at: time, in: db)
     }

@@ -60,8 +60,9 @@ extension CollectorDatabase {
     /// report at `before` (`batch.count`: after them all), so a host's refusals and stored
     /// reports — which clear its refusal — take effect in the order they arrived. With
     /// `clock`, a report out of the host's order is refused (`ReportRefusal`, `.outOfOrder`).
-    /// An incomplete snapshot opens intervals but closes none: a listener it did not see
-    /// may only have been hidden from it. With `findings`, each snapshot is evaluated in
+    /// A listener a snapshot did not show closes only where the snapshot could have shown
+    /// it (`Completeness`: complete, or its namespace read in full); elsewhere it may only
+    /// have been hidden. With `findings`, each snapshot is evaluated in
     /// its savepoint and its finding intervals opened and resolved alike.
     public func ingest(_ batch: [IngestRequest], refusals: [(before: Int, refusal: HostRefusal)],
                        findings: FindingEvaluator?, clock: ReportClock?) throws -> [Result<IngestOutcome, any Error>] {
@@ -132,9 +133,10 @@ extension CollectorDatabase {
     /// The snapshot stored and, unless it was a duplicate, evaluated: one transaction.
     private static func transaction(_ request: IngestRequest, collectedAt: Int64, observed: [String: Observation],
                                     findings: FindingEvaluator?, clock: ReportClock?, in db: Database) throws -> IngestOutcome {
-        let (outcome, hostId, evaluatedAt) = try store(request, collectedAt: collectedAt, observed: observed, clock: clock, in: db)
+        let (outcome, hostId, evaluatedAt, held) = try store(request, collectedAt: collectedAt, observed: observed, clock: clock, in: db)
         if let hostId, let findings {
-            try evaluateFindings(request.snapshot, host: request.host, hostId: hostId, at: evaluatedAt, evaluate: findings, in: db)
+            try evaluateFindings(request.snapshot, listeners: held, host: request.host, hostId: hostId, at: evaluatedAt,
+                                 evaluate: findings, in: db)
         }
         return outcome
     }
@@ -145,12 +147,13 @@ extension CollectorDatabase {
     }
 
     /// The outcome, the host's id unless the snapshot was a duplicate (nothing written),
-    /// and the time to evaluate its findings at: the time it was stored at (`ReportClock`:
+    /// the listeners as the history holds them (`HeldListeners`), and the time to evaluate
+    /// its findings at: the time it was stored at (`ReportClock`:
     /// never before the host's newest), or the host's last re-evaluation that changed its
     /// findings, if later — a spooled report delivered after a reload or a lapsed waiver
     /// must not write finding history before what that re-evaluation wrote.
     private static func store(_ request: IngestRequest, collectedAt sent: Int64, observed: [String: Observation],
-                              clock: ReportClock?, in db: Database) throws -> (IngestOutcome, Int64?, Int64) {
+                              clock: ReportClock?, in db: Database) throws -> (IngestOutcome, Int64?, Int64, [Listener]) {
         let snapshot = request.snapshot, name = request.host, receivedAt = request.receivedAt
         // The wire reader refuses a larger one; a snapshot built in code must not trap here.
         let sequence = try snapshot.sequence.map { raw throws(ReportRefusal) in
@@ -165,7 +168,7 @@ extension CollectorDatabase {
         var host = stored ?? HostRecord(id: nil, name: name, firstSeen: sent, lastSeen: sent,
                                         lastReceived: receivedAt, complete: snapshot.complete)
         if let sequence, let last = host.lastSequence, host.bootID == snapshot.host.bootID, sequence <= last {
-            return (.duplicate, nil, sent)
+            return (.duplicate, nil, sent, [])
         }
         let collectedAt = try clock?.check(collectedAt: sent, sequence: sequence, receivedAt: receivedAt, stored: stored) ?? sent
         try clearRefusal(host: name, in: db)
@@ -192,22 +195,40 @@ extension CollectorDatabase {
                 .execute(arguments: [hostId, collectedAt, host.labels])
         }
 
-        // Only ids and identities: most reports change nothing, and decoding every open
-        // interval whole was most of an unchanged report's cost.
-        var open: [String: Int64] = [:]
-        let openRows = try Row.fetchCursor(db.cachedStatement(
-            sql: "SELECT id, identity FROM listenerInterval WHERE hostId = ? AND closed IS NULL"), arguments: [hostId])
-        while let row = try openRows.next() { open[row[1]] = row[0] }
+        // Only ids, identities and marks: most reports change nothing, and decoding every
+        // open interval whole was most of an unchanged report's cost.
+        var open: [String: OpenInterval] = [:]
+        let openRows = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT id, identity, netns, unseenSince, ownersUnseenSince FROM listenerInterval WHERE hostId = ? AND closed IS NULL
+            """), arguments: [hostId])
+        while let row = try openRows.next() {
+            open[row[1]] = OpenInterval(id: row[0], netns: UInt64(bitPattern: row[2]), unseenSince: row[3], ownersUnseenSince: row[4])
+        }
+        let held = try HeldListeners(snapshot, observed: observed, open: open, hostId: hostId, in: db)
         var opened = 0, closed = 0
-        for observation in observed.values where open[observation.identity] == nil {
+        for observation in held.observed.values where open[observation.identity] == nil {
             try observation.interval(hostId: hostId, opened: collectedAt).insertRow(db)
             opened += 1
         }
-        if snapshot.complete {
-            let close = try db.cachedStatement(sql: "UPDATE listenerInterval SET closed = ? WHERE id = ?")
-            for (identity, id) in open where observed[identity] == nil {
-                try close.execute(arguments: [collectedAt, id])
+        // What the report did not show closes where it could have shown it (a complete
+        // snapshot, or a namespace read in full); elsewhere it may only have been hidden.
+        let completeness = Completeness(snapshot)
+        let close = try db.cachedStatement(sql: "UPDATE listenerInterval SET closed = ? WHERE id = ?")
+        let mark = try db.cachedStatement(sql: "UPDATE listenerInterval SET unseenSince = ?, ownersUnseenSince = ? WHERE id = ?")
+        for (identity, interval) in open {
+            let shown = held.observed[identity] != nil || held.ownersUnseen.contains(identity)
+            if !shown && completeness.covers(netns: interval.netns) {
+                try close.execute(arguments: [collectedAt, interval.id])
                 closed += 1
+                continue
+            }
+            // Marks only from an agent that says which namespaces it read (an older one's
+            // report leaves its host's marks as they were, as it leaves its intervals).
+            let unseen = shown ? nil : snapshot.completeNamespaces == nil ? interval.unseenSince : interval.unseenSince ?? collectedAt
+            let ownersUnseen = held.ownersUnseen.contains(identity) ? interval.ownersUnseenSince ?? collectedAt
+                : shown ? nil : interval.ownersUnseenSince
+            if unseen != interval.unseenSince || ownersUnseen != interval.ownersUnseenSince {
+                try mark.execute(arguments: [unseen, ownersUnseen, interval.id])
             }
         }
 
@@ -225,12 +246,13 @@ extension CollectorDatabase {
             run.lastBodyDigest = request.bodyDigest
             run.reports += 1
             try run.updateExtended(db)
-            return (labelsOnlyChange ? .changed(opened: 0, closed: 0) : .unchanged, hostId, evaluatedAt)
+            return (labelsOnlyChange ? .changed(opened: 0, closed: 0) : .unchanged, hostId, evaluatedAt, held.listeners)
         }
         try ReceiptRun(hostId: hostId, bootID: snapshot.host.bootID, firstSequence: sequence,
                        lastSequence: sequence, lastBodyDigest: request.bodyDigest,
                        firstCollected: collectedAt, lastCollected: collectedAt, lastReceived: receivedAt, reports: 1).insertRow(db)
-        return (opened == 0 && closed == 0 && !labelsOnlyChange ? .unchanged : .changed(opened: opened, closed: closed), hostId, evaluatedAt)
+        return (opened == 0 && closed == 0 && !labelsOnlyChange ? .unchanged : .changed(opened: opened, closed: closed), hostId, evaluatedAt,
+                held.listeners)
     }
 }
 
@@ -271,10 +293,19 @@ struct Observation: Sendable {
     init(_ listener: Listener) {
         self.listener = listener
         owners = OwnerIdentities.json(listener.processes)
-        identity = "\(listener.netns) \(listener.transport.rawValue) \(listener.family.rawValue) "
-            + "[\(listener.address)]:\(listener.port) \(owners)" + Self.socketFacts(uid: listener.uid, foundBy: listener.foundBy.rawValue,
-                                                                                 hostNetns: listener.hostNetns)
+        identity = Self.identity(listener, owners: owners)
     }
+
+    /// Namespace, protocol, family, address, port, owners, then the socket facts.
+    private static func identity(_ listener: Listener, owners: String) -> String {
+        "\(listener.netns) \(listener.transport.rawValue) \(listener.family.rawValue) "
+            + "[\(listener.address)]:\(listener.port) \(owners)" + socketFacts(uid: listener.uid, foundBy: listener.foundBy.rawValue,
+                                                                               hostNetns: listener.hostNetns)
+    }
+
+    /// The identity of `listener` whoever holds it: what a listener shown without owners
+    /// shares with the interval that knew them (`HeldListeners`).
+    static func socket(_ listener: Listener) -> String { identity(listener, owners: "?") }
 
     /// The rest of what a rule reads of a socket (v8): its uid, how it was found and
     /// whether its namespace is the host's. Part of the identity, so that what ingest

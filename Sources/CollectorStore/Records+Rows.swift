@@ -54,7 +54,8 @@ extension ListenerInterval: RowRecord {
     init(row: Row) throws {
         self.init(id: row["id"], hostId: row["hostId"], identity: row["identity"], netns: row["netns"], hostNetns: row["hostNetns"],
                   protocol: row["protocol"], family: row["family"], address: row["address"], port: row["port"], scope: row["scope"],
-                  owners: row["owners"], opened: row["opened"], closed: row["closed"], uid: row["uid"], foundBy: row["foundBy"])
+                  owners: row["owners"], opened: row["opened"], closed: row["closed"], uid: row["uid"], foundBy: row["foundBy"],
+                  unseenSince: row["unseenSince"], ownersUnseenSince: row["ownersUnseenSince"])
     }
 
     /// Inserts the row on a cached statement: ingest's new intervals and an import's
@@ -62,10 +63,10 @@ extension ListenerInterval: RowRecord {
     func insertRow(_ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO listenerInterval (hostId, identity, netns, hostNetns, protocol, family, address, port, scope, owners,
-                                          opened, closed, uid, foundBy)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          opened, closed, uid, foundBy, unseenSince, ownersUnseenSince)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [hostId, identity, netns, hostNetns, `protocol`, family, address, port, scope, owners,
-                                     opened, closed, uid, foundBy])
+                                     opened, closed, uid, foundBy, unseenSince, ownersUnseenSince])
     }
 }
 

@@ -36,7 +36,7 @@ public struct ReceiptRun: Codable, Equatable, Sendable {
 }
 
 /// A listener observation: open from the first snapshot that showed it until the first
-/// complete snapshot that did not.
+/// snapshot that did not and could have (complete, or its namespace read in full).
 public struct ListenerInterval: Codable, Equatable, Sendable {
     static let databaseTableName = "listenerInterval"
     public var id: Int64?
@@ -61,4 +61,11 @@ public struct ListenerInterval: Codable, Equatable, Sendable {
     /// The socket's uid and how it was found (v4; nil in older rows): what a rule may test.
     public var uid: Int64?
     public var foundBy: String?
+    /// Since when the host's reports have not shown it (v9): it stays open because its
+    /// namespace was not read in full, and what it does now is unknown. nil when the newest
+    /// report showed it.
+    public var unseenSince: Int64? = nil
+    /// Since when its owners have not been seen (v9: their descriptors could not be read):
+    /// `owners` are the last known. nil when the newest report showed them.
+    public var ownersUnseenSince: Int64? = nil
 }

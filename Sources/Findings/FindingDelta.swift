@@ -2,19 +2,22 @@ import CollectorStore
 
 /// The one rule for opening and resolving findings, for the store's intervals (ingest,
 /// re-evaluation) and for a replay's alike: a finding produced and not open opens; an
-/// open one not produced again is resolved — but only by an evaluation that saw the
-/// whole host, since an incomplete snapshot may have missed its listener.
+/// open one not produced again is resolved — but only by an evaluation that could have
+/// seen its listener (`Completeness`: the whole host, or the listener's namespace read in
+/// full), since an incomplete snapshot may have missed it.
 public enum FindingDelta {
     /// `open` keys the open findings by identity (to a stored interval's id, or a replay's
     /// index). Findings to open in identity order, each identity once; keys to resolve in
     /// identity order.
-    public static func between<Key>(produced: [ObservedFinding], open: [String: Key], complete: Bool)
+    public static func between<Key>(produced: [ObservedFinding], open: [String: Key], complete: Completeness)
         -> (open: [ObservedFinding], resolve: [Key]) {
         var byIdentity: [String: ObservedFinding] = [:]
         for finding in produced where byIdentity[finding.identity] == nil { byIdentity[finding.identity] = finding }
         let opening = byIdentity.filter { open[$0.key] == nil }.sorted { $0.key < $1.key }.map(\.value)
-        guard complete else { return (opening, []) }
-        let resolving = open.filter { byIdentity[$0.key] == nil }.sorted { $0.key < $1.key }.map(\.value)
+        let resolving = open.filter { identity, _ in
+            byIdentity[identity] == nil
+                && (complete.everywhere || ObservedFinding.netns(ofIdentity: identity).map { complete.covers(netns: $0) } == true)
+        }.sorted { $0.key < $1.key }.map(\.value)
         return (opening, resolving)
     }
 }

@@ -27,6 +27,21 @@ struct FindingDeltaTests {
         #expect(resolving.isEmpty, "the listener may only have been hidden from the scan")
     }
 
+    @Test func anEvaluationResolvesOnlyInTheNamespacesItReadInFull() {
+        var a = Self.finding("a", 557), c = Self.finding("c", 111)
+        c.listener.netns = 4026532500
+        c.identity = ObservedFinding.identity(rule: "c", listener: c.listener, waiver: nil)
+        #expect(ObservedFinding.netns(ofIdentity: a.identity) == 4026531840)
+        #expect(ObservedFinding.netns(ofIdentity: c.identity) == 4026532500)
+        #expect(ObservedFinding.netns(ofIdentity: "not an identity") == nil)
+        let open = [a.identity: 1, c.identity: 3, "garbled": 9]
+        let host = FindingDelta.between(produced: [], open: open, complete: Completeness(everywhere: false, namespaces: [4026531840]))
+        #expect(host.resolve == [1], "557 is gone from the namespace read in full; 111's namespace was not read")
+        let other = FindingDelta.between(produced: [], open: open, complete: Completeness(everywhere: false, namespaces: [4026532500]))
+        #expect(other.resolve == [3])
+        #expect(FindingDelta.between(produced: [], open: open, complete: true).resolve.sorted() == [1, 3, 9])
+    }
+
     @Test func aLapsedWaiverIsANewFinding() {
         let waived = Self.finding("a", 557, waiver: "a on web-* until 2030-01-31"), live = Self.finding("a", 557)
         #expect(waived.identity != live.identity)
