@@ -37,7 +37,8 @@ public struct HostReport: Sendable {
         return [
             "State: " + stateText,
             "Tags: " + (tags.isEmpty ? "none" : tags.joined(separator: ", ")),
-            "Listening: \(listeners.count) sockets; open findings: \(open.count { !$0.waived }), waived: \(open.count { $0.waived })",
+            "Listening: \(listening.count) sockets"
+                + (unknown.isEmpty ? "" : ", \(unknown.count) unknown (\(Self.unknownReason))") + "; open findings: \(open.count { !$0.waived }), waived: \(open.count { $0.waived })",
         ]
     }
 
@@ -58,11 +59,21 @@ public struct HostReport: Sendable {
             : "Last known listeners (as of its last stored report, \(Timestamp.rfc3339(host.lastSeen)); may have changed since)"
     }
 
+    /// Open listeners the host's newest report showed.
+    var listening: [ListenerInterval] { listeners.filter { $0.unseenSince == nil } }
+    /// Open listeners the newest report did not show and could not have: their namespace
+    /// was not read in full, so whether they still listen is unknown.
+    var unknown: [ListenerInterval] { listeners.filter { $0.unseenSince != nil } }
+    static let unknownReason = "namespace not read in the latest report"
+    var unknownHeading: String { "Unknown (\(Self.unknownReason))" }
+
     var listenerHeader: [String] { ["PROTO", "ADDRESS:PORT", "SCOPE", "NETNS", "SINCE", "OWNERS"] }
-    var listenerRows: [[String]] {
+    func listenerRows(_ listeners: [ListenerInterval]) -> [[String]] {
         listeners.map {
             [SocketText.proto($0.protocol, ipv6: $0.family == "ipv6"), SocketText.endpoint($0.address, $0.port, ipv6: $0.family == "ipv6"),
-             $0.scope, $0.hostNetns ? "host" : String($0.netns), Timestamp.minute($0.opened), OwnerSummary(json: $0.owners).orDash]
+             $0.scope, $0.hostNetns ? "host" : String($0.netns),
+             Timestamp.minute($0.opened) + ($0.unseenSince.map { ", unseen since " + Timestamp.minute($0) } ?? ""),
+             OwnerSummary(json: $0.owners).orDash + ($0.ownersUnseenSince == nil ? "" : " (last known)")]
         }
     }
 
@@ -77,7 +88,9 @@ public struct HostReport: Sendable {
     public func table() -> String {
         "portwarden host report: \(Escape.terminal(host.name))\n\n" + summary.map(Escape.terminal).joined(separator: "\n")
             + "\n\n\(listenersHeading):\n"
-            + TextLayout.table(listenerHeader, listenerRows) + "\nFindings (open first, then history; times UTC):\n"
+            + TextLayout.table(listenerHeader, listenerRows(listening))
+            + (unknown.isEmpty ? "" : "\n\(unknownHeading):\n" + TextLayout.table(listenerHeader, listenerRows(unknown)))
+            + "\nFindings (open first, then history; times UTC):\n"
             + (findings.isEmpty ? "none\n"
                : TextLayout.table(Array(findingHeader.dropLast()), findingRows.map { Array($0.dropLast()) })
                  + "Why:\n" + TextLayout.why(Array(Set(findings.map(\.rule))).sorted(), why))
@@ -86,7 +99,9 @@ public struct HostReport: Sendable {
     public func markdown() -> String {
         return "# Host \(Escape.markdown(host.name))\n\n" + summary.map { "- \(Escape.markdown($0))" }.joined(separator: "\n")
             + "\n\n## \(Escape.markdown(listenersHeading))\n\n"
-            + TextLayout.markdownTable(listenerHeader, listenerRows) + "\n## Findings\n\n" + (findings.isEmpty ? "None.\n" : TextLayout.markdownTable(findingHeader, findingRows))
+            + TextLayout.markdownTable(listenerHeader, listenerRows(listening))
+            + (unknown.isEmpty ? "" : "\n## \(Escape.markdown(unknownHeading))\n\n" + TextLayout.markdownTable(listenerHeader, listenerRows(unknown)))
+            + "\n## Findings\n\n" + (findings.isEmpty ? "None.\n" : TextLayout.markdownTable(findingHeader, findingRows))
     }
 
     public func html() -> String {
@@ -97,10 +112,14 @@ public struct HostReport: Sendable {
             table { border-collapse: collapse; width: 100%; font-size: 13px; } th, td { text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #eaeef2; }
             th { background: #f6f8fa; } @media print { body { margin: 0; } tr { break-inside: avoid; } }</style></head><body>
             <h1>Host \(Escape.html(host.name))</h1><ul>\(summary.map { "<li>\(Escape.html($0))</li>" }.joined())</ul>
-            <h2>\(Escape.html(listenersHeading))</h2>\(TextLayout.htmlTable(listenerHeader, listenerRows))<h2>Findings</h2>\(findings.isEmpty ? "<p>None.</p>" : TextLayout.htmlTable(findingHeader, findingRows))
+            <h2>\(Escape.html(listenersHeading))</h2>\(TextLayout.htmlTable(listenerHeader, listenerRows(listening)))\(unknownHTML)<h2>Findings</h2>\(findings.isEmpty ? "<p>None.</p>" : TextLayout.htmlTable(findingHeader, findingRows))
             </body></html>
 
             """
+    }
+
+    private var unknownHTML: String {
+        unknown.isEmpty ? "" : "<h2>\(Escape.html(unknownHeading))</h2>" + TextLayout.htmlTable(listenerHeader, listenerRows(unknown))
     }
 
     public func json() -> [UInt8] {
@@ -131,7 +150,12 @@ public struct HostReport: Sendable {
             w.key("netns"); w.value(l.netns)
             w.key("host_netns"); w.value(l.hostNetns)
             w.key("owners"); w.value(OwnerSummary(json: l.owners).text)
+            w.key("owners_last_known_since"); w.value(l.ownersUnseenSince.map { Timestamp.rfc3339($0) })
             w.key("since"); w.value(Timestamp.rfc3339(l.opened))
+            // "listening" when the newest report showed it; "unknown" when its namespace was not read.
+            w.key("state"); w.value(l.unseenSince == nil ? "listening" : "unknown")
+            w.key("unknown_reason"); w.value(l.unseenSince == nil ? nil : Self.unknownReason)
+            w.key("unseen_since"); w.value(l.unseenSince.map { Timestamp.rfc3339($0) })
             w.endObject()
         }
         w.endArray()
