@@ -72,7 +72,10 @@ extension ServeTests {
         return [
             (base, nil, true),
             (base + odd + [evil], nil, true),
-            (base + odd + [evil, shared], ["canary": "yes"], false),
+            // Incomplete, but the host's namespace read in full (`completeNamespaces`): redis's
+            // 5005 is gone from it and closes; envoy's 7001, in a namespace not read, stays
+            // open unseen; sshd's descriptors unreadable, its 22 keeps sshd as last known.
+            ([listening(22, []), base[1]] + odd.filter { $0.port != 5005 && $0.port != 7001 } + [evil, shared], ["canary": "yes"], false),
             ([base[0], listening(8080, nginx)] + odd + [shared], ["canary": "yes", "env": "prod"], true),
             ([base[0], listening(8080, nginx)] + odd.dropLast(3), ["env": "prod"], true),
         ]
@@ -159,7 +162,8 @@ extension ServeTests {
                     host: Host(hostname: name, machineID: name, bootID: "boot", kernel: "6.1", os: "Debian 12", labels: report.labels),
                     sequence: UInt64(i + 1), collectedAt: Timestamp.rfc3339(first + Self.offsets(name, host.reports.count)[i]),
                     complete: report.complete,
-                    ownershipComplete: report.complete, warnings: [], namespaces: [], listeners: report.listeners, unresolved: [])
+                    ownershipComplete: report.complete, completeNamespaces: report.complete ? nil : [4_026_531_840], warnings: [],
+                    namespaces: [], listeners: report.listeners, unresolved: [])
                 var writer = JSONWriter()
                 writer.value(snapshot)
                 let response = try connection.post("/v1/reports", body: writer.buffer)
@@ -182,6 +186,10 @@ extension ServeTests {
         let fired = Set(atIngest.map(\.key.rule))
         #expect(fired == Set(Self.fidelityRules.map(\.id)), "every rule fired at ingest: \(fired)")
         #expect(atIngest.contains { $0.closed != nil }, "some findings were resolved")
+        // web-01's incomplete report resolved 5005's finding (gone from a namespace read in
+        // full), not 7001's (its namespace not read): one interval, open throughout.
+        #expect(atIngest.contains { $0.key.host == "web-01" && $0.key.port == 5005 && $0.closed != nil })
+        #expect(atIngest.filter { $0.key.host == "web-01" && $0.key.port == 7001 && $0.key.rule == "namespace" }.map(\.closed) == [nil])
         #expect(atIngest.contains { $0.key.waived }, "and one is waived")
         let openAtIngest = Set(atIngest.filter { $0.closed == nil }.map(\.key))
 
