@@ -222,11 +222,11 @@ extension CollectorDatabase {
                 closed += 1
                 continue
             }
-            // Marks only from an agent that says which namespaces it read (an older one's
-            // report leaves its host's marks as they were, as it leaves its intervals).
-            let unseen = shown ? nil : snapshot.completeNamespaces == nil ? interval.unseenSince : interval.unseenSince ?? collectedAt
-            let ownersUnseen = held.ownersUnseen.contains(identity) ? interval.ownersUnseenSince ?? collectedAt
-                : shown ? nil : interval.ownersUnseenSince
+            // Marked unseen only by an agent that says which namespaces it read: an older
+            // one's report leaves its host's marks as they were, as it leaves its intervals.
+            var unseen = interval.unseenSince, ownersUnseen = interval.ownersUnseenSince
+            if shown { unseen = nil } else if snapshot.completeNamespaces != nil { unseen = unseen ?? collectedAt }
+            if held.ownersUnseen.contains(identity) { ownersUnseen = ownersUnseen ?? collectedAt } else if shown { ownersUnseen = nil }
             if unseen != interval.unseenSince || ownersUnseen != interval.ownersUnseenSince {
                 try mark.execute(arguments: [unseen, ownersUnseen, interval.id])
             }
