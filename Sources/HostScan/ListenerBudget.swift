@@ -76,6 +76,6 @@ struct ListenerBudget {
         if unitemised > 0 { uids += ", and \(unitemised) more of other uids" }
         return "this host has \(total) listeners, more than the \(limit) a report holds: "
             + "every one on a port below 1024 or of uid 0 is sent in full, \(leftOutCount) others are only counted "
-            + "in truncated_listeners (\(uids)); the collector closes none of this host's intervals while this lasts"
+            + "in truncated_listeners (\(uids)); the collector closes none of this host's intervals in their namespaces while this lasts"
     }
 }
