@@ -24,13 +24,18 @@ extension Hosts {
         @Option(help: "table or json.")
         var format: OutputFormat = .table
 
+        @Flag(help: "Show retired hosts (`hosts forget`) too.")
+        var all = false
+
         func run() throws {
             let database = try openHistory(state)
             let now = Int64(Date().timeIntervalSince1970)
             let window = try staleAfter.map(Int64.init) ?? state.file().staleAfterSeconds
             let refusals = try database.currentRefusals()
             var hosts: [String: (host: HostRecord?, listening: Int)] = refusals.mapValues { _ in (nil, 0) }
-            for (host, listening) in try database.hostsWithOpenListeners() { hosts[host.name] = (host, listening) }
+            for (host, listening) in try database.hostsWithOpenListeners() where all || host.retiredAt == nil {
+                hosts[host.name] = (host, listening)
+            }
             let rows = hosts.keys.sorted().map { name in
                 let (host, listening) = hosts[name]!
                 return (name, host, listening, HostState(host: host, refusal: refusals[name], now: now, staleAfter: window))

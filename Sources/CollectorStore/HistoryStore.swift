@@ -91,6 +91,13 @@ public protocol HistoryStore: Sendable {
     /// Whether `name` is stored anywhere exactly so (a certificate, a host, a tag edit).
     func knowsName(_ name: String) throws -> Bool
 
+    /// `hosts forget`: in one transaction, revokes `host`'s certificates, closes its open
+    /// listener and finding intervals as retired (`ClosedAs.retired`), marks the host
+    /// retired and audits it; nil when neither a host nor a certificate has the name. A
+    /// retired host's later report is stored (a new life) only with a certificate issued
+    /// after the retirement; until then it writes nothing.
+    func retire(host: String, at now: Int64, by actor: String, reason: String?) throws -> Retirement?
+
     // MARK: Timelines and exports
 
     /// Each host (only `host`, when given) by name, with its listener intervals open at

@@ -45,6 +45,7 @@ extension TrendReport {
             w.key("open_findings"); w.value(row.openFindings)
             w.key("new_findings"); w.value(row.newFindings)
             w.key("resolved_findings"); w.value(row.resolvedFindings)
+            w.key("retired_findings"); w.value(row.retiredFindings)
             w.key("waived_open"); w.value(row.waivedOpen)
             if grouping != nil {
                 w.key("groups"); w.beginObject()
@@ -89,11 +90,11 @@ extension TrendReport {
     }
 
     public func csv() -> String {
-        let header = ["day", "hosts_reporting", "hosts_exposed", "open_findings", "new_findings", "resolved_findings", "waived_open"]
+        let header = ["day", "hosts_reporting", "hosts_exposed", "open_findings", "new_findings", "resolved_findings", "retired_findings", "waived_open"]
             + groupNames.map { "\(grouping?.rawValue ?? "group"):\($0)" }
         return CSV.record(header) + days.map { row in
             CSV.record([.text(row.day.label)] + [row.hostsReporting, row.hostsExposed, row.openFindings, row.newFindings,
-                                                 row.resolvedFindings, row.waivedOpen].map { .int(Int64($0)) }
+                                                 row.resolvedFindings, row.retiredFindings, row.waivedOpen].map { .int(Int64($0)) }
                        + groupNames.map { .int(Int64(row.groups[$0] ?? 0)) })
         }.joined()
     }

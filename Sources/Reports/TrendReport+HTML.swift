@@ -19,7 +19,7 @@ extension TrendReport {
             body += "<h2>Top processes</h2>\n"
                 + TextLayout.htmlTable(["Process", "Open findings"], topProcesses.map { [$0.name, String($0.findings)] }, numeric: [1])
         }
-        body += "<h2>Daily figures</h2>\n" + TextLayout.htmlTable(dayHeader, days.map(dayCells), numeric: [1, 2, 3, 4, 5, 6])
+        body += "<h2>Daily figures</h2>\n" + TextLayout.htmlTable(dayHeader, days.map(dayCells), numeric: [1, 2, 3, 4, 5, 6, 7])
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">

@@ -16,7 +16,8 @@ extension TrendReport {
                 + refusingSummary,
             "Exposure now: \(latest?.hostsExposed ?? 0) hosts with unexpected legacy-port exposure, "
                 + "\(openLive) open findings, \(openWaived) waived",
-            "Over the period: \(days.reduce(0) { $0 + $1.newFindings }) new, \(days.reduce(0) { $0 + $1.resolvedFindings }) resolved; "
+            "Over the period: \(days.reduce(0) { $0 + $1.newFindings }) new, \(days.reduce(0) { $0 + $1.resolvedFindings }) resolved"
+                + retiredSummary + "; "
                 + "time to resolve (\(timeToResolve.count) resolved): median \(TextLayout.duration(timeToResolve.medianSeconds)), "
                 + "p90 \(TextLayout.duration(timeToResolve.p90Seconds))",
         ]
@@ -29,6 +30,12 @@ extension TrendReport {
         return lines
     }
 
+    /// `, N closed by retiring their hosts (not fixed)` when `hosts forget` closed any.
+    private var retiredSummary: String {
+        let retired = days.reduce(0) { $0 + $1.retiredFindings }
+        return retired == 0 ? "" : ", \(retired) closed by retiring their host (not fixed)"
+    }
+
     /// `, N refusing (…)` after the coverage, when a host's reports are being refused.
     private var refusingSummary: String {
         guard !refusingHosts.isEmpty else { return "" }
@@ -37,11 +44,11 @@ extension TrendReport {
         return ", \(coverage.refusing) refusing (reports refused, unknown: \(named)\(more))"
     }
 
-    var dayHeader: [String] { ["DAY", "REPORTING", "EXPOSED", "OPEN", "NEW", "RESOLVED", "WAIVED"] }
+    var dayHeader: [String] { ["DAY", "REPORTING", "EXPOSED", "OPEN", "NEW", "RESOLVED", "RETIRED", "WAIVED"] }
 
     func dayCells(_ row: DayRow) -> [String] {
         [row.day.label, String(row.hostsReporting), String(row.hostsExposed), String(row.openFindings), String(row.newFindings),
-         String(row.resolvedFindings), String(row.waivedOpen)]
+         String(row.resolvedFindings), String(row.retiredFindings), String(row.waivedOpen)]
     }
 
     var groupHeader: [String] { [(grouping?.rawValue ?? "group").uppercased(), "AT START", "AT END", "PEAK"] }

@@ -18,7 +18,10 @@ public struct TrendReport: Sendable {
         public var hostsExposed: Int
         public var openFindings: Int
         public var newFindings: Int
+        /// Findings that stopped during the day because the listener went or the policy changed.
         public var resolvedFindings: Int
+        /// Findings closed because `hosts forget` retired their host: not fixed.
+        public var retiredFindings: Int = 0
         public var waivedOpen: Int
         /// With `--by`: open, non-waived findings at the day's end per group.
         public var groups: [String: Int]
@@ -104,12 +107,14 @@ public struct TrendReport: Sendable {
             return DayRow(day: day, hostsReporting: reportingPerDay[index].count,
                           hostsExposed: Set(open.map(\.host)).count, openFindings: open.count,
                           newFindings: live.count { $0.opened >= day.start && $0.opened < day.end },
-                          resolvedFindings: live.count { $0.closed.map { $0 >= day.start && $0 < day.end } ?? false },
+                          resolvedFindings: live.count { !$0.retired && $0.closed.map { $0 >= day.start && $0 < day.end } ?? false },
+                          retiredFindings: live.count { $0.retired && $0.closed.map { $0 >= day.start && $0 < day.end } ?? false },
                           waivedOpen: spans.count { $0.waived && $0.isOpen(at: day.end - 1) },
                           groups: counts)
         }
 
-        let durations = live.compactMap { span in
+        // A retirement fixed nothing: its closings are no time to resolve.
+        let durations = live.filter { !$0.retired }.compactMap { span in
             span.closed.flatMap { $0 >= window.since && $0 < window.until ? $0 - span.opened : nil }
         }.sorted()
         func percentile(_ p: Double) -> Int64? {
@@ -134,7 +139,7 @@ public struct TrendReport: Sendable {
         let all = try database.hosts(now: asOf, staleAfter: staleAfter).map(\.host)
         let refusals = try database.currentRefusals().filter { asOf == now || $0.value.firstRefused < asOf }
         let known = Set(all.map(\.name))
-        let states = all.filter { asOf == now || $0.firstSeen < asOf }
+        let states = all.filter { (asOf == now || $0.firstSeen < asOf) && ($0.retiredAt.map { $0 > asOf } ?? true) }
             .map { ($0.name, HostState(host: $0, refusal: refusals[$0.name], now: asOf, staleAfter: staleAfter)) }
             + refusals.values.filter { !known.contains($0.hostName) }.map { ($0.hostName, HostState.refusing($0)) }
         let stale = states.filter { $0.1 == .stale }.map(\.0).sorted()

@@ -1,0 +1,56 @@
+import CollectorClient
+import CollectorStore
+import Foundation
+import OpenSSLTLS
+import PortwardenModel
+import PortwardenTestSupport
+import Testing
+
+/// `portwarden hosts …` against a running collector: forgetting a host, the list's
+/// formats and columns.
+extension ServeTests {
+    @Test func hostsForgetRetiresAHostSaysWhatItDidAndItsNameWaitsForApproval() throws {
+        try withCollector(["web-01", "db-01"], ["--policies", Self.policies]) { port, post, _ in
+            for host in ["web-01", "db-01"] {
+                let stored = try post(host, Self.body(Self.snapshot(host, 1, [Self.listener(22), Self.listener(557)])))
+                try #require(stored.status == 200, "\(stored.text)")
+            }
+            let unknown = try portwarden(["hosts", "forget", "nobody", "--state-dir", state])
+            #expect(unknown.status == 2 && unknown.output.contains("hosts list --all"), "\(unknown.output)")
+
+            let forgot = try portwarden(["hosts", "forget", "WEB-01.", "--reason", "decommissioned", "--state-dir", state])
+            #expect(forgot.status == 0, "\(forgot.output)")
+            #expect(forgot.output.contains("retired web-01") && forgot.output.contains("certificates revoked: 1")
+                    && forgot.output.contains("2 listener, 1 finding"), "\(forgot.output)")
+            #expect(throws: (any Error).self, "its certificate is refused") {
+                try post("web-01", Self.body(Self.snapshot("web-01", 2, [])))
+            }
+
+            let listed = try portwarden(["hosts", "list", "--state-dir", state])
+            #expect(!listed.output.contains("web-01") && listed.output.contains("db-01"), "\(listed.output)")
+            let all = try portwarden(["hosts", "list", "--all", "--state-dir", state])
+            #expect(all.output.split(separator: "\n").contains { $0.contains("web-01") && $0.contains("retired") }, "\(all.output)")
+
+            let host = try portwarden(["report", "host", "web-01", "--state-dir", state])
+            #expect(host.output.contains("retired") && host.output.contains("decommissioned"), "\(host.output)")
+            let trend = try portwarden(["report", "trend", "--since", "1d", "--state-dir", state, "--format", "json"])
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(trend.output.utf8)) as? [String: Any])
+            let coverage = try #require(json["coverage"] as? [String: Any])
+            #expect(coverage["hosts"] as? Int == 1 && coverage["reporting"] as? Int == 1, "a retired host leaves coverage: \(coverage)")
+            let days = try #require(json["days"] as? [[String: Any]])
+            #expect(days.last?["retired_findings"] as? Int == 1 && days.last?["resolved_findings"] as? Int == 0,
+                    "a retirement is no fix: \(days)")
+            let audit = try portwarden(["audit", "--state-dir", state])
+            #expect(audit.output.contains("host.retired") && audit.output.contains("decommissioned"), "\(audit.output)")
+
+            // The name held a certificate: a host enrolling under it with the secret waits.
+            try writeSecret()
+            let secret = try String(contentsOfFile: state + "/agent.secret", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let newcomer = CollectorConnection(host: "127.0.0.1", port: UInt16(port),
+                                               context: try TLSContext.client(trust: Certificate(pem: String(contentsOfFile: state + "/ca.pem", encoding: .utf8))),
+                                               timeout: 5)
+            let result = try newcomer.enroll(csr: try CertificateRequest(key: PrivateKey.generate(), commonName: "web-01").pem(), secret: secret)
+            guard case .pending = result else { Issue.record("not waiting for approval: \(result)"); return }
+        }
+    }
+}
