@@ -125,12 +125,13 @@ public protocol HistoryStore: Sendable {
     // MARK: Tags
 
     /// `hosts tag`: the host carries `tag`, whatever the inventory says; replaces an untag.
-    func tag(host: String, _ tag: String, at now: Int64) throws
+    /// Audited with `actor` in the same transaction, as are the two below.
+    func tag(host: String, _ tag: String, at now: Int64, by actor: String) throws
     /// `hosts untag`: the host does not carry `tag`, even when the inventory gives it.
-    func untag(host: String, _ tag: String, at now: Int64) throws
+    func untag(host: String, _ tag: String, at now: Int64, by actor: String) throws
     /// Forgets what operators said about `tag` (case-insensitively) on `host`; whether there was anything.
     @discardableResult
-    func forgetTag(host: String, _ tag: String) throws -> Bool
+    func forgetTag(host: String, _ tag: String, at now: Int64, by actor: String) throws -> Bool
     /// What operators said about one host's tags, tags in case-folded order.
     func tagEdits(host: String) throws -> TagEdits
     /// Every host's tag edits, by host name.

@@ -53,4 +53,21 @@ extension ServeTests {
             guard case .pending = result else { Issue.record("not waiting for approval: \(result)"); return }
         }
     }
+
+    @Test func tagEditsAreAuditedWithTheOperatorsName() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        for command in [["tag", "vms-01", "OpenVMS", "--create"], ["untag", "vms-01", "openvms"],
+                        ["untag", "vms-01", "OPENVMS", "--follow-inventory"], ["untag", "vms-01", "OpenVMS", "--follow-inventory"]] {
+            let done = try portwarden(["hosts"] + command + ["--state-dir", state])
+            try #require(done.status == 0, "\(command): \(done.output)")
+        }
+        let audit = try portwarden(["audit", "--state-dir", state, "--format", "json"])
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(audit.output.utf8)) as? [[String: Any]])
+        let tags = entries.filter { ($0["action"] as? String)?.hasPrefix("tag.") == true }
+        #expect(tags.map { $0["action"] as? String } == ["tag.assigned", "tag.removed", "tag.forgotten"],
+                "a forget with nothing to forget writes nothing: \(tags)")
+        #expect(tags.allSatisfy { $0["host"] as? String == "vms-01" && ($0["actor"] as? String)?.hasPrefix("operator ") == true },
+                "\(tags)")
+    }
 }

@@ -34,7 +34,7 @@ struct FleetHistory {
         let (directory, policy) = try Self.policyInTemporaryDirectory()
         (self.directory, self.policy) = (directory, policy)
         database = try CollectorDatabase.open(path: directory + "/portwarden.sqlite")
-        try database.tag(host: "vms-01", "OpenVMS", at: Self.since)
+        try database.tag(host: "vms-01", "OpenVMS", at: Self.since, by: "test")
 
         var sequences: [String: UInt64] = [:]
         func report(_ host: String, at time: String, _ listeners: [Listener]) throws {
