@@ -70,4 +70,51 @@ extension ServeTests {
         #expect(tags.allSatisfy { $0["host"] as? String == "vms-01" && ($0["actor"] as? String)?.hasPrefix("operator ") == true },
                 "\(tags)")
     }
+
+    @Test func hostsListSaysEachCertificatesExpiryAndWritesAStableJSONShape() throws {
+        try withCollector(["web-01", "db-01"]) { _, post, _ in
+            var labelled = Self.snapshot("web-01", 1, [Self.listener(22)])
+            labelled.host.labels = ["role": "web"]
+            try #require(try post("web-01", Self.body(labelled)).status == 200)
+            try #require(try post("db-01", Self.body(Self.snapshot("db-01", 1, []))).status == 200)
+            #expect(try portwarden(["hosts", "tag", "web-01", "OpenVMS", "--state-dir", state]).status == 0)
+            // db-01's certificate is replaced by one that ends in five days; web-01 keeps its year.
+            let now = Int64(Date().timeIntervalSince1970)
+            let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
+            try database.recordSigned(by: "test", at: now) {
+                IssuedCertificate(serial: "5D", hostName: "db-01", fingerprint: "f", notAfter: now + 5 * 86_400 + 60, issuedAt: now)
+            }
+
+            let table = try portwarden(["hosts", "list", "--state-dir", state])
+            let lines = table.output.split(separator: "\n").map(String.init)
+            #expect(lines.first?.contains("CERT EXPIRES") == true, "\(table.output)")
+            #expect(lines.contains { $0.hasPrefix("db-01") && $0.contains("(in 5d") }, "flagged within 30 days: \(table.output)")
+            let webExpiry = String(Timestamp.rfc3339(try #require(try database.certificates(host: "web-01").last).notAfter).prefix(10))
+            #expect(lines.contains { $0.hasPrefix("web-01") && $0.hasSuffix(webExpiry) }, "\(table.output)")
+
+            let listed = try portwarden(["hosts", "list", "--format", "json", "--state-dir", state])
+            let hosts = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]])
+            #expect(hosts.map { $0["host"] as? String } == ["db-01", "web-01"])
+            let keys: Set<String> = ["host", "state", "first_report", "last_report", "last_collected", "listening", "last_sequence", "tags",
+                                     "labels", "certificate", "refused", "retired"]
+            #expect(hosts.allSatisfy { Set($0.keys) == keys }, "\(hosts)")
+            let web = try #require(hosts.last), db = try #require(hosts.first)
+            #expect(web["state"] as? String == "reporting" && web["listening"] as? Int == 1)
+            #expect(web["tags"] as? [String] == ["OpenVMS"] && (web["labels"] as? [String: String]) == ["role": "web"])
+            let certificate = try #require(db["certificate"] as? [String: Any])
+            #expect(certificate["serial"] as? String == "5D" && certificate["expires_within_30_days"] as? Bool == true
+                    && certificate["expired"] as? Bool == false)
+            #expect((web["certificate"] as? [String: Any])?["expires_within_30_days"] as? Bool == false)
+            #expect(web["retired"] is NSNull && web["refused"] is NSNull)
+
+            try #require(try portwarden(["hosts", "forget", "db-01", "--state-dir", state]).status == 0)
+            let all = try portwarden(["hosts", "list", "--all", "--format", "json", "--state-dir", state])
+            let everyone = try #require(try JSONSerialization.jsonObject(with: Data(all.output.utf8)) as? [[String: Any]])
+            let retired = try #require(everyone.first { $0["host"] as? String == "db-01" })
+            #expect(retired["state"] as? String == "retired" && retired["certificate"] is NSNull, "its certificate was revoked")
+            #expect((retired["retired"] as? [String: Any])?["by"] as? String != nil)
+            let dash = try portwarden(["hosts", "list", "--all", "--state-dir", state]).output
+            #expect(dash.split(separator: "\n").contains { $0.hasPrefix("db-01") && $0.hasSuffix(" -") }, "\(dash)")
+        }
+    }
 }
