@@ -117,8 +117,8 @@ public protocol HistoryStore: Sendable {
     /// with their host's name, by host then age.
     func forEachReceiptRun(since: Int64, until: Int64, _ body: (_ host: String, _ run: ReceiptRun) throws -> Void) throws
 
-    /// Every receipt run overlapping [since, until) by collection time, as plain integers
-    /// (host id, first collected, last collected), in no particular order.
+    /// Every receipt run overlapping [since, until) by receive time (the collector's
+    /// clock), as plain integers (host id, first received, last received), in no particular order.
     func forEachReportingSpan(since: Int64, until: Int64,
                               _ body: (_ hostId: Int64, _ first: Int64, _ last: Int64) throws -> Void) throws
 

@@ -117,4 +117,61 @@ extension ServeTests {
             #expect(dash.split(separator: "\n").contains { $0.hasPrefix("db-01") && $0.hasSuffix(" -") }, "\(dash)")
         }
     }
+
+    /// The quick start's state (scripts/quickstart): a collector, this host enrolled with
+    /// the secret and reporting once. `report trend`'s coverage, its daily table and
+    /// `hosts list` say the same; then a host whose clock runs ahead changes nothing.
+    @Test func coverageHostsListAndTheDailyTableAgreeOnTheQuickStartsState() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        try writeSecret()
+        let port = try unusedPort()
+        let server = try serve(port: port, ["--policies", Self.policies])
+        defer { server.terminate(); server.waitUntilExit() }
+        let agentState = state + "/agent"
+        let enrolled = try agent(["enroll", "--collector", "127.0.0.1:\(port)", "--secret-file", state + "/agent.secret",
+                                  "--ca-file", state + "/ca.pem", "--state-dir", agentState, "--name", "quick-01"])
+        try #require(enrolled.status == 0, "\(enrolled.output)")
+        let config = state + "/agent.yaml"
+        try "collector: 127.0.0.1:\(port)\nstate_dir: \(agentState)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let ran = try agent(["run", "--once", "--config", config])
+        try #require(ran.status == 0, "\(ran.output)")
+
+        func agree(_ count: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let trend = try portwarden(["report", "trend", "--since", "1d", "--format", "json", "--state-dir", state])
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(trend.output.utf8)) as? [String: Any])
+            let coverage = try #require(json["coverage"] as? [String: Any])
+            #expect(coverage["hosts"] as? Int == count && coverage["reporting"] as? Int == count && coverage["stale"] as? Int == 0,
+                    "\(coverage)", sourceLocation: sourceLocation)
+            let days = try #require(json["days"] as? [[String: Any]])
+            #expect(days.last?["hosts_reporting"] as? Int == count && days.last?["data"] as? Bool == true, "\(days)",
+                    sourceLocation: sourceLocation)
+            // Only today has data: yesterday (in the window since 1d) ended before the first report.
+            #expect(days.dropLast().allSatisfy { $0["data"] as? Bool == false && $0["hosts_exposed"] is NSNull }, "\(days)",
+                    sourceLocation: sourceLocation)
+
+            let listed = try portwarden(["hosts", "list", "--format", "json", "--state-dir", state])
+            let hosts = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]])
+            #expect(hosts.count == count && hosts.allSatisfy { $0["state"] as? String == "reporting" }, "\(hosts)",
+                    sourceLocation: sourceLocation)
+
+            let table = try portwarden(["report", "trend", "--since", "1d", "--state-dir", state]).output
+            #expect(table.contains("Coverage: \(count) hosts, \(count) reporting, 0 stale"), "\(table)", sourceLocation: sourceLocation)
+            #expect(!table.contains("Trend: worse") && !table.contains("Trend: better"), "one day of data: \(table)",
+                    sourceLocation: sourceLocation)
+            let today = try #require(table.split(separator: "\n").last { $0.hasPrefix(String(Timestamp.rfc3339(Int64(Date().timeIntervalSince1970)).prefix(10))) })
+            #expect(today.split(separator: " ", omittingEmptySubsequences: true)[1] == "\(count)", "\(today)",
+                    sourceLocation: sourceLocation)
+        }
+        try agree(1)
+
+        // A host whose clock runs 200 seconds ahead (within max_clock_skew): counted from
+        // when the collector received its first report, like any other.
+        let fast = try enroll("fast-01")
+        let ahead = Self.snapshot("fast-01", 1, at: Self.now(200), [Self.listener(22)])
+        let stored = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: fast, timeout: 10)
+            .post("/v1/reports", body: Self.body(ahead))
+        try #require(stored.status == 200, "\(stored.text)")
+        try agree(2)
+    }
 }
