@@ -40,6 +40,10 @@ extension ServeTests {
             let days = try #require(json["days"] as? [[String: Any]])
             #expect(days.last?["retired_findings"] as? Int == 1 && days.last?["resolved_findings"] as? Int == 0,
                     "a retirement is no fix: \(days)")
+            let export = try portwarden(["export", "findings", "--since", "1d", "--format", "json", "--state-dir", state])
+            let rows = try #require((try JSONSerialization.jsonObject(with: Data(export.output.utf8)) as? [String: Any])?["rows"]
+                as? [[String: Any]], "\(export.output)")
+            #expect(rows.map { "\($0["host"]!) \($0["closed_as"]!)" }.sorted() == ["db-01 <null>", "web-01 retired"], "\(rows)")
             let audit = try portwarden(["audit", "--state-dir", state])
             #expect(audit.output.contains("host.retired") && audit.output.contains("decommissioned"), "\(audit.output)")
 
