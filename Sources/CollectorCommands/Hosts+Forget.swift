@@ -38,7 +38,8 @@ extension Hosts {
                     """)
             }
             let serials = retired.revokedSerials
-            print("retired \(name) at \(Timestamp.rfc3339(retired.at))")
+            print(retired.alreadyRetired ? "\(name) was retired already, at \(Timestamp.rfc3339(retired.at)); kept as it was"
+                  : "retired \(name) at \(Timestamp.rfc3339(retired.at))")
             print("  certificates revoked: \(serials.count)" + (serials.isEmpty ? "" : " (\(serials.joined(separator: ", ")))"))
             print("  intervals closed as retired: \(retired.listenersClosed) listener, \(retired.findingsClosed) finding")
             if !retired.hadReported { print("  it had never reported: only its certificates were revoked") }

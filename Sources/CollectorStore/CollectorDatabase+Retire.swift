@@ -18,6 +18,9 @@ public struct Retirement: Equatable, Sendable {
     public var findingsClosed: Int
     /// Whether the host had a record (it had reported): only such a host is marked retired.
     public var hadReported: Bool
+    /// It was retired before (`at` is then that first retirement, kept with its reason);
+    /// only certificates issued since were revoked.
+    public var alreadyRetired = false
 }
 
 extension CollectorDatabase {
@@ -42,8 +45,10 @@ extension CollectorDatabase {
                         """, arguments: [now, ClosedAs.retired, id])
                     if table == "listenerInterval" { listeners = db.changesCount } else { findings = db.changesCount }
                 }
-                try db.execute(sql: "UPDATE host SET retiredAt = ?, retiredBy = ?, retiredReason = ? WHERE id = ?",
-                               arguments: [now, actor, reason.map(AuditText.clean), id])
+                if host?.retiredAt == nil {
+                    try db.execute(sql: "UPDATE host SET retiredAt = ?, retiredBy = ?, retiredReason = ? WHERE id = ?",
+                                   arguments: [now, actor, reason.map(AuditText.clean), id])
+                }
             }
             try db.execute(sql: "DELETE FROM hostRefusal WHERE hostName = ?", arguments: [name])
             if !serials.isEmpty {
@@ -53,8 +58,8 @@ extension CollectorDatabase {
             var detail = "\(serials.count) certificate(s) revoked, \(listeners) listener and \(findings) finding interval(s) closed as retired"
             if let reason { detail += "; reason: \(reason)" }
             try Self.audit(AuditEntry(at: now, action: .hostRetired, actor: actor, host: name, detail: detail), db)
-            return Retirement(host: name, at: now, revokedSerials: serials, listenersClosed: listeners, findingsClosed: findings,
-                              hadReported: host != nil)
+            return Retirement(host: name, at: host?.retiredAt ?? now, revokedSerials: serials, listenersClosed: listeners,
+                              findingsClosed: findings, hadReported: host != nil, alreadyRetired: host?.retiredAt != nil)
         }
     }
 

@@ -62,6 +62,12 @@ struct RetireTests {
         #expect(audit.contains { $0.action == .certificateRevoked && $0.host == "web-01" && $0.detail.contains("0A") })
 
         #expect(try db.retire(host: "nobody", at: Self.now, by: "operator", reason: nil) == nil, "an unknown name is nil")
+
+        // Again, later: the first retirement stays as it was; a certificate issued since is revoked.
+        try sign(db, "web-01", serial: "0E", at: Self.now + 50)
+        let again = try #require(try db.retire(host: "web-01", at: Self.now + 100, by: "operator bob (uid 0)", reason: "typo"))
+        #expect(again.alreadyRetired && again.at == Self.now && again.revokedSerials == ["0E"] && again.listenersClosed == 0)
+        #expect(try db.host(named: "web-01")?.retiredReason == "decommissioned" && db.isRevoked(serial: "0E"))
     }
 
     @Test(arguments: StoreMaker.all) func aForgottenNameNeedsApprovalAndReportsAgainAsANewLife(_ store: StoreMaker) throws {
