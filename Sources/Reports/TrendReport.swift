@@ -148,7 +148,11 @@ public struct TrendReport: Sendable {
         let refusals = try database.currentRefusals().filter { $0.value.firstRefused <= asOf }
         let known = Set(all.map(\.name))
         let states = all.filter { ($0.firstReceived ?? $0.firstSeen) <= asOf && ($0.retiredAt.map { $0 > asOf } ?? true) }
-            .map { ($0.name, HostState(host: $0, refusal: refusals[$0.name], now: asOf, staleAfter: staleAfter)) }
+            .map { host in
+                var before = host
+                before.retiredAt = nil  // retired after the period: in the fleet throughout it
+                return (host.name, HostState(host: before, refusal: refusals[host.name], now: asOf, staleAfter: staleAfter))
+            }
             + refusals.values.filter { !known.contains($0.hostName) }.map { ($0.hostName, HostState.refusing($0)) }
         let stale = states.filter { $0.1 == .stale }.map(\.0).sorted()
         let refusing = states.compactMap(\.1.refusal).sorted { $0.hostName < $1.hostName }

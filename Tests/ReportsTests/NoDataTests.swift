@@ -41,3 +41,28 @@ struct NoDataTests {
         #expect(groupStart.split(separator: " ", omittingEmptySubsequences: true)[1] == "1", "AT START is the first day with data")
     }
 }
+
+/// A retirement in the trend: out of coverage from then on, its findings retired — never
+/// resolved, never a time to resolve — and a host retired after the period still in it.
+struct RetiredTrendTests {
+    @Test func aRetiredHostsFindingsAreRetiredNotResolvedAndItLeavesCoverageFromThenOn() throws {
+        let fleet = try FleetHistory()
+        defer { fleet.remove() }
+        let before = try fleet.trend()
+        let lab = try #require(try fleet.database.retire(host: "lab-03", at: Timestamp.seconds(rfc3339: "2026-10-31T12:00:00Z")!,
+                                                         by: "operator test", reason: "lab closed"))
+        #expect(lab.findingsClosed == 1)
+        _ = try fleet.database.retire(host: "db-02", at: FleetHistory.until + 86_400, by: "operator test", reason: nil)
+
+        let report = try fleet.trend()
+        let last = try #require(report.days.last)
+        #expect(last.retiredFindings == 1 && last.resolvedFindings == 0 && last.hostsExposed == 1, "\(last)")
+        #expect(report.timeToResolve == before.timeToResolve, "a retirement is no time to resolve")
+        #expect(!report.openFindings.contains { $0.span.host == "lab-03" })
+        #expect(report.coverage.hosts == 3 && report.coverage.reporting == 2 && report.coverage.stale == 1,
+                "db-02 was retired after the period: \(report.coverage)")
+        #expect(report.staleHosts == ["db-02"])
+        #expect(report.table().contains("Over the period: 4 new, 2 resolved, 1 closed by retiring their host (not fixed)"),
+                "\(report.table())")
+    }
+}
