@@ -132,12 +132,7 @@ extension ServeTests {
         let port = try unusedPort()
         let server = try serve(port: port, ["--policies", Self.policies])
         defer { server.terminate(); server.waitUntilExit() }
-        let agentState = state + "/agent"
-        let enrolled = try agent(["enroll", "--collector", "127.0.0.1:\(port)", "--secret-file", state + "/agent.secret",
-                                  "--ca-file", state + "/ca.pem", "--state-dir", agentState, "--name", "quick-01"])
-        try #require(enrolled.status == 0, "\(enrolled.output)")
-        let config = state + "/agent.yaml"
-        try "collector: 127.0.0.1:\(port)\nstate_dir: \(agentState)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try enrollAgent("quick-01", port: port)
         let ran = try agent(["run", "--once", "--config", config])
         try #require(ran.status == 0, "\(ran.output)")
 
