@@ -42,7 +42,7 @@ extension Hosts {
                     `portwarden hosts list` shows the fleet; to tag \(host) before it enrolls, add --create
                     """)
             }
-            try database.tag(host: host, tag, at: Int64(Date().timeIntervalSince1970))
+            try database.tag(host: host, tag, at: nowSeconds, by: Operator.current)
             print("\(host): tagged \(tag)")
         }
     }
@@ -75,10 +75,10 @@ extension Hosts {
             let database = try openHistory(state)
             let host = try hostArgument(self.host, database)
             if followInventory {
-                let forgot = try database.forgetTag(host: host, tag)
+                let forgot = try database.forgetTag(host: host, tag, at: nowSeconds, by: Operator.current)
                 print(forgot ? "\(host): \(tag) follows the inventory again" : "\(host): nothing was said about \(tag); the inventory decides")
             } else {
-                try database.untag(host: host, tag, at: Int64(Date().timeIntervalSince1970))
+                try database.untag(host: host, tag, at: nowSeconds, by: Operator.current)
                 print("\(host): untagged \(tag) (overrides the inventory)")
             }
         }

@@ -63,14 +63,14 @@ extension CollectorDatabase {
 }
 
 extension CollectorDatabase {
-    /// When each host was reporting: every receipt run overlapping [since, until) as
-    /// (host id, first collected, last collected) — plain integers, for reports that walk
-    /// hundreds of thousands of runs.
+    /// When each host was reporting, by the collector's clock: every receipt run received
+    /// within [since, until) as (host id, first received, last received) — plain integers,
+    /// for reports that walk hundreds of thousands of runs.
     public func forEachReportingSpan(since: Int64, until: Int64,
                                      _ body: (_ hostId: Int64, _ first: Int64, _ last: Int64) throws -> Void) throws {
         try reader.read { db in
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT hostId, firstCollected, lastCollected FROM receiptRun WHERE lastCollected >= ? AND firstCollected < ?
+                SELECT hostId, firstReceived, lastReceived FROM receiptRun WHERE lastReceived >= ? AND firstReceived < ?
                 """, arguments: [since, until])
             while let row = try rows.next() {
                 try body(row[0], row[1], row[2])

@@ -17,14 +17,15 @@ extension CollectorDatabase {
 
     /// How many hosts there are (those refused from their first report on included), and
     /// how many of them are stale and refusing (`HostState`'s rule, in SQL): `/metrics`
-    /// asks at every scrape, without reading every host.
+    /// asks at every scrape, without reading every host. Retired hosts are not counted.
     public func hostCounts(now: Int64, staleAfter window: Int64) throws -> (all: Int, stale: Int, refusing: Int) {
         try reader.read { db in
             let row = try Row.fetchOne(db, sql: """
-                SELECT (SELECT COUNT(*) FROM host)
+                SELECT (SELECT COUNT(*) FROM host WHERE retiredAt IS NULL)
                            + (SELECT COUNT(*) FROM hostRefusal WHERE hostName NOT IN (SELECT name FROM host)),
-                       (SELECT COUNT(*) FROM host WHERE ? - lastReceived > ? AND name NOT IN (SELECT hostName FROM hostRefusal)),
-                       (SELECT COUNT(*) FROM hostRefusal)
+                       (SELECT COUNT(*) FROM host WHERE ? - lastReceived > ? AND retiredAt IS NULL
+                            AND name NOT IN (SELECT hostName FROM hostRefusal)),
+                       (SELECT COUNT(*) FROM hostRefusal WHERE hostName NOT IN (SELECT name FROM host WHERE retiredAt IS NOT NULL))
                 """, arguments: [now, window])!
             return (row[0], row[1], row[2])
         }

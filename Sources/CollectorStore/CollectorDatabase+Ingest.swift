@@ -166,9 +166,18 @@ extension CollectorDatabase {
         // them through the query interface each time was a third of an unchanged report.
         let stored = try HostRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM host WHERE name = ?"), arguments: [name])
         var host = stored ?? HostRecord(id: nil, name: name, firstSeen: sent, lastSeen: sent,
-                                        lastReceived: receivedAt, complete: snapshot.complete)
+                                        lastReceived: receivedAt, complete: snapshot.complete, firstReceived: receivedAt)
         if let sequence, let last = host.lastSequence, host.bootID == snapshot.host.bootID, sequence <= last {
             return (.duplicate, nil, sent, [])
+        }
+        if host.retiredAt != nil {
+            // A forgotten host: nothing it still sends on a connection opened before its
+            // certificates were revoked is kept. With a certificate issued since (an
+            // operator approved the name again) it starts a new life.
+            guard try returns(host, at: receivedAt, db) else { return (.duplicate, nil, sent, []) }
+            host.retiredAt = nil
+            host.retiredBy = nil
+            host.retiredReason = nil
         }
         let collectedAt = try clock?.check(collectedAt: sent, sequence: sequence, receivedAt: receivedAt, stored: stored) ?? sent
         try clearRefusal(host: name, in: db)
@@ -250,7 +259,8 @@ extension CollectorDatabase {
         }
         try ReceiptRun(hostId: hostId, bootID: snapshot.host.bootID, firstSequence: sequence,
                        lastSequence: sequence, lastBodyDigest: request.bodyDigest,
-                       firstCollected: collectedAt, lastCollected: collectedAt, lastReceived: receivedAt, reports: 1).insertRow(db)
+                       firstCollected: collectedAt, lastCollected: collectedAt, lastReceived: receivedAt, reports: 1,
+                       firstReceived: receivedAt).insertRow(db)
         return (opened == 0 && closed == 0 && !labelsOnlyChange ? .unchanged : .changed(opened: opened, closed: closed), hostId, evaluatedAt,
                 held.listeners)
     }

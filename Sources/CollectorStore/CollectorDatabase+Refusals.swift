@@ -9,11 +9,15 @@ public enum HostState: Equatable, Sendable {
     case stale
     /// Its newest report was refused: what it listens on is unknown too, and why is known.
     case refusing(HostRefusal)
+    /// `hosts forget` took it out of the fleet at this time: out of coverage, not unknown.
+    case retired(Int64)
 
     /// `host` is nil for a host refused from its first report on; `refusal` is the host's
     /// row in `currentRefusals()`, if it has one.
     public init(host: HostRecord?, refusal: HostRefusal?, now: Int64, staleAfter window: Int64) {
-        if let refusal {
+        if let retiredAt = host?.retiredAt {
+            self = .retired(retiredAt)
+        } else if let refusal {
             self = .refusing(refusal)
         } else if let host, !host.isStale(at: now, after: window) {
             self = .reporting
@@ -28,6 +32,7 @@ public enum HostState: Equatable, Sendable {
         case .reporting: "reporting"
         case .stale: "stale"
         case .refusing: "refusing"
+        case .retired: "retired"
         }
     }
 

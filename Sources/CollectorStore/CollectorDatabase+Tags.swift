@@ -1,29 +1,45 @@
 internal import GRDB
 
+extension AuditAction {
+    /// `hosts tag`, `hosts untag`, and `hosts untag --follow-inventory` (what was said about a tag forgotten).
+    public static let tagAssigned = AuditAction("tag.assigned")
+    public static let tagRemoved = AuditAction("tag.removed")
+    public static let tagForgotten = AuditAction("tag.forgotten")
+}
+
 extension CollectorDatabase {
     /// `portwarden hosts tag`: the host carries `tag`, whatever the inventory says.
-    /// Replaces an earlier removal of it.
-    public func tag(host: String, _ tag: String, at now: Int64) throws {
-        try record(HostTag(hostName: host, tag: tag, folded: tag.lowercased(), assigned: true, changedAt: now))
+    /// Replaces an earlier removal of it. Audited in the same transaction.
+    public func tag(host: String, _ tag: String, at now: Int64, by actor: String) throws {
+        try record(HostTag(hostName: host, tag: tag, folded: tag.lowercased(), assigned: true, changedAt: now), by: actor)
     }
 
     /// `portwarden hosts untag`: the host does not carry `tag`, even when an inventory
-    /// glob gives it. Replaces an earlier `tag`.
-    public func untag(host: String, _ tag: String, at now: Int64) throws {
-        try record(HostTag(hostName: host, tag: tag, folded: tag.lowercased(), assigned: false, changedAt: now))
+    /// glob gives it. Replaces an earlier `tag`. Audited in the same transaction.
+    public func untag(host: String, _ tag: String, at now: Int64, by actor: String) throws {
+        try record(HostTag(hostName: host, tag: tag, folded: tag.lowercased(), assigned: false, changedAt: now), by: actor)
     }
 
     /// Forgets what operators said about `tag` on `host`: the inventory decides again.
-    /// Whether there was anything to forget.
+    /// Whether there was anything to forget; audited when there was.
     @discardableResult
-    public func forgetTag(host: String, _ tag: String) throws -> Bool {
+    public func forgetTag(host: String, _ tag: String, at now: Int64, by actor: String) throws -> Bool {
         try writer.write { db in
-            try HostTag.filter(HostTag.Columns.hostName == host && HostTag.Columns.folded == tag.lowercased()).deleteAll(db) > 0
+            let forgot = try HostTag.filter(HostTag.Columns.hostName == host && HostTag.Columns.folded == tag.lowercased()).deleteAll(db) > 0
+            if forgot {
+                try Self.audit(AuditEntry(at: now, action: .tagForgotten, actor: actor, host: host,
+                                          detail: "\(tag): the inventory decides again"), db)
+            }
+            return forgot
         }
     }
 
-    private func record(_ edit: HostTag) throws {
-        try writer.write { db in try edit.upsert(db) }
+    private func record(_ edit: HostTag, by actor: String) throws {
+        try writer.write { db in
+            try edit.upsert(db)
+            try Self.audit(AuditEntry(at: edit.changedAt, action: edit.assigned ? .tagAssigned : .tagRemoved, actor: actor,
+                                      host: edit.hostName, detail: edit.assigned ? "tagged \(edit.tag)" : "untagged \(edit.tag) (overrides the inventory)"), db)
+        }
     }
 
     /// What operators said about one host's tags.

@@ -16,7 +16,12 @@ public struct CollectorDatabase: HistoryStore {
         let applied = try pool.read { try migrator.appliedIdentifiers($0) }
         let database = try CollectorDatabase(pool)
         let pending = migrator.migrations.filter { !applied.contains($0) }
-        if !pending.isEmpty { migrated(pending) }
+        if !pending.isEmpty {
+            // The reader that asked above knows the old schema: a statement it prepares
+            // would expand `table.*` without the new columns.
+            pool.invalidateReadOnlyConnections()
+            migrated(pending)
+        }
         return database
     }
 
@@ -196,6 +201,7 @@ public struct CollectorDatabase: HistoryStore {
         // Fidelity: owners' command lines on listeners, labels over time.
         migrator.registerMigration("v8-fidelity", migrate: migrateV8Fidelity)
         migrator.registerMigration("v9-namespaces", migrate: migrateV9Namespaces)
+        migrator.registerMigration("v9-retired", migrate: migrateV9Retired)
         return migrator
     }
 }

@@ -24,6 +24,14 @@ public struct FindingInterval: Codable, Equatable, Sendable {
     public var policyVersion: String
     public var opened: Int64
     public var closed: Int64?
+    /// How it closed (v9): nil when an evaluation no longer produced it (resolved),
+    /// `retired` when `hosts forget` closed it — not a fix.
+    public var closedAs: String?
+}
+
+/// How `hosts forget` marks the intervals it closes.
+public enum ClosedAs {
+    public static let retired = "retired"
 }
 
 /// A finding as the policy engine gave it, in the store's terms: the store knows no

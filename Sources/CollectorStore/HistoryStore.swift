@@ -91,6 +91,13 @@ public protocol HistoryStore: Sendable {
     /// Whether `name` is stored anywhere exactly so (a certificate, a host, a tag edit).
     func knowsName(_ name: String) throws -> Bool
 
+    /// `hosts forget`: in one transaction, revokes `host`'s certificates, closes its open
+    /// listener and finding intervals as retired (`ClosedAs.retired`), marks the host
+    /// retired and audits it; nil when neither a host nor a certificate has the name. A
+    /// retired host's later report is stored (a new life) only with a certificate issued
+    /// after the retirement; until then it writes nothing.
+    func retire(host: String, at now: Int64, by actor: String, reason: String?) throws -> Retirement?
+
     // MARK: Timelines and exports
 
     /// Each host (only `host`, when given) by name, with its listener intervals open at
@@ -110,20 +117,21 @@ public protocol HistoryStore: Sendable {
     /// with their host's name, by host then age.
     func forEachReceiptRun(since: Int64, until: Int64, _ body: (_ host: String, _ run: ReceiptRun) throws -> Void) throws
 
-    /// Every receipt run overlapping [since, until) by collection time, as plain integers
-    /// (host id, first collected, last collected), in no particular order.
+    /// Every receipt run overlapping [since, until) by receive time (the collector's
+    /// clock), as plain integers (host id, first received, last received), in no particular order.
     func forEachReportingSpan(since: Int64, until: Int64,
                               _ body: (_ hostId: Int64, _ first: Int64, _ last: Int64) throws -> Void) throws
 
     // MARK: Tags
 
     /// `hosts tag`: the host carries `tag`, whatever the inventory says; replaces an untag.
-    func tag(host: String, _ tag: String, at now: Int64) throws
+    /// Audited with `actor` in the same transaction, as are the two below.
+    func tag(host: String, _ tag: String, at now: Int64, by actor: String) throws
     /// `hosts untag`: the host does not carry `tag`, even when the inventory gives it.
-    func untag(host: String, _ tag: String, at now: Int64) throws
+    func untag(host: String, _ tag: String, at now: Int64, by actor: String) throws
     /// Forgets what operators said about `tag` (case-insensitively) on `host`; whether there was anything.
     @discardableResult
-    func forgetTag(host: String, _ tag: String) throws -> Bool
+    func forgetTag(host: String, _ tag: String, at now: Int64, by actor: String) throws -> Bool
     /// What operators said about one host's tags, tags in case-folded order.
     func tagEdits(host: String) throws -> TagEdits
     /// Every host's tag edits, by host name.

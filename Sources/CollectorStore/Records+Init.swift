@@ -4,9 +4,12 @@ import PortwardenModel
 
 extension HostRecord {
     public init(name: String, machineID: String?, bootID: String?, kernel: String?, os: String?, firstSeen: Int64,
-                lastSeen: Int64, lastReceived: Int64, lastSequence: Int64?, complete: Bool, labels: String? = nil) {
+                lastSeen: Int64, lastReceived: Int64, lastSequence: Int64?, complete: Bool, labels: String? = nil,
+                firstReceived: Int64? = nil) {
+        // Without a receive time, the earliest the history can vouch for (as v9-retired takes it).
         self.init(id: nil, name: name, machineID: machineID, bootID: bootID, kernel: kernel, os: os, firstSeen: firstSeen,
-                  lastSeen: lastSeen, lastReceived: lastReceived, lastSequence: lastSequence, complete: complete, labels: labels)
+                  lastSeen: lastSeen, lastReceived: lastReceived, lastSequence: lastSequence, complete: complete, labels: labels,
+                  firstReceived: firstReceived ?? min(firstSeen, lastReceived))
     }
 }
 
@@ -20,10 +23,10 @@ extension ListenerInterval {
 
 extension ReceiptRun {
     public init(bootID: String?, firstSequence: Int64?, lastSequence: Int64?, lastBodyDigest: String, firstCollected: Int64,
-                lastCollected: Int64, lastReceived: Int64, reports: Int64) {
+                lastCollected: Int64, lastReceived: Int64, reports: Int64, firstReceived: Int64? = nil) {
         self.init(id: nil, hostId: 0, bootID: bootID, firstSequence: firstSequence, lastSequence: lastSequence,
                   lastBodyDigest: lastBodyDigest, firstCollected: firstCollected, lastCollected: lastCollected,
-                  lastReceived: lastReceived, reports: reports)
+                  lastReceived: lastReceived, reports: reports, firstReceived: firstReceived ?? min(firstCollected, lastReceived))
     }
 }
 

@@ -10,26 +10,29 @@ extension HostRecord: RowRecord {
         self.init(id: row["id"], name: row["name"], machineID: row["machineID"], bootID: row["bootID"],
                   kernel: row["kernel"], os: row["os"], firstSeen: row["firstSeen"], lastSeen: row["lastSeen"],
                   lastReceived: row["lastReceived"], lastSequence: row["lastSequence"], complete: row["complete"],
-                  labels: row["labels"], findingsChangedAt: row["findingsChangedAt"])
+                  labels: row["labels"], findingsChangedAt: row["findingsChangedAt"], firstReceived: row["firstReceived"],
+                  retiredAt: row["retiredAt"], retiredBy: row["retiredBy"], retiredReason: row["retiredReason"])
     }
 
     /// Inserts the host; its id is set.
     mutating func insert(_ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO host (name, machineID, bootID, kernel, os, firstSeen, lastSeen, lastReceived, lastSequence, complete, labels,
-                              findingsChangedAt)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                              findingsChangedAt, firstReceived, retiredAt, retiredBy, retiredReason)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [name, machineID, bootID, kernel, os, firstSeen, lastSeen, lastReceived, lastSequence, complete,
-                                     labels, findingsChangedAt])
+                                     labels, findingsChangedAt, firstReceived, retiredAt, retiredBy, retiredReason])
         id = db.lastInsertedRowID
     }
 
-    /// Writes what a report may change (everything but the name and first sighting).
+    /// Writes what a report may change (everything but the name and first sighting); a
+    /// retired host's report starts its new life (`retiredAt` back to nil).
     func updateReported(_ db: Database) throws {
         try db.cachedStatement(sql: """
             UPDATE host SET machineID = ?, bootID = ?, kernel = ?, os = ?, lastSeen = ?, lastReceived = ?,
-                lastSequence = ?, complete = ?, labels = ? WHERE id = ?
-            """).execute(arguments: [machineID, bootID, kernel, os, lastSeen, lastReceived, lastSequence, complete, labels, id])
+                lastSequence = ?, complete = ?, labels = ?, retiredAt = ?, retiredBy = ?, retiredReason = ? WHERE id = ?
+            """).execute(arguments: [machineID, bootID, kernel, os, lastSeen, lastReceived, lastSequence, complete, labels,
+                                     retiredAt, retiredBy, retiredReason, id])
     }
 }
 
@@ -38,7 +41,7 @@ extension ReceiptRun: RowRecord {
         self.init(id: row["id"], hostId: row["hostId"], bootID: row["bootID"], firstSequence: row["firstSequence"],
                   lastSequence: row["lastSequence"], lastBodyDigest: row["lastBodyDigest"],
                   firstCollected: row["firstCollected"], lastCollected: row["lastCollected"],
-                  lastReceived: row["lastReceived"], reports: row["reports"])
+                  lastReceived: row["lastReceived"], reports: row["reports"], firstReceived: row["firstReceived"])
     }
 
     /// Writes what one more unchanged report moves.
@@ -55,7 +58,7 @@ extension ListenerInterval: RowRecord {
         self.init(id: row["id"], hostId: row["hostId"], identity: row["identity"], netns: row["netns"], hostNetns: row["hostNetns"],
                   protocol: row["protocol"], family: row["family"], address: row["address"], port: row["port"], scope: row["scope"],
                   owners: row["owners"], opened: row["opened"], closed: row["closed"], uid: row["uid"], foundBy: row["foundBy"],
-                  unseenSince: row["unseenSince"], ownersUnseenSince: row["ownersUnseenSince"])
+                  unseenSince: row["unseenSince"], ownersUnseenSince: row["ownersUnseenSince"], closedAs: row["closedAs"])
     }
 
     /// Inserts the row on a cached statement: ingest's new intervals and an import's
@@ -63,10 +66,10 @@ extension ListenerInterval: RowRecord {
     func insertRow(_ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO listenerInterval (hostId, identity, netns, hostNetns, protocol, family, address, port, scope, owners,
-                                          opened, closed, uid, foundBy, unseenSince, ownersUnseenSince)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          opened, closed, uid, foundBy, unseenSince, ownersUnseenSince, closedAs)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [hostId, identity, netns, hostNetns, `protocol`, family, address, port, scope, owners,
-                                     opened, closed, uid, foundBy, unseenSince, ownersUnseenSince])
+                                     opened, closed, uid, foundBy, unseenSince, ownersUnseenSince, closedAs])
     }
 }
 
@@ -75,10 +78,10 @@ extension ReceiptRun {
     func insertRow(_ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO receiptRun (hostId, bootID, firstSequence, lastSequence, lastBodyDigest, firstCollected, lastCollected,
-                                    lastReceived, reports)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    lastReceived, reports, firstReceived)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [hostId, bootID, firstSequence, lastSequence, lastBodyDigest, firstCollected, lastCollected,
-                                     lastReceived, reports])
+                                     lastReceived, reports, firstReceived])
     }
 }
 
@@ -87,17 +90,17 @@ extension FindingInterval: RowRecord {
         self.init(id: row["id"], hostId: row["hostId"], identity: row["identity"], rule: row["rule"], severity: row["severity"],
                   netns: row["netns"], protocol: row["protocol"], family: row["family"], address: row["address"], port: row["port"],
                   owners: row["owners"], waived: row["waived"], waiver: row["waiver"], policyVersion: row["policyVersion"],
-                  opened: row["opened"], closed: row["closed"])
+                  opened: row["opened"], closed: row["closed"], closedAs: row["closedAs"])
     }
 
     /// Inserts the interval on a cached statement; its id is set.
     mutating func insert(_ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO findingInterval (hostId, identity, rule, severity, netns, protocol, family, address, port, owners, waived,
-                                         waiver, policyVersion, opened, closed)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         waiver, policyVersion, opened, closed, closedAs)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [hostId, identity, rule, severity, netns, `protocol`, family, address, port, owners, waived,
-                                     waiver, policyVersion, opened, closed])
+                                     waiver, policyVersion, opened, closed, closedAs])
         id = db.lastInsertedRowID
     }
 }

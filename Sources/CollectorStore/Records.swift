@@ -18,6 +18,13 @@ public struct HostRecord: Codable, Equatable, Sendable {
     /// When a re-evaluation last opened or resolved one of the host's findings (v8): a
     /// report dated earlier is evaluated as of then.
     public var findingsChangedAt: Int64?
+    /// When the collector first stored a report of the host (v9): coverage counts it
+    /// from then on, by the collector's clock — a host's clock running ahead changes nothing.
+    public var firstReceived: Int64?
+    /// `hosts forget` (v9): when, by whom and why; nil while the host is in the fleet.
+    public var retiredAt: Int64?
+    public var retiredBy: String?
+    public var retiredReason: String?
 }
 
 /// Consecutive reports of one host (in one boot) that opened or closed no listener.
@@ -33,6 +40,8 @@ public struct ReceiptRun: Codable, Equatable, Sendable {
     public var lastCollected: Int64
     public var lastReceived: Int64
     public var reports: Int64
+    /// When the run's first report was received (v9): the daily "reporting" counts by it.
+    public var firstReceived: Int64
 }
 
 /// A listener observation: open from the first snapshot that showed it until the first
@@ -68,4 +77,7 @@ public struct ListenerInterval: Codable, Equatable, Sendable {
     /// Since when its owners have not been seen (v9: their descriptors could not be read):
     /// `owners` are the last known. nil when the newest report showed them.
     public var ownersUnseenSince: Int64? = nil
+    /// How it closed (v9): nil when a report no longer showed it, `retired` when
+    /// `hosts forget` closed it.
+    public var closedAs: String?
 }

@@ -11,10 +11,10 @@ public enum ExportKind: String, CaseIterable, Sendable {
         switch self {
         case .findings:
             ["host", "rule", "severity", "waived", "waiver", "netns", "protocol", "family", "address", "port", "owners",
-             "cmdlines", "owners_json", "policy_version", "opened", "closed"]
+             "cmdlines", "owners_json", "policy_version", "opened", "closed", "closed_as"]
         case .listeners:
             ["host", "netns", "host_netns", "protocol", "family", "address", "port", "scope", "owners", "owners_json",
-             "opened", "closed"]
+             "opened", "closed", "closed_as"]
         case .hosts:
             ["host", "state", "machine_id", "boot_id", "kernel", "os", "first_seen", "last_seen", "last_received",
              "last_sequence", "complete", "open_listeners"]
@@ -50,14 +50,14 @@ public struct Exporter {
                 rows.row([.text(host), .text(finding.rule), .text(finding.severity), .bool(finding.waived), .text(finding.waiver),
                           .int(finding.netns), .text(finding.protocol), .text(finding.family), .text(finding.address),
                           .int(Int64(finding.port)), .text(owners.text), .text(owners.commandLines), .text(finding.owners),
-                          .text(finding.policyVersion), .time(finding.opened), .time(finding.closed)])
+                          .text(finding.policyVersion), .time(finding.opened), .time(finding.closed), .text(finding.closedAs)])
             }
         case .listeners:
             try database.forEachListenerInterval(since: window.since, until: window.until) { host, interval in
                 rows.row([.text(host), .int(interval.netns), .bool(interval.hostNetns), .text(interval.protocol),
                           .text(interval.family), .text(interval.address), .int(Int64(interval.port)), .text(interval.scope),
                           .text(OwnerSummary(json: interval.owners).text), .text(interval.owners), .time(interval.opened),
-                          .time(interval.closed)])
+                          .time(interval.closed), .text(interval.closedAs)])
             }
         case .hosts:
             let refusals = try database.currentRefusals()

@@ -19,6 +19,8 @@ public struct FindingSpan: Equatable, Sendable {
     public var commandLines: String = ""
     public var opened: Int64
     public var closed: Int64?
+    /// Closed by `hosts forget`, not by a fix: never counted as resolved.
+    public var retired = false
 
     public init(host: String, rule: String, severity: Severity, waived: Bool, transport: String, address: String, port: Int,
                 owners: String, opened: Int64, closed: Int64?) {
@@ -45,6 +47,7 @@ public struct FindingSpan: Equatable, Sendable {
                                    transport: f.protocol, address: f.address, port: f.port, owners: owners.text,
                                    opened: f.opened, closed: f.closed)
             span.commandLines = owners.commandLines
+            span.retired = f.closedAs == ClosedAs.retired
             spans.append(span)
         }
         return spans
@@ -52,17 +55,22 @@ public struct FindingSpan: Equatable, Sendable {
 
     /// The findings `policy` would have produced over the stored listener history.
     public static func replayed(in database: any HistoryStore, policy: PolicySet, window: TimeWindow) throws -> [FindingSpan] {
-        let replayed = PolicyReplay.run(policy: policy, timeline: try database.listenerTimeline(since: window.since),
+        let timeline = try database.listenerTimeline(since: window.since)
+        // A retired host's listeners closed when it was retired, so do the findings replayed on them.
+        let retiredAt = Dictionary(timeline.compactMap { t in t.host.retiredAt.map { (t.host.name, $0) } }, uniquingKeysWith: min)
+        let replayed = PolicyReplay.run(policy: policy, timeline: timeline,
                                         tags: try database.allTagEdits(),
                                         since: Date(timeIntervalSince1970: TimeInterval(window.since)),
                                         until: Date(timeIntervalSince1970: TimeInterval(window.until)))
         return replayed.map { r in
             let listener = r.finding.listener
-            return FindingSpan(host: r.finding.host, rule: r.finding.rule, severity: r.finding.severity,
+            var span = FindingSpan(host: r.finding.host, rule: r.finding.rule, severity: r.finding.severity,
                                waived: r.finding.isWaived, transport: listener.transport.rawValue, address: listener.address,
                                port: Int(listener.port),
                                owners: listener.processes.map { OwnerSummary.label(name: $0.name, user: $0.user) }.joined(separator: ", "),
                                opened: Int64(r.opened.timeIntervalSince1970), closed: r.closed.map { Int64($0.timeIntervalSince1970) })
+            if let closed = span.closed, let retired = retiredAt[span.host], closed >= retired { span.retired = true }
+            return span
         }
     }
 }

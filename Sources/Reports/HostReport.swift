@@ -49,6 +49,9 @@ public struct HostReport: Sendable {
         case .refusing(let refusal):
             "\(state.text) since \(Timestamp.rfc3339(refusal.firstRefused)) — its reports are refused (\(refusal.message)); "
                 + "what it listens on now is unknown"
+        case .retired(let at):
+            "retired \(Timestamp.rfc3339(at)) by `hosts forget`" + (host.retiredReason.map { " (\($0))" } ?? "")
+                + "; its intervals were closed as retired, not resolved"
         }
     }
 
@@ -81,8 +84,14 @@ public struct HostReport: Sendable {
     var findingRows: [[String]] {
         findings.sorted { ($0.closed == nil ? 0 : 1, $1.opened) < ($1.closed == nil ? 0 : 1, $0.opened) }.map {
             [$0.severity + ($0.waived ? " (waived)" : ""), "\($0.address):\($0.port)/\($0.protocol)", $0.rule,
-             Timestamp.minute($0.opened), $0.closed.map(Timestamp.minute) ?? "open", OwnerSummary(json: $0.owners).orDash, why[$0.rule] ?? ""]
+             Timestamp.minute($0.opened), Self.closedText($0), OwnerSummary(json: $0.owners).orDash, why[$0.rule] ?? ""]
         }
+    }
+
+    /// `open`, when it resolved, or `retired …` when `hosts forget` closed it (not a fix).
+    static func closedText(_ finding: FindingInterval) -> String {
+        guard let closed = finding.closed else { return "open" }
+        return (finding.closedAs == ClosedAs.retired ? "retired " : "") + Timestamp.minute(closed)
     }
 
     public func table() -> String {
@@ -172,6 +181,8 @@ public struct HostReport: Sendable {
             w.key("owners"); w.value(OwnerSummary(json: f.owners).text)
             w.key("opened"); w.value(Timestamp.rfc3339(f.opened))
             w.key("closed"); w.value(f.closed.map { Timestamp.rfc3339($0) })
+            // Only when closed otherwise than resolved: `retired`.
+            if let closedAs = f.closedAs { w.key("closed_as"); w.value(closedAs) }
             w.endObject()
         }
         w.endArray()

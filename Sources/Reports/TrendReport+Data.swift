@@ -40,13 +40,19 @@ extension TrendReport {
             w.beginObject()
             w.key("day"); w.value(row.day.label)
             w.key("start"); w.value(Timestamp.rfc3339(row.day.start))
+            // Before the fleet's first report: no data — the counts are null, not 0.
+            w.key("data"); w.value(row.hasData)
             w.key("hosts_reporting"); w.value(row.hostsReporting)
-            w.key("hosts_exposed"); w.value(row.hostsExposed)
-            w.key("open_findings"); w.value(row.openFindings)
-            w.key("new_findings"); w.value(row.newFindings)
-            w.key("resolved_findings"); w.value(row.resolvedFindings)
-            w.key("waived_open"); w.value(row.waivedOpen)
-            if grouping != nil {
+            let counts = row.hasData ? row : nil
+            w.key("hosts_exposed"); w.value(counts?.hostsExposed)
+            w.key("open_findings"); w.value(counts?.openFindings)
+            w.key("new_findings"); w.value(counts?.newFindings)
+            w.key("resolved_findings"); w.value(counts?.resolvedFindings)
+            w.key("retired_findings"); w.value(counts?.retiredFindings)
+            w.key("waived_open"); w.value(counts?.waivedOpen)
+            if grouping != nil, !row.hasData {
+                w.key("groups"); w.null()
+            } else if grouping != nil {
                 w.key("groups"); w.beginObject()
                 for (name, count) in row.groups.sorted(by: { $0.key < $1.key }) { w.key(name); w.value(count) }
                 w.endObject()
@@ -89,12 +95,14 @@ extension TrendReport {
     }
 
     public func csv() -> String {
-        let header = ["day", "hosts_reporting", "hosts_exposed", "open_findings", "new_findings", "resolved_findings", "waived_open"]
+        let header = ["day", "hosts_reporting", "hosts_exposed", "open_findings", "new_findings", "resolved_findings", "retired_findings", "waived_open"]
             + groupNames.map { "\(grouping?.rawValue ?? "group"):\($0)" }
+        // A day without data leaves its counts empty (not 0), as JSON writes null.
         return CSV.record(header) + days.map { row in
-            CSV.record([.text(row.day.label)] + [row.hostsReporting, row.hostsExposed, row.openFindings, row.newFindings,
-                                                 row.resolvedFindings, row.waivedOpen].map { .int(Int64($0)) }
-                       + groupNames.map { .int(Int64(row.groups[$0] ?? 0)) })
+            CSV.record([.text(row.day.label), .int(Int64(row.hostsReporting))]
+                       + [row.hostsExposed, row.openFindings, row.newFindings, row.resolvedFindings, row.retiredFindings,
+                          row.waivedOpen].map { row.hasData ? .int(Int64($0)) : .null }
+                       + groupNames.map { row.hasData ? .int(Int64(row.groups[$0] ?? 0)) : .null })
         }.joined()
     }
 }

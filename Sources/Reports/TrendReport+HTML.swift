@@ -19,7 +19,7 @@ extension TrendReport {
             body += "<h2>Top processes</h2>\n"
                 + TextLayout.htmlTable(["Process", "Open findings"], topProcesses.map { [$0.name, String($0.findings)] }, numeric: [1])
         }
-        body += "<h2>Daily figures</h2>\n" + TextLayout.htmlTable(dayHeader, days.map(dayCells), numeric: [1, 2, 3, 4, 5, 6])
+        body += "<h2>Daily figures</h2>\n" + TextLayout.htmlTable(dayHeader, days.map(dayCells), numeric: [1, 2, 3, 4, 5, 6, 7])
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
@@ -33,7 +33,7 @@ extension TrendReport {
             th, td { text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #eaeef2; vertical-align: top; }
             th { background: #f6f8fa; } td:not(:last-child) { white-space: nowrap; } td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
             svg { width: 100%; height: auto; } .axis { stroke: #8c959f; } .grid { stroke: #eaeef2; }
-            .exposed { fill: none; stroke: #cf222e; stroke-width: 2.5; } .new { fill: #fa4549; opacity: .55; } .resolved { fill: #2da44e; opacity: .6; }
+            .exposed { fill: none; stroke: #cf222e; stroke-width: 2.5; } .new { fill: #fa4549; opacity: .55; } .nodata { fill: #f6f8fa; } .resolved { fill: #2da44e; opacity: .6; }
             .label { font-size: 11px; fill: #57606a; } .legend { font-size: 12px; fill: #1b1f24; }
             @media print { body { margin: 0; max-width: none; font-size: 11px; } h2 { break-after: avoid; } tr { break-inside: avoid; } }
             </style></head>
@@ -70,9 +70,18 @@ extension TrendReport {
                     + "height=\"\(f(top + plotH - y(row.resolvedFindings)))\"><title>\(row.day.label): \(row.resolvedFindings) resolved</title></rect>"
             }
         }
-        let points = days.enumerated().map { "\(f(x($0.offset))),\(f(y($0.element.hostsExposed)))" }.joined(separator: " ")
+        // The line starts at the first day with data: before it, exposure is unknown, not 0.
+        let points = days.enumerated().filter(\.element.hasData).map { "\(f(x($0.offset))),\(f(y($0.element.hostsExposed)))" }
+            .joined(separator: " ")
         svg += "\n<polyline class=\"exposed\" points=\"\(points)\"/>\n"
-        for (i, row) in days.enumerated() {
+        if let lastEmpty = days.lastIndex(where: { !$0.hasData }) {
+            // The days before any host reported (they come first): one shaded band, labelled.
+            let from = x(0), to = x(lastEmpty)
+            svg += "<rect class=\"nodata\" x=\"\(f(from - 4))\" y=\"\(f(top))\" width=\"\(f(to - from + 8))\" height=\"\(f(plotH))\">"
+                + "<title>\(days[0].day.label) to \(days[lastEmpty].day.label): no data (no host had reported)</title></rect>"
+                + "<text class=\"label\" x=\"\(f((from + to) / 2))\" y=\"\(f(top + plotH / 2))\" text-anchor=\"middle\">no data</text>\n"
+        }
+        for (i, row) in days.enumerated() where row.hasData {
             svg += "<circle cx=\"\(f(x(i)))\" cy=\"\(f(y(row.hostsExposed)))\" r=\"2.5\" fill=\"#cf222e\">"
                 + "<title>\(row.day.label): \(row.hostsExposed) hosts exposed</title></circle>"
         }

@@ -6,7 +6,6 @@ extension TrendReport {
 
     /// The summary lines every format starts with.
     var summary: [String] {
-        let latest = days.last
         let openLive = openFindings.count { !$0.span.waived }
         let openWaived = openFindings.count - openLive
         var lines = [
@@ -14,19 +13,38 @@ extension TrendReport {
                 + (staleHosts.isEmpty ? "" : " (unknown, not compliant: \(staleHosts.prefix(3).joined(separator: ", "))"
                     + (staleHosts.count > 3 ? " and \(staleHosts.count - 3) more" : "") + ")")
                 + refusingSummary,
-            "Exposure now: \(latest?.hostsExposed ?? 0) hosts with unexpected legacy-port exposure, "
-                + "\(openLive) open findings, \(openWaived) waived",
-            "Over the period: \(days.reduce(0) { $0 + $1.newFindings }) new, \(days.reduce(0) { $0 + $1.resolvedFindings }) resolved; "
+            days.last?.hasData == false ? "Exposure now: no data (no host has reported yet)"
+                : "Exposure now: \(days.last?.hostsExposed ?? 0) hosts with unexpected legacy-port exposure, "
+                    + "\(openLive) open findings, \(openWaived) waived",
+            "Over the period: \(days.reduce(0) { $0 + $1.newFindings }) new, \(days.reduce(0) { $0 + $1.resolvedFindings }) resolved"
+                + retiredSummary + "; "
                 + "time to resolve (\(timeToResolve.count) resolved): median \(TextLayout.duration(timeToResolve.medianSeconds)), "
                 + "p90 \(TextLayout.duration(timeToResolve.p90Seconds))",
         ]
-        if let first = days.first, let last = days.last {
-            let change = last.hostsExposed - first.hostsExposed
-            lines.append("Trend: \(change < 0 ? "better" : change > 0 ? "worse" : "unchanged") "
-                + "(\(first.hostsExposed) exposed hosts on \(first.day.label), \(last.hostsExposed) on \(last.day.label))")
-        }
+        lines.append(verdict)
+
         if let replayedPolicy { lines.append("Findings replayed under the policy in \(replayedPolicy), not as stored.") }
         return lines
+    }
+
+    /// Better or worse from the first day with data to the last: the days before any host
+    /// reported are unknown, not a fleet with nothing exposed.
+    private var verdict: String {
+        guard let first = firstDayWithData, let last = days.last else { return "Trend: no data in the period (no host had reported)" }
+        let since = first == days.first ? "" : "; no data before \(first.day.label)"
+        guard first != last else { return "Trend: one day of data (\(last.hostsExposed) exposed hosts on \(last.day.label))\(since)" }
+        let change = last.hostsExposed - first.hostsExposed
+        return "Trend: \(change < 0 ? "better" : change > 0 ? "worse" : "unchanged") "
+            + "(\(first.hostsExposed) exposed hosts on \(first.day.label), \(last.hostsExposed) on \(last.day.label)\(since))"
+    }
+
+    /// Where the verdict and the "at start" of a breakdown start.
+    var firstDayWithData: DayRow? { days.first(where: \.hasData) }
+
+    /// `, N closed by retiring their hosts (not fixed)` when `hosts forget` closed any.
+    private var retiredSummary: String {
+        let retired = days.reduce(0) { $0 + $1.retiredFindings }
+        return retired == 0 ? "" : ", \(retired) closed by retiring their host (not fixed)"
     }
 
     /// `, N refusing (…)` after the coverage, when a host's reports are being refused.
@@ -37,18 +55,19 @@ extension TrendReport {
         return ", \(coverage.refusing) refusing (reports refused, unknown: \(named)\(more))"
     }
 
-    var dayHeader: [String] { ["DAY", "REPORTING", "EXPOSED", "OPEN", "NEW", "RESOLVED", "WAIVED"] }
+    var dayHeader: [String] { ["DAY", "REPORTING", "EXPOSED", "OPEN", "NEW", "RESOLVED", "RETIRED", "WAIVED"] }
 
     func dayCells(_ row: DayRow) -> [String] {
-        [row.day.label, String(row.hostsReporting), String(row.hostsExposed), String(row.openFindings), String(row.newFindings),
-         String(row.resolvedFindings), String(row.waivedOpen)]
+        guard row.hasData else { return [row.day.label, String(row.hostsReporting), "no data", "-", "-", "-", "-", "-"] }
+        return [row.day.label, String(row.hostsReporting), String(row.hostsExposed), String(row.openFindings), String(row.newFindings),
+                String(row.resolvedFindings), String(row.retiredFindings), String(row.waivedOpen)]
     }
 
     var groupHeader: [String] { [(grouping?.rawValue ?? "group").uppercased(), "AT START", "AT END", "PEAK"] }
 
     var groupRows: [[String]] {
         groupNames.map { name in
-            [name, String(days.first?.groups[name] ?? 0), String(days.last?.groups[name] ?? 0),
+            [name, String(firstDayWithData?.groups[name] ?? 0), String(days.last?.groups[name] ?? 0),
              String(days.map { $0.groups[name] ?? 0 }.max() ?? 0)]
         }
     }

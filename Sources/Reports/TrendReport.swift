@@ -12,13 +12,19 @@ public struct TrendReport: Sendable {
 
     public struct DayRow: Equatable, Sendable {
         public var day: DayGrid.Day
-        /// Hosts with at least one report during the day.
+        /// False for a day that ended before the collector stored any host's first report:
+        /// its exposure is unknown ("no data"), not 0, and no verdict starts from it.
+        public var hasData = true
+        /// Hosts with at least one report received during the day (the collector's clock).
         public var hostsReporting: Int
         /// Hosts with an open, non-waived finding at the day's end: unexpected exposure.
         public var hostsExposed: Int
         public var openFindings: Int
         public var newFindings: Int
+        /// Findings that stopped during the day because the listener went or the policy changed.
         public var resolvedFindings: Int
+        /// Findings closed because `hosts forget` retired their host: not fixed.
+        public var retiredFindings: Int = 0
         public var waivedOpen: Int
         /// With `--by`: open, non-waived findings at the day's end per group.
         public var groups: [String: Int]
@@ -84,16 +90,20 @@ public struct TrendReport: Sendable {
             }
         }
 
-        // Hosts reporting per day, from the receipt runs: one pass over plain integers.
+        // Hosts reporting per day, from the receipt runs' receive times (the collector's
+        // clock, as coverage and `hosts list` count): one pass over plain integers.
         var reportingPerDay = Array(repeating: Set<Int64>(), count: grid.days.count)
         if let first = grid.days.first, let last = grid.days.last {
-            try database.forEachReportingSpan(since: first.start, until: last.end) { hostId, firstCollected, lastCollected in
-                let from = grid.index(containing: max(firstCollected, first.start))
-                let to = grid.index(containing: min(lastCollected, last.end - 1))
+            try database.forEachReportingSpan(since: first.start, until: last.end) { hostId, firstReceived, lastReceived in
+                let from = grid.index(containing: max(firstReceived, first.start))
+                let to = grid.index(containing: min(lastReceived, last.end - 1))
                 guard from <= to else { return }
                 for index in from...to { reportingPerDay[index].insert(hostId) }
             }
         }
+        let all = try database.hosts(now: now, staleAfter: staleAfter).map(\.host)
+        // The fleet's first stored report: the days that ended before it have no data.
+        let dataSince = all.map { $0.firstReceived ?? $0.firstSeen }.min()
 
         var names = Set<String>()
         let days = grid.days.enumerated().map { index, day -> DayRow in
@@ -101,15 +111,17 @@ public struct TrendReport: Sendable {
             var counts: [String: Int] = [:]
             for span in open { for group in groups(of: span) { counts[group, default: 0] += 1 } }
             names.formUnion(counts.keys)
-            return DayRow(day: day, hostsReporting: reportingPerDay[index].count,
+            return DayRow(day: day, hasData: dataSince.map { $0 < day.end } ?? false, hostsReporting: reportingPerDay[index].count,
                           hostsExposed: Set(open.map(\.host)).count, openFindings: open.count,
                           newFindings: live.count { $0.opened >= day.start && $0.opened < day.end },
-                          resolvedFindings: live.count { $0.closed.map { $0 >= day.start && $0 < day.end } ?? false },
+                          resolvedFindings: live.count { !$0.retired && $0.closed.map { $0 >= day.start && $0 < day.end } ?? false },
+                          retiredFindings: live.count { $0.retired && $0.closed.map { $0 >= day.start && $0 < day.end } ?? false },
                           waivedOpen: spans.count { $0.waived && $0.isOpen(at: day.end - 1) },
                           groups: counts)
         }
 
-        let durations = live.compactMap { span in
+        // A retirement fixed nothing: its closings are no time to resolve.
+        let durations = live.filter { !$0.retired }.compactMap { span in
             span.closed.flatMap { $0 >= window.since && $0 < window.until ? $0 - span.opened : nil }
         }.sorted()
         func percentile(_ p: Double) -> Int64? {
@@ -127,15 +139,20 @@ public struct TrendReport: Sendable {
             return counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(10).map { ($0.key, $0.value) }
         }
 
-        // Coverage as of the window's end: a report on last month is judged by last month
-        // (by the hosts' latest report: exact when the window ends now, and then every host
-        // counts). A host refused from its first report on has no host row, and counts too.
-        let asOf = min(now, window.until)
-        let all = try database.hosts(now: asOf, staleAfter: staleAfter).map(\.host)
-        let refusals = try database.currentRefusals().filter { asOf == now || $0.value.firstRefused < asOf }
+        // Coverage as of the window's last second (now, unless --until is past): a host
+        // counts from the collector's receipt of its first report, inclusive — the host's
+        // own clock decides nothing — until it is retired. A report on last month is judged
+        // by last month (by the hosts' latest report: exact when the window ends now). A
+        // host refused from its first report on has no host row, and counts too.
+        let asOf = min(now, window.until - 1)
+        let refusals = try database.currentRefusals().filter { $0.value.firstRefused <= asOf }
         let known = Set(all.map(\.name))
-        let states = all.filter { asOf == now || $0.firstSeen < asOf }
-            .map { ($0.name, HostState(host: $0, refusal: refusals[$0.name], now: asOf, staleAfter: staleAfter)) }
+        let states = all.filter { ($0.firstReceived ?? $0.firstSeen) <= asOf && ($0.retiredAt.map { $0 > asOf } ?? true) }
+            .map { host in
+                var before = host
+                before.retiredAt = nil  // retired after the period: in the fleet throughout it
+                return (host.name, HostState(host: before, refusal: refusals[host.name], now: asOf, staleAfter: staleAfter))
+            }
             + refusals.values.filter { !known.contains($0.hostName) }.map { ($0.hostName, HostState.refusing($0)) }
         let stale = states.filter { $0.1 == .stale }.map(\.0).sorted()
         let refusing = states.compactMap(\.1.refusal).sorted { $0.hostName < $1.hostName }

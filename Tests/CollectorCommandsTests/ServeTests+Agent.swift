@@ -18,6 +18,18 @@ extension ServeTests {
         try execute(Self.agent, arguments)
     }
 
+    /// `portwarden-agent enroll` as `name` with the secret `writeSecret` kept, its state in
+    /// `state/agent`; the path of a config file that `run` reads.
+    func enrollAgent(_ name: String, port: Int) throws -> String {
+        let agentState = state + "/agent"
+        let enrolled = try agent(["enroll", "--collector", "127.0.0.1:\(port)", "--secret-file", state + "/agent.secret",
+                                  "--ca-file", state + "/ca.pem", "--state-dir", agentState, "--name", name])
+        try #require(enrolled.status == 0, "\(enrolled.output)")
+        let config = state + "/agent.yaml"
+        try "collector: 127.0.0.1:\(port)\nstate_dir: \(agentState)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
     /// Enroll with the secret, `run --once` from a config file, the collector away for
     /// ten report intervals and back for the eleventh: every snapshot arrives once, in order.
     @Test func theAgentEnrollsReportsAndLosesNothingWhileTheCollectorIsAway() async throws {
@@ -27,11 +39,7 @@ extension ServeTests {
         let port = try unusedPort()
         var server = try serve(port: port)
         let agentState = state + "/agent"
-        let enrolled = try agent(["enroll", "--collector", "127.0.0.1:\(port)", "--secret-file", state + "/agent.secret",
-                                  "--ca-file", state + "/ca.pem", "--state-dir", agentState, "--name", "web-01"])
-        try #require(enrolled.status == 0, "\(enrolled.output)")
-        let config = state + "/agent.yaml"
-        try "collector: 127.0.0.1:\(port)\nstate_dir: \(agentState)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try enrollAgent("web-01", port: port)
 
         let first = try agent(["run", "--once", "--config", config])
         #expect(first.status == 0, "\(first.output)")

@@ -142,7 +142,7 @@ extension EnrollTests {
         logger.logLevel = .critical
         let policy = PolicyHolder(directory: policies, metrics: CollectorMetrics(), logger: logger)
         #expect(policy.reload())
-        try database.tag(host: "lab-9", "OpenVMS", at: Self.now)
+        try database.tag(host: "lab-9", "OpenVMS", at: Self.now, by: "test")
         let collector = try await RunningCollector.start(pki: pki, database: database, enrollmentSecret: Self.secret, policy: policy)
         defer { collector.stop() }
         let vmsKey = try PrivateKey.generate()

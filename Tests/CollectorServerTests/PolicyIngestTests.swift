@@ -39,7 +39,7 @@ struct PolicyIngestTests {
         let metrics = CollectorMetrics()
         let holder = PolicyHolder(directory: Self.shipped, metrics: metrics, logger: Self.quiet)
         #expect(holder.reload())
-        try database.tag(host: "legacy-01", "OpenVMS", at: 0)  // what `portwarden hosts tag legacy-01 OpenVMS` does
+        try database.tag(host: "legacy-01", "OpenVMS", at: 0, by: "test")  // what `portwarden hosts tag legacy-01 OpenVMS` does
         let collector = try await RunningCollector.start(pki: pki, database: database, policy: holder, metrics: metrics)
         defer { collector.stop() }
         for host in ["web-01", "legacy-01"] {

@@ -131,17 +131,17 @@ struct FindingIntervalTests {
 
     @Test func tagsGivenAndTakenOverrideTheInventory() throws {
         let db = try HistoryStores.inMemory()
-        try db.tag(host: "web-01", "OpenVMS", at: 1)
+        try db.tag(host: "web-01", "OpenVMS", at: 1, by: "test")
         #expect(try db.tagEdits(host: "web-01") == TagEdits(added: ["OpenVMS"]))
         try Self.ingest(db, 1, at: Self.t0, [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])])
         #expect(try db.openFindings(host: "web-01").isEmpty, "the tag is read inside ingest's transaction")
 
-        try db.untag(host: "vms-01", "openvms", at: 2)
+        try db.untag(host: "vms-01", "openvms", at: 2, by: "test")
         let edits = try db.tagEdits(host: "vms-01")
         #expect(HostTags.resolve(inventory: ["OpenVMS", "nfs-server"], edits: edits) == ["nfs-server"], "a removal beats the inventory, case aside")
-        try db.tag(host: "vms-01", "OpenVMS", at: 3)
+        try db.tag(host: "vms-01", "OpenVMS", at: 3, by: "test")
         #expect(try db.tagEdits(host: "vms-01") == TagEdits(added: ["OpenVMS"]), "tag replaces an earlier untag")
-        #expect(try db.forgetTag(host: "vms-01", "OPENVMS"))
+        #expect(try db.forgetTag(host: "vms-01", "OPENVMS", at: 4, by: "test"))
         #expect(try db.tagEdits(host: "vms-01") == TagEdits())
         #expect(try db.assignedTags() == ["OpenVMS"])
     }

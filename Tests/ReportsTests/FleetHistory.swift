@@ -34,7 +34,7 @@ struct FleetHistory {
         let (directory, policy) = try Self.policyInTemporaryDirectory()
         (self.directory, self.policy) = (directory, policy)
         database = try CollectorDatabase.open(path: directory + "/portwarden.sqlite")
-        try database.tag(host: "vms-01", "OpenVMS", at: Self.since)
+        try database.tag(host: "vms-01", "OpenVMS", at: Self.since, by: "test")
 
         var sequences: [String: UInt64] = [:]
         func report(_ host: String, at time: String, _ listeners: [Listener]) throws {
@@ -89,10 +89,10 @@ struct FleetHistory {
 
     func tags(_ host: String) -> Set<String> { host == "vms-01" ? ["OpenVMS"] : [] }
 
-    func trend(grouping: TrendReport.Grouping? = nil, zone: String = "UTC") throws -> TrendReport {
+    func trend(grouping: TrendReport.Grouping? = nil, zone: String = "UTC", window: TimeWindow = Self.window) throws -> TrendReport {
         try TrendReport.compute(
-            spans: FindingSpan.stored(in: database, window: Self.window), database: database,
-            grid: DayGrid(window: Self.window, timeZone: TimeZone(identifier: zone)!, name: zone), window: Self.window,
+            spans: FindingSpan.stored(in: database, window: window), database: database,
+            grid: DayGrid(window: window, timeZone: TimeZone(identifier: zone)!, name: zone), window: window,
             grouping: grouping, why: why, tags: tags, staleAfter: 2 * 86_400, now: Self.until)
     }
 }
