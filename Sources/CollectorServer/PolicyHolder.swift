@@ -39,12 +39,18 @@ public final class PolicyHolder: Sendable {
     @discardableResult
     public func reload(now: Date = Date()) -> Bool {
         let fingerprint = Self.fingerprint(directory)
-        let load: PolicyLoad
+        let sources: [PolicySource]
         do {
-            load = try PolicySet.load(directory: directory, today: Day(now), assignedTags: assignedTags())
+            sources = try PolicySource.read(directory: directory)
         } catch {
             return refuse(fingerprint, "cannot read the policy directory \(directory): \(error)")
         }
+        // No rule file evaluates to no finding: every host compliant, as with no policy.
+        guard sources.contains(where: { $0.kind == .rules }) else {
+            return refuse(fingerprint, "\(directory) holds no rule file (a *.yaml other than catalog, inventory and waivers): "
+                          + "give the directory holding the policy files, or serve --no-policy to serve without one")
+        }
+        let load = PolicySet.load(sources, today: Day(now), assignedTags: assignedTags())
         guard let policy = load.policy else {
             return refuse(fingerprint, load.errors.map(\.description).joined(separator: "\n"))
         }
