@@ -19,7 +19,8 @@ struct Serve: AsyncParsableCommand {
             to portwarden.sqlite in the state directory (WAL). SIGTERM or SIGINT stops \
             accepting and finishes the reports in flight. Every setting can come from \
             --config (see Collector/collector.yaml); a flag wins over the file. Without a \
-            policy that loads it does not start (exit 2) unless --no-policy.
+            policy that loads it does not start (exit 2) unless --no-policy; each policy \
+            taking effect is recorded in the database, for reports.
             """)
 
     @OptionGroup var state: StateOptions
@@ -156,7 +157,8 @@ struct Serve: AsyncParsableCommand {
         // a client without one.
         let metrics = CollectorMetrics()
         let policy = policyDirectory.map {
-            PolicyHolder(directory: $0, metrics: metrics, logger: logger, assignedTags: { (try? history.assignedTags()) ?? [] })
+            PolicyHolder(directory: $0, metrics: metrics, logger: logger, assignedTags: { (try? history.assignedTags()) ?? [] },
+                         history: history)
         }
         if let policy {
             // Files refused at start leave nothing in force: serving on would find nothing.
@@ -165,6 +167,8 @@ struct Serve: AsyncParsableCommand {
                                       + "--policies \(policy.directory)` lists them): fix it, or pass --no-policy to serve without one")
             }
         } else {
+            // Recorded, so reports over this stretch say nothing was evaluated in it.
+            try history.recordPolicy(nil as PolicyVersion?, at: Int64(Date().timeIntervalSince1970))
             logger.critical("""
                 serving with --no-policy: reports are stored but not evaluated, so every host will look compliant \
                 and `report --fail-on` will find nothing until serve runs with --policies DIR
