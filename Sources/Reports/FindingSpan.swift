@@ -17,6 +17,8 @@ public struct FindingSpan: Equatable, Sendable {
     public var owners: String
     /// The owners' command lines, one per line, when known.
     public var commandLines: String = ""
+    /// The digest of the policy version that produced it.
+    public var policyVersion: String = ""
     public var opened: Int64
     public var closed: Int64?
 
@@ -45,6 +47,7 @@ public struct FindingSpan: Equatable, Sendable {
                                    transport: f.protocol, address: f.address, port: f.port, owners: owners.text,
                                    opened: f.opened, closed: f.closed)
             span.commandLines = owners.commandLines
+            span.policyVersion = f.policyVersion
             spans.append(span)
         }
         return spans
@@ -58,11 +61,13 @@ public struct FindingSpan: Equatable, Sendable {
                                         until: Date(timeIntervalSince1970: TimeInterval(window.until)))
         return replayed.map { r in
             let listener = r.finding.listener
-            return FindingSpan(host: r.finding.host, rule: r.finding.rule, severity: r.finding.severity,
+            var span = FindingSpan(host: r.finding.host, rule: r.finding.rule, severity: r.finding.severity,
                                waived: r.finding.isWaived, transport: listener.transport.rawValue, address: listener.address,
                                port: Int(listener.port),
                                owners: listener.processes.map { OwnerSummary.label(name: $0.name, user: $0.user) }.joined(separator: ", "),
                                opened: Int64(r.opened.timeIntervalSince1970), closed: r.closed.map { Int64($0.timeIntervalSince1970) })
+            span.policyVersion = policy.digest
+            return span
         }
     }
 }

@@ -26,6 +26,8 @@ extension TrendReport {
                 + "(\(first.hostsExposed) exposed hosts on \(first.day.label), \(last.hostsExposed) on \(last.day.label))")
         }
         if let replayedPolicy { lines.append("Findings replayed under the policy in \(replayedPolicy), not as stored.") }
+        lines += [PolicyLines.versions(openFindings.map(\.span.policyVersion), of: "open finding"),
+                  PolicyLines.unevaluated(unevaluated)].compactMap { $0 }
         return lines
     }
 
