@@ -163,8 +163,9 @@ struct Serve: AsyncParsableCommand {
         if let policy {
             // Files refused at start leave nothing in force: serving on would find nothing.
             guard policy.reload() else {
-                throw ValidationError("the policy in \(policy.directory) was refused (the errors are above; `portwarden policy check "
-                                      + "--policies \(policy.directory)` lists them): fix it, or pass --no-policy to serve without one")
+                throw ValidationError("the policy in \(policy.directory) was refused (the log above says why; `portwarden policy "
+                                      + "check --policies \(policy.directory)` shows every error in its files): fix it, "
+                                      + "or pass --no-policy to serve without one")
             }
         } else {
             // Recorded, so reports over this stretch say nothing was evaluated in it.
