@@ -62,7 +62,7 @@ measure() {  # measure NAME: one run --once, its exit status and peak RSS
 "$portwarden" ca init --state-dir "$work/collector" --name 127.0.0.1 >/dev/null
 "$portwarden" enroll secret --state-dir "$work/collector" >"$work/enroll.secret"
 p=$(port)
-serve "$p"
+serve "$p" --no-policy
 printf 'collector: 127.0.0.1:%s\nstate_dir: %s/agent\n' "$p" "$work" >"$work/agent.yaml"
 "$agent" enroll --config "$work/agent.yaml" --secret-file "$work/enroll.secret" \
   --ca-file "$work/collector/ca.pem" --name rss-host >/dev/null
@@ -133,7 +133,7 @@ EOF
 spool 1000
 p=$(port)
 sed -i "s/127.0.0.1:[0-9]*/127.0.0.1:$p/" "$work/agent.yaml"
-serve "$p"
+serve "$p" --no-policy
 measure full-spool
 kill "$server"; wait "$server" 2>/dev/null || true
 
@@ -144,5 +144,5 @@ spool 3000
 rm -f "$work/agent/spool/paused-until"
 p=$(port)
 sed -i "s/127.0.0.1:[0-9]*/127.0.0.1:$p/" "$work/agent.yaml"
-serve "$p" --max-report-bytes 1048576
+serve "$p" --no-policy --max-report-bytes 1048576
 measure full-spool-413

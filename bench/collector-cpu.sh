@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-6}
 concurrency=${2:-32}
 . bench/collector.sh
-start_collector
+start_collector --no-policy
 
 # Clock ticks per thread name (trailing digits dropped: NIO-SGLTN-1-#0 and #1 add up).
 threads() {

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 rounds=${1:-10}
 concurrency=${2:-32}
 . bench/collector.sh
-start_collector
+start_collector --no-policy
 
 load --hosts 200 --rounds 1 >/dev/null                             # warm up, first rows
 echo "== $((rounds * 200)) reports of 50 listeners, $concurrency at a time, 200 hosts"

@@ -2,7 +2,7 @@
 # starts `portwarden serve` on a free loopback port with a throwaway CA, waits until it
 # answers, and removes everything at exit. Sets bin, state, port and server; `load ARGS…`
 # then runs collector-load against it, `$concurrency` at a time (default 32).
-#   start_collector [EXTRA SERVE ARGUMENTS...]
+#   start_collector [EXTRA SERVE ARGUMENTS...]   (serve needs --policies DIR or --no-policy among them)
 start_collector() {
   swift build -c release --product portwarden >/dev/null
   swift build -c release --product collector-load >/dev/null

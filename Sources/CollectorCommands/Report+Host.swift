@@ -21,10 +21,10 @@ extension Report {
             let now = Int64(Date().timeIntervalSince1970)
             let database = try openHistory(state)
             let host = try hostArgument(self.host, database)  // `WEB-01.` is web-01, as the hosts commands read it
-            let context = ReportContext(state: state, database: database, policy: nil)
             let report: HostReport
             do {
-                report = try HostReport(database: database, host: host, tags: context.tags.of(host).sorted(), why: context.why,
+                // Rule texts and tags as the collector recorded them, whatever directory this runs in.
+                report = try HostReport(database: database, host: host, policies: PolicyHistory(database: database),
                                         staleAfter: try state.file().staleAfterSeconds, now: now)
             } catch { throw ValidationError("\(error)") }
             try out.emit(report, what: "the report on \(host)")

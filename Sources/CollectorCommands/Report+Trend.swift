@@ -1,5 +1,6 @@
 import ArgumentParser
 import CollectorStore
+import Findings
 import Foundation
 import Policy
 import Reports
@@ -47,13 +48,19 @@ extension Report {
             let replayPolicy = try policy.map {
                 try PolicySet.loadForCommand(directory: $0, now: Date(), assignedTags: (try? database.assignedTags()) ?? [])
             }
-            let context = ReportContext(state: state, database: database, policy: replayPolicy)
             let spans = try replayPolicy.map { try FindingSpan.replayed(in: database, policy: $0, window: window) }
                 ?? FindingSpan.stored(in: database, window: window)
-            let report = try TrendReport.compute(
+            // Rule texts and tags as the collector recorded them, whatever directory this
+            // runs in; replayed, the replayed policy's.
+            let recorded = PolicyHistory(database: database), asOf = min(now, window.until)
+            let tags = replayPolicy.map { HostTags(inventory: $0.inventory, edits: (try? database.allTagEdits()) ?? [:]) }
+                ?? recorded.tags(at: asOf)
+            let why = replayPolicy.map(RuleTexts.init) ?? recorded.ruleTexts(versions: Set(spans.map(\.policyVersion)), at: asOf)
+            var report = try TrendReport.compute(
                 spans: spans, database: database, grid: DayGrid(window: window, timeZone: zone, name: tz ?? "UTC"), window: window, grouping: by,
-                why: context.why, tags: context.tags.of, staleAfter: try state.file().staleAfterSeconds, now: now,
+                why: why, tags: tags.of, staleAfter: try state.file().staleAfterSeconds, now: now,
                 replayedPolicy: policy)
+            if replayPolicy == nil { report.unevaluated = recorded.unevaluated(since: window.since, until: min(now, window.until)) }
             try out.emit(report, what: "the trend report")
             if let threshold = out.failOn, report.openFindings.contains(where: { !$0.span.waived && $0.span.severity >= threshold }) {
                 throw ExitCode(1)

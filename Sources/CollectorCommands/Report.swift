@@ -15,7 +15,8 @@ struct Report: ParsableCommand {
             SEVERITY is given and open findings at or above it exist, 2 on any other error (the \
             reason on stderr), 3 when the database cannot be used (none there, or one an \
             older release wrote that `serve` has not yet upgraded). Reads the collector's database (from --config or \
-            --state-dir) while it runs; ingest is not held up. See \
+            --state-dir) while it runs; ingest is not held up. Rule texts and tags come from \
+            the policy versions `serve` recorded there, not from the working directory. See \
             Collector/cron.d/portwarden-reports.
             """,
         subcommands: [Trend.self, HostCommand.self])
@@ -64,22 +65,6 @@ struct ReportOutputOptions: ParsableArguments {
 extension ReportFormat: ExpressibleByArgument {}
 
 extension Severity: ExpressibleByArgument {}
-
-/// Rules' `why` and hosts' tags for a report: from the policy directory when one can be
-/// read — a report without them is still a report, so failure here is not an error.
-struct ReportContext {
-    var why: [String: String] = [:]
-    var tags: HostTags
-
-    init(state: StateOptions, database: any HistoryStore, policy: PolicySet?) {
-        let directory = (try? PolicyOptions.defaultDirectory(state)) ?? nil
-        let loaded = policy ?? directory.flatMap { try? PolicySet.load(directory: $0, today: Day(Date())).policy }
-        if let loaded {
-            why = Dictionary(loaded.rules.map { ($0.id, $0.why) }, uniquingKeysWith: { first, _ in first })
-        }
-        tags = HostTags(inventory: loaded?.inventory, edits: (try? database.allTagEdits()) ?? [:])
-    }
-}
 
 /// The history a command reads or edits: the collector's, as this release wrote it.
 func openHistory(_ state: StateOptions, _ file: CollectorConfig? = nil) throws -> any HistoryStore {

@@ -18,7 +18,9 @@ struct Serve: AsyncParsableCommand {
             host's identity is the name in its client certificate; a report naming another host is refused (403). History goes \
             to portwarden.sqlite in the state directory (WAL). SIGTERM or SIGINT stops \
             accepting and finishes the reports in flight. Every setting can come from \
-            --config (see Collector/collector.yaml); a flag wins over the file.
+            --config (see Collector/collector.yaml); a flag wins over the file. Without a \
+            policy that loads it does not start (exit 2) unless --no-policy; each policy \
+            taking effect is recorded in the database, for reports.
             """)
 
     @OptionGroup var state: StateOptions
@@ -72,11 +74,17 @@ struct Serve: AsyncParsableCommand {
     var maxQueuedReports: Int?
 
     @Option(help: ArgumentHelp("""
-        The policy directory each report is evaluated with (default: /etc/portwarden/policies if it exists, else none: no findings). Reloaded on SIGHUP and when its files change; a policy with errors is refused and the one in force stays.
+        The policy directory each report is evaluated with (default: /etc/portwarden/policies if it exists). Reloaded on SIGHUP and when its files change; a policy with errors is refused and the one in force stays. Without one, serve does not start unless --no-policy.
         """, valueName: "dir"))
     var policies: String?
 
+    @Flag(help: "Serve with no policy: reports are stored but not evaluated, so every host looks compliant. Only when meant.")
+    var noPolicy = false
+
     func validate() throws {
+        if noPolicy, let policies {
+            throw ValidationError("--no-policy and --policies \(policies) contradict each other: give one")
+        }
         if let listen, HostPort(listen, allowingZero: true) == nil {
             throw ValidationError("--listen \"\(listen)\": expected host:port, e.g. 0.0.0.0:8443")
         }
@@ -109,18 +117,7 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "portwarden.serve")
         Descriptors.raiseLimit()
         let file = try state.file()
-        let policyDirectory = policies ?? file.policies
-            ?? (FileManager.default.fileExists(atPath: "/etc/portwarden/policies") ? "/etc/portwarden/policies" : nil)
-        // A directory named and missing is a typo, not "no policy": serving on would raise
-        // no finding and have every new name wait for an operator.
-        if let named = policies ?? file.policies {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: named, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw ValidationError("the policy directory \(named) (\(policies != nil ? "--policies" : "policies: in the config")) "
-                                      + "does not exist: give the directory holding the policy files (Policies/ in the repository "
-                                      + "is the default set)")
-            }
-        }
+        let policyDirectory = try noPolicy ? nil : Self.policyDirectory(flag: policies, file: file)
         // Checked by validate() or when the file was read.
         let address = HostPort(listen ?? file.listen ?? "0.0.0.0:8443", allowingZero: true)!
         let files = try state.files(file)
@@ -160,12 +157,23 @@ struct Serve: AsyncParsableCommand {
         // a client without one.
         let metrics = CollectorMetrics()
         let policy = policyDirectory.map {
-            PolicyHolder(directory: $0, metrics: metrics, logger: logger, assignedTags: { (try? history.assignedTags()) ?? [] })
+            PolicyHolder(directory: $0, metrics: metrics, logger: logger, assignedTags: { (try? history.assignedTags()) ?? [] },
+                         history: history)
         }
         if let policy {
-            policy.reload()
+            // Files refused at start leave nothing in force: serving on would find nothing.
+            guard policy.reload() else {
+                throw ValidationError("the policy in \(policy.directory) was refused (the log above says why; `portwarden policy "
+                                      + "check --policies \(policy.directory)` shows every error in its files): fix it, "
+                                      + "or pass --no-policy to serve without one")
+            }
         } else {
-            logger.warning("no policy directory (--policies, `policies:` in the config, or /etc/portwarden/policies): reports are stored but not evaluated")
+            // Recorded, so reports over this stretch say nothing was evaluated in it.
+            try history.recordPolicy(nil as PolicyVersion?, at: Int64(Date().timeIntervalSince1970))
+            logger.critical("""
+                serving with --no-policy: reports are stored but not evaluated, so every host will look compliant \
+                and `report --fail-on` will find nothing until serve runs with --policies DIR
+                """)
         }
         let app = CollectorApplication.build(
             settings: settings, tls: tls, database: history,
@@ -194,5 +202,26 @@ struct Serve: AsyncParsableCommand {
         // A clean stop leaves the database whole in portwarden.sqlite: a backup that copies
         // that file alone (as an upgrade's first step) holds everything.
         do { try history.settle() } catch { logger.error("could not write the log of recent changes into the database file: \(error)") }
+    }
+
+    /// --policies, else `policies:` in the config, else /etc/portwarden/policies when it
+    /// exists. A directory named and missing is a typo; none at all is refused too: serving
+    /// on would raise no finding, every host compliant. --no-policy says that is meant.
+    static func policyDirectory(flag: String?, file: CollectorConfig) throws -> String {
+        guard let named = flag ?? file.policies else {
+            let fallback = "/etc/portwarden/policies"
+            guard FileManager.default.fileExists(atPath: fallback) else {
+                throw ValidationError("no policy: every host would look compliant. Pass --policies DIR (Policies/ in the repository "
+                                      + "is the default set), set `policies:` in the config, or pass --no-policy to serve without one")
+            }
+            return fallback
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: named, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("the policy directory \(named) (\(flag != nil ? "--policies" : "policies: in the config")) "
+                                  + "does not exist: give the directory holding the policy files (Policies/ in the repository "
+                                  + "is the default set), or --no-policy to serve without one")
+        }
+        return named
     }
 }

@@ -13,6 +13,8 @@ public final class PolicyHolder: Sendable {
     private let metrics: CollectorMetrics
     private let logger: Logger
     private let assignedTags: @Sendable () -> Set<String>
+    /// Where each policy taking effect is recorded, so reports read what was in force.
+    private let history: (any HistoryStore)?
 
     private struct State {
         var policy: PolicySet?
@@ -25,11 +27,12 @@ public final class PolicyHolder: Sendable {
     private let state = Mutex(State())
 
     public init(directory: String, metrics: CollectorMetrics, logger: Logger,
-                assignedTags: @escaping @Sendable () -> Set<String> = { [] }) {
+                assignedTags: @escaping @Sendable () -> Set<String> = { [] }, history: (any HistoryStore)? = nil) {
         self.directory = directory
         self.metrics = metrics
         self.logger = logger
         self.assignedTags = assignedTags
+        self.history = history
     }
 
     public var policy: PolicySet? { state.withLock { $0.policy } }
@@ -39,16 +42,31 @@ public final class PolicyHolder: Sendable {
     @discardableResult
     public func reload(now: Date = Date()) -> Bool {
         let fingerprint = Self.fingerprint(directory)
-        let load: PolicyLoad
+        let sources: [PolicySource]
         do {
-            load = try PolicySet.load(directory: directory, today: Day(now), assignedTags: assignedTags())
+            sources = try PolicySource.read(directory: directory)
         } catch {
             return refuse(fingerprint, "cannot read the policy directory \(directory): \(error)")
         }
+        // No rule file evaluates to no finding: every host compliant, as with no policy.
+        guard sources.contains(where: { $0.kind == .rules }) else {
+            return refuse(fingerprint, "\(directory) holds no rule file (a *.yaml other than catalog, inventory and waivers): "
+                          + "give the directory holding the policy files, or serve --no-policy to serve without one")
+        }
+        let load = PolicySet.load(sources, today: Day(now), assignedTags: assignedTags())
         guard let policy = load.policy else {
             return refuse(fingerprint, load.errors.map(\.description).joined(separator: "\n"))
         }
         for warning in load.warnings { logger.warning("\(warning)") }
+        // Recorded before it evaluates anything: a finding never names a version the
+        // database cannot show. Not recorded, it does not take effect; the next look retries.
+        do {
+            try history?.recordPolicy(policy, at: Int64(now.timeIntervalSince1970))
+        } catch {
+            metrics.policyLoadFailed()
+            logger.error("policy \(policy.digest.prefix(12)) could not be recorded in the database, so it is not in force yet: \(error)")
+            return false
+        }
         state.withLock {
             $0.policy = policy
             $0.fingerprint = fingerprint

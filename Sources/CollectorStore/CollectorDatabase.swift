@@ -202,6 +202,7 @@ public struct CollectorDatabase: HistoryStore {
         migrator.registerMigration("v8-fidelity", migrate: migrateV8Fidelity)
         migrator.registerMigration("v9-namespaces", migrate: migrateV9Namespaces)
         migrator.registerMigration("v9-retired", migrate: migrateV9Retired)
+        migrator.registerMigration("v9-policy", migrate: migrateV9Policy)  // Policy: the versions evaluated with, and when
         return migrator
     }
 }

@@ -98,6 +98,21 @@ public protocol HistoryStore: Sendable {
     /// after the retirement; until then it writes nothing.
     func retire(host: String, at now: Int64, by actor: String, reason: String?) throws -> Retirement?
 
+    // MARK: Policy versions
+
+    /// Records `version` as the policy in force from `time`, nil for none (`serve
+    /// --no-policy`), in one transaction: its files once per digest (the same content again
+    /// is the same version), and a new period only when what is in force changes.
+    func recordPolicy(_ version: PolicyVersion?, at time: Int64) throws
+
+    /// The version whose digest is `digest`, nil when it was never recorded (findings
+    /// stored before v9-policy name such versions).
+    func policyVersion(digest: String) throws -> PolicyVersion?
+
+    /// What was in force over [since, until): the period in force at `since`, when one
+    /// was recorded by then, and every period begun before `until`, oldest first.
+    func policyPeriods(since: Int64, until: Int64) throws -> [PolicyPeriod]
+
     // MARK: Timelines and exports
 
     /// Each host (only `host`, when given) by name, with its listener intervals open at

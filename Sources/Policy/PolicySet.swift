@@ -12,6 +12,9 @@ public struct PolicySet: Sendable {
     /// SHA-256 over the names and bytes of the rule, catalogue, inventory and waiver
     /// files (not the tests, which change no finding): the policy version of each finding.
     public let digest: String
+    /// The files the digest covers, by path: what the collector records as this version,
+    /// so reports read rule texts and tags from the database, not from a directory.
+    public let files: [PolicySource]
 
     let hostTests: [HostTest]
     /// For each port, the rules (by index) that can match a listener on it; ports no rule
@@ -102,7 +105,7 @@ extension PolicySet {
 
         guard !diagnostics.contains(where: { $0.level == .error }) else { return PolicyLoad(policy: nil, diagnostics: diagnostics) }
         let policy = PolicySet(rules: rules, catalog: catalog ?? LegacyCatalog(entries: []), inventory: inventory ?? Inventory(),
-                               waivers: waivers, tests: tests, digest: digest(of: sources), hostTests: context.hostTests.tests)
+                               waivers: waivers, tests: tests, files: versioned(sources), hostTests: context.hostTests.tests)
         return PolicyLoad(policy: policy, diagnostics: diagnostics)
     }
 
@@ -112,13 +115,14 @@ extension PolicySet {
     }
 
     init(rules: [Rule], catalog: LegacyCatalog, inventory: Inventory, waivers: [Waiver], tests: [PolicyTestCase],
-         digest: String, hostTests: [HostTest]) {
+         files: [PolicySource], hostTests: [HostTest]) {
         self.rules = rules
         self.catalog = catalog
         self.inventory = inventory
         self.waivers = waivers
         self.tests = tests
-        self.digest = digest
+        self.files = files
+        digest = Self.digest(of: files)
         self.hostTests = hostTests
         needsAddress = rules.contains { $0.whenCondition.needsAddress || ($0.unlessCondition?.needsAddress ?? false) }
         waiversByRule = Dictionary(grouping: waivers, by: \.rule)
@@ -135,11 +139,16 @@ extension PolicySet {
         rulesByPort = table
     }
 
+    /// The files that make a version: all but the tests, which change no finding.
+    static func versioned(_ sources: [PolicySource]) -> [PolicySource] {
+        sources.filter { $0.kind != .tests }.sorted { $0.path < $1.path }
+    }
+
     /// Names and bytes, each length-prefixed, so no two file sets share a digest by
     /// moving bytes between files.
     static func digest(of sources: [PolicySource]) -> String {
         var framed: [UInt8] = []
-        for source in sources.filter({ $0.kind != .tests }).sorted(by: { $0.path < $1.path }) {
+        for source in versioned(sources) {
             for chunk in [Array(source.path.utf8), source.bytes] {
                 let n = UInt64(chunk.count)
                 framed += (0..<8).map { UInt8(truncatingIfNeeded: n >> UInt64(56 - 8 * $0)) }

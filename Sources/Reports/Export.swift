@@ -39,10 +39,15 @@ public struct Exporter {
     /// overlapping the window; receipts: runs extended in it; hosts: every host known,
     /// with its state now.
     public func export(_ kind: ExportKind, window: TimeWindow, now: Int64, format: DataFormat, output: ReportOutput) throws {
-        var rows = RowWriter(format: format, columns: kind.columns, header: [
-            ("export", kind.rawValue), ("since", Timestamp.rfc3339(window.since)), ("until", Timestamp.rfc3339(window.until)),
-            ("generated_at", Timestamp.rfc3339(now)),
-        ], output: output)
+        var header = [("export", kind.rawValue), ("since", Timestamp.rfc3339(window.since)), ("until", Timestamp.rfc3339(window.until)),
+                      ("generated_at", Timestamp.rfc3339(now))]
+        // Findings from a stretch under no policy are missing, not absent: JSON says so.
+        let unevaluated = kind == .findings ? PolicyHistory(database: database).unevaluated(since: window.since, until: min(now, window.until)) : []
+        if !unevaluated.isEmpty {
+            header.append(("unevaluated", unevaluated.map { "\(Timestamp.rfc3339($0.since))/\($0.until.map { Timestamp.rfc3339($0) } ?? "now")" }
+                .joined(separator: ",")))
+        }
+        var rows = RowWriter(format: format, columns: kind.columns, header: header, output: output)
         switch kind {
         case .findings:
             try database.forEachFindingInterval(since: window.since, until: window.until) { host, finding in

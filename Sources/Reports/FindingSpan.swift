@@ -17,6 +17,8 @@ public struct FindingSpan: Equatable, Sendable {
     public var owners: String
     /// The owners' command lines, one per line, when known.
     public var commandLines: String = ""
+    /// The digest of the policy version that produced it.
+    public var policyVersion: String = ""
     public var opened: Int64
     public var closed: Int64?
     /// Closed by `hosts forget`, not by a fix: never counted as resolved.
@@ -48,6 +50,7 @@ public struct FindingSpan: Equatable, Sendable {
                                    opened: f.opened, closed: f.closed)
             span.commandLines = owners.commandLines
             span.retired = f.closedAs == ClosedAs.retired
+            span.policyVersion = f.policyVersion
             spans.append(span)
         }
         return spans
@@ -70,6 +73,7 @@ public struct FindingSpan: Equatable, Sendable {
                                owners: listener.processes.map { OwnerSummary.label(name: $0.name, user: $0.user) }.joined(separator: ", "),
                                opened: Int64(r.opened.timeIntervalSince1970), closed: r.closed.map { Int64($0.timeIntervalSince1970) })
             if let closed = span.closed, let retired = retiredAt[span.host], closed >= retired { span.retired = true }
+            span.policyVersion = policy.digest
             return span
         }
     }

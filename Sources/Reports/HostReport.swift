@@ -11,10 +11,13 @@ public struct HostReport: Sendable {
     public var tags: [String]
     public var listeners: [ListenerInterval]
     public var findings: [FindingInterval]
-    public var why: [String: String]
+    /// Each finding's rule text, in the policy version that produced it.
+    public var why: RuleTexts
+    /// Stretches of the host's history evaluated under no policy (`serve --no-policy`).
+    public var unevaluated: [PolicyPeriod] = []
     public var generatedAt: Int64
 
-    public init(database: any HistoryStore, host name: String, tags: [String], why: [String: String], staleAfter: Int64,
+    public init(database: any HistoryStore, host name: String, tags: [String], why: RuleTexts, staleAfter: Int64,
                 now: Int64) throws(ReportError) {
         do {
             guard let host = try database.host(named: name) else { throw ReportError("no host named \(name) has reported") }
@@ -32,6 +35,16 @@ public struct HostReport: Sendable {
         generatedAt = now
     }
 
+    /// The report with tags, rule texts and the stretches under no policy taken from the
+    /// policy versions the collector recorded.
+    public init(database: any HistoryStore, host name: String, policies: PolicyHistory, staleAfter: Int64,
+                now: Int64) throws(ReportError) {
+        try self.init(database: database, host: name, tags: [], why: RuleTexts(), staleAfter: staleAfter, now: now)
+        tags = policies.tags(at: now).of(host.name).sorted()
+        why = policies.ruleTexts(versions: Set(findings.map(\.policyVersion)), at: now)
+        unevaluated = policies.unevaluated(since: host.firstSeen, until: now)
+    }
+
     var summary: [String] {
         let open = findings.filter { $0.closed == nil }
         return [
@@ -39,8 +52,10 @@ public struct HostReport: Sendable {
             "Tags: " + (tags.isEmpty ? "none" : tags.joined(separator: ", ")),
             "Listening: \(listening.count) sockets"
                 + (unknown.isEmpty ? "" : ", \(unknown.count) unknown (\(Self.unknownReason))") + "; open findings: \(open.count { !$0.waived }), waived: \(open.count { $0.waived })",
-        ]
+        ] + [PolicyLines.versions(findings.map(\.policyVersion), of: "finding"), PolicyLines.unevaluated(unevaluated)].compactMap { $0 }
     }
+
+    func why(_ finding: FindingInterval) -> String { why[finding.rule, finding.policyVersion] }
 
     var stateText: String {
         switch state {
@@ -84,7 +99,7 @@ public struct HostReport: Sendable {
     var findingRows: [[String]] {
         findings.sorted { ($0.closed == nil ? 0 : 1, $1.opened) < ($1.closed == nil ? 0 : 1, $0.opened) }.map {
             [$0.severity + ($0.waived ? " (waived)" : ""), "\($0.address):\($0.port)/\($0.protocol)", $0.rule,
-             Timestamp.minute($0.opened), Self.closedText($0), OwnerSummary(json: $0.owners).orDash, why[$0.rule] ?? ""]
+             Timestamp.minute($0.opened), Self.closedText($0), OwnerSummary(json: $0.owners).orDash, why($0)]
         }
     }
 
@@ -102,7 +117,10 @@ public struct HostReport: Sendable {
             + "\nFindings (open first, then history; times UTC):\n"
             + (findings.isEmpty ? "none\n"
                : TextLayout.table(Array(findingHeader.dropLast()), findingRows.map { Array($0.dropLast()) })
-                 + "Why:\n" + TextLayout.why(Array(Set(findings.map(\.rule))).sorted(), why))
+                 + "Why:\n" + TextLayout.why(Array(Set(findings.map(\.rule))).sorted(),
+                                              // A rule's newest text, when versions differ.
+                                              Dictionary(findings.sorted { $0.opened > $1.opened }.map { ($0.rule, why($0)) },
+                                                         uniquingKeysWith: { newest, _ in newest })))
     }
 
     public func markdown() -> String {
@@ -148,6 +166,7 @@ public struct HostReport: Sendable {
         w.key("last_report"); w.value(Timestamp.rfc3339(host.lastReceived))
         w.key("tags"); w.value(tags)
         w.key("generated_at"); w.value(Timestamp.rfc3339(generatedAt))
+        PolicyLines.write(unevaluated, to: &w)
         w.key("listeners"); w.beginArray()
         for l in listeners {
             w.beginObject()
@@ -173,7 +192,8 @@ public struct HostReport: Sendable {
             w.beginObject()
             w.key("rule"); w.value(f.rule)
             w.key("severity"); w.value(f.severity)
-            w.key("why"); w.value(why[f.rule] ?? "")
+            w.key("why"); w.value(why(f))
+            w.key("policy_version"); w.value(f.policyVersion)
             w.key("waived"); w.value(f.waived)
             w.key("protocol"); w.value(f.protocol)
             w.key("address"); w.value(f.address)
@@ -193,10 +213,11 @@ public struct HostReport: Sendable {
 
     /// CSV: the host's findings, open and past, one record each.
     public func csv() -> String {
-        CSV.record(["host", "rule", "severity", "waived", "protocol", "address", "port", "owners", "opened", "closed"])
+        CSV.record(["host", "rule", "severity", "waived", "protocol", "address", "port", "owners", "opened", "closed", "policy_version"])
             + findings.map {
                 CSV.record([.text(host.name), .text($0.rule), .text($0.severity), .bool($0.waived), .text($0.protocol), .text($0.address),
-                            .int(Int64($0.port)), .text(OwnerSummary(json: $0.owners).text), .time($0.opened), .time($0.closed)])
+                            .int(Int64($0.port)), .text(OwnerSummary(json: $0.owners).text), .time($0.opened), .time($0.closed),
+                            .text($0.policyVersion)])
             }.joined()
     }
 }

@@ -24,6 +24,8 @@ extension TrendReport {
         lines.append(verdict)
 
         if let replayedPolicy { lines.append("Findings replayed under the policy in \(replayedPolicy), not as stored.") }
+        lines += [PolicyLines.versions(openFindings.map(\.span.policyVersion), of: "open finding"),
+                  PolicyLines.unevaluated(unevaluated)].compactMap { $0 }
         return lines
     }
 

@@ -67,11 +67,13 @@ public struct TrendReport: Sendable {
     public var staleHosts: [String]
     /// The refusing hosts' newest refusals, by host name.
     public var refusingHosts: [HostRefusal] = []
+    /// Stretches of the window evaluated under no policy (`serve --no-policy`).
+    public var unevaluated: [PolicyPeriod] = []
 
-    /// Computes the report. `why` gives each rule's sentence; `tags` each host's tags
+    /// Computes the report. `why` gives each rule's sentence in each policy version; `tags` each host's tags
     /// (for `--by tag`).
     public static func compute(spans: [FindingSpan], database: any HistoryStore, grid: DayGrid, window: TimeWindow,
-                               grouping: Grouping?, why: [String: String], tags: (String) -> Set<String>,
+                               grouping: Grouping?, why: RuleTexts, tags: (String) -> Set<String>,
                                staleAfter: Int64, now: Int64, replayedPolicy: String? = nil) throws -> TrendReport {
         let live = spans.filter { !$0.waived }
         // Each host's tags looked up once (inventory globs are matched per lookup).
@@ -130,7 +132,7 @@ public struct TrendReport: Sendable {
 
         let end = window.until - 1
         let stillOpen = spans.filter { $0.isOpen(at: end) }
-            .map { OpenFinding(span: $0, why: why[$0.rule] ?? "", ageSeconds: window.until - $0.opened) }
+            .map { OpenFinding(span: $0, why: why[$0.rule, $0.policyVersion], ageSeconds: window.until - $0.opened) }
             .sorted { ($0.span.waived ? 1 : 0, $1.span.severity, $1.ageSeconds, $0.span.host, $0.span.port)
                 < ($1.span.waived ? 1 : 0, $0.span.severity, $0.ageSeconds, $1.span.host, $1.span.port) }
         func top(_ key: (FindingSpan) -> [String]) -> [(name: String, findings: Int)] {

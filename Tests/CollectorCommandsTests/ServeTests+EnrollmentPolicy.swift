@@ -68,27 +68,6 @@ extension ServeTests {
         #expect(server.isRunning)
     }
 
-    /// A policy directory whose files are refused at start leaves no policy in force:
-    /// what it would single out is unknown, so every new name waits (fails closed).
-    @Test func withThePolicyRefusedEveryNewNameWaitsForAnOperator() throws {
-        defer { try? FileManager.default.removeItem(atPath: state) }
-        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
-        try writeSecret()
-        let secret = try StateFile.read(state + "/agent.secret").trimmingCharacters(in: .whitespacesAndNewlines)
-        let policies = state + "/broken-policies"
-        try FileManager.default.createDirectory(atPath: policies, withIntermediateDirectories: true)
-        try "rules: [ {id: x, when: 'port =='}\n".write(toFile: policies + "/rules.yaml", atomically: true, encoding: .utf8)
-        let port = try unusedPort()
-        let server = try serve(port: port, ["--policies", policies])
-        defer { server.terminate(); server.waitUntilExit() }
-        let (outcome, _) = try attackerEnroll(port, "web-9", secret: secret)
-        guard case .success(.pending(let message)) = outcome, message.contains("no policy is in force") else {
-            Issue.record("a new name was not made to wait with no policy in force: \(outcome)")
-            return
-        }
-        #expect(server.isRunning)
-    }
-
     @Test func oneAddressCannotLockAHeldNamesReinstallOut() throws {
         defer { try? FileManager.default.removeItem(atPath: state) }
         let (server, port, secret) = try caSecretAndServe()

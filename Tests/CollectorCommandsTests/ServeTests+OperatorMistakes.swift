@@ -16,6 +16,39 @@ extension ServeTests {
                 "\(started.output)")
     }
 
+    /// No policy evaluates to no finding: every host compliant, `--fail-on` never
+    /// failing. Refused at start — no directory, one without rules, one whose files are
+    /// refused — unless --no-policy says it is meant, and then said loudly.
+    @Test func serveWithoutAPolicyRefusesToStartUnlessToldNoPolicy() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        try #require(!FileManager.default.fileExists(atPath: "/etc/portwarden/policies"), "the default directory would be taken")
+        let serve = ["serve", "--state-dir", state, "--listen", "127.0.0.1:\(try unusedPort())"]
+        let none = try portwarden(serve)
+        #expect(none.status == 2 && none.output.contains("no policy") && none.output.contains("--policies DIR")
+                && none.output.contains("--no-policy"), "\(none.output)")
+
+        let empty = state + "/empty", broken = state + "/broken"
+        for directory in [empty, broken] { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        try "hosts: []\n".write(toFile: empty + "/inventory.yaml", atomically: true, encoding: .utf8)
+        let noRules = try portwarden(serve + ["--policies", empty])
+        #expect(noRules.status == 2 && noRules.output.contains("holds no rule file") && noRules.output.contains("--no-policy"),
+                "\(noRules.output)")
+        try "rules: [ {id: x, when: 'port =='}\n".write(toFile: broken + "/rules.yaml", atomically: true, encoding: .utf8)
+        let refused = try portwarden(serve + ["--policies", broken])
+        #expect(refused.status == 2 && refused.output.contains("rules.yaml:2:1: error") && refused.output.contains("was refused")
+                && refused.output.contains("--no-policy"), "\(refused.output)")
+        let both = try portwarden(serve + ["--policies", broken, "--no-policy"])
+        #expect(both.status == 2 && both.output.contains("contradict"), "\(both.output)")
+
+        let log = state + "/serve.log"
+        let server = try self.serve(port: try unusedPort(), log: log)  // --no-policy
+        defer { server.terminate(); server.waitUntilExit() }
+        #expect(server.isRunning)
+        let logged = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(logged.contains("critical") && logged.contains("every host will look compliant"), "\(logged)")
+    }
+
     /// Keys others may read: the CA's mints any host, a host's key is that host. Refused
     /// with the fix; a root-owned key its group may read (a service user) is taken.
     @Test func privateKeysOthersMayReadAreRefusedWithTheFix() throws {
@@ -28,7 +61,7 @@ extension ServeTests {
         server.waitUntilExit()
 
         chmod(state + "/ca.key", 0o644)
-        let refused = try portwarden(["serve", "--state-dir", state, "--listen", "127.0.0.1:\(try unusedPort())"])
+        let refused = try portwarden(["serve", "--state-dir", state, "--listen", "127.0.0.1:\(try unusedPort())", "--no-policy"])
         #expect(refused.status == 2 && refused.output.contains("others may read or change this private key (mode 0644)")
                 && refused.output.contains("chmod 600 \(state)/ca.key"), "\(refused.output)")
         chmod(state + "/ca.key", 0o600)

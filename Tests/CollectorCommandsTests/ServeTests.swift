@@ -27,11 +27,13 @@ struct ServeTests {
         try runProcess(executable, arguments)
     }
 
-    /// `portwarden serve` in the background, once it answers; `extra` arguments added,
+    /// `portwarden serve` in the background, once it answers; `extra` arguments added
+    /// (without --policies, --no-policy: serve refuses to start with no policy unasked),
     /// run with at most `descriptors` open files (soft and hard), its log to `log`.
     func serve(port: Int, _ extra: [String] = [], descriptors: Int? = nil, log: String? = nil) throws -> Process {
         let process = Process()
         let arguments = ["serve", "--state-dir", state, "--listen", "127.0.0.1:\(port)"] + extra
+            + (extra.contains("--policies") ? [] : ["--no-policy"])
         if let descriptors {
             // The shell sets both limits and becomes the collector: its pid is serve's.
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -208,11 +210,13 @@ struct ServeTests {
     }
 }
 
-/// Runs a binary to its end: its exit status and everything it printed, stdout and stderr.
-func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+/// Runs a binary to its end, in `directory` when given: its exit status and everything it
+/// printed, stdout and stderr.
+func runProcess(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe

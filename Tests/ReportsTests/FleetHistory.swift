@@ -85,7 +85,7 @@ struct FleetHistory {
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
 
-    var why: [String: String] { Dictionary(uniqueKeysWithValues: policy.rules.map { ($0.id, $0.why) }) }
+    var why: RuleTexts { RuleTexts(policy) }
 
     func tags(_ host: String) -> Set<String> { host == "vms-01" ? ["OpenVMS"] : [] }
 

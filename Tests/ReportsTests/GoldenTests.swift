@@ -75,7 +75,7 @@ struct GoldenTests {
         try expectGolden("host-lab-03.json", String(decoding: report.json(), as: UTF8.self))
         try expectGolden("host-lab-03.csv", report.csv())
         #expect(throws: ReportError.self) {
-            try HostReport(database: fleet.database, host: "nobody", tags: [], why: [:], staleAfter: 1, now: 0)
+            try HostReport(database: fleet.database, host: "nobody", tags: [], why: RuleTexts(), staleAfter: 1, now: 0)
         }
     }
 
@@ -95,7 +95,7 @@ struct GoldenTests {
         let database = try CollectorDatabase.inMemory()
         let report = try TrendReport.compute(
             spans: [], database: database, grid: DayGrid(window: FleetHistory.window), window: FleetHistory.window, grouping: nil,
-            why: [:], tags: { _ in [] }, staleAfter: 900, now: FleetHistory.until)
+            why: RuleTexts(), tags: { _ in [] }, staleAfter: 900, now: FleetHistory.until)
         try expectGolden("trend-empty.txt", report.table())
         #expect(report.coverage.hosts == 0 && report.openFindings.isEmpty)
     }

@@ -31,12 +31,12 @@ struct HostileTextTests {
         func trend() throws -> TrendReport {
             try TrendReport.compute(
                 spans: FindingSpan.stored(in: database, window: FleetHistory.window), database: database,
-                grid: DayGrid(window: FleetHistory.window), window: FleetHistory.window, grouping: .rule, why: [:],
+                grid: DayGrid(window: FleetHistory.window), window: FleetHistory.window, grouping: .rule, why: RuleTexts(),
                 tags: { _ in [] }, staleAfter: 86_400, now: FleetHistory.until)
         }
 
         func host() throws -> HostReport {
-            try HostReport(database: database, host: HostileText.hostName, tags: [], why: [:], staleAfter: 86_400,
+            try HostReport(database: database, host: HostileText.hostName, tags: [], why: RuleTexts(), staleAfter: 86_400,
                            now: FleetHistory.until)
         }
     }
