@@ -67,7 +67,8 @@ extension Hosts {
                                        width: .max),
                       terminator: "")
             case .json:
-                let tags = ReportContext(state: state, database: database, policy: nil).tags
+                // As reports show them: the recorded policy's inventory now, with operators' edits.
+                let tags = PolicyHistory(database: database).tags(at: now)
                 var w = JSONWriter()
                 w.beginArray()
                 for row in rows { Self.write(row, tags: tags.of(row.name).sorted(), now: now, to: &w) }

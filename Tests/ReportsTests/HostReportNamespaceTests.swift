@@ -23,7 +23,7 @@ struct HostReportNamespaceTests {
         second.completeNamespaces = [Self.hostNs]
         second.ownershipComplete = false
         _ = try database.ingest(second, host: "web-01", bodyDigest: "b", receivedAt: 1_795_601_100)
-        return try HostReport(database: database, host: "web-01", tags: [], why: [:], staleAfter: 3_600, now: 1_795_601_160)
+        return try HostReport(database: database, host: "web-01", tags: [], why: RuleTexts(), staleAfter: 3_600, now: 1_795_601_160)
     }
 
     @Test func aListenerInANamespaceNotReadIsUnknownInEveryFormat() throws {
