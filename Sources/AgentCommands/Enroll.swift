@@ -141,8 +141,3 @@ struct Enroll: ParsableCommand {
         }
     }
 }
-
-private func printError(_ line: String) {
-    let bytes = Array((line + "\n").utf8)
-    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-}

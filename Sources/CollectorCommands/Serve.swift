@@ -68,6 +68,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Listeners one host's reports may open and close an hour, at most (default \(HostBudget.Limits.defaultChangedListenersPerHour)); past it, 429.")
     var hostChangedListenersPerHour: Int?
 
+    @Option(help: ArgumentHelp("How long a host certificate is valid: 90d, 12h… (default 90d); agents renew when a third is left.",
+                               valueName: "duration"))
+    var certificateLifetime: Seconds?
+
     @Option(help: "Reports waiting to be stored, at most (default 1024); past it, 503 with Retry-After.")
     var maxQueuedReports: Int?
 
@@ -98,7 +102,8 @@ struct Serve: AsyncParsableCommand {
         for (flag, value, range) in [("--header-timeout", headerTimeout, Limits.timeout),
                                      ("--request-timeout", requestTimeout, Limits.timeout),
                                      ("--handshake-timeout", handshakeTimeout, Limits.timeout),
-                                     ("--max-clock-skew", maxClockSkew, Limits.maxClockSkew)] {
+                                     ("--max-clock-skew", maxClockSkew, Limits.maxClockSkew),
+                                     ("--certificate-lifetime", certificateLifetime, EnrollmentSettings.certificateLifetimeRange)] {
             if let value, !range.contains(value.value) {
                 throw ValidationError("\(flag) must be from \(Seconds(range.lowerBound)) to \(Seconds(range.upperBound))")
             }
@@ -169,7 +174,8 @@ struct Serve: AsyncParsableCommand {
         }
         let app = CollectorApplication.build(
             settings: settings, tls: tls, database: history,
-            logger: logger, enrollment: .init(ca: authority, requestTTL: file.enrollment.requestTTLSeconds,
+            logger: logger, enrollment: .init(ca: authority, lifetime: file.enrollment.certificateLifetimeSeconds(certificateLifetime),
+                                              requestTTL: file.enrollment.requestTTLSeconds,
                                               limits: file.enrollment.limits),
             metrics: metrics, policy: policy,
             onRunning: { port in logger.info("listening on \(address.host):\(port)") })

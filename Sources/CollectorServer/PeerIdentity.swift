@@ -7,10 +7,13 @@ public struct PeerIdentity: Sendable, Equatable {
     /// client certificate (only enrollment accepts that).
     public var host: String?
     public var serial: String?
+    /// The SHA-256 of the certificate's key: a renewal must bring another.
+    public var keyFingerprint: String?
 
     init(certificate: Certificate?) {
         host = certificate?.commonName.map(Self.hostName)
         serial = certificate?.serial
+        keyFingerprint = certificate?.keyFingerprint
     }
 
     /// The host a certificate's common name (or a report's claim) stands for: its normal

@@ -26,7 +26,7 @@ final class RequestHandler: ChannelInboundHandler {
     private let headerTimeout: TimeAmount
     private let requestTimeout: TimeAmount
     private let metrics: CollectorMetrics
-    private let isRevoked: @Sendable (String) -> Bool
+    private let certificates: CertificateCheck
     private var peer: PeerIdentity?
     /// When the peer's certificate was last found not revoked (at the handshake, first).
     private var revocationChecked = NIODeadline.distantPast
@@ -38,12 +38,12 @@ final class RequestHandler: ChannelInboundHandler {
     private var deadline: Scheduled<Void>?
 
     init(routes: Routes, headerTimeout: TimeAmount, requestTimeout: TimeAmount, metrics: CollectorMetrics,
-         isRevoked: @escaping @Sendable (String) -> Bool) {
+         certificates: CertificateCheck) {
         self.routes = routes
         self.headerTimeout = headerTimeout
         self.requestTimeout = requestTimeout
         self.metrics = metrics
-        self.isRevoked = isRevoked
+        self.certificates = certificates
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -112,9 +112,17 @@ final class RequestHandler: ChannelInboundHandler {
         guard let peer, let serial = peer.serial, NIODeadline.now() - revocationChecked >= Self.revocationRecheck else {
             return nil
         }
-        guard isRevoked(serial) else {
+        let standing = certificates.standing(serial)
+        guard standing.isRefused else {
             revocationChecked = .now()
             return nil
+        }
+        if standing == .superseded {
+            metrics.refused("superseded")
+            routes.logger.warning("refused a request on a kept-alive connection: its certificate was renewed",
+                                  metadata: ["host": "\(peer.host ?? "?")", "serial": "\(serial)"])
+            return HTTPFailure(.forbidden, message: "certificate \(serial) of \(peer.host ?? "?") was renewed and its "
+                               + "successor is in use: connect with the new certificate").reply
         }
         metrics.refused("revoked")
         routes.logger.warning("refused a request on a kept-alive connection: its certificate was revoked",

@@ -195,6 +195,7 @@ public struct CollectorDatabase: HistoryStore {
         migrator.registerMigration("v7-enrollment", migrate: migrateV7Enrollment)
         // Fidelity: owners' command lines on listeners, labels over time.
         migrator.registerMigration("v8-fidelity", migrate: migrateV8Fidelity)
+        migrator.registerMigration("v9-renewal", migrate: migrateV9Renewal)
         return migrator
     }
 }

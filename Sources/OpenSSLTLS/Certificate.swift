@@ -50,6 +50,20 @@ public final class Certificate: @unchecked Sendable {
         return digest.prefix(Int(length)).lowercaseHex
     }
 
+    /// SHA-256 of the certificate's public key (as `CertificateRequest.keyFingerprint`).
+    public var keyFingerprint: String { PublicKeyType.fingerprint(X509_get0_pubkey(pointer)) }
+
+    /// Every certificate in `pem`, in order (a CA bundle); at least one.
+    public static func all(pem: String) throws(TLSError) -> [Certificate] {
+        var certificates: [Certificate] = []
+        let blocks = pem.split(separator: "-----END CERTIFICATE-----", omittingEmptySubsequences: true)
+        for block in blocks where block.contains("-----BEGIN CERTIFICATE-----") {
+            certificates.append(try Certificate(pem: block + "-----END CERTIFICATE-----\n"))
+        }
+        guard !certificates.isEmpty else { throw TLSError("reading a PEM certificate", detail: "no certificate in the text") }
+        return certificates
+    }
+
     /// Whether `issuer`'s key signed this certificate (the signature only: no chain, no dates).
     public func isSigned(by issuer: Certificate) -> Bool {
         guard let key = X509_get0_pubkey(issuer.pointer) else { return false }
