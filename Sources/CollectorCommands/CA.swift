@@ -2,11 +2,12 @@ import ArgumentParser
 import CollectorServer
 import CollectorStore
 import Foundation
+import PortwardenModel
 
 /// `portwarden ca …`
 struct CA: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ca", abstract: "The fleet's certificate authority.", subcommands: [Init.self])
+        commandName: "ca", abstract: "The fleet's certificate authority.", subcommands: [Init.self, ServerCert.self])
 
     /// `portwarden ca init`
     struct Init: ParsableCommand {
@@ -44,6 +45,39 @@ struct CA: ParsableCommand {
             print("fleet CA:           \(files.caCertificate) (sha256 \(ca.certificate.fingerprint))")
             print("server certificate: \(files.serverCertificate) for \(names.joined(separator: ", "))")
             print("history:            \(database)")
+        }
+    }
+
+    /// `portwarden ca server-cert`
+    struct ServerCert: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "server-cert",
+            abstract: "Reissue the collector's server key and certificate from the fleet CA.",
+            discussion: """
+                Writes a new server.key (0600) and server.pem, signed by the fleet CA, for the \
+                names the current certificate carries (or --name, repeatable). Hosts are not \
+                touched: they trust the CA, not this certificate. Restart `serve` to use it.
+                """)
+
+        @OptionGroup var state: StateOptions
+
+        @Option(name: .customLong("name"), help: ArgumentHelp(
+            "A DNS name or IP address agents use for the collector (repeatable; default: the current certificate's).",
+            valueName: "name"))
+        var names: [String] = []
+
+        func run() throws {
+            let files = try state.files()
+            let current = try? files.server()
+            let names = self.names.isEmpty ? current?.subjectAltNames ?? [] : self.names
+            guard !names.isEmpty else {
+                throw ValidationError("the current server certificate names nothing this can read: pass each name with --name")
+            }
+            let signer = try files.serverSigner()
+            let server = try files.issueServerCertificate(names: names, by: signer)
+            print("server certificate: \(files.serverCertificate) for \(names.joined(separator: ", ")), "
+                  + "serial \(server.serial), valid until \(Timestamp.rfc3339(server.notAfter))")
+            print("restart `portwarden serve` to use it")
         }
     }
 }

@@ -57,13 +57,33 @@ public struct CollectorFiles: Sendable {
         let ca = try CertificateAuthority.create(commonName: "portwarden fleet CA")
         try ca.key.write(to: caKey)
         try StateFile.write(try ca.certificate.pem(), to: caCertificate, mode: 0o644)
-        let serverKey = try PrivateKey.generate()
-        let server = try ca.issue(for: serverKey, commonName: names.first ?? "portwarden", usage: .server(names: names),
-                                  days: 825)
-        try serverKey.write(to: self.serverKey)
-        try StateFile.write(try server.pem(), to: serverCertificate, mode: 0o644)
+        try issueServerCertificate(names: names, by: ca)
         return ca
     }
+
+    /// A new server key and certificate for `names` signed by `ca`, replacing the old pair
+    /// (hosts are untouched: they trust the CA, not this certificate). `serve` uses it
+    /// once restarted.
+    @discardableResult
+    public func issueServerCertificate(names: [String], by ca: CertificateAuthority) throws -> Certificate {
+        let key = try PrivateKey.generate()
+        let server = try ca.issue(for: key, commonName: names.first ?? "portwarden", usage: .server(names: names),
+                                  lifetime: Self.serverLifetime)
+        // The key first: a crash between the two leaves a pair `serve` refuses to load
+        // (key and certificate do not match), and running this again mends it.
+        try key.write(to: serverKey)
+        try StateFile.write(try server.pem(), to: serverCertificate, mode: 0o644)
+        return server
+    }
+
+    /// 825 days: the most TLS clients have long accepted for a server certificate.
+    static let serverLifetime = 825 * 86_400
+
+    /// The server certificate in use.
+    public func server() throws -> Certificate { try Certificate(pem: read(serverCertificate)) }
+
+    /// The CA that signs the server certificate.
+    public func serverSigner() throws -> CertificateAuthority { try authority() }
 
     public func authority() throws -> CertificateAuthority {
         try CertificateAuthority(certificate: Certificate(pem: read(caCertificate)), key: key(caKey))
