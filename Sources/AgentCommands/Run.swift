@@ -79,11 +79,15 @@ struct Run: ParsableCommand {
         }
         var reporter = try makeReporter()
         while true {
-            if renewIfDue(state, through: reporter.delivery.connection, logger: logger) { reporter = try makeReporter() }
+            if renew(state, through: reporter.delivery.connection, asked: false, logger: logger) { reporter = try makeReporter() }
             var snapshot = try ListenerScan(procfs: ProcFS(root: procRoot), redaction: redaction).run()
             if !file.labels.isEmpty { snapshot.host.labels = file.labels }
             if let trimmed = try reporter.spool(snapshot) { logger.warning("spooled trimmed: \(trimmed)") }
             let result = reporter.delivery.run()
+            // The collector's CA is being rotated: onto the new one now, not at day 60.
+            if result.renewAsked, renew(state, through: reporter.delivery.connection, asked: true, logger: logger) {
+                reporter = try makeReporter()
+            }
             for rejection in result.rejected { logger.error("set aside \(rejection)") }
             for trimmed in result.trimmed { logger.warning("sent trimmed after a 413: \(trimmed)") }
             if let reason = result.stoppedBy {
@@ -98,15 +102,16 @@ struct Run: ParsableCommand {
         }
     }
 
-    /// Renews the certificate when it is due; whether it did. A failure is logged and
-    /// left for the next cycle: the current certificate still reports until it expires.
-    private func renewIfDue(_ state: AgentState, through connection: CollectorConnection, logger: Logger) -> Bool {
+    /// Renews the certificate when it is due, or the collector `asked`; whether it did. A
+    /// failure is logged and left for the next cycle: the current certificate still
+    /// reports until it expires.
+    private func renew(_ state: AgentState, through connection: CollectorConnection, asked: Bool, logger: Logger) -> Bool {
         let renewal = Renewal(state: state)
-        guard let current = try? renewal.certificate(), Int64(time(nil)) >= Renewal.due(current) else { return false }
+        guard let current = try? renewal.certificate(), asked || Int64(time(nil)) >= Renewal.due(current) else { return false }
         do {
             let renewed = try renewal.renew(through: connection)
             logger.notice("certificate renewed", metadata: [
-                "event": "renewed",
+                "event": "renewed", "reason": "\(asked ? "the collector asked (CA rotation)" : "a third of its lifetime left")",
                 "serial": "\(renewed.serial)", "renews": "\(current.serial)",
                 "until": "\(Timestamp.rfc3339(renewed.notAfter))"])
             return true

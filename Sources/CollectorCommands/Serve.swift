@@ -176,7 +176,7 @@ struct Serve: AsyncParsableCommand {
             settings: settings, tls: tls, database: history,
             logger: logger, enrollment: .init(ca: authority, lifetime: file.enrollment.certificateLifetimeSeconds(certificateLifetime),
                                               requestTTL: file.enrollment.requestTTLSeconds,
-                                              limits: file.enrollment.limits),
+                                              limits: file.enrollment.limits, bundle: try files.bundle()),
             metrics: metrics, policy: policy,
             onRunning: { port in logger.info("listening on \(address.host):\(port)") })
         let watching = Task {

@@ -92,7 +92,8 @@ public enum CollectorApplication {
                                  maxReports: settings.maxQueuedReports)
         let refusals = RefusalLog(ingest: ingest, logger: logger)
         ReportRoutes(ingest: ingest, maxReportBytes: settings.maxReportBytes, clock: clock,
-                     budget: HostBudget(settings.hostBudget), refusals: refusals, metrics: metrics, logger: logger)
+                     budget: HostBudget(settings.hostBudget), refusals: refusals, metrics: metrics, logger: logger,
+                     signingCA: enrollment?.ca.certificate.commonName)
             .add(to: &routes)
         let connections = Connections()
         StatusRoutes(database: database, metrics: metrics, connections: connections, ingest: ingest,

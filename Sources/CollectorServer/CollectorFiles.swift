@@ -6,7 +6,10 @@ import StateFiles
 
 /// The collector's state directory:
 ///
-///     ca.key, ca.pem           the fleet CA (key 0600)
+///     ca.key, ca.pem           the fleet CA: signs hosts' certificates (key 0600)
+///     ca-old.key, ca-old.pem   while the CA is rotated (`ca rotate` until `ca retire-old`):
+///                              the CA it replaced, still trusted for hosts' certificates,
+///                              and the signer of the server certificate (key 0600)
 ///     server.key, server.pem   the collector's own TLS identity (key 0600)
 ///     portwarden.sqlite        the history (WAL), and the enrollment secret's digest
 public struct CollectorFiles: Sendable {
@@ -16,6 +19,8 @@ public struct CollectorFiles: Sendable {
 
     public var caKey: String { directory + "/ca.key" }
     public var caCertificate: String { directory + "/ca.pem" }
+    public var oldCAKey: String { directory + "/ca-old.key" }
+    public var oldCACertificate: String { directory + "/ca-old.pem" }
     public var serverKey: String { directory + "/server.key" }
     public var serverCertificate: String { directory + "/server.pem" }
     public var database: String { directory + "/portwarden.sqlite" }
@@ -82,17 +87,31 @@ public struct CollectorFiles: Sendable {
     /// The server certificate in use.
     public func server() throws -> Certificate { try Certificate(pem: read(serverCertificate)) }
 
-    /// The CA that signs the server certificate.
-    public func serverSigner() throws -> CertificateAuthority { try authority() }
+    /// The CA that signs the server certificate: during a rotation the old one, which
+    /// hosts that have not renewed yet trust (alone).
+    public func serverSigner() throws -> CertificateAuthority { try oldAuthority() ?? authority() }
+
+    /// The CA a rotation replaced, while the overlap lasts; nil otherwise.
+    public func oldAuthority() throws -> CertificateAuthority? {
+        guard access(oldCACertificate, F_OK) == 0 else { return nil }
+        return try CertificateAuthority(certificate: Certificate(pem: read(oldCACertificate)), key: key(oldCAKey))
+    }
+
+    /// The CAs hosts are handed to trust (PEM): the CA, then during a rotation the old one.
+    public func bundle() throws -> String {
+        try read(caCertificate) + ((try oldAuthority()?.certificate.pem()) ?? "")
+    }
 
     public func authority() throws -> CertificateAuthority {
         try CertificateAuthority(certificate: Certificate(pem: read(caCertificate)), key: key(caKey))
     }
 
-    /// The server's TLS context: its certificate, clients verified against the fleet CA.
+    /// The server's TLS context: its certificate, clients verified against the fleet CA
+    /// (and during a rotation the old one too).
     public func serverContext(clientCertificates: TLSContext.ClientCertificates = .required) throws -> TLSContext {
-        try TLSContext.server(certificate: Certificate(pem: read(serverCertificate)), key: key(serverKey),
-                              clientCA: Certificate(pem: read(caCertificate)), clientCertificates: clientCertificates)
+        let authorities = [try Certificate(pem: read(caCertificate))] + [try oldAuthority()?.certificate].compactMap { $0 }
+        return try TLSContext.server(certificate: Certificate(pem: read(serverCertificate)), key: key(serverKey),
+                                     clientCAs: authorities, clientCertificates: clientCertificates)
     }
 
     private func key(_ path: String) throws -> PrivateKey {
