@@ -161,6 +161,8 @@ struct Serve: AsyncParsableCommand {
             settings.hostBudget.changedListenersPerHour = limit
         }
         if let limit = maxQueuedReports ?? file.maxQueuedReports { settings.maxQueuedReports = limit }
+        settings.certificateEnds = ["server": try files.server().notAfter, "ca": authority.certificate.notAfter]
+        if let old = try files.oldAuthority() { settings.certificateEnds["ca_old"] = old.certificate.notAfter }
         // Certificates are verified whenever offered; every route but enrollment refuses
         // a client without one.
         let metrics = CollectorMetrics()

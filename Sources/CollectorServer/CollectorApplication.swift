@@ -24,6 +24,8 @@ public enum CollectorApplication {
         public var hostBudget = HostBudget.Limits()
         /// Reports decoded and waiting to be stored, at most; past it, 503.
         public var maxQueuedReports = 1_024
+        /// When the collector's own certificates end (`server`, `ca`, `ca_old`), for /metrics.
+        public var certificateEnds: [String: Int64] = [:]
 
         /// The caps on open connections, before the descriptor limit lowers them.
         public var connectionLimits: ConnectionLimits
@@ -97,7 +99,7 @@ public enum CollectorApplication {
             .add(to: &routes)
         let connections = Connections()
         StatusRoutes(database: database, metrics: metrics, connections: connections, ingest: ingest,
-                     staleAfter: settings.staleAfter).add(to: &routes)
+                     staleAfter: settings.staleAfter, certificateEnds: settings.certificateEnds).add(to: &routes)
         if let enrollment {
             EnrollRoutes(database: database, enrollment: enrollment, limiter: EnrollmentLimiter(limits: enrollment.limits),
                          policy: policy, metrics: metrics, logger: logger).add(to: &routes)

@@ -130,6 +130,16 @@ extension CollectorDatabase {
         return row["unmarked"] as Bool ? .firstPresentation : .accepted
     }
 
+    /// How many names' current certificates (not revoked, not renewed) end before `before`,
+    /// the ended ones included: hosts that have not renewed.
+    public func currentCertificatesEnding(before: Int64) throws -> Int {
+        try reader.read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM certificate WHERE revokedAt IS NULL AND renewedBy IS NULL AND notAfter < ?
+                """, arguments: [before]) ?? 0
+        }
+    }
+
     /// Records that the certificate with `serial` was presented at a handshake, once: from
     /// then on its name's older certificates are refused.
     public func markPresented(serial: String, at now: Int64) throws {

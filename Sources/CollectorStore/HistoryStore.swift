@@ -195,6 +195,8 @@ public protocol HistoryStore: Sendable {
     func standing(serial: String) -> CertificateStanding
     /// Records a certificate's first presentation at a handshake (once; later calls do nothing).
     func markPresented(serial: String, at now: Int64) throws
+    /// How many names' current certificates end before `before`, the ended included (/metrics).
+    func currentCertificatesEnding(before: Int64) throws -> Int
 
     // MARK: Audit
 

@@ -80,6 +80,12 @@ extension ServeTests {
         let told = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: straggler.context, timeout: 5)
             .post("/v1/reports", body: Self.report("db-01", sequence: 1))
         #expect(told.status == 200 && told.headers["x-portwarden-renew"] == "ca-rotated", "\(told.status) \(told.headers)")
+        let metrics = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: straggler.context, timeout: 5)
+            .get("/metrics").text
+        #expect(metrics.contains("portwarden_host_certificates_expiring 3\n"), "three hosts, an hour each: \(metrics)")
+        for name in ["server", "ca", "ca_old"] {
+            #expect(metrics.contains("portwarden_certificate_expiry_timestamp_seconds{certificate=\"\(name)\"} "), "\(metrics)")
+        }
         for name in ["web-01", "web-02"] {
             let ran = try run(name)
             #expect(ran.status == 0 && ran.output.contains("renewed"), "\(ran.output)")

@@ -36,6 +36,9 @@ struct RenewalTests {
         #expect(database.standing(serial: "B") == .accepted)
         #expect(database.standing(serial: "A") == .superseded)
         #expect(database.standing(serial: "unknown") == .accepted, "not on record: the CA vouches for it")
+        // /metrics: one name, one current certificate (its renewed predecessor is not counted).
+        #expect(try database.currentCertificatesEnding(before: Self.now + 2 * 86_400) == 1)
+        #expect(try database.currentCertificatesEnding(before: Self.now) == 0)
         #expect(try database.auditEntries(since: 0).contains { $0.action == .certificateRenewed && $0.host == "web-01" })
     }
 
@@ -61,6 +64,7 @@ struct RenewalTests {
         #expect(try renew(database, "C", key: "kD", as: "X") == .failure(.revoked(serial: "C", at: Self.now + 2)))
         #expect(database.standing(serial: "C") == .revoked)
         #expect(try database.certificates(host: "web-01").filter(\.isCurrent).isEmpty)
+        #expect(try database.currentCertificatesEnding(before: Self.now + 2 * 86_400) == 0, "revoked: not counted")
         let refusals = try database.auditEntries(since: 0).filter { $0.action == .renewalRefused }
         #expect(refusals.count == 6, "\(refusals.map(\.detail))")
     }
