@@ -10,8 +10,9 @@ import PortwardenModel
 /// requests) is closed, and so is one whose request is not whole `requestTimeout` after
 /// its head — an agent dripping a body a byte at a time cannot hold a connection.
 /// A host revoked (by `hosts revoke`, another process) while its connection is kept alive
-/// gets 403 for its next request, and the connection closed: as each head arrives, the
-/// certificate is looked up again unless it was less than `revocationRecheck` ago.
+/// gets 403 for its next request, and the connection closed — so does one whose renewed
+/// certificate has been presented since: as each head arrives, the certificate is looked
+/// up again unless it was less than `revocationRecheck` ago.
 final class RequestHandler: ChannelInboundHandler {
     /// How stale a connection's revocation answer may be. A lookup costs ~90 µs of CPU
     /// (GRDB's read machinery, more than the rest of a request; see README.md): an agent's

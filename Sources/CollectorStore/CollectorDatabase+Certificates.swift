@@ -68,8 +68,9 @@ extension CollectorDatabase {
         }
     }
 
-    /// Signs and records a certificate, revoking the name's older ones first: a name has
-    /// at most one unrevoked certificate (v6's unique index holds the store to it). The
+    /// Signs and records a certificate, revoking the name's older ones first (a renewed
+    /// predecessor in its overlap too): a name has at most one current certificate (v9's
+    /// unique index holds the store to it). The
     /// name's requests of this key are settled by it; other keys' waiting (or approved,
     /// uncollected) requests are superseded, so approving a stale one cannot take the
     /// name back from this certificate.
