@@ -67,6 +67,7 @@ extension ServeTests {
         }
         for name in ["web-01", "web-02"] { #expect(try run(name).status == 0) }
         let oldCA = try Certificate(pem: StateFile.read(state + "/ca.pem"))
+        try StateFile.write(try oldCA.pem(), to: state + "/first-ca.pem", mode: 0o644)
         let straggler = try heldIdentity(state + "/agent-db-01")
 
         let rotated = try portwarden(["ca", "rotate", "--state-dir", state])
@@ -113,6 +114,11 @@ extension ServeTests {
             #expect(ran.status == 0, "\(name) reports after the old CA is gone: \(ran.output)")
         }
         #expect(reportOnce(port, straggler.context, "db-01", sequence: 2).status == nil, "the host that never renewed is refused")
+        // Configuration management still passing the first CA as --ca-file: web-01 is enrolled already.
+        try "stale\n".write(toFile: state + "/stale.secret", atomically: true, encoding: .utf8)
+        let again = try agent(["enroll", "--collector", "127.0.0.1:\(port)", "--secret-file", state + "/stale.secret",
+                               "--ca-file", state + "/first-ca.pem", "--state-dir", state + "/agent-web-01", "--name", "web-01"])
+        #expect(again.status == 0 && again.output.contains("already enrolled"), "\(again.output)")
         let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
         for name in ["web-01", "web-02"] {
             #expect(try database.receiptRuns(host: name).map(\.reports).reduce(0, +) == 4, "\(name)")
