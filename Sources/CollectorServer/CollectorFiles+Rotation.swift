@@ -13,13 +13,19 @@ extension CollectorFiles {
     /// rotation's overlap lasts. A rotation cut short (the old CA kept, the new one not
     /// written whole) is finished by running it again.
     public func rotate(at now: Int64) throws -> CertificateAuthority {
-        let current = try authority()
-        if let old = try oldAuthority(), old.certificate.fingerprint != current.certificate.fingerprint {
-            throw StateFile.Failed(path: oldCACertificate, reason: "a rotation is under way already: once every host has renewed, "
-                                   + "end it with `portwarden ca retire-old`, then rotate again")
+        let current = try Certificate(pem: StateFile.read(caCertificate))
+        if let old = try oldAuthority() {
+            guard old.certificate.fingerprint == current.fingerprint else {
+                throw StateFile.Failed(path: oldCACertificate, reason: "a rotation is under way already: once every host has renewed, "
+                                       + "end it with `portwarden ca retire-old`, then rotate again")
+            }
+            // Cut short after the old CA was kept: ca.key may already be the new key, so
+            // only the new CA is written again; the kept one is left as it is.
+        } else {
+            let kept = try authority()
+            try kept.key.write(to: oldCAKey)
+            try StateFile.write(try kept.certificate.pem(), to: oldCACertificate, mode: 0o644)
         }
-        try current.key.write(to: oldCAKey)
-        try StateFile.write(try current.certificate.pem(), to: oldCACertificate, mode: 0o644)
         // A name of its own: a host's certificate says which CA signed it by this name.
         let new = try CertificateAuthority.create(commonName: "portwarden fleet CA \(Timestamp.rfc3339(now))")
         try new.key.write(to: caKey)
