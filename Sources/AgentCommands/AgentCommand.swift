@@ -11,7 +11,7 @@ public struct AgentCommand: ParsableCommand {
             included), with each process holding it. Run as root for complete ownership.
             """,
         version: PortwardenVersion.current,
-        subcommands: [Scan.self, Run.self, Enroll.self])
+        subcommands: [Scan.self, Run.self, Enroll.self, Renew.self])
 
     public init() {}
 }

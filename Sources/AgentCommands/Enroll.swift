@@ -78,7 +78,10 @@ struct Enroll: ParsableCommand {
         let ca = try Certificate(pem: StateFile.read(caFile))
         let credentialFile = secretFile ?? tokenFile!
         // Checked here, not with the collector: a revoked certificate looks the same.
-        if !force, let held = Self.enrolled(state, by: ca), let heldName = held.commonName {
+        // The CAs this host was handed since (a renewal during a CA rotation) count too: a
+        // configuration tool still passing the old --ca-file must not enroll it again.
+        let authorities = [ca] + ((try? Certificate.all(pem: StateFile.read(state.caPath, followingLinks: false))) ?? [])
+        if !force, let held = Self.enrolled(state, by: authorities), let heldName = held.commonName {
             let until = Timestamp.rfc3339(Int64(held.notAfter))
             guard heldName == hostName else {
                 // A configuration run without --name on a host renamed since: not a new identity unasked.
@@ -121,12 +124,12 @@ struct Enroll: ParsableCommand {
     }
 
     /// The certificate this host holds, when it is one the collector would take: from
-    /// `ca`, for the key beside it, within its dates.
-    private static func enrolled(_ state: AgentState, by ca: Certificate) -> Certificate? {
+    /// one of `authorities`, for the key beside it, within its dates.
+    private static func enrolled(_ state: AgentState, by authorities: [Certificate]) -> Certificate? {
         guard let certificate = try? Certificate(pem: StateFile.read(state.certificatePath)),
               let key = try? PrivateKey.read(from: state.keyPath, followingLinks: false) else { return nil }
         let now = Int64(time(nil))
-        guard certificate.isSigned(by: ca), certificate.isFor(key),
+        guard authorities.contains(where: certificate.isSigned(by:)), certificate.isFor(key),
               certificate.notBefore <= now, now < certificate.notAfter else { return nil }
         return certificate
     }
@@ -140,9 +143,4 @@ struct Enroll: ParsableCommand {
             printError("enroll: could not delete \(path) (\(String(cString: strerror(errno)))): delete it yourself")
         }
     }
-}
-
-private func printError(_ line: String) {
-    let bytes = Array((line + "\n").utf8)
-    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }

@@ -1,5 +1,6 @@
 import AgentReporting
 import ArgumentParser
+import CollectorClient
 import Glibc
 import HostScan
 import Logging
@@ -26,7 +27,9 @@ struct Run: ParsableCommand {
             was not a snapshot (corrupt), or it kept failing; it is kept in the spool's \
             rejected/ directory (the newest 20) and the rest are delivered. \
             Snapshots are reported under the name in this host's certificate. The host must be enrolled first \
-            (portwarden-agent enroll).
+            (portwarden-agent enroll). Before each report the certificate is renewed when a third \
+            of its lifetime is left (as `portwarden-agent renew`); a renewal that fails is logged \
+            and tried again next cycle, and reporting goes on with the current certificate.
             """)
 
     @OptionGroup var collectorOptions: CollectorOptions
@@ -68,14 +71,23 @@ struct Run: ParsableCommand {
         let redaction = try redactionOptions.redaction(file)
         let spool = Spool(directory: state.spoolDirectory, maxCount: spoolMaxCount ?? file.spoolMaxCount ?? 1_000,
                           maxBytes: spoolMaxBytes ?? file.spoolMaxBytes ?? 100 << 20)
-        let reporter = Reporter(state: state, delivery: Delivery(
-            spool: spool, connection: try collectorOptions.connection(file, context: state.clientContext())),
-            hostName: try state.enrolledName())
+        // Made again after a renewal: the new certificate, and no session resumed from the old one.
+        func makeReporter() throws -> Reporter {
+            Reporter(state: state, delivery: Delivery(
+                spool: spool, connection: try collectorOptions.connection(file, context: state.clientContext())),
+                hostName: try state.enrolledName())
+        }
+        var reporter = try makeReporter()
         while true {
+            if renew(state, through: reporter.delivery.connection, asked: false, logger: logger) { reporter = try makeReporter() }
             var snapshot = try ListenerScan(procfs: ProcFS(root: procRoot), redaction: redaction).run()
             if !file.labels.isEmpty { snapshot.host.labels = file.labels }
             if let trimmed = try reporter.spool(snapshot) { logger.warning("spooled trimmed: \(trimmed)") }
             let result = reporter.delivery.run()
+            // The collector's CA is being rotated: onto the new one now, not at day 60.
+            if result.renewAsked, renew(state, through: reporter.delivery.connection, asked: true, logger: logger) {
+                reporter = try makeReporter()
+            }
             for rejection in result.rejected { logger.error("set aside \(rejection)") }
             for trimmed in result.trimmed { logger.warning("sent trimmed after a 413: \(trimmed)") }
             if let reason = result.stoppedBy {
@@ -87,6 +99,26 @@ struct Run: ParsableCommand {
             // A snapshot set aside is a fault to look at (exit 1); snapshots merely waiting are not (75).
             if once { throw ExitCode(!result.rejected.isEmpty ? 1 : result.remaining == 0 ? 0 : 75) }
             sleep(UInt32(interval + Int.random(in: 0...max(1, interval / 10))))
+        }
+    }
+
+    /// Renews the certificate when it is due, or the collector `asked`; whether it did. A
+    /// failure is logged and left for the next cycle: the current certificate still
+    /// reports until it expires.
+    private func renew(_ state: AgentState, through connection: CollectorConnection, asked: Bool, logger: Logger) -> Bool {
+        let renewal = Renewal(state: state)
+        guard let current = try? renewal.certificate(), asked || Int64(time(nil)) >= Renewal.due(current) else { return false }
+        do {
+            let renewed = try renewal.renew(through: connection)
+            logger.notice("certificate renewed", metadata: [
+                "event": "renewed", "reason": "\(asked ? "the collector asked (CA rotation)" : "a third of its lifetime left")",
+                "serial": "\(renewed.serial)", "renews": "\(current.serial)",
+                "until": "\(Timestamp.rfc3339(renewed.notAfter))"])
+            return true
+        } catch {
+            logger.warning("certificate renewal failed; trying again next cycle", metadata: [
+                "event": "renewal_failed", "reason": "\(error)", "until": "\(Timestamp.rfc3339(current.notAfter))"])
+            return false
         }
     }
 }

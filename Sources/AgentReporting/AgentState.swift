@@ -7,7 +7,9 @@ import StateFiles
 ///
 ///     host.key   0600, made here, never sent anywhere
 ///     host.pem   the certificate the collector issued
-///     ca.pem     the fleet CA: the only authority the agent trusts
+///     ca.pem     the fleet CA bundle: the only authorities the agent trusts (two
+///                while the collector's CA is rotated)
+///     host.key.next, host.pem.next   a renewal under way (AgentState+Renewal)
 ///     sequence   the last snapshot number handed out
 ///     spool/     snapshots waiting for the collector
 public struct AgentState: Sendable {
@@ -32,6 +34,7 @@ public struct AgentState: Sendable {
     public func prepare() throws(AgentStateError) {
         try PrivateDirectory.prepare(directory, followingLink: true)
         try PrivateDirectory.prepare(spoolDirectory, followingLink: false)
+        do { try finishRenewal() } catch { throw AgentStateError("cannot finish the renewal a crash cut short: \(error)") }
     }
 
     /// A TLS context that presents this host's certificate and trusts only the fleet CA.
@@ -47,7 +50,7 @@ public struct AgentState: Sendable {
             _ = try load(keyPath, "host key")  // there, and a plain file
             do { return try PrivateKey.read(from: keyPath, followingLinks: false) } catch { throw AgentStateError("\(error)") }
         }
-        return try TLSContext.client(trust: Certificate(pem: load(caPath, "fleet CA")),
+        return try TLSContext.client(trusting: Certificate.all(pem: load(caPath, "fleet CA")),
                                      certificate: Certificate(pem: load(certificatePath, "host certificate")),
                                      key: hostKey())
     }

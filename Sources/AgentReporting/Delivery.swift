@@ -53,6 +53,9 @@ public struct Delivery: Sendable {
         /// When the collector asked to be left alone until (Retry-After), in seconds since
         /// the epoch: no delivery is tried before then.
         public var retryAt: Int?
+        /// The collector asked this host to renew its certificate now (`X-Portwarden-Renew`:
+        /// its CA is being rotated).
+        public var renewAsked = false
     }
 
     public func run() -> Result {
@@ -76,8 +79,9 @@ public struct Delivery: Sendable {
         var suspect: (entry: Spool.Entry, why: String)?
         for entry in waiting {
             switch attempt(entry) {
-            case .delivered(let trimmed):
+            case .delivered(let trimmed, let renew):
                 spool.remove(entry)
+                if renew { result.renewAsked = true }
                 result.delivered += 1
                 if let trimmed { result.trimmed.append("snapshot \(entry.sequence): \(trimmed)") }
                 if let (suspected, why) = suspect {
@@ -110,8 +114,8 @@ public struct Delivery: Sendable {
     }
 
     enum Attempt {
-        /// With what was trimmed, when it had to be.
-        case delivered(trimmed: String?)
+        /// With what was trimmed, when it had to be; whether the answer asked to renew.
+        case delivered(trimmed: String?, renew: Bool)
         case refused(String)
         case wait(String, retryAfter: Int?)
         case failed(String, reached: Bool)
@@ -139,7 +143,7 @@ public struct Delivery: Sendable {
             let answer = "the collector answered \(response.status): \(Self.firstLine(response.text))"
             switch response.status {
             case 200..<300:
-                return .delivered(trimmed: trimmed)
+                return .delivered(trimmed: trimmed, renew: response.headers["x-portwarden-renew"] != nil)
             case 413:
                 let limit = min(response.statedReportLimit ?? body.count / 2, body.count - 1)
                 guard let snapshot = try? Snapshot(wire: body) else { return .refused(answer) }

@@ -22,13 +22,29 @@ extension CollectorConnection {
     /// context should trust the fleet CA and present no certificate: the host has none yet.
     public func enroll(csr: String, secret: String? = nil, token: String? = nil) throws -> EnrollmentResult {
         struct Asked: Encodable { var csr: String; var secret: String?; var token: String? }
-        struct Reply: Decodable { var status: String; var certificate: String?; var ca: String?; var message: String? }
-        let response = try post("/v1/enroll", body: Array(try JSONEncoder().encode(Asked(csr: csr, secret: secret, token: token))))
+        return try askForCertificate("/v1/enroll", Asked(csr: csr, secret: secret, token: token))
+    }
+
+    /// Sends `csr` (a new key, the same name) over mutual TLS with the host's current
+    /// certificate: the connection's context must present it. The answer is the new
+    /// certificate and the fleet CA bundle; a refusal throws `EnrollmentRefused`.
+    public func renew(csr: String) throws -> (certificate: String, ca: String) {
+        struct Asked: Encodable { var csr: String }
+        guard case .issued(let certificate, let ca) = try askForCertificate("/v1/renew", Asked(csr: csr)) else {
+            throw EnrollmentRefused(status: 202, message: "the collector did not answer with a certificate", retryAfter: nil)
+        }
+        return (certificate, ca)
+    }
+
+    private struct CertificateReply: Decodable { var status: String; var certificate: String?; var ca: String?; var message: String? }
+
+    private func askForCertificate(_ path: String, _ asked: some Encodable) throws -> EnrollmentResult {
+        let response = try post(path, body: Array(try JSONEncoder().encode(asked)))
         guard response.status == 200 || response.status == 202 else {
             throw EnrollmentRefused(status: response.status, message: String(response.text.reversed().drop { $0.isWhitespace }.reversed()),
                                     retryAfter: response.headers["retry-after"].flatMap { Int($0) })
         }
-        let reply = try JSONDecoder().decode(Reply.self, from: Data(response.body))
+        let reply = try JSONDecoder().decode(CertificateReply.self, from: Data(response.body))
         if reply.status == "issued", let certificate = reply.certificate, let ca = reply.ca {
             return .issued(certificate: certificate, ca: ca)
         }

@@ -11,8 +11,9 @@ struct Audit: ParsableCommand {
         abstract: "Who did what to the fleet's identities: enrollments, approvals, revocations, secrets, tokens.",
         discussion: """
             Every enrollment decision (issued, pending, refused and why), an operator's \
-            approval or refusal, a revocation, a token made or revoked, the secret replaced, \
-            a host retired (`hosts forget`) or back, a tag given, taken or forgotten \
+            approval or refusal, a revocation, a renewal (or its refusal), a token made or \
+            revoked, the secret replaced, a host retired (`hosts forget`) or back, a tag given, \
+            taken or forgotten \
             — with who (the operator: SUDO_USER, else the account; or which secret or token \
             a host showed), what, when and from which address. Oldest first.
             """)

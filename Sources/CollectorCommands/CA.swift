@@ -2,11 +2,12 @@ import ArgumentParser
 import CollectorServer
 import CollectorStore
 import Foundation
+import PortwardenModel
 
 /// `portwarden ca …`
 struct CA: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ca", abstract: "The fleet's certificate authority.", subcommands: [Init.self])
+        commandName: "ca", abstract: "The fleet's certificate authority.", subcommands: [Init.self, ServerCert.self, Rotate.self, RetireOld.self])
 
     /// `portwarden ca init`
     struct Init: ParsableCommand {
@@ -44,6 +45,107 @@ struct CA: ParsableCommand {
             print("fleet CA:           \(files.caCertificate) (sha256 \(ca.certificate.fingerprint))")
             print("server certificate: \(files.serverCertificate) for \(names.joined(separator: ", "))")
             print("history:            \(database)")
+        }
+    }
+
+    /// `portwarden ca server-cert`
+    struct ServerCert: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "server-cert",
+            abstract: "Reissue the collector's server key and certificate from the fleet CA.",
+            discussion: """
+                Writes a new server.key (0600) and server.pem, signed by the fleet CA, for the \
+                names the current certificate carries (or --name, repeatable). Hosts are not \
+                touched: they trust the CA, not this certificate. Restart `serve` to use it. \
+                While the CA is being rotated (`ca rotate`), the old CA signs it: hosts that \
+                have not renewed yet trust only that one.
+                """)
+
+        @OptionGroup var state: StateOptions
+
+        @Option(name: .customLong("name"), help: ArgumentHelp(
+            "A DNS name or IP address agents use for the collector (repeatable; default: the current certificate's).",
+            valueName: "name"))
+        var names: [String] = []
+
+        func run() throws {
+            let files = try state.files()
+            let current = try? files.server()
+            let names = self.names.isEmpty ? current?.subjectAltNames ?? [] : self.names
+            guard !names.isEmpty else {
+                throw ValidationError("the current server certificate names nothing this can read: pass each name with --name")
+            }
+            let signer = try files.serverSigner()
+            let server = try files.issueServerCertificate(names: names, by: signer)
+            print("server certificate: \(files.serverCertificate) for \(names.joined(separator: ", ")), "
+                  + "serial \(server.serial), valid until \(Timestamp.rfc3339(server.notAfter))")
+            print("restart `portwarden serve` to use it")
+        }
+    }
+
+    /// `portwarden ca rotate`
+    struct Rotate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a new fleet CA; the old one stays trusted until `ca retire-old`.",
+            discussion: """
+                Keeps the CA as ca-old.key and ca-old.pem and writes a new ca.key and ca.pem. \
+                Restart `serve`: it then trusts hosts' certificates from both CAs, signs new \
+                and renewed ones with the new CA, hands hosts both CAs with each certificate, \
+                keeps its server certificate (the old CA's, which every host trusts), and \
+                asks each host whose certificate is from the old CA to renew (agents running \
+                `run` do, at their next report). When every host has renewed, end the overlap \
+                with `portwarden ca retire-old`. See docs/OPERATIONS.md, "Rotating the CA".
+                """)
+
+        @OptionGroup var state: StateOptions
+
+        func run() throws {
+            let files = try state.files()
+            _ = try openHistory(state)  // a state directory with its history: not a typo
+            let new = try files.rotate(at: nowSeconds)
+            print("new fleet CA: \(files.caCertificate) (sha256 \(new.certificate.fingerprint)); the old one is kept as \(files.oldCACertificate)")
+            print("restart `portwarden serve`; hosts renew onto the new CA at their next report; then `portwarden ca retire-old`")
+        }
+    }
+
+    /// `portwarden ca retire-old`
+    struct RetireOld: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "retire-old",
+            abstract: "End a CA rotation: stop trusting the old CA.",
+            discussion: """
+                Refused (exit 1), naming them, while hosts hold certificates in force from the \
+                old CA only — they would be cut off — unless --force. Reissues the server \
+                certificate from the new CA (for the names the current one carries) and removes \
+                ca-old.key and ca-old.pem. Restart `serve`: hosts that renewed trust the new CA \
+                (they were handed both); the others must enroll again.
+                """)
+
+        @OptionGroup var state: StateOptions
+
+        @Flag(help: "Retire the old CA even though some hosts have not renewed (they must enroll again).")
+        var force = false
+
+        func run() throws {
+            let files = try state.files()
+            let database = try openHistory(state)
+            let new = try files.authority()
+            let waiting = CollectorFiles.notRenewed(try database.certificates(), newCA: new.certificate.fingerprint, now: nowSeconds)
+            if !waiting.isEmpty && !force {
+                printError("ca retire-old: \(waiting.count) host\(waiting.count == 1 ? "" : "s") still hold\(waiting.count == 1 ? "s" : "") "
+                           + "only the old CA's certificate: \(waiting.joined(separator: ", ")). Let them report (agents renew "
+                           + "when asked), or --force to cut them off (they must enroll again)")
+                throw ExitCode(1)
+            }
+            let names = try files.server().subjectAltNames
+            guard !names.isEmpty else {
+                throw ValidationError("the server certificate names nothing this can read: run `portwarden ca server-cert --name …` after this")
+            }
+            let server = try files.retireOld(names: names)
+            print("old CA retired; server certificate reissued from the new CA for \(names.joined(separator: ", ")), "
+                  + "serial \(server.serial)")
+            if !waiting.isEmpty { print("cut off (enroll them again): \(waiting.joined(separator: ", "))") }
+            print("restart `portwarden serve`")
         }
     }
 }

@@ -43,14 +43,18 @@ struct Enroll: ParsableCommand {
         @Option(help: "The host name to put in the certificate (default: the CSR's).")
         var name: String?
 
-        @Option(help: "Days the certificate is valid.")
-        var days: Int = 397
+        @Option(help: ArgumentHelp("How long the certificate is valid: 90d, 12h… (default: certificate_lifetime in the config's enrollment: block, else 90d).",
+                                   valueName: "duration"))
+        var lifetime: Seconds?
 
         @Option(help: ArgumentHelp("Write the certificate here instead of standard output.", valueName: "file"))
         var output: String?
 
         func validate() throws {
-            guard (1...3650).contains(days) else { throw ValidationError("--days must be between 1 and 3650") }
+            let range = EnrollmentSettings.certificateLifetimeRange
+            if let lifetime, !range.contains(lifetime.value) {
+                throw ValidationError("--lifetime must be from \(Seconds(range.lowerBound)) to \(Seconds(range.upperBound))")
+            }
         }
 
         func run() throws {
@@ -64,14 +68,15 @@ struct Enroll: ParsableCommand {
             case .success(let normal): name = normal
             case .failure(let error): throw ValidationError("\(error)\(self.name == nil ? " (the CSR's name; pass --name)" : "")")
             }
-            let authority = try state.files().authority()
+            let file = try state.file()
+            let signing = CollectorApplication.Enrollment(ca: try state.files(file).authority(),
+                                                          lifetime: file.enrollment.certificateLifetimeSeconds(lifetime))
             let database = try openHistory(state)
             var pem = ""
             let certificate = try database.recordSigned(by: Operator.current, at: nowSeconds) {
-                let certificate = try authority.issue(csr, commonName: name, usage: .client, days: days)
-                pem = try certificate.pem()
-                return IssuedCertificate(serial: certificate.serial, hostName: name, fingerprint: certificate.fingerprint,
-                                         notAfter: certificate.notAfter, issuedAt: nowSeconds, keyFingerprint: csr.keyFingerprint)
+                let (certificate, text) = try signing.issue(csr, name: name, at: nowSeconds)
+                pem = text
+                return certificate
             }
             if let output {
                 try StateFile.write(pem, to: output, mode: 0o644)

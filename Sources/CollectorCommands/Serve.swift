@@ -70,6 +70,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Listeners one host's reports may open and close an hour, at most (default \(HostBudget.Limits.defaultChangedListenersPerHour)); past it, 429.")
     var hostChangedListenersPerHour: Int?
 
+    @Option(help: ArgumentHelp("How long a host certificate is valid: 90d, 12h… (default 90d); agents renew when a third is left.",
+                               valueName: "duration"))
+    var certificateLifetime: Seconds?
+
     @Option(help: "Reports waiting to be stored, at most (default 1024); past it, 503 with Retry-After.")
     var maxQueuedReports: Int?
 
@@ -106,7 +110,8 @@ struct Serve: AsyncParsableCommand {
         for (flag, value, range) in [("--header-timeout", headerTimeout, Limits.timeout),
                                      ("--request-timeout", requestTimeout, Limits.timeout),
                                      ("--handshake-timeout", handshakeTimeout, Limits.timeout),
-                                     ("--max-clock-skew", maxClockSkew, Limits.maxClockSkew)] {
+                                     ("--max-clock-skew", maxClockSkew, Limits.maxClockSkew),
+                                     ("--certificate-lifetime", certificateLifetime, EnrollmentSettings.certificateLifetimeRange)] {
             if let value, !range.contains(value.value) {
                 throw ValidationError("\(flag) must be from \(Seconds(range.lowerBound)) to \(Seconds(range.upperBound))")
             }
@@ -153,6 +158,8 @@ struct Serve: AsyncParsableCommand {
             settings.hostBudget.changedListenersPerHour = limit
         }
         if let limit = maxQueuedReports ?? file.maxQueuedReports { settings.maxQueuedReports = limit }
+        settings.certificateEnds = ["server": try files.server().notAfter, "ca": authority.certificate.notAfter]
+        if let old = try files.oldAuthority() { settings.certificateEnds["ca_old"] = old.certificate.notAfter }
         // Certificates are verified whenever offered; every route but enrollment refuses
         // a client without one.
         let metrics = CollectorMetrics()
@@ -177,8 +184,9 @@ struct Serve: AsyncParsableCommand {
         }
         let app = CollectorApplication.build(
             settings: settings, tls: tls, database: history,
-            logger: logger, enrollment: .init(ca: authority, requestTTL: file.enrollment.requestTTLSeconds,
-                                              limits: file.enrollment.limits),
+            logger: logger, enrollment: .init(ca: authority, lifetime: file.enrollment.certificateLifetimeSeconds(certificateLifetime),
+                                              requestTTL: file.enrollment.requestTTLSeconds,
+                                              limits: file.enrollment.limits, bundle: try files.bundle()),
             metrics: metrics, policy: policy,
             onRunning: { port in logger.info("listening on \(address.host):\(port)") })
         let watching = Task {

@@ -24,6 +24,8 @@ public enum CollectorApplication {
         public var hostBudget = HostBudget.Limits()
         /// Reports decoded and waiting to be stored, at most; past it, 503.
         public var maxQueuedReports = 1_024
+        /// When the collector's own certificates end (`server`, `ca`, `ca_old`), for /metrics.
+        public var certificateEnds: [String: Int64] = [:]
 
         /// The caps on open connections, before the descriptor limit lowers them.
         public var connectionLimits: ConnectionLimits
@@ -44,22 +46,37 @@ public enum CollectorApplication {
         }
     }
 
-    /// What enrollment over the network needs: the CA that signs, how long a request
-    /// waits for an operator, and the per-address limits. The secret and tokens are in
-    /// the database, looked up at each attempt: rotating them needs no restart.
+    /// What enrollment and renewal over the network need: the CA that signs, how long a
+    /// host certificate lives, how long a request waits for an operator, and the
+    /// per-address limits. The secret and tokens are in the database, looked up at each
+    /// attempt: rotating them needs no restart.
     public struct Enrollment: Sendable {
         public var ca: CertificateAuthority
-        public var days: Int
+        /// Seconds a host certificate is valid from its issue (90 days unless configured).
+        public var lifetime: Int
         /// Seconds a request that needs an operator waits before it expires.
         public var requestTTL: Int64
         public var limits: EnrollmentLimits
+        /// The fleet CA bundle handed to hosts with their certificates (PEM): the CA, and
+        /// while it is rotated both.
+        public var bundle: String
 
-        public init(ca: CertificateAuthority, days: Int = 397, requestTTL: Int64 = 86_400,
-                    limits: EnrollmentLimits = .defaults) {
+        public init(ca: CertificateAuthority, lifetime: Int = 90 * 86_400, requestTTL: Int64 = 86_400,
+                    limits: EnrollmentLimits = .defaults, bundle: String? = nil) {
             self.ca = ca
-            self.days = days
+            self.lifetime = lifetime
             self.requestTTL = requestTTL
             self.limits = limits
+            self.bundle = bundle ?? ((try? ca.certificate.pem()) ?? "")
+        }
+
+        /// A host certificate for `request`'s key, named `name`, and the record of it.
+        public func issue(_ request: CertificateRequest, name: String, at now: Int64) throws -> (IssuedCertificate, pem: String) {
+            let certificate = try ca.issue(request, commonName: name, usage: .client, lifetime: lifetime)
+            return (IssuedCertificate(serial: certificate.serial, hostName: name, fingerprint: certificate.fingerprint,
+                                      notAfter: certificate.notAfter, issuedAt: now, keyFingerprint: request.keyFingerprint,
+                                      issuer: ca.certificate.fingerprint),
+                    try certificate.pem())
         }
     }
 
@@ -77,17 +94,20 @@ public enum CollectorApplication {
                                  maxReports: settings.maxQueuedReports)
         let refusals = RefusalLog(ingest: ingest, logger: logger)
         ReportRoutes(ingest: ingest, maxReportBytes: settings.maxReportBytes, clock: clock,
-                     budget: HostBudget(settings.hostBudget), refusals: refusals, metrics: metrics, logger: logger)
+                     budget: HostBudget(settings.hostBudget), refusals: refusals, metrics: metrics, logger: logger,
+                     signingCA: enrollment?.ca.certificate.commonName)
             .add(to: &routes)
         let connections = Connections()
         StatusRoutes(database: database, metrics: metrics, connections: connections, ingest: ingest,
-                     staleAfter: settings.staleAfter).add(to: &routes)
+                     staleAfter: settings.staleAfter, certificateEnds: settings.certificateEnds).add(to: &routes)
         if let enrollment {
             EnrollRoutes(database: database, enrollment: enrollment, limiter: EnrollmentLimiter(limits: enrollment.limits),
                          policy: policy, metrics: metrics, logger: logger).add(to: &routes)
+            RenewRoutes(database: database, enrollment: enrollment, metrics: metrics, logger: logger).add(to: &routes)
         }
         return CollectorService(settings: settings, tls: tls, routes: routes, ingest: ingest, connections: connections,
                                 metrics: metrics, refusals: refusals, logger: logger,
-                                isRevoked: { serial in database.isRevoked(serial: serial) }, onRunning: onRunning)
+                                certificates: CertificateCheck(database: database, pool: routes.pool, logger: logger),
+                                onRunning: onRunning)
     }
 }

@@ -6,7 +6,10 @@ import StateFiles
 
 /// The collector's state directory:
 ///
-///     ca.key, ca.pem           the fleet CA (key 0600)
+///     ca.key, ca.pem           the fleet CA: signs hosts' certificates (key 0600)
+///     ca-old.key, ca-old.pem   while the CA is rotated (`ca rotate` until `ca retire-old`):
+///                              the CA it replaced, still trusted for hosts' certificates,
+///                              and the signer of the server certificate (key 0600)
 ///     server.key, server.pem   the collector's own TLS identity (key 0600)
 ///     portwarden.sqlite        the history (WAL), and the enrollment secret's digest
 public struct CollectorFiles: Sendable {
@@ -16,6 +19,8 @@ public struct CollectorFiles: Sendable {
 
     public var caKey: String { directory + "/ca.key" }
     public var caCertificate: String { directory + "/ca.pem" }
+    public var oldCAKey: String { directory + "/ca-old.key" }
+    public var oldCACertificate: String { directory + "/ca-old.pem" }
     public var serverKey: String { directory + "/server.key" }
     public var serverCertificate: String { directory + "/server.pem" }
     public var database: String { directory + "/portwarden.sqlite" }
@@ -57,22 +62,56 @@ public struct CollectorFiles: Sendable {
         let ca = try CertificateAuthority.create(commonName: "portwarden fleet CA")
         try ca.key.write(to: caKey)
         try StateFile.write(try ca.certificate.pem(), to: caCertificate, mode: 0o644)
-        let serverKey = try PrivateKey.generate()
-        let server = try ca.issue(for: serverKey, commonName: names.first ?? "portwarden", usage: .server(names: names),
-                                  days: 825)
-        try serverKey.write(to: self.serverKey)
-        try StateFile.write(try server.pem(), to: serverCertificate, mode: 0o644)
+        try issueServerCertificate(names: names, by: ca)
         return ca
+    }
+
+    /// A new server key and certificate for `names` signed by `ca`, replacing the old pair
+    /// (hosts are untouched: they trust the CA, not this certificate). `serve` uses it
+    /// once restarted.
+    @discardableResult
+    public func issueServerCertificate(names: [String], by ca: CertificateAuthority) throws -> Certificate {
+        let key = try PrivateKey.generate()
+        let server = try ca.issue(for: key, commonName: names.first ?? "portwarden", usage: .server(names: names),
+                                  lifetime: Self.serverLifetime)
+        // The key first: a crash between the two leaves a pair `serve` refuses to load
+        // (key and certificate do not match), and running this again mends it.
+        try key.write(to: serverKey)
+        try StateFile.write(try server.pem(), to: serverCertificate, mode: 0o644)
+        return server
+    }
+
+    /// 825 days: the most TLS clients have long accepted for a server certificate.
+    static let serverLifetime = 825 * 86_400
+
+    /// The server certificate in use.
+    public func server() throws -> Certificate { try Certificate(pem: read(serverCertificate)) }
+
+    /// The CA that signs the server certificate: during a rotation the old one, which
+    /// hosts that have not renewed yet trust (alone).
+    public func serverSigner() throws -> CertificateAuthority { try oldAuthority() ?? authority() }
+
+    /// The CA a rotation replaced, while the overlap lasts; nil otherwise.
+    public func oldAuthority() throws -> CertificateAuthority? {
+        guard access(oldCACertificate, F_OK) == 0 else { return nil }
+        return try CertificateAuthority(certificate: Certificate(pem: read(oldCACertificate)), key: key(oldCAKey))
+    }
+
+    /// The CAs hosts are handed to trust (PEM): the CA, then during a rotation the old one.
+    public func bundle() throws -> String {
+        try read(caCertificate) + ((try oldAuthority()?.certificate.pem()) ?? "")
     }
 
     public func authority() throws -> CertificateAuthority {
         try CertificateAuthority(certificate: Certificate(pem: read(caCertificate)), key: key(caKey))
     }
 
-    /// The server's TLS context: its certificate, clients verified against the fleet CA.
+    /// The server's TLS context: its certificate, clients verified against the fleet CA
+    /// (and during a rotation the old one too).
     public func serverContext(clientCertificates: TLSContext.ClientCertificates = .required) throws -> TLSContext {
-        try TLSContext.server(certificate: Certificate(pem: read(serverCertificate)), key: key(serverKey),
-                              clientCA: Certificate(pem: read(caCertificate)), clientCertificates: clientCertificates)
+        let authorities = [try Certificate(pem: read(caCertificate))] + [try oldAuthority()?.certificate].compactMap { $0 }
+        return try TLSContext.server(certificate: Certificate(pem: read(serverCertificate)), key: key(serverKey),
+                                     clientCAs: authorities, clientCertificates: clientCertificates)
     }
 
     private func key(_ path: String) throws -> PrivateKey {

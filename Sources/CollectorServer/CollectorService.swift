@@ -17,7 +17,7 @@ public struct CollectorService: Sendable {
     let metrics: CollectorMetrics
     let refusals: RefusalLog
     let logger: Logger
-    let isRevoked: @Sendable (String) -> Bool
+    let certificates: CertificateCheck
     let onRunning: @Sendable (Int) async -> Void
 
     /// Serves until the task is cancelled or one of `signals` arrives, then stops
@@ -78,7 +78,7 @@ public struct CollectorService: Sendable {
 
     private func configure(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
         try pipeline.addHandler(OpenSSLServerHandler(context: tls, handshakeTimeout: .seconds(settings.handshakeTimeout),
-                                                     metrics: metrics, isRevoked: isRevoked))
+                                                     metrics: metrics, certificates: certificates))
         try configureHTTP(pipeline)
     }
 
@@ -92,7 +92,7 @@ public struct CollectorService: Sendable {
                                           metrics: metrics, refusals: refusals))
         try pipeline.addHandler(RequestHandler(routes: routes, headerTimeout: .seconds(settings.headerTimeout),
                                                requestTimeout: .seconds(settings.requestTimeout), metrics: metrics,
-                                               isRevoked: isRevoked))
+                                               certificates: certificates))
     }
 }
 

@@ -106,16 +106,15 @@ struct EnrollRoutes {
         let attempt = EnrollmentAttempt(host: name, keyFingerprint: key, credentialID: credential.id!, address: from,
                                         policyReasons: singledOut, requestTTL: enrollment.requestTTL, now: now)
         let outcome = try database.enroll(attempt) {
-            let certificate = try enrollment.ca.issue(csr, commonName: name, usage: .client, days: enrollment.days)
-            issuedPEM = try certificate.pem()
-            return IssuedCertificate(serial: certificate.serial, hostName: name, fingerprint: certificate.fingerprint,
-                                     notAfter: certificate.notAfter, issuedAt: now, keyFingerprint: key)
+            let (certificate, pem) = try enrollment.issue(csr, name: name, at: now)
+            issuedPEM = pem
+            return certificate
         }
         switch outcome {
         case .issued(let certificate):
             logger.info("enrolled", metadata: ["host": "\(name)", "serial": "\(certificate.serial)", "by": "\(credential.actor)"])
-            return try Self.reply(.ok, Answer(status: "issued", host: name, certificate: issuedPEM,
-                                              ca: try enrollment.ca.certificate.pem(), fingerprint: key))
+            return try Self.reply(.ok, Answer(status: "issued", host: name, certificate: issuedPEM, ca: enrollment.bundle,
+                                              fingerprint: key))
         case .pending(let waiting):
             logger.warning("enrollment waits for an operator",
                            metadata: ["host": "\(name)", "key": "\(key.prefix(16))", "address": "\(from ?? "-")"])

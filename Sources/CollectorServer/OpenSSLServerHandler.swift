@@ -1,3 +1,4 @@
+import CollectorStore
 import NIOCore
 import OpenSSLTLS
 
@@ -17,7 +18,7 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private let connection: TLSConnection
     private let handshakeTimeout: TimeAmount
     private let metrics: CollectorMetrics
-    private let isRevoked: @Sendable (String) -> Bool
+    private let certificates: CertificateCheck
     private var handshakeDone = false
     /// Set once the peer is refused: nothing more it sends is read.
     private var refused = false
@@ -25,11 +26,11 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private var deadline: Scheduled<Void>?
 
     init(context: TLSContext, handshakeTimeout: TimeAmount, metrics: CollectorMetrics,
-         isRevoked: @escaping @Sendable (String) -> Bool) throws {
+         certificates: CertificateCheck) throws {
         connection = try TLSConnection(context: context)
         self.handshakeTimeout = handshakeTimeout
         self.metrics = metrics
-        self.isRevoked = isRevoked
+        self.certificates = certificates
     }
 
     // The clock starts when the connection is active: added to an active channel, or on
@@ -68,14 +69,20 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
                 deadline?.cancel()
                 metrics.handshakeDone(resumed: connection.sessionReused)
                 let identity = PeerIdentity(certificate: connection.peerCertificate)
-                // A revoked certificate chains to the CA like any other: refuse it here,
-                // before a single request byte is read (resumed sessions included).
-                if let serial = identity.serial, isRevoked(serial) {
-                    refused = true
-                    metrics.refused("revoked")
-                    context.fireErrorCaught(RevokedCertificate(host: identity.host, serial: serial))
-                    context.close(promise: nil)
-                    return
+                // A revoked certificate chains to the CA like any other, and so does one
+                // whose renewed successor was presented: refuse them here, before a single
+                // request byte is read (resumed sessions included). A renewed
+                // certificate's first presentation is recorded: it retires its predecessor.
+                if let serial = identity.serial {
+                    let standing = certificates.standing(serial)
+                    if standing.isRefused {
+                        refused = true
+                        metrics.refused(standing == .revoked ? "revoked" : "superseded")
+                        context.fireErrorCaught(RefusedCertificate(host: identity.host, serial: serial, standing: standing))
+                        context.close(promise: nil)
+                        return
+                    }
+                    if standing == .firstPresentation { certificates.presented(serial) }
                 }
                 // Known before the first request byte arrives: the identity of this channel.
                 context.fireUserInboundEventTriggered(PeerVerified(identity: identity))
@@ -128,9 +135,14 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 }
 
-/// A client presented a certificate the collector has revoked.
-struct RevokedCertificate: Error, CustomStringConvertible {
+/// A client presented a certificate the collector has revoked, or one a renewed
+/// certificate has replaced.
+struct RefusedCertificate: Error, CustomStringConvertible {
     let host: String?
     let serial: String
-    var description: String { "revoked certificate \(serial) of \(host ?? "?") refused" }
+    let standing: CertificateStanding
+    var description: String {
+        standing == .revoked ? "revoked certificate \(serial) of \(host ?? "?") refused"
+            : "certificate \(serial) of \(host ?? "?") refused: a renewed certificate of the name has been presented since"
+    }
 }

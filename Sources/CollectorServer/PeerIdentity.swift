@@ -7,10 +7,17 @@ public struct PeerIdentity: Sendable, Equatable {
     /// client certificate (only enrollment accepts that).
     public var host: String?
     public var serial: String?
+    /// The SHA-256 of the certificate's key: a renewal must bring another.
+    public var keyFingerprint: String?
+    /// The common name of the CA that signed it: while the fleet CA is rotated, a host
+    /// whose certificate is from the old one is asked to renew.
+    public var issuer: String?
 
     init(certificate: Certificate?) {
         host = certificate?.commonName.map(Self.hostName)
         serial = certificate?.serial
+        keyFingerprint = certificate?.keyFingerprint
+        issuer = certificate?.issuerCommonName
     }
 
     /// The host a certificate's common name (or a report's claim) stands for: its normal

@@ -17,6 +17,12 @@ struct ReportRoutes {
     let refusals: RefusalLog
     let metrics: CollectorMetrics
     let logger: Logger
+    /// The common name of the CA that signs hosts' certificates now: a host whose
+    /// certificate another CA signed (the old one, while the CA is rotated) is told to
+    /// renew with each report it sends (`renewHeader`). nil: never.
+    var signingCA: String? = nil
+    /// The answer's header that asks the agent to renew now (`portwarden-agent run` does).
+    static let renewHeader = "X-Portwarden-Renew"
     /// What a 503 for the storage asks an agent to wait: about one report interval.
     static let retryAfterSeconds = 60
     /// What a 503 for a full queue asks: the queue drains in seconds; spread the retries.
@@ -31,7 +37,7 @@ struct ReportRoutes {
                 let started = ContinuousClock.now
                 answered = ingest.submit(report, bytes: bytes, on: loop)
                     .flatMapErrorThrowing { throw refusal(storing: report, $0) }
-                    .map { stored(report, $0, since: started) }
+                    .map { [issuer = request.peer?.issuer] in askingToRenew(stored(report, $0, since: started), issuer) }
             } catch {
                 answered = loop.makeFailedFuture(error)
             }
@@ -154,6 +160,14 @@ struct ReportRoutes {
         default:
             return error
         }
+    }
+
+    /// `reply`, asking the host to renew when its certificate is not from the CA that signs now.
+    func askingToRenew(_ reply: Reply, _ issuer: String?) -> Reply {
+        guard let signingCA, let issuer, issuer != signingCA else { return reply }
+        var reply = reply
+        reply.headers.add(name: Self.renewHeader, value: "ca-rotated")
+        return reply
     }
 
     /// The receipt for a stored report; its changes are charged to the host's budget.

@@ -10,8 +10,9 @@ import PortwardenModel
 /// requests) is closed, and so is one whose request is not whole `requestTimeout` after
 /// its head — an agent dripping a body a byte at a time cannot hold a connection.
 /// A host revoked (by `hosts revoke`, another process) while its connection is kept alive
-/// gets 403 for its next request, and the connection closed: as each head arrives, the
-/// certificate is looked up again unless it was less than `revocationRecheck` ago.
+/// gets 403 for its next request, and the connection closed — so does one whose renewed
+/// certificate has been presented since: as each head arrives, the certificate is looked
+/// up again unless it was less than `revocationRecheck` ago.
 final class RequestHandler: ChannelInboundHandler {
     /// How stale a connection's revocation answer may be. A lookup costs ~90 µs of CPU
     /// (GRDB's read machinery, more than the rest of a request; see README.md): an agent's
@@ -26,7 +27,7 @@ final class RequestHandler: ChannelInboundHandler {
     private let headerTimeout: TimeAmount
     private let requestTimeout: TimeAmount
     private let metrics: CollectorMetrics
-    private let isRevoked: @Sendable (String) -> Bool
+    private let certificates: CertificateCheck
     private var peer: PeerIdentity?
     /// When the peer's certificate was last found not revoked (at the handshake, first).
     private var revocationChecked = NIODeadline.distantPast
@@ -38,12 +39,12 @@ final class RequestHandler: ChannelInboundHandler {
     private var deadline: Scheduled<Void>?
 
     init(routes: Routes, headerTimeout: TimeAmount, requestTimeout: TimeAmount, metrics: CollectorMetrics,
-         isRevoked: @escaping @Sendable (String) -> Bool) {
+         certificates: CertificateCheck) {
         self.routes = routes
         self.headerTimeout = headerTimeout
         self.requestTimeout = requestTimeout
         self.metrics = metrics
-        self.isRevoked = isRevoked
+        self.certificates = certificates
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -112,9 +113,17 @@ final class RequestHandler: ChannelInboundHandler {
         guard let peer, let serial = peer.serial, NIODeadline.now() - revocationChecked >= Self.revocationRecheck else {
             return nil
         }
-        guard isRevoked(serial) else {
+        let standing = certificates.standing(serial)
+        guard standing.isRefused else {
             revocationChecked = .now()
             return nil
+        }
+        if standing == .superseded {
+            metrics.refused("superseded")
+            routes.logger.warning("refused a request on a kept-alive connection: its certificate was renewed",
+                                  metadata: ["host": "\(peer.host ?? "?")", "serial": "\(serial)"])
+            return HTTPFailure(.forbidden, message: "certificate \(serial) of \(peer.host ?? "?") was renewed and its "
+                               + "successor is in use: connect with the new certificate").reply
         }
         metrics.refused("revoked")
         routes.logger.warning("refused a request on a kept-alive connection: its certificate was revoked",

@@ -8,6 +8,10 @@ struct StatusRoutes {
     let connections: Connections
     let ingest: IngestQueue
     let staleAfter: Int64
+    var certificateEnds: [String: Int64] = [:]
+    /// Hosts whose current certificate ends within this are counted in /metrics: they
+    /// should have renewed (agents renew with a third of the lifetime left, 30 of 90 days).
+    static let expiringWithin: Int64 = 30 * 86_400
 
     func add(to routes: inout Routes) {
         routes.add(.GET, "/healthz", .inline) { _ in .text("ok\n") }
@@ -16,10 +20,13 @@ struct StatusRoutes {
             guard request.peer?.host != nil else {
                 throw HTTPFailure(.unauthorized, message: "metrics need a client certificate from the fleet CA")
             }
-            let hosts = try database.hostCounts(now: Int64(Date().timeIntervalSince1970), staleAfter: staleAfter)
+            let now = Int64(Date().timeIntervalSince1970)
+            let hosts = try database.hostCounts(now: now, staleAfter: staleAfter)
+            let expiring = try database.currentCertificatesEnding(before: now + Self.expiringWithin)
             return .text(metrics.render(hosts: hosts.all, staleHosts: hosts.stale, findingsOpen: try database.openFindingCounts(),
                                         openConnections: connections.count, refusing: Array(try database.currentRefusals().values),
-                                        queuedReports: ingest.count))
+                                        queuedReports: ingest.count)
+                         + CollectorMetrics.renderCertificates(expiring: expiring, ends: certificateEnds))
         }
     }
 }

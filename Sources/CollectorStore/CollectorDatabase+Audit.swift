@@ -22,6 +22,9 @@ public struct AuditAction: RawRepresentable, Hashable, Codable, Sendable, Custom
     /// `portwarden enroll sign`.
     public static let certificateSigned = AuditAction("certificate.signed")
     public static let certificateRevoked = AuditAction("certificate.revoked")
+    /// A host renewed its certificate with its current one (`POST /v1/renew`), or was refused.
+    public static let certificateRenewed = AuditAction("certificate.renewed")
+    public static let renewalRefused = AuditAction("certificate.renewal_refused")
     public static let secretRotated = AuditAction("secret.rotated")
     public static let secretDisabled = AuditAction("secret.disabled")
     public static let tokenCreated = AuditAction("token.created")

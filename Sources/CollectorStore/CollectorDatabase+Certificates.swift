@@ -12,15 +12,26 @@ public struct IssuedCertificate: Codable, Equatable, Sendable {
     /// v7: SHA-256 of the key it was issued to (as `EnrollmentRequest.keyFingerprint`);
     /// nil for certificates issued before, unless an enrollment request recorded it.
     public var keyFingerprint: String?
+    /// v9: the serial this certificate renews; the serial that renewed this one; when it
+    /// was first presented at a handshake (nil: never, or not since the upgrade).
+    public var renews: String?
+    public var renewedBy: String?
+    public var firstPresentedAt: Int64?
+    /// v9: the SHA-256 of the CA certificate that signed it; nil before v9.
+    public var issuer: String?
+
+    /// The name's current certificate: neither revoked nor renewed.
+    public var isCurrent: Bool { revokedAt == nil && renewedBy == nil }
 
     public init(serial: String, hostName: String, fingerprint: String, notAfter: Int64, issuedAt: Int64,
-                keyFingerprint: String? = nil) {
+                keyFingerprint: String? = nil, issuer: String? = nil) {
         self.serial = serial
         self.hostName = hostName
         self.fingerprint = fingerprint
         self.notAfter = notAfter
         self.issuedAt = issuedAt
         self.keyFingerprint = keyFingerprint
+        self.issuer = issuer
     }
 
 }
@@ -30,13 +41,19 @@ extension IssuedCertificate: RowRecord {
         self.init(serial: row["serial"], hostName: row["hostName"], fingerprint: row["fingerprint"], notAfter: row["notAfter"],
                   issuedAt: row["issuedAt"], keyFingerprint: row["keyFingerprint"])
         revokedAt = row["revokedAt"]
+        renews = row["renews"]
+        renewedBy = row["renewedBy"]
+        firstPresentedAt = row["firstPresentedAt"]
+        issuer = row["issuer"]
     }
 
     func insert(_ db: Database) throws {
         try db.execute(sql: """
-            INSERT INTO certificate (serial, hostName, fingerprint, notAfter, issuedAt, revokedAt, keyFingerprint)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [serial, hostName, fingerprint, notAfter, issuedAt, revokedAt, keyFingerprint])
+            INSERT INTO certificate (serial, hostName, fingerprint, notAfter, issuedAt, revokedAt, keyFingerprint, renews,
+                                     renewedBy, firstPresentedAt, issuer)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [serial, hostName, fingerprint, notAfter, issuedAt, revokedAt, keyFingerprint, renews, renewedBy,
+                             firstPresentedAt, issuer])
     }
 }
 
@@ -51,8 +68,9 @@ extension CollectorDatabase {
         }
     }
 
-    /// Signs and records a certificate, revoking the name's older ones first: a name has
-    /// at most one unrevoked certificate (v6's unique index holds the store to it). The
+    /// Signs and records a certificate, revoking the name's older ones first (a renewed
+    /// predecessor in its overlap too): a name has at most one current certificate (v9's
+    /// unique index holds the store to it). The
     /// name's requests of this key are settled by it; other keys' waiting (or approved,
     /// uncollected) requests are superseded, so approving a stale one cannot take the
     /// name back from this certificate.

@@ -251,7 +251,9 @@ extension CollectorDatabase {
     /// force (held by this key or another), else the newest — revoked or expired.
     static func heldReason(_ certificates: [IssuedCertificate], key: String, now: Int64) -> String? {
         func time(_ seconds: Int64) -> String { Timestamp.rfc3339(seconds) }
-        if let current = certificates.first(where: { $0.revokedAt == nil && $0.notAfter > now }) {
+        // While a renewal's overlap lasts, the renewed certificate is the name's, not its predecessor.
+        let valid = certificates.filter { $0.revokedAt == nil && $0.notAfter > now }
+        if let current = valid.first(where: \.isCurrent) ?? valid.first {
             if current.keyFingerprint == key {
                 return "this key already holds the name's current certificate (serial \(current.serial), valid until \(time(current.notAfter)))"
             }

@@ -203,6 +203,7 @@ public struct CollectorDatabase: HistoryStore {
         migrator.registerMigration("v9-namespaces", migrate: migrateV9Namespaces)
         migrator.registerMigration("v9-retired", migrate: migrateV9Retired)
         migrator.registerMigration("v9-policy", migrate: migrateV9Policy)  // Policy: the versions evaluated with, and when
+        migrator.registerMigration("v9-renewal", migrate: migrateV9Renewal)
         return migrator
     }
 }

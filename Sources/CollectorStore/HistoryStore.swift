@@ -209,6 +209,17 @@ public protocol HistoryStore: Sendable {
     func isRevoked(serial: String) -> Bool
     /// The certificates issued to `host` (every host's, when nil), oldest first.
     func certificates(host: String?) throws -> [IssuedCertificate]
+    /// Renewal: decides, signs with `sign` and records in one transaction; refused unless
+    /// the presented certificate is its name's current one and the key is new. Audited.
+    func renew(_ attempt: RenewalAttempt, sign: () throws -> IssuedCertificate) throws -> Result<IssuedCertificate, RenewalRefusal>
+    /// Revoked, superseded (a newer certificate of its name was presented), presented for
+    /// the first time, or accepted: asked at every handshake, so cheap; a store that
+    /// cannot be read refuses.
+    func standing(serial: String) -> CertificateStanding
+    /// Records a certificate's first presentation at a handshake (once; later calls do nothing).
+    func markPresented(serial: String, at now: Int64) throws
+    /// How many names' current certificates end before `before`, the ended included (/metrics).
+    func currentCertificatesEnding(before: Int64) throws -> Int
 
     // MARK: Audit
 

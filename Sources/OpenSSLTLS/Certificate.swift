@@ -50,6 +50,37 @@ public final class Certificate: @unchecked Sendable {
         return digest.prefix(Int(length)).lowercaseHex
     }
 
+    /// The DNS names and IP addresses in its subjectAltName, as `CertificateAuthority.Usage.server`
+    /// takes them: what a reissued server certificate names again.
+    public var subjectAltNames: [String] {
+        let index = X509_get_ext_by_NID(pointer, NID_subject_alt_name, -1)
+        guard index >= 0, let ext = X509_get_ext(pointer, index),
+              let text = try? MemoryBIO.text("reading the subjectAltName", { X509V3_EXT_print($0, ext, 0, 0) })
+        else { return [] }
+        // "DNS:collector.example, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1"
+        return text.split(separator: ",").compactMap { part in
+            let entry = part.drop { $0 == " " }
+            for prefix in ["DNS:", "IP Address:"] where entry.hasPrefix(prefix) {
+                return String(entry.dropFirst(prefix.count)).filter { !$0.isWhitespace }
+            }
+            return nil
+        }
+    }
+
+    /// SHA-256 of the certificate's public key (as `CertificateRequest.keyFingerprint`).
+    public var keyFingerprint: String { PublicKeyType.fingerprint(X509_get0_pubkey(pointer)) }
+
+    /// Every certificate in `pem`, in order (a CA bundle); at least one.
+    public static func all(pem: String) throws(TLSError) -> [Certificate] {
+        var certificates: [Certificate] = []
+        let blocks = pem.split(separator: "-----END CERTIFICATE-----", omittingEmptySubsequences: true)
+        for block in blocks where block.contains("-----BEGIN CERTIFICATE-----") {
+            certificates.append(try Certificate(pem: block + "-----END CERTIFICATE-----\n"))
+        }
+        guard !certificates.isEmpty else { throw TLSError("reading a PEM certificate", detail: "no certificate in the text") }
+        return certificates
+    }
+
     /// Whether `issuer`'s key signed this certificate (the signature only: no chain, no dates).
     public func isSigned(by issuer: Certificate) -> Bool {
         guard let key = X509_get0_pubkey(issuer.pointer) else { return false }

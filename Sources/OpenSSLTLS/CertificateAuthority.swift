@@ -21,7 +21,7 @@ public struct CertificateAuthority: Sendable {
     public static func create(commonName: String, days: Int = 3650) throws(TLSError) -> CertificateAuthority {
         let key = try PrivateKey.generate()
         let certificate = try build(subject: commonName, publicKey: key.pointer, issuer: nil, signer: key,
-                                    from: 0, days: days, extensions: [
+                                    from: 0, until: days * 86_400, extensions: [
                                         (NID_basic_constraints, "critical,CA:TRUE,pathlen:0"),
                                         (NID_key_usage, "critical,keyCertSign,cRLSign"),
                                         (NID_subject_key_identifier, "hash"),
@@ -33,19 +33,41 @@ public struct CertificateAuthority: Sendable {
     /// `from` shifts the start of validity in seconds (tests make expired certificates).
     public func issue(_ request: CertificateRequest, commonName: String, usage: Usage,
                       days: Int = 397, from offset: Int = -300) throws(TLSError) -> Certificate {
-        guard request.isSelfSigned else { throw TLSError("issuing \(commonName)", detail: "the request's signature does not verify") }
-        let publicKey = try required("reading the request's key", X509_REQ_get0_pubkey(request.pointer))
-        return try issue(publicKey: publicKey, commonName: commonName, usage: usage, days: days, from: offset)
+        try issue(request, commonName: commonName, usage: usage, from: offset, until: offset + days * 86_400)
+    }
+
+    /// Signs `request`'s key under `commonName`, valid from five minutes ago (clocks
+    /// differ) until `lifetime` seconds from now.
+    public func issue(_ request: CertificateRequest, commonName: String, usage: Usage,
+                      lifetime: Int) throws(TLSError) -> Certificate {
+        try issue(request, commonName: commonName, usage: usage, from: -Self.backdating, until: lifetime)
     }
 
     /// Signs a key this process holds (the collector's own server key).
     public func issue(for key: PrivateKey, commonName: String, usage: Usage,
                       days: Int = 397, from offset: Int = -300) throws(TLSError) -> Certificate {
-        try issue(publicKey: key.pointer, commonName: commonName, usage: usage, days: days, from: offset)
+        try issue(publicKey: key.pointer, commonName: commonName, usage: usage, from: offset, until: offset + days * 86_400)
     }
 
-    private func issue(publicKey: OpaquePointer, commonName: String, usage: Usage, days: Int,
-                       from offset: Int) throws(TLSError) -> Certificate {
+    /// Signs a key this process holds, valid from five
+    /// minutes ago until `lifetime` seconds from now.
+    public func issue(for key: PrivateKey, commonName: String, usage: Usage, lifetime: Int) throws(TLSError) -> Certificate {
+        try issue(publicKey: key.pointer, commonName: commonName, usage: usage, from: -Self.backdating, until: lifetime)
+    }
+
+    /// Seconds a certificate is valid before it is issued: a host whose clock is a little
+    /// behind the collector's still takes it.
+    public static let backdating = 300
+
+    private func issue(_ request: CertificateRequest, commonName: String, usage: Usage, from offset: Int,
+                       until end: Int) throws(TLSError) -> Certificate {
+        guard request.isSelfSigned else { throw TLSError("issuing \(commonName)", detail: "the request's signature does not verify") }
+        let publicKey = try required("reading the request's key", X509_REQ_get0_pubkey(request.pointer))
+        return try issue(publicKey: publicKey, commonName: commonName, usage: usage, from: offset, until: end)
+    }
+
+    private func issue(publicKey: OpaquePointer, commonName: String, usage: Usage, from offset: Int,
+                       until end: Int) throws(TLSError) -> Certificate {
         var extensions: [(Int32, String)] = [
             (NID_basic_constraints, "critical,CA:FALSE"),
             (NID_key_usage, "critical,digitalSignature"),
@@ -60,17 +82,17 @@ public struct CertificateAuthority: Sendable {
             extensions.append((NID_ext_key_usage, "clientAuth"))
         }
         return try Self.build(subject: commonName, publicKey: publicKey, issuer: certificate, signer: key,
-                              from: offset, days: days, extensions: extensions)
+                              from: offset, until: end, extensions: extensions)
     }
 
     private static func build(subject: String, publicKey: OpaquePointer, issuer: Certificate?, signer: PrivateKey,
-                              from offset: Int, days: Int, extensions: [(Int32, String)]) throws(TLSError) -> Certificate {
+                              from offset: Int, until end: Int, extensions: [(Int32, String)]) throws(TLSError) -> Certificate {
         let x509 = try required("X509_new", X509_new())
         let certificate = Certificate(taking: x509)
         try check("setting the version", X509_set_version(x509, 2))
         try setRandomSerial(x509)
         X509_gmtime_adj(X509_getm_notBefore(x509), offset)
-        X509_gmtime_adj(X509_getm_notAfter(x509), offset + days * 86_400)
+        X509_gmtime_adj(X509_getm_notAfter(x509), end)
         let name = try X509Name.make(commonName: subject)
         defer { X509_NAME_free(name) }
         try check("setting the subject", X509_set_subject_name(x509, name))

@@ -33,14 +33,7 @@ public final class CertificateRequest: @unchecked Sendable {
     public var commonName: String? { X509Name.commonName(X509_REQ_get_subject_name(pointer)) }
 
     /// SHA-256 of the request's public key (DER), lowercase hex: names the key that asked.
-    public var keyFingerprint: String {
-        guard let key = X509_REQ_get0_pubkey(pointer) else { return "" }
-        var der: UnsafeMutablePointer<UInt8>?
-        let length = i2d_PUBKEY(key, &der)
-        guard length > 0, let der else { return "" }
-        defer { pw_openssl_free(der) }
-        return Digest.sha256(Array(UnsafeBufferPointer(start: der, count: Int(length))))
-    }
+    public var keyFingerprint: String { PublicKeyType.fingerprint(X509_REQ_get0_pubkey(pointer)) }
 
     /// The kind and size of the request's public key.
     public var keyType: PublicKeyType {

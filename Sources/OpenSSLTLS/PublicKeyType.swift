@@ -1,4 +1,5 @@
 import COpenSSL
+import OpenSSLCrypto
 
 /// A public key's algorithm and size: what decides whether a TLS peer will take it.
 public enum PublicKeyType: Equatable, Sendable, CustomStringConvertible {
@@ -46,5 +47,18 @@ public enum PublicKeyType: Equatable, Sendable, CustomStringConvertible {
         case .rsa(let bits): (2048...4096).contains(bits)
         case .other: false
         }
+    }
+}
+
+extension PublicKeyType {
+    /// SHA-256 of a public key's DER (SubjectPublicKeyInfo), lowercase hex: names a key
+    /// the same whether it came in a request or a certificate. Empty without a key.
+    static func fingerprint(_ key: OpaquePointer?) -> String {  // EVP_PKEY*
+        guard let key else { return "" }
+        var der: UnsafeMutablePointer<UInt8>?
+        let length = i2d_PUBKEY(key, &der)
+        guard length > 0, let der else { return "" }
+        defer { pw_openssl_free(der) }
+        return Digest.sha256(Array(UnsafeBufferPointer(start: der, count: Int(length))))
     }
 }

@@ -26,11 +26,20 @@ public final class TLSContext: @unchecked Sendable {
     /// A collector's context: its certificate and key, clients verified against `clientCA`.
     public static func server(certificate: Certificate, key: PrivateKey, clientCA: Certificate,
                               clientCertificates: ClientCertificates = .required) throws(TLSError) -> TLSContext {
+        try server(certificate: certificate, key: key, clientCAs: [clientCA], clientCertificates: clientCertificates)
+    }
+
+    /// A collector's context whose clients may hold certificates from any of `clientCAs`
+    /// (the old and the new fleet CA while one is rotated).
+    public static func server(certificate: Certificate, key: PrivateKey, clientCAs: [Certificate],
+                              clientCertificates: ClientCertificates = .required) throws(TLSError) -> TLSContext {
         let context = try TLSContext(method: TLS_server_method(), isServer: true)
         let ctx = context.pointer
         try context.use(certificate: certificate, key: key)
-        try check("trusting the fleet CA", X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), clientCA.pointer))
-        try check("naming the fleet CA to clients", SSL_CTX_add_client_CA(ctx, clientCA.pointer))
+        for clientCA in clientCAs {
+            try check("trusting the fleet CA", X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), clientCA.pointer))
+            try check("naming the fleet CA to clients", SSL_CTX_add_client_CA(ctx, clientCA.pointer))
+        }
         let failIfNone = clientCertificates == .required ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | failIfNone, nil)
         // Resumed sessions keep the client identity they were verified with.
@@ -44,8 +53,17 @@ public final class TLSContext: @unchecked Sendable {
     /// host's own certificate is presented when given.
     public static func client(trust: Certificate, certificate: Certificate? = nil,
                               key: PrivateKey? = nil) throws(TLSError) -> TLSContext {
+        try client(trusting: [trust], certificate: certificate, key: key)
+    }
+
+    /// An agent's context trusting any of `authorities` (the fleet CA bundle: two while
+    /// the CA is rotated).
+    public static func client(trusting authorities: [Certificate], certificate: Certificate? = nil,
+                              key: PrivateKey? = nil) throws(TLSError) -> TLSContext {
         let context = try TLSContext(method: TLS_client_method(), isServer: false)
-        try check("trusting the fleet CA", X509_STORE_add_cert(SSL_CTX_get_cert_store(context.pointer), trust.pointer))
+        for trust in authorities {
+            try check("trusting the fleet CA", X509_STORE_add_cert(SSL_CTX_get_cert_store(context.pointer), trust.pointer))
+        }
         SSL_CTX_set_verify(context.pointer, SSL_VERIFY_PEER, nil)
         if let certificate, let key { try context.use(certificate: certificate, key: key) }
         pw_ctx_enable_client_session_cache(context.pointer)

@@ -1,0 +1,67 @@
+import AgentReporting
+import ArgumentParser
+import CollectorClient
+import Glibc
+import OpenSSLTLS
+import PortwardenModel
+
+/// `portwarden-agent renew`: renew this host's certificate when it is due, or now.
+struct Renew: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Renew this host's certificate with its current one, when a third of its lifetime is left.",
+        discussion: """
+            A new key is made here (the old one is never reused) and sent as a CSR over \
+            mutual TLS with the current certificate: no secret, no operator. The name stays \
+            the certificate's. The new key and certificate replace the old pair only once \
+            both are on disk; the collector accepts the old certificate until the new one \
+            is first used. Not due yet: says when it will be, exit 0. `run` renews on its \
+            own, each cycle, when due. After `portwarden hosts revoke`, or once the \
+            certificate has expired, renewal is refused: enroll again.
+
+            Exit status: 0 renewed, or not due; 75 no answer (the collector unreachable, or \
+            closing the connection at once, as it does for a revoked certificate) or asked \
+            to try again later; 3 refused (renewed already, not enrolled).
+            """)
+
+    @OptionGroup var collectorOptions: CollectorOptions
+
+    @Flag(help: "Renew now, whatever the certificate's age.")
+    var force = false
+
+    func run() throws {
+        let file = try collectorOptions.file()
+        let state = collectorOptions.state(file)
+        let renewal = Renewal(state: state)
+        let current: Certificate
+        do {
+            try state.prepare()
+            current = try renewal.certificate()
+        } catch {
+            printError("renew: \(error)")
+            throw ExitCode(3)
+        }
+        let due = Renewal.due(current)
+        if !force && Int64(time(nil)) < due {
+            print("not due: \(state.certificatePath) (serial \(current.serial)) is valid until "
+                  + "\(Timestamp.rfc3339(current.notAfter)); renewal is due from \(Timestamp.rfc3339(due)) (--force renews now)")
+            return
+        }
+        do {
+            let renewed = try renewal.renew(through: collectorOptions.connection(file, context: state.clientContext()))
+            print("renewed: \(state.certificatePath) (serial \(renewed.serial)) is valid until \(Timestamp.rfc3339(renewed.notAfter))")
+        } catch let refused as EnrollmentRefused {
+            printError("renew: the collector refused (\(refused.status)): \(refused.message)")
+            throw ExitCode(refused.status == 429 || refused.status >= 500 ? 75 : 3)
+        } catch let failed as RequestFailed {
+            printError("renew: no answer from the collector: \(failed); the current certificate stays in use, try again later "
+                       + "(a collector that revoked it, or does not trust its CA any more, closes the connection at once: "
+                       + "then enroll again)")
+            throw ExitCode(75)
+        }
+    }
+}
+
+func printError(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}

@@ -1,0 +1,43 @@
+import CollectorClient
+import Glibc
+import OpenSSLTLS
+import StateFiles
+
+/// This host's certificate renewal: due when a third of its lifetime is left; done
+/// over mutual TLS with the current certificate, for a new key (`AgentState+Renewal`
+/// keeps it crash-safe). The old certificate works until the new one is first used.
+public struct Renewal: Sendable {
+    public let state: AgentState
+
+    public init(state: AgentState) { self.state = state }
+
+    /// The certificate in force, as the agent holds it.
+    public func certificate() throws -> Certificate {
+        do { return try Certificate(pem: StateFile.read(state.certificatePath, followingLinks: false)) } catch {
+            throw AgentStateError("no host certificate at \(state.certificatePath): enroll this host first (portwarden-agent enroll)")
+        }
+    }
+
+    /// When `certificate` is due for renewal: a third of its lifetime before it ends.
+    public static func due(_ certificate: Certificate) -> Int64 {
+        certificate.notAfter - (certificate.notAfter - certificate.notBefore) / 3
+    }
+
+    /// Renews now through `connection` (which must present the current certificate);
+    /// the new certificate, installed. A refusal throws `EnrollmentRefused`; no answer,
+    /// `RequestFailed`: either way the old pair is still in place.
+    @discardableResult
+    public func renew(through connection: CollectorConnection) throws -> Certificate {
+        let current = try certificate()
+        guard let name = current.commonName else { throw AgentStateError("\(state.certificatePath) names no host") }
+        let key = try state.renewalKey()
+        let request = try CertificateRequest(key: key, commonName: name)
+        let answer = try connection.renew(csr: request.pem())
+        let renewed = try Certificate(pem: answer.certificate)
+        guard renewed.isFor(key), renewed.commonName == name else {
+            throw AgentStateError("the collector's renewed certificate is not for this host's new key and name: kept the old one")
+        }
+        try state.install(certificate: answer.certificate, bundle: answer.ca)
+        return renewed
+    }
+}

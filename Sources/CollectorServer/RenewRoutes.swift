@@ -1,0 +1,93 @@
+import CollectorStore
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import OpenSSLTLS
+import PortwardenModel
+
+/// `POST /v1/renew`: a host sends a CSR for a new key over mutual TLS with its current
+/// certificate and gets back a certificate for the same name, and the fleet CA bundle.
+/// No secret, no operator: the presented certificate is the proof, so only the name's
+/// current one renews — not a revoked one, not one already renewed (a predecessor still
+/// in its overlap), not one of a forgotten host (its certificates are revoked). The
+/// name is the certificate's; a CSR naming another, or carrying the same key, is
+/// refused. Runs on the thread pool: decision, signing and record are one transaction.
+struct RenewRoutes {
+    let database: any HistoryStore
+    let enrollment: CollectorApplication.Enrollment
+    let metrics: CollectorMetrics
+    let logger: Logger
+
+    struct Asked: Decodable {
+        var csr: String
+    }
+
+    func add(to routes: inout Routes) {
+        routes.add(.POST, "/v1/renew", .blocking) { request in
+            do {
+                return try renew(request)
+            } catch let failure as HTTPFailure {
+                metrics.refused("renewal")
+                throw failure
+            }
+        }
+    }
+
+    func renew(_ request: CollectorRequest) throws -> Reply {
+        guard let peer = request.peer, let host = peer.host, let serial = peer.serial else {
+            throw HTTPFailure(.unauthorized, message: "renewal needs the host's current certificate (mutual TLS); "
+                              + "a host without one enrolls (portwarden-agent enroll)")
+        }
+        let from = request.remoteAddress.map { $0.mappedIPv4 ?? $0 }?.description
+        let now = Int64(Date().timeIntervalSince1970)
+        func refuse(_ status: HTTPResponseStatus, _ why: String) throws -> HTTPFailure {
+            try database.audit(AuditEntry(at: now, action: .renewalRefused, actor: "certificate \(serial)", host: host,
+                                          address: from, detail: why))
+            logger.warning("renewal refused", metadata: ["host": "\(host)", "serial": "\(serial)", "reason": "\(why)"])
+            return HTTPFailure(status, message: why)
+        }
+        guard request.body.readableBytes <= EnrollRoutes.maxRequestBytes else {
+            throw HTTPFailure(.payloadTooLarge, message: "a renewal request is at most 64 KiB")
+        }
+        let csr: CertificateRequest
+        do {
+            let asked = try JSONDecoder().decode(Asked.self, from: Data(request.body.readableBytesView))
+            csr = try CertificateRequest(pem: asked.csr)
+        } catch {
+            throw try refuse(.badRequest, "expected {\"csr\": PEM} with a certificate request: \(error)")
+        }
+        guard csr.isSelfSigned else { throw try refuse(.badRequest, "the request's signature does not verify") }
+        if let advice = csr.keyRefusal { throw try refuse(.badRequest, advice) }
+        let asked = csr.commonName.map { (try? HostName.normalized($0).get()) ?? $0 }
+        guard asked == host else {
+            throw try refuse(.forbidden, "the request names \(asked ?? "no host"), but this certificate is \(host)'s: "
+                             + "a renewal keeps the name (a new name enrolls: portwarden-agent enroll --name)")
+        }
+        let key = csr.keyFingerprint
+        guard key != peer.keyFingerprint else {
+            throw try refuse(.badRequest, RenewalRefusal.sameKey.description)
+        }
+        var issuedPEM = ""
+        let attempt = RenewalAttempt(presented: serial, host: host, keyFingerprint: key, address: from, now: now)
+        let outcome = try database.renew(attempt) {
+            let (certificate, pem) = try enrollment.issue(csr, name: host, at: now)
+            issuedPEM = pem
+            return certificate
+        }
+        switch outcome {
+        case .success(let certificate):
+            logger.info("renewed", metadata: ["host": "\(host)", "serial": "\(certificate.serial)", "renews": "\(serial)"])
+            return try EnrollRoutes.reply(.ok, EnrollRoutes.Answer(status: "issued", host: host, certificate: issuedPEM,
+                                                                   ca: enrollment.bundle, fingerprint: key))
+        case .failure(let refusal):
+            logger.warning("renewal refused", metadata: ["host": "\(host)", "serial": "\(serial)", "reason": "\(refusal)"])
+            let next = switch refusal {
+            case .renewed: ""
+            case .sameKey: ": make a new key"
+            default: ": this host must enroll again (an operator approves it)"
+            }
+            throw HTTPFailure(.forbidden, message: "\(host): \(refusal)\(next)")
+        }
+    }
+}

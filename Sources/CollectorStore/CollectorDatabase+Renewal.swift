@@ -1,0 +1,151 @@
+internal import GRDB
+
+/// How the collector stands on a client certificate that chains to the fleet CA: what
+/// the TLS layer asks at every handshake (resumed ones included).
+public enum CertificateStanding: Sendable, Equatable {
+    case accepted
+    /// Accepted, and never presented before: its first presentation is to be recorded
+    /// (`markPresented`), which ends its predecessor's overlap.
+    case firstPresentation
+    /// Revoked by an operator (or by re-enrolling the name).
+    case revoked
+    /// A newer certificate of its name has been presented: this one is retired.
+    case superseded
+
+    public var isRefused: Bool { self == .revoked || self == .superseded }
+}
+
+/// A host asking, over mutual TLS with its certificate `presented`, for a certificate for
+/// a new key under the same name.
+public struct RenewalAttempt: Sendable {
+    /// The presented certificate's serial and name (normal form).
+    public var presented: String
+    public var host: String
+    public var keyFingerprint: String
+    public var address: String?
+    public var now: Int64
+
+    public init(presented: String, host: String, keyFingerprint: String, address: String?, now: Int64) {
+        self.presented = presented
+        self.host = host
+        self.keyFingerprint = keyFingerprint
+        self.address = address
+        self.now = now
+    }
+}
+
+/// Why a renewal is refused; the host must enroll again (an operator's business).
+public enum RenewalRefusal: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The presented certificate is not on record (issued by another collector's CA?).
+    case unknown(serial: String)
+    case revoked(serial: String, at: Int64)
+    /// Already renewed: only the name's newest certificate renews.
+    case renewed(serial: String, by: String)
+    case otherName(serial: String, holder: String)
+    case sameKey
+
+    public var description: String {
+        switch self {
+        case .unknown(let serial): "certificate \(serial) is not one this collector issued"
+        case .revoked(let serial, _): "certificate \(serial) is revoked"
+        case .renewed(let serial, let by): "certificate \(serial) was already renewed (by \(by)): renew with the newer one"
+        case .otherName(let serial, let holder): "certificate \(serial) was issued to \(holder), not to the name asked for"
+        case .sameKey: "the request carries the key of the certificate it renews: renewal takes a new key"
+        }
+    }
+}
+
+extension CollectorDatabase {
+    /// Decides a renewal and, when granted, records the certificate `sign` makes — in one
+    /// write transaction: the presented certificate must be the name's current one
+    /// (unrevoked, not renewed already), for another key. The new certificate records the
+    /// serial it renews; the old one stays accepted until the new one is first presented.
+    public func renew(_ attempt: RenewalAttempt, sign: () throws -> IssuedCertificate) throws -> Result<IssuedCertificate, RenewalRefusal> {
+        try writer.write { db in
+            let now = attempt.now
+            func refuse(_ refusal: RenewalRefusal) throws -> Result<IssuedCertificate, RenewalRefusal> {
+                try Self.audit(AuditEntry(at: now, action: .renewalRefused, actor: "certificate \(attempt.presented)",
+                                          host: attempt.host, address: attempt.address, detail: refusal.description), db)
+                return .failure(refusal)
+            }
+            guard let old = try IssuedCertificate.fetchOne(db, sql: "SELECT * FROM certificate WHERE serial = ?",
+                                                           arguments: [attempt.presented]) else {
+                return try refuse(.unknown(serial: attempt.presented))
+            }
+            if let at = old.revokedAt { return try refuse(.revoked(serial: old.serial, at: at)) }
+            if let by = old.renewedBy {
+                // The one exception: the answer was lost (a timeout, a crash before the agent
+                // stored it), and the host asks again with the same new key (it keeps it as
+                // host.key.next). The successor nobody used is revoked and signed again.
+                let successor = try IssuedCertificate.fetchOne(db, sql: "SELECT * FROM certificate WHERE serial = ?",
+                                                               arguments: [by])
+                guard let successor, successor.isCurrent, successor.firstPresentedAt == nil,
+                      successor.keyFingerprint == attempt.keyFingerprint else {
+                    return try refuse(.renewed(serial: old.serial, by: by))
+                }
+                try db.execute(sql: "UPDATE certificate SET revokedAt = ? WHERE serial = ?", arguments: [now, by])
+            }
+            guard old.hostName == attempt.host else { return try refuse(.otherName(serial: old.serial, holder: old.hostName)) }
+            // The route compares the key with the presented certificate's; the record may
+            // know it too (certificates from v7 on).
+            guard old.keyFingerprint != attempt.keyFingerprint else { return try refuse(.sameKey) }
+            var certificate = try sign()
+            certificate.renews = old.serial
+            certificate.keyFingerprint = attempt.keyFingerprint
+            // Presented now, whether or not the handshake's own record has landed yet.
+            try db.execute(sql: """
+                UPDATE certificate SET renewedBy = ?, firstPresentedAt = COALESCE(firstPresentedAt, ?) WHERE serial = ?
+                """, arguments: [certificate.serial, now, old.serial])
+            try certificate.insert(db)
+            try Self.audit(AuditEntry(at: now, action: .certificateRenewed, actor: "certificate \(old.serial)",
+                                      host: certificate.hostName, address: attempt.address,
+                                      detail: "serial \(certificate.serial) renews \(old.serial), key \(attempt.keyFingerprint.prefix(16))"),
+                           db)
+            try Self.settleRequests(for: certificate, actor: "certificate \(old.serial)", at: now, db)
+            return .success(certificate)
+        }
+    }
+
+    /// How the collector stands on the certificate with `serial`: one cached read, made
+    /// at every handshake. A serial not on record is accepted (it chains to the CA); a
+    /// store that cannot be read refuses: the safe side.
+    public func standing(serial: String) -> CertificateStanding {
+        let found: Row?
+        do {
+            found = try reader.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT c.revokedAt IS NOT NULL AS revoked,
+                       EXISTS (SELECT 1 FROM certificate n WHERE n.hostName = c.hostName AND n.rowid > c.rowid
+                               AND n.firstPresentedAt IS NOT NULL) AS superseded,
+                       c.firstPresentedAt IS NULL AS unmarked
+                FROM certificate c WHERE c.serial = ?
+                """), arguments: [serial])
+            }
+        } catch {
+            return .revoked
+        }
+        guard let row = found else { return .accepted }
+        if row["revoked"] as Bool { return .revoked }
+        if row["superseded"] as Bool { return .superseded }
+        return row["unmarked"] as Bool ? .firstPresentation : .accepted
+    }
+
+    /// How many names' current certificates (not revoked, not renewed) end before `before`,
+    /// the ended ones included: hosts that have not renewed.
+    public func currentCertificatesEnding(before: Int64) throws -> Int {
+        try reader.read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM certificate WHERE revokedAt IS NULL AND renewedBy IS NULL AND notAfter < ?
+                """, arguments: [before]) ?? 0
+        }
+    }
+
+    /// Records that the certificate with `serial` was presented at a handshake, once: from
+    /// then on its name's older certificates are refused.
+    public func markPresented(serial: String, at now: Int64) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE certificate SET firstPresentedAt = ? WHERE serial = ? AND firstPresentedAt IS NULL",
+                           arguments: [now, serial])
+        }
+    }
+}
