@@ -77,9 +77,10 @@ extension Hosts {
             }
         }
 
-        /// Each name's current certificate: the unrevoked one that ends last.
+        /// Each name's current certificate: unrevoked and not renewed (during a renewal's
+        /// overlap the old one is unrevoked too), the one that ends last.
         static func current(_ certificates: [IssuedCertificate]) -> [String: IssuedCertificate] {
-            certificates.filter { $0.revokedAt == nil }.reduce(into: [:]) { current, certificate in
+            certificates.filter(\.isCurrent).reduce(into: [:]) { current, certificate in
                 if current[certificate.hostName].map({ $0.notAfter < certificate.notAfter }) ?? true {
                     current[certificate.hostName] = certificate
                 }
