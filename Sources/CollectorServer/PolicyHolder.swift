@@ -57,6 +57,11 @@ public final class PolicyHolder: Sendable {
         guard let policy = load.policy else {
             return refuse(fingerprint, load.errors.map(\.description).joined(separator: "\n"))
         }
+        // Rule files that define no rule (`rules: []`) are no policy either.
+        guard !policy.rules.isEmpty else {
+            return refuse(fingerprint, "\(directory) defines no rule (every rule file's `rules:` is empty): every host would "
+                          + "look compliant; give the directory holding the policy files, or serve --no-policy to serve without one")
+        }
         for warning in load.warnings { logger.warning("\(warning)") }
         // Recorded before it evaluates anything: a finding never names a version the
         // database cannot show. Not recorded, it does not take effect; the next look retries.

@@ -173,8 +173,11 @@ extension CollectorDatabase {
         if host.retiredAt != nil {
             // A forgotten host: nothing it still sends on a connection opened before its
             // certificates were revoked is kept. With a certificate issued since (an
-            // operator approved the name again) it starts a new life.
-            guard try returns(host, at: receivedAt, db) else { return (.duplicate, nil, sent, []) }
+            // operator approved the name again) it starts a new life — with what it saw
+            // after the retirement: a snapshot spooled before it belongs to the old life.
+            guard let retiredAt = host.retiredAt, sent >= retiredAt, try returns(host, at: receivedAt, db) else {
+                return (.duplicate, nil, sent, [])
+            }
             host.retiredAt = nil
             host.retiredBy = nil
             host.retiredReason = nil

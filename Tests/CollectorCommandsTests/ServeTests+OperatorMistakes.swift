@@ -34,6 +34,12 @@ extension ServeTests {
         let noRules = try portwarden(serve + ["--policies", empty])
         #expect(noRules.status == 2 && noRules.output.contains("holds no rule file") && noRules.output.contains("--no-policy"),
                 "\(noRules.output)")
+        let zero = state + "/zero"
+        try FileManager.default.createDirectory(atPath: zero, withIntermediateDirectories: true)
+        try "rules: []\n".write(toFile: zero + "/rules.yaml", atomically: true, encoding: .utf8)
+        let zeroRules = try portwarden(serve + ["--policies", zero])
+        #expect(zeroRules.status == 2 && zeroRules.output.contains("defines no rule") && zeroRules.output.contains("--no-policy"),
+                "\(zeroRules.output)")
         try "rules: [ {id: x, when: 'port =='}\n".write(toFile: broken + "/rules.yaml", atomically: true, encoding: .utf8)
         let refused = try portwarden(serve + ["--policies", broken])
         #expect(refused.status == 2 && refused.output.contains("rules.yaml:2:1: error") && refused.output.contains("was refused")

@@ -92,6 +92,10 @@ struct RetireTests {
 
         // Approved (an operator's certificate), it reports: a new life; the retired history stays.
         try sign(db, "web-01", serial: "0D", at: Self.now + 20)
+        // But first the snapshot it spooled before its retirement: that was the old life.
+        #expect(try report(db, "web-01", 2, collected: Self.now - 60, received: Self.now + 25) == .duplicate)
+        #expect(try db.host(named: "web-01")?.retiredAt == Self.now, "a snapshot from before the retirement does not bring it back")
+        #expect(try db.openListeners(host: "web-01").isEmpty)
         #expect(try report(db, "web-01", 3, collected: Self.now + 30, received: Self.now + 30) == .changed(opened: 2, closed: 0))
         let host = try #require(try db.host(named: "web-01"))
         #expect(host.retiredAt == nil && host.retiredReason == nil && host.firstReceived == Self.now - 500)
