@@ -20,7 +20,7 @@ struct Renew: ParsableCommand {
 
             Exit status: 0 renewed, or not due; 75 no answer (the collector unreachable, or \
             closing the connection at once, as it does for a revoked certificate) or asked \
-            to try again later; 3 refused (renewed already, not enrolled).
+            to try again later; 3 refused (renewed already, expired, not enrolled).
             """)
 
     @OptionGroup var collectorOptions: CollectorOptions
@@ -38,6 +38,10 @@ struct Renew: ParsableCommand {
             current = try renewal.certificate()
         } catch {
             printError("renew: \(error)")
+            throw ExitCode(3)
+        }
+        if let expired = Renewal.expiry(current) {
+            printError("renew: \(expired)")
             throw ExitCode(3)
         }
         let due = Renewal.due(current)

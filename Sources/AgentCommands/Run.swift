@@ -72,13 +72,23 @@ struct Run: ParsableCommand {
         let spool = Spool(directory: state.spoolDirectory, maxCount: spoolMaxCount ?? file.spoolMaxCount ?? 1_000,
                           maxBytes: spoolMaxBytes ?? file.spoolMaxBytes ?? 100 << 20)
         // Made again after a renewal: the new certificate, and no session resumed from the old one.
+        var presenting: String?
         func makeReporter() throws -> Reporter {
-            Reporter(state: state, delivery: Delivery(
+            presenting = try? Renewal(state: state).certificate().serial
+            return Reporter(state: state, delivery: Delivery(
                 spool: spool, connection: try collectorOptions.connection(file, context: state.clientContext())),
                 hostName: try state.enrolledName())
         }
         var reporter = try makeReporter()
         while true {
+            // Renewed or enrolled again by another command (`renew --force`, `enroll --force`)
+            // while this one runs: the collector refuses the old certificate once the new
+            // one is used, so take the one on disk.
+            if let onDisk = try? Renewal(state: state).certificate().serial, onDisk != presenting {
+                logger.notice("host certificate replaced on disk: reporting with it",
+                              metadata: ["event": "certificate_reloaded", "serial": "\(onDisk)"])
+                reporter = try makeReporter()
+            }
             if renew(state, through: reporter.delivery.connection, asked: false, logger: logger) { reporter = try makeReporter() }
             var snapshot = try ListenerScan(procfs: ProcFS(root: procRoot), redaction: redaction).run()
             if !file.labels.isEmpty { snapshot.host.labels = file.labels }
@@ -108,6 +118,10 @@ struct Run: ParsableCommand {
     private func renew(_ state: AgentState, through connection: CollectorConnection, asked: Bool, logger: Logger) -> Bool {
         let renewal = Renewal(state: state)
         guard let current = try? renewal.certificate(), asked || Int64(time(nil)) >= Renewal.due(current) else { return false }
+        if let expired = Renewal.expiry(current) {
+            logger.error("\(expired)", metadata: ["event": "certificate_expired", "until": "\(Timestamp.rfc3339(current.notAfter))"])
+            return false
+        }
         do {
             let renewed = try renewal.renew(through: connection)
             logger.notice("certificate renewed", metadata: [

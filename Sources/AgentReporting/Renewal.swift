@@ -1,6 +1,7 @@
 import CollectorClient
 import Glibc
 import OpenSSLTLS
+import PortwardenModel
 import StateFiles
 
 /// This host's certificate renewal: due when a third of its lifetime is left; done
@@ -21,6 +22,15 @@ public struct Renewal: Sendable {
     /// When `certificate` is due for renewal: a third of its lifetime before it ends.
     public static func due(_ certificate: Certificate) -> Int64 {
         certificate.notAfter - (certificate.notAfter - certificate.notBefore) / 3
+    }
+
+    /// Why `certificate` can no longer be renewed — it has ended, and the collector
+    /// refuses an expired certificate — with what to do; nil while it is valid.
+    public static func expiry(_ certificate: Certificate, now: Int64 = Int64(time(nil))) -> String? {
+        guard now >= certificate.notAfter else { return nil }
+        return "the host certificate (serial \(certificate.serial)) expired at \(Timestamp.rfc3339(certificate.notAfter)), "
+            + "and an expired certificate cannot renew: enroll this host again (portwarden-agent enroll --force with a "
+            + "secret or token; the name is held, so an operator approves it)"
     }
 
     /// Renews now through `connection` (which must present the current certificate);
