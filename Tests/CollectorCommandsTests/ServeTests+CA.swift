@@ -82,6 +82,13 @@ extension ServeTests {
             .post("/v1/reports", body: Self.report("db-01", sequence: 1))
         #expect(told.status == 200 && told.headers["x-portwarden-renew"] == "ca-rotated", "\(told.status) \(told.headers)")
         #expect(told.headers["x-portwarden-ca"] == Certificate.bundleDigest([newCA, oldCA]), "the bundle to trust now: both")
+        let handed = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: straggler.context, timeout: 5)
+            .get("/v1/ca")
+        let handedCAs = Set(try Certificate.all(pem: handed.text).map(\.fingerprint))
+        #expect(handed.status == 200 && handedCAs == [oldCA.fingerprint, newCA.fingerprint], "the bundle, to an enrolled host")
+        let anonymous = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: TLSContext.client(trust: oldCA),
+                                                timeout: 5).get("/v1/ca")
+        #expect(anonymous.status == 401, "the bundle is for enrolled hosts: \(anonymous.status)")
         let metrics = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: straggler.context, timeout: 5)
             .get("/metrics").text
         #expect(metrics.contains("portwarden_host_certificates_expiring 3\n"), "three hosts, an hour each: \(metrics)")
