@@ -69,7 +69,7 @@ final class FakeCollector: Sendable {
                 let client = accept(fd, nil, nil)
                 guard client >= 0 else { return }
                 guard let tls = try? TLSSocket.accept(fd: client, context: context, timeout: 5),
-                      let (path, body) = Self.read(tls) else { continue }
+                      let (path, body) = readHTTPRequest(tls) else { continue }
                 seen.withLock { $0.append(path) }
                 let (status, headers, text) = answer(path, body)
                 let response = "HTTP/1.1 \(status) Whatever\r\n" + headers.map { $0 + "\r\n" }.joined()
@@ -84,19 +84,4 @@ final class FakeCollector: Sendable {
     var paths: [String] { seen.withLock { $0 } }
 
     func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
-
-    /// The request's path and body, read whole by its Content-Length.
-    private static func read(_ tls: TLSSocket) -> (String, [UInt8])? {
-        var bytes: [UInt8] = []
-        while true {
-            guard let chunk = try? tls.read(), !chunk.isEmpty else { return nil }
-            bytes += chunk
-            guard let end = bytes.firstRange(of: [13, 10, 13, 10]) else { continue }
-            let head = String(decoding: bytes[..<end.lowerBound], as: UTF8.self)
-            let path = head.split(separator: " ").dropFirst().first.map(String.init) ?? ""
-            let length = head.lowercased().split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
-                .flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) } ?? 0
-            if bytes.count - end.upperBound >= length { return (path, Array(bytes[end.upperBound...].prefix(length))) }
-        }
-    }
 }
