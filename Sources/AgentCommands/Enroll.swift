@@ -111,9 +111,19 @@ struct Enroll: ParsableCommand {
             throw ExitCode(refused.status == 429 || refused.status >= 500 ? 75 : refused.status == 400 ? 2 : 3)
         }
         switch result {
-        case .issued(let certificate, let caPEM):
-            try StateFile.write(certificate, to: state.certificatePath, mode: 0o644)
-            try StateFile.write(caPEM, to: state.caPath, mode: 0o644)
+        case .issued(let certificatePEM, let caPEM):
+            // The same checks as a renewal's: the connection was trusted by `ca` alone.
+            let check = TrustCheck(connectionCA: ca, now: Int64(time(nil)))
+            let bundle: [Certificate], certificate: Certificate
+            do {
+                bundle = try check.bundle(caPEM)
+                certificate = try check.certificate(certificatePEM, for: key, name: hostName, bundle: bundle)
+            } catch {
+                printError("enroll: refused the collector's answer, nothing installed: \(error); is --collector the fleet's collector?")
+                throw ExitCode(3)
+            }
+            try StateFile.write(certificate.pem(), to: state.certificatePath, mode: 0o644)
+            try StateFile.write(bundle.map { try $0.pem() }.joined(), to: state.caPath, mode: 0o644)
             print("enrolled as \(hostName): \(state.certificatePath)")
             deleteCredential(credentialFile)
         case .pending(let message):

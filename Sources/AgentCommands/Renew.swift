@@ -20,7 +20,10 @@ struct Renew: ParsableCommand {
 
             Exit status: 0 renewed, or not due; 75 no answer (the collector unreachable, or \
             closing the connection at once, as it does for a revoked certificate) or asked \
-            to try again later; 3 refused (renewed already, expired, not enrolled).
+            to try again later; 3 refused (renewed already, expired, not enrolled), or the answer \
+            refused here: the certificate must be for the new key and name, signed by a CA \
+            in the bundle handed with it, valid now and for at most 3650 days, and the bundle \
+            must keep the CA this connection was trusted by; else nothing is installed.
             """)
 
     @OptionGroup var collectorOptions: CollectorOptions
@@ -53,6 +56,10 @@ struct Renew: ParsableCommand {
         do {
             let renewed = try renewal.renew(through: collectorOptions.connection(file, context: state.clientContext()))
             print("renewed: \(state.certificatePath) (serial \(renewed.serial)) is valid until \(Timestamp.rfc3339(renewed.notAfter))")
+        } catch let refused as TrustRefused {
+            printError("renew: refused the collector's answer, the current certificate and CA bundle stay: \(refused) "
+                       + "(event=renewal_refused); is --collector the fleet's collector?")
+            throw ExitCode(3)
         } catch let refused as EnrollmentRefused {
             printError("renew: the collector refused (\(refused.status)): \(refused.message)")
             throw ExitCode(refused.status == 429 || refused.status >= 500 ? 75 : 3)

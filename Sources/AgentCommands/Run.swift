@@ -94,6 +94,11 @@ struct Run: ParsableCommand {
             if !file.labels.isEmpty { snapshot.host.labels = file.labels }
             if let trimmed = try reporter.spool(snapshot) { logger.warning("spooled trimmed: \(trimmed)") }
             let result = reporter.delivery.run()
+            // The collector trusts another CA bundle (a rotation began or ended): first, so a
+            // renewal it asks for below is checked against the bundle it trusts now.
+            if let digest = result.caDigest, updateCA(state, digest, through: reporter.delivery.connection, logger: logger) {
+                reporter = try makeReporter()
+            }
             // The collector's CA is being rotated: onto the new one now, not at day 60.
             if result.renewAsked, renew(state, through: reporter.delivery.connection, asked: true, logger: logger) {
                 reporter = try makeReporter()
@@ -129,10 +134,34 @@ struct Run: ParsableCommand {
                 "serial": "\(renewed.serial)", "renews": "\(current.serial)",
                 "until": "\(Timestamp.rfc3339(renewed.notAfter))"])
             return true
+        } catch let refused as TrustRefused {
+            logger.error("renewed certificate refused; the current certificate and CA bundle stay, trying again next cycle",
+                         metadata: ["event": "renewal_refused", "reason": "\(refused)", "until": "\(Timestamp.rfc3339(current.notAfter))"])
+            return false
         } catch {
             logger.warning("certificate renewal failed; trying again next cycle", metadata: [
                 "event": "renewal_failed", "reason": "\(error)", "until": "\(Timestamp.rfc3339(current.notAfter))"])
             return false
         }
+    }
+
+    /// Installs the CA bundle the collector trusts now when ca.pem is not the one whose
+    /// `digest` it stated; whether it did. A refusal or failure is logged: ca.pem stays.
+    private func updateCA(_ state: AgentState, _ digest: String, through connection: CollectorConnection, logger: Logger) -> Bool {
+        let update = CAUpdate(state: state)
+        guard update.isNeeded(digest: digest) else { return false }
+        do {
+            let bundle = try update.update(through: connection)
+            logger.notice("CA bundle updated to the collector's", metadata: [
+                "event": "ca_updated", "cas": "\(bundle.compactMap(\.commonName).joined(separator: ", "))"])
+            return true
+        } catch let refused as TrustRefused {
+            logger.error("the collector's CA bundle refused; ca.pem stays", metadata: [
+                "event": "ca_update_refused", "reason": "\(refused)"])
+        } catch {
+            logger.warning("cannot fetch the collector's CA bundle; ca.pem stays, trying again next cycle", metadata: [
+                "event": "ca_update_failed", "reason": "\(error)"])
+        }
+        return false
     }
 }

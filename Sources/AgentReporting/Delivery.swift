@@ -56,6 +56,9 @@ public struct Delivery: Sendable {
         /// The collector asked this host to renew its certificate now (`X-Portwarden-Renew`:
         /// its CA is being rotated).
         public var renewAsked = false
+        /// The digest of the CA bundle the collector trusts now, as its last answer stated
+        /// it (`X-Portwarden-CA`): when ca.pem's differs, `CAUpdate` fetches the bundle.
+        public var caDigest: String?
     }
 
     public func run() -> Result {
@@ -79,9 +82,10 @@ public struct Delivery: Sendable {
         var suspect: (entry: Spool.Entry, why: String)?
         for entry in waiting {
             switch attempt(entry) {
-            case .delivered(let trimmed, let renew):
+            case .delivered(let trimmed, let renew, let caDigest):
                 spool.remove(entry)
                 if renew { result.renewAsked = true }
+                if let caDigest { result.caDigest = caDigest }
                 result.delivered += 1
                 if let trimmed { result.trimmed.append("snapshot \(entry.sequence): \(trimmed)") }
                 if let (suspected, why) = suspect {
@@ -114,8 +118,9 @@ public struct Delivery: Sendable {
     }
 
     enum Attempt {
-        /// With what was trimmed, when it had to be; whether the answer asked to renew.
-        case delivered(trimmed: String?, renew: Bool)
+        /// With what was trimmed, when it had to be; whether the answer asked to renew; the
+        /// CA bundle digest it stated.
+        case delivered(trimmed: String?, renew: Bool, caDigest: String?)
         case refused(String)
         case wait(String, retryAfter: Int?)
         case failed(String, reached: Bool)
@@ -143,7 +148,8 @@ public struct Delivery: Sendable {
             let answer = "the collector answered \(response.status): \(Self.firstLine(response.text))"
             switch response.status {
             case 200..<300:
-                return .delivered(trimmed: trimmed, renew: response.headers["x-portwarden-renew"] != nil)
+                return .delivered(trimmed: trimmed, renew: response.headers["x-portwarden-renew"] != nil,
+                                  caDigest: response.headers["x-portwarden-ca"])
             case 413:
                 let limit = min(response.statedReportLimit ?? body.count / 2, body.count - 1)
                 guard let snapshot = try? Snapshot(wire: body) else { return .refused(answer) }

@@ -35,7 +35,8 @@ public struct Renewal: Sendable {
 
     /// Renews now through `connection` (which must present the current certificate);
     /// the new certificate, installed. A refusal throws `EnrollmentRefused`; no answer,
-    /// `RequestFailed`: either way the old pair is still in place.
+    /// `RequestFailed`; an answer the agent will not install (`TrustCheck`),
+    /// `TrustRefused`: either way the old pair and bundle are still in place.
     @discardableResult
     public func renew(through connection: CollectorConnection) throws -> Certificate {
         let current = try certificate()
@@ -43,11 +44,18 @@ public struct Renewal: Sendable {
         let key = try state.renewalKey()
         let request = try CertificateRequest(key: key, commonName: name)
         let answer = try connection.renew(csr: request.pem())
-        let renewed = try Certificate(pem: answer.certificate)
-        guard renewed.isFor(key), renewed.commonName == name else {
-            throw AgentStateError("the collector's renewed certificate is not for this host's new key and name: kept the old one")
-        }
-        try state.install(certificate: answer.certificate, bundle: answer.ca)
+        return try install(certificate: answer.certificate, bundle: answer.ca, server: answer.server, key: key, name: name,
+                           now: Int64(time(nil)))
+    }
+
+    /// Checks a renewal's answer, which came over a connection whose server presented
+    /// `server`, and installs it; the new certificate.
+    public func install(certificate pem: String, bundle bundlePEM: String, server: Certificate?, key: PrivateKey, name: String,
+                 now: Int64) throws -> Certificate {
+        let check = try TrustCheck(server: server, trusted: state.trustedCAs(), now: now)
+        let bundle = try check.bundle(bundlePEM)
+        let renewed = try check.certificate(pem, for: key, name: name, bundle: bundle)
+        try state.install(certificate: renewed.pem(), bundle: bundle.map { try $0.pem() }.joined())
         return renewed
     }
 }

@@ -29,14 +29,18 @@ public struct CollectorConnection: Sendable {
                      extraHeaders: [String: String] = [:]) throws -> HTTPResponse {
         var headers = extraHeaders
         headers["Content-Type"] = contentType
-        return try request("POST", path, body: body, headers: headers)
+        return try exchange("POST", path, body: body, headers: headers).response
     }
 
     public func get(_ path: String) throws -> HTTPResponse {
-        try request("GET", path, body: [], headers: [:])
+        try exchange("GET", path, body: [], headers: [:]).response
     }
 
-    private func request(_ method: String, _ path: String, body: [UInt8], headers: [String: String]) throws -> HTTPResponse {
+    /// One request; the response whatever its status, and the certificate the collector
+    /// presented on the connection (verified against the context's CAs): what an agent
+    /// checks a CA bundle or a certificate it is handed against.
+    public func exchange(_ method: String, _ path: String, body: [UInt8] = [],
+                         headers: [String: String] = [:]) throws -> (response: HTTPResponse, server: Certificate?) {
         let socket: TLSSocket
         do {
             socket = try TLSSocket.connect(host: host, port: port, context: context, serverName: serverName,
@@ -61,7 +65,7 @@ public struct CollectorConnection: Sendable {
         do {
             let response = try HTTPResponse.read(from: socket)
             socket.close()
-            return response
+            return (response, socket.peerCertificate)
         } catch {
             // The read's error carries the peer's alert ("certificate expired") when there was one.
             throw RequestFailed(reached: true, reason: writeFailure.map { "\($0), and no answer could be read: \(error)" } ?? "\(error)")

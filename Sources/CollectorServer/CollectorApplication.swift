@@ -95,7 +95,8 @@ public enum CollectorApplication {
         let refusals = RefusalLog(ingest: ingest, logger: logger)
         ReportRoutes(ingest: ingest, maxReportBytes: settings.maxReportBytes, clock: clock,
                      budget: HostBudget(settings.hostBudget), refusals: refusals, metrics: metrics, logger: logger,
-                     signingCA: enrollment?.ca.certificate.commonName)
+                     signingCA: enrollment?.ca.certificate.commonName,
+                     caBundleDigest: enrollment.flatMap { try? Certificate.bundleDigest(Certificate.all(pem: $0.bundle)) })
             .add(to: &routes)
         let connections = Connections()
         StatusRoutes(database: database, metrics: metrics, connections: connections, ingest: ingest,
@@ -104,6 +105,7 @@ public enum CollectorApplication {
             EnrollRoutes(database: database, enrollment: enrollment, limiter: EnrollmentLimiter(limits: enrollment.limits),
                          policy: policy, metrics: metrics, logger: logger).add(to: &routes)
             RenewRoutes(database: database, enrollment: enrollment, metrics: metrics, logger: logger).add(to: &routes)
+            CARoutes(bundle: enrollment.bundle).add(to: &routes)
         }
         return CollectorService(settings: settings, tls: tls, routes: routes, ingest: ingest, connections: connections,
                                 metrics: metrics, refusals: refusals, logger: logger,

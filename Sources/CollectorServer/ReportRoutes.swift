@@ -23,6 +23,11 @@ struct ReportRoutes {
     var signingCA: String? = nil
     /// The answer's header that asks the agent to renew now (`portwarden-agent run` does).
     static let renewHeader = "X-Portwarden-Renew"
+    /// The digest of the CA bundle hosts should trust now (`Certificate.bundleDigest`),
+    /// stated on each answer as `caHeader`: an agent whose ca.pem differs fetches it
+    /// (`CARoutes`). nil: not stated.
+    var caBundleDigest: String? = nil
+    static let caHeader = "X-Portwarden-CA"
     /// What a 503 for the storage asks an agent to wait: about one report interval.
     static let retryAfterSeconds = 60
     /// What a 503 for a full queue asks: the queue drains in seconds; spread the retries.
@@ -37,7 +42,7 @@ struct ReportRoutes {
                 let started = ContinuousClock.now
                 answered = ingest.submit(report, bytes: bytes, on: loop)
                     .flatMapErrorThrowing { throw refusal(storing: report, $0) }
-                    .map { [issuer = request.peer?.issuer] in askingToRenew(stored(report, $0, since: started), issuer) }
+                    .map { [issuer = request.peer?.issuer] in statingCA(askingToRenew(stored(report, $0, since: started), issuer)) }
             } catch {
                 answered = loop.makeFailedFuture(error)
             }
@@ -167,6 +172,14 @@ struct ReportRoutes {
         guard let signingCA, let issuer, issuer != signingCA else { return reply }
         var reply = reply
         reply.headers.add(name: Self.renewHeader, value: "ca-rotated")
+        return reply
+    }
+
+    /// `reply`, stating the digest of the CA bundle hosts should trust now.
+    func statingCA(_ reply: Reply) -> Reply {
+        guard let caBundleDigest else { return reply }
+        var reply = reply
+        reply.headers.add(name: Self.caHeader, value: caBundleDigest)
         return reply
     }
 

@@ -30,7 +30,7 @@ final class StubCollector: Sendable {
                 let client = accept(fd, nil, nil)
                 guard client >= 0 else { return }
                 guard let tls = try? TLSSocket.accept(fd: client, context: context, timeout: 5),
-                      let body = Self.readRequest(tls) else { continue }
+                      let (_, body) = readHTTPRequest(tls) else { continue }
                 let request = Request(snapshot: try? Snapshot(wire: body), bytes: body.count)
                 received.withLock { $0.append(request) }
                 try? tls.write(Array(answer(request).utf8))
@@ -45,20 +45,6 @@ final class StubCollector: Sendable {
     var sequences: [UInt64?] { requests.map(\.sequence) }
 
     func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
-
-    /// The request's body, read whole by its Content-Length.
-    static func readRequest(_ tls: TLSSocket) -> [UInt8]? {
-        var bytes: [UInt8] = []
-        while true {
-            guard let chunk = try? tls.read(), !chunk.isEmpty else { return nil }
-            bytes += chunk
-            guard let end = bytes.firstRange(of: [13, 10, 13, 10]) else { continue }
-            let head = String(decoding: bytes[..<end.lowerBound], as: UTF8.self).lowercased()
-            let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
-                .flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) } ?? 0
-            if bytes.count - end.upperBound >= length { return Array(bytes[end.upperBound...].prefix(length)) }
-        }
-    }
 
     static func answer(_ status: Int, _ headers: [String] = [], _ body: String = "") -> String {
         "HTTP/1.1 \(status) Whatever\r\n" + headers.map { $0 + "\r\n" }.joined()

@@ -81,6 +81,14 @@ extension ServeTests {
         let told = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: straggler.context, timeout: 5)
             .post("/v1/reports", body: Self.report("db-01", sequence: 1))
         #expect(told.status == 200 && told.headers["x-portwarden-renew"] == "ca-rotated", "\(told.status) \(told.headers)")
+        #expect(told.headers["x-portwarden-ca"] == Certificate.bundleDigest([newCA, oldCA]), "the bundle to trust now: both")
+        let handed = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: straggler.context, timeout: 5)
+            .get("/v1/ca")
+        let handedCAs = Set(try Certificate.all(pem: handed.text).map(\.fingerprint))
+        #expect(handed.status == 200 && handedCAs == [oldCA.fingerprint, newCA.fingerprint], "the bundle, to an enrolled host")
+        let anonymous = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: TLSContext.client(trust: oldCA),
+                                                timeout: 5).get("/v1/ca")
+        #expect(anonymous.status == 401, "the bundle is for enrolled hosts: \(anonymous.status)")
         let metrics = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: straggler.context, timeout: 5)
             .get("/metrics").text
         #expect(metrics.contains("portwarden_host_certificates_expiring 3\n"), "three hosts, an hour each: \(metrics)")
@@ -112,6 +120,10 @@ extension ServeTests {
         for name in ["web-01", "web-02"] {
             let ran = try run(name)
             #expect(ran.status == 0, "\(name) reports after the old CA is gone: \(ran.output)")
+            // Told the bundle is the new CA alone, it dropped the old one: a leaked old key
+            // can no longer pose as the collector to it.
+            let bundle = try Certificate.all(pem: StateFile.read(state + "/agent-\(name)/ca.pem")).map(\.fingerprint)
+            #expect(bundle == [newCA.fingerprint], "\(name) trusts the new CA alone: \(ran.output)")
         }
         #expect(reportOnce(port, straggler.context, "db-01", sequence: 2).status == nil, "the host that never renewed is refused")
         // Configuration management still passing the first CA as --ca-file: web-01 is enrolled already.
