@@ -25,7 +25,8 @@ extension ServeTests {
         run.standardOutput = FileHandle.nullDevice
         run.standardError = FileHandle.nullDevice
         try run.run()
-        defer { run.terminate(); run.waitUntilExit() }
+        // SIGKILL: the agent's loop sleeps, and a SIGTERM the test runner ignores would be ignored by it too.
+        defer { kill(run.processIdentifier, SIGKILL); run.waitUntilExit() }
         let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
         func reports() throws -> Int64 { try database.receiptRuns(host: "web-01").map(\.reports).reduce(0, +) }
         func waitFor(_ condition: () throws -> Bool) throws -> Bool {
