@@ -12,12 +12,34 @@ public struct PeerIdentity: Sendable, Equatable {
     /// The common name of the CA that signed it: while the fleet CA is rotated, a host
     /// whose certificate is from the old one is asked to renew.
     public var issuer: String?
+    /// When the certificate starts and ends (seconds since the epoch).
+    public var notBefore: Int64?
+    public var notAfter: Int64?
 
     init(certificate: Certificate?) {
         host = certificate?.commonName.map(Self.hostName)
         serial = certificate?.serial
         keyFingerprint = certificate?.keyFingerprint
         issuer = certificate?.issuerCommonName
+        notBefore = certificate?.notBefore
+        notAfter = certificate?.notAfter
+    }
+
+    /// Why the certificate is not valid at `now` (expired, or not valid yet), nil when it
+    /// is. OpenSSL checks the dates at a full handshake only: a resumed session carries
+    /// the certificate it was made with, for as long as the session lives (an hour), so
+    /// the collector asks again at every handshake and before it renews one.
+    public func outOfValidity(at now: Int64) -> String? {
+        guard let serial, let notBefore, let notAfter else { return nil }
+        if now > notAfter {
+            return "certificate \(serial) of \(host ?? "?") expired at \(Timestamp.rfc3339(notAfter)): "
+                + "this host must enroll again (portwarden-agent enroll; an operator approves it)"
+        }
+        if now < notBefore {
+            return "certificate \(serial) of \(host ?? "?") is not valid before \(Timestamp.rfc3339(notBefore)): "
+                + "check this host's and the collector's clocks"
+        }
+        return nil
     }
 
     /// The host a certificate's common name (or a report's claim) stands for: its normal
