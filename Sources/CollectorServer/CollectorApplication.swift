@@ -95,7 +95,7 @@ public enum CollectorApplication {
         let refusals = RefusalLog(ingest: ingest, logger: logger)
         ReportRoutes(ingest: ingest, maxReportBytes: settings.maxReportBytes, clock: clock,
                      budget: HostBudget(settings.hostBudget), refusals: refusals, metrics: metrics, logger: logger,
-                     signingCA: enrollment?.ca.certificate.commonName)
+                     signingCA: enrollment?.ca.certificate.subjectKeyIdentifier)
             .add(to: &routes)
         let connections = Connections()
         StatusRoutes(database: database, metrics: metrics, connections: connections, ingest: ingest,

@@ -9,8 +9,11 @@ public struct PeerIdentity: Sendable, Equatable {
     public var serial: String?
     /// The SHA-256 of the certificate's key: a renewal must bring another.
     public var keyFingerprint: String?
-    /// The common name of the CA that signed it: while the fleet CA is rotated, a host
-    /// whose certificate is from the old one is asked to renew.
+    /// Which CA signed it, by that CA's key (the authority key identifier): while the
+    /// fleet CA is rotated, a host whose certificate is from the old one is asked to
+    /// renew. Not the CA's name: two CAs may share one. A certificate without the
+    /// identifier (none this collector issues) is named by its issuer's name, which
+    /// matches no CA's key: asked to renew, it gets one with it.
     public var issuer: String?
     /// When the certificate starts and ends (seconds since the epoch).
     public var notBefore: Int64?
@@ -20,7 +23,7 @@ public struct PeerIdentity: Sendable, Equatable {
         host = certificate?.commonName.map(Self.hostName)
         serial = certificate?.serial
         keyFingerprint = certificate?.keyFingerprint
-        issuer = certificate?.issuerCommonName
+        issuer = certificate.map { $0.authorityKeyIdentifier ?? "name:" + ($0.issuerCommonName ?? "") }
         notBefore = certificate?.notBefore
         notAfter = certificate?.notAfter
     }

@@ -115,4 +115,21 @@ struct RenewalHardeningTests {
         let counted = metrics.render(hosts: 0, staleHosts: 0)
         #expect(counted.contains("portwarden_reports_refused_total{reason=\"renewal_throttled\"} 2"), "\(counted)")
     }
+
+    /// A host whose certificate another CA signed is asked to renew even when that CA
+    /// has the signing CA's name (two rotations in one second, once): told apart by key.
+    @Test func aCertificateFromAnotherCAOfTheSameNameIsAskedToRenew() async throws {
+        let pki = try TestPKI(caName: "portwarden fleet CA")
+        let database = try CollectorDatabase.inMemory()
+        let signing = try CertificateAuthority.create(commonName: "portwarden fleet CA")
+        let collector = try await RunningCollector.start(pki: pki, database: database, enrollment: .init(ca: signing))
+        defer { collector.stop() }
+        func report(_ identity: (Certificate, PrivateKey), _ sequence: UInt64) async throws -> HTTPResponse {
+            let agent = CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port),
+                                            context: try pki.clientContext(identity), timeout: 5)
+            return try await blocking { try agent.post("/v1/reports", body: ReportTests.snapshot(host: "web-01", sequence: sequence)) }
+        }
+        let old = try await report(try pki.host("web-01"), 1)
+        #expect(old.status == 200 && old.headers["x-portwarden-renew"] == "ca-rotated", "\(old.status) \(old.headers)")
+    }
 }
