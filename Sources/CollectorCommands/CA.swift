@@ -28,7 +28,7 @@ struct CA: ParsableCommand {
             valueName: "name"))
         var names: [String] = []
 
-        @Flag(help: "Replace an existing CA (every host must then enroll again).")
+        @Flag(help: "Replace an existing CA (every host must then enroll again); a rotation's old CA (ca-old.*) is removed too.")
         var force = false
 
         func run() throws {

@@ -95,7 +95,7 @@ public enum CollectorApplication {
         let refusals = RefusalLog(ingest: ingest, logger: logger)
         ReportRoutes(ingest: ingest, maxReportBytes: settings.maxReportBytes, clock: clock,
                      budget: HostBudget(settings.hostBudget), refusals: refusals, metrics: metrics, logger: logger,
-                     signingCA: enrollment?.ca.certificate.commonName,
+                     signingCA: enrollment?.ca.certificate.subjectKeyIdentifier,
                      caBundleDigest: enrollment.flatMap { try? Certificate.bundleDigest(Certificate.all(pem: $0.bundle)) })
             .add(to: &routes)
         let connections = Connections()

@@ -26,8 +26,7 @@ extension CollectorFiles {
             try kept.key.write(to: oldCAKey)
             try StateFile.write(try kept.certificate.pem(), to: oldCACertificate, mode: 0o644)
         }
-        // A name of its own: a host's certificate says which CA signed it by this name.
-        let new = try CertificateAuthority.create(commonName: "portwarden fleet CA \(Timestamp.rfc3339(now))")
+        let new = try CertificateAuthority.create(commonName: Self.uniqueName(at: now))
         try new.key.write(to: caKey)
         try StateFile.write(try new.certificate.pem(), to: caCertificate, mode: 0o644)
         return new
@@ -40,9 +39,7 @@ extension CollectorFiles {
             throw StateFile.Failed(path: oldCACertificate, reason: "no rotation is under way (portwarden ca rotate starts one)")
         }
         let server = try issueServerCertificate(names: names, by: authority())
-        for path in [oldCAKey, oldCACertificate] where unlink(path) != 0 && errno != ENOENT {
-            throw StateFile.Failed(path: path, reason: String(cString: strerror(errno)))
-        }
+        try removeOldAuthority()
         return server
     }
 }

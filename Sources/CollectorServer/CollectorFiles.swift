@@ -2,6 +2,7 @@ import CollectorStore
 import Foundation
 import Glibc
 import OpenSSLTLS
+import PortwardenModel
 import StateFiles
 
 /// The collector's state directory:
@@ -59,7 +60,10 @@ public struct CollectorFiles: Sendable {
         if chmod(directory, 0o700) != 0 {
             throw StateFile.Failed(path: directory, reason: "cannot make it 0700: \(String(cString: strerror(errno)))")
         }
-        let ca = try CertificateAuthority.create(commonName: "portwarden fleet CA")
+        // A rotation's old CA goes too, first: left, `serve` would still trust it — the
+        // CA this replaces, whose hosts were to enroll again.
+        if replacing { try removeOldAuthority() }
+        let ca = try CertificateAuthority.create(commonName: Self.uniqueName())
         try ca.key.write(to: caKey)
         try StateFile.write(try ca.certificate.pem(), to: caCertificate, mode: 0o644)
         try issueServerCertificate(names: names, by: ca)
@@ -89,12 +93,29 @@ public struct CollectorFiles: Sendable {
 
     /// The CA that signs the server certificate: during a rotation the old one, which
     /// hosts that have not renewed yet trust (alone).
-    public func serverSigner() throws -> CertificateAuthority { try oldAuthority() ?? authority() }
+    /// Refused, as `authority()` is, when ca.key is not ca.pem's.
+    public func serverSigner() throws -> CertificateAuthority {
+        let current = try authority()
+        return try oldAuthority() ?? current
+    }
 
     /// The CA a rotation replaced, while the overlap lasts; nil otherwise.
     public func oldAuthority() throws -> CertificateAuthority? {
         guard access(oldCACertificate, F_OK) == 0 else { return nil }
-        return try CertificateAuthority(certificate: Certificate(pem: read(oldCACertificate)), key: key(oldCAKey))
+        return try pair(oldCACertificate, oldCAKey)
+    }
+
+    /// Removes a rotation's old CA (ca-old.key, ca-old.pem), if any.
+    func removeOldAuthority() throws {
+        for path in [oldCAKey, oldCACertificate] where unlink(path) != 0 && errno != ENOENT {
+            throw StateFile.Failed(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    /// A CA's common name: hosts' certificates name their issuer by it, so each CA's is
+    /// its own (a rotation twice in a second must not make two CAs of one name).
+    static func uniqueName(at now: Int64 = Int64(Date().timeIntervalSince1970)) -> String {
+        "portwarden fleet CA \(Timestamp.rfc3339(now)) \((0..<4).map { _ in UInt8.random(in: .min ... .max) }.lowercaseHex)"
     }
 
     /// The CAs hosts are handed to trust (PEM): the CA, then during a rotation the old one.
@@ -102,8 +123,21 @@ public struct CollectorFiles: Sendable {
         try read(caCertificate) + ((try oldAuthority()?.certificate.pem()) ?? "")
     }
 
+    /// The fleet CA; refused when ca.key is not ca.pem's key (a `ca rotate` cut short
+    /// between the two, a restore of one file): what it signed would not verify.
     public func authority() throws -> CertificateAuthority {
-        try CertificateAuthority(certificate: Certificate(pem: read(caCertificate)), key: key(caKey))
+        try pair(caCertificate, caKey)
+    }
+
+    private func pair(_ certificatePath: String, _ keyPath: String) throws -> CertificateAuthority {
+        let ca = CertificateAuthority(certificate: try Certificate(pem: read(certificatePath)), key: try key(keyPath))
+        guard ca.certificate.isFor(ca.key) else {
+            let next = keyPath == caKey && access(oldCACertificate, F_OK) == 0
+                ? "a `portwarden ca rotate` was cut short: run it again to finish the rotation"
+                : "restore both files from the same backup (or `portwarden ca init --force`: every host must then enroll again)"
+            throw StateFile.Failed(path: keyPath, reason: "this key is not the one of \(certificatePath): \(next)")
+        }
+        return ca
     }
 
     /// The server's TLS context: its certificate, clients verified against the fleet CA

@@ -1,4 +1,5 @@
 import CollectorStore
+import Foundation
 import NIOCore
 import OpenSSLTLS
 
@@ -73,12 +74,16 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
                 // whose renewed successor was presented: refuse them here, before a single
                 // request byte is read (resumed sessions included). A renewed
                 // certificate's first presentation is recorded: it retires its predecessor.
+                // An expired certificate is refused by OpenSSL at a full handshake only: a
+                // resumed session skips the dates.
                 if let serial = identity.serial {
                     let standing = certificates.standing(serial)
-                    if standing.isRefused {
+                    let why = standing.isRefused ? RefusedCertificate(host: identity.host, serial: serial, standing: standing).description
+                        : identity.outOfValidity(at: Int64(Date().timeIntervalSince1970))
+                    if let why {
                         refused = true
-                        metrics.refused(standing == .revoked ? "revoked" : "superseded")
-                        context.fireErrorCaught(RefusedCertificate(host: identity.host, serial: serial, standing: standing))
+                        metrics.refused(standing == .revoked ? "revoked" : standing == .superseded ? "superseded" : "expired")
+                        context.fireErrorCaught(RefusedCertificate(host: identity.host, serial: serial, standing: standing, reason: why))
                         context.close(promise: nil)
                         return
                     }
@@ -136,13 +141,15 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
 }
 
 /// A client presented a certificate the collector has revoked, or one a renewed
-/// certificate has replaced.
+/// certificate has replaced, or one out of its validity (over a resumed session).
 struct RefusedCertificate: Error, CustomStringConvertible {
     let host: String?
     let serial: String
     let standing: CertificateStanding
+    /// Said instead of the standing's reason (an expired certificate).
+    var reason: String? = nil
     var description: String {
-        standing == .revoked ? "revoked certificate \(serial) of \(host ?? "?") refused"
-            : "certificate \(serial) of \(host ?? "?") refused: a renewed certificate of the name has been presented since"
+        reason ?? (standing == .revoked ? "revoked certificate \(serial) of \(host ?? "?") refused"
+            : "certificate \(serial) of \(host ?? "?") refused: a renewed certificate of the name has been presented since")
     }
 }

@@ -9,15 +9,40 @@ public struct PeerIdentity: Sendable, Equatable {
     public var serial: String?
     /// The SHA-256 of the certificate's key: a renewal must bring another.
     public var keyFingerprint: String?
-    /// The common name of the CA that signed it: while the fleet CA is rotated, a host
-    /// whose certificate is from the old one is asked to renew.
+    /// Which CA signed it, by that CA's key (the authority key identifier): while the
+    /// fleet CA is rotated, a host whose certificate is from the old one is asked to
+    /// renew. Not the CA's name: two CAs may share one. A certificate without the
+    /// identifier (none this collector issues) is named by its issuer's name, which
+    /// matches no CA's key: asked to renew, it gets one with it.
     public var issuer: String?
+    /// When the certificate starts and ends (seconds since the epoch).
+    public var notBefore: Int64?
+    public var notAfter: Int64?
 
     init(certificate: Certificate?) {
         host = certificate?.commonName.map(Self.hostName)
         serial = certificate?.serial
         keyFingerprint = certificate?.keyFingerprint
-        issuer = certificate?.issuerCommonName
+        issuer = certificate.map { $0.authorityKeyIdentifier ?? "name:" + ($0.issuerCommonName ?? "") }
+        notBefore = certificate?.notBefore
+        notAfter = certificate?.notAfter
+    }
+
+    /// Why the certificate is not valid at `now` (expired, or not valid yet), nil when it
+    /// is. OpenSSL checks the dates at a full handshake only: a resumed session carries
+    /// the certificate it was made with, for as long as the session lives (an hour), so
+    /// the collector asks again at every handshake and before it renews one.
+    public func outOfValidity(at now: Int64) -> String? {
+        guard let serial, let notBefore, let notAfter else { return nil }
+        if now > notAfter {
+            return "certificate \(serial) of \(host ?? "?") expired at \(Timestamp.rfc3339(notAfter)): "
+                + "this host must enroll again (portwarden-agent enroll; an operator approves it)"
+        }
+        if now < notBefore {
+            return "certificate \(serial) of \(host ?? "?") is not valid before \(Timestamp.rfc3339(notBefore)): "
+                + "check this host's and the collector's clocks"
+        }
+        return nil
     }
 
     /// The host a certificate's common name (or a report's claim) stands for: its normal

@@ -9,8 +9,8 @@ import PortwardenModel
 /// `POST /v1/renew`: a host sends a CSR for a new key over mutual TLS with its current
 /// certificate and gets back a certificate for the same name, and the fleet CA bundle.
 /// No secret, no operator: the presented certificate is the proof, so only the name's
-/// current one renews — not a revoked one, not one already renewed (a predecessor still
-/// in its overlap), not one of a forgotten host (its certificates are revoked). The
+/// current one renews — not a revoked one, not an expired one, not one already renewed
+/// (a predecessor still in its overlap), not one of a forgotten host (its certificates are revoked). The
 /// name is the certificate's; a CSR naming another, or carrying the same key, is
 /// refused. Runs on the thread pool: decision, signing and record are one transaction.
 struct RenewRoutes {
@@ -47,6 +47,9 @@ struct RenewRoutes {
             logger.warning("renewal refused", metadata: ["host": "\(host)", "serial": "\(serial)", "reason": "\(why)"])
             return HTTPFailure(status, message: why)
         }
+        // A kept-alive connection, or a resumed session, outlives the certificate it was
+        // made with: an expired certificate renews no more (the host enrolls again).
+        if let why = peer.outOfValidity(at: now) { throw try refuse(.forbidden, why) }
         guard request.body.readableBytes <= EnrollRoutes.maxRequestBytes else {
             throw HTTPFailure(.payloadTooLarge, message: "a renewal request is at most 64 KiB")
         }
@@ -80,11 +83,17 @@ struct RenewRoutes {
             logger.info("renewed", metadata: ["host": "\(host)", "serial": "\(certificate.serial)", "renews": "\(serial)"])
             return try EnrollRoutes.reply(.ok, EnrollRoutes.Answer(status: "issued", host: host, certificate: issuedPEM,
                                                                    ca: enrollment.bundle, fingerprint: key))
+        case .failure(.throttled(let wait)):
+            metrics.refused("renewal_throttled")
+            logger.warning("renewal refused", metadata: ["host": "\(host)", "serial": "\(serial)", "reason": "throttled"])
+            // Answered, not thrown: counted under its own reason, not as "renewal".
+            return HTTPFailure(.tooManyRequests, headers: ["Retry-After": "\(wait)"],
+                               message: "\(host): \(RenewalRefusal.throttled(retryAfter: wait))").reply
         case .failure(let refusal):
             logger.warning("renewal refused", metadata: ["host": "\(host)", "serial": "\(serial)", "reason": "\(refusal)"])
             let next = switch refusal {
             case .renewed: ""
-            case .sameKey: ": make a new key"
+            case .sameKey, .reusedKey: ": make a new key"
             default: ": this host must enroll again (an operator approves it)"
             }
             throw HTTPFailure(.forbidden, message: "\(host): \(refusal)\(next)")

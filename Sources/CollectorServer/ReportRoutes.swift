@@ -17,8 +17,8 @@ struct ReportRoutes {
     let refusals: RefusalLog
     let metrics: CollectorMetrics
     let logger: Logger
-    /// The common name of the CA that signs hosts' certificates now: a host whose
-    /// certificate another CA signed (the old one, while the CA is rotated) is told to
+    /// The key identifier of the CA that signs hosts' certificates now (`PeerIdentity.issuer`):
+    /// a host whose certificate another CA signed (the old one, while the CA is rotated) is told to
     /// renew with each report it sends (`renewHeader`). nil: never.
     var signingCA: String? = nil
     /// The answer's header that asks the agent to renew now (`portwarden-agent run` does).

@@ -43,6 +43,12 @@ public enum RenewalRefusal: Error, Equatable, Sendable, CustomStringConvertible 
     case renewed(serial: String, by: String)
     case otherName(serial: String, holder: String)
     case sameKey
+    /// The key of an earlier certificate of the name (`serial`): a key once replaced is
+    /// never certified again, so a copy of it stolen since is worth nothing.
+    case reusedKey(serial: String)
+    /// The name renewed `CollectorDatabase.renewalsPerHour` times in the last hour (each
+    /// a signature and records): asked again after `retryAfter` seconds.
+    case throttled(retryAfter: Int64)
 
     public var description: String {
         switch self {
@@ -51,11 +57,18 @@ public enum RenewalRefusal: Error, Equatable, Sendable, CustomStringConvertible 
         case .renewed(let serial, let by): "certificate \(serial) was already renewed (by \(by)): renew with the newer one"
         case .otherName(let serial, let holder): "certificate \(serial) was issued to \(holder), not to the name asked for"
         case .sameKey: "the request carries the key of the certificate it renews: renewal takes a new key"
+        case .reusedKey(let serial): "the request carries the key of certificate \(serial), which this name held before: renewal takes a new key"
+        case .throttled(let wait): "this name renewed \(CollectorDatabase.renewalsPerHour) times in the last hour: try again in \(wait) s"
         }
     }
 }
 
 extension CollectorDatabase {
+    /// Renewals a name may have in an hour: one is due every few weeks, and an answer
+    /// lost on the way is asked for again; a host asking more often is refused (it costs
+    /// a signature and records each time) until the oldest of them is an hour old.
+    public static let renewalsPerHour = 4
+
     /// Decides a renewal and, when granted, records the certificate `sign` makes — in one
     /// write transaction: the presented certificate must be the name's current one
     /// (unrevoked, not renewed already), for another key. The new certificate records the
@@ -71,6 +84,14 @@ extension CollectorDatabase {
             guard let old = try IssuedCertificate.fetchOne(db, sql: "SELECT * FROM certificate WHERE serial = ?",
                                                            arguments: [attempt.presented]) else {
                 return try refuse(.unknown(serial: attempt.presented))
+            }
+            // Not audited: a host asking in a loop would fill the audit table instead.
+            let recent = try Int64.fetchAll(db, sql: """
+                SELECT issuedAt FROM certificate WHERE hostName = ? AND renews IS NOT NULL AND issuedAt > ?
+                ORDER BY issuedAt DESC LIMIT ?
+                """, arguments: [old.hostName, now - 3_600, Self.renewalsPerHour])
+            if recent.count >= Self.renewalsPerHour, let oldest = recent.last {
+                return .failure(.throttled(retryAfter: max(oldest + 3_600 - now, 1)))
             }
             if let at = old.revokedAt { return try refuse(.revoked(serial: old.serial, at: at)) }
             if let by = old.renewedBy {
@@ -89,6 +110,15 @@ extension CollectorDatabase {
             // The route compares the key with the presented certificate's; the record may
             // know it too (certificates from v7 on).
             guard old.keyFingerprint != attempt.keyFingerprint else { return try refuse(.sameKey) }
+            // Nor any key the name held before — but the lost answers' successors (of this
+            // certificate, never presented, revoked as the host asked again) are the key
+            // asked for again, not an old one.
+            if let holder = try String.fetchOne(db, sql: """
+                SELECT serial FROM certificate WHERE hostName = ? AND keyFingerprint = ?
+                AND NOT (renews IS ? AND firstPresentedAt IS NULL) ORDER BY rowid LIMIT 1
+                """, arguments: [old.hostName, attempt.keyFingerprint, old.serial]) {
+                return try refuse(.reusedKey(serial: holder))
+            }
             var certificate = try sign()
             certificate.renews = old.serial
             certificate.keyFingerprint = attempt.keyFingerprint

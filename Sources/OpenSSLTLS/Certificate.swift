@@ -67,6 +67,17 @@ public final class Certificate: @unchecked Sendable {
         }
     }
 
+    /// The subject key identifier (a CA's: what the certificates it signs name it by), hex.
+    public var subjectKeyIdentifier: String? { Self.hex(X509_get0_subject_key_id(pointer)) }
+    /// The authority key identifier: the signing CA's subject key identifier, hex. Unlike
+    /// the issuer's name, it changes with the CA's key.
+    public var authorityKeyIdentifier: String? { Self.hex(X509_get0_authority_key_id(pointer)) }
+
+    private static func hex(_ string: UnsafePointer<ASN1_STRING>?) -> String? {
+        guard let string, let bytes = ASN1_STRING_get0_data(string) else { return nil }
+        return UnsafeBufferPointer(start: bytes, count: Int(ASN1_STRING_length(string))).lowercaseHex
+    }
+
     /// SHA-256 of the certificate's public key (as `CertificateRequest.keyFingerprint`).
     public var keyFingerprint: String { PublicKeyType.fingerprint(X509_get0_pubkey(pointer)) }
 

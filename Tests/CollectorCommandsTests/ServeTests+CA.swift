@@ -136,4 +136,23 @@ extension ServeTests {
             #expect(try database.receiptRuns(host: name).map(\.reports).reduce(0, +) == 4, "\(name)")
         }
     }
+
+    /// A ca.key that is not ca.pem's: serve, `ca server-cert` and `enroll sign` refuse,
+    /// saying what to do, rather than sign certificates that do not verify.
+    @Test func aCAKeyThatIsNotTheCertificatesIsRefusedEverywhereItWouldSign() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        try PrivateKey.generate().write(to: state + "/ca.key")
+        let csr = state + "/web-01.csr"
+        try StateFile.write(try CertificateRequest(key: PrivateKey.generate(), commonName: "web-01").pem(), to: csr, mode: 0o644)
+        let port = try unusedPort()
+        for arguments in [["serve", "--listen", "127.0.0.1:\(port)", "--no-policy"], ["ca", "server-cert"], ["enroll", "sign", csr]] {
+            // Bounded: a serve that does not refuse would run on.
+            let refused = try execute("/usr/bin/timeout", ["10", Self.portwarden] + arguments + ["--state-dir", state])
+            #expect(refused.status != 0 && refused.output.contains("is not the one of") && refused.output.contains("backup"),
+                    "\(arguments): \(refused.status) \(refused.output)")
+        }
+        let database = try CollectorDatabase.open(path: state + "/portwarden.sqlite")
+        #expect(try database.certificates(host: nil).isEmpty, "nothing signed, the name not held")
+    }
 }

@@ -19,9 +19,9 @@ struct RenewalTests {
     }
 
     func renew(_ database: any HistoryStore, _ presented: String, key: String, as serial: String,
-               host: String = "web-01") throws -> Result<IssuedCertificate, RenewalRefusal> {
-        try database.renew(RenewalAttempt(presented: presented, host: host, keyFingerprint: key, address: "192.0.2.1", now: Self.now)) {
-            IssuedCertificate(serial: serial, hostName: host, fingerprint: "c\(serial)", notAfter: Self.now + 86_400, issuedAt: Self.now)
+               host: String = "web-01", at now: Int64 = Self.now) throws -> Result<IssuedCertificate, RenewalRefusal> {
+        try database.renew(RenewalAttempt(presented: presented, host: host, keyFingerprint: key, address: "192.0.2.1", now: now)) {
+            IssuedCertificate(serial: serial, hostName: host, fingerprint: "c\(serial)", notAfter: now + 86_400, issuedAt: now)
         }
     }
 
@@ -67,5 +67,39 @@ struct RenewalTests {
         #expect(try database.currentCertificatesEnding(before: Self.now + 2 * 86_400) == 0, "revoked: not counted")
         let refusals = try database.auditEntries(since: 0).filter { $0.action == .renewalRefused }
         #expect(refusals.count == 6, "\(refusals.map(\.detail))")
+    }
+
+    /// A key once replaced is never certified again, whichever certificate asks: a copy
+    /// of it stolen since is worth nothing. The lost answer's retry (the same new key,
+    /// again and again) still works.
+    @Test(arguments: StoreMaker.all) func aKeyTheNameHeldBeforeIsNeverCertifiedAgain(_ store: StoreMaker) throws {
+        let database = try database(store)
+        _ = try renew(database, "A", key: "kB", as: "B").get()
+        _ = try renew(database, "A", key: "kB", as: "B2", at: Self.now + 1).get()
+        _ = try renew(database, "A", key: "kB", as: "B3", at: Self.now + 2).get()
+        try database.markPresented(serial: "B3", at: Self.now + 3)
+        #expect(try renew(database, "B3", key: "kA", as: "X", at: Self.now + 4) == .failure(.reusedKey(serial: "A")))
+        _ = try renew(database, "B3", key: "kC", as: "C", at: Self.now + 5).get()
+        try database.markPresented(serial: "C", at: Self.now + 6)
+        #expect(try renew(database, "C", key: "kB", as: "X", at: Self.now + 7_200).map(\.serial) == .failure(.reusedKey(serial: "B")))
+        #expect(try database.certificates(host: "web-01").map(\.serial) == ["A", "B", "B2", "B3", "C"])
+    }
+
+    /// The lost answer's path re-signs at each request: a name renews at most
+    /// `renewalsPerHour` times an hour, then is told when to ask again.
+    @Test(arguments: StoreMaker.all) func renewalsPerNameAreBoundedInAnHour(_ store: StoreMaker) throws {
+        let database = try database(store)
+        let limit = CollectorDatabase.renewalsPerHour
+        for attempt in 0..<limit {
+            _ = try renew(database, "A", key: "kB", as: "B\(attempt)", at: Self.now + Int64(attempt)).get()
+        }
+        #expect(try renew(database, "A", key: "kB", as: "X", at: Self.now + 100) == .failure(.throttled(retryAfter: 3_500)))
+        #expect(try renew(database, "A", key: "kB", as: "X", host: "web-01", at: Self.now + 3_599)
+                == .failure(.throttled(retryAfter: 1)))
+        #expect(try database.certificates(host: "web-01").count == 1 + limit, "nothing signed while refused")
+        // An hour after the first, the next cycle's retry gets through.
+        #expect(try renew(database, "A", key: "kB", as: "B\(limit)", at: Self.now + 3_600).map(\.serial) == .success("B\(limit)"))
+        let refusals = try database.auditEntries(since: 0).filter { $0.action == .renewalRefused }
+        #expect(refusals.isEmpty, "a throttled host does not fill the audit table: \(refusals.map(\.detail))")
     }
 }
