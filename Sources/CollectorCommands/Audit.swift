@@ -13,7 +13,7 @@ struct Audit: ParsableCommand {
             Every enrollment decision (issued, pending, refused and why), an operator's \
             approval or refusal, a revocation, a renewal (or its refusal), a token made or \
             revoked, the secret replaced, a host retired (`hosts forget`) or back, a tag given, \
-            taken or forgotten \
+            taken or forgotten, the fleet CA rotated or retired, the server certificate reissued \
             — with who (the operator: SUDO_USER, else the account; or which secret or token \
             a host showed), what, when and from which address. Oldest first.
             """)

@@ -77,6 +77,9 @@ struct CA: ParsableCommand {
             }
             let signer = try files.serverSigner()
             let server = try files.issueServerCertificate(names: names, by: signer)
+            try openHistory(state).audit(AuditEntry(at: nowSeconds, action: .serverCertificateIssued, actor: Operator.current,
+                                                     detail: "serial \(server.serial) for \(names.joined(separator: ", ")), "
+                                                         + "valid until \(Timestamp.rfc3339(server.notAfter))"))
             print("server certificate: \(files.serverCertificate) for \(names.joined(separator: ", ")), "
                   + "serial \(server.serial), valid until \(Timestamp.rfc3339(server.notAfter))")
             print("restart `portwarden serve` to use it")
@@ -101,8 +104,10 @@ struct CA: ParsableCommand {
 
         func run() throws {
             let files = try state.files()
-            _ = try openHistory(state)  // a state directory with its history: not a typo
+            let database = try openHistory(state)  // a state directory with its history: not a typo
             let new = try files.rotate(at: nowSeconds)
+            try database.audit(AuditEntry(at: nowSeconds, action: .caRotated, actor: Operator.current,
+                                          detail: "new CA sha256 \(new.certificate.fingerprint); the old one kept as ca-old.pem"))
             print("new fleet CA: \(files.caCertificate) (sha256 \(new.certificate.fingerprint)); the old one is kept as \(files.oldCACertificate)")
             print("restart `portwarden serve`; hosts renew onto the new CA at their next report; then `portwarden ca retire-old`")
         }
@@ -142,6 +147,9 @@ struct CA: ParsableCommand {
                 throw ValidationError("the server certificate names nothing this can read: run `portwarden ca server-cert --name …` after this")
             }
             let server = try files.retireOld(names: names)
+            try database.audit(AuditEntry(at: nowSeconds, action: .caOldRetired, actor: Operator.current,
+                                          detail: "server certificate \(server.serial) from the new CA"
+                                              + (waiting.isEmpty ? "" : "; --force cut off \(waiting.joined(separator: ", "))")))
             print("old CA retired; server certificate reissued from the new CA for \(names.joined(separator: ", ")), "
                   + "serial \(server.serial)")
             if !waiting.isEmpty { print("cut off (enroll them again): \(waiting.joined(separator: ", "))") }

@@ -26,6 +26,7 @@ extension ServeTests {
         #expect(reissued.status == 0, "\(reissued.output)")
         let after = try Certificate(pem: StateFile.read(state + "/server.pem"))
         #expect(after.serial != before.serial && after.subjectAltNames == before.subjectAltNames)
+        #expect(try portwarden(["audit", "--state-dir", state, "--since", "1h"]).output.contains("ca.server_certificate"))
         #expect(try PrivateKey.read(from: state + "/server.key").pem() != StateFile.read(agentState + "/host.key"))
         server.terminate()
         server.waitUntilExit()
@@ -115,6 +116,10 @@ extension ServeTests {
         #expect(retired.status == 0, "\(retired.output)")
         #expect(!FileManager.default.fileExists(atPath: state + "/ca-old.key"))
         #expect(try Certificate(pem: StateFile.read(state + "/server.pem")).isSigned(by: newCA))
+        // Who rotated and who cut hosts off, in the audit like every other change to identities.
+        let audit = try portwarden(["audit", "--state-dir", state, "--since", "1h"])
+        #expect(audit.output.contains("ca.rotated") && audit.output.contains("ca.old_retired")
+                && audit.output.contains("--force cut off db-01"), "\(audit.output)")
         try restart()
 
         for name in ["web-01", "web-02"] {
