@@ -41,7 +41,9 @@ struct CA: ParsableCommand {
             // The history starts here: every other command but `serve` refuses a state
             // directory without one, so a mistyped --state-dir cannot start an empty fleet.
             let database = try state.databasePath()
-            _ = try HistoryStores.open(database)
+            try HistoryStores.open(database).audit(AuditEntry(
+                at: nowSeconds, action: .caInitialized, actor: Operator.current,
+                detail: "CA sha256 \(ca.certificate.fingerprint)" + (force ? " (--force: replaced the CA; every host must enroll again)" : "")))
             print("fleet CA:           \(files.caCertificate) (sha256 \(ca.certificate.fingerprint))")
             print("server certificate: \(files.serverCertificate) for \(names.joined(separator: ", "))")
             print("history:            \(database)")

@@ -12,6 +12,10 @@ struct CertificateCheck: Sendable {
     let standing: @Sendable (String) -> CertificateStanding
     /// A write, once per certificate: hands itself to a thread pool, never blocking the loop.
     let presented: @Sendable (String) -> Void
+    /// The key identifiers of the CAs being retired (`ca rotate`'s old one): a certificate
+    /// from one of them that this collector never issued is refused — whoever minted it
+    /// holds the old key, and a rotation is often made because that key leaked.
+    var retiring: Set<String> = []
 
     init(standing: @escaping @Sendable (String) -> CertificateStanding, presented: @escaping @Sendable (String) -> Void) {
         self.standing = standing
@@ -34,4 +38,12 @@ struct CertificateCheck: Sendable {
 
     /// Whether `serial` is refused now.
     func isRefused(_ serial: String) -> Bool { standing(serial).isRefused }
+
+    /// Why a certificate the store does not know is refused; nil when it is taken (one
+    /// from the current CA: a database restored from before it was issued).
+    func unrecordedRefusal(_ identity: PeerIdentity) -> String? {
+        guard let issuer = identity.issuer, retiring.contains(issuer) else { return nil }
+        return "certificate \(identity.serial ?? "?") of \(identity.host ?? "?") was not issued by this collector and is "
+            + "from the CA being retired: refused (enroll the host again if it is one of yours)"
+    }
 }

@@ -107,9 +107,14 @@ public enum CollectorApplication {
             RenewRoutes(database: database, enrollment: enrollment, metrics: metrics, logger: logger).add(to: &routes)
             CARoutes(bundle: enrollment.bundle).add(to: &routes)
         }
+        var certificates = CertificateCheck(database: database, pool: routes.pool, logger: logger)
+        if let enrollment {
+            certificates.retiring = Set(((try? Certificate.all(pem: enrollment.bundle)) ?? [])
+                .filter { $0.fingerprint != enrollment.ca.certificate.fingerprint }.compactMap(\.subjectKeyIdentifier))
+        }
         return CollectorService(settings: settings, tls: tls, routes: routes, ingest: ingest, connections: connections,
                                 metrics: metrics, refusals: refusals, logger: logger,
-                                certificates: CertificateCheck(database: database, pool: routes.pool, logger: logger),
+                                certificates: certificates,
                                 onRunning: onRunning)
     }
 }

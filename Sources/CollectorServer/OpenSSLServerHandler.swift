@@ -80,9 +80,11 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
                     let standing = certificates.standing(serial)
                     let why = standing.isRefused ? RefusedCertificate(host: identity.host, serial: serial, standing: standing).description
                         : identity.outOfValidity(at: Int64(Date().timeIntervalSince1970))
+                            ?? (standing == .unrecorded ? certificates.unrecordedRefusal(identity) : nil)
                     if let why {
                         refused = true
-                        metrics.refused(standing == .revoked ? "revoked" : standing == .superseded ? "superseded" : "expired")
+                        metrics.refused(standing == .revoked ? "revoked" : standing == .superseded ? "superseded"
+                                        : standing == .unrecorded ? "unrecorded" : "expired")
                         context.fireErrorCaught(RefusedCertificate(host: identity.host, serial: serial, standing: standing, reason: why))
                         context.close(promise: nil)
                         return

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import PortwardenModel
@@ -110,9 +111,14 @@ final class RequestHandler: ChannelInboundHandler {
     /// cached SQLite statement, on the event loop as at the handshake: the revocation is
     /// made in another process, so only the database knows it).
     private func revocation() -> Reply? {
-        guard let peer, let serial = peer.serial, NIODeadline.now() - revocationChecked >= Self.revocationRecheck else {
-            return nil
+        guard let peer, let serial = peer.serial else { return nil }
+        // A connection kept alive past its certificate's end: the handshake's date check
+        // is behind it. A comparison, so at every request.
+        if let expired = peer.outOfValidity(at: Int64(Date().timeIntervalSince1970)) {
+            metrics.refused("expired")
+            return HTTPFailure(.forbidden, message: expired).reply
         }
+        guard NIODeadline.now() - revocationChecked >= Self.revocationRecheck else { return nil }
         let standing = certificates.standing(serial)
         guard standing.isRefused else {
             revocationChecked = .now()

@@ -25,7 +25,8 @@ public struct AuditAction: RawRepresentable, Hashable, Codable, Sendable, Custom
     /// A host renewed its certificate with its current one (`POST /v1/renew`), or was refused.
     public static let certificateRenewed = AuditAction("certificate.renewed")
     public static let renewalRefused = AuditAction("certificate.renewal_refused")
-    /// The fleet CA's files changed (`ca rotate`, `ca retire-old`, `ca server-cert`).
+    /// The fleet CA's files changed (`ca init`, `ca rotate`, `ca retire-old`, `ca server-cert`).
+    public static let caInitialized = AuditAction("ca.initialized")
     public static let caRotated = AuditAction("ca.rotated")
     public static let caOldRetired = AuditAction("ca.old_retired")
     public static let serverCertificateIssued = AuditAction("ca.server_certificate")

@@ -174,8 +174,9 @@ extension CollectorDatabase {
             // A forgotten host: nothing it still sends on a connection opened before its
             // certificates were revoked is kept. With a certificate issued since (an
             // operator approved the name again) it starts a new life — with what it saw
-            // after the retirement: a snapshot spooled before it belongs to the old life.
-            guard let retiredAt = host.retiredAt, sent >= retiredAt, try returns(host, at: receivedAt, db) else {
+            // after the retirement: a snapshot spooled before it (or in its second: times are
+            // whole seconds) belongs to the old life.
+            guard let retiredAt = host.retiredAt, sent > retiredAt, try returns(host, at: receivedAt, db) else {
                 return (.duplicate, nil, sent, [])
             }
             host.retiredAt = nil

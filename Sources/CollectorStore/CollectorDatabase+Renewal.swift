@@ -11,6 +11,9 @@ public enum CertificateStanding: Sendable, Equatable {
     case revoked
     /// A newer certificate of its name has been presented: this one is retired.
     case superseded
+    /// Not on record: it chains to a CA the collector trusts but was not issued here (a
+    /// database restored from before it was issued, or a CA key in other hands).
+    case unrecorded
 
     public var isRefused: Bool { self == .revoked || self == .superseded }
 }
@@ -137,7 +140,7 @@ extension CollectorDatabase {
     }
 
     /// How the collector stands on the certificate with `serial`: one cached read, made
-    /// at every handshake. A serial not on record is accepted (it chains to the CA); a
+    /// at every handshake. A serial not on record is `unrecorded` (the caller decides); a
     /// store that cannot be read refuses: the safe side.
     public func standing(serial: String) -> CertificateStanding {
         let found: Row?
@@ -154,7 +157,7 @@ extension CollectorDatabase {
         } catch {
             return .revoked
         }
-        guard let row = found else { return .accepted }
+        guard let row = found else { return .unrecorded }
         if row["revoked"] as Bool { return .revoked }
         if row["superseded"] as Bool { return .superseded }
         return row["unmarked"] as Bool ? .firstPresentation : .accepted

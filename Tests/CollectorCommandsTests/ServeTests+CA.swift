@@ -26,7 +26,8 @@ extension ServeTests {
         #expect(reissued.status == 0, "\(reissued.output)")
         let after = try Certificate(pem: StateFile.read(state + "/server.pem"))
         #expect(after.serial != before.serial && after.subjectAltNames == before.subjectAltNames)
-        #expect(try portwarden(["audit", "--state-dir", state, "--since", "1h"]).output.contains("ca.server_certificate"))
+        let audit = try portwarden(["audit", "--state-dir", state, "--since", "1h"]).output
+        #expect(audit.contains("ca.initialized") && audit.contains("ca.server_certificate"), "\(audit)")
         #expect(try PrivateKey.read(from: state + "/server.key").pem() != StateFile.read(agentState + "/host.key"))
         server.terminate()
         server.waitUntilExit()
@@ -83,6 +84,20 @@ extension ServeTests {
             .post("/v1/reports", body: Self.report("db-01", sequence: 1))
         #expect(told.status == 200 && told.headers["x-portwarden-renew"] == "ca-rotated", "\(told.status) \(told.headers)")
         #expect(told.headers["x-portwarden-ca"] == Certificate.bundleDigest([newCA, oldCA]), "the bundle to trust now: both")
+        // A certificate minted with the old CA's key (which may be why it is retired), never
+        // issued here: refused at the handshake. One from the current CA that the store does
+        // not know (a restored database) is still taken.
+        let oldAuthority = CertificateAuthority(certificate: oldCA, key: try PrivateKey.read(from: state + "/ca-old.key"))
+        let newAuthority = CertificateAuthority(certificate: newCA, key: try PrivateKey.read(from: state + "/ca.key"))
+        for (authority, taken) in [(oldAuthority, false), (newAuthority, true)] {
+            let key = try PrivateKey.generate()
+            let minted = try authority.issue(CertificateRequest(key: key, commonName: "web-01"), commonName: "web-01", usage: .client)
+            let context = try TLSContext.client(trusting: [oldCA, newCA], certificate: minted, key: key)
+            let answer = try? CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: context, timeout: 5)
+                .post("/v1/reports", body: Self.report("web-01", sequence: 999))
+            // Taken: answered (here 400, an old collected_at for web-01); refused: the connection closed.
+            #expect((answer != nil) == taken, "minted by the \(taken ? "current" : "retiring") CA: \(String(describing: answer?.status))")
+        }
         let handed = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: straggler.context, timeout: 5)
             .get("/v1/ca")
         let handedCAs = Set(try Certificate.all(pem: handed.text).map(\.fingerprint))

@@ -70,23 +70,35 @@ struct RenewalHardeningTests {
         #expect(counted.contains("portwarden_reports_refused_total{reason=\"expired\"} 2"), "\(counted)")
     }
 
-    @Test func aConnectionKeptAlivePastItsCertificatesEndRenewsNoMore() async throws {
+    @Test func aConnectionKeptAlivePastItsCertificatesEndIsRefusedAndRenewsNoMore() async throws {
         let pki = try TestPKI()
         let database = try CollectorDatabase.inMemory()
         let enrollment = CollectorApplication.Enrollment(ca: pki.ca, lifetime: 2)
         let collector = try await RunningCollector.start(pki: pki, database: database, enrollment: enrollment)
         defer { collector.stop() }
         let identity = try Self.enrolled("web-01", enrollment, database)
-        let socket = try TLSSocket.connect(host: "127.0.0.1", port: UInt16(collector.port),
-                                           context: try pki.clientContext(identity), timeout: 10)
-        defer { socket.close() }
-        try socket.write(Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
-        #expect(try HTTPResponse.read(from: socket).status == 200)
+        // Two connections opened and used while it is valid, kept alive past its end.
+        var sockets: [TLSSocket] = []
+        for _ in 0..<2 {
+            let socket = try TLSSocket.connect(host: "127.0.0.1", port: UInt16(collector.port),
+                                               context: try pki.clientContext(identity), timeout: 10)
+            try socket.write(Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            #expect(try HTTPResponse.read(from: socket).status == 200)
+            sockets.append(socket)
+        }
+        defer { for socket in sockets { socket.close() } }
 
         try await Self.waitOut(identity.0)
+        // It reports no more: any request on it is refused once the certificate has ended.
+        let report = ReportTests.snapshot(host: "web-01")
+        try sockets[0].write(Array("POST /v1/reports HTTP/1.1\r\nHost: x\r\nContent-Length: \(report.count)\r\n\r\n".utf8) + report)
+        let late = try HTTPResponse.read(from: sockets[0])
+        #expect(late.status == 403 && late.text.contains("expired"), "\(late.status) \(late.text)")
+        #expect(try database.host(named: "web-01") == nil, "nothing stored")
+        // Nor renews.
         let body = try Self.renewal(PrivateKey.generate(), "web-01")
-        try socket.write(Array("POST /v1/renew HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8) + body)
-        let answer = try HTTPResponse.read(from: socket)
+        try sockets[1].write(Array("POST /v1/renew HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8) + body)
+        let answer = try HTTPResponse.read(from: sockets[1])
         #expect(answer.status == 403 && answer.text.contains("expired"), "\(answer.status) \(answer.text)")
         #expect(try database.certificates(host: "web-01").count == 1, "nothing issued")
     }

@@ -35,7 +35,7 @@ struct RenewalTests {
         try database.markPresented(serial: "B", at: Self.now + 1)
         #expect(database.standing(serial: "B") == .accepted)
         #expect(database.standing(serial: "A") == .superseded)
-        #expect(database.standing(serial: "unknown") == .accepted, "not on record: the CA vouches for it")
+        #expect(database.standing(serial: "unknown") == .unrecorded, "not on record: the TLS layer decides by its CA")
         // /metrics: one name, one current certificate (its renewed predecessor is not counted).
         #expect(try database.currentCertificatesEnding(before: Self.now + 2 * 86_400) == 1)
         #expect(try database.currentCertificatesEnding(before: Self.now) == 0)

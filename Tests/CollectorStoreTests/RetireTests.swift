@@ -94,6 +94,7 @@ struct RetireTests {
         try sign(db, "web-01", serial: "0D", at: Self.now + 20)
         // But first the snapshot it spooled before its retirement: that was the old life.
         #expect(try report(db, "web-01", 2, collected: Self.now - 60, received: Self.now + 25) == .duplicate)
+        #expect(try report(db, "web-01", 2, collected: Self.now, received: Self.now + 26) == .duplicate, "its second: the old life")
         #expect(try db.host(named: "web-01")?.retiredAt == Self.now, "a snapshot from before the retirement does not bring it back")
         #expect(try db.openListeners(host: "web-01").isEmpty)
         #expect(try report(db, "web-01", 3, collected: Self.now + 30, received: Self.now + 30) == .changed(opened: 2, closed: 0))
