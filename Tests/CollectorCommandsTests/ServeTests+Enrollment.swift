@@ -252,6 +252,6 @@ extension ServeTests {
             Issue.record("the older release's secret no longer enrolls")
             return
         }
-        #expect(try auditActions().first?["actor"]?.hasPrefix("upgrade: ") == true)
+        #expect(try auditActions().first { $0["action"] == "secret.rotated" }?["actor"]?.hasPrefix("upgrade: ") == true)
     }
 }
