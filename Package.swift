@@ -49,7 +49,7 @@ let package = Package(
             ]),
         // The one home of "policy result → stored finding": host tags resolved, finding
         // identity, when a finding opens and resolves; used by ingest, re-evaluation, replay, reports.
-        .target(name: "Findings", dependencies: ["Policy", "CollectorStore", "PortwardenModel"]),
+        .target(name: "Findings", dependencies: ["Policy", "CollectorStore", "OpenSSLCrypto", "PortwardenModel"]),
         // Trend and host computations over the stored history, and their renderers.
         .target(name: "Reports", dependencies: ["CollectorStore", "Findings", "Policy", "PortwardenModel"]),
         .target(name: "CollectorClient", dependencies: ["OpenSSLTLS", "PortwardenModel"]),

@@ -8,12 +8,15 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Flat data for SIEMs and spreadsheets: findings, listeners, hosts or receipts.",
         discussion: """
-            One stable column set per kind (docs/exports.md). findings and listeners: the \
+            Every column, its type and the schema version: docs/exports.md in \
+            portwarden's source. findings and listeners: the \
             intervals that overlap the period (open ones have an empty closed); receipts: \
             the receipt runs extended in it; hosts: every host known, with its state now \
-            (a stale host is "stale", never "compliant"). CSV is RFC 4180 (CRLF, quoted \
-            fields); json is one document with "columns" and "rows"; ndjson one row object \
-            per line. Times are RFC 3339 UTC.
+            (a stale host is "stale", never "compliant"). Each finding has a stable \
+            finding_id. CSV is RFC 4180 (CRLF, quoted fields; owners as owner_* columns, \
+            one line per owner); json is one document with "schema", "columns" and "rows" \
+            (owners as an array of objects); ndjson one row object per line. Times are \
+            RFC 3339 UTC.
 
             For cron: --output FILE is written atomically (a temporary file, synced, then \
             renamed) and nothing is printed on success unless --verbose. Exit status: 0 ok, \

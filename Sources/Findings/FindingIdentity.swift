@@ -16,8 +16,9 @@ extension ObservedFinding {
     /// policy version aside: a restarted daemon, or an edited policy that still objects,
     /// is the same finding; a lapsed waiver is a new one. Stored, so never changed.
     public static func identity(rule: String, listener: Listener, waiver: String?) -> String {
-        "\(rule) \(listener.netns) \(listener.transport.rawValue) \(listener.family.rawValue) [\(listener.address)]:\(listener.port) "
-            + (waiver.map { "waived by \($0)" } ?? "live")
+        FindingID.exposure(rule: rule, netns: listener.netns, transport: listener.transport.rawValue, family: listener.family.rawValue,
+                           address: listener.address, port: Int(listener.port))
+            + " " + (waiver.map { "waived by \($0)" } ?? "live")
     }
 
     /// The namespace an identity names: its second word (a rule id has no spaces). nil for

@@ -1,9 +1,10 @@
 /// RFC 4180 fields: quoted when they hold a comma, a quote, CR or LF (quotes doubled) —
 /// or a semicolon or tab, which spreadsheets in some locales take for the separator, so
-/// that `x;=cmd` cannot become a second cell that begins a formula; records end in CRLF. Cmdlines with commas and newlines survive a round trip through
-/// any conforming reader (Python's `csv` among them). Text cells that a spreadsheet would
-/// run as a formula are neutralised first (`Escape.spreadsheet`); numbers, booleans and
-/// times are written as they are.
+/// that `x;=cmd` cannot become a second cell that begins a formula; records end in CRLF.
+/// Cmdlines with commas, quotes and line breaks survive a round trip through any
+/// conforming reader (Python's `csv` among them). Text cells that a spreadsheet would run
+/// as a formula are neutralised first (`Escape.spreadsheet`); numbers, booleans and times
+/// are written as they are.
 public enum CSV {
     static func field(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D || $0 == 0x3B || $0 == 0x09 })
@@ -13,6 +14,27 @@ public enum CSV {
 
     public static func record(_ cells: [Cell]) -> String {
         cells.map { field($0.csv) }.joined(separator: ",") + "\r\n"
+    }
+
+    /// Several values in one cell, one a line (LF), for the spreadsheet's reader: each
+    /// value's own backslashes and line breaks written `\\`, `\n` and `\r`, so that a
+    /// name holding a line break stays one line, and the n-th line of one column and of the
+    /// next are the same item.
+    public static func lines(_ values: [String]) -> String {
+        values.map { value in
+            guard value.utf8.contains(where: { $0 == 0x5C || $0 == 0x0A || $0 == 0x0D }) else { return value }
+            // By scalar: to a String, CRLF is one Character that matches neither CR nor LF.
+            var escaped = String.UnicodeScalarView()
+            for scalar in value.unicodeScalars {
+                switch scalar {
+                case "\\": escaped.append(contentsOf: "\\\\".unicodeScalars)
+                case "\n": escaped.append(contentsOf: "\\n".unicodeScalars)
+                case "\r": escaped.append(contentsOf: "\\r".unicodeScalars)
+                default: escaped.append(scalar)
+                }
+            }
+            return String(escaped)
+        }.joined(separator: "\n")
     }
 
     /// A header record: column names are text cells like any other.

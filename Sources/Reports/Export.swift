@@ -1,4 +1,5 @@
 import CollectorStore
+import Findings
 import Foundation
 import PortwardenModel
 
@@ -7,14 +8,19 @@ import PortwardenModel
 public enum ExportKind: String, CaseIterable, Sendable {
     case findings, listeners, hosts, receipts
 
-    public var columns: [String] {
+    /// The JSON envelope's `schema`. 2: `finding_id`; owners as objects (JSON) or
+    /// `owner_*` columns (CSV) instead of `owners`, `cmdlines` and `owners_json`.
+    public static let schema = 2
+
+    /// The columns in `format`: the same in each but for the owners (`ExportOwners`).
+    public func columns(_ format: DataFormat) -> [String] {
         switch self {
         case .findings:
-            ["host", "rule", "severity", "waived", "waiver", "netns", "protocol", "family", "address", "port", "owners",
-             "cmdlines", "owners_json", "policy_version", "opened", "closed", "closed_as"]
+            ["finding_id", "host", "rule", "severity", "waived", "waiver", "netns", "protocol", "family", "address", "port"]
+                + ExportOwners.columns(format) + ["policy_version", "opened", "closed", "closed_as"]
         case .listeners:
-            ["host", "netns", "host_netns", "protocol", "family", "address", "port", "scope", "owners", "owners_json",
-             "opened", "closed", "closed_as"]
+            ["host", "netns", "host_netns", "protocol", "family", "address", "port", "scope"]
+                + ExportOwners.columns(format) + ["opened", "closed", "closed_as"]
         case .hosts:
             ["host", "state", "machine_id", "boot_id", "kernel", "os", "first_seen", "last_seen", "last_received",
              "last_sequence", "complete", "open_listeners"]
@@ -47,22 +53,22 @@ public struct Exporter {
             header.append(("unevaluated", unevaluated.map { "\(Timestamp.rfc3339($0.since))/\($0.until.map { Timestamp.rfc3339($0) } ?? "now")" }
                 .joined(separator: ",")))
         }
-        var rows = RowWriter(format: format, columns: kind.columns, header: header, output: output)
+        var rows = RowWriter(format: format, schema: ExportKind.schema, columns: kind.columns(format), header: header, output: output)
         switch kind {
         case .findings:
             try database.forEachFindingInterval(since: window.since, until: window.until) { host, finding in
-                let owners = OwnerSummary(json: finding.owners)
-                rows.row([.text(host), .text(finding.rule), .text(finding.severity), .bool(finding.waived), .text(finding.waiver),
-                          .int(finding.netns), .text(finding.protocol), .text(finding.family), .text(finding.address),
-                          .int(Int64(finding.port)), .text(owners.text), .text(owners.commandLines), .text(finding.owners),
-                          .text(finding.policyVersion), .time(finding.opened), .time(finding.closed), .text(finding.closedAs)])
+                rows.row([.text(finding.findingID(host: host)), .text(host), .text(finding.rule), .text(finding.severity),
+                          .bool(finding.waived), .text(finding.waiver), .int(finding.netns), .text(finding.protocol),
+                          .text(finding.family), .text(finding.address), .int(Int64(finding.port))]
+                         + ExportOwners.cells(finding.owners, format)
+                         + [.text(finding.policyVersion), .time(finding.opened), .time(finding.closed), .text(finding.closedAs)])
             }
         case .listeners:
             try database.forEachListenerInterval(since: window.since, until: window.until) { host, interval in
                 rows.row([.text(host), .int(interval.netns), .bool(interval.hostNetns), .text(interval.protocol),
-                          .text(interval.family), .text(interval.address), .int(Int64(interval.port)), .text(interval.scope),
-                          .text(OwnerSummary(json: interval.owners).text), .text(interval.owners), .time(interval.opened),
-                          .time(interval.closed), .text(interval.closedAs)])
+                          .text(interval.family), .text(interval.address), .int(Int64(interval.port)), .text(interval.scope)]
+                         + ExportOwners.cells(interval.owners, format)
+                         + [.time(interval.opened), .time(interval.closed), .text(interval.closedAs)])
             }
         case .hosts:
             let refusals = try database.currentRefusals()

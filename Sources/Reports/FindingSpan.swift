@@ -6,6 +6,8 @@ import Policy
 /// A finding as the reports see it: who, what, how bad, and from when to when — read
 /// from the stored finding intervals, or from a replay under another policy.
 public struct FindingSpan: Equatable, Sendable {
+    /// The same finding's id in every export and report (`FindingID`).
+    public var findingID: String
     public var host: String
     public var rule: String
     public var severity: Severity
@@ -24,8 +26,9 @@ public struct FindingSpan: Equatable, Sendable {
     /// Closed by `hosts forget`, not by a fix: never counted as resolved.
     public var retired = false
 
-    public init(host: String, rule: String, severity: Severity, waived: Bool, transport: String, address: String, port: Int,
+    public init(findingID: String, host: String, rule: String, severity: Severity, waived: Bool, transport: String, address: String, port: Int,
                 owners: String, opened: Int64, closed: Int64?) {
+        self.findingID = findingID
         self.host = host
         self.rule = rule
         self.severity = severity
@@ -45,7 +48,7 @@ public struct FindingSpan: Equatable, Sendable {
         var spans: [FindingSpan] = []
         try database.forEachFindingInterval(since: window.since, until: window.until) { host, f in
             let owners = OwnerSummary(json: f.owners)
-            var span = FindingSpan(host: host, rule: f.rule, severity: Severity(rawValue: f.severity) ?? .info, waived: f.waived,
+            var span = FindingSpan(findingID: f.findingID(host: host), host: host, rule: f.rule, severity: Severity(rawValue: f.severity) ?? .info, waived: f.waived,
                                    transport: f.protocol, address: f.address, port: f.port, owners: owners.text,
                                    opened: f.opened, closed: f.closed)
             span.commandLines = owners.commandLines
@@ -67,7 +70,7 @@ public struct FindingSpan: Equatable, Sendable {
                                         until: Date(timeIntervalSince1970: TimeInterval(window.until)))
         return replayed.map { r in
             let listener = r.finding.listener
-            var span = FindingSpan(host: r.finding.host, rule: r.finding.rule, severity: r.finding.severity,
+            var span = FindingSpan(findingID: r.finding.findingID, host: r.finding.host, rule: r.finding.rule, severity: r.finding.severity,
                                waived: r.finding.isWaived, transport: listener.transport.rawValue, address: listener.address,
                                port: Int(listener.port),
                                owners: listener.processes.map { OwnerSummary.label(name: $0.name, user: $0.user) }.joined(separator: ", "),

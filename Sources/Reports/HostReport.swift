@@ -1,5 +1,6 @@
 import CollectorStore
 import Foundation
+import Findings
 import PortwardenModel
 
 /// `portwarden report host HOST`: one host's listeners now, its open findings, and the
@@ -190,6 +191,7 @@ public struct HostReport: Sendable {
         w.key("findings"); w.beginArray()
         for f in findings {
             w.beginObject()
+            w.key("finding_id"); w.value(f.findingID(host: host.name))
             w.key("rule"); w.value(f.rule)
             w.key("severity"); w.value(f.severity)
             w.key("why"); w.value(why(f))
@@ -213,9 +215,9 @@ public struct HostReport: Sendable {
 
     /// CSV: the host's findings, open and past, one record each.
     public func csv() -> String {
-        CSV.record(["host", "rule", "severity", "waived", "protocol", "address", "port", "owners", "opened", "closed", "policy_version"])
+        CSV.record(["finding_id", "host", "rule", "severity", "waived", "protocol", "address", "port", "owners", "opened", "closed", "policy_version"])
             + findings.map {
-                CSV.record([.text(host.name), .text($0.rule), .text($0.severity), .bool($0.waived), .text($0.protocol), .text($0.address),
+                CSV.record([.text($0.findingID(host: host.name)), .text(host.name), .text($0.rule), .text($0.severity), .bool($0.waived), .text($0.protocol), .text($0.address),
                             .int(Int64($0.port)), .text(OwnerSummary(json: $0.owners).text), .time($0.opened), .time($0.closed),
                             .text($0.policyVersion)])
             }.joined()

@@ -65,6 +65,7 @@ extension TrendReport {
         for finding in openFindings {
             let s = finding.span
             w.beginObject()
+            w.key("finding_id"); w.value(s.findingID)
             w.key("host"); w.value(s.host)
             w.key("rule"); w.value(s.rule)
             w.key("severity"); w.value(s.severity.rawValue)

@@ -36,21 +36,32 @@ extension ServeTests {
         let csv = try python("""
             import csv, sys
             rows = list(csv.DictReader(open(sys.argv[1], newline='')))
-            print(len(rows), repr(rows[0]['owners']), rows[0]['port'], rows[0]['closed'] == '', rows[0]['opened'])
+            print(len(rows), repr(rows[0]['owner_names']), rows[0]['owner_users'], rows[0]['port'], rows[0]['closed'] == '',
+                  rows[0]['opened'])
             """, ["\(out)/listeners.csv"])
-        #expect(csv == "1 'a,b \"c\"\\nd (root)' 557 True 2026-11-20T10:00:00Z\n", "\(csv)")
+        #expect(csv == "1 'a,b \"c\"\\\\nd' root 557 True 2026-11-20T10:00:00Z\n", "\(csv)")
         let json = try python("""
             import json, sys
             doc = json.load(open(sys.argv[1]))
             lines = [json.loads(l) for l in open(sys.argv[2])]
-            print(doc['schema'], doc['export'], doc['rows'][0]['port'], doc['rows'][0]['closed'], lines == doc['rows'])
+            print(doc['schema'], doc['export'], doc['rows'][0]['port'], doc['rows'][0]['closed'], lines == doc['rows'],
+                  repr(doc['rows'][0]['owners'][0]['name']))
             """, ["\(out)/listeners.json", "\(out)/listeners.ndjson"])
-        #expect(json == "1 listeners 557 None True\n", "\(json)")
+        #expect(json == "2 listeners 557 None True 'a,b \"c\"\\nd'\n", "\(json)")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix(".") }
         #expect(leftovers.isEmpty, "no temporary file left: \(leftovers)")
         for kind in ["hosts", "receipts", "findings"] {
             #expect(try portwarden(["export", kind, "--state-dir", state, "--since", "30d"]).status == 0)
         }
+    }
+
+    /// `export --help` names the page that documents every column, and the page exists.
+    @Test func helpPointsToTheExportsDocument() throws {
+        let help = try portwarden(["export", "--help"])
+        #expect(help.status == 0 && help.output.contains("docs/exports.md"), "\(help.output)")
+        let page = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/exports.md").path
+        #expect(FileManager.default.fileExists(atPath: page))
     }
 
     @Test func exportErrorsExitTwoAndLeaveNoFile() throws {

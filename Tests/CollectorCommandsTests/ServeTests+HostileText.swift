@@ -49,9 +49,9 @@ extension ServeTests {
         let read = try python("""
             import csv, sys
             row = list(csv.DictReader(open(sys.argv[1], newline='')))[0]
-            print(row['owners'].split(', ')[0], row['port'], row['netns'], repr(row['host'][:7]))
+            print(row['owner_names'].split('\\n')[0], row['owner_users'].split('\\n')[0], row['port'], row['netns'], repr(row['host'][:7]))
             """, [csv])
-        #expect(read == "'=1+1+cmd|A0 (root) 557 1 'web-66\\n'\n", "\(read)")
+        #expect(read == "'=1+1+cmd|A0 root 557 1 'web-66\\n'\n", "\(read)")
     }
 
     /// `policy eval --snapshot` on a host's file that breaks off inside a key holding an

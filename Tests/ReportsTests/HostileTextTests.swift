@@ -70,17 +70,39 @@ struct HostileTextTests {
         #expect(Escape.html("\"\u{301}<\u{301}") == "&quot;\u{301}&lt;\u{301}")
     }
 
-    /// `export findings --format csv` read back by Python's csv module.
+    /// `export findings --format csv` read back by Python's csv module: a formula stays
+    /// text, and each owner_* cell has one line per owner — a carriage return in a command
+    /// line is written `\r`, so it cannot pass for a third owner's line.
     @Test func exportedCSVCellsThatAreFormulasReadBackQuoted() throws {
         let history = try History()
         defer { try? FileManager.default.removeItem(atPath: history.directory) }
         let text = try python("""
             import csv, sys
             rows = list(csv.DictReader(open(sys.argv[1], newline='')))
-            print(len(rows), repr(rows[0]['owners']), rows[0]['port'], repr(rows[0]['host']))
+            cols = ['owner_names', 'owner_users', 'owner_exes', 'owner_units', 'owner_containers', 'owner_cmdlines']
+            print(len(rows), [len(rows[0][c].split('\\n')) for c in cols], any('\\r' in rows[0][c] for c in cols),
+                  repr(rows[0]['owner_names']), repr(rows[0]['owner_cmdlines'].split('\\n')[0]), rows[0]['port'], repr(rows[0]['host']))
             """, try exportFindingsCSV(history.database, in: history.directory))
-        #expect(text == "1 \"'=1+1+cmd|A0 (root), [x](javascript:alert(1)) (<script>alert(1)</script>\\u202e\\x1b[31m)\" 557 "
+        #expect(text == "1 [2, 2, 2, 2, 2, 2] False \"'=1+1+cmd|A0\\n[x](javascript:alert(1))\" 'sh -c \\x1b]0;owned\\x07\\x1b[2J\\\\rdone' 557 "
             + "'web-66\\n1999-12-31T00:00:00Z level=critical forged'\n", "\(text)")
+    }
+
+    /// The owners in JSON: objects carrying each value exactly, the hostile ones included.
+    @Test func exportedJSONOwnersAreObjectsWithTheExactText() throws {
+        let history = try History()
+        defer { try? FileManager.default.removeItem(atPath: history.directory) }
+        let path = history.directory + "/findings.json"
+        let output = try ReportOutput(path: path)
+        try Exporter(database: history.database, staleAfter: 86_400)
+            .export(.findings, window: FleetHistory.window, now: FleetHistory.until, format: .json, output: output)
+        try output.commit()
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        let rows = try #require(document["rows"] as? [[String: Any]])
+        let owners = try #require(rows.first?["owners"] as? [[String: Any]], "\(rows)")
+        #expect(owners.map { $0["name"] as? String } == HostileText.owners.map(\.name))
+        #expect(owners.map { $0["cmdline"] as? [String] } == HostileText.owners.map(\.cmdline))
+        #expect(owners.map { $0["container"] as? String } == HostileText.owners.map(\.container))
+        #expect(owners[1]["user"] as? String == HostileText.owners[1].user)
     }
 
     @Test func markdownHoldsNoRawHTMLLinkOrControl() throws {

@@ -5,12 +5,15 @@ import Testing
 /// Replaying the stored listener history under the policy it was ingested with finds
 /// what ingest stored: same hosts, rules, ports, opening and resolving times — but for a
 /// waiver's lapse, which replay places at the expiry itself and the fixture's ingest at
-/// the next report (the fixture runs no midnight re-evaluation, as `serve` does).
+/// the next report (the fixture runs no midnight re-evaluation, as `serve` does). A
+/// replayed finding has the stored one's `finding_id`.
 struct ReplayTests {
     @Test func replayUnderTheIngestPolicyFindsWhatWasStored() throws {
         let fleet = try FleetHistory()
         defer { fleet.remove() }
-        func key(_ s: FindingSpan) -> String { "\(s.host) \(s.rule) \(s.transport)/\(s.port) waived=\(s.waived) \(s.opened)-\(s.closed.map(String.init) ?? "open")" }
+        func key(_ s: FindingSpan) -> String {
+            "\(s.findingID) \(s.host) \(s.rule) \(s.transport)/\(s.port) waived=\(s.waived) \(s.opened)-\(s.closed.map(String.init) ?? "open")"
+        }
         let stored = try FindingSpan.stored(in: fleet.database, window: FleetHistory.window)
         let replayed = try FindingSpan.replayed(in: fleet.database, policy: fleet.policy, window: FleetHistory.window)
         let lapsing = { (s: FindingSpan) in s.host == "lab-03" && s.port == 55 }
@@ -26,5 +29,7 @@ struct ReplayTests {
         #expect(replayedLapse[0].opened == storedLapse[0].opened)
         #expect(replayedLapse[0].closed == replayedLapse[1].opened && replayedLapse[1].closed == nil)
         #expect(replayedLapse[1].opened <= storedLapse[1].opened)
+        #expect(Set((storedLapse + replayedLapse).map(\.findingID)).count == 1, "waived or live, stored or replayed: one finding_id")
+        #expect(Set(stored.map(\.findingID)).count == 4, "five intervals, four findings: the lapse keeps its id")
     }
 }
