@@ -25,10 +25,23 @@ public struct FindingSubject: Sendable {
     }
 }
 
-/// Decides what evaluating one host changes, given its open findings' interval ids by
-/// identity; nil when no policy is in force, and then no finding is opened or resolved.
-/// The Findings module makes these (`PolicySet.findingEvaluator`).
-public typealias FindingEvaluator = @Sendable (_ subject: FindingSubject, _ open: [String: Int64]) -> FindingUpdate?
+/// Decides what evaluating one host changes, given its open findings by identity; nil
+/// when no policy is in force, and then no finding is opened or resolved. The Findings
+/// module makes these (`PolicySet.findingEvaluator`).
+public typealias FindingEvaluator = @Sendable (_ subject: FindingSubject, _ open: [String: OpenFinding]) -> FindingUpdate?
+
+/// An open finding as an evaluation needs it: its interval, and the network namespace of
+/// its listener — an evaluation that read only some namespaces in full may resolve it
+/// only if it read this one.
+public struct OpenFinding: Equatable, Sendable {
+    public var id: Int64
+    public var netns: UInt64
+
+    public init(id: Int64, netns: UInt64) {
+        self.id = id
+        self.netns = netns
+    }
+}
 
 /// What one evaluation did to the finding intervals.
 public struct FindingChanges: Equatable, Sendable {
@@ -52,7 +65,7 @@ extension CollectorDatabase {
         try writer.write { db in
             var changes = FindingChanges()
             let tags = try Self.allTagEdits(db)
-            let open = try Self.openFindingIds(host: nil, db)
+            let open = try Self.openFindings(host: nil, db)
             let listeners = Dictionary(grouping: try ListenerInterval.fetchAll(db, sql: """
                 SELECT * FROM listenerInterval WHERE closed IS NULL ORDER BY port
                 """), by: \.hostId)
@@ -77,19 +90,21 @@ extension CollectorDatabase {
         let subject = FindingSubject(host: name, listeners: listeners, tags: try tagEdits(host: name, db),
                                      labels: snapshot.host.labels ?? [:], at: Date(timeIntervalSince1970: TimeInterval(time)),
                                      complete: Completeness(snapshot))
-        guard let update = evaluate(subject, try openFindingIds(host: hostId, db)[hostId] ?? [:]) else { return }
+        guard let update = evaluate(subject, try openFindings(host: hostId, db)[hostId] ?? [:]) else { return }
         _ = try record(update, hostId: hostId, at: time, in: db)
     }
 
-    /// Ids of the open findings by identity, by host id: of host `hostId`, or of every
-    /// host. Ids and identities only, as for listeners: most evaluations change nothing.
-    private static func openFindingIds(host hostId: Int64?, _ db: Database) throws -> [Int64: [String: Int64]] {
+    /// The open findings by identity, by host id: of host `hostId`, or of every host. Ids,
+    /// identities and namespaces only, as for listeners: most evaluations change nothing.
+    private static func openFindings(host hostId: Int64?, _ db: Database) throws -> [Int64: [String: OpenFinding]] {
         let statement = try db.cachedStatement(sql: hostId == nil
-            ? "SELECT hostId, id, identity FROM findingInterval WHERE closed IS NULL"
-            : "SELECT hostId, id, identity FROM findingInterval WHERE hostId = ? AND closed IS NULL")
-        var open: [Int64: [String: Int64]] = [:]
+            ? "SELECT hostId, id, identity, netns FROM findingInterval WHERE closed IS NULL"
+            : "SELECT hostId, id, identity, netns FROM findingInterval WHERE hostId = ? AND closed IS NULL")
+        var open: [Int64: [String: OpenFinding]] = [:]
         let rows = try Row.fetchCursor(statement, arguments: hostId.map { [$0] } ?? [])
-        while let row = try rows.next() { open[row[0], default: [:]][row[2]] = row[1] }
+        while let row = try rows.next() {
+            open[row[0], default: [:]][row[2]] = OpenFinding(id: row[1], netns: UInt64(bitPattern: row[3]))
+        }
         return open
     }
 

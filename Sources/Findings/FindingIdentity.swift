@@ -20,11 +20,4 @@ extension ObservedFinding {
                            address: listener.address, port: Int(listener.port))
             + " " + (waiver.map { "waived by \($0)" } ?? "live")
     }
-
-    /// The namespace an identity names: its second word (a rule id has no spaces). nil for
-    /// anything else, which then resolves only with the whole host seen.
-    public static func netns(ofIdentity identity: String) -> UInt64? {
-        let words = identity.split(separator: " ", maxSplits: 2)
-        return words.count > 2 ? UInt64(words[1]) : nil
-    }
 }

@@ -45,7 +45,8 @@ public enum PolicyReplay {
             func step(_ indices: [Int], at: Date, t: Int64, facts: HostFacts) {
                 let findings = policy.evaluate(listeners: indices.map { spans[$0].listener }, host: facts, now: at)
                 let observed = findings.map(ObservedFinding.init)
-                let (opening, resolving) = FindingDelta.between(produced: observed, open: open, complete: true)
+                let (opening, resolving) = FindingDelta.between(produced: observed, open: open,
+                                                                netns: { results[$0].finding.listener.netns }, complete: true)
                 if !opening.isEmpty {
                     let byIdentity = Dictionary(zip(observed.map(\.identity), findings), uniquingKeysWith: { first, _ in first })
                     for finding in opening {

@@ -17,8 +17,8 @@ extension PolicySet {
                  now: subject.at)
     }
 
-    /// What evaluating `subject` changes, given its open findings' ids by identity.
-    public func update(_ subject: FindingSubject, open: [String: Int64]) -> FindingUpdate {
+    /// What evaluating `subject` changes, given its open findings by identity.
+    public func update(_ subject: FindingSubject, open: [String: OpenFinding]) -> FindingUpdate {
         let (opening, resolving) = FindingDelta.between(produced: evaluate(subject).map(ObservedFinding.init), open: open,
                                                         complete: subject.complete)
         return FindingUpdate(open: opening, resolve: resolving)
