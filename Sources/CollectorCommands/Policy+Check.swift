@@ -46,13 +46,13 @@ extension PolicyCommand {
             let load = PolicySet.load(sources, today: Day(Date()), assignedTags: assigned)
             for diagnostic in load.diagnostics { print(diagnostic) }
             guard let policy = load.policy else {
-                print("\(what): \(load.errors.count) error\(load.errors.count == 1 ? "" : "s"), \(load.warnings.count) warning\(load.warnings.count == 1 ? "" : "s")")
+                print("\(what): \(counted(load.errors.count, "error")), \(counted(load.warnings.count, "warning"))")
                 throw ExitCode(2)
             }
-            print("\(what): ok — \(policy.rules.count) rules, \(policy.catalog.entries.count) catalogue ports, "
-                + "\(policy.inventory.entries.count) inventory entries, \(policy.waivers.count) waivers, "
-                + "\(policy.tests.count) test cases; \(load.warnings.count) warning\(load.warnings.count == 1 ? "" : "s"); "
-                + "version \(policy.digest.prefix(12))")
+            print("\(what): ok — \(counted(policy.rules.count, "rule")), \(counted(policy.catalog.entries.count, "catalogue port")), "
+                + "\(counted(policy.inventory.entries.count, "inventory entry", "inventory entries")), "
+                + "\(counted(policy.waivers.count, "waiver")), \(counted(policy.tests.count, "test case")); "
+                + "\(counted(load.warnings.count, "warning")); version \(policy.digest.prefix(12))")
         }
     }
 }

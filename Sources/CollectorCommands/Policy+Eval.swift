@@ -65,7 +65,16 @@ extension PolicyCommand {
             let findings = policy.evaluate(subject)
             switch format {
             case .json:
-                printJSON(findings)
+                // `{"schema": 1, "host", "tags", "policy_version", "findings": [...]}` (docs/reports.md).
+                var w = JSONWriter()
+                w.beginObject()
+                w.key("schema"); w.value(1)
+                w.key("host"); w.value(subject.host)
+                w.key("tags"); w.value(tags.sorted())
+                w.key("policy_version"); w.value(policy.digest)
+                w.key("findings"); w.value(findings)
+                w.endObject()
+                print(String(decoding: w.buffer, as: UTF8.self))
             case .table:
                 print(TextLayout.table(["SEVERITY", "RULE", "PROTO", "ADDRESS:PORT", "NETNS", "OWNERS", "WAIVED"],
                                        findings.map(findingRow), width: .max), terminator: "")

@@ -10,22 +10,25 @@ struct PolicyCommand: ParsableCommand {
         commandName: "policy",
         abstract: "Check, test and try the rules in a policy directory (Policies/).",
         discussion: """
-            The policy directory: --policies, else `policies:` in --config, else Policies in \
-            the current directory. See Policies/README.md for the rule language. Exit status \
-            2 means the input (a policy, a flag, a file) was wrong.
+            The policy directory: --policies, else `policies:` in --config, else \
+            /etc/portwarden/policies when it exists — the same as serve's. See \
+            Policies/README.md for the rule language. Exit status 2 means the input (a \
+            policy, a flag, a file) was wrong.
             """,
         subcommands: [Check.self, Test.self, Eval.self, Replay.self])
 }
 
 /// Where a command finds its policy, and loading it with every problem shown.
 struct PolicyOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The policy directory (default: the config's `policies`, else ./Policies).", valueName: "dir"))
+    @Option(help: ArgumentHelp("The policy directory (default: the config's `policies`, else \(PolicyOptions.installed) if it exists).",
+                               valueName: "dir"))
     var policies: String?
 
     func directory(_ state: StateOptions) throws -> String {
         if let policies { return policies }
-        if let found = try Self.defaultDirectory(state) { return found }
-        throw ValidationError("no policy directory: give --policies DIR, set `policies:` in --config, or run where Policies/ is")
+        if let found = Self.defaultDirectory(try state.file()) { return found }
+        throw ValidationError("no policy directory: give --policies DIR (Policies/ in the source is the shipped set), "
+                              + "or set `policies:` in --config; \(Self.installed) does not exist")
     }
 }
 
@@ -37,10 +40,14 @@ func printJSON<Item: WireEncodable>(_ items: [Item]) {
 }
 
 extension PolicyOptions {
-    /// Without --policies: the config's `policies`, else ./Policies when it exists.
-    static func defaultDirectory(_ state: StateOptions) throws -> String? {
-        if let configured = try state.file().policies { return configured }
-        return FileManager.default.fileExists(atPath: "Policies") ? "Policies" : nil
+    /// Where the packages install the shipped policy.
+    static let installed = "/etc/portwarden/policies"
+
+    /// The one default, for `serve` and the `policy` commands alike, so that both read the
+    /// same rules: the config's `policies`, else `installed` when it exists. Never the
+    /// working directory, which differs between a shell and a unit.
+    static func defaultDirectory(_ file: CollectorConfig) -> String? {
+        file.policies ?? (FileManager.default.fileExists(atPath: installed) ? installed : nil)
     }
 }
 
@@ -68,6 +75,11 @@ func existingHistory(_ state: StateOptions) throws -> (any HistoryStore)? {
     let path = try state.databasePath()
     guard FileManager.default.fileExists(atPath: path) else { return nil }
     return try HistoryStores.existing(path)
+}
+
+/// `1 waiver`, `2 waivers`: a count and its noun, in the number the count asks for.
+func counted(_ count: Int, _ singular: String, _ plural: String? = nil) -> String {
+    "\(count) \(count == 1 ? singular : plural ?? singular + "s")"
 }
 
 func printError(_ line: String) {

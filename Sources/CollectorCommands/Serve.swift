@@ -78,7 +78,7 @@ struct Serve: AsyncParsableCommand {
     var maxQueuedReports: Int?
 
     @Option(help: ArgumentHelp("""
-        The policy directory each report is evaluated with (default: /etc/portwarden/policies if it exists). Reloaded on SIGHUP and when its files change; a policy with errors is refused and the one in force stays. Without one, serve does not start unless --no-policy.
+        The policy directory each report is evaluated with (default: the config's `policies`, else /etc/portwarden/policies if it exists; the policy commands' default too). Reloaded on SIGHUP and when its files change; a policy with errors is refused and the one in force stays. Without one, serve does not start unless --no-policy.
         """, valueName: "dir"))
     var policies: String?
 
@@ -212,17 +212,13 @@ struct Serve: AsyncParsableCommand {
         do { try history.settle() } catch { logger.error("could not write the log of recent changes into the database file: \(error)") }
     }
 
-    /// --policies, else `policies:` in the config, else /etc/portwarden/policies when it
-    /// exists. A directory named and missing is a typo; none at all is refused too: serving
-    /// on would raise no finding, every host compliant. --no-policy says that is meant.
+    /// --policies, else the policy commands' default (`PolicyOptions.defaultDirectory`). A
+    /// directory named and missing is a typo; none at all is refused too: serving on would
+    /// raise no finding, every host compliant. --no-policy says that is meant.
     static func policyDirectory(flag: String?, file: CollectorConfig) throws -> String {
-        guard let named = flag ?? file.policies else {
-            let fallback = "/etc/portwarden/policies"
-            guard FileManager.default.fileExists(atPath: fallback) else {
-                throw ValidationError("no policy: every host would look compliant. Pass --policies DIR (Policies/ in the repository "
-                                      + "is the default set), set `policies:` in the config, or pass --no-policy to serve without one")
-            }
-            return fallback
+        guard let named = flag ?? PolicyOptions.defaultDirectory(file) else {
+            throw ValidationError("no policy: every host would look compliant. Pass --policies DIR (Policies/ in the repository "
+                                  + "is the default set), set `policies:` in the config, or pass --no-policy to serve without one")
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: named, isDirectory: &isDirectory), isDirectory.boolValue else {

@@ -71,6 +71,32 @@ struct PolicyCommandTests {
         #expect(failing.output.contains("unexpected: openvms-sysipc-off-openvms"))
     }
 
+    /// One default policy directory for `serve` and the `policy` commands: the config's
+    /// `policies:`, else /etc/portwarden/policies — never a Policies/ that happens to be in
+    /// the working directory (a shell's and a unit's differ). The counts are in good English.
+    @Test func thePolicyCommandsDefaultIsServesAndNotTheWorkingDirectory() throws {
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        _ = try write("rules: [this is not a rule\n", "Policies/broken.yaml")
+        let bare = try runProcess(ServeTests.portwarden, ["policy", "check", "--state-dir", scratch + "/state"], in: scratch)
+        #expect(!bare.output.contains("broken.yaml"), "the working directory's Policies/ is not read: \(bare.output)")
+        if !FileManager.default.fileExists(atPath: "/etc/portwarden/policies") {
+            #expect(bare.status == 2 && bare.output.contains("--policies DIR") && bare.output.contains("/etc/portwarden/policies"),
+                    "\(bare.output)")
+            let serve = try runProcess(ServeTests.portwarden, ["serve", "--state-dir", scratch + "/state"], in: scratch)
+            #expect(serve.status == 2 && serve.output.contains("no policy"), "serve refuses alike: \(serve.output)")
+        }
+        let config = try write("policies: \(Self.shipped)\n", "collector.yaml")
+        let configured = try runProcess(ServeTests.portwarden, ["policy", "check", "--config", config], in: scratch)
+        #expect(configured.status == 0 && configured.output.hasPrefix(Self.shipped + ": ok"), "\(configured.output)")
+
+        let one = try write("rules:\n  - id: only\n    why: y\n    severity: high\n    when: port 557\n", "one/rules.yaml")
+        try Data("waivers:\n  - rule: only\n    host: web-01\n    port: 557\n    owner: a@example.com\n    reason: r\n    expires: 2099-01-01\n".utf8)
+            .write(to: URL(fileURLWithPath: scratch + "/one/waivers.yaml"))
+        let counts = try portwarden(["policy", "check", "--policies", (one as NSString).deletingLastPathComponent])
+        #expect(counts.output.contains("1 rule, ") && counts.output.contains("1 waiver, ") && counts.output.contains("0 inventory entries"),
+                "\(counts.output)")
+    }
+
     @Test func evalPrintsASnapshotsFindingsAsJSON() throws {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         var writer = JSONWriter()
@@ -79,7 +105,11 @@ struct PolicyCommandTests {
         let (status, output) = try portwarden(["policy", "eval", "--snapshot", file, "--format", "json",
                                                "--policies", Self.shipped, "--state-dir", scratch + "/state"])
         #expect(status == 0, "\(output)")
-        let findings = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        #expect(document["schema"] as? Int == 1 && document["host"] as? String == "web-01" && document["tags"] as? [String] == [],
+                "\(output)")
+        #expect((document["policy_version"] as? String)?.count == 64)
+        let findings = try #require(document["findings"] as? [[String: Any]])
         #expect(findings.map { $0["rule"] as? String } == ["openvms-sysipc-off-openvms"])
         #expect(findings.first?["waived"] as? Bool == false)
         #expect((findings.first?["listener"] as? [String: Any])?["port"] as? Int == 557)
@@ -99,8 +129,8 @@ struct PolicyCommandTests {
             let (status, output) = try portwarden(["policy", "eval", "--host", host, "--format", "json",
                                                    "--policies", Self.shipped, "--state-dir", state])
             try #require(status == 0, "\(output)")
-            let findings = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
-            return findings.compactMap { $0["rule"] as? String }
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+            return try #require(document["findings"] as? [[String: Any]]).compactMap { $0["rule"] as? String }
         }
         #expect(try rules("web-01") == ["openvms-sysipc-off-openvms"])
         #expect(try rules("vms-01") == [], "the inventory tags vms-* OpenVMS")

@@ -199,7 +199,8 @@ extension ServeTests {
             let (status, output) = try portwarden(["policy", "eval", "--host", name, "--state-dir", state, "--policies", policies,
                                                    "--format", "json"])
             try #require(status == 0, "\(output)")
-            for finding in try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]) {
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+            for finding in try #require(document["findings"] as? [[String: Any]]) {
                 let listener = try #require(finding["listener"] as? [String: Any])
                 evaluated.insert(FindingKey(host: name, rule: finding["rule"] as! String, transport: listener["protocol"] as! String,
                                             address: listener["address"] as! String, port: listener["port"] as! Int,
