@@ -70,11 +70,12 @@ public struct FindingSpan: Equatable, Sendable {
                                         until: Date(timeIntervalSince1970: TimeInterval(window.until)))
         return replayed.map { r in
             let listener = r.finding.listener
-            var span = FindingSpan(findingID: r.finding.findingID, host: r.finding.host, rule: r.finding.rule, severity: r.finding.severity,
-                               waived: r.finding.isWaived, transport: listener.transport.rawValue, address: listener.address,
-                               port: Int(listener.port),
-                               owners: listener.processes.map { OwnerSummary.label(name: $0.name, user: $0.user) }.joined(separator: ", "),
-                               opened: Int64(r.opened.timeIntervalSince1970), closed: r.closed.map { Int64($0.timeIntervalSince1970) })
+            var span = FindingSpan(findingID: r.finding.findingID, host: r.finding.host, rule: r.finding.rule,
+                                   severity: r.finding.severity, waived: r.finding.isWaived, transport: listener.transport.rawValue,
+                                   address: listener.address, port: Int(listener.port),
+                                   owners: listener.processes.map { OwnerSummary.label(name: $0.name, user: $0.user) }
+                                       .joined(separator: ", "),
+                                   opened: Int64(r.opened.timeIntervalSince1970), closed: r.closed.map { Int64($0.timeIntervalSince1970) })
             if let closed = span.closed, let retired = retiredAt[span.host], closed >= retired { span.retired = true }
             span.policyVersion = policy.digest
             return span
