@@ -91,12 +91,15 @@ public enum PolicyReplay {
 extension ReplayedFinding: WireEncodable {
     enum CodingKeys: String, CodingKey {
         case finding, opened, closed
+        case findingID = "finding_id"
         case openAtStart = "open_at_start"
     }
 
-    /// `{"finding", "opened", "open_at_start", "closed"}`; times RFC 3339 UTC, `closed` null while open.
+    /// `{"finding_id", "finding", "opened", "open_at_start", "closed"}`; times RFC 3339 UTC,
+    /// `closed` null while open. `finding_id` is the stored finding's, as in exports.
     public func write(to w: inout JSONWriter) {
         w.beginObject()
+        w.key(CodingKeys.findingID); w.value(finding.findingID)
         w.key(CodingKeys.finding); w.value(finding)
         w.key(CodingKeys.opened); w.value(Timestamp.rfc3339(Int64(opened.timeIntervalSince1970)))
         w.key(CodingKeys.openAtStart); w.value(openAtStart)

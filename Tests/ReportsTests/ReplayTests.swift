@@ -1,4 +1,7 @@
 import CollectorStore
+import Findings
+import Foundation
+import PortwardenModel
 import Reports
 import Testing
 
@@ -31,5 +34,24 @@ struct ReplayTests {
         #expect(replayedLapse[1].opened <= storedLapse[1].opened)
         #expect(Set((storedLapse + replayedLapse).map(\.findingID)).count == 1, "waived or live, stored or replayed: one finding_id")
         #expect(Set(stored.map(\.findingID)).count == 4, "five intervals, four findings: the lapse keeps its id")
+    }
+
+    /// `policy replay --format json`: each finding carries the `finding_id` the stored one
+    /// has, so a replay can be joined with an export.
+    @Test func aReplayedFindingsJSONCarriesTheStoredFindingID() throws {
+        let fleet = try FleetHistory()
+        defer { fleet.remove() }
+        let replayed = PolicyReplay.run(policy: fleet.policy, timeline: try fleet.database.listenerTimeline(since: FleetHistory.since),
+                                        tags: try fleet.database.allTagEdits(),
+                                        since: Date(timeIntervalSince1970: TimeInterval(FleetHistory.since)),
+                                        until: Date(timeIntervalSince1970: TimeInterval(FleetHistory.until)))
+        var ids: Set<String> = []
+        for finding in replayed {
+            var w = JSONWriter()
+            w.value(finding)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(w.buffer)) as? [String: Any])
+            ids.insert(try #require(object["finding_id"] as? String))
+        }
+        #expect(ids == Set(try FindingSpan.stored(in: fleet.database, window: FleetHistory.window).map(\.findingID)) && ids.count == 4)
     }
 }
