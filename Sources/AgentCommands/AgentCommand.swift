@@ -1,4 +1,7 @@
+import AgentReporting
 import ArgumentParser
+import CollectorClient
+import CommandConventions
 
 /// `portwarden-agent`: the part of portwarden that runs on every host.
 public struct AgentCommand: ParsableCommand {
@@ -18,4 +21,18 @@ public struct AgentCommand: ParsableCommand {
 
 public enum PortwardenVersion {
     public static let current = "0.1.0"
+}
+
+extension AgentCommand {
+    /// The exit status of the errors the agent's libraries throw (the rest are bad input,
+    /// 2): no answer from the collector is worth trying again (75); a refusal, or an
+    /// answer refused here, is not (3).
+    public static func exitStatus(of error: any Error) -> ExitStatus? {
+        switch error {
+        case is RequestFailed: .tryAgainLater
+        case let refused as EnrollmentRefused: refused.status == 429 || refused.status >= 500 ? .tryAgainLater : .failed
+        case is TrustRefused: .failed
+        default: nil
+        }
+    }
 }

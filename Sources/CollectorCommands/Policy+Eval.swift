@@ -65,7 +65,7 @@ extension PolicyCommand {
             let findings = policy.evaluate(subject)
             switch format {
             case .json:
-                printJSON(findings)
+                Listing.print("findings", findings)
             case .table:
                 print(TextLayout.table(["SEVERITY", "RULE", "PROTO", "ADDRESS:PORT", "NETNS", "OWNERS", "WAIVED"],
                                        findings.map(findingRow), width: .max), terminator: "")

@@ -29,13 +29,6 @@ struct PolicyOptions: ParsableArguments {
     }
 }
 
-/// `items` as one JSON array on stdout.
-func printJSON<Item: WireEncodable>(_ items: [Item]) {
-    var writer = JSONWriter()
-    writer.value(items)
-    print(String(decoding: writer.buffer, as: UTF8.self))
-}
-
 extension PolicyOptions {
     /// Without --policies: the config's `policies`, else ./Policies when it exists.
     static func defaultDirectory(_ state: StateOptions) throws -> String? {

@@ -79,7 +79,7 @@ struct PolicyCommandTests {
         let (status, output) = try portwarden(["policy", "eval", "--snapshot", file, "--format", "json",
                                                "--policies", Self.shipped, "--state-dir", scratch + "/state"])
         #expect(status == 0, "\(output)")
-        let findings = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
+        let findings = try listingRows(output, "findings")
         #expect(findings.map { $0["rule"] as? String } == ["openvms-sysipc-off-openvms"])
         #expect(findings.first?["waived"] as? Bool == false)
         #expect((findings.first?["listener"] as? [String: Any])?["port"] as? Int == 557)
@@ -99,7 +99,7 @@ struct PolicyCommandTests {
             let (status, output) = try portwarden(["policy", "eval", "--host", host, "--format", "json",
                                                    "--policies", Self.shipped, "--state-dir", state])
             try #require(status == 0, "\(output)")
-            let findings = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
+            let findings = try listingRows(output, "findings")
             return findings.compactMap { $0["rule"] as? String }
         }
         #expect(try rules("web-01") == ["openvms-sysipc-off-openvms"])
@@ -135,7 +135,7 @@ struct PolicyCommandTests {
         let (status, output) = try portwarden(["policy", "replay", "--policy", Self.shipped, "--since", "90d",
                                                "--format", "json", "--state-dir", state])
         #expect(status == 0, "\(output)")
-        let replayed = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
+        let replayed = try listingRows(output, "intervals")
         try #require(replayed.count == 1, "\(output)")
         #expect((replayed[0]["finding"] as? [String: Any])?["rule"] as? String == "openvms-sysipc-off-openvms")
         #expect(replayed[0]["opened"] as? String == Self.rfc3339(opened))

@@ -199,7 +199,7 @@ extension ServeTests {
             let (status, output) = try portwarden(["policy", "eval", "--host", name, "--state-dir", state, "--policies", policies,
                                                    "--format", "json"])
             try #require(status == 0, "\(output)")
-            for finding in try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]) {
+            for finding in try listingRows(output, "findings") {
                 let listener = try #require(finding["listener"] as? [String: Any])
                 evaluated.insert(FindingKey(host: name, rule: finding["rule"] as! String, transport: listener["protocol"] as! String,
                                             address: listener["address"] as! String, port: listener["port"] as! Int,
@@ -213,7 +213,7 @@ extension ServeTests {
                                                "--format", "json"])
         try #require(status == 0, "\(output)")
         var replayed: [String] = []
-        for entry in try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]) {
+        for entry in try listingRows(output, "intervals") {
             let finding = try #require(entry["finding"] as? [String: Any]), listener = try #require(finding["listener"] as? [String: Any])
             let key = FindingKey(host: finding["host"] as! String, rule: finding["rule"] as! String,
                                  transport: listener["protocol"] as! String, address: listener["address"] as! String,
