@@ -12,6 +12,11 @@ public struct AgentCommand: ParsableCommand {
             Reads /proc only: every TCP socket in LISTEN and every bound, unconnected UDP \
             socket, IPv4 and IPv6, in every network namespace on the host (containers \
             included), with each process holding it. Run as root for complete ownership.
+
+            Exit status, every subcommand: 0 ok; 1 the checked condition failed (a snapshot \
+            set aside); 2 a usage or input error (a flag, a value, the config file); 3 could \
+            not do the job (/proc unreadable, refused for good); 75 try again later (the \
+            collector unreachable or busy, an approval awaited).
             """,
         version: PortwardenVersion.current,
         subcommands: [Scan.self, Run.self, Enroll.self, Renew.self])
