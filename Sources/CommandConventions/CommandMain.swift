@@ -64,10 +64,15 @@ public enum CommandMain {
     public static func status(of error: any Error, classify: (any Error) -> ExitStatus? = { _ in nil }) -> ExitStatus {
         if let known = error as? any ExitStatusError { return known.exitStatus }
         if let classified = classify(error) { return classified }
-        if let failed = error as? StateFile.Failed, diskFull.contains(failed.reason) { return .failed }
+        if isDiskFull(error) { return .failed }
         return .usage
     }
 
-    /// How StateFile words a write that found no room.
-    private static let diskFull: Set<String> = [ENOSPC, EDQUOT].map { String(cString: strerror($0)) }.reduce(into: []) { $0.insert($1) }
+    /// Whether `error` is a write that found no room. Every writer here (StateFile, a
+    /// report's output) ends its message with the system's own words for it, so that is
+    /// what is looked for — in whichever module the error comes from.
+    static func isDiskFull(_ error: any Error) -> Bool {
+        let message = (error as? StateFile.Failed)?.reason ?? String(describing: error)
+        return [ENOSPC, EDQUOT].contains { message.hasSuffix(String(cString: strerror($0))) }
+    }
 }

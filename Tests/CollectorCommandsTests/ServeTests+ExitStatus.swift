@@ -33,6 +33,14 @@ extension ServeTests {
         try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: broken + "/portwarden.sqlite"))
         let garbage = try portwarden(["hosts", "list", "--state-dir", broken])
         #expect(garbage.status == 3, "\(garbage.output)")
+        // …or a disk that is full under the report being written.
+        if SmallDisk.available {
+            let disk = try SmallDisk(megabytes: 1)
+            _ = disk.fill("ballast")
+            let full = try portwarden(["report", "trend", "--since", "1d", "--format", "html", "--output", disk.path + "/trend.html",
+                                       "--state-dir", state])
+            #expect(full.status == 3 && full.output.contains("No space left on device"), "\(full.output)")
+        }
 
         // 75: try again later — another writer holds the database past the 5 s wait.
         let holder = Process()
