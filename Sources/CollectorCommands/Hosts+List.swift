@@ -16,8 +16,8 @@ extension Hosts {
                 malformed or out-of-order report, one too large: `refusing: REASON`, and the whole answer it was \
                 given with --format json. It stays refusing until a report of it is stored. A retired host \
                 (`hosts forget`) is left out unless --all. CERT EXPIRES is when the host's current, unrevoked \
-                certificate ends ("-": none), marked when that is within 30 days. --format json writes one \
-                array, a stable shape described in README.md ("Hosts").
+                certificate ends ("-": none), marked when that is within 30 days. --format json writes \
+                {"schema": 1, "hosts": [...]}, a stable shape described in README.md ("Hosts").
                 """)
 
         @OptionGroup var state: StateOptions
@@ -31,6 +31,13 @@ extension Hosts {
 
         @Flag(help: "Show retired hosts (`hosts forget`) too.")
         var all = false
+
+        func validate() throws {
+            if let staleAfter, !CollectorConfig.Limits.staleAfter.contains(staleAfter.value) {
+                throw ValidationError("--stale-after must be from \(Seconds(CollectorConfig.Limits.staleAfter.lowerBound)) to "
+                                      + "\(Seconds(CollectorConfig.Limits.staleAfter.upperBound))")
+            }
+        }
 
         /// A certificate ending this close is flagged.
         static let expiryWarning: Int64 = 30 * 86_400

@@ -25,5 +25,7 @@ extension ServeTests {
         let seconds = try portwarden(["serve", "--stale-after", "0", "--state-dir", state, "--no-policy"])
         #expect(seconds.status == 2 && seconds.output.contains("--stale-after must be from 1s to 365d"), "\(seconds.output)")
         #expect(try portwarden(["hosts", "list", "--stale-after", "2w", "--state-dir", state]).status == 0)
+        let never = try portwarden(["hosts", "list", "--stale-after", "0s", "--state-dir", state])
+        #expect(never.status == 2 && never.output.contains("--stale-after must be from 1s to 365d"), "\(never.output)")
     }
 }
