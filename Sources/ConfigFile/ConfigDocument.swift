@@ -76,16 +76,16 @@ public struct ConfigDocument: Sendable {
                   indent < topIndent || top.isSequence && !isItem && indent == topIndent && open[open.count - 2].indent == topIndent {
                 open.removeLast()
             }
-            guard var top = open.last else { throw fail(indent, "indentation does not match any enclosing key") }
+            guard var top = open.last else { throw fail(indent, "indentation does not match any enclosing key: indent it as the keys beside it, with spaces") }
             if top.indent == nil {
                 let parentIndent = open.count > 1 ? open[open.count - 2].indent ?? 0 : -1
                 guard indent > parentIndent || top.isSequence && indent == parentIndent else {
-                    throw fail(indent, "indentation does not match any enclosing key")
+                    throw fail(indent, "indentation does not match any enclosing key: indent it as the keys beside it, with spaces")
                 }
                 top.indent = indent
                 open[open.count - 1] = top
             } else if indent != top.indent {
-                throw fail(indent, "indentation does not match any enclosing key")
+                throw fail(indent, "indentation does not match any enclosing key: indent it as the keys beside it, with spaces")
             }
 
             if isItem {
