@@ -58,10 +58,15 @@ let package = Package(
         .target(name: "AgentReporting", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel", "StateFiles"]),
         // The agent's scan: ProcFS's tables joined into a Snapshot, per network namespace.
         .target(name: "HostScan", dependencies: ["ProcFS", "PortwardenModel", "CLinuxShims"]),
+        // The house conventions both executables share: the entry point and exit statuses (0, 1, 2, 3,
+        // 75), durations as flags, listing formats. One scheme, one place.
+        .target(
+            name: "CommandConventions",
+            dependencies: ["PortwardenModel", "StateFiles", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(
             name: "AgentCommands",
             dependencies: [
-                "HostScan", "PortwardenModel", "AgentReporting", "CollectorClient", "OpenSSLTLS", "ConfigFile", "StateFiles",
+                "HostScan", "PortwardenModel", "AgentReporting", "CollectorClient", "OpenSSLTLS", "ConfigFile", "StateFiles", "CommandConventions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -69,20 +74,20 @@ let package = Package(
             name: "CollectorCommands",
             dependencies: [
                 "PortwardenModel", "CollectorServer", "CollectorStore", "OpenSSLTLS", "ConfigFile", "Policy", "Findings", "Reports",
-                "StateFiles",
+                "StateFiles", "CommandConventions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "portwarden-agent",
-            dependencies: ["AgentCommands", "CLinuxShims", "EventLog", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AgentCommands", "CLinuxShims", "CommandConventions", "EventLog", .product(name: "Logging", package: "swift-log")],
             // lld with packed relative relocations: the loader rewrites far fewer pages at
             // start, which keeps the scan inside its 12 MiB (see scripts/build-agent).
             linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])]),
         .executableTarget(
             name: "portwarden",
             dependencies: [
-                "CollectorCommands", "CollectorStore", "EventLog", "PortwardenModel",
+                "CollectorCommands", "CollectorStore", "CommandConventions", "EventLog", "PortwardenModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -8,7 +8,7 @@ struct AgentConfig {
     var collector: String?
     var serverName: String?
     var stateDir: String?
-    var interval: Int?
+    var interval: Seconds?
     var spoolMaxCount: Int?
     var spoolMaxBytes: Int?
     var procRoot: String?
@@ -39,10 +39,16 @@ struct AgentConfig {
         }
         serverName = try file.string("server_name")
         stateDir = try file.string("state_dir")
-        interval = try file.int("interval", in: Limits.interval)
+        interval = try file.seconds("interval", in: Limits.interval)
         spoolMaxCount = try file.int("spool.max_count", in: Limits.spoolMaxCount)
         spoolMaxBytes = try file.int("spool.max_bytes", in: Limits.spoolMaxBytes)
         procRoot = try file.string("proc_root")
+        // `labels: []` is what a tool writes for an empty list where it meant "none": read as
+        // no labels; a list with entries has no names for its values.
+        if let listed = file.sequences["labels"], let first = listed.first {
+            throw ConfigError(file: path, line: first.at.line, column: first.at.column,
+                              message: "labels is a mapping, one \"name: value\" per line (or {name: value}); got a list")
+        }
         let labels = file.mapping("labels")
         guard labels.count <= WireLimits.labelsPerHost else {
             throw file.error("labels", "at most \(WireLimits.labelsPerHost) labels are sent with a report; there are \(labels.count)")

@@ -90,7 +90,7 @@ struct Enroll: ParsableCommand {
                            + "until an operator revokes it: portwarden hosts revoke \(heldName))")
                 throw ExitCode(2)
             }
-            print("already enrolled as \(hostName): \(state.certificatePath) is valid until \(until); "
+            print("already enrolled as \(hostName) until \(until) (\(state.certificatePath)); "
                   + "nothing to do (if the collector revoked it, --force asks for a new one)")
             deleteCredential(credentialFile)
             return

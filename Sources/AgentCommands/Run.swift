@@ -1,5 +1,6 @@
 import AgentReporting
 import ArgumentParser
+import CommandConventions
 import CollectorClient
 import Glibc
 import HostScan
@@ -34,8 +35,9 @@ struct Run: ParsableCommand {
 
     @OptionGroup var collectorOptions: CollectorOptions
 
-    @Option(help: "Seconds between scans, default 60 (up to 10% more at random, so a fleet does not report in step).")
-    var interval: Int?
+    @Option(help: ArgumentHelp("Time between scans: 90s, 15m… (default 60s; up to 10% more at random, so a fleet does not report in step).",
+                               valueName: "duration"))
+    var interval: Seconds?
 
     @Flag(help: "Scan and deliver once, then exit (for cron).")
     var once = false
@@ -53,11 +55,14 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         typealias Limits = AgentConfig.Limits
-        for (flag, value, range) in [("--interval", interval, Limits.interval), ("--spool-max-count", spoolMaxCount, Limits.spoolMaxCount),
+        for (flag, value, range) in [("--spool-max-count", spoolMaxCount, Limits.spoolMaxCount),
                                      ("--spool-max-bytes", spoolMaxBytes, Limits.spoolMaxBytes)] {
             if let value, !range.contains(value) {
                 throw ValidationError("\(flag) must be from \(range.lowerBound) to \(range.upperBound)")
             }
+        }
+        if let interval, !Limits.interval.contains(interval.value) {
+            throw ValidationError("--interval must be from \(Seconds(Limits.interval.lowerBound)) to \(Seconds(Limits.interval.upperBound))")
         }
     }
 
@@ -66,7 +71,7 @@ struct Run: ParsableCommand {
         let file = try collectorOptions.file()
         let state = collectorOptions.state(file)
         try state.prepare()
-        let interval = interval ?? file.interval ?? 60
+        let interval = (interval ?? file.interval)?.value ?? 60
         let procRoot = procRoot ?? file.procRoot ?? "/proc"
         let redaction = try redactionOptions.redaction(file)
         let spool = Spool(directory: state.spoolDirectory, maxCount: spoolMaxCount ?? file.spoolMaxCount ?? 1_000,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandConventions
 import ConfigFile
 import Glibc
 import HostScan
@@ -60,10 +61,11 @@ struct Scan: ParsableCommand {
     }
 }
 
-/// Exits 1 with the reason; argument-parser prints it as `Error: …`.
-struct ScanFailed: Error, CustomStringConvertible {
+/// The scan could not be done (exit 3); printed as `Error: …`.
+struct ScanFailed: ExitStatusError, CustomStringConvertible {
     let message: String
     var description: String { message }
+    var exitStatus: ExitStatus { .failed }
 }
 
 enum StandardOutput {

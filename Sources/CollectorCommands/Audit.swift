@@ -46,7 +46,7 @@ struct Audit: ParsableCommand {
                 detail: $0.detail)
         }
         switch format {
-        case .json: try printJSON(rows: rows)
+        case .json: try Listing.print("entries", rows: rows)
         case .table:
             print(TextLayout.table(["TIME", "ACTION", "ACTOR", "HOST", "ADDRESS", "DETAIL"],
                                    rows.map { [$0.at, $0.action, $0.actor, $0.host ?? "-", $0.address ?? "-", $0.detail] },

@@ -7,7 +7,7 @@ import PortwardenModel
 /// `portwarden ca …`
 struct CA: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ca", abstract: "The fleet's certificate authority.", subcommands: [Init.self, ServerCert.self, Rotate.self, RetireOld.self])
+        commandName: "ca", abstract: "The fleet's certificate authority.", subcommands: [Init.self, ServerCert.self, Rotate.self, RetireOld.self, List.self])
 
     /// `portwarden ca init`
     struct Init: ParsableCommand {

@@ -16,6 +16,11 @@ public struct CollectorCommand: AsyncParsableCommand {
             certificate; `portwarden enroll sign` issues a host's certificate from its CSR; \
             `portwarden serve` accepts reports. To see one host's listeners now: \
             portwarden-agent scan
+
+            Exit status, every subcommand: 0 ok; 1 the checked condition failed (--fail-on, \
+            a policy test); 2 a usage or input error (a flag, a value, a file, the config); \
+            3 could not do the job (the database missing, from another release, unreadable, \
+            the disk full); 75 try again later (the database busy). See docs/OPERATIONS.md.
             """,
         version: "0.1.0",
         subcommands: [Serve.self, CA.self, Enroll.self, Hosts.self, PolicyCommand.self, Report.self, Export.self, Audit.self])

@@ -8,13 +8,13 @@ struct CollectorConfig {
     var stateDir: String?
     var database: String?
     var maxReportBytes: Int?
-    var staleAfter: Int?
+    var staleAfter: Seconds?
     var headerTimeout: Seconds?
     var requestTimeout: Seconds?
     var handshakeTimeout: Seconds?
     var maxConnections: Int?
     var maxConnectionsPerAddress: Int?
-    var receiptRetentionDays: Int?
+    var receiptRetention: Seconds?
     /// The policy directory `serve` evaluates reports with and the `policy` commands read.
     var policies: String?
     var enrollment = EnrollmentSettings()
@@ -24,13 +24,16 @@ struct CollectorConfig {
     var hostReportBytesPerMinute: Int?
     var hostChangedListenersPerHour: Int?
     var maxQueuedReports: Int?
+    /// Keys still read under an older name, each with what to write instead: said once,
+    /// by `serve`, so the file is fixed before the old name goes.
+    var deprecations: [String] = []
 
     /// What each number may be — in the file and as a flag alike (`serve`'s validate()).
     enum Limits {
         static let maxReportBytes = 1 << 10...1 << 30
         static let staleAfter = 1...365 * 86_400
         static let timeout = 1...3_600
-        static let receiptRetentionDays = 1...36_500
+        static let receiptRetention = 86_400...36_500 * 86_400
         static let maxClockSkew = 1...86_400
         static let hostReportsPerMinute = 1...1_000_000
         static let hostReportBytesPerMinute = 1 << 20...1 << 40
@@ -44,11 +47,14 @@ struct CollectorConfig {
     static let defaultStaleAfter = 900
 
     /// `stale_after`, or the default.
-    var staleAfterSeconds: Int64 { Int64(staleAfter ?? Self.defaultStaleAfter) }
+    var staleAfterSeconds: Int64 { Int64(staleAfter?.value ?? Self.defaultStaleAfter) }
+
+    /// How long the receipt log keeps a run of reports, when neither a flag nor the file says.
+    static let defaultReceiptRetention = 400 * 86_400
 
     static let keys = [
         "listen", "state_dir", "database", "max_report_bytes", "stale_after", "header_timeout", "request_timeout",
-        "receipt_retention_days", "policies", "handshake_timeout", "max_connections", "max_connections_per_address",
+        "receipt_retention", "receipt_retention_days", "policies", "handshake_timeout", "max_connections", "max_connections_per_address",
         "max_clock_skew", "host_reports_per_minute", "host_report_bytes_per_minute", "host_changed_listeners_per_hour", "max_queued_reports",
     ] + EnrollmentSettings.keys
 
@@ -64,13 +70,22 @@ struct CollectorConfig {
         stateDir = try file.string("state_dir")
         database = try file.string("database")
         maxReportBytes = try file.int("max_report_bytes", in: Limits.maxReportBytes)
-        staleAfter = try file.int("stale_after", in: Limits.staleAfter)
+        staleAfter = try file.seconds("stale_after", in: Limits.staleAfter)
         headerTimeout = try file.seconds("header_timeout", in: Limits.timeout)
         requestTimeout = try file.seconds("request_timeout", in: Limits.timeout)
         handshakeTimeout = try file.seconds("handshake_timeout", in: Limits.timeout)
         maxConnections = try file.int("max_connections", in: Limits.connections)
         maxConnectionsPerAddress = try file.int("max_connections_per_address", in: Limits.connections)
-        receiptRetentionDays = try file.int("receipt_retention_days", in: Limits.receiptRetentionDays)
+        receiptRetention = try file.seconds("receipt_retention", in: Limits.receiptRetention)
+        // The name before durations were one syntax: still read, in days, while it is said to go.
+        if let days = try file.int("receipt_retention_days", in: 1...36_500) {
+            guard receiptRetention == nil else {
+                throw file.error("receipt_retention_days", "receipt_retention_days and receipt_retention both set: keep receipt_retention only")
+            }
+            receiptRetention = Seconds(days * 86_400)
+            let at = file.keys["receipt_retention_days"]?.line ?? 0
+            deprecations.append("\(path):\(at): receipt_retention_days is deprecated: write receipt_retention: \(days)d instead")
+        }
         policies = try file.string("policies")
         enrollment = try EnrollmentSettings(file)
         maxClockSkew = try file.seconds("max_clock_skew", in: Limits.maxClockSkew)

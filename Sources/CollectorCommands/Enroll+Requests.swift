@@ -45,7 +45,7 @@ extension Enroll {
                     why: r.reason ?? "", credential: r.credential, supersededBy: r.supersededBy)
             }
             switch format {
-            case .json: try printJSON(rows: rows)
+            case .json: try Listing.print("requests", rows: rows)
             case .table:
                 print(TextLayout.table(["HOST", "STATE", "FINGERPRINT (SHA-256)", "ADDRESS", "REQUESTED", "EXPIRES", "WHY"],
                                        rows.map { [$0.host, $0.supersededBy.map { "superseded by serial \($0)" } ?? $0.state, $0.fingerprint,

@@ -106,7 +106,7 @@ extension Enroll {
                         created: Timestamp.rfc3339(t.createdAt), createdBy: t.createdBy)
                 }
                 switch format {
-                case .json: try printJSON(rows: rows)
+                case .json: try Listing.print("tokens", rows: rows)
                 case .table:
                     print(TextLayout.table(["ID", "NAMES", "USES", "EXPIRES", "STATE", "CREATED BY"], rows.map {
                         [String($0.id), $0.names, "\($0.uses)/\($0.maxUses.map(String.init) ?? "∞")", $0.expires ?? "-", $0.state,

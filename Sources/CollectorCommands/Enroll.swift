@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandConventions
 import CollectorServer
 import CollectorStore
 import Foundation

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandConventions
 import CollectorStore
 import Foundation
 import PortwardenModel
@@ -15,20 +16,28 @@ extension Hosts {
                 malformed or out-of-order report, one too large: `refusing: REASON`, and the whole answer it was \
                 given with --format json. It stays refusing until a report of it is stored. A retired host \
                 (`hosts forget`) is left out unless --all. CERT EXPIRES is when the host's current, unrevoked \
-                certificate ends ("-": none), marked when that is within 30 days. --format json writes one \
-                array, a stable shape described in README.md ("Hosts").
+                certificate ends ("-": none), marked when that is within 30 days. --format json writes \
+                {"schema": 1, "hosts": [...]}, a stable shape described in README.md ("Hosts").
                 """)
 
         @OptionGroup var state: StateOptions
 
-        @Option(help: "Seconds without a report after which a host counts as stale (default: the config's stale_after, else 900).")
-        var staleAfter: Int?
+        @Option(help: ArgumentHelp("Time without a report after which a host counts as stale: 90s, 15m… (default: the config's stale_after, else 15m).",
+                                   valueName: "duration"))
+        var staleAfter: Seconds?
 
         @Option(help: "table or json.")
         var format: OutputFormat = .table
 
         @Flag(help: "Show retired hosts (`hosts forget`) too.")
         var all = false
+
+        func validate() throws {
+            if let staleAfter, !CollectorConfig.Limits.staleAfter.contains(staleAfter.value) {
+                throw ValidationError("--stale-after must be from \(Seconds(CollectorConfig.Limits.staleAfter.lowerBound)) to "
+                                      + "\(Seconds(CollectorConfig.Limits.staleAfter.upperBound))")
+            }
+        }
 
         /// A certificate ending this close is flagged.
         static let expiryWarning: Int64 = 30 * 86_400
@@ -44,7 +53,7 @@ extension Hosts {
         func run() throws {
             let database = try openHistory(state)
             let now = nowSeconds
-            let window = try staleAfter.map(Int64.init) ?? state.file().staleAfterSeconds
+            let window = try staleAfter.map { Int64($0.value) } ?? state.file().staleAfterSeconds
             let refusals = try database.currentRefusals()
             var hosts: [String: (host: HostRecord?, listening: Int)] = refusals.mapValues { _ in (nil, 0) }
             for (host, listening) in try database.hostsWithOpenListeners() where all || host.retiredAt == nil {
@@ -69,11 +78,11 @@ extension Hosts {
             case .json:
                 // As reports show them: the recorded policy's inventory now, with operators' edits.
                 let tags = PolicyHistory(database: database).tags(at: now)
-                var w = JSONWriter()
-                w.beginArray()
-                for row in rows { Self.write(row, tags: tags.of(row.name).sorted(), now: now, to: &w) }
-                w.endArray()
-                print(String(decoding: w.buffer, as: UTF8.self))
+                Listing.print("hosts") { w in
+                    w.beginArray()
+                    for row in rows { Self.write(row, tags: tags.of(row.name).sorted(), now: now, to: &w) }
+                    w.endArray()
+                }
             }
         }
 

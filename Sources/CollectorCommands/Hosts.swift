@@ -6,7 +6,7 @@ import Foundation
 struct Hosts: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The fleet's hosts, what they listen on, their tags, and their certificates.",
-        subcommands: [List.self, Tag.self, Untag.self, Revoke.self, Forget.self])
+        subcommands: [List.self, Tags.self, Tag.self, Untag.self, Revoke.self, Forget.self])
 
     /// `portwarden hosts revoke HOST`
     struct Revoke: ParsableCommand {

@@ -30,10 +30,3 @@ func hostArgument(_ typed: String, _ database: any HistoryStore) throws -> Strin
 
 /// Now, as the store counts time.
 var nowSeconds: Int64 { Int64(Date().timeIntervalSince1970) }
-
-/// Rows as JSON, keys sorted, one document.
-func printJSON(rows: some Encodable) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(rows), as: UTF8.self))
-}

@@ -54,7 +54,7 @@ extension PolicyCommand {
             let replayed = PolicyReplay.run(policy: set, timeline: timeline, tags: try history.allTagEdits(), since: since, until: now)
             switch format {
             case .json:
-                printJSON(replayed)
+                Listing.print("intervals", replayed)
             case .table:
                 let rows = replayed.map { r in
                     [r.finding.host, (r.openAtStart ? "≤ " : "") + Timestamp.rfc3339(Int64(r.opened.timeIntervalSince1970)),

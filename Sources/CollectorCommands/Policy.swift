@@ -32,13 +32,6 @@ struct PolicyOptions: ParsableArguments {
     }
 }
 
-/// `items` as one JSON array on stdout.
-func printJSON<Item: WireEncodable>(_ items: [Item]) {
-    var writer = JSONWriter()
-    writer.value(items)
-    print(String(decoding: writer.buffer, as: UTF8.self))
-}
-
 extension PolicyOptions {
     /// Where the packages install the shipped policy.
     static let installed = "/etc/portwarden/policies"

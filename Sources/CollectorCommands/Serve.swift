@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandConventions
 import CollectorServer
 import CollectorStore
 import ConfigFile
@@ -34,8 +35,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest report accepted, in bytes, after gzip is undone (default \(WireLimits.snapshotBytes), the wire format's bound).")
     var maxReportBytes: Int?
 
-    @Option(help: "Seconds without a report after which a host counts as stale (default 900).")
-    var staleAfter: Int?
+    @Option(help: ArgumentHelp("Time without a report after which a host counts as stale: 90s, 15m… (default 15m).",
+                               valueName: "duration"))
+    var staleAfter: Seconds?
 
     @Option(help: ArgumentHelp("Time a connection may take to deliver a request head, handshake included (default 30s).",
                                valueName: "duration"))
@@ -54,7 +56,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Connections open at once from one address (an IPv6 /64), at most (default 1000).")
     var maxConnectionsPerAddress: Int?
 
-    @Option(help: "Days the receipt log keeps a run of reports (default 400); each host's newest run is always kept.")
+    @Option(help: ArgumentHelp("How long the receipt log keeps a run of reports: 400d, 8w… (default 400d); each host's newest run is always kept.",
+                               valueName: "duration"))
+    var receiptRetention: Seconds?
+
+    /// The flag before durations were one syntax, in days: cron lines and units still pass it.
+    @Option(help: .hidden)
     var receiptRetentionDays: Int?
 
     @Option(help: ArgumentHelp("How far ahead of this clock a report may be dated: 90s, 15m… (default 5m); past it, refused as clock skew.",
@@ -94,10 +101,9 @@ struct Serve: AsyncParsableCommand {
         }
         typealias Limits = CollectorConfig.Limits
         for (flag, value, range) in [("--max-report-bytes", maxReportBytes, Limits.maxReportBytes),
-                                     ("--stale-after", staleAfter, Limits.staleAfter),
                                      ("--max-connections", maxConnections, Limits.connections),
                                      ("--max-connections-per-address", maxConnectionsPerAddress, Limits.connections),
-                                     ("--receipt-retention-days", receiptRetentionDays, Limits.receiptRetentionDays),
+                                     ("--receipt-retention-days", receiptRetentionDays, 1...36_500),
                                      ("--host-reports-per-minute", hostReportsPerMinute, Limits.hostReportsPerMinute),
                                      ("--host-report-bytes-per-minute", hostReportBytesPerMinute, Limits.hostReportBytesPerMinute),
                                      ("--host-changed-listeners-per-hour", hostChangedListenersPerHour,
@@ -107,7 +113,12 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("\(flag) must be from \(range.lowerBound) to \(range.upperBound)")
             }
         }
-        for (flag, value, range) in [("--header-timeout", headerTimeout, Limits.timeout),
+        if receiptRetentionDays != nil, receiptRetention != nil {
+            throw ValidationError("--receipt-retention-days and --receipt-retention both given: keep --receipt-retention")
+        }
+        for (flag, value, range) in [("--stale-after", staleAfter, Limits.staleAfter),
+                                     ("--receipt-retention", receiptRetention, Limits.receiptRetention),
+                                     ("--header-timeout", headerTimeout, Limits.timeout),
                                      ("--request-timeout", requestTimeout, Limits.timeout),
                                      ("--handshake-timeout", handshakeTimeout, Limits.timeout),
                                      ("--max-clock-skew", maxClockSkew, Limits.maxClockSkew),
@@ -146,7 +157,7 @@ struct Serve: AsyncParsableCommand {
             maxReportBytes: maxReportBytes ?? file.maxReportBytes ?? WireLimits.snapshotBytes,
             headerTimeout: Int64((headerTimeout ?? file.headerTimeout)?.value ?? 30),
             requestTimeout: Int64((requestTimeout ?? file.requestTimeout)?.value ?? 60),
-            staleAfter: staleAfter.map(Int64.init) ?? file.staleAfterSeconds,
+            staleAfter: staleAfter.map { Int64($0.value) } ?? file.staleAfterSeconds,
             connectionLimits: ConnectionLimits(
                 total: maxConnections ?? file.maxConnections ?? ConnectionLimits.defaults.total,
                 perAddress: maxConnectionsPerAddress ?? file.maxConnectionsPerAddress ?? ConnectionLimits.defaults.perAddress),
@@ -193,7 +204,13 @@ struct Serve: AsyncParsableCommand {
             if let policy { await PolicyWatcher(holder: policy, database: history, logger: logger).run() }
         }
         defer { watching.cancel() }
-        let retention = Int64(receiptRetentionDays ?? file.receiptRetentionDays ?? 400) * 86_400
+        for deprecation in file.deprecations { logger.warning("\(deprecation)", metadata: ["event": "config_deprecated"]) }
+        if let days = receiptRetentionDays {
+            logger.warning("--receipt-retention-days is deprecated: pass --receipt-retention \(days)d instead",
+                           metadata: ["event": "flag_deprecated"])
+        }
+        let retention = Int64((receiptRetention ?? receiptRetentionDays.map { Seconds($0 * 86_400) } ?? file.receiptRetention)?.value
+                              ?? CollectorConfig.defaultReceiptRetention)
         let pruning = Task {
             while !Task.isCancelled {
                 do {

@@ -6,6 +6,7 @@ extension ConfigDocument {
     }
 
     public func string(_ key: String) throws(ConfigError) -> String? {
+        if nulls.contains(key) { return nil }
         if sequences[key] != nil || (scalars[key] == nil && keys[key] != nil) {
             throw error(key, "\"\(key)\" takes a single value")
         }

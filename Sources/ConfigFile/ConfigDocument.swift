@@ -1,9 +1,12 @@
 import StateFiles
 
-/// A configuration file in the small part of YAML that portwarden's configs use: nested
-/// block mappings, block sequences of scalars, plain or quoted scalars and comments.
-/// Anything else (flow collections, anchors, tags, multi-line scalars) is refused with
-/// its position rather than half-understood, so a config means what it says.
+/// A configuration file in the part of YAML that portwarden's configs use, and that
+/// configuration-management tools write for them (Ansible's `to_yaml`/`to_nice_yaml`,
+/// Puppet's and Chef's Ruby `to_yaml`): nested block mappings, block sequences of scalars,
+/// flow collections of scalars (`{a: b}`, `[a, b]`, `{}`), plain or quoted scalars (also
+/// over several lines), `null`/`~`/nothing for "not set", comments, `---` and `...`, CRLF.
+/// Anything else (anchors, tags, block scalars, nested flow collections) is refused with
+/// its position and what to write instead, rather than half-understood.
 ///
 /// Keys are addressed by their dotted path: `spool.max_count`.
 public struct ConfigDocument: Sendable {
@@ -14,6 +17,8 @@ public struct ConfigDocument: Sendable {
     public private(set) var sequences: [String: [(value: String, at: ConfigPosition)]] = [:]
     /// Every key, leaves and mappings alike, where it was written.
     public private(set) var keys: [String: ConfigPosition] = [:]
+    /// Keys written without a value (`key:`, `key: null`, `key: ~`): read as not set.
+    public private(set) var nulls: Set<String> = []
 
     /// Reads and parses `path`.
     public init(path: String) throws(ConfigError) {
@@ -26,169 +31,162 @@ public struct ConfigDocument: Sendable {
 
     public init(text: String, file: String) throws(ConfigError) {
         self.file = file
+        var bytes = Array(text.utf8)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }  // a byte-order mark (Windows editors)
+        let lines = bytes.split(separator: Byte.newline, omittingEmptySubsequences: false).map { Array($0.last == Byte.cr ? $0.dropLast() : $0) }
         // Open mappings and sequences, innermost last: the indentation each one's
         // entries sit at (nil until its first entry fixes it) and its dotted path.
         var open: [(indent: Int?, path: String, isSequence: Bool)] = [(0, "", false)]
-        var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let line = Array((rawLine.utf8.last == 13 ? rawLine.dropLast() : rawLine).utf8)
+        var ended: Int?
+        var index = 0
+        while index < lines.count {
+            let lineNumber = index + 1
+            let line = lines[index]
+            index += 1
             func fail(_ column: Int, _ message: String) -> ConfigError {
                 ConfigError(file: file, line: lineNumber, column: column + 1, message: message)
             }
             var indent = 0
             while indent < line.count, line[indent] == Byte.space { indent += 1 }
-            if indent < line.count, line[indent] == Byte.tab { throw fail(indent, "indent with spaces, not tabs") }
+            if indent < line.count, line[indent] == Byte.tab {
+                throw fail(indent, "indent with spaces, not tabs (YAML does not allow tabs in indentation)")
+            }
             // Columns below count from `indent`: content[i] is at column indent + i.
-            let content = Array(try Self.stripComment(line, from: indent, fail: fail))
+            var content = Array(try Self.stripComment(line, from: indent, fail: fail))
             if content.isEmpty { continue }
-            if keys.isEmpty, content == Array("---".utf8) { continue }
+            if let ended { throw fail(indent, "text after the document's end (\"...\" on line \(ended)): remove one or the other") }
+            if indent == 0, content.starts(with: Array("---".utf8)), content.count == 3 || Self.isBlank(content[3]) {
+                guard keys.isEmpty else { throw fail(0, "a second YAML document (\"---\"): give one document per file") }
+                // Ruby writes an empty hash as `--- {}`.
+                let rest = content.dropFirst(3).drop(while: Self.isBlank)
+                guard rest.isEmpty || Array(rest) == Array("{}".utf8) else {
+                    throw fail(3 + content.dropFirst(3).prefix(while: Self.isBlank).count, "write the settings on the lines after \"---\"")
+                }
+                continue
+            }
+            if indent == 0, content == Array("...".utf8) {
+                ended = lineNumber
+                continue
+            }
 
-            // Close what this line's indentation leaves.
-            while let top = open.last, let topIndent = top.indent, indent < topIndent { open.removeLast() }
-            guard var top = open.last else { throw fail(indent, "indentation does not match any enclosing key") }
+            // Close what this line's indentation leaves — and a list written level with its
+            // key (`key:` then `- item`, as PyYAML and Ruby write it) at the next key.
+            let isItem = content.first == Byte.dash && (content.count == 1 || Self.isBlank(content[1]))
+            while let top = open.last, let topIndent = top.indent,
+                  indent < topIndent || top.isSequence && !isItem && indent == topIndent && open[open.count - 2].indent == topIndent {
+                open.removeLast()
+            }
+            guard var top = open.last else { throw fail(indent, "indentation does not match any enclosing key: indent it as the keys beside it, with spaces") }
             if top.indent == nil {
                 let parentIndent = open.count > 1 ? open[open.count - 2].indent ?? 0 : -1
                 guard indent > parentIndent || top.isSequence && indent == parentIndent else {
-                    throw fail(indent, "\"\(top.path)\" has no value: give one after the colon, or indent its entries")
+                    throw fail(indent, "indentation does not match any enclosing key: indent it as the keys beside it, with spaces")
                 }
                 top.indent = indent
                 open[open.count - 1] = top
             } else if indent != top.indent {
-                throw fail(indent, "indentation does not match any enclosing key")
+                throw fail(indent, "indentation does not match any enclosing key: indent it as the keys beside it, with spaces")
             }
 
-            if content.first == Byte.dash && (content.count == 1 || content[1] == Byte.space) {
+            if isItem {
                 guard top.isSequence else { throw fail(indent, "a list item here, but \"\(top.path)\" is not a list") }
-                let valueStart = indent + 1 + Self.leadingSpaces(content.dropFirst())
+                let valueStart = indent + 1 + content.dropFirst().prefix(while: Self.isBlank).count
+                index = try Self.continue(&content, lines: lines, from: index, indent: indent, fail: fail)
                 let value = try Self.scalar(Array(content.dropFirst()), column: valueStart, fail: fail)
-                sequences[top.path, default: []].append((value, ConfigPosition(line: lineNumber, column: valueStart + 1)))
+                sequences[top.path, default: []].append((value ?? "", ConfigPosition(line: lineNumber, column: valueStart + 1)))
                 continue
             }
             guard !top.isSequence else { throw fail(indent, "expected a list item (\"- value\") under \"\(top.path)\"") }
-            guard let colon = Self.keyColon(content) else {
-                throw fail(indent, "expected \"key: value\"")
-            }
-            let key = String(decoding: content[..<colon], as: UTF8.self).trimmingSpaces
-            guard !key.isEmpty, key.utf8.allSatisfy({ Self.isKeyByte($0) }) else {
-                throw fail(indent, "a key is letters, digits, \"_\" and \"-\"; got \"\(key)\"")
-            }
+            let (key, colon) = try Self.key(content, column: indent, fail: fail)
             let path = top.path.isEmpty ? key : top.path + "." + key
             let position = ConfigPosition(line: lineNumber, column: indent + 1)
             if let earlier = keys[path] { throw fail(indent, "\"\(path)\" is already set on line \(earlier.line)") }
             keys[path] = position
+            if content[(colon + 1)...].allSatisfy(Self.isBlank) {
+                // A nested mapping or a list follows, which one its first line says; or
+                // nothing does, and the key is set to nothing (`key:` is YAML's null).
+                if let next = Self.nextContent(lines, from: index), next.indent > indent || next.isItem && next.indent == indent {
+                    open.append((nil, path, next.isItem))
+                } else {
+                    nulls.insert(path)
+                }
+                continue
+            }
+            index = try Self.continue(&content, lines: lines, from: index, indent: indent, fail: fail)
             let rest = Array(content[(colon + 1)...])
-            let valueColumn = indent + colon + 1 + Self.leadingSpaces(rest[...])
-            if rest.allSatisfy({ $0 == Byte.space }) {
-                // A nested mapping or a list follows; which one, its first line says.
-                let next = Self.nextContent(text: text, after: lineNumber)
-                open.append((nil, path, next?.first == "-"))
+            let valueColumn = indent + colon + 1 + rest.prefix(while: Self.isBlank).count
+            let value = Array(rest.drop(while: Self.isBlank))
+            if value.first == Byte.openBrace || value.first == Byte.openBracket {
+                try addFlow(value, at: path, line: lineNumber, column: valueColumn, fail: fail)
+            } else if let scalar = try Self.scalar(value, column: valueColumn, fail: fail) {
+                scalars[path] = (scalar, ConfigPosition(line: lineNumber, column: valueColumn + 1))
             } else {
-                scalars[path] = (try Self.scalar(rest, column: valueColumn, fail: fail),
-                                 ConfigPosition(line: lineNumber, column: valueColumn + 1))
+                nulls.insert(path)
             }
         }
     }
 
-    // MARK: - Lexing one line
-
-    private static func isKeyByte(_ byte: UInt8) -> Bool {
-        (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57) || byte == 95 || byte == 45
+    /// A flow collection of scalars as `path`'s entries: `{a: b}` as `path.a`, `[a, b]`
+    /// as `path`'s list; `{}` and `[]` as a key set with no entries.
+    private mutating func addFlow(_ value: [UInt8], at path: String, line: Int, column: Int,
+                                  fail: (Int, String) -> ConfigError) throws(ConfigError) {
+        let flow = try Self.flow(value, column: column, fail: fail)
+        if value.first == Byte.openBracket {
+            sequences[path] = flow.map { ($0.value ?? "", ConfigPosition(line: line, column: $0.column + 1)) }
+            return
+        }
+        for entry in flow {
+            guard let key = entry.key else { throw fail(entry.column, "expected \"key: value\" in {…}") }
+            let entryPath = path + "." + key
+            if keys[entryPath] != nil { throw fail(entry.column, "\"\(entryPath)\" is already set") }
+            keys[entryPath] = ConfigPosition(line: line, column: entry.column + 1)
+            if let scalar = entry.value {
+                scalars[entryPath] = (scalar, ConfigPosition(line: line, column: entry.valueColumn + 1))
+            } else {
+                nulls.insert(entryPath)
+            }
+        }
     }
 
-    private static func leadingSpaces(_ bytes: ArraySlice<UInt8>) -> Int { bytes.prefix { $0 == Byte.space }.count }
-
-    /// The line from `start` without its comment and trailing spaces. A `#` starts a
-    /// comment at the line's start or after a space, outside quotes.
-    private static func stripComment(_ line: [UInt8], from start: Int, fail: (Int, String) -> ConfigError) throws(ConfigError) -> ArraySlice<UInt8> {
-        var quote: UInt8?
-        var end = line.count
+    /// Joins to `content` the lines its value continues on, YAML folding each line break
+    /// to a space: while a quote or a flow collection is open, and the more-indented lines
+    /// after a plain value (long values wrapped by a tool) that are neither an item nor a
+    /// key. The index of the first line not taken.
+    private static func `continue`(_ content: inout [UInt8], lines: [[UInt8]], from start: Int, indent: Int,
+                                   fail: (Int, String) -> ConfigError) throws(ConfigError) -> Int {
         var index = start
-        while index < line.count {
-            let byte = line[index]
-            if let open = quote {
-                if byte == open { quote = nil }
-                else if byte == UInt8(ascii: "\\") && open == UInt8(ascii: "\"") { index += 1 }
-            } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
-                quote = byte
-            } else if byte == UInt8(ascii: "#") && (index == start || line[index - 1] == Byte.space) {
-                end = index
-                break
+        while index < lines.count {
+            if isOpen(content) {
+                let next = lines[index].drop(while: isBlank)
+                if content.reversed().prefix(while: { $0 == Byte.backslash }).count % 2 == 1 {
+                    // An escaped line break (a double-quoted value wrapped by PyYAML): joined with nothing.
+                    content.removeLast()
+                    content += next
+                } else if !next.isEmpty {
+                    content += [Byte.space] + next
+                }
+            } else {
+                guard isPlain(valueOf: content), let next = nextContent(lines, from: index), next.indent > indent, !next.isItem,
+                      keyColon(Array(lines[next.line].dropFirst(next.indent))) == nil else { break }
+                index = next.line
+                content += [Byte.space] + Array(try stripComment(lines[index], from: next.indent, fail: fail))
             }
             index += 1
         }
-        while end > start, line[end - 1] == Byte.space { end -= 1 }
-        return line[start..<end]
+        content = Array(try stripComment(content, from: 0, fail: fail))
+        return index
     }
 
-    /// The colon that ends the key: the first `:` followed by a space or the line's end.
-    private static func keyColon(_ content: [UInt8]) -> Int? {
-        content.indices.first { content[$0] == UInt8(ascii: ":") && ($0 + 1 == content.count || content[$0 + 1] == Byte.space) }
-    }
-
-    /// One scalar: plain, 'single' ('' is a quote) or "double" (\" \\ \n \t escapes).
-    private static func scalar(_ raw: [UInt8], column: Int, fail: (Int, String) -> ConfigError) throws(ConfigError) -> String {
-        let bytes = raw.drop { $0 == Byte.space }
-        guard let first = bytes.first else { return "" }
-        switch first {
-        case UInt8(ascii: "\""), UInt8(ascii: "'"):
-            var value: [UInt8] = []
-            var index = bytes.index(after: bytes.startIndex)
-            while index < bytes.endIndex {
-                let byte = bytes[index]
-                if byte == first {
-                    if first == UInt8(ascii: "'"), index + 1 < bytes.endIndex, bytes[index + 1] == first {
-                        value.append(first)
-                        index += 2
-                        continue
-                    }
-                    guard index + 1 == bytes.endIndex else { throw fail(column + index - bytes.startIndex + 1, "unexpected text after the closing quote") }
-                    return String(decoding: value, as: UTF8.self)
-                }
-                if first == UInt8(ascii: "\""), byte == UInt8(ascii: "\\"), index + 1 < bytes.endIndex {
-                    index += 1
-                    switch bytes[index] {
-                    case UInt8(ascii: "n"): value.append(10)
-                    case UInt8(ascii: "t"): value.append(9)
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): value.append(bytes[index])
-                    default: throw fail(column + index - bytes.startIndex, "unknown escape \"\\\(UnicodeScalar(bytes[index]))\"")
-                    }
-                } else {
-                    value.append(byte)
-                }
-                index += 1
-            }
-            throw fail(column, "the quoted value is not closed on this line")
-        case UInt8(ascii: "["), UInt8(ascii: "{"):
-            throw fail(column, "flow-style lists and mappings are not supported here: write one \"- item\" or \"key: value\" per line")
-        case UInt8(ascii: "&"), UInt8(ascii: "*"), UInt8(ascii: "!"):
-            throw fail(column, "YAML anchors, aliases and tags are not supported here")
-        case UInt8(ascii: "|"), UInt8(ascii: ">"):
-            throw fail(column, "multi-line values are not supported here")
-        default:
-            return String(decoding: bytes, as: UTF8.self)
-        }
-    }
-
-    /// The first non-blank, non-comment content after line `lineNumber` (1-based).
-    private static func nextContent(text: String, after lineNumber: Int) -> Substring? {
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(lineNumber) {
-            let trimmed = line.drop { $0 == " " }
-            if !trimmed.isEmpty && !trimmed.hasPrefix("#") && trimmed != "\r" { return trimmed }
+    /// The first non-blank, non-comment line from index `start` on: its index, its
+    /// indentation, and whether it is a list item.
+    private static func nextContent(_ lines: [[UInt8]], from start: Int) -> (line: Int, indent: Int, isItem: Bool)? {
+        for index in start..<lines.count {
+            let line = lines[index]
+            let indent = line.prefix { $0 == Byte.space }.count
+            let rest = line.dropFirst(indent)
+            guard let first = rest.first, first != Byte.hash, !rest.allSatisfy(isBlank) else { continue }
+            return (index, indent, first == Byte.dash && (rest.count == 1 || isBlank(rest[rest.startIndex + 1])))
         }
         return nil
-    }
-}
-
-/// The bytes the grammar turns on.
-enum Byte {
-    static let space = UInt8(ascii: " ")
-    static let tab = UInt8(ascii: "\t")
-    static let dash = UInt8(ascii: "-")
-}
-
-extension String {
-    var trimmingSpaces: String {
-        String(self.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }

@@ -1,5 +1,6 @@
 import AgentCommands
 import CLinuxShims
+import CommandConventions
 import EventLog
 import Logging
 
@@ -7,4 +8,5 @@ import Logging
 // would cost the agent a few hundred KiB of its 12 MiB budget.
 _ = pw_single_malloc_arena()
 LoggingSystem.bootstrap(EventLogHandler.standardError)
-AgentCommand.main()
+let command = CommandMain.parse(AgentCommand.self)
+CommandMain.run(AgentCommand.self, command, classify: AgentCommand.exitStatus(of:))

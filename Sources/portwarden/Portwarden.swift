@@ -1,43 +1,23 @@
-import ArgumentParser
 import CollectorCommands
 import CollectorStore
+import CommandConventions
 import EventLog
-import Foundation
 import Logging
-import PortwardenModel
 
-/// The entry point: argument-parser's async main for the collector's command tree, with
-/// one change: every error — bad input, or a failure in run — exits 2 with its reason on
-/// stderr, as cron-driven reports and `policy check` promise (argument-parser would use
-/// 64 and 1), but a database the command cannot use, which exits 3 (could not do the
-/// job). Exit codes a command chooses (`--fail-on`'s 1) pass through.
+/// The entry point: the collector's command tree with the house's exit statuses
+/// (CommandMain): 2 for bad input, 3 for a database the command cannot use, 75 for one
+/// another writer held too long; a command's own status (`--fail-on`'s 1) passes through.
 @main
 struct Portwarden {
     static func main() async {
         LoggingSystem.bootstrap(EventLogHandler.standardError)
-        var command: any ParsableCommand
-        do {
-            command = try CollectorCommand.parseAsRoot()
-        } catch {
-            // Usage errors name the subcommand and show its usage, over several lines.
-            exit(error, message: VisibleText.escaped(CollectorCommand.fullMessage(for: error), keepingLineBreaks: true))
-        }
-        do {
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
+        let command = CommandMain.parse(CollectorCommand.self)
+        await CommandMain.run(CollectorCommand.self, command) { error in
+            switch DatabaseFailure(error) {
+            case .unusable: .failed
+            case .busy: .tryAgainLater
+            case nil: nil
             }
-        } catch {
-            // A check in run(): the message alone, on one line — it can quote what a host
-            // sent (a snapshot file's keys), so its controls and line breaks are shown escaped.
-            exit(error, message: "Error: " + VisibleText.escaped(CollectorCommand.message(for: error)))
         }
-    }
-
-    static func exit(_ error: any Error, message: String) -> Never {
-        if error is ExitCode || CollectorCommand.exitCode(for: error) == .success { CollectorCommand.exit(withError: error) }
-        FileHandle.standardError.write(Data((message + "\n").utf8))
-        CollectorCommand.exit(withError: ExitCode(error is DatabaseUnusable ? 3 : 2))
     }
 }

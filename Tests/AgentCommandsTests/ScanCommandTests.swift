@@ -83,19 +83,19 @@ struct ScanCommandTests {
 
     @Test func aRedactNameThatIsNotANameIsAUsageError() throws {
         let result = try agent(["scan", "--redact", "(?i)token"])
-        #expect(result.status != 0 && result.status != 1)
+        #expect(result.status == 2)
         #expect(result.err.contains("(?i)token") && result.err.contains("* for any run"), "\(result.err)")
     }
 
-    @Test func unreadableRootExitsOneWithTheReason() throws {
+    @Test func unreadableRootExitsThreeWithTheReason() throws {
         let result = try agent(["scan", "--proc-root", "/nonexistent/proc"])
-        #expect(result.status == 1)
+        #expect(result.status == 3, "could not do the job")
         #expect(result.err.contains("cannot scan /nonexistent/proc"))
     }
 
     @Test func badFormatNamesTheChoices() throws {
         let result = try agent(["scan", "--format", "yaml"])
-        #expect(result.status != 0)
+        #expect(result.status == 2, "a usage error: 2, not argument-parser's 64")
         #expect(result.err.contains("table") && result.err.contains("json"))
     }
 }

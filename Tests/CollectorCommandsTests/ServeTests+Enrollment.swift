@@ -51,14 +51,14 @@ extension ServeTests {
     }
 
     /// A listing command's rows (`--format json`), their text fields: `["enroll", "pending"]`.
-    func jsonRows(_ command: [String]) throws -> [[String: String]] {
+    func jsonRows(_ command: [String], _ name: String = "requests") throws -> [[String: String]] {
         let listed = try portwarden(command + ["--state-dir", state, "--format", "json"])
         try #require(listed.status == 0, "\(listed.output)")
-        let rows = try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]] ?? []
+        let rows = try listingRows(listed.output, name)
         return rows.map { $0.compactMapValues { $0 as? String } }
     }
 
-    func auditActions() throws -> [[String: String]] { try jsonRows(["audit"]) }
+    func auditActions() throws -> [[String: String]] { try jsonRows(["audit"], "entries") }
 
     @Test func theOperatorAnswersWaitingKeysByFingerprintAndTheAuditSaysWho() throws {
         defer { try? FileManager.default.removeItem(atPath: state) }
@@ -83,7 +83,7 @@ extension ServeTests {
         guard case .success(.pending) = attacker else { Issue.record("the attacker was not made to wait: \(attacker)"); return }
 
         let pending = try portwarden(["enroll", "pending", "--state-dir", state, "--format", "json"])
-        let rows = try JSONSerialization.jsonObject(with: Data(pending.output.utf8)) as? [[String: Any]] ?? []
+        let rows = try listingRows(pending.output, "requests")
         #expect(Set(rows.compactMap { $0["fingerprint"] as? String }) == [String(fingerprint), attackerKey], "\(pending.output)")
         #expect(rows.allSatisfy { $0["address"] as? String == "127.0.0.1" && $0["host"] as? String == "web-02" })
 
@@ -218,7 +218,7 @@ extension ServeTests {
         let held = try StateFile.read(agentState + "/host.pem")
 
         let repeated = try agentEnroll(port, name: "idem-1", credential: secretFile(), agentState: agentState)
-        #expect(repeated.status == 0 && repeated.output.contains("already enrolled as idem-1"), "\(repeated.output)")
+        #expect(repeated.status == 0 && repeated.output.contains("already enrolled as idem-1 until 20"), "\(repeated.output)")
         #expect(!FileManager.default.fileExists(atPath: state + "/again.secret"), "the secret is deleted again")
         #expect(try StateFile.read(agentState + "/host.pem") == held)
         #expect(try auditActions().filter { $0["host"] == "idem-1" }.map { $0["action"] ?? "" } == ["enroll.issued"])

@@ -36,7 +36,7 @@ extension ServeTests {
         }
         rows = try pendingRows()
         #expect(rows.map { $0["fingerprint"] ?? "" } == [hostKey] && rows.first?["state"] == "superseded", "\(rows)")
-        let serial = try #require(rows.first?["supersededBy"])
+        let serial = try #require(rows.first?["superseded_by"])
         let table = try portwarden(["enroll", "pending", "--state-dir", state]).output
         #expect(table.contains("superseded by serial \(serial)"), "\(table)")
         let stale = try portwarden(["enroll", "approve", "a-1", "--fingerprint", hostKey, "--state-dir", state])

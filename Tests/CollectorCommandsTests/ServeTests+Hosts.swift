@@ -67,7 +67,7 @@ extension ServeTests {
             try #require(done.status == 0, "\(command): \(done.output)")
         }
         let audit = try portwarden(["audit", "--state-dir", state, "--format", "json"])
-        let entries = try #require(try JSONSerialization.jsonObject(with: Data(audit.output.utf8)) as? [[String: Any]])
+        let entries = try listingRows(audit.output, "entries")
         let tags = entries.filter { ($0["action"] as? String)?.hasPrefix("tag.") == true }
         #expect(tags.map { $0["action"] as? String } == ["tag.assigned", "tag.removed", "tag.forgotten"],
                 "a forget with nothing to forget writes nothing: \(tags)")
@@ -97,7 +97,7 @@ extension ServeTests {
             #expect(lines.contains { $0.hasPrefix("web-01") && $0.hasSuffix(webExpiry) }, "\(table.output)")
 
             let listed = try portwarden(["hosts", "list", "--format", "json", "--state-dir", state])
-            let hosts = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]])
+            let hosts = try listingRows(listed.output, "hosts")
             #expect(hosts.map { $0["host"] as? String } == ["db-01", "web-01"])
             let keys: Set<String> = ["host", "state", "first_report", "last_report", "last_collected", "listening", "last_sequence", "tags",
                                      "labels", "certificate", "refused", "retired"]
@@ -113,7 +113,7 @@ extension ServeTests {
 
             try #require(try portwarden(["hosts", "forget", "db-01", "--state-dir", state]).status == 0)
             let all = try portwarden(["hosts", "list", "--all", "--format", "json", "--state-dir", state])
-            let everyone = try #require(try JSONSerialization.jsonObject(with: Data(all.output.utf8)) as? [[String: Any]])
+            let everyone = try listingRows(all.output, "hosts")
             let retired = try #require(everyone.first { $0["host"] as? String == "db-01" })
             #expect(retired["state"] as? String == "retired" && retired["certificate"] is NSNull, "its certificate was revoked")
             #expect((retired["retired"] as? [String: Any])?["by"] as? String != nil)
@@ -150,7 +150,7 @@ extension ServeTests {
                     sourceLocation: sourceLocation)
 
             let listed = try portwarden(["hosts", "list", "--format", "json", "--state-dir", state])
-            let hosts = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]])
+            let hosts = try listingRows(listed.output, "hosts")
             #expect(hosts.count == count && hosts.allSatisfy { $0["state"] as? String == "reporting" }, "\(hosts)",
                     sourceLocation: sourceLocation)
 

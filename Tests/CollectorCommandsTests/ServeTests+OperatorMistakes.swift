@@ -91,7 +91,7 @@ extension ServeTests {
         let empty = try portwarden(["enroll", "token", "create", "--names", "", "--state-dir", state])
         #expect(empty.status != 0 && empty.output.contains("--names is empty"), "\(empty.output)")
         #expect(try portwarden(["enroll", "token", "create", "--names", "WEB-*", "--state-dir", state]).status == 0)
-        let listed = try jsonRows(["enroll", "token", "list"])
+        let listed = try jsonRows(["enroll", "token", "list"], "tokens")
         #expect(listed.map { $0["names"] } == ["web-*"], "\(listed)")
     }
 }

@@ -196,7 +196,7 @@ extension ServeTests {
                     && lines.contains { $0.hasPrefix("db-01 ") && $0.contains("never") && $0.contains("refusing: clock skew") }
             }
             let json = try portwarden(["hosts", "list", "--state-dir", state, "--format", "json"])
-            let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [[String: Any]])
+            let rows = try listingRows(json.output, "hosts")
             let web = try #require(rows.first { $0["host"] as? String == "web-01" })
             let refused = try #require(web["refused"] as? [String: Any])
             #expect(web["state"] as? String == "refusing" && refused["reason"] as? String == "clock_skew")

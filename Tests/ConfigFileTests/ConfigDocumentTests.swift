@@ -32,7 +32,8 @@ import Testing
     @Test(arguments: [
         ("a: 1\na: 2", 2, 1, "\"a\" is already set on line 1"),
         ("a:\n\tb: 1", 2, 1, "indent with spaces, not tabs"),
-        ("a: [1, 2]", 1, 4, "flow-style lists"),
+        ("a: [1, [2]]", 1, 8, "inside another"),
+        ("a: {b c}", 1, 5, "a key is letters"),
         ("a: &x 1", 1, 4, "anchors"),
         ("a: |\n  text", 1, 4, "multi-line"),
         ("a: \"open", 1, 4, "not closed"),

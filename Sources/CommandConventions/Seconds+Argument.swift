@@ -1,6 +1,5 @@
 import PortwardenModel
 import ArgumentParser
-import ConfigFile
 
 /// A duration flag (`--handshake-timeout 10s`) in the syntax config keys use.
 extension Seconds: ExpressibleByArgument {
