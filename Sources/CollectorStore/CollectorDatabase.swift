@@ -12,7 +12,7 @@ public struct CollectorDatabase: HistoryStore {
     /// look-alike names' certificates), so nothing else migrates: see `existing(path:)`.
     /// `migrated` hears which migrations this opening applied (none for a current database).
     public static func open(path: String, migrated: ([String]) -> Void = { _ in }) throws -> CollectorDatabase {
-        let pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try pool(path)
         let applied = try pool.read { try migrator.appliedIdentifiers($0) }
         let database = try CollectorDatabase(pool)
         let pending = migrator.migrations.filter { !applied.contains($0) }
@@ -31,7 +31,7 @@ public struct CollectorDatabase: HistoryStore {
     /// running older collector).
     public static func existing(path: String) throws -> CollectorDatabase {
         guard access(path, F_OK) == 0 else { throw DatabaseUnusable.missing(path) }
-        let pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try pool(path)
         let (applied, superseded) = try pool.read { db in
             (try migrator.appliedIdentifiers(db), try migrator.hasBeenSuperseded(db))
         }
@@ -39,6 +39,17 @@ public struct CollectorDatabase: HistoryStore {
         let pending = migrator.migrations.filter { !applied.contains($0) }
         if !pending.isEmpty { throw DatabaseUnusable.older(path, pending: pending) }
         return CollectorDatabase(migrated: pool)
+    }
+
+    /// The pool on `path`; SQLite's "unable to open database file" becomes which file and
+    /// what to do about it.
+    private static func pool(_ path: String) throws -> DatabasePool {
+        do {
+            return try DatabasePool(path: path, configuration: configuration)
+        } catch let error as DatabaseError
+                    where [.SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH].contains(error.resultCode) {
+            throw DatabaseUnusable.cannotOpen(path)
+        }
     }
 
     static var configuration: Configuration {

@@ -14,7 +14,6 @@ import PortwardenModel
 @main
 struct Portwarden {
     static func main() async {
-        LoggingSystem.bootstrap(EventLogHandler.standardError)
         var command: any ParsableCommand
         do {
             command = try CollectorCommand.parseAsRoot()
@@ -22,6 +21,8 @@ struct Portwarden {
             // Usage errors name the subcommand and show its usage, over several lines.
             exit(error, message: VisibleText.escaped(CollectorCommand.fullMessage(for: error), keepingLineBreaks: true))
         }
+        // After parsing, so the log takes the command's --log-format and --log-level.
+        LogOptions.bootstrap(for: command)
         do {
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
