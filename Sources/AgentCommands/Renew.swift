@@ -64,17 +64,21 @@ struct Renew: ParsableCommand, LoggingCommand {
             let renewed = try renewal.renew(through: collectorOptions.connection(file, context: state.clientContext()))
             print("renewed: \(state.certificatePath) (serial \(renewed.serial)) is valid until \(Timestamp.rfc3339(renewed.notAfter))")
         } catch let refused as TrustRefused {
-            logger.error(Logger.Message(stringLiteral: "renew: refused the collector's answer, the current certificate and CA bundle stay: \(refused); "
-                         + "is --collector the fleet's collector?"), metadata: ["event": "renewal_refused", "reason": "\(refused)"])
+            logger.error("""
+                renew: refused the collector's answer, the current certificate and CA bundle stay: \(refused); \
+                is --collector the fleet's collector?
+                """, metadata: ["event": "renewal_refused", "reason": "\(refused)"])
             throw ExitCode(3)
         } catch let refused as EnrollmentRefused {
             logger.error("renew: the collector refused (\(refused.status)): \(refused.message)",
                          metadata: ["event": "renewal_refused", "status": "\(refused.status)", "reason": "\(refused.message)"])
             throw ExitCode(refused.status == 429 || refused.status >= 500 ? 75 : 3)
         } catch let failed as RequestFailed {
-            logger.error(Logger.Message(stringLiteral: "renew: no answer from the collector: \(failed); the current certificate stays in use, try again later "
-                         + "(a collector that revoked it, or does not trust its CA any more, closes the connection at once: "
-                         + "then enroll again)"), metadata: ["event": "renewal_failed", "reason": "\(failed)"])
+            logger.error("""
+                renew: no answer from the collector: \(failed); the current certificate stays in use, try again later \
+                (a collector that revoked it, or does not trust its CA any more, closes the connection at once: \
+                then enroll again)
+                """, metadata: ["event": "renewal_failed", "reason": "\(failed)"])
             throw ExitCode(75)
         }
     }

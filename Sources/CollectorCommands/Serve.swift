@@ -230,8 +230,10 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
         // A clean stop leaves the database whole in portwarden.sqlite: a backup that copies
         // that file alone (as an upgrade's first step) holds everything.
         do { try history.settle() } catch {
-            logger.error(Logger.Message(stringLiteral: "could not write the log of recent changes into the database file (it stays in portwarden.sqlite-wal: "
-                         + "back up that file with the database): \(error)"), metadata: ["event": "database_settle_failed", "reason": "\(error)"])
+            logger.error("""
+                could not write the log of recent changes into the database file (it stays in portwarden.sqlite-wal: \
+                back up that file with the database): \(error)
+                """, metadata: ["event": "database_settle_failed", "reason": "\(error)"])
         }
     }
 

@@ -85,8 +85,10 @@ public final class PolicyHolder: Sendable {
             try history?.recordPolicy(policy, at: Int64(now.timeIntervalSince1970))
         } catch {
             metrics.policyLoadFailed()
-            logger.error(Logger.Message(stringLiteral: "policy \(policy.digest.prefix(12)) could not be recorded in the database, so it is not in force yet "
-                         + "(tried again at the next look): \(error)"),
+            logger.error("""
+                policy \(policy.digest.prefix(12)) could not be recorded in the database, so it is not in force yet \
+                (tried again at the next look): \(error)
+                """,
                          metadata: ["event": "policy_not_recorded", "version": "\(policy.digest.prefix(12))", "reason": "\(error)"])
             return false
         }
@@ -99,16 +101,20 @@ public final class PolicyHolder: Sendable {
         }
         metrics.policyLoaded(version: policy.digest)
         metrics.policyTests(tests)
-        logger.info(Logger.Message(stringLiteral: "policy \(policy.digest.prefix(12)) in force from \(directory): \(policy.rules.count) rules, "
-                    + "\(policy.waivers.count) waivers, \(tests.summary)"), metadata: [
+        logger.info("""
+            policy \(policy.digest.prefix(12)) in force from \(directory): \(policy.rules.count) rules, \
+            \(policy.waivers.count) waivers, \(tests.summary)
+            """, metadata: [
                         "event": previous == nil ? "policy_loaded" : "policy_reloaded", "version": "\(policy.digest.prefix(12))",
                         "previous": "\(previous.map { String($0.prefix(12)) } ?? "none")", "directory": "\(directory)",
                         "rules": "\(policy.rules.count)", "waivers": "\(policy.waivers.count)",
                         "tests_passed": "\(tests.passed)", "tests_failed": "\(tests.failed.count)",
                         "tests_unreadable": "\(tests.unreadable.count)"])
         if let why = tests.failure {
-            logger.warning(Logger.Message(stringLiteral: "policy \(policy.digest.prefix(12)) is in force, but \(why): `portwarden policy test --policies "
-                           + "\(directory)` shows each case"), metadata: [
+            logger.warning("""
+                policy \(policy.digest.prefix(12)) is in force, but \(why): `portwarden policy test --policies \
+                \(directory)` shows each case
+                """, metadata: [
                                "event": "policy_tests_failed", "version": "\(policy.digest.prefix(12))",
                                "failed": "\(tests.failed.joined(separator: ", "))", "reason": "\(tests.detail)"])
         }

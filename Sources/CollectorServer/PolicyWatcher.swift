@@ -35,8 +35,10 @@ public struct PolicyWatcher: Sendable {
             }
             return changes
         } catch {
-            logger.error(Logger.Message(stringLiteral: "evaluating the stored listeners again failed (tried again when the policy or a waiver next changes): "
-                         + "\(error)"), metadata: ["event": "findings_reevaluation_failed", "reason": "\(error)"])
+            logger.error("""
+                evaluating the stored listeners again failed (tried again when the policy or a waiver next changes): \
+                \(error)
+                """, metadata: ["event": "findings_reevaluation_failed", "reason": "\(error)"])
             return nil
         }
     }
