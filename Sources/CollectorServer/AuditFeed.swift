@@ -31,8 +31,9 @@ public struct AuditFeed: Sendable {
         public init(at: Int64) { self.at = at }
     }
 
-    /// Logs the entries written since `position`, and moves it past them.
-    public func tick(_ position: inout Position) {
+    /// Logs the entries written since `position`, and moves it past them (without
+    /// logging them when `logging` is false: at start, what was there already).
+    public func tick(_ position: inout Position, logging: Bool = true) {
         let entries: [AuditEntry]
         do {
             entries = try database.auditEntries(since: position.at)
@@ -45,7 +46,7 @@ public struct AuditFeed: Sendable {
             guard let id = entry.id, id > position.id else { continue }
             position.id = id
             position.at = max(position.at, entry.at)
-            guard !Self.loggedWhereDone.contains(entry.action) else { continue }
+            guard logging, !Self.loggedWhereDone.contains(entry.action) else { continue }
             logger.notice("\(entry.action.rawValue)\(entry.host.map { " \($0)" } ?? "") by \(entry.actor)", metadata: Self.fields(entry))
         }
     }
@@ -62,9 +63,10 @@ public struct AuditFeed: Sendable {
         return fields
     }
 
-    /// Until cancelled: a look every `interval`, from now on.
+    /// Until cancelled: a look every `interval`, at what was written after it started.
     public func run(every interval: Duration = .seconds(2)) async {
         var position = Position(at: Int64(Date().timeIntervalSince1970))
+        tick(&position, logging: false)
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             tick(&position)
