@@ -96,7 +96,8 @@ extension ServeTests {
         #expect(!second.output.contains("bind(") && !second.output.contains("errno"), "\(second.output)")
     }
 
-    /// SQLite's "unable to open database file" becomes which file, why, and what to do.
+    /// SQLite's "unable to open database file" (and "file is not a database") becomes which
+    /// file, why, and what to do.
     @Test func aDatabaseInAMissingDirectoryIsNamedWithWhatToDo() throws {
         defer { try? FileManager.default.removeItem(atPath: state) }
         try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
@@ -106,5 +107,10 @@ extension ServeTests {
         #expect(ran.output.contains("cannot open the database \(missing): its directory \(state)/no/such/dir does not exist"),
                 "\(ran.output)")
         #expect(!ran.output.contains("SQLite error"), "\(ran.output)")
+        let junk = state + "/junk.sqlite"
+        try String(repeating: "not a database ", count: 20).write(toFile: junk, atomically: true, encoding: .utf8)
+        let notADatabase = try portwarden(["serve", "--state-dir", state, "--database", junk, "--listen", "127.0.0.1:0", "--no-policy"])
+        #expect(notADatabase.status == 3 && notADatabase.output.contains("cannot open the database \(junk): it is not a SQLite database"),
+                "\(notADatabase.output)")
     }
 }
