@@ -149,8 +149,10 @@ struct ReportRoutes {
         case let error as StorageUnavailable:
             // Nothing was stored and nothing is wrong with the report: the agent keeps it
             // in its spool (5xx means "wait") and offers it again once space returns.
-            logger.error("refused a report from \(report.host): cannot store it (the agent keeps it and sends it again): \(error)",
-                         metadata: ["event": "report_refused", "host": "\(report.host)", "reason": "storage"])
+            logger.error("""
+                refused a report from \(report.host): cannot store it, \(error): free space or repair the disk of the \
+                database; the agent keeps the report and sends it again
+                """, metadata: ["event": "report_refused", "host": "\(report.host)", "reason": "storage"])
             return HTTPFailure(.serviceUnavailable, headers: ["Retry-After": "\(Self.retryAfterSeconds)"],
                                message: "the collector cannot store reports now (\(error)); try again later")
         case let error as IngestQueue.Full:
