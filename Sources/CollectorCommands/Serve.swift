@@ -87,7 +87,8 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
     var noPolicy = false
 
     @Flag(help: """
-        Refuse a policy whose tests (tests/*.yaml) fail or cannot be read. Without it such a policy loads (tests change         no finding) and the failures are logged (event=policy_tests_failed) and counted in /metrics.
+        Refuse a policy whose tests (tests/*.yaml) fail or cannot be read. Without it such a policy loads (tests change \
+        no finding) and the failures are logged (event=policy_tests_failed) and counted in /metrics.
         """)
     var strictPolicyTests = false
 

@@ -121,13 +121,11 @@ struct EnrollRoutes {
             return try Self.reply(.ok, Answer(status: "issued", host: name, certificate: issuedPEM, ca: enrollment.bundle,
                                               fingerprint: key))
         case .pending(let waiting):
-            // Asked again while it waits: the same request, not a new event.
-            if waiting.approvedAt == nil {
-                logger.notice("enrollment of \(name) waits for an operator: portwarden enroll approve \(name) --fingerprint \(key.prefix(16))",
-                              metadata: [
-                                  "event": "enrollment_requested", "host": "\(name)", "key": "\(key.prefix(16))",
+            // A host asking again while its request waits is the same request: logged at debug.
+            logger.log(level: waiting.requestedAt == now ? .notice : .debug,
+                       "enrollment of \(name) waits for an operator: portwarden enroll approve \(name) --fingerprint \(key.prefix(16))",
+                       metadata: ["event": "enrollment_requested", "host": "\(name)", "key": "\(key.prefix(16))",
                                   "address": "\(from ?? "-")", "reason": "\(waiting.reason ?? "held")", "by": "\(credential.actor)"])
-            }
             let message = waiting.approvedAt != nil
                 ? "\(name): approved; ask again with the same key"
                 : "\(name) needs an operator: \(waiting.reason ?? "held"). This key's SHA-256 is \(key); "

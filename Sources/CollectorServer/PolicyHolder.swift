@@ -88,8 +88,7 @@ public final class PolicyHolder: Sendable {
             logger.error("""
                 policy \(policy.digest.prefix(12)) could not be recorded in the database, so it is not in force yet \
                 (tried again at the next look): \(error)
-                """,
-                         metadata: ["event": "policy_not_recorded", "version": "\(policy.digest.prefix(12))", "reason": "\(error)"])
+                """, metadata: ["event": "policy_not_recorded", "version": "\(policy.digest.prefix(12))", "reason": "\(error)"])
             return false
         }
         let previous = state.withLock {
@@ -105,18 +104,18 @@ public final class PolicyHolder: Sendable {
             policy \(policy.digest.prefix(12)) in force from \(directory): \(policy.rules.count) rules, \
             \(policy.waivers.count) waivers, \(tests.summary)
             """, metadata: [
-                        "event": previous == nil ? "policy_loaded" : "policy_reloaded", "version": "\(policy.digest.prefix(12))",
-                        "previous": "\(previous.map { String($0.prefix(12)) } ?? "none")", "directory": "\(directory)",
-                        "rules": "\(policy.rules.count)", "waivers": "\(policy.waivers.count)",
-                        "tests_passed": "\(tests.passed)", "tests_failed": "\(tests.failed.count)",
-                        "tests_unreadable": "\(tests.unreadable.count)"])
+                "event": previous == nil ? "policy_loaded" : "policy_reloaded", "version": "\(policy.digest.prefix(12))",
+                "previous": "\(previous.map { String($0.prefix(12)) } ?? "none")", "directory": "\(directory)",
+                "rules": "\(policy.rules.count)", "waivers": "\(policy.waivers.count)",
+                "tests_passed": "\(tests.passed)", "tests_failed": "\(tests.failed.count)",
+                "tests_unreadable": "\(tests.unreadable.count)"])
         if let why = tests.failure {
             logger.warning("""
                 policy \(policy.digest.prefix(12)) is in force, but \(why): `portwarden policy test --policies \
                 \(directory)` shows each case
                 """, metadata: [
-                               "event": "policy_tests_failed", "version": "\(policy.digest.prefix(12))",
-                               "failed": "\(tests.failed.joined(separator: ", "))", "reason": "\(tests.detail)"])
+                    "event": "policy_tests_failed", "version": "\(policy.digest.prefix(12))",
+                    "failed": "\(tests.failed.joined(separator: ", "))", "reason": "\(tests.detail)"])
         }
         return true
     }
