@@ -54,7 +54,10 @@ let package = Package(
         .target(name: "Reports", dependencies: ["CollectorStore", "Findings", "Policy", "PortwardenModel"]),
         .target(name: "CollectorClient", dependencies: ["OpenSSLTLS", "PortwardenModel"]),
         // Both executables' log handler: one line per event, every value escaped. Light: the agent uses it.
-        .target(name: "EventLog", dependencies: ["PortwardenModel", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "EventLog",
+            dependencies: ["PortwardenModel", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "AgentReporting", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel", "StateFiles"]),
         // The agent's scan: ProcFS's tables joined into a Snapshot, per network namespace.
         .target(name: "HostScan", dependencies: ["ProcFS", "PortwardenModel", "CLinuxShims"]),
@@ -66,7 +69,7 @@ let package = Package(
         .target(
             name: "AgentCommands",
             dependencies: [
-                "HostScan", "PortwardenModel", "AgentReporting", "CollectorClient", "OpenSSLTLS", "ConfigFile", "StateFiles", "CommandConventions",
+                "HostScan", "PortwardenModel", "AgentReporting", "CollectorClient", "OpenSSLTLS", "ConfigFile", "StateFiles", "CommandConventions", "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -74,7 +77,7 @@ let package = Package(
             name: "CollectorCommands",
             dependencies: [
                 "PortwardenModel", "CollectorServer", "CollectorStore", "OpenSSLTLS", "ConfigFile", "Policy", "Findings", "Reports",
-                "StateFiles", "CommandConventions",
+                "StateFiles", "CommandConventions", "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -87,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "portwarden",
             dependencies: [
-                "CollectorCommands", "CollectorStore", "CommandConventions", "EventLog", "PortwardenModel",
+                "CollectorCommands", "CollectorServer", "CollectorStore", "CommandConventions", "EventLog", "PortwardenModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -103,7 +106,10 @@ let package = Package(
         .testTarget(name: "ProcFSTests", dependencies: ["ProcFS", "PortwardenModel"]),
         .testTarget(name: "PortwardenModelTests", dependencies: ["PortwardenModel"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile", "PortwardenModel"]),
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "EventLogTests",
+            dependencies: ["EventLog", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "PortwardenModel", "ConfigFile"]),
         .testTarget(
             name: "ReportsTests",

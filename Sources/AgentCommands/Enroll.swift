@@ -1,15 +1,17 @@
 import AgentReporting
 import ArgumentParser
 import CollectorClient
+import EventLog
 import Glibc
 import HostScan
+import Logging
 import OpenSSLTLS
 import PortwardenModel
 import ProcFS
 import StateFiles
 
 /// `portwarden-agent enroll`: get this host its certificate from the collector.
-struct Enroll: ParsableCommand {
+struct Enroll: ParsableCommand, LoggingCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make this host's key and get its certificate from the collector.",
         discussion: """
@@ -57,6 +59,8 @@ struct Enroll: ParsableCommand {
 
     @Flag(help: "Enroll even when this host already holds a valid certificate for the name (after `portwarden hosts revoke`, say).")
     var force = false
+
+    @OptionGroup var logOptions: LogOptions
 
     func validate() throws {
         guard (secretFile == nil) != (tokenFile == nil) else {
@@ -107,7 +111,8 @@ struct Enroll: ParsableCommand {
             result = try secretFile != nil ? connection.enroll(csr: request.pem(), secret: credential)
                 : connection.enroll(csr: request.pem(), token: credential)
         } catch let refused as EnrollmentRefused {
-            printError("enroll: \(refused.message)")
+            Logger(label: "portwarden.agent.enroll").error("enroll: \(refused.message)", metadata: [
+                "event": "enrollment_refused", "host": "\(hostName)", "status": "\(refused.status)", "reason": "\(refused.message)"])
             throw ExitCode(refused.status == 429 || refused.status >= 500 ? 75 : refused.status == 400 ? 2 : 3)
         }
         switch result {
@@ -119,7 +124,9 @@ struct Enroll: ParsableCommand {
                 bundle = try check.bundle(caPEM)
                 certificate = try check.certificate(certificatePEM, for: key, name: hostName, bundle: bundle)
             } catch {
-                printError("enroll: refused the collector's answer, nothing installed: \(error); is --collector the fleet's collector?")
+                Logger(label: "portwarden.agent.enroll").error(
+                    "enroll: refused the collector's answer, nothing installed: \(error); is --collector the fleet's collector?",
+                    metadata: ["event": "enrollment_answer_refused", "host": "\(hostName)", "reason": "\(error)"])
                 throw ExitCode(3)
             }
             try StateFile.write(certificate.pem(), to: state.certificatePath, mode: 0o644)

@@ -1,12 +1,14 @@
 import AgentReporting
 import ArgumentParser
 import CollectorClient
+import EventLog
 import Glibc
+import Logging
 import OpenSSLTLS
 import PortwardenModel
 
 /// `portwarden-agent renew`: renew this host's certificate when it is due, or now.
-struct Renew: ParsableCommand {
+struct Renew: ParsableCommand, LoggingCommand {
     static let configuration = CommandConfiguration(
         abstract: "Renew this host's certificate with its current one, when a third of its lifetime is left.",
         discussion: """
@@ -31,7 +33,11 @@ struct Renew: ParsableCommand {
     @Flag(help: "Renew now, whatever the certificate's age.")
     var force = false
 
+    @OptionGroup var logOptions: LogOptions
+
     func run() throws {
+        // The outcome is printed on stdout; a failure is a log event on stderr (--log-format).
+        let logger = Logger(label: "portwarden.agent.renew")
         let file = try collectorOptions.file()
         let state = collectorOptions.state(file)
         let renewal = Renewal(state: state)
@@ -40,11 +46,12 @@ struct Renew: ParsableCommand {
             try state.prepare()
             current = try renewal.certificate()
         } catch {
-            printError("renew: \(error)")
+            logger.error("renew: \(error)", metadata: ["event": "renewal_failed", "reason": "not_enrolled"])
             throw ExitCode(3)
         }
         if let expired = Renewal.expiry(current) {
-            printError("renew: \(expired)")
+            logger.error("renew: \(expired)", metadata: ["event": "certificate_expired",
+                                                          "until": "\(Timestamp.rfc3339(current.notAfter))"])
             throw ExitCode(3)
         }
         let due = Renewal.due(current)
@@ -57,16 +64,21 @@ struct Renew: ParsableCommand {
             let renewed = try renewal.renew(through: collectorOptions.connection(file, context: state.clientContext()))
             print("renewed: \(state.certificatePath) (serial \(renewed.serial)) is valid until \(Timestamp.rfc3339(renewed.notAfter))")
         } catch let refused as TrustRefused {
-            printError("renew: refused the collector's answer, the current certificate and CA bundle stay: \(refused) "
-                       + "(event=renewal_refused); is --collector the fleet's collector?")
+            logger.error("""
+                renew: refused the collector's answer, the current certificate and CA bundle stay: \(refused); \
+                is --collector the fleet's collector?
+                """, metadata: ["event": "renewal_refused", "reason": "\(refused)"])
             throw ExitCode(3)
         } catch let refused as EnrollmentRefused {
-            printError("renew: the collector refused (\(refused.status)): \(refused.message)")
+            logger.error("renew: the collector refused (\(refused.status)): \(refused.message)",
+                         metadata: ["event": "renewal_refused", "status": "\(refused.status)", "reason": "\(refused.message)"])
             throw ExitCode(refused.status == 429 || refused.status >= 500 ? 75 : 3)
         } catch let failed as RequestFailed {
-            printError("renew: no answer from the collector: \(failed); the current certificate stays in use, try again later "
-                       + "(a collector that revoked it, or does not trust its CA any more, closes the connection at once: "
-                       + "then enroll again)")
+            logger.error("""
+                renew: no answer from the collector: \(failed); the current certificate stays in use, try again later \
+                (a collector that revoked it, or does not trust its CA any more, closes the connection at once: \
+                then enroll again)
+                """, metadata: ["event": "renewal_failed", "reason": "\(failed)"])
             throw ExitCode(75)
         }
     }

@@ -4,12 +4,13 @@ import CommandConventions
 import CollectorClient
 import Glibc
 import HostScan
+import EventLog
 import Logging
 import PortwardenModel
 import ProcFS
 
 /// `portwarden-agent run`: scan, spool, deliver — every interval, or once for cron.
-struct Run: ParsableCommand {
+struct Run: ParsableCommand, LoggingCommand {
     static let configuration = CommandConfiguration(
         abstract: "Scan this host and report to the collector, every interval or once.",
         discussion: """
@@ -52,6 +53,8 @@ struct Run: ParsableCommand {
     var procRoot: String?
 
     @OptionGroup var redactionOptions: RedactionOptions
+
+    @OptionGroup var logOptions: LogOptions
 
     func validate() throws {
         typealias Limits = AgentConfig.Limits
@@ -97,7 +100,7 @@ struct Run: ParsableCommand {
             if renew(state, through: reporter.delivery.connection, asked: false, logger: logger) { reporter = try makeReporter() }
             var snapshot = try ListenerScan(procfs: ProcFS(root: procRoot), redaction: redaction).run()
             if !file.labels.isEmpty { snapshot.host.labels = file.labels }
-            if let trimmed = try reporter.spool(snapshot) { logger.warning("spooled trimmed: \(trimmed)") }
+            if let trimmed = try reporter.spool(snapshot) { logger.warning("spooled trimmed: \(trimmed)", metadata: ["event": "spooled_trimmed"]) }
             let result = reporter.delivery.run()
             // The collector trusts another CA bundle (a rotation began or ended): first, so a
             // renewal it asks for below is checked against the bundle it trusts now.
@@ -108,13 +111,14 @@ struct Run: ParsableCommand {
             if result.renewAsked, renew(state, through: reporter.delivery.connection, asked: true, logger: logger) {
                 reporter = try makeReporter()
             }
-            for rejection in result.rejected { logger.error("set aside \(rejection)") }
-            for trimmed in result.trimmed { logger.warning("sent trimmed after a 413: \(trimmed)") }
+            for rejection in result.rejected { logger.error("set aside \(rejection)", metadata: ["event": "set_aside"]) }
+            for trimmed in result.trimmed { logger.warning("sent trimmed after a 413: \(trimmed)", metadata: ["event": "sent_trimmed"]) }
             if let reason = result.stoppedBy {
                 let retry = result.retryAt.map { "; no delivery before \(Timestamp.rfc3339(Int64($0))) (Retry-After)" } ?? ""
-                logger.warning("\(result.remaining) snapshots wait in the spool: \(reason)\(retry)")
+                logger.warning("\(result.remaining) snapshots wait in the spool: \(reason)\(retry)", metadata: [
+                    "event": "delivery_waiting", "reason": "\(reason)", "waiting": "\(result.remaining)"])
             } else {
-                logger.info("delivered \(result.delivered) snapshots")
+                logger.info("delivered \(result.delivered) snapshots", metadata: ["event": "delivered", "delivered": "\(result.delivered)"])
             }
             // A snapshot set aside is a fault to look at (exit 1); snapshots merely waiting are not (75).
             if once { throw ExitCode(!result.rejected.isEmpty ? 1 : result.remaining == 0 ? 0 : 75) }

@@ -3,12 +3,13 @@ import CommandConventions
 import ConfigFile
 import Glibc
 import HostScan
+import EventLog
 import Logging
 import PortwardenModel
 import ProcFS
 
 /// `portwarden-agent scan`: one scan of this host, printed.
-struct Scan: ParsableCommand {
+struct Scan: ParsableCommand, LoggingCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print every listener on this host, with its owners.",
         discussion: """
@@ -35,6 +36,8 @@ struct Scan: ParsableCommand {
 
     @OptionGroup var redactionOptions: RedactionOptions
 
+    @OptionGroup var logOptions: LogOptions
+
     func run() throws {
         let logger = Logger(label: "portwarden.agent.scan")
         let file: AgentConfig
@@ -57,7 +60,7 @@ struct Scan: ParsableCommand {
         case .table:
             StandardOutput.write(Array(ListenerTable(colour: isatty(1) == 1).render(snapshot).utf8))
         }
-        for warning in snapshot.warnings { logger.warning("\(warning)") }
+        for warning in snapshot.warnings { logger.warning("\(warning)", metadata: ["event": "scan_warning"]) }
     }
 }
 

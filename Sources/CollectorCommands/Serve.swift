@@ -3,12 +3,13 @@ import CommandConventions
 import CollectorServer
 import CollectorStore
 import ConfigFile
+import EventLog
 import Foundation
 import Logging
 import PortwardenModel
 
 /// `portwarden serve`
-struct Serve: AsyncParsableCommand {
+struct Serve: AsyncParsableCommand, LoggingCommand {
     static let configuration = CommandConfiguration(
         abstract: "Accept agents' reports over mutual TLS and keep their history.",
         discussion: """
@@ -92,6 +93,14 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Serve with no policy: reports are stored but not evaluated, so every host looks compliant. Only when meant.")
     var noPolicy = false
 
+    @Flag(help: """
+        Refuse a policy whose tests (tests/*.yaml) fail or cannot be read. Without it such a policy loads (tests change \
+        no finding) and the failures are logged (event=policy_tests_failed) and counted in /metrics.
+        """)
+    var strictPolicyTests = false
+
+    @OptionGroup var logOptions: LogOptions
+
     func validate() throws {
         if noPolicy, let policies {
             throw ValidationError("--no-policy and --policies \(policies) contradict each other: give one")
@@ -143,14 +152,17 @@ struct Serve: AsyncParsableCommand {
         let authority = try files.authority()
         let path = try database ?? state.databasePath(file)
         let history = try HistoryStores.open(path) { applied in
-            logger.notice("database upgraded", metadata: ["path": "\(path)", "migrations": "\(applied.joined(separator: ", "))"])
+            logger.notice("database upgraded", metadata: [
+                "event": "database_upgraded", "path": "\(path)", "migrations": "\(applied.joined(separator: ", "))"])
         }
         do {
             if try files.importLegacySecret(into: history, at: Int64(Date().timeIntervalSince1970)) {
-                logger.notice("enroll.secret moved into the database as a digest and removed: hosts holding it still enroll")
+                logger.notice("enroll.secret moved into the database as a digest and removed: hosts holding it still enroll",
+                              metadata: ["event": "secret_imported"])
             }
         } catch {
-            logger.error("the clear-text enrollment secret of an older release is still there: \(error); remove it")
+            logger.error("the clear-text enrollment secret of an older release is still there: \(error); remove it",
+                         metadata: ["event": "secret_import_failed", "reason": "\(error)"])
         }
         var settings = CollectorApplication.Settings(
             host: address.host, port: address.port,
@@ -176,7 +188,7 @@ struct Serve: AsyncParsableCommand {
         let metrics = CollectorMetrics()
         let policy = policyDirectory.map {
             PolicyHolder(directory: $0, metrics: metrics, logger: logger, assignedTags: { (try? history.assignedTags()) ?? [] },
-                         history: history)
+                         history: history, strictTests: strictPolicyTests)
         }
         if let policy {
             // Files refused at start leave nothing in force: serving on would find nothing.
@@ -191,7 +203,7 @@ struct Serve: AsyncParsableCommand {
             logger.critical("""
                 serving with --no-policy: reports are stored but not evaluated, so every host will look compliant \
                 and `report --fail-on` will find nothing until serve runs with --policies DIR
-                """)
+                """, metadata: ["event": "no_policy"])
         }
         let app = CollectorApplication.build(
             settings: settings, tls: tls, database: history,
@@ -199,11 +211,16 @@ struct Serve: AsyncParsableCommand {
                                               requestTTL: file.enrollment.requestTTLSeconds,
                                               limits: file.enrollment.limits, bundle: try files.bundle()),
             metrics: metrics, policy: policy,
-            onRunning: { port in logger.info("listening on \(address.host):\(port)") })
+            onRunning: { port in
+                logger.info("listening on \(address.host):\(port)", metadata: ["event": "listening", "address": "\(address.host):\(port)"])
+            })
         let watching = Task {
             if let policy { await PolicyWatcher(holder: policy, database: history, logger: logger).run() }
         }
         defer { watching.cancel() }
+        // Operators' commands run in their own processes: their actions are logged here.
+        let auditing = Task { await AuditFeed(database: history, logger: logger).run() }
+        defer { auditing.cancel() }
         for deprecation in file.deprecations { logger.warning("\(deprecation)", metadata: ["event": "config_deprecated"]) }
         if let days = receiptRetentionDays {
             logger.warning("--receipt-retention-days is deprecated: pass --receipt-retention \(days)d instead",
@@ -215,9 +232,13 @@ struct Serve: AsyncParsableCommand {
             while !Task.isCancelled {
                 do {
                     let pruned = try history.pruneReceipts(receivedBefore: Int64(Date().timeIntervalSince1970) - retention)
-                    if pruned > 0 { logger.info("receipt log: \(pruned) runs older than the retention removed") }
+                    if pruned > 0 {
+                        logger.info("receipt log: \(pruned) runs older than the retention removed",
+                                    metadata: ["event": "receipts_pruned", "runs": "\(pruned)"])
+                    }
                 } catch {
-                    logger.error("receipt log pruning failed: \(error)")
+                    logger.error("receipt log pruning failed (tried again in an hour): \(error)",
+                                 metadata: ["event": "receipts_prune_failed", "reason": "\(error)"])
                 }
                 try? await Task.sleep(for: .seconds(3_600))
             }
@@ -226,7 +247,12 @@ struct Serve: AsyncParsableCommand {
         try await app.runService(stoppingOn: [SIGTERM, SIGINT])
         // A clean stop leaves the database whole in portwarden.sqlite: a backup that copies
         // that file alone (as an upgrade's first step) holds everything.
-        do { try history.settle() } catch { logger.error("could not write the log of recent changes into the database file: \(error)") }
+        do { try history.settle() } catch {
+            logger.error("""
+                could not write the log of recent changes into the database file (it stays in portwarden.sqlite-wal: \
+                back up that file with the database): \(error)
+                """, metadata: ["event": "database_settle_failed", "reason": "\(error)"])
+        }
     }
 
     /// --policies, else the policy commands' default (`PolicyOptions.defaultDirectory`). A

@@ -30,7 +30,8 @@ struct CertificateCheck: Sendable {
                 guard state == .active else { return }
                 do { try database.markPresented(serial: serial, at: Int64(Date().timeIntervalSince1970)) } catch {
                     // Asked again at the next handshake: still unmarked.
-                    logger.error("could not record a certificate's first use", metadata: ["serial": "\(serial)", "reason": "\(error)"])
+                    logger.error("could not record a certificate's first use", metadata: [
+                        "event": "certificate_use_not_recorded", "serial": "\(serial)", "reason": "\(error)"])
                 }
             }
         }

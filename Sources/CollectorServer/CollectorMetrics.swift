@@ -16,6 +16,7 @@ public final class CollectorMetrics: Sendable {
         var policyVersion: String?
         var policyLoadErrors = 0
         var policyLastLoadFailed = false
+        var policyTests = PolicyTestReport()
         var connectionsRefused: [ConnectionRefusal: Int] = [:]
         var connectionLimits: ConnectionLimits?
     }
@@ -50,6 +51,7 @@ public final class CollectorMetrics: Sendable {
             $0.policyLastLoadFailed = false
         }
     }
+    func policyTests(_ report: PolicyTestReport) { state.withLock { $0.policyTests = report } }
     func policyLoadFailed() {
         state.withLock {
             $0.policyLoadErrors += 1
@@ -107,6 +109,10 @@ public final class CollectorMetrics: Sendable {
                [("", "\(s.policyLoadErrors)")])
         family("portwarden_policy_last_load_failed", "gauge", "1 when the newest attempt to load the policy was refused.",
                [("", s.policyLastLoadFailed ? "1" : "0")])
+        family("portwarden_policy_tests", "gauge",
+               "The policy in force's test cases (tests/*.yaml) by result when it was loaded; unreadable: errors in test files.",
+               [("{result=\"passed\"}", "\(s.policyTests.passed)"), ("{result=\"failed\"}", "\(s.policyTests.failed.count)"),
+                ("{result=\"unreadable\"}", "\(s.policyTests.unreadable.count)")])
         family("portwarden_findings_open", "gauge", "Open findings not waived, by severity.",
                Self.severities.map { ("{severity=\"\($0)\"}", "\(findingsOpen[$0, default: 0])") })
         return out

@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -50,11 +51,11 @@ public struct CollectorService: Sendable {
         } catch {
             try? await routes.pool.shutdownGracefully()
             await ingest.stop()
-            throw error
+            throw ListenFailed(host: settings.host, port: settings.port, error) ?? error
         }
         await onRunning(channel.localAddress?.port ?? settings.port)
         await stopSignals.wait()
-        logger.info("stopping: no new connections; finishing the requests in flight")
+        logger.info("stopping: no new connections; finishing the requests in flight", metadata: ["event": "stopping"])
         try? await channel.close()
         await connections.quiesce()
         try? await routes.pool.shutdownGracefully()
@@ -73,7 +74,8 @@ public struct CollectorService: Sendable {
         }
         connections.limits = limits
         metrics.connectionLimits(limits)
-        if limits.total < settings.connectionLimits.total { logger.warning("\(why)") } else { logger.info("\(why)") }
+        logger.log(level: limits.total < settings.connectionLimits.total ? .warning : .info, "\(why)", metadata: [
+            "event": "connection_limits", "total": "\(limits.total)", "per_address": "\(limits.perAddress)"])
     }
 
     private func configure(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
@@ -124,6 +126,30 @@ private final class StopSignals {
         } onCancel: { [stop] in
             stop.finish()
         }
+    }
+}
+
+/// The listening socket could not be made: the address, why in words, and what to do —
+/// not NIO's `bind(descriptor:ptr:bytes:)` and an errno.
+public struct ListenFailed: Error, CustomStringConvertible {
+    public let description: String
+    /// The address is taken, perhaps by a collector still stopping: worth another try
+    /// (exit 75, and systemd restarts the unit), unlike an address this host lacks.
+    public let addressInUse: Bool
+
+    init?(host: String, port: Int, _ error: any Error) {
+        let address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        guard let code = (error as? IOError)?.errnoCode else { return nil }
+        let why = switch code {
+        case EADDRINUSE: "address already in use; is another portwarden serve running? Stop it, or choose another --listen "
+            + "(or `listen:` in the config)"
+        case EACCES: "permission denied; a port below 1024 needs root or CAP_NET_BIND_SERVICE: "
+            + "grant it, or choose a port from 1024 up with --listen"
+        case EADDRNOTAVAIL: "no interface of this host has that address; choose one it has with --listen (0.0.0.0 for all)"
+        default: "\(String(cString: strerror(code))); check --listen (or `listen:` in the config)"
+        }
+        description = "cannot listen on \(address): \(why)"
+        addressInUse = code == EADDRINUSE
     }
 }
 

@@ -83,6 +83,9 @@ struct EnrollRoutes {
         func refuse(_ status: HTTPResponseStatus, _ why: String) throws -> HTTPFailure {
             try database.audit(AuditEntry(at: now, action: .enrollRefused, actor: credential.actor, host: asking, address: from,
                                           detail: why))
+            logger.warning("enrollment of \(asking ?? "a host") refused: \(why)", metadata: [
+                "event": "enrollment_refused", "host": "\(asking ?? "-")", "reason": "\(why)", "by": "\(credential.actor)",
+                "address": "\(from ?? "-")"])
             return HTTPFailure(status, message: why)
         }
         let csr: CertificateRequest
@@ -112,12 +115,17 @@ struct EnrollRoutes {
         }
         switch outcome {
         case .issued(let certificate):
-            logger.info("enrolled", metadata: ["host": "\(name)", "serial": "\(certificate.serial)", "by": "\(credential.actor)"])
+            logger.info("enrolled \(name)", metadata: [
+                "event": "enrolled", "host": "\(name)", "serial": "\(certificate.serial)", "by": "\(credential.actor)",
+                "address": "\(from ?? "-")"])
             return try Self.reply(.ok, Answer(status: "issued", host: name, certificate: issuedPEM, ca: enrollment.bundle,
                                               fingerprint: key))
         case .pending(let waiting):
-            logger.warning("enrollment waits for an operator",
-                           metadata: ["host": "\(name)", "key": "\(key.prefix(16))", "address": "\(from ?? "-")"])
+            // A host asking again while its request waits is the same request: logged at debug.
+            logger.log(level: waiting.requestedAt == now ? .notice : .debug,
+                       "enrollment of \(name) waits for an operator: portwarden enroll approve \(name) --fingerprint \(key.prefix(16))",
+                       metadata: ["event": "enrollment_requested", "host": "\(name)", "key": "\(key.prefix(16))",
+                                  "address": "\(from ?? "-")", "reason": "\(waiting.reason ?? "held")", "by": "\(credential.actor)"])
             let message = waiting.approvedAt != nil
                 ? "\(name): approved; ask again with the same key"
                 : "\(name) needs an operator: \(waiting.reason ?? "held"). This key's SHA-256 is \(key); "
@@ -126,7 +134,9 @@ struct EnrollRoutes {
             return try Self.reply(.accepted, Answer(status: "pending", host: name, message: message, fingerprint: key,
                                                     expires: Timestamp.rfc3339(waiting.expiresAt)))
         case .refused(let refusal):
-            logger.warning("enrollment refused", metadata: ["host": "\(name)", "reason": "\(refusal)"])
+            logger.warning("enrollment of \(name) refused: \(refusal)", metadata: [
+                "event": "enrollment_refused", "host": "\(name)", "reason": "\(refusal)", "by": "\(credential.actor)",
+                "address": "\(from ?? "-")"])
             if case .tooManyWaiting(_, _, let until) = refusal {
                 throw Self.tooMany(Int(max(1, until - now)), "\(name): \(Self.sentence(refusal))")
             }
@@ -158,8 +168,9 @@ struct EnrollRoutes {
         }
         try database.audit(AuditEntry(at: now, action: .enrollRefused, actor: found?.actor ?? "unknown credential",
                                       host: asking, address: address?.description, detail: refusal.description))
-        logger.warning("enrollment refused: \(refusal)",
-                       metadata: ["address": "\(address?.description ?? "-")", "host": "\(asking ?? "-")"])
+        logger.warning("enrollment of \(asking ?? "a host") refused: \(refusal)", metadata: [
+            "event": "enrollment_refused", "host": "\(asking ?? "-")", "reason": "\(refusal)",
+            "by": "\(found?.actor ?? "unknown credential")", "address": "\(address?.description ?? "-")"])
         if found == nil, !(try database.enrollmentIsOpen(now: now)) {
             throw HTTPFailure(.forbidden, message: "enrollment by secret or token is off here: ask an operator to run "
                 + "`portwarden enroll sign`, or for a token (`portwarden enroll token create`)")

@@ -29,11 +29,16 @@ public struct PolicyWatcher: Sendable {
             let changes = try database.reevaluateFindings(at: now, evaluate: holder.evaluator)
             if changes != FindingChanges() {
                 let why = reloaded ? "a new policy" : lapsed ? "a waiver lapsed" : "start"
-                logger.info("findings evaluated again (\(why)): \(changes.opened) opened, \(changes.resolved) resolved")
+                logger.info("findings evaluated again (\(why)): \(changes.opened) opened, \(changes.resolved) resolved", metadata: [
+                    "event": "findings_reevaluated", "reason": "\(why)", "opened": "\(changes.opened)",
+                    "resolved": "\(changes.resolved)"])
             }
             return changes
         } catch {
-            logger.error("evaluating the stored listeners failed: \(error)")
+            logger.error("""
+                evaluating the stored listeners again failed (tried again when the policy or a waiver next changes): \
+                \(error)
+                """, metadata: ["event": "findings_reevaluation_failed", "reason": "\(error)"])
             return nil
         }
     }
@@ -43,7 +48,7 @@ public struct PolicyWatcher: Sendable {
         signal(SIGHUP, SIG_IGN)
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         hangup.setEventHandler { [self] in
-            logger.info("SIGHUP: reading the policy again")
+            logger.info("SIGHUP: reading the policy again", metadata: ["event": "policy_reload_asked"])
             tick(reload: true)
         }
         hangup.resume()

@@ -44,7 +44,8 @@ struct RenewRoutes {
         func refuse(_ status: HTTPResponseStatus, _ why: String) throws -> HTTPFailure {
             try database.audit(AuditEntry(at: now, action: .renewalRefused, actor: "certificate \(serial)", host: host,
                                           address: from, detail: why))
-            logger.warning("renewal refused", metadata: ["host": "\(host)", "serial": "\(serial)", "reason": "\(why)"])
+            logger.warning("renewal of \(host)'s certificate refused: \(why)", metadata: [
+                "event": "renewal_refused", "host": "\(host)", "serial": "\(serial)", "reason": "\(why)"])
             return HTTPFailure(status, message: why)
         }
         // A kept-alive connection, or a resumed session, outlives the certificate it was
@@ -80,17 +81,20 @@ struct RenewRoutes {
         }
         switch outcome {
         case .success(let certificate):
-            logger.info("renewed", metadata: ["host": "\(host)", "serial": "\(certificate.serial)", "renews": "\(serial)"])
+            logger.info("renewed \(host)'s certificate", metadata: [
+                "event": "renewed", "host": "\(host)", "serial": "\(certificate.serial)", "renews": "\(serial)"])
             return try EnrollRoutes.reply(.ok, EnrollRoutes.Answer(status: "issued", host: host, certificate: issuedPEM,
                                                                    ca: enrollment.bundle, fingerprint: key))
         case .failure(.throttled(let wait)):
             metrics.refused("renewal_throttled")
-            logger.warning("renewal refused", metadata: ["host": "\(host)", "serial": "\(serial)", "reason": "throttled"])
+            logger.warning("renewal of \(host)'s certificate refused: too many renewals this hour", metadata: [
+                "event": "renewal_refused", "host": "\(host)", "serial": "\(serial)", "reason": "throttled"])
             // Answered, not thrown: counted under its own reason, not as "renewal".
             return HTTPFailure(.tooManyRequests, headers: ["Retry-After": "\(wait)"],
                                message: "\(host): \(RenewalRefusal.throttled(retryAfter: wait))").reply
         case .failure(let refusal):
-            logger.warning("renewal refused", metadata: ["host": "\(host)", "serial": "\(serial)", "reason": "\(refusal)"])
+            logger.warning("renewal of \(host)'s certificate refused: \(refusal)", metadata: [
+                "event": "renewal_refused", "host": "\(host)", "serial": "\(serial)", "reason": "\(refusal)"])
             let next = switch refusal {
             case .renewed: ""
             case .sameKey, .reusedKey: ": make a new key"

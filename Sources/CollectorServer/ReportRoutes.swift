@@ -77,15 +77,17 @@ struct ReportRoutes {
             throw HTTPFailure(.unauthorized, message: "a report needs the host's client certificate")
         }
         // The budget first: a host past it costs no decoding and no room in the queue.
+        let receivedAt = Int64(Date().timeIntervalSince1970)
         if let wait = budget.admit(host) {
             metrics.throttled(host: host)
-            throw Refused(reason: "throttled", failure: HTTPFailure(.tooManyRequests, headers: ["Retry-After": "\(wait)"], message: """
+            let message = """
                 \(host) is past its budget (\(budget.limits.reportsPerMinute) reports a minute, \
                 \(budget.limits.reportBytesPerMinute) report bytes a minute, \(budget.limits.changedListenersPerHour) \
                 changed listeners an hour); try again in \(Seconds(wait))
-                """))
+                """
+            refusals.refused(host: host, reason: "throttled", message, at: receivedAt)
+            throw Refused(reason: "throttled", failure: HTTPFailure(.tooManyRequests, headers: ["Retry-After": "\(wait)"], message: message))
         }
-        let receivedAt = Int64(Date().timeIntervalSince1970)
         do {
             return try decode(request, from: host, at: receivedAt)
         } catch let refusal as ReportRefusal {
@@ -147,14 +149,18 @@ struct ReportRoutes {
         case let error as StorageUnavailable:
             // Nothing was stored and nothing is wrong with the report: the agent keeps it
             // in its spool (5xx means "wait") and offers it again once space returns.
-            logger.error("refused a report: cannot store it", metadata: ["host": "\(report.host)", "error": "\(error)"])
+            logger.error("""
+                refused a report from \(report.host): cannot store it, \(error): free space or repair the disk of the \
+                database; the agent keeps the report and sends it again
+                """, metadata: ["event": "report_refused", "host": "\(report.host)", "reason": "storage"])
             return HTTPFailure(.serviceUnavailable, headers: ["Retry-After": "\(Self.retryAfterSeconds)"],
                                message: "the collector cannot store reports now (\(error)); try again later")
         case let error as IngestQueue.Full:
             let wait = Int.random(in: Self.queueFullRetryAfter)
+            let message = "the collector is busy: \(error); try again in \(Seconds(wait))"
+            refusals.refused(host: report.host, reason: "queue_full", message, at: report.receivedAt)
             return Refused(reason: "queue_full", failure: HTTPFailure(
-                .serviceUnavailable, headers: ["Retry-After": "\(wait)"],
-                message: "the collector is busy: \(error); try again in \(Seconds(wait))"))
+                .serviceUnavailable, headers: ["Retry-After": "\(wait)"], message: message))
         case is IngestQueue.ShuttingDown:
             return HTTPFailure(.serviceUnavailable, headers: ["Retry-After": "\(Self.retryAfterSeconds)"],
                                message: "the collector is shutting down; try again later")
@@ -195,6 +201,12 @@ struct ReportRoutes {
         if outcome != .duplicate { refusals.stored(host: report.host) }
         let elapsed = ContinuousClock.now - started
         metrics.accepted(name, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        // A changed report is an event; an unchanged one (most of them, at a fleet's every
+        // interval) is only counted, and logged at debug.
+        logger.log(level: name == "changed" ? .info : .debug,
+                   "report from \(report.host): \(name)\(name == "changed" ? ", \(opened) opened, \(closed) closed" : "")",
+                   metadata: ["event": "report_\(name)", "host": "\(report.host)", "sequence": "\(report.snapshot.sequence)",
+                              "opened": "\(opened)", "closed": "\(closed)"])
         return .json(#"{"outcome":"\#(name)","opened":\#(opened),"closed":\#(closed)}"#.utf8)
     }
 }

@@ -126,14 +126,14 @@ final class RequestHandler: ChannelInboundHandler {
         }
         if standing == .superseded {
             metrics.refused("superseded")
-            routes.logger.warning("refused a request on a kept-alive connection: its certificate was renewed",
-                                  metadata: ["host": "\(peer.host ?? "?")", "serial": "\(serial)"])
+            routes.logger.warning("refused a request on a kept-alive connection: its certificate was renewed", metadata: [
+                "event": "request_refused", "host": "\(peer.host ?? "?")", "serial": "\(serial)", "reason": "superseded"])
             return HTTPFailure(.forbidden, message: "certificate \(serial) of \(peer.host ?? "?") was renewed and its "
                                + "successor is in use: connect with the new certificate").reply
         }
         metrics.refused("revoked")
-        routes.logger.warning("refused a request on a kept-alive connection: its certificate was revoked",
-                              metadata: ["host": "\(peer.host ?? "?")", "serial": "\(serial)"])
+        routes.logger.warning("refused a request on a kept-alive connection: its certificate was revoked", metadata: [
+            "event": "request_refused", "host": "\(peer.host ?? "?")", "serial": "\(serial)", "reason": "revoked"])
         return HTTPFailure(.forbidden, message: "certificate \(serial) of \(peer.host ?? "?") was revoked by the "
                            + "collector's operator; enroll this host again (portwarden-agent enroll)").reply
     }

@@ -84,7 +84,8 @@ struct Routes: Sendable {
 
     private static func reply(to error: any Error, _ request: CollectorRequest, _ logger: Logger) -> Reply {
         if let failure = error as? HTTPFailure { return failure.reply }
-        logger.error("request failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
+        logger.error("request failed", metadata: [
+            "event": "request_failed", "host": "\(request.peer?.host ?? "-")", "path": "\(request.path)", "reason": "\(error)"])
         return HTTPFailure(.internalServerError, message: "internal error: \(error)").reply
     }
 }

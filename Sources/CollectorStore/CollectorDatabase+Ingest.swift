@@ -28,7 +28,15 @@ public struct StorageUnavailable: Error, CustomStringConvertible, Sendable {
     /// `error` as a storage failure; nil when it is about something else.
     init?(_ error: any Error) {
         guard let error = error as? DatabaseError, Self.codes.contains(error.resultCode) else { return nil }
-        description = "\(error.resultCode): \(error.message ?? "\(error)")"
+        // Said as the disk's state, for the operator who reads it in the log and the
+        // agent told to wait; SQLite's own words only where they add something.
+        description = switch error.resultCode {
+        case .SQLITE_FULL: "the disk holding the database is full"
+        case .SQLITE_READONLY: "the database is read-only (its file, its directory or the file system)"
+        case .SQLITE_CANTOPEN: "the database file cannot be opened (moved, or its directory not writable)"
+        case .SQLITE_NOMEM: "the collector is out of memory"
+        default: "the disk holding the database failed a read or write (\(error.message ?? "I/O error"))"
+        }
     }
 }
 

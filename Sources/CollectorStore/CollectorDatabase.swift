@@ -12,16 +12,17 @@ public struct CollectorDatabase: HistoryStore {
     /// look-alike names' certificates), so nothing else migrates: see `existing(path:)`.
     /// `migrated` hears which migrations this opening applied (none for a current database).
     public static func open(path: String, migrated: ([String]) -> Void = { _ in }) throws -> CollectorDatabase {
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        let applied = try pool.read { try migrator.appliedIdentifiers($0) }
-        let database = try CollectorDatabase(pool)
-        let pending = migrator.migrations.filter { !applied.contains($0) }
-        if !pending.isEmpty {
+        let (database, pending) = try opening(path) {
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            let applied = try pool.read { try migrator.appliedIdentifiers($0) }
+            let database = try CollectorDatabase(pool)
+            let pending = migrator.migrations.filter { !applied.contains($0) }
             // The reader that asked above knows the old schema: a statement it prepares
             // would expand `table.*` without the new columns.
-            pool.invalidateReadOnlyConnections()
-            migrated(pending)
+            if !pending.isEmpty { pool.invalidateReadOnlyConnections() }
+            return (database, pending)
         }
+        if !pending.isEmpty { migrated(pending) }
         return database
     }
 
@@ -31,14 +32,31 @@ public struct CollectorDatabase: HistoryStore {
     /// running older collector).
     public static func existing(path: String) throws -> CollectorDatabase {
         guard access(path, F_OK) == 0 else { throw DatabaseUnusable.missing(path) }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        let (applied, superseded) = try pool.read { db in
-            (try migrator.appliedIdentifiers(db), try migrator.hasBeenSuperseded(db))
+        let (pool, applied, superseded) = try opening(path) {
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            let (applied, superseded) = try pool.read { db in
+                (try migrator.appliedIdentifiers(db), try migrator.hasBeenSuperseded(db))
+            }
+            return (pool, applied, superseded)
         }
         if superseded { throw DatabaseUnusable.newer(path) }
         let pending = migrator.migrations.filter { !applied.contains($0) }
         if !pending.isEmpty { throw DatabaseUnusable.older(path, pending: pending) }
         return CollectorDatabase(migrated: pool)
+    }
+
+    /// `body`, opening the database at `path`: SQLite's "unable to open database file" (and
+    /// its kin) becomes which file, why and what to do, never "SQLite error 14".
+    private static func opening<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DatabaseError
+                    where [.SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH].contains(error.resultCode) {
+            throw DatabaseUnusable.cannotOpen(path)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw DatabaseUnusable.cannotOpen(path, reason: "it is not a SQLite database: check the path (--database, or "
+                                              + "`database:` in the config), or restore the database from a backup")
+        }
     }
 
     static var configuration: Configuration {

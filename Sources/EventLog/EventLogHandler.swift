@@ -2,7 +2,7 @@ import Logging
 import PortwardenModel
 
 /// The log handler both executables bootstrap: each event is one line on standard error —
-/// time, level, label, message, then the metadata as fields — and every value is escaped
+/// time, level, event, label, message, then the metadata as fields — and every value is escaped
 /// by its `LogFormat`. Host names, process names and a peer's reasons reach log calls
 /// all over the collector; escaping here, once, is what lets any call site pass them, and
 /// no text from a host can start a second line or pass for a field of its own.
@@ -24,9 +24,17 @@ public struct EventLogHandler: LogHandler {
         self.write = write
     }
 
+    /// The event of a line logged without an `event` field.
+    public static let plainEvent = "message"
+
     /// For `LoggingSystem.bootstrap(EventLogHandler.standardError)`.
     public static func standardError(label: String) -> EventLogHandler {
-        EventLogHandler(label: label, metadataProvider: LoggingSystem.metadataProvider, write: StandardError.write)
+        standardError(label: label, format: .text)
+    }
+
+    /// Standard error in `format`; what `LogOptions.bootstrap()` installs.
+    public static func standardError(label: String, format: LogFormat) -> EventLogHandler {
+        EventLogHandler(label: label, format: format, metadataProvider: LoggingSystem.metadataProvider, write: StandardError.write)
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -39,7 +47,10 @@ public struct EventLogHandler: LogHandler {
         if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let own = event.metadata { merged.merge(own) { $1 } }
         if let error = event.error, merged["error"] == nil { merged["error"] = "\(error)" }
-        write(format.line(time: Timestamp.nowWithMilliseconds(), level: event.level, label: label,
+        // The event names what happened (`report.refused`), for filtering and alerting; a
+        // line logged without one is a plain message.
+        let name = merged.removeValue(forKey: "event")?.description ?? Self.plainEvent
+        write(format.line(time: Timestamp.nowWithMilliseconds(), level: event.level, event: name, label: label,
                           message: event.message.description,
                           fields: merged.sorted { $0.key < $1.key }.map { ($0.key, $0.value.description) }))
     }

@@ -72,13 +72,14 @@ struct ServeTests {
                                      certificate: Certificate(pem: StateFile.read(certPath)), key: key)
     }
 
-    static func report(_ host: String, sequence: UInt64) -> [UInt8] {
-        // Each report shows one more listener, so each acknowledged one leaves a row.
+    static func report(_ host: String, sequence: UInt64, port: UInt16? = nil) -> [UInt8] {
+        // Each report shows one more listener, so each acknowledged one leaves a row (unless
+        // `port` is given: then reports with the same port change nothing).
         let snapshot = Snapshot(
             host: Host(hostname: host, machineID: "m", bootID: "b", kernel: nil, os: nil), sequence: sequence,
             collectedAt: "2026-11-25T10:00:00Z", complete: false, ownershipComplete: true, warnings: [], namespaces: [],
-            listeners: [Listener(transport: .tcp, family: .ipv4, address: "0.0.0.0", port: UInt16(1000 + sequence),
-                                 scope: .any, netns: 1, hostNetns: true, inode: sequence, uid: 0, processes: [])],
+            listeners: [Listener(transport: .tcp, family: .ipv4, address: "0.0.0.0", port: port ?? UInt16(1000 + sequence),
+                                 scope: .any, netns: 1, hostNetns: true, inode: port.map(UInt64.init) ?? sequence, uid: 0, processes: [])],
             unresolved: [])
         var writer = JSONWriter()
         writer.value(snapshot)

@@ -30,7 +30,7 @@ struct EventLogTests {
         #expect(lines.all.count == 1)
         #expect(line.hasSuffix("\n") && line.dropLast().allSatisfy { !$0.isNewline }, "one line: \(line)")
         #expect(!line.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" || $0 == "\r" }, "\(line)")
-        #expect(line.hasPrefix("time=") && line.contains(" level=warning label=portwarden.test msg=\"refused a report from web-01\\ntime="))
+        #expect(line.hasPrefix("time=") && line.contains(" level=warning event=message label=portwarden.test msg=\"refused a report from web-01\\ntime="))
         #expect(line.contains(#" host="web-01\ntime=1999-12-31T00:00:00.000Z level=critical label=portwarden.serve msg=\"forged\"""#))
         #expect(line.contains(#" owner="x\" level=\"critical""#), "a quote cannot end the value early: \(line)")
         #expect(line.contains(#" reason="say \"hi\"\r\n\x1b[2J\u202e""#), "\(line)")
@@ -71,7 +71,7 @@ struct EventLogTests {
             fields[String(key)] = value
             rest = rest.drop { $0 == " " }
         }
-        #expect(Set(fields.keys) == ["time", "level", "label", "msg", "host", "reason", "owner"])
+        #expect(Set(fields.keys) == ["time", "level", "event", "label", "msg", "host", "reason", "owner"])
         for (key, value) in Self.hostile { #expect(fields[key] == value.description, "\(key)") }
         #expect(fields["level"] == "error" && fields["msg"] == "refused")
     }
