@@ -1,4 +1,5 @@
 import ArgumentParser
+import PortwardenModel
 
 /// `portwarden-agent`: the part of portwarden that runs on every host.
 public struct AgentCommand: ParsableCommand {
@@ -14,8 +15,4 @@ public struct AgentCommand: ParsableCommand {
         subcommands: [Scan.self, Run.self, Enroll.self, Renew.self])
 
     public init() {}
-}
-
-public enum PortwardenVersion {
-    public static let current = "0.1.0"
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PortwardenModel
 
 /// `portwarden`: the collector and the fleet's admin commands.
 @available(macOS 10.15, *)
@@ -17,7 +18,7 @@ public struct CollectorCommand: AsyncParsableCommand {
             `portwarden serve` accepts reports. To see one host's listeners now: \
             portwarden-agent scan
             """,
-        version: "0.1.0",
+        version: PortwardenVersion.current,
         subcommands: [Serve.self, CA.self, Enroll.self, Hosts.self, PolicyCommand.self, Report.self, Export.self, Audit.self])
 
     public init() {}
