@@ -1,6 +1,20 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+// The release version, the one place it is set: both executables' --version and the
+// packages (scripts/package VERSION passes another through the environment; only
+// Sources/CVersion recompiles).
+let version = Context.environment["PORTWARDEN_VERSION"] ?? "0.1.0"
+precondition(
+    version.first?.isNumber == true && version.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || ".+~".contains($0)) },
+    "PORTWARDEN_VERSION must start with a digit and hold only letters, digits, . + ~ (a version both dpkg and rpm accept)")
+// Calls to hypotf, hypot and arc4random go to CLinuxShims (see
+// Sources/CLinuxShims/glibc-compat.c), never to a symbol of glibc 2.35 or later: the
+// executables then load on glibc 2.34.
+let glibcCompat: [LinkerSetting] = [
+    .unsafeFlags(["hypotf", "hypot", "arc4random"].flatMap { ["-Xlinker", "--wrap=\($0)"] }, .when(platforms: [.linux]))
+]
+
 // The agent (`portwarden-agent`) stays light: ProcFS, the wire model, HostScan and
 // the argument parser — no NIO, no Hummingbird, no GRDB. Ship it built with
 // `--static-swift-stdlib` so a host needs only its libc.
@@ -32,7 +46,8 @@ let package = Package(
         // their mode, read refusing a planted link. Light: the agent and collector both use it.
         .target(name: "StateFiles"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "PortwardenModel"),
+        .target(name: "CVersion", cSettings: [.define("PORTWARDEN_VERSION", to: "\"\(version)\"")]),
+        .target(name: "PortwardenModel", dependencies: ["CVersion"]),
         // Rules, the legacy-port catalogue, host tags and waivers: parsed, checked, evaluated. No I/O but reading Policies/.
         .target(name: "Policy", dependencies: ["PortwardenModel", "ConfigFile", "OpenSSLCrypto", .product(name: "Yams", package: "Yams")]),
         // The small YAML subset the agent's and collector's config files are written in.
@@ -86,14 +101,15 @@ let package = Package(
             dependencies: ["AgentCommands", "CLinuxShims", "CommandConventions", "EventLog", .product(name: "Logging", package: "swift-log")],
             // lld with packed relative relocations: the loader rewrites far fewer pages at
             // start, which keeps the scan inside its 12 MiB (see scripts/build-agent).
-            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])]),
+            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])] + glibcCompat),
         .executableTarget(
             name: "portwarden",
             dependencies: [
-                "CollectorCommands", "CollectorServer", "CollectorStore", "CommandConventions", "EventLog", "PortwardenModel",
+                "CollectorCommands", "CollectorServer", "CollectorStore", "CommandConventions", "EventLog", "PortwardenModel", "CLinuxShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            linkerSettings: glibcCompat),
         // Opens the sockets the live tests and the benchmark look for.
         .executableTarget(name: "listen-fixture", dependencies: ["CLinuxShims"]),
         // 10,000 hosts × 50 listeners through the default policy, for bench/policy-eval.sh.

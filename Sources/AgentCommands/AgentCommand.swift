@@ -2,6 +2,7 @@ import AgentReporting
 import ArgumentParser
 import CollectorClient
 import CommandConventions
+import PortwardenModel
 
 /// `portwarden-agent`: the part of portwarden that runs on every host.
 public struct AgentCommand: ParsableCommand {
@@ -22,10 +23,6 @@ public struct AgentCommand: ParsableCommand {
         subcommands: [Scan.self, Run.self, Enroll.self, Renew.self])
 
     public init() {}
-}
-
-public enum PortwardenVersion {
-    public static let current = "0.1.0"
 }
 
 extension AgentCommand {

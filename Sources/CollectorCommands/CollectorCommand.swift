@@ -1,4 +1,5 @@
 import ArgumentParser
+import PortwardenModel
 
 /// `portwarden`: the collector and the fleet's admin commands.
 @available(macOS 10.15, *)
@@ -22,7 +23,7 @@ public struct CollectorCommand: AsyncParsableCommand {
             3 could not do the job (the database missing, from another release, unreadable, \
             the disk full); 75 try again later (the database busy). See docs/OPERATIONS.md.
             """,
-        version: "0.1.0",
+        version: PortwardenVersion.current,
         subcommands: [Serve.self, CA.self, Enroll.self, Hosts.self, PolicyCommand.self, Report.self, Export.self, Audit.self])
 
     public init() {}

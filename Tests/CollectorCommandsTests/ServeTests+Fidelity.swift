@@ -214,7 +214,7 @@ extension ServeTests {
                                                "--format", "json"])
         try #require(status == 0, "\(output)")
         var replayed: [String] = []
-        for entry in try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]) {
+        for entry in try listingRows(output, "intervals") {
             let finding = try #require(entry["finding"] as? [String: Any]), listener = try #require(finding["listener"] as? [String: Any])
             let key = FindingKey(host: finding["host"] as! String, rule: finding["rule"] as! String,
                                  transport: listener["protocol"] as! String, address: listener["address"] as! String,
