@@ -26,15 +26,21 @@ extension ConfigDocument {
     }
 
     /// Where a comment starts, and whether a quote or a flow collection is still open at
-    /// the end. A quote opens a quoted scalar only where a scalar starts (after `:`, `-`,
-    /// `,`, `{`, `[` or at the start), so the apostrophe in `it's` is text; `#` starts a
-    /// comment at the start or after a blank, outside quotes.
+    /// the end. Only where a scalar starts (at the start, after `: `, `- `, `,`, `{` or
+    /// `[`) does a quote open a quoted scalar or a bracket a flow collection; anywhere else
+    /// they are text of a plain scalar — `note: a[b`, `it's`, `x, 'b` — as YAML reads
+    /// them (PyYAML writes such values unquoted). A plain scalar runs to `: ` (it was a
+    /// key) or, inside a flow collection, to `,`, `]` or `}`. `#` starts a comment at the
+    /// start or after a blank, outside quotes.
     static func scan(_ bytes: ArraySlice<UInt8>) -> (comment: Int?, open: Bool) {
         var quote: UInt8?
+        var plain = false
         var depth = 0
-        var previous: UInt8?  // the last non-blank byte outside quotes
+        var previous: UInt8?  // the last structural byte outside scalars (`:`, `-`, `,`, brackets)
         var index = bytes.startIndex
+        func followedByBlank(_ at: Int) -> Bool { at + 1 == bytes.endIndex || isBlank(bytes[at + 1]) }
         while index < bytes.endIndex {
+            defer { index += 1 }
             let byte = bytes[index]
             if let open = quote {
                 if open == Byte.doubleQuote && byte == Byte.backslash {
@@ -47,17 +53,34 @@ extension ConfigDocument {
                         previous = byte
                     }
                 }
-            } else if byte == Byte.hash && (index == bytes.startIndex || isBlank(bytes[index - 1])) {
-                return (index, depth > 0)
-            } else if (byte == Byte.doubleQuote || byte == Byte.singleQuote)
-                        && [nil, Byte.colon, Byte.dash, Byte.comma, Byte.openBrace, Byte.openBracket].contains(previous) {
+                continue
+            }
+            if byte == Byte.hash && (index == bytes.startIndex || isBlank(bytes[index - 1])) { return (index, depth > 0) }
+            if plain {
+                let endsKey = byte == Byte.colon && followedByBlank(index)
+                let endsItem = depth > 0 && [Byte.comma, Byte.closeBrace, Byte.closeBracket].contains(byte)
+                guard endsKey || endsItem else { continue }
+                plain = false
+            }
+            if isBlank(byte) { continue }
+            let startsScalar = [nil, Byte.colon, Byte.dash, Byte.comma, Byte.openBrace, Byte.openBracket].contains(previous)
+            switch byte {
+            case Byte.doubleQuote where startsScalar, Byte.singleQuote where startsScalar:
                 quote = byte
-            } else if !isBlank(byte) {
-                if byte == Byte.openBrace || byte == Byte.openBracket { depth += 1 }
-                if (byte == Byte.closeBrace || byte == Byte.closeBracket) && depth > 0 { depth -= 1 }
+            case Byte.openBrace where startsScalar, Byte.openBracket where startsScalar:
+                depth += 1
+                previous = byte
+            case Byte.closeBrace where depth > 0, Byte.closeBracket where depth > 0:
+                depth -= 1
+                previous = byte
+            case Byte.colon, Byte.comma:
+                previous = byte
+            case Byte.dash where startsScalar && followedByBlank(index):
+                previous = byte  // a list item's `- `
+            default:
+                plain = startsScalar
                 previous = byte
             }
-            index += 1
         }
         return (nil, quote != nil || depth > 0)
     }

@@ -156,6 +156,11 @@ public struct ConfigDocument: Sendable {
                                    fail: (Int, String) -> ConfigError) throws(ConfigError) -> Int {
         var index = start
         while index < lines.count {
+            // No setting needs a value this long; stopping here keeps a quote left open from
+            // rescanning the rest of a large file line by line.
+            if content.count > 65_536 {
+                throw fail(1, "this value runs on for more than 64 KiB: is a quote or a bracket on this line left open?")
+            }
             if isOpen(content) {
                 let next = lines[index].drop(while: isBlank)
                 if content.reversed().prefix(while: { $0 == Byte.backslash }).count % 2 == 1 {

@@ -86,3 +86,30 @@ import Testing
         }
     }
 }
+
+/// A quote or bracket inside a plain value is text, as YAML (and PyYAML, which writes such
+/// values unquoted) reads it: it must not swallow the lines after it — a `redact:` list
+/// lost that way sends secrets to the collector.
+@Suite struct PlainValueTextTests {
+    @Test(arguments: ["a[b", "a{b", "x, 'b", "x-\"b", "it's", "a]b}"])
+    func aBracketOrQuoteInsideAPlainValueIsText(value: String) throws {
+        let file = try ConfigDocument(text: """
+            labels:
+                note: \(value)
+                site: fra-2
+            redact:
+            - zork
+
+            """, file: "agent.yaml")
+        #expect(file.mapping("labels") == ["note": value, "site": "fra-2"])
+        #expect(try file.strings("redact") == ["zork"])
+    }
+
+    @Test func aQuoteLeftOpenIsRefusedQuicklyNamingItsLine() throws {
+        let filler = String(repeating: "    other: some words that fill this line up to sixty bytes\n", count: 3_000)
+        let text = "collector: c:1\nlabels:\n    note: \"open\n" + filler + "redact:\n- zork\n"
+        let clock = ContinuousClock(), started = clock.now
+        #expect(throws: ConfigError.self) { try ConfigDocument(text: text, file: "agent.yaml") }
+        #expect(clock.now - started < .seconds(5), "a quote left open rescans the rest of the file")
+    }
+}
