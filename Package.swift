@@ -80,7 +80,8 @@ let package = Package(
         // 75), durations as flags, listing formats. One scheme, one place.
         .target(
             name: "CommandConventions",
-            dependencies: ["PortwardenModel", "StateFiles", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["PortwardenModel", "StateFiles", "EventLog", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "AgentCommands",
             dependencies: [

@@ -27,11 +27,11 @@ public struct AgentCommand: ParsableCommand {
 
 extension AgentCommand {
     /// The exit status of the errors the agent's libraries throw (the rest are bad input,
-    /// 2): no answer from the collector is worth trying again (75); a refusal, or an
-    /// answer refused here, is not (3).
+    /// 2): no answer from the collector is worth trying again (75); a refusal, a collector
+    /// whose certificate does not verify here, or an answer refused here, is not (3).
     public static func exitStatus(of error: any Error) -> ExitStatus? {
         switch error {
-        case is RequestFailed: .tryAgainLater
+        case let failed as RequestFailed: failed.untrusted ? .failed : .tryAgainLater
         case let refused as EnrollmentRefused: refused.status == 429 || refused.status >= 500 ? .tryAgainLater : .failed
         case is TrustRefused: .failed
         default: nil

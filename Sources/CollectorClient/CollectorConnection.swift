@@ -45,6 +45,12 @@ public struct CollectorConnection: Sendable {
         do {
             socket = try TLSSocket.connect(host: host, port: port, context: context, serverName: serverName,
                                            session: sessions?.session, timeout: timeout)
+        } catch let error as TLSError where error.peerUnverified {
+            throw RequestFailed(reached: false, reason: """
+                \(error): this host does not trust the collector's certificate; check the CA file (the collector's \
+                ca.pem, --ca-file) and that the name connected to (--collector, or server_name) is one the collector's \
+                certificate carries (portwarden ca list)
+                """, untrusted: true)
         } catch {
             throw RequestFailed(reached: false, reason: "\(error)")
         }
@@ -78,6 +84,9 @@ public struct CollectorConnection: Sendable {
 public struct RequestFailed: Error, CustomStringConvertible, Sendable {
     public let reached: Bool
     public let reason: String
+    /// The collector's certificate did not verify here: a wrong CA file or name, which
+    /// waiting does not fix (exit 3, not 75).
+    public var untrusted = false
     public var description: String { reason }
 }
 

@@ -19,8 +19,9 @@ struct Export: ParsableCommand {
             RFC 3339 UTC.
 
             For cron: --output FILE is written atomically (a temporary file, synced, then \
-            renamed) and nothing is printed on success unless --verbose. Exit status: 0 ok, \
-            2 on any error (the reason on stderr), 3 when the database cannot be used. Reads the collector's database (from \
+            renamed) and nothing is printed on success unless --verbose. Exit status: 0 ok; \
+            2 a usage or input error; 3 the database cannot be used or the disk is full; 75 the database \
+            was busy, run it again later (the reason on stderr). Reads the collector's database (from \
             --config or --state-dir) while it runs; ingest is not held up.
             """)
 

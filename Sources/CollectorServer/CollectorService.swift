@@ -42,7 +42,10 @@ public struct CollectorService: Sendable {
                         try listener.pipeline.syncOperations.addHandler(Admission(connections: connections, metrics: metrics))
                     }
                 }
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                // TCP_NODELAY at the TCP level: as a socket-level option its number is
+                // SO_DEBUG, which needs CAP_NET_ADMIN — refused to the service's own user,
+                // and NIO closed every accepted connection.
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     // Admitted by now (`Admission`, on the listener's pipeline).
                     channel.eventLoop.makeCompletedFuture { try configure(channel.pipeline.syncOperations) }

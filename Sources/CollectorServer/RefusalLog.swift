@@ -66,6 +66,14 @@ final class RefusalLog: Sendable {
         ]) { $1 })
     }
 
+    /// The collector's own failure (its storage), the same whatever the host: one line a
+    /// minute for the whole fleet — not one per report from every host — naming the
+    /// latest host and how many reports it stands for.
+    func failed(host: String, reason: String, _ message: String, at now: Int64) {
+        guard let count = due("", reason, at: now) else { return }
+        logger.error("\(message)", metadata: ["event": "report_refused", "host": "\(host)", "reason": "\(reason)", "refused": "\(count)"])
+    }
+
     /// A report of `host` was stored: it is no longer refusing.
     func stored(host: String) {
         entries.withLock { entries in

@@ -149,10 +149,10 @@ struct ReportRoutes {
         case let error as StorageUnavailable:
             // Nothing was stored and nothing is wrong with the report: the agent keeps it
             // in its spool (5xx means "wait") and offers it again once space returns.
-            logger.error("""
+            refusals.failed(host: report.host, reason: "storage", """
                 refused a report from \(report.host): cannot store it, \(error): free space or repair the disk of the \
                 database; the agent keeps the report and sends it again
-                """, metadata: ["event": "report_refused", "host": "\(report.host)", "reason": "storage"])
+                """, at: report.receivedAt)
             return HTTPFailure(.serviceUnavailable, headers: ["Retry-After": "\(Self.retryAfterSeconds)"],
                                message: "the collector cannot store reports now (\(error)); try again later")
         case let error as IngestQueue.Full:
@@ -205,7 +205,7 @@ struct ReportRoutes {
         // interval) is only counted, and logged at debug.
         logger.log(level: name == "changed" ? .info : .debug,
                    "report from \(report.host): \(name)\(name == "changed" ? ", \(opened) opened, \(closed) closed" : "")",
-                   metadata: ["event": "report_\(name)", "host": "\(report.host)", "sequence": "\(report.snapshot.sequence)",
+                   metadata: ["event": "report_\(name)", "host": "\(report.host)", "sequence": "\(report.snapshot.sequence.map(String.init) ?? "none")",
                               "opened": "\(opened)", "closed": "\(closed)"])
         return .json(#"{"outcome":"\#(name)","opened":\#(opened),"closed":\#(closed)}"#.utf8)
     }

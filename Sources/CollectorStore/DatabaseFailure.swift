@@ -20,3 +20,12 @@ public enum DatabaseFailure: Sendable {
         }
     }
 }
+
+extension DatabaseFailure {
+    /// The storage failing (`error` is SQLite's full disk, I/O error, read-only file…) in
+    /// the operator's words and what to do — not SQLite's result code; nil otherwise.
+    public static func explanation(of error: any Error) -> String? {
+        guard let storage = (error as? StorageUnavailable) ?? StorageUnavailable(error) else { return nil }
+        return "\(storage.description): nothing was changed; free space or repair the file system, then run it again"
+    }
+}

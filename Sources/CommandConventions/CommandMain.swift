@@ -1,5 +1,7 @@
 import ArgumentParser
+import EventLog
 import Glibc
+import Logging
 import PortwardenModel
 import StateFiles
 
@@ -18,37 +20,51 @@ public enum CommandMain {
     }
 
     /// Runs a parsed command and exits with its status. `classify` names the status of
-    /// errors from libraries this module cannot see (the collector's database).
+    /// errors from libraries this module cannot see (the collector's database), and
+    /// `describe` says such an error in an operator's words instead of the library's.
     public static func run<Root: ParsableCommand>(_ root: Root.Type, _ command: any ParsableCommand,
-                                                  classify: (any Error) -> ExitStatus? = { _ in nil }) -> Never {
-        var command = command
+                                                  classify: (any Error) -> ExitStatus? = { _ in nil },
+                                                  describe: (any Error) -> String? = { _ in nil }) -> Never {
+        var running = command
         do {
-            try command.run()
+            try running.run()
         } catch {
-            fail(root, error, classify: classify)
+            fail(root, command, error, classify: classify, describe: describe)
         }
         Root.exit()
     }
 
     public static func run<Root: ParsableCommand>(_ root: Root.Type, _ command: any ParsableCommand,
-                                                  classify: @Sendable (any Error) -> ExitStatus? = { _ in nil }) async -> Never {
+                                                  classify: @Sendable (any Error) -> ExitStatus? = { _ in nil },
+                                                  describe: @Sendable (any Error) -> String? = { _ in nil }) async -> Never {
         do {
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
-                var command = command
-                try command.run()
+                var running = command
+                try running.run()
             }
         } catch {
-            fail(root, error, classify: classify)
+            fail(root, command, error, classify: classify, describe: describe)
         }
         Root.exit()
     }
 
     /// A failure in run(): the message alone, on one line — it can quote what a host sent
-    /// (a snapshot file's keys), so its controls and line breaks are shown escaped.
-    static func fail<Root: ParsableCommand>(_ root: Root.Type, _ error: any Error, classify: (any Error) -> ExitStatus?) -> Never {
-        exit(root, error, message: "Error: " + VisibleText.escaped(Root.message(for: error)), classify: classify)
+    /// (a snapshot file's keys), so its controls and line breaks are shown escaped. A
+    /// command logging JSON (`--log-format json`: a service under a log shipper) says it
+    /// as one more JSON event, `command_failed`, so the line that says why it stopped
+    /// parses like the others.
+    static func fail<Root: ParsableCommand>(_ root: Root.Type, _ command: any ParsableCommand, _ error: any Error,
+                                            classify: (any Error) -> ExitStatus?, describe: (any Error) -> String?) -> Never {
+        let said = describe(error) ?? Root.message(for: error)
+        if (command as? any LoggingCommand)?.logOptions.logFormat == .json, !(error is ExitCode), Root.exitCode(for: error) != .success {
+            let status = status(of: error, classify: classify)
+            Logger(label: Root.configuration.commandName ?? "portwarden")
+                .error("\(said)", metadata: ["event": "command_failed", "exit_status": "\(status.rawValue)"])
+            Root.exit(withError: ExitCode(status))
+        }
+        exit(root, error, message: "Error: " + VisibleText.escaped(said), classify: classify)
     }
 
     static func exit<Root: ParsableCommand>(_ root: Root.Type, _ error: any Error, message: String,

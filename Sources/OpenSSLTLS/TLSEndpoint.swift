@@ -49,6 +49,6 @@ public class TLSEndpoint: @unchecked Sendable {
     func failure(_ operation: String) -> TLSError {
         let verify = SSL_get_verify_result(ssl)
         let detail = verify == X509_V_OK ? nil : "peer certificate: " + String(cString: X509_verify_cert_error_string(verify))
-        return TLSError(operation, detail: detail)
+        return TLSError(operation, detail: detail, peerUnverified: verify != X509_V_OK)
     }
 }

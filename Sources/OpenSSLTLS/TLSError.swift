@@ -6,13 +6,17 @@ import OpenSSLCrypto
 public struct TLSError: Error, CustomStringConvertible, Sendable {
     public let operation: String
     public let reasons: [String]
+    /// The handshake failed because the peer's certificate did not verify (another CA, a
+    /// name it does not carry, expired): trying again cannot help.
+    public let peerUnverified: Bool
 
     /// Drains OpenSSL's per-thread error queue, so the next failure starts clean.
-    public init(_ operation: String, detail: String? = nil) {
+    public init(_ operation: String, detail: String? = nil, peerUnverified: Bool = false) {
         var reasons = ErrorQueue.drain()
         if let detail { reasons.append(detail) }
         self.operation = operation
         self.reasons = reasons
+        self.peerUnverified = peerUnverified
     }
 
     public var description: String {

@@ -1,3 +1,5 @@
+import PortwardenModel
+
 /// RFC 4180 fields: quoted when they hold a comma, a quote, CR or LF (quotes doubled) —
 /// or a semicolon or tab, which spreadsheets in some locales take for the separator, so
 /// that `x;=cmd` cannot become a second cell that begins a formula; records end in CRLF.
@@ -17,23 +19,26 @@ public enum CSV {
     }
 
     /// Several values in one cell, one a line (LF), for the spreadsheet's reader: each
-    /// value's own backslashes and line breaks written `\\`, `\n` and `\r`, so that a
-    /// name holding a line break stays one line, and the n-th line of one column and of the
+    /// value's own backslashes written `\\`, and its line breaks and every other hidden
+    /// character (controls, C1's NEL, U+2028, bidi marks: what some reader takes for a line
+    /// break or a terminal for a command) as `\n`, `\x0b`, `\u2028` (`VisibleText`), so
+    /// that a name holding one stays one line, and the n-th line of one column and of the
     /// next are the same item.
     public static func lines(_ values: [String]) -> String {
         values.map { value in
-            guard value.utf8.contains(where: { $0 == 0x5C || $0 == 0x0A || $0 == 0x0D }) else { return value }
+            guard value.unicodeScalars.contains(where: { $0 == "\\" || VisibleText.isHidden($0) }) else { return value }
             // By scalar: to a String, CRLF is one Character that matches neither CR nor LF.
-            var escaped = String.UnicodeScalarView()
+            var escaped = ""
             for scalar in value.unicodeScalars {
-                switch scalar {
-                case "\\": escaped.append(contentsOf: "\\\\".unicodeScalars)
-                case "\n": escaped.append(contentsOf: "\\n".unicodeScalars)
-                case "\r": escaped.append(contentsOf: "\\r".unicodeScalars)
-                default: escaped.append(scalar)
+                if scalar == "\\" {
+                    escaped += "\\\\"
+                } else if VisibleText.isHidden(scalar) {
+                    escaped += VisibleText.escaped(String(scalar))
+                } else {
+                    escaped.unicodeScalars.append(scalar)
                 }
             }
-            return String(escaped)
+            return escaped
         }.joined(separator: "\n")
     }
 

@@ -65,6 +65,7 @@ public enum StateFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC | (followingLinks ? 0 : O_NOFOLLOW | O_NONBLOCK))
         guard fd >= 0 else {
             if errno == ELOOP && !followingLinks { throw Failed(path: path, reason: notPlain) }
+            if errno == EACCES { throw Failed(path: path, reason: denied(path)) }
             throw Failed(path: path, reason: String(cString: strerror(errno)))
         }
         defer { close(fd) }
@@ -82,6 +83,20 @@ public enum StateFile {
             if n == 0 { return bytes }
             bytes += chunk[0..<n]
         }
+    }
+
+    /// Permission denied, with who this process is and whose the file is: the usual cause
+    /// is a command run as root in a state directory a service user owns (or the reverse).
+    static func denied(_ path: String) -> String {
+        var st = stat()
+        let owner = stat(path, &st) == 0 ? " and the file belongs to \(user(st.st_uid))" : ""
+        return "\(String(cString: strerror(EACCES))): this command runs as \(user(geteuid()))\(owner); run it as the "
+            + "file's owner (e.g. runuser -u portwarden -- …), or give the file to this user (chown)"
+    }
+
+    private static func user(_ uid: uid_t) -> String {
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid \(uid)" }
+        return "\(String(cString: name)) (uid \(uid))"
     }
 
     static let notPlain = "a symbolic link or special file where a plain file belongs; remove it, and check who can write to its directory"

@@ -20,6 +20,8 @@ struct Portwarden {
             case .busy: .tryAgainLater
             case nil: nil
             }
+        } describe: { error in
+            DatabaseFailure.explanation(of: error)
         }
     }
 }

@@ -96,5 +96,12 @@ extension ServeTests {
         let wrong = try agent(["enroll", "--collector", "127.0.0.1:\(port)", "--secret-file", state + "/wrong.secret",
                                "--ca-file", state + "/ca.pem", "--state-dir", state + "/agent-2", "--name", "web-02"])
         #expect(wrong.status == 3, "\(wrong.output)")
+        // A collector whose certificate does not verify here (another CA's file) is no
+        // reason to wait: 3, saying which file and name to check — not 75 forever.
+        let otherCA = state + "/other-ca"
+        try #require(try portwarden(["ca", "init", "--state-dir", otherCA, "--name", "127.0.0.1"]).status == 0)
+        let untrusted = try agent(["enroll", "--collector", "127.0.0.1:\(port)", "--secret-file", state + "/wrong.secret",
+                                   "--ca-file", otherCA + "/ca.pem", "--state-dir", state + "/agent-3", "--name", "web-03"])
+        #expect(untrusted.status == 3 && untrusted.output.contains("does not trust the collector's certificate"), "\(untrusted.output)")
     }
 }

@@ -66,6 +66,7 @@ extension ServeTests {
         #expect(named("enrollment_refused").count == 1 && named("enrollment_refused").first?["host"] == "web-07", "\(text)")
         #expect(named("enrolled").count == 1 && named("enrolled").first?["host"] == "web-07", "\(text)")
         #expect(named("report_changed").count == 1 && named("report_changed").first?["host"] == "web-07", "\(text)")
+        #expect(named("report_changed").first?["sequence"] == "1", "a number, not Swift's Optional(1): \(text)")
         #expect(named("report_unchanged").isEmpty, "unchanged reports are logged at debug only: \(text)")
         let refused = named("report_refused")
         #expect(refused.count == 1 && refused.first?["host"] == "web-07" && refused.first?["reason"] == "other_host", "\(text)")
@@ -89,11 +90,18 @@ extension ServeTests {
         }
         try waitForLine(in: log, containing: "event=report_unchanged", count: 1)
 
-        let second = try portwarden(["serve", "--state-dir", state, "--listen", "127.0.0.1:\(port)", "--no-policy"])
+        let second = try portwarden(["serve", "--state-dir", state, "--listen", "127.0.0.1:\(port)", "--no-policy",
+                                     "--log-format", "json"])
         #expect(second.status == 75, "an address in use may free up: try again later (systemd restarts the unit)")
         #expect(second.output.contains("cannot listen on 127.0.0.1:\(port): address already in use; is another portwarden serve running?"),
                 "\(second.output)")
         #expect(!second.output.contains("bind(") && !second.output.contains("errno"), "\(second.output)")
+        // Under --log-format json the reason it stopped is a JSON event too, so a log shipper parses it.
+        let events = second.output.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(events.allSatisfy { $0 != nil }, "every line JSON: \(second.output)")
+        let failed = events.compactMap { $0 }.first { $0["event"] as? String == "command_failed" }
+        #expect(failed?["exit_status"] as? String == "75" && (failed?["msg"] as? String)?.contains("address already in use") == true,
+                "\(second.output)")
     }
 
     /// SQLite's "unable to open database file" (and "file is not a database") becomes which

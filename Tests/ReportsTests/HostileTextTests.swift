@@ -71,8 +71,10 @@ struct HostileTextTests {
     }
 
     /// `export findings --format csv` read back by Python's csv module: a formula stays
-    /// text, and each owner_* cell has one line per owner — a carriage return in a command
-    /// line is written `\r`, so it cannot pass for a third owner's line.
+    /// text, and each owner_* cell has one line per owner, by any reader's idea of a line
+    /// (Python's splitlines also breaks at \x0b, \x1c, NEL, U+2028): a carriage return in a
+    /// command line is written `\r`, an ESC `\x1b`, so neither passes for a third owner's
+    /// line or reaches a terminal that prints the file.
     @Test func exportedCSVCellsThatAreFormulasReadBackQuoted() throws {
         let history = try History()
         defer { try? FileManager.default.removeItem(atPath: history.directory) }
@@ -80,10 +82,11 @@ struct HostileTextTests {
             import csv, sys
             rows = list(csv.DictReader(open(sys.argv[1], newline='')))
             cols = ['owner_names', 'owner_users', 'owner_exes', 'owner_units', 'owner_containers', 'owner_cmdlines']
-            print(len(rows), [len(rows[0][c].split('\\n')) for c in cols], any('\\r' in rows[0][c] for c in cols),
+            breaks = '\\r\\x0b\\x0c\\x1b\\x1c\\x1d\\x1e\\x85\\u2028\\u2029'
+            print(len(rows), [len(rows[0][c].split('\\n')) for c in cols], any(b in rows[0][c] for c in cols for b in breaks),
                   repr(rows[0]['owner_names']), repr(rows[0]['owner_cmdlines'].split('\\n')[0]), rows[0]['port'], repr(rows[0]['host']))
             """, try exportFindingsCSV(history.database, in: history.directory))
-        #expect(text == "1 [2, 2, 2, 2, 2, 2] False \"'=1+1+cmd|A0\\n[x](javascript:alert(1))\" 'sh -c \\x1b]0;owned\\x07\\x1b[2J\\\\rdone' 557 "
+        #expect(text == "1 [2, 2, 2, 2, 2, 2] False \"'=1+1+cmd|A0\\n[x](javascript:alert(1))\" 'sh -c \\\\x1b]0;owned\\\\x07\\\\x1b[2J\\\\rdone' 557 "
             + "'web-66\\n1999-12-31T00:00:00Z level=critical forged'\n", "\(text)")
     }
 
