@@ -1,5 +1,6 @@
 # The collector's system user, and its state directory owned by it (0700: the CA key
-# and the database). Run by the deb's postinst and the rpm's %pre; an existing user or
+# and the database). Run by the deb's preinst and the rpm's %pre (before anything is
+# unpacked, so a refusal leaves the host as it was); an existing user or
 # directory is left as it is — but only a system account is taken for the user that will
 # own the fleet CA's key: a `portwarden` person or directory-service account is refused.
 existing_uid=$(getent passwd portwarden | cut -d: -f3)

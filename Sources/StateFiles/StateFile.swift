@@ -91,7 +91,8 @@ public enum StateFile {
         var st = stat()
         let owner = stat(path, &st) == 0 ? " and the file belongs to \(user(st.st_uid))" : ""
         return "\(String(cString: strerror(EACCES))): this command runs as \(user(geteuid()))\(owner); run it as the "
-            + "file's owner (e.g. runuser -u portwarden -- …), or give the file to this user (chown)"
+            + "user that owns the state (for the packaged collector: runuser -u portwarden -- …), or give the files to "
+            + "that user (chown -R)"
     }
 
     private static func user(_ uid: uid_t) -> String {
