@@ -58,10 +58,10 @@ bin="$scratch/bin-$configuration"
 mkdir -p "$bin"
 for name in "${harnesses[@]}"; do
   case "$name" in
-    net-table|process-files) modules=(ProcFS CLinuxShims PortwardenModel) ;;
-    wire-snapshot) modules=(PortwardenModel) ;;
-    policy) modules=(Policy ConfigFile StateFiles OpenSSLCrypto PortwardenModel Yams CYaml) ;;
-    http-response) modules=(CollectorClient OpenSSLTLS OpenSSLCrypto StateFiles PortwardenModel) ;;
+    net-table|process-files) modules=(ProcFS CLinuxShims PortwardenModel CVersion) ;;
+    wire-snapshot) modules=(PortwardenModel CVersion) ;;
+    policy) modules=(Policy ConfigFile StateFiles OpenSSLCrypto PortwardenModel CVersion Yams CYaml) ;;
+    http-response) modules=(CollectorClient OpenSSLTLS OpenSSLCrypto StateFiles PortwardenModel CVersion) ;;
     http-request) mapfile -t modules < <(built) ;;
     *) echo "no harness $name (net-table, process-files, wire-snapshot, policy, http-response, http-request)" >&2; exit 2 ;;
   esac
