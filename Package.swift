@@ -52,7 +52,11 @@ let package = Package(
         .target(name: "Policy", dependencies: ["PortwardenModel", "ConfigFile", "OpenSSLCrypto", .product(name: "Yams", package: "Yams")]),
         // The small YAML subset the agent's and collector's config files are written in.
         .target(name: "ConfigFile", dependencies: ["PortwardenModel", "StateFiles"]),
-        .target(name: "CollectorStore", dependencies: ["PortwardenModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The system's libpq (libpq-dev): PostgreSQL over the system OpenSSL. Never postgres-nio (it brings BoringSSL).
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // Connections, statements with bound parameters, transactions and a small pool over libpq: only that.
+        .target(name: "PostgresClient", dependencies: ["CLibPQ"]),
+        .target(name: "CollectorStore", dependencies: ["PortwardenModel", "PostgresClient", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "CollectorServer",
             dependencies: [
@@ -154,7 +158,8 @@ let package = Package(
         .testTarget(
             name: "CollectorStoreTests",
             dependencies: [
-                "CollectorStore", "PortwardenModel", "Policy", "Findings", "PortwardenTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "CollectorStore", "PortwardenModel", "Policy", "Findings", "PortwardenTestSupport", "PostgresClient",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Fixtures"]),
         .testTarget(name: "FindingsTests", dependencies: ["Findings", "CollectorStore", "Policy", "PortwardenModel", "PortwardenTestSupport"]),

@@ -1,6 +1,7 @@
 import Foundation
 internal import GRDB
 import PortwardenModel
+import PostgresClient
 
 /// What one report did to the history.
 public enum IngestOutcome: Equatable, Sendable {
@@ -27,6 +28,13 @@ public struct StorageUnavailable: Error, CustomStringConvertible, Sendable {
 
     /// `error` as a storage failure; nil when it is about something else.
     init?(_ error: any Error) {
+        if let error = error as? PGError {
+            guard error.isTransient else { return nil }
+            description = error.sqlState == "25006"
+                ? "the database is read-only (a standby: point the connection string at the primary, e.g. target_session_attrs=read-write)"
+                : "the database is unavailable (\(error.message))"
+            return
+        }
         guard let error = error as? DatabaseError, Self.codes.contains(error.resultCode) else { return nil }
         // Said as the disk's state, for the operator who reads it in the log and the
         // agent told to wait; SQLite's own words only where they add something.

@@ -1,5 +1,6 @@
 import CollectorStore
 import Foundation
+import PortwardenTestSupport
 import Testing
 
 /// One implementation of `HistoryStore` as the suite makes it: every behavioural test
@@ -11,12 +12,14 @@ struct StoreMaker: Sendable, CustomTestStringConvertible {
     let make: @Sendable () throws -> any HistoryStore
 
     /// The stores every behavioural test runs against.
-    static let all: [StoreMaker] = [sqliteInMemory]
+    static let all: [StoreMaker] = [sqliteInMemory, postgres]
     /// Stores where readers and a writer work at once, for what the interface promises
     /// about them (SQLite: a file in WAL mode; in memory, one connection does everything).
-    static let concurrent: [StoreMaker] = [sqliteFile]
+    static let concurrent: [StoreMaker] = [sqliteFile, postgres]
 
     static let sqliteInMemory = StoreMaker(testDescription: "SQLite in memory") { try HistoryStores.inMemory() }
+    /// A new database in the throwaway cluster the tests start (`TestPostgres`).
+    static let postgres = StoreMaker(testDescription: "PostgreSQL") { try HistoryStores.open(TestPostgres.freshDatabase()) }
     static let sqliteFile = StoreMaker(testDescription: "SQLite file") {
         try HistoryStores.open(Scratch.path("history-\(UUID().uuidString).sqlite"))
     }
