@@ -37,6 +37,8 @@ extension AgentConfigTests {
         ("collector: a.example:-1\n", 1, 12, "expected host:port"),
         ("collector: ::1:8443\n", 1, 12, "an IPv6 address goes in brackets, [::1]:8443 (quoted in YAML"),
         ("collector: '[not-v6]:8443'\n", 1, 12, "is not an IPv6 address"),
+        ("collector: [::1]:8443\n", 1, 17, "an IPv6 address with a port is quoted: \"[::1]:8443\""),
+        ("collector:\n  - [2001:db8::1]:8443\n", 2, 5, "an IPv6 address with a port is quoted: \"[2001:db8::1]:8443\""),
         ("collector: [a.example:8443, , b.example:8443]\n", 1, 29, "an empty entry"),
         ("collector:\n  -\n  - b.example:8443\n", 2, 4, "an empty entry"),
         ("collector: \"a\\u001B[31m.example:8443\"\n", 1, 12, "\\u{1B}[31m.example"),
