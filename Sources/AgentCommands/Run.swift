@@ -20,13 +20,14 @@ struct Run: ParsableCommand, LoggingCommand {
             collector:) the agent keeps to the one that answered last, and a snapshot it \
             cannot deliver there (no answer, a certificate that does not verify, 429, 5xx) \
             goes at once to the next in this host's own order (event=collector_failover). \
-            When every collector is unreachable or answers 5xx the snapshots \
-            wait in the spool (bounded by --spool-max-count and --spool-max-bytes; when full \
-            the oldest is dropped, and the next report says how many). A snapshot over the \
-            collector's limit (413) is sent again with owners' details trimmed, saying so in \
-            its warnings. 429 or 503 with Retry-After pauses delivery to that collector that \
-            long (at most an hour), across runs. A snapshot whose delivery failed 3 times while the collector \
-            was reachable is skipped once: if the next is taken, it is set aside. With \
+            When every collector is unreachable or answers 5xx the snapshots wait in the \
+            spool (bounded by --spool-max-count and --spool-max-bytes; when full the oldest \
+            is dropped, and the next report says how many). A snapshot over the collector's \
+            limit (413) is sent again with owners' details trimmed, saying so in its \
+            warnings. 429 or 503 with Retry-After pauses delivery to that collector that \
+            long (at most an hour), across runs. A snapshot whose delivery failed 3 times \
+            while the collector was reachable is skipped once: if the next is taken, it is \
+            set aside. With \
             --once the exit status is 0 when the spool is empty afterwards, 75 (EX_TEMPFAIL) \
             when snapshots are still waiting (the log says until when, when paused), and 1 \
             when one was set aside: the collector refused it for good (4xx), the spool file \

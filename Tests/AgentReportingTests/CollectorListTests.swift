@@ -97,4 +97,28 @@ struct CollectorListTests {
         #expect(busy.requests.count == 1, "left alone until Retry-After has passed")
         #expect(failing.requests.count == 3, "a 500 is tried again next run")
     }
+
+    /// `spool/paused-until` as anyone may have left it: junk lines, absurd numbers, a
+    /// pause far beyond an hour, pauses for collectors no longer listed. None holds up a
+    /// collector that did not ask; the line for one that did is kept beside the others.
+    @Test func aPauseFileOfJunkPausesNoCollector() async throws {
+        let pki = try TestPKI()
+        let state = try enrolledState(pki, host: "web-01")
+        defer { try? FileManager.default.removeItem(atPath: state.directory) }
+        let taking = try StubCollector(pki: pki) { _ in StubCollector.answer(200) }
+        let busy = try StubCollector(pki: pki) { _ in StubCollector.answer(429, ["Retry-After: 300"]) }
+        defer { taking.stop(); busy.stop() }
+        let now = Int(Date().timeIntervalSince1970)
+        let junk = "abc\n99999999999999999999999 127.0.0.1:\(taking.port) x\n\(now + 90_000) 127.0.0.1:\(taking.port) a day\n"
+            + "\(now + 600) other.example:8443 still paused\n\u{1B}[2J\n-5\n"
+        try junk.write(toFile: state.spoolDirectory + "/paused-until", atomically: true, encoding: .utf8)
+        let reporter = FailoverTests.reporter(state, try FailoverTests.collectors(state, [Int(busy.port), Int(taking.port)]))
+        let report = try await FailoverTests.report(reporter)
+        #expect(report.result.delivered == 1 && report.result.failovers.count == 1, "\(report.result)")
+        #expect(taking.sequences == [1] && busy.requests.count == 1)
+        let kept = try String(contentsOfFile: state.spoolDirectory + "/paused-until", encoding: .utf8)
+        #expect(kept.contains(" 127.0.0.1:\(busy.port) the collector answered 429:") && kept.contains(" other.example:8443 still paused"),
+                "\(kept)")
+        #expect(!kept.contains("a day") && !kept.contains("abc"), "\(kept)")
+    }
 }
