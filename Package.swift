@@ -77,7 +77,7 @@ let package = Package(
             name: "EventLog",
             dependencies: ["PortwardenModel", .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .target(name: "AgentReporting", dependencies: ["CollectorClient", "OpenSSLTLS", "PortwardenModel", "StateFiles"]),
+        .target(name: "AgentReporting", dependencies: ["CollectorClient", "OpenSSLCrypto", "OpenSSLTLS", "PortwardenModel", "StateFiles"]),
         // The agent's scan: ProcFS's tables joined into a Snapshot, per network namespace.
         .target(name: "HostScan", dependencies: ["ProcFS", "PortwardenModel", "CLinuxShims"]),
         // The house conventions both executables share: the entry point and exit statuses (0, 1, 2, 3,

@@ -5,7 +5,8 @@ import PortwardenModel
 /// The agent's config file (Agent/agent.yaml): every setting is also a flag of `run`
 /// and `enroll`, and a flag given on the command line wins over the file.
 struct AgentConfig {
-    var collector: String?
+    /// One `host:port` or a list of them (`CollectorAddresses`); none when not set.
+    var collector: [String] = []
     var serverName: String?
     var stateDir: String?
     var interval: Seconds?
@@ -33,9 +34,10 @@ struct AgentConfig {
     init(path: String) throws(ConfigError) {
         let file = try ConfigDocument(path: path)
         try file.requireOnly(Self.keys)
-        collector = try file.string("collector")
-        if let collector, HostPort(collector) == nil {
-            throw file.error("collector", "expected host:port, e.g. collector.example:8443; got \"\(collector)\"")
+        collector = try file.strings("collector") ?? []
+        if let (index, message) = CollectorAddresses.problem(in: collector, flag: false) {
+            let at = file.sequences["collector"]?[index].at ?? file.scalars["collector"]?.at ?? file.keys["collector"]
+            throw ConfigError(file: path, line: at?.line ?? 0, column: at?.column ?? 0, message: "collector: \(message)")
         }
         serverName = try file.string("server_name")
         stateDir = try file.string("state_dir")

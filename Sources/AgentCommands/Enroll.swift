@@ -36,6 +36,10 @@ struct Enroll: ParsableCommand, LoggingCommand {
             hosts revoke`, --force asks again with the same key; as the name is held, an \
             operator must approve it.
 
+            With several collectors (--collector repeated, or a list in collector:) each is \
+            asked in turn, in this host's order, until one answers; one that does not, or \
+            answers 429 or 5xx, is logged (event=collector_failover) and the next is asked.
+
             Exit status: 0 enrolled; 75 waiting for approval, or the collector asked to \
             try again later (too many attempts from this address); 3 refused (a wrong \
             secret, a token that does not cover the name, a key an operator refused); 2 a \
@@ -105,13 +109,16 @@ struct Enroll: ParsableCommand, LoggingCommand {
             : try PrivateKey.generate()
         try key.write(to: state.keyPath)
         let request = try CertificateRequest(key: key, commonName: hostName)
-        let connection = try collectorOptions.connection(file, context: TLSContext.client(trust: ca))
+        let collectors = try collectorOptions.collectors(file, context: TLSContext.client(trust: ca), name: hostName, state: state)
+        let logger = Logger(label: "portwarden.agent.enroll")
         let result: EnrollmentResult
         do {
-            result = try secretFile != nil ? connection.enroll(csr: request.pem(), secret: credential)
-                : connection.enroll(csr: request.pem(), token: credential)
+            let csr = try request.pem()
+            result = try collectors.firstAnswer({ connection in
+                try secretFile != nil ? connection.enroll(csr: csr, secret: credential) : connection.enroll(csr: csr, token: credential)
+            }, failed: { $0.log(to: logger) })
         } catch let refused as EnrollmentRefused {
-            Logger(label: "portwarden.agent.enroll").error("enroll: \(refused.message)", metadata: [
+            logger.error("enroll: \(refused.message)", metadata: [
                 "event": "enrollment_refused", "host": "\(hostName)", "status": "\(refused.status)", "reason": "\(refused.message)"])
             throw ExitCode(refused.status == 429 || refused.status >= 500 ? 75 : refused.status == 400 ? 2 : 3)
         }
@@ -124,7 +131,7 @@ struct Enroll: ParsableCommand, LoggingCommand {
                 bundle = try check.bundle(caPEM)
                 certificate = try check.certificate(certificatePEM, for: key, name: hostName, bundle: bundle)
             } catch {
-                Logger(label: "portwarden.agent.enroll").error(
+                logger.error(
                     "enroll: refused the collector's answer, nothing installed: \(error); is --collector the fleet's collector?",
                     metadata: ["event": "enrollment_answer_refused", "host": "\(hostName)", "reason": "\(error)"])
                 throw ExitCode(3)

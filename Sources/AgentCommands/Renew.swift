@@ -18,7 +18,8 @@ struct Renew: ParsableCommand, LoggingCommand {
             both are on disk; the collector accepts the old certificate until the new one \
             is first used. Not due yet: says when it will be, exit 0. `run` renews on its \
             own, each cycle, when due. After `portwarden hosts revoke`, or once the \
-            certificate has expired, renewal is refused: enroll again.
+            certificate has expired, renewal is refused: enroll again. With several \
+            collectors each is asked in turn, as `enroll` does, until one answers.
 
             Exit status: 0 renewed, or not due; 75 no answer (the collector unreachable, or \
             closing the connection at once, as it does for a revoked certificate) or asked \
@@ -61,7 +62,9 @@ struct Renew: ParsableCommand, LoggingCommand {
             return
         }
         do {
-            let renewed = try renewal.renew(through: collectorOptions.connection(file, context: state.clientContext()))
+            let collectors = try collectorOptions.collectors(file, context: state.clientContext(), name: state.enrolledName(),
+                                                             state: state)
+            let renewed = try collectors.firstAnswer({ try renewal.renew(through: $0) }, failed: { $0.log(to: logger) })
             print("renewed: \(state.certificatePath) (serial \(renewed.serial)) is valid until \(Timestamp.rfc3339(renewed.notAfter))")
         } catch let refused as TrustRefused {
             logger.error("""

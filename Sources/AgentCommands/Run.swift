@@ -16,13 +16,18 @@ struct Run: ParsableCommand, LoggingCommand {
         discussion: """
             Each scan gets the next sequence number and goes to the spool first; then every \
             spooled snapshot is delivered, oldest first, and removed once the collector has \
-            acknowledged it. When the collector is unreachable or answers 5xx the snapshots \
-            wait in the spool (bounded by --spool-max-count and --spool-max-bytes; when full \
-            the oldest is dropped, and the next report says how many). A snapshot over the \
-            collector's limit (413) is sent again with owners' details trimmed, saying so in \
-            its warnings. 429 or 503 with Retry-After pauses delivery that long (at most an \
-            hour), across runs. A snapshot whose delivery failed 3 times while the collector \
-            was reachable is skipped once: if the next is taken, it is set aside. With \
+            acknowledged it. With several collectors (--collector repeated, or a list in \
+            collector:) the agent keeps to the one that answered last, and a snapshot it \
+            cannot deliver there (no answer, a certificate that does not verify, 429, 5xx) \
+            goes at once to the next in this host's own order (event=collector_failover). \
+            When every collector is unreachable or answers 5xx the snapshots wait in the \
+            spool (bounded by --spool-max-count and --spool-max-bytes; when full the oldest \
+            is dropped, and the next report says how many). A snapshot over the collector's \
+            limit (413) is sent again with owners' details trimmed, saying so in its \
+            warnings. 429 or 503 with Retry-After pauses delivery to that collector that \
+            long (at most an hour), across runs. A snapshot whose delivery failed 3 times \
+            while the collector was reachable is skipped once: if the next is taken, it is \
+            set aside. With \
             --once the exit status is 0 when the spool is empty afterwards, 75 (EX_TEMPFAIL) \
             when snapshots are still waiting (the log says until when, when paused), and 1 \
             when one was set aside: the collector refused it for good (4xx), the spool file \
@@ -79,13 +84,17 @@ struct Run: ParsableCommand, LoggingCommand {
         let redaction = try redactionOptions.redaction(file)
         let spool = Spool(directory: state.spoolDirectory, maxCount: spoolMaxCount ?? file.spoolMaxCount ?? 1_000,
                           maxBytes: spoolMaxBytes ?? file.spoolMaxBytes ?? 100 << 20)
-        // Made again after a renewal: the new certificate, and no session resumed from the old one.
+        // Made again after a renewal: the new certificate, and no session resumed from the
+        // old one — but the same collectors, keeping to the one in use.
         var presenting: String?
+        var collectors: CollectorList?
         func makeReporter() throws -> Reporter {
             presenting = try? Renewal(state: state).certificate().serial
-            return Reporter(state: state, delivery: Delivery(
-                spool: spool, connection: try collectorOptions.connection(file, context: state.clientContext())),
-                hostName: try state.enrolledName())
+            let context = try state.clientContext(), name = try state.enrolledName()
+            let list = try collectors?.with(context: context)
+                ?? collectorOptions.collectors(file, context: context, name: name, state: state)
+            collectors = list
+            return Reporter(state: state, delivery: Delivery(spool: spool, collectors: list), hostName: name)
         }
         var reporter = try makeReporter()
         while true {
@@ -102,6 +111,7 @@ struct Run: ParsableCommand, LoggingCommand {
             if !file.labels.isEmpty { snapshot.host.labels = file.labels }
             if let trimmed = try reporter.spool(snapshot) { logger.warning("spooled trimmed: \(trimmed)", metadata: ["event": "spooled_trimmed"]) }
             let result = reporter.delivery.run()
+            for failover in result.failovers { failover.log(to: logger) }
             // The collector trusts another CA bundle (a rotation began or ended): first, so a
             // renewal it asks for below is checked against the bundle it trusts now.
             if let digest = result.caDigest, updateCA(state, digest, through: reporter.delivery.connection, logger: logger) {

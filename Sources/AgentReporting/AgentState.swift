@@ -11,6 +11,7 @@ import StateFiles
 ///                while the collector's CA is rotated)
 ///     host.key.next, host.pem.next   a renewal under way (AgentState+Renewal)
 ///     sequence   the last snapshot number handed out
+///     collector  the collector that last answered (host:port), tried first next run
 ///     spool/     snapshots waiting for the collector
 public struct AgentState: Sendable {
     public let directory: String
@@ -27,6 +28,7 @@ public struct AgentState: Sendable {
     public var certificatePath: String { directory + "/host.pem" }
     public var caPath: String { directory + "/ca.pem" }
     var sequencePath: String { directory + "/sequence" }
+    public var collectorPath: String { directory + "/collector" }
     public var spoolDirectory: String { directory + "/spool" }
 
     /// Creates the directory and its spool (0700) if needed, and checks both are the

@@ -10,27 +10,39 @@ import PortwardenModel
 /// - 413: trimmed to the limit the answer states (`X-Portwarden-Max-Report-Bytes`; half
 ///   the size sent when it states none) and sent again — a host is never silent because
 ///   one of its processes is big.
-/// - 429, 503 with Retry-After: delivery stops and pauses that long (at most an hour),
-///   kept on disk so that the next run — or the next `run --once` — waits too.
+/// - 429, 503 with Retry-After: that collector is paused that long (at most an hour),
+///   kept on disk so that the next run — or the next `run --once` — leaves it alone too.
 /// - Other 4xx: refused for good; set aside in `rejected/`, and the rest go on.
-/// - Unreachable (connect, TLS handshake): stops; everything waits.
-/// - No answer, or 5xx, once the request was on the wire: stops, and counts a failure
-///   against the entry — the collector may be down, or this entry may be what breaks it.
-///   At `suspectAfter` failures the entry is skipped once and the next one is sent: if
-///   the collector takes that one, the fault was the entry's and it is set aside (the
-///   collector would now take it for a duplicate anyway); if not, delivery stops and
-///   nothing is lost. So no entry blocks the ones after it for more than a few runs.
+/// - Unreachable (connect, TLS handshake), no answer, 429/503, 5xx: the same snapshot
+///   goes at once to the next collector in the list (`CollectorList`), which is kept to
+///   from then on; a collector that failed is not tried again in this run. Only when
+///   every one has failed does delivery stop: everything waits for the next run.
+/// - No answer, or 5xx, once the request was on the wire (at any collector): counts a
+///   failure against the entry — the collectors may be down, or this entry may be what
+///   breaks them. At `suspectAfter` failures the entry is skipped once and the next one
+///   is sent: if a collector takes that one, the fault was the entry's and it is set
+///   aside (the collector would now take it for a duplicate anyway); if not, delivery
+///   stops and nothing is lost. So no entry blocks the ones after it for more than a
+///   few runs.
 public struct Delivery: Sendable {
     public let spool: Spool
-    public let connection: CollectorConnection
+    public let collectors: CollectorList
     /// The wall clock in seconds since the epoch; a test moves it.
     let now: @Sendable () -> Int
 
-    public init(spool: Spool, connection: CollectorConnection, now: @escaping @Sendable () -> Int = { Int(time(nil)) }) {
+    public init(spool: Spool, collectors: CollectorList, now: @escaping @Sendable () -> Int = { Int(time(nil)) }) {
         self.spool = spool
-        self.connection = connection
+        self.collectors = collectors
         self.now = now
     }
+
+    /// To one collector.
+    public init(spool: Spool, connection: CollectorConnection, now: @escaping @Sendable () -> Int = { Int(time(nil)) }) {
+        self.init(spool: spool, collectors: CollectorList([connection]), now: now)
+    }
+
+    /// The collector in use: the one that answered last.
+    public var connection: CollectorConnection { collectors.current }
 
     /// Failures, each in a run of its own, after which an entry is suspected.
     public static let suspectAfter = 3
@@ -48,10 +60,10 @@ public struct Delivery: Sendable {
         /// Snapshots sent trimmed after a 413: which, and what was trimmed.
         public var trimmed: [String] = []
         public var remaining = 0
-        /// Why delivery stopped, when it did.
+        /// Why delivery stopped, when it did: every collector's failure.
         public var stoppedBy: String?
-        /// When the collector asked to be left alone until (Retry-After), in seconds since
-        /// the epoch: no delivery is tried before then.
+        /// When every collector asked to be left alone until (Retry-After), the earliest,
+        /// in seconds since the epoch: no delivery is tried before then.
         public var retryAt: Int?
         /// The collector asked this host to renew its certificate now (`X-Portwarden-Renew`:
         /// its CA is being rotated).
@@ -59,6 +71,8 @@ public struct Delivery: Sendable {
         /// The digest of the CA bundle the collector trusts now, as its last answer stated
         /// it (`X-Portwarden-CA`): when ca.pem's differs, `CAUpdate` fetches the bundle.
         public var caDigest: String?
+        /// Each collector that failed and the one tried next, in order.
+        public var failovers: [Failover] = []
     }
 
     public func run() -> Result {
@@ -70,86 +84,128 @@ public struct Delivery: Sendable {
     private func deliver() -> Result {
         var result = Result()
         let waiting = spool.entries()
-        if let pause = pause.current(now: now()) {
-            result.stoppedBy = "delivery paused as the collector asked: \(pause.reason)"
-            result.retryAt = pause.until
+        let addresses = collectors.connections.map(\.address)
+        // Why each collector is out of this run: paused as it asked, or failed.
+        var out: [Int: String] = [:]
+        for (index, address) in addresses.enumerated() {
+            if let pause = pause.current(for: address, now: now()) { out[index] = "paused as the collector asked: \(pause.reason)" }
+        }
+        func stop() -> Result {
+            result.stoppedBy = addresses.count == 1 ? out[0] : addresses.indices.compactMap { index in
+                out[index].map { "\(addresses[index]): \($0)" }
+            }.joined(separator: "; ")
+            let pauses = addresses.compactMap { pause.current(for: $0, now: now()) }
+            if pauses.count == addresses.count { result.retryAt = pauses.map(\.until).min() }
             return result
+        }
+        if out.count == addresses.count {
+            if addresses.count == 1, let paused = out[0] { out[0] = "delivery \(paused)" }
+            return stop()
         }
         func setAside(_ entry: Spool.Entry, _ why: String) {
             let kept = spool.setAside(entry).map { "kept as \($0)" } ?? "deleted: it could not be moved"
             result.rejected.append("snapshot \(entry.sequence): \(why); \(kept)")
         }
         var suspect: (entry: Spool.Entry, why: String)?
-        for entry in waiting {
-            switch attempt(entry) {
-            case .delivered(let trimmed, let renew, let caDigest):
-                spool.remove(entry)
-                if renew { result.renewAsked = true }
-                if let caDigest { result.caDigest = caDigest }
-                result.delivered += 1
-                if let trimmed { result.trimmed.append("snapshot \(entry.sequence): \(trimmed)") }
-                if let (suspected, why) = suspect {
-                    setAside(suspected, "failed \(Self.suspectAfter) times (\(why)) while the next snapshot was taken")
-                    suspect = nil
-                }
-            case .refused(let why):
-                setAside(entry, why)
-            case .wait(let why, let retryAfter):
-                result.stoppedBy = why
-                if let retryAfter {
-                    let until = now() + retryAfter
-                    pause.set(until: until, reason: why)
-                    result.retryAt = until
-                }
-                return result
-            case .failed(let why, let reached):
-                // Only a failure once the request was on the wire may be the entry's; a
-                // skipped entry's successor proves nothing when it fails too.
-                if reached, suspect == nil, entry != waiting.last,
-                   (try? spool.recordFailure(entry)).map({ $0 >= Self.suspectAfter }) == true {
-                    suspect = (entry, why)
-                    continue
-                }
-                result.stoppedBy = why
-                return result
+        entries: for entry in waiting {
+            var body: [UInt8]
+            switch prepare(entry) {
+            case .success(let read): body = read
+            case .failure(let refused):
+                setAside(entry, refused.reason)
+                continue
             }
+            var trimmed: String?
+            // Whose failure came with this entry on the wire: it may be the entry's fault.
+            var reached: [Int: String] = [:]
+            let candidates = collectors.order().filter { out[$0] == nil }
+            for (position, index) in candidates.enumerated() {
+                let answer = offer(entry, &body, trimmed: &trimmed, to: collectors.connections[index])
+                switch answer {
+                case .delivered(let renew, let caDigest):
+                    collectors.keep(index)
+                    spool.remove(entry)
+                    if renew { result.renewAsked = true }
+                    if let caDigest { result.caDigest = caDigest }
+                    result.delivered += 1
+                    if let trimmed { result.trimmed.append("snapshot \(entry.sequence): \(trimmed)") }
+                    if let (suspected, why) = suspect {
+                        setAside(suspected, "failed \(Self.suspectAfter) times (\(why)) while the next snapshot was taken")
+                        suspect = nil
+                    }
+                    continue entries
+                case .refused(let why):
+                    collectors.keep(index)
+                    setAside(entry, why)
+                    continue entries
+                case .wait(let why, let retryAfter):
+                    out[index] = why
+                    if let retryAfter { pause.set(addresses[index], until: now() + retryAfter, reason: why, now: now()) }
+                    result.failovers.append(Failover(from: addresses[index], to: candidates.dropFirst(position + 1).first.map { addresses[$0] },
+                                                     reason: why, untrusted: false))
+                case .failed(let why, let onTheWire, let untrusted):
+                    out[index] = why
+                    if onTheWire { reached[index] = why }
+                    result.failovers.append(Failover(from: addresses[index], to: candidates.dropFirst(position + 1).first.map { addresses[$0] },
+                                                     reason: why, untrusted: untrusted))
+                }
+            }
+            // Every collector failed. Only a failure once the request was on the wire may
+            // be the entry's; a skipped entry's successor proves nothing when it fails too.
+            if let why = reached.sorted(by: { $0.key < $1.key }).first?.value, suspect == nil, entry != waiting.last,
+               (try? spool.recordFailure(entry)).map({ $0 >= Self.suspectAfter }) == true {
+                suspect = (entry, why)
+                // Those it failed on get the next entry: the fault may have been this one's.
+                for index in reached.keys { out[index] = nil }
+                continue
+            }
+            return stop()
         }
         return result
     }
 
     enum Attempt {
-        /// With what was trimmed, when it had to be; whether the answer asked to renew; the
-        /// CA bundle digest it stated.
-        case delivered(trimmed: String?, renew: Bool, caDigest: String?)
+        /// Whether the answer asked to renew; the CA bundle digest it stated.
+        case delivered(renew: Bool, caDigest: String?)
         case refused(String)
         case wait(String, retryAfter: Int?)
-        case failed(String, reached: Bool)
+        /// `reached`: the request was on the wire; `untrusted`: the collector's certificate did not verify here.
+        case failed(String, reached: Bool, untrusted: Bool)
     }
 
-    /// One spooled snapshot offered to the collector, trimmed and offered again on 413.
-    func attempt(_ entry: Spool.Entry) -> Attempt {
+    /// Why an entry is never to be sent.
+    struct Unsendable: Error {
+        let reason: String
+    }
+
+    /// A spooled snapshot's bytes, when they may go on the wire at all.
+    func prepare(_ entry: Spool.Entry) -> Swift.Result<[UInt8], Unsendable> {
         guard entry.bytes <= Self.maxEntryBytes else {
-            return .refused("\(entry.bytes) bytes, more than any snapshot this agent writes (\(Self.maxEntryBytes))")
+            return .failure(Unsendable(reason: "\(entry.bytes) bytes, more than any snapshot this agent writes (\(Self.maxEntryBytes))"))
         }
-        var body: [UInt8]
-        do { body = try spool.read(entry) } catch { return .refused("cannot read it: \(error)") }
+        let body: [UInt8]
+        do { body = try spool.read(entry) } catch { return .failure(Unsendable(reason: "cannot read it: \(error)")) }
         // A file the wire reader cannot read (a torn write, a disk error, junk put
         // there) would only be refused: it never goes on the wire.
-        do { _ = try Snapshot(wire: body) } catch { return .refused("not a snapshot, \(error)") }
-        var trimmed: String?
+        do { _ = try Snapshot(wire: body) } catch { return .failure(Unsendable(reason: "not a snapshot, \(error)")) }
+        return .success(body)
+    }
+
+    /// A spooled snapshot's `body` offered to one collector, trimmed and offered again on
+    /// 413 (`body` and `trimmed` are then what was sent, for the next collector too).
+    func offer(_ entry: Spool.Entry, _ body: inout [UInt8], trimmed: inout String?, to connection: CollectorConnection) -> Attempt {
         // A collector that lowers its limit between two answers gets a second trim; no more.
         for _ in 0..<3 {
             let response: HTTPResponse
             do { response = try connection.post("/v1/reports", body: body) } catch let failure as RequestFailed {
-                return .failed(failure.reason, reached: failure.reached)
+                return .failed(failure.reason, reached: failure.reached, untrusted: failure.untrusted)
             } catch {
-                return .failed("\(error)", reached: true)
+                return .failed("\(error)", reached: true, untrusted: false)
             }
             let answer = "the collector answered \(response.status): \(Self.firstLine(response.text))"
             switch response.status {
             case 200..<300:
-                return .delivered(trimmed: trimmed, renew: response.headers["x-portwarden-renew"] != nil,
-                                  caDigest: response.headers["x-portwarden-ca"])
+                return .delivered(renew: response.headers["x-portwarden-renew"] != nil, caDigest: response.headers["x-portwarden-ca"])
             case 413:
                 let limit = min(response.statedReportLimit ?? body.count / 2, body.count - 1)
                 guard let snapshot = try? Snapshot(wire: body) else { return .refused(answer) }
@@ -168,7 +224,7 @@ public struct Delivery: Sendable {
                 // read): set it aside with the reason rather than retry forever.
                 return .refused(answer)
             default:
-                return .failed(answer, reached: true)
+                return .failed(answer, reached: true, untrusted: false)
             }
         }
         return .refused("the collector kept answering 413 to trimmed versions of it")

@@ -24,6 +24,9 @@ public struct CollectorConnection: Sendable {
         self.sessions = sessions
     }
 
+    /// `host:port` as agent.yaml writes it (`[v6addr]:port` for an IPv6 address): how logs name a collector.
+    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
     /// `POST path` with `body`; the response whatever its status.
     public func post(_ path: String, body: [UInt8], contentType: String = "application/json",
                      extraHeaders: [String: String] = [:]) throws -> HTTPResponse {
@@ -88,6 +91,12 @@ public struct RequestFailed: Error, CustomStringConvertible, Sendable {
     /// waiting does not fix (exit 3, not 75).
     public var untrusted = false
     public var description: String { reason }
+
+    public init(reached: Bool, reason: String, untrusted: Bool = false) {
+        self.reached = reached
+        self.reason = reason
+        self.untrusted = untrusted
+    }
 }
 
 /// The last TLS session a connection got, to offer on the next.

@@ -153,7 +153,8 @@ extension ConfigDocument {
             guard bytes[end...].allSatisfy(isBlank) else { throw fail(column + end - bytes.startIndex, "unexpected text after the closing quote") }
             return value
         case Byte.openBracket, Byte.openBrace:
-            throw fail(column, "a list or mapping in […] or {…} is not read here: write one \"- item\" or \"key: value\" per line")
+            throw fail(column, "a list or mapping in […] or {…} is not read here: write one \"- item\" or \"key: value\" per line"
+                       + addressHint(bytes))
         case UInt8(ascii: "&"), UInt8(ascii: "*"):
             throw fail(column, "YAML anchors and aliases are not read here: write the value itself")
         case UInt8(ascii: "!"):
@@ -276,8 +277,18 @@ extension ConfigDocument {
                 throw fail(column + index, "expected \",\" or \"\(UnicodeScalar(close))\"")
             }
         }
-        guard bytes[(index + 1)...].allSatisfy(isBlank) else { throw fail(column + index + 1, "unexpected text after \"\(UnicodeScalar(close))\"") }
+        guard bytes[(index + 1)...].allSatisfy(isBlank) else {
+            throw fail(column + index + 1, "unexpected text after \"\(UnicodeScalar(close))\"" + addressHint(bytes[...]))
+        }
         return entries
+    }
+
+    /// For `[2001:db8::1]:8443` written unquoted (YAML reads a list, then text): say to quote it.
+    static func addressHint(_ bytes: ArraySlice<UInt8>) -> String {
+        let text = String(decoding: bytes, as: UTF8.self).trimmingBlanks
+        guard text.hasPrefix("["), let close = text.firstIndex(of: "]"), text[close...].dropFirst().first == ":",
+              text[close...].dropFirst(2).allSatisfy(\.isNumber) else { return "" }
+        return " (an IPv6 address with a port is quoted: \"\(text.prefix(64))\")"
     }
 }
 

@@ -92,7 +92,7 @@ public struct ConfigDocument: Sendable {
                 guard top.isSequence else { throw fail(indent, "a list item here, but \"\(top.path)\" is not a list") }
                 let valueStart = indent + 1 + content.dropFirst().prefix(while: Self.isBlank).count
                 index = try Self.continue(&content, lines: lines, from: index, indent: indent, fail: fail)
-                let value = try Self.scalar(Array(content.dropFirst()), column: valueStart, fail: fail)
+                let value = try Self.scalar(Array(content.dropFirst()), column: indent + 1, fail: fail)  // scalar() skips the blanks
                 sequences[top.path, default: []].append((value ?? "", ConfigPosition(line: lineNumber, column: valueStart + 1)))
                 continue
             }

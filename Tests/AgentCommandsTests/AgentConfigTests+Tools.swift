@@ -61,7 +61,7 @@ extension AgentConfigTests {
 
     @Test func ansibleToNiceYAMLIsRead() throws {
         let file = try config(Self.ansibleNice)
-        #expect(file.collector == "collector.example:8443" && file.serverName == nil && file.interval == Seconds(900))
+        #expect(file.collector == ["collector.example:8443"] && file.serverName == nil && file.interval == Seconds(900))
         #expect(file.labels.isEmpty && file.redact == ["--db-pass", "*_LICENSE", "-Dacme.seed"])
         #expect(file.spoolMaxCount == 1000 && file.spoolMaxBytes == 104_857_600 && file.stateDir == "/var/lib/portwarden-agent")
     }
@@ -76,7 +76,7 @@ extension AgentConfigTests {
 
     @Test func rubyToYAMLWithCRLFIsRead() throws {
         let file = try config(Self.ruby)
-        #expect(file.collector == "collector.example:8443" && file.interval == Seconds(900) && file.serverName == nil)
+        #expect(file.collector == ["collector.example:8443"] && file.interval == Seconds(900) && file.serverName == nil)
         #expect(file.labels == ["role": "web", "site": "fra-2"], "\(file.labels)")
         #expect(file.redact == ["--db-pass", "*_LICENSE"] && file.spoolMaxCount == 1000)
     }
