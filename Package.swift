@@ -162,6 +162,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Fixtures"]),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "PortwardenTestSupport"]),
         .testTarget(name: "FindingsTests", dependencies: ["Findings", "CollectorStore", "Policy", "PortwardenModel", "PortwardenTestSupport"]),
         .testTarget(
             name: "CollectorServerTests",

@@ -118,6 +118,11 @@ public final class PGConnection {
                        _ send: (UnsafePointer<UInt32>?, UnsafePointer<UnsafePointer<CChar>?>?) -> OpaquePointer?) throws(PGError) -> PGResult {
         let types = parameters.map { type(of: $0).pgType }
         let texts = parameters.map { $0.pgText }
+        // A C string ends at NUL: the value would be cut short, silently. PostgreSQL's text cannot hold one anyway.
+        if let index = texts.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+            throw PGError(sqlState: "22021", message: "parameter $\(index + 1) holds a NUL character, which PostgreSQL cannot store",
+                          connectionLost: false)
+        }
         let result = Self.withOptionalCStrings(texts) { values in types.withUnsafeBufferPointer { send($0.baseAddress, values) } }
         try check(result, expecting: nil)
         return PGResult(result!)

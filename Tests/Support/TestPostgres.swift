@@ -6,28 +6,17 @@ import Glibc
 /// loopback port, stopped and removed when the test process exits. No service is left
 /// running and nothing is mocked. Each store gets a database of its own.
 public enum TestPostgres {
-    /// A connection string to a new, empty database.
-    public static func freshDatabase() throws -> String {
-        let cluster = try started.get()
-        let name = "pw_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
-        try cluster.psql("CREATE DATABASE \(name)")
-        return cluster.url(name)
-    }
+    /// A connection string to a new, empty database in the cluster every test shares.
+    /// Never stop or restart the shared cluster: other suites run beside yours.
+    public static func freshDatabase() throws -> String { try shared.get().freshDatabase() }
 
-    /// The cluster's connection string to `database` (the superuser, trusted on loopback).
-    public static func url(_ database: String) throws -> String { try started.get().url(database) }
+    /// A cluster of the caller's own, for a test that stops or restarts the server; removed
+    /// at exit like the shared one (call `remove()` when done to free it sooner).
+    public static func privateCluster() throws -> Cluster { try Cluster() }
 
-    /// Stops the server at once (as a crash would) and starts it again on the same port:
-    /// what a database restart does to connected collectors.
-    public static func restart() throws { try started.get().restart() }
+    nonisolated(unsafe) static let shared: Result<Cluster, any Error> = Result { try Cluster() }
 
-    /// Stops the server (fast shutdown); `start()` brings it back.
-    public static func stop() throws { try started.get().pgctl(["stop", "-m", "fast"]) }
-    public static func start() throws { try started.get().start() }
-
-    nonisolated(unsafe) static let started: Result<Cluster, any Error> = Result { try Cluster() }
-
-    final class Cluster: Sendable {
+    public final class Cluster: Sendable {
         let directory: String
         let port: Int
         let bin: String
@@ -42,7 +31,7 @@ public enum TestPostgres {
             var template = Array("/tmp/pw-pg-XXXXXX".utf8CString)
             guard mkdtemp(&template) != nil else { throw Failure("cannot make a directory in /tmp") }
             directory = String(cString: template)
-            port = Self.freePort()
+            port = try unusedPort()
             if asPostgres {
                 guard let user = getpwnam("postgres") else { throw Failure("there is no postgres user (apt-get install postgresql makes it)") }
                 chown(directory, user.pointee.pw_uid, user.pointee.pw_gid)
@@ -51,33 +40,60 @@ public enum TestPostgres {
                      "--locale=C", "--no-sync"])
             try start()
             let (directory, binaries, asPostgres) = (self.directory, self.bin, self.asPostgres)
-            Cluster.atExit = {
+            Cluster.lock.lock()
+            Cluster.removals[directory] = {
                 _ = try? Self.execute((asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : [])
                                       + [binaries + "/pg_ctl", "-D", directory + "/data", "-m", "immediate", "-w", "stop"])
                 try? FileManager.default.removeItem(atPath: directory)
             }
-            atexit { Cluster.atExit?() }
+            if !Cluster.registered {
+                Cluster.registered = true
+                atexit { Cluster.lock.lock(); Cluster.removals.values.forEach { $0() }; Cluster.lock.unlock() }
+            }
+            Cluster.lock.unlock()
         }
 
-        nonisolated(unsafe) static var atExit: (() -> Void)?
+        nonisolated(unsafe) static var removals: [String: () -> Void] = [:]
+        nonisolated(unsafe) static var registered = false
+        static let lock = NSLock()
 
-        func start() throws {
+        /// Stops the server and removes its files now.
+        public func remove() {
+            Cluster.lock.lock()
+            let removal = Cluster.removals.removeValue(forKey: directory)
+            Cluster.lock.unlock()
+            removal?()
+        }
+
+        /// A connection string to a new, empty database.
+        public func freshDatabase() throws -> String {
+            let name = "pw_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
+            try psql("CREATE DATABASE \(name)")
+            return url(name)
+        }
+
+        /// Stops the server (fast shutdown: connections end); `start()` brings it back on the same port.
+        public func stop() throws { try pgctl(["stop", "-m", "fast"]) }
+
+        public func start() throws {
             // fsync off: a test cluster, thrown away; the fleet test's has it on.
             try pgctl(["-l", directory + "/log", "-o",
                        "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
                        + "-c full_page_writes=off -c max_connections=400", "-w", "start"])
         }
 
-        func restart() throws {
+        /// Stops the server at once (as a crash would) and starts it again on the same port.
+        public func restart() throws {
             try pgctl(["-m", "immediate", "-w", "stop"])
             try start()
         }
 
         func pgctl(_ arguments: [String]) throws { try run([bin + "/pg_ctl", "-D", directory + "/data"] + arguments) }
 
-        func url(_ database: String) -> String { "postgresql://postgres@127.0.0.1:\(port)/\(database)" }
+        public func url(_ database: String) -> String { "postgresql://postgres@127.0.0.1:\(port)/\(database)" }
 
-        func psql(_ sql: String) throws {
+        /// Runs `sql` as the superuser in the `postgres` database.
+        public func psql(_ sql: String) throws {
             try run([bin + "/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres",
                      "-d", "postgres", "-c", sql])
         }
@@ -115,22 +131,6 @@ public enum TestPostgres {
             let candidates = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
                 .sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }.map { "/usr/lib/postgresql/\($0)/bin" }
             return candidates.first { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") }
-        }
-
-        /// A loopback port nothing listens on now.
-        static func freePort() -> Int {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = 0
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-            _ = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-            }
-            return Int(UInt16(bigEndian: address.sin_port))
         }
     }
 
