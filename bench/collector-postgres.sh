@@ -52,13 +52,18 @@ measure() {  # measure LABEL PIDS -- LOAD ARGUMENTS
   while [ "$1" != -- ]; do pids+=("$1"); shift; done
   shift
   read -r c0 p0 < <(ticks "${pids[@]}")
+  w0=$(wal)
   out=$("$bin/collector-load" --concurrency "$concurrency" "$@")
+  w1=$(wal)
   read -r c1 p1 < <(ticks "${pids[@]}")
   reports=$(sed -E 's/.*reports=([0-9]+).*/\1/' <<< "$out")
   python3 -c "
-c, p, n, hz = $((c1 - c0)), $((p1 - p0)), max($reports, 1), $hz
-print(f'$label {\"$out\"}  cpu/report: collectors {c / hz / n * 1e3:.2f} ms, postgres {p / hz / n * 1e3:.2f} ms')"
+c, p, n, hz, w = $((c1 - c0)), $((p1 - p0)), max($reports, 1), $hz, $(( w1 - w0 ))
+print(f'$label {\"$out\"}  cpu/report: collectors {c / hz / n * 1e3:.2f} ms, postgres {p / hz / n * 1e3:.2f} ms'
+      + (f', WAL {w / n:.0f} bytes/report' if w else ''))"
 }
+# PostgreSQL's write-ahead log position in bytes (0 before the database exists).
+wal() { sql "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint" 2>/dev/null || echo 0; }
 
 echo "== SQLite, one collector"
 start_collector --no-policy
@@ -92,4 +97,7 @@ after=$(size)
 sql "VACUUM" >/dev/null
 vacuumed=$(size)
 echo "database: $before bytes after the first round, $after after 60 rounds, $vacuumed after VACUUM"
+echo "bytes per row (table and its indexes): $(sql "SELECT string_agg(t || ' ' || coalesce(pg_total_relation_size(t::regclass) / nullif(n, 0), 0), ', ')
+  FROM (VALUES ('host', (SELECT count(*) FROM host)), ('receiptrun', (SELECT count(*) FROM receiptRun)),
+               ('listenerinterval', (SELECT count(*) FROM listenerInterval))) AS v(t, n)")"
 echo "rows: $(sql "SELECT (SELECT count(*) FROM receiptRun) || ' receipt runs, ' || (SELECT count(*) FROM listenerInterval) || ' listener intervals'")"

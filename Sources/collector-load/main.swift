@@ -89,7 +89,7 @@ final class Agent: @unchecked Sendable {
             if form == 1, !listeners.isEmpty { listeners[0].port = 20000 }
             let snapshot = Snapshot(
                 host: Host(hostname: name, machineID: name, bootID: "load", kernel: "6.1", os: "Debian"), sequence: 0,
-                collectedAt: "2026-11-25T10:00:00Z", complete: true, ownershipComplete: true, warnings: [], namespaces: [],
+                collectedAt: Agent.placeholder, complete: true, ownershipComplete: true, warnings: [], namespaces: [],
                 listeners: listeners, unresolved: [])
             var writer = JSONWriter()
             writer.value(snapshot)
@@ -112,8 +112,16 @@ final class Agent: @unchecked Sendable {
     /// every other sequence), the next sequence.
     func report() -> [UInt8] {
         let form = forms[Int(sequence % UInt64(forms.count))]
-        return form.before + Array(String(sequence).utf8) + form.after
+        let bytes = form.before + Array(String(sequence).utf8) + form.after
+        guard changing else { return bytes }
+        // Moving listeners: each report a second after the one before, so intervals have lengths to overlap.
+        let time = Array(Timestamp.rfc3339(Agent.base + Int64(sequence)).utf8), marker = Array(Agent.placeholder.utf8)
+        guard let at = bytes.indices.first(where: { bytes[$0...].starts(with: marker) }) else { return bytes }
+        return Array(bytes[..<at]) + time + Array(bytes[(at + marker.count)...])
     }
+
+    static let placeholder = "2026-11-25T10:00:00Z"
+    static let base = Timestamp.seconds(rfc3339: placeholder)!
 
     /// Sends the report (again, with `--until-acked`, moving from collector to collector,
     /// until one acknowledges it or a minute has gone); whether it was acknowledged.
