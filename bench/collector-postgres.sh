@@ -60,7 +60,7 @@ measure() {  # measure LABEL PIDS -- LOAD ARGUMENTS
   python3 -c "
 c, p, n, hz, w = $((c1 - c0)), $((p1 - p0)), max($reports, 1), $hz, $(( w1 - w0 ))
 print(f'$label {\"$out\"}  cpu/report: collectors {c / hz / n * 1e3:.2f} ms, postgres {p / hz / n * 1e3:.2f} ms'
-      + (f', WAL {w / n:.0f} bytes/report' if w else ''))"
+      + (f', WAL {w / n:.0f} bytes/report' if '$label' == 'postgres' else ''))"
 }
 # PostgreSQL's write-ahead log position in bytes (0 before the database exists).
 wal() { sql "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint" 2>/dev/null || echo 0; }
