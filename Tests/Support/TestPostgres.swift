@@ -27,6 +27,21 @@ public enum TestPostgres {
 
     nonisolated(unsafe) static let started: Result<Cluster, any Error> = Result { try Cluster() }
 
+    /// A cluster of its own, for a test that stops and starts its server (an outage): the
+    /// shared one serves the other tests running meanwhile. Removed at exit too.
+    public struct OwnCluster: Sendable {
+        let cluster: Cluster
+        public init() throws { cluster = try Cluster() }
+        public func freshDatabase() throws -> String {
+            let name = "pw_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
+            try cluster.psql("CREATE DATABASE \(name)")
+            return cluster.url(name)
+        }
+        public func stop() throws { try cluster.pgctl(["stop", "-m", "fast"]) }
+        public func start() throws { try cluster.start() }
+        public func restart() throws { try cluster.restart() }
+    }
+
     final class Cluster: Sendable {
         let directory: String
         let port: Int
@@ -51,15 +66,19 @@ public enum TestPostgres {
                      "--locale=C", "--no-sync"])
             try start()
             let (directory, binaries, asPostgres) = (self.directory, self.bin, self.asPostgres)
-            Cluster.atExit = {
-                _ = try? Self.execute((asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : [])
-                                      + [binaries + "/pg_ctl", "-D", directory + "/data", "-m", "immediate", "-w", "stop"])
-                try? FileManager.default.removeItem(atPath: directory)
+            Cluster.lock.withLock {
+                if Cluster.atExit.isEmpty { atexit { Cluster.lock.withLock { Cluster.atExit }.forEach { $0() } } }
+                Cluster.atExit.append {
+                    _ = try? Self.execute((asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : [])
+                                          + [binaries + "/pg_ctl", "-D", directory + "/data", "-m", "immediate", "-w", "stop"])
+                    try? FileManager.default.removeItem(atPath: directory)
+                }
             }
-            atexit { Cluster.atExit?() }
         }
 
-        nonisolated(unsafe) static var atExit: (() -> Void)?
+        /// What removes each cluster at exit (the shared one, and any `OwnCluster`).
+        nonisolated(unsafe) static var atExit: [() -> Void] = []
+        static let lock = NSLock()
 
         func start() throws {
             // fsync off: a test cluster, thrown away; the fleet test's has it on.
