@@ -23,9 +23,16 @@ struct DBCommandTests {
         #expect(runs.filter { $0.output.contains("current (pg-1)") }.count == 1, "\(runs)")
         let again = try portwarden(["db", "migrate", "--database", url])
         #expect(again.status == 0 && again.output.contains("nothing to apply"), "\(again)")
-        // The other commands read it now: an empty fleet.
-        let hosts = try portwarden(["hosts", "list", "--database", url])
-        #expect(hosts.status == 0, "\(hosts)")
+    }
+
+    /// Needs the store's readers on PostgreSQL.
+    @Test func theOtherCommandsReadAMigratedDatabase() throws {
+        let url = try TestPostgres.freshDatabase()
+        #expect(try portwarden(["db", "migrate", "--database", url]).status == 0)
+        for command in [["hosts", "list"], ["audit"], ["report", "trend"]] {
+            let run = try portwarden(command + ["--database", url])
+            #expect(run.status == 0, "\(command): \(run)")
+        }
     }
 
     @Test func sqliteMigratesToo() throws {
@@ -46,6 +53,32 @@ struct DBCommandTests {
         let unreachable = try portwarden(["report", "trend", "--database", "host=127.0.0.1 port=1 dbname=x password=hunter2"])
         #expect(unreachable.status == 3, "\(unreachable)")
         for run in [unmigrated, migrated, unreachable] { #expect(!run.output.contains("hunter2"), "\(run.output)") }
+    }
+
+    @Test func serveWarnsOfAPasswordInTheStringAndNeverShowsIt() throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("pw-db-serve-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        #expect(try portwarden(["ca", "init", "--state-dir", state]).status == 0)
+        let url = try TestPostgres.freshDatabase().replacingOccurrences(of: "postgres@", with: "postgres:hunter2@")
+        let log = state + "/serve.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServeTests.portwarden)
+        process.arguments = ["serve", "--state-dir", state, "--database", url, "--listen", "127.0.0.1:0", "--no-policy"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: log)
+        try process.run()
+        var text = ""
+        for _ in 0..<100 where process.isRunning && !text.contains("listening") {
+            usleep(100_000)
+            text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        text = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(text.contains("database_password_in_string"), "\(text)")
+        #expect(text.contains("database_upgraded") && text.contains("postgres:***@"), "\(text)")
+        #expect(!text.contains("hunter2"), "\(text)")
     }
 
     @Test func copyRefusesAFullTargetUnlessForcedAndPrintsTheCounts() throws {

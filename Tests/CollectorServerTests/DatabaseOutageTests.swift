@@ -12,6 +12,28 @@ import Testing
 /// spools them), /healthz says "database unavailable", and once the server is back the
 /// collector reconnects by itself and stores everything waiting, once.
 struct DatabaseOutageTests {
+    /// /healthz needs no certificate: a load balancer asks it.
+    @Test func healthSaysTheDatabaseIsUnavailableUntilItIsBack() async throws {
+        let cluster = try TestPostgres.OwnCluster()
+        let database = try HistoryStores.open(try cluster.freshDatabase())
+        let pki = try TestPKI()
+        let collector = try await RunningCollector.start(pki: pki, database: database)
+        defer { collector.stop() }
+        let balancer = CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port), context: try pki.clientContext(nil),
+                                           timeout: 15)
+        #expect(try await blocking { try balancer.get("/healthz") }.status == 200)
+        try cluster.stop()
+        for _ in 0..<2 {
+            let down = try await blocking { try balancer.get("/healthz") }
+            #expect(down.status == 503 && down.text.hasPrefix("database unavailable") && down.headers["retry-after"] == "60",
+                    "\(down.status) \(down.text)")
+        }
+        try cluster.start()
+        let back = try await blocking { try balancer.get("/healthz") }
+        #expect(back.status == 200 && back.text == "ok\n", "the collector reconnects by itself: \(back.status) \(back.text)")
+    }
+
+    /// Needs the store's operations on PostgreSQL (ingest, certificates' standing).
     @Test func reportsWaitOutADatabaseOutageAndHealthSaysSo() async throws {
         // A cluster of its own: stopping the shared one would fail the other tests' stores.
         let cluster = try TestPostgres.OwnCluster()
