@@ -32,7 +32,7 @@ extension DB {
                 throw ValidationError("--from names a PostgreSQL database: it takes the SQLite history (sqlite:PATH)")
             }
             if !PostgresTarget.isPostgres(to) {
-                throw ValidationError("--to \"\(to)\" is not a PostgreSQL connection string: give postgres://HOST/DB "
+                throw ValidationError("--to \"\(PostgresTarget.redacted(to))\" is not a PostgreSQL connection string: give postgres://HOST/DB "
                                       + "or host=HOST dbname=DB")
             }
         }
