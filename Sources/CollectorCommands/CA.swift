@@ -46,7 +46,7 @@ struct CA: ParsableCommand {
                 detail: "CA sha256 \(ca.certificate.fingerprint)" + (force ? " (--force: replaced the CA; every host must enroll again)" : "")))
             print("fleet CA:           \(files.caCertificate) (sha256 \(ca.certificate.fingerprint))")
             print("server certificate: \(files.serverCertificate) for \(names.joined(separator: ", "))")
-            print("history:            \(database)")
+            print("history:            \(PostgresTarget.redacted(database))")
         }
     }
 

@@ -24,7 +24,8 @@ public struct CollectorCommand: AsyncParsableCommand {
             the disk full); 75 try again later (the database busy). See docs/OPERATIONS.md.
             """,
         version: PortwardenVersion.current,
-        subcommands: [Serve.self, CA.self, Enroll.self, Hosts.self, PolicyCommand.self, Report.self, Export.self, Audit.self])
+        subcommands: [Serve.self, CA.self, Enroll.self, Hosts.self, PolicyCommand.self, Report.self, Export.self, Audit.self,
+                      DB.self])
 
     public init() {}
 }

@@ -56,7 +56,7 @@ extension PolicyCommand {
             } else {
                 guard let history, let typed = host, case let host = try hostArgument(typed, history),
                       let record = try history.host(named: host) else {
-                    throw ValidationError("no host named \(host ?? "") is in the history at \(try state.databasePath())")
+                    throw ValidationError("no host named \(host ?? "") is in the history at \(try state.shownDatabase())")
                 }
                 subject = FindingSubject(host: host, listeners: try history.openListeners(host: host).map(\.listener),
                                          tags: try history.tagEdits(host: host), labels: record.labelMap, at: now)

@@ -66,7 +66,8 @@ extension PolicySet {
 /// The history when there is one; commands that can do without it get nil.
 func existingHistory(_ state: StateOptions) throws -> (any HistoryStore)? {
     let path = try state.databasePath()
-    guard FileManager.default.fileExists(atPath: path) else { return nil }
+    // A PostgreSQL database is a server's, not a file to look for: it must be there.
+    guard PostgresTarget.isPostgres(path) || FileManager.default.fileExists(atPath: path) else { return nil }
     return try HistoryStores.existing(path)
 }
 

@@ -18,7 +18,8 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
             secret` or a token from `portwarden enroll token create`, looked up at each \
             attempt: replacing them needs no restart), GET /metrics, GET /healthz. A \
             host's identity is the name in its client certificate; a report naming another host is refused (403). History goes \
-            to portwarden.sqlite in the state directory (WAL). SIGTERM or SIGINT stops \
+            to portwarden.sqlite in the state directory (WAL), or to PostgreSQL with --database \
+            postgres://… (several collectors may share it: docs/OPERATIONS.md). SIGTERM or SIGINT stops \
             accepting and finishes the reports in flight. Every setting can come from \
             --config (see Collector/collector.yaml); a flag wins over the file. Without a \
             policy that loads it does not start (exit 2) unless --no-policy; each policy \
@@ -29,9 +30,6 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
 
     @Option(help: ArgumentHelp("Address and port to listen on (default 0.0.0.0:8443).", valueName: "host:port"))
     var listen: String?
-
-    @Option(help: ArgumentHelp("The SQLite database (default: portwarden.sqlite in the state directory).", valueName: "path"))
-    var database: String?
 
     @Option(help: "Largest report accepted, in bytes, after gzip is undone (default \(WireLimits.snapshotBytes), the wire format's bound).")
     var maxReportBytes: Int?
@@ -150,10 +148,20 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
         // collector's by creating its database first.
         let tls = try files.serverContext(clientCertificates: .optional)
         let authority = try files.authority()
-        let path = try database ?? state.databasePath(file)
+        let path = try state.databasePath(file)
+        let shown = PostgresTarget.redacted(path)
+        if shown != path {
+            logger.warning("""
+                the database's connection string carries a password (shown as ***): keep it in ~/.pgpass, or the file \
+                PGPASSFILE names, readable by the collector's user alone, and leave it out of the string
+                """, metadata: ["event": "database_password_in_string"])
+        }
+        // PostgreSQL's schema is migrated here too, as SQLite's is: under an advisory lock,
+        // so collectors starting together migrate once, and `db migrate` is for doing it
+        // beforehand (a rolling upgrade), not a step a first start must remember.
         let history = try HistoryStores.open(path) { applied in
             logger.notice("database upgraded", metadata: [
-                "event": "database_upgraded", "path": "\(path)", "migrations": "\(applied.joined(separator: ", "))"])
+                "event": "database_upgraded", "path": "\(shown)", "migrations": "\(applied.joined(separator: ", "))"])
         }
         do {
             if try files.importLegacySecret(into: history, at: Int64(Date().timeIntervalSince1970)) {
@@ -230,15 +238,18 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
                               ?? CollectorConfig.defaultReceiptRetention)
         let pruning = Task {
             while !Task.isCancelled {
-                do {
-                    let pruned = try history.pruneReceipts(receivedBefore: Int64(Date().timeIntervalSince1970) - retention)
-                    if pruned > 0 {
-                        logger.info("receipt log: \(pruned) runs older than the retention removed",
-                                    metadata: ["event": "receipts_pruned", "runs": "\(pruned)"])
+                // Collectors sharing a PostgreSQL database prune one at a time: the others skip the round.
+                if history.holdsUpkeep() {
+                    do {
+                        let pruned = try history.pruneReceipts(receivedBefore: Int64(Date().timeIntervalSince1970) - retention)
+                        if pruned > 0 {
+                            logger.info("receipt log: \(pruned) runs older than the retention removed",
+                                        metadata: ["event": "receipts_pruned", "runs": "\(pruned)"])
+                        }
+                    } catch {
+                        logger.error("receipt log pruning failed (tried again in an hour): \(error)",
+                                     metadata: ["event": "receipts_prune_failed", "reason": "\(error)"])
                     }
-                } catch {
-                    logger.error("receipt log pruning failed (tried again in an hour): \(error)",
-                                 metadata: ["event": "receipts_prune_failed", "reason": "\(error)"])
                 }
                 try? await Task.sleep(for: .seconds(3_600))
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CollectorServer
+import CollectorStore
 
 /// Where the collector keeps its CA, certificates and database: a state directory, and
 /// optionally a config file naming it (and the serve settings).
@@ -9,6 +10,12 @@ struct StateOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("The collector's state: CA, certificates, database (default /var/lib/portwarden).", valueName: "dir"))
     var stateDir: String?
+
+    @Option(help: ArgumentHelp("""
+        The history: a SQLite file, or a PostgreSQL connection string (postgres://… or libpq's key=value; the password in \
+        ~/.pgpass or PGPASSFILE, not here). Default: the config's `database:`, else portwarden.sqlite in the state directory.
+        """, valueName: "database"))
+    var database: String?
 
     /// The config file, or an empty one when none is given.
     func file() throws -> CollectorConfig {
@@ -21,10 +28,17 @@ struct StateOptions: ParsableArguments {
         CollectorFiles(directory: try stateDir ?? (file ?? self.file()).stateDir ?? "/var/lib/portwarden")
     }
 
-    /// The history database: `database:` from the config, else portwarden.sqlite in the
-    /// state directory.
+    /// The history database: --database, else `database:` from the config, else
+    /// portwarden.sqlite in the state directory. A PostgreSQL connection string may carry
+    /// a password: what is shown of it is `shownDatabase`.
     func databasePath(_ file: CollectorConfig? = nil) throws -> String {
+        if let database { return database }
         let file = try file ?? self.file()
         return try file.database ?? files(file).database
+    }
+
+    /// The history database as messages may show it: a connection string's password hidden.
+    func shownDatabase(_ file: CollectorConfig? = nil) throws -> String {
+        PostgresTarget.redacted(try databasePath(file))
     }
 }

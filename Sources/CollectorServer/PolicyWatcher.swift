@@ -2,6 +2,7 @@ import CollectorStore
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 
 /// Keeps the findings true without reports: reloads the policy when its files change or
 /// on SIGHUP, and evaluates every host's open listeners again when a new policy takes
@@ -10,6 +11,8 @@ public struct PolicyWatcher: Sendable {
     public let holder: PolicyHolder
     public let database: any HistoryStore
     public let logger: Logger
+    /// Whether this collector held the periodic work at the last look.
+    private let upkeep = UpkeepTurn()
 
     public init(holder: PolicyHolder, database: any HistoryStore, logger: Logger) {
         self.holder = holder
@@ -24,11 +27,16 @@ public struct PolicyWatcher: Sendable {
     public func tick(now: Date = Date(), reload: Bool = false, reevaluate: Bool = false) -> FindingChanges? {
         let reloaded = reload ? holder.reload(now: now) : holder.reloadIfChanged(now: now)
         let lapsed = holder.waiverLapsed(at: now)
-        guard reloaded || lapsed || reevaluate, holder.policy != nil else { return nil }
+        // Several collectors on one database: a lapsed waiver is the fleet's periodic work,
+        // done by the collector holding it. One taking it over evaluates everything, as at
+        // start: the one before may have died before its round. A new policy is this
+        // collector's own, and evaluated here.
+        let (holds, tookOver) = upkeep.look(database)
+        guard reloaded || (holds && (lapsed || reevaluate || tookOver)), holder.policy != nil else { return nil }
         do {
             let changes = try database.reevaluateFindings(at: now, evaluate: holder.evaluator)
             if changes != FindingChanges() {
-                let why = reloaded ? "a new policy" : lapsed ? "a waiver lapsed" : "start"
+                let why = reloaded ? "a new policy" : lapsed ? "a waiver lapsed" : reevaluate ? "start" : "took over the periodic work"
                 logger.info("findings evaluated again (\(why)): \(changes.opened) opened, \(changes.resolved) resolved", metadata: [
                     "event": "findings_reevaluated", "reason": "\(why)", "opened": "\(changes.opened)",
                     "resolved": "\(changes.resolved)"])
@@ -58,5 +66,23 @@ public struct PolicyWatcher: Sendable {
             try? await Task.sleep(for: interval)
             tick()
         }
+    }
+}
+
+/// Whether this collector held the periodic work (`HistoryStore.holdsUpkeep`) at the last
+/// look, to notice when it takes it over.
+final class UpkeepTurn: Sendable {
+    /// nil before the first look: holding it from the start is not taking it over (`run`
+    /// evaluates everything at start anyway).
+    private let held = Mutex<Bool?>(nil)
+
+    /// Whether it holds the work now, and whether it did not at the last look.
+    func look(_ database: any HistoryStore) -> (holds: Bool, tookOver: Bool) {
+        let holds = database.holdsUpkeep()
+        let before = held.withLock { held in
+            defer { held = holds }
+            return held
+        }
+        return (holds, holds && before == false)
     }
 }

@@ -151,7 +151,7 @@ struct ReportRoutes {
             // in its spool (5xx means "wait") and offers it again once space returns.
             refusals.failed(host: report.host, reason: "storage", """
                 refused a report from \(report.host): cannot store it, \(error): free space or repair the disk of the \
-                database; the agent keeps the report and sends it again
+                database, or bring PostgreSQL back; the agent keeps the report and sends it again
                 """, at: report.receivedAt)
             return HTTPFailure(.serviceUnavailable, headers: ["Retry-After": "\(Self.retryAfterSeconds)"],
                                message: "the collector cannot store reports now (\(error)); try again later")

@@ -14,7 +14,17 @@ struct StatusRoutes {
     static let expiringWithin: Int64 = 30 * 86_400
 
     func add(to routes: inout Routes) {
-        routes.add(.GET, "/healthz", .inline) { _ in .text("ok\n") }
+        // Asks the database (a read, blocking): a load balancer then sends agents to a
+        // collector whose database answers. Reports meanwhile get 503 with Retry-After.
+        routes.add(.GET, "/healthz", .blocking) { _ in
+            do {
+                _ = try database.appliedMigrations()
+            } catch let error as StorageUnavailable {
+                throw HTTPFailure(.serviceUnavailable, headers: ["Retry-After": "\(ReportRoutes.retryAfterSeconds)"],
+                                  message: "database unavailable: \(error)")
+            }
+            return .text("ok\n")
+        }
         routes.add(.GET, "/metrics", .blocking) { request in
             // Hosts and refusal reasons are the fleet's business: fleet certificates only.
             guard request.peer?.host != nil else {

@@ -10,6 +10,9 @@ extension CollectorDatabase {
         try writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
     }
 
+    /// One collector writes a SQLite file: it does the periodic work.
+    public func holdsUpkeep() -> Bool { true }
+
     /// The migrations of `migrations` applied to this database, in order.
     public func appliedMigrations() throws -> [String] {
         try reader.read { db in try Self.migrator.appliedMigrations(db) }

@@ -11,6 +11,16 @@ public enum DatabaseUnusable: Error, CustomStringConvertible, Sendable {
 
     public var description: String {
         switch self {
+        // A PostgreSQL database is created by its DBA; its schema by `db migrate`.
+        case .missing(let path) where PostgresTarget.isPostgres(path):
+            "the PostgreSQL database \(path) holds no portwarden history: run `portwarden db migrate --database …` "
+                + "(or start `portwarden serve` on it), or `portwarden db copy` to move a SQLite history there"
+        case .older(let path, let pending) where PostgresTarget.isPostgres(path):
+            "the PostgreSQL database \(path) has an older schema (\(pending.joined(separator: ", ")) not applied): "
+                + "run this release's `portwarden db migrate --database …` once"
+        case .newer(let path) where PostgresTarget.isPostgres(path):
+            "the PostgreSQL database \(path) has a newer schema than this release knows: a collector of a newer release "
+                + "migrated it; upgrade this collector to that release (or use that release's commands)"
         case .missing(let path):
             "there is no database at \(path): pass the collector's --state-dir (or --config naming its `database:`); "
                 + "a new collector starts with `portwarden ca init`"

@@ -241,6 +241,13 @@ public protocol HistoryStore: Sendable {
     /// The migrations this release knows that were applied to the store, in order.
     func appliedMigrations() throws -> [String]
 
+    /// Whether this collector is the one doing the fleet's periodic work now (waiver-expiry
+    /// re-evaluation, receipt pruning): several collectors share one PostgreSQL database,
+    /// and one at a time does it, the others skipping their round. It passes to another
+    /// when the holder stops or dies. A SQLite file has one collector: always true. Never
+    /// throws: a store it cannot reach holds nothing (false).
+    func holdsUpkeep() -> Bool
+
     /// Puts everything committed into the store's own files, for a backup copied after the
     /// collector stopped (SQLite: its write-ahead log checkpointed into the database file
     /// and emptied). `serve` calls it as it stops.

@@ -15,7 +15,7 @@ public final class RunningCollector: @unchecked Sendable {
         self.task = task
     }
 
-    public static func start(pki: TestPKI, database: CollectorDatabase, port: Int = 0, enrollmentSecret: String? = nil,
+    public static func start(pki: TestPKI, database: any HistoryStore, port: Int = 0, enrollmentSecret: String? = nil,
                       settings: CollectorApplication.Settings = .init(), policy: PolicyHolder? = nil,
                       metrics: CollectorMetrics = CollectorMetrics(),
                       enrollment: CollectorApplication.Enrollment? = nil) async throws -> RunningCollector {

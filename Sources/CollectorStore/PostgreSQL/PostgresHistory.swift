@@ -19,6 +19,8 @@ public struct PostgresHistory: HistoryStore {
     let pool: PGPool
     /// The connection string, with any password hidden: what messages may show.
     let shown: String
+    /// The session holding the periodic work's lock, when this collector does it (`holdsUpkeep`).
+    let upkeep = UpkeepSession()
 
     init(pool: PGPool) {
         self.pool = pool
@@ -42,7 +44,9 @@ public struct PostgresHistory: HistoryStore {
         let applied = try history.connecting { try history.pool.read { try PostgresSchema.applied($0) } }
         let shown = history.shown
         if applied.isEmpty { throw DatabaseUnusable.missing(shown) }
-        if applied.contains(where: { !PostgresSchema.migrations.map(\.name).contains($0) }) { throw DatabaseUnusable.newer(shown) }
+        if let unknown = applied.first(where: { !PostgresSchema.migrations.map(\.name).contains($0) }) {
+            throw DatabaseUnusable.newer("\(shown) (schema \(unknown))")
+        }
         let pending = PostgresSchema.migrations.map(\.name).filter { !applied.contains($0) }
         if !pending.isEmpty { throw DatabaseUnusable.older(shown, pending: pending) }
         return history
@@ -87,6 +91,7 @@ public struct PostgresHistory: HistoryStore {
 
     /// Everything committed is already PostgreSQL's: nothing to put anywhere.
     public func settle() throws {
+        upkeep.release()
         pool.drain()
     }
 }
