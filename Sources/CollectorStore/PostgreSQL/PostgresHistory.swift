@@ -19,10 +19,13 @@ public struct PostgresHistory: HistoryStore {
     let pool: PGPool
     /// The connection string, with any password hidden: what messages may show.
     let shown: String
+    /// Certificates' standing in memory, for the handshakes (see CertificateStandings).
+    let standings: CertificateStandings
 
     init(pool: PGPool) {
         self.pool = pool
         self.shown = PostgresTarget.redacted(pool.conninfo)
+        self.standings = CertificateStandings(conninfo: pool.conninfo)
     }
 
     /// Opens the database `conninfo` names, creating or migrating the schema (under
@@ -87,6 +90,7 @@ public struct PostgresHistory: HistoryStore {
 
     /// Everything committed is already PostgreSQL's: nothing to put anywhere.
     public func settle() throws {
+        standings.pause()
         pool.drain()
     }
 }
