@@ -162,27 +162,14 @@ extension CollectorDatabase {
                     .fetchAll(db).map(\.tag),
                 requests: try EnrollmentRequest.fetchAll(db, sql: "SELECT * FROM enrollmentRequest WHERE hostName = ? ORDER BY id",
                                                          arguments: [attempt.host]))
-            let decision = EnrollmentDecision.decide(attempt, facts)
-            if let entry = decision.auditEntry(attempt) { try Self.audit(entry, db) }
-            switch decision {
-            case .refused(let refusal, _):
-                return .refused(refusal)
-            case .waiting(let open, _):
-                return .pending(open)
-            case .newRequest(var request, _):
-                try request.insert(db)
-                return .pending(request)
-            case .issue(let approved, let actor):
-                let key = attempt.keyFingerprint
-                let certificate = try Self.issue({
-                    var certificate = try sign()
-                    certificate.keyFingerprint = key  // what settles this key's approved request
-                    return certificate
-                }, actor: actor, address: attempt.address, detail: EnrollmentDecision.issueDetail(key: key, approved: approved),
-                   action: .enrollIssued, at: attempt.now, db)
-                try db.execute(sql: "UPDATE enrollmentCredential SET uses = uses + 1 WHERE id = ?", arguments: [attempt.credentialID])
-                return .issued(certificate)
-            }
+            return try EnrollmentDecision.decide(attempt, facts).outcome(
+                attempt, sign: sign, audit: { try Self.audit($0, db) }, insert: { try $0.insert(db) },
+                issue: { sign, actor, detail in
+                    try Self.issue(sign, actor: actor, address: attempt.address, detail: detail, action: .enrollIssued, at: attempt.now, db)
+                },
+                used: {
+                    try db.execute(sql: "UPDATE enrollmentCredential SET uses = uses + 1 WHERE id = ?", arguments: [attempt.credentialID])
+                })
         }
     }
 }

@@ -50,6 +50,37 @@ enum EnrollmentDecision: Equatable {
             expiresAt: now + attempt.requestTTL, reason: reasons.joined(separator: "; "), credential: actor), actor: actor)
     }
 
+    /// Carries the decision out through a backend's writes, in the transaction it was
+    /// taken in: `audit` an entry, `insert` a new request (setting its id), `issue` a
+    /// certificate (`CollectorDatabase.issue` or its PostgreSQL twin, given how to sign,
+    /// who issues and the audit detail), and count a use of the credential (`used`).
+    func outcome(_ attempt: EnrollmentAttempt, sign: () throws -> IssuedCertificate,
+                 audit: (AuditEntry) throws -> Void, insert: (inout EnrollmentRequest) throws -> Void,
+                 issue: (_ sign: () throws -> IssuedCertificate, _ actor: String, _ detail: String) throws -> IssuedCertificate,
+                 used: () throws -> Void) throws -> EnrollmentOutcome {
+        if let entry = auditEntry(attempt) { try audit(entry) }
+        switch self {
+        case .refused(let refusal, _):
+            return .refused(refusal)
+        case .waiting(let open, _):
+            return .pending(open)
+        case .newRequest(var request, _):
+            try insert(&request)
+            return .pending(request)
+        case .issue(let approved, let actor):
+            let key = attempt.keyFingerprint
+            let certificate = try withoutActuallyEscaping(sign) { sign in
+                try issue({
+                    var certificate = try sign()
+                    certificate.keyFingerprint = key  // what settles this key's approved request
+                    return certificate
+                }, actor, Self.issueDetail(key: key, approved: approved))
+            }
+            try used()
+            return .issued(certificate)
+        }
+    }
+
     /// The audit entry of a decision that issues nothing; nil for `issue` (the issuance audits itself).
     func auditEntry(_ attempt: EnrollmentAttempt) -> AuditEntry? {
         func entry(_ action: AuditAction, _ actor: String, _ detail: String) -> AuditEntry {
@@ -65,7 +96,7 @@ enum EnrollmentDecision: Equatable {
     }
 
     /// The issuance's audit detail.
-    static func issueDetail(key: String, approved: Bool) -> String {
+    private static func issueDetail(key: String, approved: Bool) -> String {
         approved ? "key \(key.prefix(16)), approved by an operator" : "key \(key.prefix(16)), a name never used"
     }
 

@@ -20,27 +20,13 @@ extension PostgresHistory {
                     .map { try $0.value("tag") },
                 requests: try connection.query("SELECT * FROM enrollmentRequest WHERE hostName = $1 ORDER BY id", [host])
                     .map(EnrollmentRequest.init(pg:)))
-            let decision = EnrollmentDecision.decide(attempt, facts)
-            try decision.auditEntry(attempt)?.insert(connection)
-            switch decision {
-            case .refused(let refusal, _):
-                return .refused(refusal)
-            case .waiting(let open, _):
-                return .pending(open)
-            case .newRequest(var request, _):
-                try request.insert(connection)
-                return .pending(request)
-            case .issue(let approved, let actor):
-                let key = attempt.keyFingerprint
-                let certificate = try Self.issue({
-                    var certificate = try sign()
-                    certificate.keyFingerprint = key  // what settles this key's approved request
-                    return certificate
-                }, actor: actor, address: attempt.address, detail: EnrollmentDecision.issueDetail(key: key, approved: approved),
-                   action: .enrollIssued, at: attempt.now, connection)
-                try connection.execute("UPDATE enrollmentCredential SET uses = uses + 1 WHERE id = $1", [attempt.credentialID])
-                return .issued(certificate)
-            }
+            return try EnrollmentDecision.decide(attempt, facts).outcome(
+                attempt, sign: sign, audit: { try $0.insert(connection) }, insert: { try $0.insert(connection) },
+                issue: { sign, actor, detail in
+                    try Self.issue(sign, actor: actor, address: attempt.address, detail: detail, action: .enrollIssued,
+                                   at: attempt.now, connection)
+                },
+                used: { try connection.execute("UPDATE enrollmentCredential SET uses = uses + 1 WHERE id = $1", [attempt.credentialID]) })
         }
         if case .issued(let certificate) = outcome { standings.refresh(host: certificate.hostName, pool: pool) }
         return outcome
