@@ -62,6 +62,17 @@ import Testing
         #expect(within(1) { b.standing(serial: "S2") == .accepted })
     }
 
+    @Test func aNameTooLongForANotificationIsStillSeenRevoked() throws {
+        let (a, b, _) = try collectors()
+        let long = String(repeating: "a", count: 9_000) + ".example"
+        try a.recordSigned(by: "test", at: Self.now) { certificate("L1", long, key: "k1") }
+        _ = b.standing(serial: "L1")
+        #expect(within(5) { b.standings.isCurrent })
+        #expect(try a.revoke(host: long, at: Self.now + 1, by: "test") == 1)
+        #expect(within(1) { b.isRevoked(serial: "L1") })
+        #expect(a.isRevoked(serial: "L1"))
+    }
+
     @Test func handshakesAreAnsweredFromMemoryNotByARead() throws {
         let (_, b, url) = try collectors()
         try b.recordSigned(by: "test", at: Self.now) { certificate("S1", key: "k1") }

@@ -14,6 +14,10 @@ import PostgresClient
 final class CertificateStandings: @unchecked Sendable {
     /// The NOTIFY channel; the payload is the host name whose certificates changed.
     static let channel = "portwarden_standing"
+    /// The payload that has every view read every certificate again (no name is empty).
+    static let everything = ""
+    /// The longest name a payload carries (NOTIFY takes under 8000 bytes).
+    static let longestAnnounced = 1_000
 
     private let state: State
 
@@ -133,7 +137,7 @@ extension CertificateStandings {
                     try loadAll(connection, generation: mine)
                     while isRunning(mine) {
                         let names = try connection.notifications(waitingUpTo: 0.2).map(\.payload)
-                        if lock.withLock({ stale }) {
+                        if lock.withLock({ stale }) || names.contains(CertificateStandings.everything) {
                             try loadAll(connection, generation: mine)
                         } else if !names.isEmpty {
                             reload(hosts: Set(names)) { body in try connection.transaction("READ ONLY") { try body(connection) } }

@@ -134,7 +134,10 @@ extension PostgresHistory {
     /// issues, renews or marks a certificate presented (retirement included). The writer
     /// then calls `standings.refresh(host:pool:)` after the commit for its own view.
     static func announceStandingChanged(host: String, on connection: PGConnection) throws {
-        try connection.notify(CertificateStandings.channel, host)
+        // A payload is at most 8000 bytes; a name longer than any normal one (kept from an
+        // older release, or signed by an operator) has every view read everything again.
+        let payload = host.utf8.count <= CertificateStandings.longestAnnounced ? host : CertificateStandings.everything
+        try connection.notify(CertificateStandings.channel, payload)
     }
 
     /// The name's requests of a certificate just issued: settled or superseded.
