@@ -79,9 +79,8 @@ extension CollectorDatabase {
         let certificate = try sign()
         let superseded = try revoked(host: certificate.hostName, at: now, db)
         try certificate.insert(db)
-        var detail = "serial \(certificate.serial), \(detail)"
-        if !superseded.isEmpty { detail += "; supersedes \(superseded.joined(separator: ", "))" }
-        try audit(AuditEntry(at: now, action: action, actor: actor, host: certificate.hostName, address: address, detail: detail), db)
+        try audit(RequestSettlement.issueEntry(certificate, action: action, actor: actor, address: address, detail: detail,
+                                               superseded: superseded, at: now), db)
         try settleRequests(for: certificate, actor: actor, at: now, db)
         return certificate
     }

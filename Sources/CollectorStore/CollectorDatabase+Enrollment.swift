@@ -146,125 +146,30 @@ extension EnrollmentRequest {
 }
 
 extension CollectorDatabase {
-    /// Decides an enrollment and, when it is issued, signs and records the certificate —
-    /// all in one write transaction, so parallel attempts for one name see each other:
-    /// exactly one is issued. A name that ever held a certificate or belongs to a host
-    /// that reported, that the policy singles out by name, or that an operator tagged,
-    /// waits for an operator to approve this key. `sign` makes the certificate.
+    /// Decides an enrollment (`EnrollmentDecision`) and, when it is issued, signs and
+    /// records the certificate — all in one write transaction, so parallel attempts for
+    /// one name see each other: exactly one is issued. `sign` makes the certificate.
     public func enroll(_ attempt: EnrollmentAttempt, sign: () throws -> IssuedCertificate) throws -> EnrollmentOutcome {
         try writer.write { db in
-            let now = attempt.now
-            func audit(_ action: AuditAction, _ actor: String, _ detail: String) throws {
-                try Self.audit(AuditEntry(at: now, action: action, actor: actor, host: attempt.host, address: attempt.address,
-                                          detail: "key \(attempt.keyFingerprint.prefix(16)): \(detail)"), db)
-            }
-            guard var credential = try EnrollmentCredential.fetchOne(db, sql: "SELECT * FROM enrollmentCredential WHERE id = ?",
-                                                                     arguments: [attempt.credentialID]) else {
-                try audit(.enrollRefused, "unknown credential", EnrollmentRefusal.unknownCredential.description)
-                return .refused(.unknownCredential)
-            }
-            if let refusal = credential.refusal(at: now) {
-                try audit(.enrollRefused, credential.actor, refusal.description)
-                return .refused(refusal)
-            }
-            let reasons = try Self.approvalReasons(attempt, db)
-            var approved = false
-            if !reasons.isEmpty {
-                let mine = "SELECT * FROM enrollmentRequest WHERE hostName = ? AND keyFingerprint = ?"
-                let key: StatementArguments = [attempt.host, attempt.keyFingerprint]
-                if let refused = try EnrollmentRequest.fetchOne(db, sql: mine + " AND refusedAt IS NOT NULL", arguments: key) {
-                    let refusal = EnrollmentRefusal.keyRefused(at: refused.refusedAt!)
-                    try audit(.enrollRefused, credential.actor, refusal.description)
-                    return .refused(refusal)
-                }
-                let open = try EnrollmentRequest.fetchOne(
-                    db, sql: mine + " AND issuedSerial IS NULL AND supersededAt IS NULL AND expiresAt > ?", arguments: key + [now])
-                if let open, open.approvedAt != nil {
-                    approved = true
-                } else if let open {
-                    try audit(.enrollPending, credential.actor, "asked again; waits for an operator (\(open.reason ?? ""))")
-                    return .pending(open)
-                } else {
-                    if let refusal = try Self.waitingRefusal(attempt, db) {
-                        try audit(.enrollRefused, credential.actor, refusal.description)
-                        return .refused(refusal)
-                    }
-                    var request = EnrollmentRequest(
-                        hostName: attempt.host, keyFingerprint: attempt.keyFingerprint, requestedAt: now, address: attempt.address,
-                        expiresAt: now + attempt.requestTTL, reason: reasons.joined(separator: "; "), credential: credential.actor)
-                    try request.insert(db)
-                    try audit(.enrollPending, credential.actor, "waits for an operator: \(request.reason!)")
-                    return .pending(request)
-                }
-            }
-            let key = attempt.keyFingerprint
-            let certificate = try Self.issue({
-                var certificate = try sign()
-                certificate.keyFingerprint = key  // what settles this key's approved request
-                return certificate
-            }, actor: credential.actor, address: attempt.address,
-               detail: approved ? "key \(key.prefix(16)), approved by an operator" : "key \(key.prefix(16)), a name never used",
-               action: .enrollIssued, at: now, db)
-            credential.uses += 1
-            try credential.update(db)
-            return .issued(certificate)
+            let credential = try EnrollmentCredential.fetchOne(db, sql: "SELECT * FROM enrollmentCredential WHERE id = ?",
+                                                               arguments: [attempt.credentialID])
+            let facts = EnrollmentFacts(
+                credential: credential,
+                certificates: try IssuedCertificate.fetchAll(db, sql: "SELECT * FROM certificate WHERE hostName = ? ORDER BY rowid",
+                                                             arguments: [attempt.host]),
+                hostReported: try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM host WHERE name = ?)", arguments: [attempt.host])!,
+                assignedTags: try HostTag.filter(HostTag.Columns.hostName == attempt.host && HostTag.Columns.assigned == true)
+                    .fetchAll(db).map(\.tag),
+                requests: try EnrollmentRequest.fetchAll(db, sql: "SELECT * FROM enrollmentRequest WHERE hostName = ? ORDER BY id",
+                                                         arguments: [attempt.host]))
+            return try EnrollmentDecision.decide(attempt, facts).outcome(
+                attempt, sign: sign, audit: { try Self.audit($0, db) }, insert: { try $0.insert(db) },
+                issue: { sign, actor, detail in
+                    try Self.issue(sign, actor: actor, address: attempt.address, detail: detail, action: .enrollIssued, at: attempt.now, db)
+                },
+                used: {
+                    try db.execute(sql: "UPDATE enrollmentCredential SET uses = uses + 1 WHERE id = ?", arguments: [attempt.credentialID])
+                })
         }
-    }
-
-    /// The caps on waiting requests, counted over the name's requests still within their
-    /// time: nil when a new one may wait.
-    static func waitingRefusal(_ attempt: EnrollmentAttempt, _ db: Database) throws -> EnrollmentRefusal? {
-        let live = try EnrollmentRequest.fetchAll(db, sql: """
-            SELECT * FROM enrollmentRequest WHERE hostName = ? AND issuedSerial IS NULL AND expiresAt > ?
-            """, arguments: [attempt.host, attempt.now])
-        let source = attempt.address.flatMap(IPAddress.init)
-        let fromSource = live.filter { $0.address.flatMap(IPAddress.init)?.source == source?.source }
-        if fromSource.count >= EnrollmentRequest.maxWaitingPerSource {
-            return .tooManyWaiting(count: fromSource.count, source: source?.sourceDescription ?? "an unknown address",
-                                   until: fromSource.map(\.expiresAt).min()!)
-        }
-        let waiting = live.filter { $0.refusedAt == nil && $0.supersededAt == nil }
-        if waiting.count >= EnrollmentRequest.maxWaitingPerName {
-            return .tooManyWaiting(count: waiting.count, source: nil, until: waiting.map(\.expiresAt).min()!)
-        }
-        return nil
-    }
-
-    /// Why this name needs an operator, as sentences; empty when it may be issued at once.
-    static func approvalReasons(_ attempt: EnrollmentAttempt, _ db: Database) throws -> [String] {
-        var reasons: [String] = []
-        let certificates = try IssuedCertificate.fetchAll(db, sql: "SELECT * FROM certificate WHERE hostName = ?",
-                                                          arguments: [attempt.host])
-        if let held = heldReason(certificates, key: attempt.keyFingerprint, now: attempt.now) {
-            reasons.append(held)
-        } else if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM host WHERE name = ?)", arguments: [attempt.host])! {
-            reasons.append("a host by this name has reported")
-        }
-        reasons += attempt.policyReasons
-        let assigned = try HostTag.filter(HostTag.Columns.hostName == attempt.host && HostTag.Columns.assigned == true)
-            .fetchAll(db).map(\.tag)
-        if !assigned.isEmpty { reasons.append("an operator tagged it \(assigned.sorted().joined(separator: ", "))") }
-        return reasons
-    }
-
-    /// What the name's certificates say to an operator about a new key for it: the one in
-    /// force (held by this key or another), else the newest — revoked or expired.
-    static func heldReason(_ certificates: [IssuedCertificate], key: String, now: Int64) -> String? {
-        func time(_ seconds: Int64) -> String { Timestamp.rfc3339(seconds) }
-        // While a renewal's overlap lasts, the renewed certificate is the name's, not its predecessor.
-        let valid = certificates.filter { $0.revokedAt == nil && $0.notAfter > now }
-        if let current = valid.first(where: \.isCurrent) ?? valid.first {
-            if current.keyFingerprint == key {
-                return "this key already holds the name's current certificate (serial \(current.serial), valid until \(time(current.notAfter)))"
-            }
-            // Certificates from before v7 may not say their key.
-            return "the name's certificate is valid until \(time(current.notAfter)) (serial \(current.serial))"
-                + (current.keyFingerprint == nil ? "" : ", held by another key")
-        }
-        guard let newest = certificates.max(by: { ($0.issuedAt, $0.notAfter) < ($1.issuedAt, $1.notAfter) }) else { return nil }
-        if let revokedAt = newest.revokedAt {
-            return "the name's certificate was revoked at \(time(revokedAt)) (serial \(newest.serial))"
-        }
-        return "the name's certificate expired at \(time(newest.notAfter)) (serial \(newest.serial))"
     }
 }

@@ -33,12 +33,9 @@ extension CollectorDatabase {
         -> Result<EnrollmentRequest, RequestAnswerFailure>
     {
         try answer(host: host, fingerprint: fingerprint, now: now, superseded: false) { requests, db in
-            var request = requests.last!  // one open request per key and name
-            request.approvedAt = now
-            request.expiresAt = now + ttl
+            let (request, entry) = RequestSettlement.approved(requests, now: now, ttl: ttl, by: actor)
             try request.update(db)
-            try Self.audit(AuditEntry(at: now, action: .requestApproved, actor: actor, host: host, address: request.address,
-                                      detail: "key \(request.keyFingerprint.prefix(16)); the host collects it by its next attempt"), db)
+            try Self.audit(entry, db)
             return request
         }
     }
@@ -49,14 +46,10 @@ extension CollectorDatabase {
         -> Result<EnrollmentRequest, RequestAnswerFailure>
     {
         try answer(host: host, fingerprint: fingerprint, now: now, superseded: true) { requests, db in
-            for var request in requests {
-                request.refusedAt = now
-                try request.update(db)
-            }
-            let request = requests.last!
-            try Self.audit(AuditEntry(at: now, action: .requestRefused, actor: actor, host: host, address: request.address,
-                                      detail: "key \(request.keyFingerprint.prefix(16))"), db)
-            return request
+            let (refused, entry) = RequestSettlement.refused(requests, now: now, by: actor)
+            for request in refused { try request.update(db) }
+            try Self.audit(entry, db)
+            return refused.last!
         }
     }
 
@@ -70,16 +63,10 @@ extension CollectorDatabase {
             let unsettled = try EnrollmentRequest.fetchAll(db, sql: """
                 SELECT * FROM enrollmentRequest WHERE \(EnrollmentRequest.unsettled) AND hostName = ? ORDER BY requestedAt, id
                 """, arguments: [host])
-            let matching = unsettled.filter { $0.keyFingerprint.hasPrefix(fingerprint) }
-            let open = matching.filter { $0.expiresAt > now }
-            guard Set(open.map(\.keyFingerprint)).count <= 1 else { return .failure(.ambiguous(open)) }
-            let answerable = open.filter { superseded || $0.supersededAt == nil }
-            guard !answerable.isEmpty else {
-                if let stale = open.last { return .failure(.superseded(stale)) }
-                if let expired = matching.last { return .failure(.expired(expired)) }
-                return .failure(.noMatch(waiting: unsettled.filter { $0.expiresAt > now && $0.supersededAt == nil }))
+            switch RequestSettlement.answerable(unsettled, fingerprint: fingerprint, now: now, superseded: superseded) {
+            case .success(let requests): return .success(try change(requests, db))
+            case .failure(let failure): return .failure(failure)
             }
-            return .success(try change(answerable, db))
         }
     }
 
@@ -89,18 +76,8 @@ extension CollectorDatabase {
         let open = try EnrollmentRequest.fetchAll(db, sql: """
             SELECT * FROM enrollmentRequest WHERE \(EnrollmentRequest.undecided) AND hostName = ? AND expiresAt > ?
             """, arguments: [certificate.hostName, now])
-        for var request in open {
-            if request.keyFingerprint == certificate.keyFingerprint {
-                request.issuedSerial = certificate.serial
-            } else {
-                request.supersededAt = now
-                request.supersededBy = certificate.serial
-                try audit(AuditEntry(at: now, action: .requestSuperseded, actor: actor, host: certificate.hostName,
-                                     address: request.address,
-                                     detail: "key \(request.keyFingerprint.prefix(16)): serial \(certificate.serial) was issued "
-                                         + "for the name instead; approving it needs the host to ask again"), db)
-            }
-            try request.update(db)
-        }
+        let (settled, entries) = RequestSettlement.settled(open, by: certificate, actor: actor, at: now)
+        for request in settled { try request.update(db) }
+        for entry in entries { try audit(entry, db) }
     }
 }

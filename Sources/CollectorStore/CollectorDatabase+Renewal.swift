@@ -78,64 +78,29 @@ extension CollectorDatabase {
     /// serial it renews; the old one stays accepted until the new one is first presented.
     public func renew(_ attempt: RenewalAttempt, sign: () throws -> IssuedCertificate) throws -> Result<IssuedCertificate, RenewalRefusal> {
         try writer.write { db in
-            let now = attempt.now
-            func refuse(_ refusal: RenewalRefusal) throws -> Result<IssuedCertificate, RenewalRefusal> {
-                try Self.audit(AuditEntry(at: now, action: .renewalRefused, actor: "certificate \(attempt.presented)",
-                                          host: attempt.host, address: attempt.address, detail: refusal.description), db)
+            let old = try IssuedCertificate.fetchOne(db, sql: "SELECT * FROM certificate WHERE serial = ?", arguments: [attempt.presented])
+            let named = try old.map {
+                try IssuedCertificate.fetchAll(db, sql: "SELECT * FROM certificate WHERE hostName = ? ORDER BY rowid", arguments: [$0.hostName])
+            } ?? []
+            switch RenewalDecision.decide(attempt, old: old, named: named) {
+            case .refused(let refusal, let audited):
+                if audited { try Self.audit(RenewalDecision.refusalEntry(attempt, refusal), db) }
                 return .failure(refusal)
-            }
-            guard let old = try IssuedCertificate.fetchOne(db, sql: "SELECT * FROM certificate WHERE serial = ?",
-                                                           arguments: [attempt.presented]) else {
-                return try refuse(.unknown(serial: attempt.presented))
-            }
-            // Not audited: a host asking in a loop would fill the audit table instead.
-            let recent = try Int64.fetchAll(db, sql: """
-                SELECT issuedAt FROM certificate WHERE hostName = ? AND renews IS NOT NULL AND issuedAt > ?
-                ORDER BY issuedAt DESC LIMIT ?
-                """, arguments: [old.hostName, now - 3_600, Self.renewalsPerHour])
-            if recent.count >= Self.renewalsPerHour, let oldest = recent.last {
-                return .failure(.throttled(retryAfter: max(oldest + 3_600 - now, 1)))
-            }
-            if let at = old.revokedAt { return try refuse(.revoked(serial: old.serial, at: at)) }
-            if let by = old.renewedBy {
-                // The one exception: the answer was lost (a timeout, a crash before the agent
-                // stored it), and the host asks again with the same new key (it keeps it as
-                // host.key.next). The successor nobody used is revoked and signed again.
-                let successor = try IssuedCertificate.fetchOne(db, sql: "SELECT * FROM certificate WHERE serial = ?",
-                                                               arguments: [by])
-                guard let successor, successor.isCurrent, successor.firstPresentedAt == nil,
-                      successor.keyFingerprint == attempt.keyFingerprint else {
-                    return try refuse(.renewed(serial: old.serial, by: by))
+            case .grant(let successor):
+                let old = old!
+                if let successor {
+                    try db.execute(sql: "UPDATE certificate SET revokedAt = ? WHERE serial = ?", arguments: [attempt.now, successor])
                 }
-                try db.execute(sql: "UPDATE certificate SET revokedAt = ? WHERE serial = ?", arguments: [now, by])
+                let certificate = RenewalDecision.renewing(old, attempt, signed: try sign())
+                // Presented now, whether or not the handshake's own record has landed yet.
+                try db.execute(sql: """
+                    UPDATE certificate SET renewedBy = ?, firstPresentedAt = COALESCE(firstPresentedAt, ?) WHERE serial = ?
+                    """, arguments: [certificate.serial, attempt.now, old.serial])
+                try certificate.insert(db)
+                try Self.audit(RenewalDecision.grantEntry(attempt, old: old, new: certificate), db)
+                try Self.settleRequests(for: certificate, actor: "certificate \(old.serial)", at: attempt.now, db)
+                return .success(certificate)
             }
-            guard old.hostName == attempt.host else { return try refuse(.otherName(serial: old.serial, holder: old.hostName)) }
-            // The route compares the key with the presented certificate's; the record may
-            // know it too (certificates from v7 on).
-            guard old.keyFingerprint != attempt.keyFingerprint else { return try refuse(.sameKey) }
-            // Nor any key the name held before — but the lost answers' successors (of this
-            // certificate, never presented, revoked as the host asked again) are the key
-            // asked for again, not an old one.
-            if let holder = try String.fetchOne(db, sql: """
-                SELECT serial FROM certificate WHERE hostName = ? AND keyFingerprint = ?
-                AND NOT (renews IS ? AND firstPresentedAt IS NULL) ORDER BY rowid LIMIT 1
-                """, arguments: [old.hostName, attempt.keyFingerprint, old.serial]) {
-                return try refuse(.reusedKey(serial: holder))
-            }
-            var certificate = try sign()
-            certificate.renews = old.serial
-            certificate.keyFingerprint = attempt.keyFingerprint
-            // Presented now, whether or not the handshake's own record has landed yet.
-            try db.execute(sql: """
-                UPDATE certificate SET renewedBy = ?, firstPresentedAt = COALESCE(firstPresentedAt, ?) WHERE serial = ?
-                """, arguments: [certificate.serial, now, old.serial])
-            try certificate.insert(db)
-            try Self.audit(AuditEntry(at: now, action: .certificateRenewed, actor: "certificate \(old.serial)",
-                                      host: certificate.hostName, address: attempt.address,
-                                      detail: "serial \(certificate.serial) renews \(old.serial), key \(attempt.keyFingerprint.prefix(16))"),
-                           db)
-            try Self.settleRequests(for: certificate, actor: "certificate \(old.serial)", at: now, db)
-            return .success(certificate)
         }
     }
 

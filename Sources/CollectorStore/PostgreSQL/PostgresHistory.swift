@@ -21,10 +21,13 @@ public struct PostgresHistory: HistoryStore {
     let shown: String
     /// The session holding the periodic work's lock, when this collector does it (`holdsUpkeep`).
     let upkeep = UpkeepSession()
+    /// Certificates' standing in memory, for the handshakes (see CertificateStandings).
+    let standings: CertificateStandings
 
     init(pool: PGPool) {
         self.pool = pool
         self.shown = PostgresTarget.redacted(pool.conninfo)
+        self.standings = CertificateStandings(conninfo: pool.conninfo)
     }
 
     /// Opens the database `conninfo` names, creating or migrating the schema (under
@@ -92,6 +95,7 @@ public struct PostgresHistory: HistoryStore {
     /// Everything committed is already PostgreSQL's: nothing to put anywhere.
     public func settle() throws {
         upkeep.release()
+        standings.pause()
         pool.drain()
     }
 }
