@@ -10,6 +10,9 @@ public enum TestPostgres {
     /// Never stop or restart the shared cluster: other suites run beside yours.
     public static func freshDatabase() throws -> String { try shared.get().freshDatabase() }
 
+    /// The shared cluster's connection string to `database` (the superuser, trusted on loopback).
+    public static func url(_ database: String) throws -> String { try shared.get().url(database) }
+
     /// A cluster of the caller's own, for a test that stops or restarts the server; removed
     /// at exit like the shared one (call `remove()` when done to free it sooner).
     public static func privateCluster() throws -> Cluster { try Cluster() }
