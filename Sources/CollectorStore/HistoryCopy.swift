@@ -85,6 +85,9 @@ public enum HistoryCopy {
         try connection.execute("TRUNCATE \(tables.joined(separator: ", ")) RESTART IDENTITY CASCADE")
     }
 
+    /// PostgreSQL's columns that SQLite keeps implicitly, by table: what SQLite expression fills them.
+    static let derived = ["certificate": ["recorded": "rowid"]]
+
     /// Copies `table`'s rows in batches of bound INSERTs; how many it read. Its identity
     /// sequence then continues after the highest id copied.
     static func copyTable(_ table: String, from db: Database, to connection: PGConnection) throws -> Int {
@@ -94,7 +97,9 @@ public enum HistoryCopy {
             """, [table.lowercased()])
         let names: [String] = try columns.map { try $0.value("column_name") }
         let types: [String] = try columns.map { try $0.value("data_type") }
+        let derived = Self.derived[table.lowercased()] ?? [:]
         let sqliteNames = try Row.fetchAll(db, sql: "PRAGMA table_info(\(table))").map { (row: Row) -> String in (row["name"] as String).lowercased() }
+            + derived.keys
         guard Set(sqliteNames) == Set(names) else {
             let differ = Set(sqliteNames).symmetricDifference(names).sorted()
             throw Refused(description: "the table \(table) has different columns in the two databases (\(differ.joined(separator: ", "))): "
@@ -111,7 +116,8 @@ public enum HistoryCopy {
                                    + tuples.joined(separator: ", "), batch)
             batch.removeAll(keepingCapacity: true)
         }
-        let cursor = try Row.fetchCursor(db, sql: "SELECT \(names.joined(separator: ", ")) FROM \(table)")
+        let selected = names.map { name in derived[name].map { "\($0) AS \(name)" } ?? name }
+        let cursor = try Row.fetchCursor(db, sql: "SELECT \(selected.joined(separator: ", ")) FROM \(table)")
         while let row = try cursor.next() {
             for (index, name) in names.enumerated() {
                 batch.append(try parameter(row[index] as DatabaseValue, as: types[index], at: "\(table).\(name)"))

@@ -59,7 +59,9 @@ struct HistoryCopyTests {
     func sqliteRows(_ path: String, _ table: String, types: [String: String], columns: [String]) throws -> [String] {
         let queue = try DatabaseQueue(path: path)
         return try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(columns.joined(separator: ", ")) FROM \(table)").map { row in
+            let derived = HistoryCopy.derived[table.lowercased()] ?? [:]
+            let selected = columns.map { name in derived[name].map { "\($0) AS \(name)" } ?? name }
+            return try Row.fetchAll(db, sql: "SELECT \(selected.joined(separator: ", ")) FROM \(table)").map { row in
                 columns.indices.map { index -> String in
                     let value: DatabaseValue = row[index]
                     switch (value.storage, types[columns[index]]) {
