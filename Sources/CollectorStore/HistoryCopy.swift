@@ -86,7 +86,7 @@ public enum HistoryCopy {
     }
 
     /// PostgreSQL's columns that SQLite keeps implicitly, by table: what SQLite expression fills them.
-    static let derived = ["certificate": ["recorded": "rowid"]]
+    public static let derived = ["certificate": ["recorded": "rowid"]]
 
     /// Copies `table`'s rows in batches of bound INSERTs; how many it read. Its identity
     /// sequence then continues after the highest id copied.
