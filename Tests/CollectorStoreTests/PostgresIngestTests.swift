@@ -9,23 +9,32 @@ import Testing
 /// database that goes away under them. The behaviour of one store alone is the shared
 /// suite's (`StoreMaker.all`).
 struct PostgresIngestTests {
-    /// Three hosts, each report delivered three times at once (an agent failing over
-    /// resends what it was not sure was stored): twice to one collector, once to the other.
+    /// Three hosts, each report delivered four times at once (an agent failing over
+    /// resends what it was not sure was stored), twice to each collector, from threads
+    /// released together.
     @Test func twoCollectorsStoringTheSameHostsAtOnceStoreEachReportOnce() throws {
         let url = try TestPostgres.freshDatabase()
         let collectors = [try HistoryStores.open(url), try HistoryStores.open(url)]
         let hosts = ["web-01", "web-02", "db-01"], reports = 30
         let outcomes = Outcomes()
-        DispatchQueue.concurrentPerform(iterations: hosts.count) { h in
-            for sequence in 1...reports {
-                let request = Self.request(hosts[h], UInt64(sequence))
-                DispatchQueue.concurrentPerform(iterations: 3) { copy in
-                    let result = Result {
-                        try collectors[copy % 2].ingest([request], refusals: [], findings: Self.no8080, clock: ReportClock())[0].get()
-                    }
-                    outcomes.add(hosts[h], result)
+        for sequence in 1...reports {
+            let start = DispatchGroup(), done = DispatchGroup()
+            start.enter()
+            for host in hosts {
+                let request = Self.request(host, UInt64(sequence))
+                for copy in 0..<4 {
+                    done.enter()
+                    Thread {
+                        start.wait()
+                        outcomes.add(host, Result {
+                            try collectors[copy % 2].ingest([request], refusals: [], findings: Self.no8080, clock: ReportClock())[0].get()
+                        })
+                        done.leave()
+                    }.start()
                 }
             }
+            start.leave()
+            done.wait()
         }
         let connection = try PGConnection(url)
         for host in hosts {
