@@ -82,53 +82,26 @@ extension CollectorDatabase {
     /// its savepoint and its finding intervals opened and resolved alike.
     public func ingest(_ batch: [IngestRequest], refusals: [(before: Int, refusal: HostRefusal)],
                        findings: FindingEvaluator?, clock: ReportClock?) throws -> [Result<IngestOutcome, any Error>] {
-        var results = [Result<IngestOutcome, any Error>?](repeating: nil, count: batch.count)
-        var prepared: [(index: Int, collectedAt: Int64, observed: [String: Observation])] = []
-        for (i, request) in batch.enumerated() {
-            do {
-                let (collectedAt, observed) = try prepare(request)
-                prepared.append((i, collectedAt, observed))
-            } catch {
-                results[i] = .failure(error)
-            }
-        }
+        let batch = IngestBatch(batch)
         let stored = try storing {
             try writer.write { db in
-                var refusals = refusals[...]
-                func recordRefusals(before index: Int) throws {
-                    while let next = refusals.first, next.before <= index {
-                        try Self.record(next.refusal, in: db)
-                        refusals.removeFirst()
+                try batch.store(refusals: refusals, record: { try Self.record($0, in: db) }) { request, collectedAt, observed in
+                    var outcome = IngestOutcome.duplicate
+                    try db.inSavepoint {
+                        outcome = try Self.transaction(request, collectedAt: collectedAt, observed: observed, findings: findings,
+                                                       clock: clock, in: db)
+                        return .commit
                     }
+                    return outcome
                 }
-                let stored = try prepared.map { item in
-                    try recordRefusals(before: item.index)
-                    let request = batch[item.index]
-                    do {
-                        var outcome = IngestOutcome.duplicate
-                        try db.inSavepoint {
-                            outcome = try Self.transaction(request, collectedAt: item.collectedAt, observed: item.observed,
-                                                           findings: findings, clock: clock, in: db)
-                            return .commit
-                        }
-                        return (item.index, Result<IngestOutcome, any Error>.success(outcome))
-                    } catch {
-                        // SQLite may have rolled back everything: the batch fails whole.
-                        if StorageUnavailable(error) != nil { throw error }
-                        return (item.index, .failure(error))
-                    }
-                }
-                try recordRefusals(before: batch.count)
-                return stored
             }
         }
-        for (index, result) in stored { results[index] = result }
-        return results.map { $0! }
+        return batch.results(stored)
     }
 
     /// One report alone, without blocking the caller's thread while SQLite writes.
     public func ingest(_ request: IngestRequest, findings: FindingEvaluator?, clock: ReportClock?) async throws -> IngestOutcome {
-        let (collectedAt, observed) = try prepare(request)
+        let (collectedAt, observed) = try request.prepared()
         return try await storing {
             try await writer.write { db in
                 try Self.transaction(request, collectedAt: collectedAt, observed: observed, findings: findings, clock: clock, in: db)
@@ -157,11 +130,6 @@ extension CollectorDatabase {
         return outcome
     }
 
-    private func prepare(_ request: IngestRequest) throws -> (Int64, [String: Observation]) {
-        let collectedAt = try request.collectedAt ?? ReportClock.seconds(request.snapshot.collectedAt)
-        return (collectedAt, try Observation.all(in: request.snapshot))
-    }
-
     /// The outcome, the host's id unless the snapshot was a duplicate (nothing written),
     /// the listeners as the history holds them (`HeldListeners`), and the time to evaluate
     /// its findings at: the time it was stored at (`ReportClock`:
@@ -171,53 +139,28 @@ extension CollectorDatabase {
     private static func store(_ request: IngestRequest, collectedAt sent: Int64, observed: [String: Observation],
                               clock: ReportClock?, in db: Database) throws -> (IngestOutcome, Int64?, Int64, [Listener]) {
         let snapshot = request.snapshot, name = request.host, receivedAt = request.receivedAt
-        // The wire reader refuses a larger one; a snapshot built in code must not trap here.
-        let sequence = try snapshot.sequence.map { raw throws(ReportRefusal) in
-            guard let value = Int64(exactly: raw) else {
-                throw ReportRefusal(.badRequest, "sequence \(raw) is out of range 0...\(Int64.max)")
-            }
-            return value
-        }
+        let sequence = try IngestDecisions.sequence(snapshot)
         // Statements written out and cached: this runs for every report, and building
         // them through the query interface each time was a third of an unchanged report.
         let stored = try HostRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM host WHERE name = ?"), arguments: [name])
-        var host = stored ?? HostRecord(id: nil, name: name, firstSeen: sent, lastSeen: sent,
-                                        lastReceived: receivedAt, complete: snapshot.complete, firstReceived: receivedAt)
-        if let sequence, let last = host.lastSequence, host.bootID == snapshot.host.bootID, sequence <= last {
+        if IngestDecisions.isDuplicate(stored, bootID: snapshot.host.bootID, sequence: sequence) {
             return (.duplicate, nil, sent, [])
         }
-        if host.retiredAt != nil {
-            // A forgotten host: nothing it still sends on a connection opened before its
-            // certificates were revoked is kept. With a certificate issued since (an
-            // operator approved the name again) it starts a new life — with what it saw
-            // after the retirement: a snapshot spooled before it (or in its second: times are
-            // whole seconds) belongs to the old life.
-            guard let retiredAt = host.retiredAt, sent > retiredAt, try returns(host, at: receivedAt, db) else {
+        // A forgotten host: nothing it still sends on a connection opened before its
+        // certificates were revoked is kept. With a certificate issued since (an operator
+        // approved the name again) it starts a new life.
+        if let stored, stored.retiredAt != nil {
+            guard IngestDecisions.mayReturn(stored, sent: sent), try returns(stored, at: receivedAt, db) else {
                 return (.duplicate, nil, sent, [])
             }
-            host.retiredAt = nil
-            host.retiredBy = nil
-            host.retiredReason = nil
         }
         let collectedAt = try clock?.check(collectedAt: sent, sequence: sequence, receivedAt: receivedAt, stored: stored) ?? sent
         try clearRefusal(host: name, in: db)
-        host.machineID = snapshot.host.machineID
-        host.bootID = snapshot.host.bootID
-        host.kernel = snapshot.host.kernel
-        host.os = snapshot.host.os
-        host.lastSeen = clock == nil ? max(host.lastSeen, collectedAt) : collectedAt
-        host.lastReceived = receivedAt
-        host.lastSequence = sequence ?? host.lastSequence
-        host.complete = snapshot.complete
-        let declared = host.labels
-        host.labels = snapshot.host.labels.map { labels in
-            var writer = JSONWriter()
-            writer.value(labels)
-            return String(decoding: writer.buffer, as: UTF8.self)
-        }
+        var host = stored ?? .first(name, sent: sent, receivedAt: receivedAt, complete: snapshot.complete)
+        let labelsChanged = host.apply(snapshot, collectedAt: collectedAt, receivedAt: receivedAt, sequence: sequence,
+                                       clocked: clock != nil)
         if host.id == nil { try host.insert(db) } else { try host.updateReported(db) }
         let hostId = host.id!
-        let labelsChanged = host.labels != declared
         if labelsChanged {
             // Labels over time, for replay; a second change in the same second replaces the first.
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO hostLabels (hostId, since, labels) VALUES (?, ?, ?)")
@@ -233,56 +176,30 @@ extension CollectorDatabase {
         while let row = try openRows.next() {
             open[row[1]] = OpenInterval(id: row[0], netns: UInt64(bitPattern: row[2]), unseenSince: row[3], ownersUnseenSince: row[4])
         }
-        let held = try HeldListeners(snapshot, observed: observed, open: open, hostId: hostId, in: db)
-        var opened = 0, closed = 0
-        for observation in held.observed.values where open[observation.identity] == nil {
-            try observation.interval(hostId: hostId, opened: collectedAt).insertRow(db)
-            opened += 1
+        let held = try HeldListeners(snapshot, observed: observed, open: open) {
+            try ListenerInterval.fetchAll(db, sql: """
+                SELECT * FROM listenerInterval WHERE hostId = ? AND closed IS NULL AND owners != '[]' ORDER BY id
+                """, arguments: [hostId])
         }
-        // What the report did not show closes where it could have shown it (a complete
-        // snapshot, or a namespace read in full); elsewhere it may only have been hidden.
-        let completeness = Completeness(snapshot)
+        let changes = ListenerChanges(held, open: open, snapshot: snapshot, hostId: hostId, at: collectedAt)
+        for interval in changes.opened { try interval.insertRow(db) }
         let close = try db.cachedStatement(sql: "UPDATE listenerInterval SET closed = ? WHERE id = ?")
+        for id in changes.closed { try close.execute(arguments: [collectedAt, id]) }
         let mark = try db.cachedStatement(sql: "UPDATE listenerInterval SET unseenSince = ?, ownersUnseenSince = ? WHERE id = ?")
-        for (identity, interval) in open {
-            let shown = held.observed[identity] != nil || held.ownersUnseen.contains(identity)
-            if !shown && completeness.covers(netns: interval.netns) {
-                try close.execute(arguments: [collectedAt, interval.id])
-                closed += 1
-                continue
-            }
-            // Marked unseen only by an agent that says which namespaces it read: an older
-            // one's report leaves its host's marks as they were, as it leaves its intervals.
-            var unseen = interval.unseenSince, ownersUnseen = interval.ownersUnseenSince
-            if shown { unseen = nil } else if snapshot.completeNamespaces != nil { unseen = unseen ?? collectedAt }
-            if held.ownersUnseen.contains(identity) { ownersUnseen = ownersUnseen ?? collectedAt } else if shown { ownersUnseen = nil }
-            if unseen != interval.unseenSince || ownersUnseen != interval.ownersUnseenSince {
-                try mark.execute(arguments: [unseen, ownersUnseen, interval.id])
-            }
-        }
+        for marks in changes.marked { try mark.execute(arguments: [marks.unseenSince, marks.ownersUnseenSince, marks.id]) }
 
+        let outcome = changes.outcome(labelsChanged: labelsChanged, newHost: stored == nil)
+        let evaluatedAt = host.evaluationTime(collectedAt: collectedAt)
         let latest = try ReceiptRun.fetchOne(
             db.cachedStatement(sql: "SELECT * FROM receiptRun WHERE hostId = ? ORDER BY id DESC LIMIT 1"), arguments: [hostId])
-        let evaluatedAt = max(collectedAt, host.findingsChangedAt ?? collectedAt)
-        // A change of labels alone is a change of the history (a row, for replay): the
-        // host's budget counts it as it counts a changed listener. A new host's first
-        // labels come with its first report, which is new anyway.
-        let labelsOnlyChange = labelsChanged && stored != nil
-        if opened == 0, closed == 0, var run = latest, run.bootID == snapshot.host.bootID {
-            run.lastSequence = sequence ?? run.lastSequence
-            run.lastCollected = collectedAt
-            run.lastReceived = receivedAt
-            run.lastBodyDigest = request.bodyDigest
-            run.reports += 1
+        if changes.keepsRun, var run = latest, run.continues(bootID: snapshot.host.bootID) {
+            run.extend(sequence: sequence, digest: request.bodyDigest, collectedAt: collectedAt, receivedAt: receivedAt)
             try run.updateExtended(db)
-            return (labelsOnlyChange ? .changed(opened: 0, closed: 0) : .unchanged, hostId, evaluatedAt, held.listeners)
+        } else {
+            try ReceiptRun.first(hostId: hostId, bootID: snapshot.host.bootID, sequence: sequence, digest: request.bodyDigest,
+                                 collectedAt: collectedAt, receivedAt: receivedAt).insertRow(db)
         }
-        try ReceiptRun(hostId: hostId, bootID: snapshot.host.bootID, firstSequence: sequence,
-                       lastSequence: sequence, lastBodyDigest: request.bodyDigest,
-                       firstCollected: collectedAt, lastCollected: collectedAt, lastReceived: receivedAt, reports: 1,
-                       firstReceived: receivedAt).insertRow(db)
-        return (opened == 0 && closed == 0 && !labelsOnlyChange ? .unchanged : .changed(opened: opened, closed: closed), hostId, evaluatedAt,
-                held.listeners)
+        return (outcome, hostId, evaluatedAt, held.listeners)
     }
 }
 

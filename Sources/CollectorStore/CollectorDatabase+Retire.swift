@@ -73,9 +73,16 @@ extension CollectorDatabase {
                   ORDER BY issuedAt DESC LIMIT 1
                   """, arguments: [host.name, retiredAt])
         else { return false }
-        try audit(AuditEntry(at: now, action: .hostReturned, actor: "certificate \(serial)", host: host.name,
-                             detail: "reported again after its retirement of \(Timestamp.rfc3339(retiredAt)): a new life; "
-                                 + "the retired history stays"), db)
+        try audit(.returned(host.name, serial: serial, retiredAt: retiredAt, at: now), db)
         return true
+    }
+}
+
+extension AuditEntry {
+    /// A retired host's report started its new life, on certificate `serial`.
+    static func returned(_ host: String, serial: String, retiredAt: Int64, at now: Int64) -> AuditEntry {
+        AuditEntry(at: now, action: .hostReturned, actor: "certificate \(serial)", host: host,
+                   detail: "reported again after its retirement of \(Timestamp.rfc3339(retiredAt)): a new life; "
+                       + "the retired history stays")
     }
 }

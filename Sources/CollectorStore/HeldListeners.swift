@@ -1,4 +1,3 @@
-internal import GRDB
 import PortwardenModel
 
 /// An open listener interval as ingest compares it with a report: its id, its namespace
@@ -26,8 +25,9 @@ struct HeldListeners {
     /// held — what re-evaluation and replay find in the stored intervals.
     var listeners: [Listener]
 
-    init(_ snapshot: Snapshot, observed: [String: Observation], open: [String: OpenInterval], hostId: Int64,
-         in db: Database) throws {
+    /// `owned` reads the host's open intervals with owners, by id: only when needed.
+    init(_ snapshot: Snapshot, observed: [String: Observation], open: [String: OpenInterval],
+         owned: () throws -> [ListenerInterval]) throws {
         self.observed = observed
         listeners = snapshot.listeners
         guard snapshot.completeNamespaces != nil, !snapshot.ownershipComplete else { return }
@@ -37,9 +37,7 @@ struct HeldListeners {
         guard !unowned.isEmpty else { return }
         // Rare (a protected process holding a listener), so read whole only then.
         var known: [String: [ListenerInterval]] = [:]
-        for interval in try ListenerInterval.fetchAll(db, sql: """
-            SELECT * FROM listenerInterval WHERE hostId = ? AND closed IS NULL AND owners != '[]' ORDER BY id
-            """, arguments: [hostId]) where observed[interval.identity] == nil {
+        for interval in try owned() where observed[interval.identity] == nil {
             known[Observation.socket(interval.listener), default: []].append(interval)
         }
         var extra: [Listener] = []

@@ -1,0 +1,143 @@
+import PortwardenModel
+
+// What storing one report decides, apart from the SQL that reads and writes it: SQLite's
+// store (CollectorDatabase+Ingest.swift) and PostgreSQL's (PostgresHistory+Ingest.swift)
+// both call these, so the two histories cannot drift apart.
+
+enum IngestDecisions {
+    /// The snapshot's sequence as stored. The wire reader refuses a larger one; a snapshot
+    /// built in code must not trap here.
+    static func sequence(_ snapshot: Snapshot) throws(ReportRefusal) -> Int64? {
+        try snapshot.sequence.map { raw throws(ReportRefusal) in
+            guard let value = Int64(exactly: raw) else {
+                throw ReportRefusal(.badRequest, "sequence \(raw) is out of range 0...\(Int64.max)")
+            }
+            return value
+        }
+    }
+
+    /// Already acknowledged: the same boot, and a sequence not newer than the last stored.
+    static func isDuplicate(_ stored: HostRecord?, bootID: String?, sequence: Int64?) -> Bool {
+        guard let stored, let sequence, let last = stored.lastSequence else { return false }
+        return stored.bootID == bootID && sequence <= last
+    }
+
+    /// Whether a retired host's report, collected at `sent`, may start a new life — if the
+    /// name also holds a certificate issued since (the store asks). A snapshot spooled
+    /// before the retirement (or in its second: times are whole seconds) belongs to the old one.
+    static func mayReturn(_ stored: HostRecord, sent: Int64) -> Bool {
+        guard let retiredAt = stored.retiredAt else { return true }
+        return sent > retiredAt
+    }
+}
+
+extension IngestRequest {
+    /// What is read of the report before any transaction: its time, and its listeners by identity.
+    func prepared() throws -> (collectedAt: Int64, observed: [String: Observation]) {
+        let collectedAt = try collectedAt ?? ReportClock.seconds(snapshot.collectedAt)
+        return (collectedAt, try Observation.all(in: snapshot))
+    }
+}
+
+extension HostRecord {
+    /// A host's record before its first report is stored.
+    static func first(_ name: String, sent: Int64, receivedAt: Int64, complete: Bool) -> HostRecord {
+        HostRecord(id: nil, name: name, firstSeen: sent, lastSeen: sent, lastReceived: receivedAt, complete: complete,
+                   firstReceived: receivedAt)
+    }
+
+    /// What a stored report changes in its host's record (a retired host starts its new
+    /// life); whether its labels changed. `clocked`: the collector checks report clocks
+    /// (`ReportClock`), and the newest report's time is the host's last seen.
+    mutating func apply(_ snapshot: Snapshot, collectedAt: Int64, receivedAt: Int64, sequence: Int64?, clocked: Bool) -> Bool {
+        retiredAt = nil
+        retiredBy = nil
+        retiredReason = nil
+        machineID = snapshot.host.machineID
+        bootID = snapshot.host.bootID
+        kernel = snapshot.host.kernel
+        os = snapshot.host.os
+        lastSeen = clocked ? collectedAt : max(lastSeen, collectedAt)
+        lastReceived = receivedAt
+        lastSequence = sequence ?? lastSequence
+        complete = snapshot.complete
+        let declared = labels
+        labels = snapshot.host.labels.map { labels in
+            var writer = JSONWriter()
+            writer.value(labels)
+            return String(decoding: writer.buffer, as: UTF8.self)
+        }
+        return labels != declared
+    }
+
+    /// The time to evaluate a report's findings at: its own, or the host's last
+    /// re-evaluation that changed its findings, if later — a spooled report delivered after
+    /// a reload or a lapsed waiver must not write finding history before what that wrote.
+    func evaluationTime(collectedAt: Int64) -> Int64 { max(collectedAt, findingsChangedAt ?? collectedAt) }
+}
+
+extension ReceiptRun {
+    /// The run a report starts: its boot's first, or the first after a change.
+    static func first(hostId: Int64, bootID: String?, sequence: Int64?, digest: String, collectedAt: Int64,
+                      receivedAt: Int64) -> ReceiptRun {
+        ReceiptRun(hostId: hostId, bootID: bootID, firstSequence: sequence, lastSequence: sequence, lastBodyDigest: digest,
+                   firstCollected: collectedAt, lastCollected: collectedAt, lastReceived: receivedAt, reports: 1,
+                   firstReceived: receivedAt)
+    }
+
+    /// Whether an unchanged report of boot `bootID` continues this run rather than starting one.
+    func continues(bootID: String?) -> Bool { self.bootID == bootID }
+
+    /// One more unchanged report in the run.
+    mutating func extend(sequence: Int64?, digest: String, collectedAt: Int64, receivedAt: Int64) {
+        lastSequence = sequence ?? lastSequence
+        lastCollected = collectedAt
+        lastReceived = receivedAt
+        lastBodyDigest = digest
+        reports += 1
+    }
+}
+
+/// How a report's listeners change the host's open intervals: those it showed for the
+/// first time open, those it could have shown and did not close (`Completeness`), and the
+/// rest keep or change their unseen marks.
+struct ListenerChanges {
+    /// New intervals, opened at the report's time.
+    var opened: [ListenerInterval] = []
+    /// Ids of the open intervals to close at the report's time.
+    var closed: [Int64] = []
+    /// Open intervals whose marks change: id, `unseenSince`, `ownersUnseenSince`.
+    var marked: [(id: Int64, unseenSince: Int64?, ownersUnseenSince: Int64?)] = []
+
+    init(_ held: HeldListeners, open: [String: OpenInterval], snapshot: Snapshot, hostId: Int64, at collectedAt: Int64) {
+        for observation in held.observed.values where open[observation.identity] == nil {
+            opened.append(observation.interval(hostId: hostId, opened: collectedAt))
+        }
+        let completeness = Completeness(snapshot)
+        for (identity, interval) in open {
+            let shown = held.observed[identity] != nil || held.ownersUnseen.contains(identity)
+            if !shown && completeness.covers(netns: interval.netns) {
+                closed.append(interval.id)
+                continue
+            }
+            // Marked unseen only by an agent that says which namespaces it read: an older
+            // one's report leaves its host's marks as they were, as it leaves its intervals.
+            var unseen = interval.unseenSince, ownersUnseen = interval.ownersUnseenSince
+            if shown { unseen = nil } else if snapshot.completeNamespaces != nil { unseen = unseen ?? collectedAt }
+            if held.ownersUnseen.contains(identity) { ownersUnseen = ownersUnseen ?? collectedAt } else if shown { ownersUnseen = nil }
+            if unseen != interval.unseenSince || ownersUnseen != interval.ownersUnseenSince {
+                marked.append((interval.id, unseen, ownersUnseen))
+            }
+        }
+    }
+
+    /// No listener opened or closed: the report continues the host's receipt run if it is of the same boot.
+    var keepsRun: Bool { opened.isEmpty && closed.isEmpty }
+
+    /// What the report did. A change of labels alone is a change of the history (a row,
+    /// for replay): the host's budget counts it as it counts a changed listener. A new
+    /// host's first labels come with its first report, which is new anyway.
+    func outcome(labelsChanged: Bool, newHost: Bool) -> IngestOutcome {
+        keepsRun && !(labelsChanged && !newHost) ? .unchanged : .changed(opened: opened.count, closed: closed.count)
+    }
+}
