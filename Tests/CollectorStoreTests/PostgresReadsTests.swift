@@ -54,7 +54,7 @@ struct PostgresReadsTests {
     /// retirement comes wholly before or after each report, so nothing stays open on the
     /// retired host, no interval overlaps another, and it is retired (and audited) once.
     @Test func retireRacingIngestOnAnotherCollector() throws {
-        for round in 0..<4 {
+        for round in 0..<6 {
             let (a, b) = try Self.twoCollectors()
             let host = "race-\(round)"
             _ = try Self.report(b, host, 1)
@@ -80,6 +80,34 @@ struct PostgresReadsTests {
             #expect(try Self.report(b, host, 61) == .duplicate)
             #expect(try a.host(named: host)?.lastSequence == last)
         }
+    }
+
+    /// A retirement's revocation on one collector is refused by the other's handshakes
+    /// within a second, as `enroll revoke`'s is.
+    @Test func aRetirementsRevocationReachesTheOtherCollectorWithinASecond() throws {
+        let (a, b) = try Self.twoCollectors()
+        for (serial, host) in [("0A", "web-01"), ("0B", "web-02")] {
+            try a.recordSigned(by: "test", at: Self.t0) {
+                IssuedCertificate(serial: serial, hostName: host, fingerprint: serial, notAfter: Self.t0 + 86_400, issuedAt: Self.t0)
+            }
+        }
+        // B's view is loaded and hears A: a plain revocation reaches it first.
+        #expect(!b.isRevoked(serial: "0A") && !b.isRevoked(serial: "0B"))
+        #expect(try a.revoke(host: "web-02", at: Self.t0 + 5) == 1)
+        #expect(Self.eventually { b.isRevoked(serial: "0B") })
+        #expect(try a.retire(host: "web-01", at: Self.t0 + 10, by: "alice", reason: nil)?.revokedSerials == ["0A"])
+        #expect(a.isRevoked(serial: "0A"), "at once on the collector that retired it")
+        #expect(Self.eventually { b.isRevoked(serial: "0A") })
+    }
+
+    /// Whether `condition` holds within a second.
+    static func eventually(_ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(1)
+        while !condition() {
+            if Date() > deadline { return false }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return true
     }
 
     /// Tag edits from two collectors on many threads at once: each kept once, one row per
@@ -109,13 +137,20 @@ struct PostgresReadsTests {
         #expect(try a.assignedTags().count == 81)
     }
 
-    /// Collectors starting together under one policy record one period, not one each.
+    /// Collectors starting together under one policy record one period, not one each:
+    /// with no policy (nothing inserted to wait on), and with a version recorded before.
     @Test func policyRecordedByCollectorsStartingTogether() throws {
         let (a, b) = try Self.twoCollectors()
         let version = PolicyVersion(digest: "p1", files: [.init(path: "ports.yaml", content: [0, 1, 0xff])])
-        let errors = Self.inParallel(8) { i in try (i % 2 == 0 ? a : b).recordPolicy(version, at: Self.t0) }
-        #expect(errors.isEmpty, "\(errors)")
-        #expect(try a.policyPeriods(since: .min, until: .max) == [PolicyPeriod(since: Self.t0, until: nil, version: "p1")])
+        try a.recordPolicy(version, at: Self.t0)
+        for (offset, recorded) in [(1, nil), (2, version)] as [(Int64, PolicyVersion?)] {
+            let errors = Self.inParallel(16) { i in try (i % 2 == 0 ? a : b).recordPolicy(recorded, at: Self.t0 + offset) }
+            #expect(errors.isEmpty, "\(errors)")
+        }
+        #expect(try a.policyPeriods(since: .min, until: .max) == [
+            PolicyPeriod(since: Self.t0, until: Self.t0 + 1, version: "p1"), PolicyPeriod(since: Self.t0 + 1, until: Self.t0 + 2, version: nil),
+            PolicyPeriod(since: Self.t0 + 2, until: nil, version: "p1"),
+        ])
         #expect(try b.policyVersion(digest: "p1") == version)
     }
 

@@ -40,9 +40,10 @@ extension PostgresHistory {
     }
 
     /// Revokes `host`'s unrevoked certificates; their serials, oldest first.
-    // TODO(merge): the identity room's revocation (which also tells every collector's
-    // standing view, NOTIFY) should serve here; until then other collectors see this
-    // revocation at their view's next reload.
+    // TODO(merge with i15-pg-identity): its `revoked(host:at:_:)` (which NOTIFYs every
+    // collector's certificate view) and `AuditEntry.insert(_:)` replace this and
+    // `insertAudit`, and retire refreshes its own view after the commit: without that, the
+    // other collectors' handshakes keep accepting a retired host's certificate.
     private static func revokeForRetirement(host: String, at now: Int64, on connection: PGConnection) throws -> [String] {
         try connection.query("""
             UPDATE certificate SET revokedAt = $1 WHERE hostName = $2 AND revokedAt IS NULL RETURNING serial, issuedAt
