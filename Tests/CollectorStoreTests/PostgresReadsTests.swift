@@ -172,6 +172,31 @@ struct PostgresReadsTests {
         }
     }
 
+    /// The consistency check finds what two collectors not serialising on a host would
+    /// leave (one listener's intervals overlapping) and an index a failed build left
+    /// invalid — written here behind the store's back, as only a bug or a DBA could — and
+    /// names rows by id, never by a host's own text.
+    @Test func theIntegrityCheckFindsOverlapsAndInvalidIndexes() throws {
+        let url = try TestPostgres.freshDatabase()
+        let db = try HistoryStores.open(url)
+        #expect(try db.integrityProblems() == [])
+        let raw = try PGConnection(url)
+        let hostId: Int64 = try raw.query("""
+            INSERT INTO host (name, firstSeen, lastSeen, lastReceived, complete) VALUES ($1, 0, 0, 0, true) RETURNING id
+            """, [HostileText.hostName])[0].value("id")
+        for (opened, closed) in [(10, 100), (100, 150), (140, 200)] as [(Int64, Int64)] {  // the third opens before the second closed
+            try raw.execute("""
+                INSERT INTO listenerInterval (hostId, identity, netns, hostNetns, protocol, family, address, port, scope, owners, opened, closed)
+                VALUES ($1, $2, 1, true, 'tcp', 'ipv4', '0.0.0.0', 22, 'any', '[]', $3, $4)
+                """, [hostId, HostileText.terminal, opened, closed])
+        }
+        let overlap = try db.integrityProblems()
+        #expect(overlap.count == 1 && overlap[0].contains("listenerInterval rows 2 and 3 (host id \(hostId))"), "\(overlap)")
+        #expect(HostileText.rawControls(in: overlap.joined(separator: "\n")).isEmpty)
+        try raw.execute("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'findinginterval_open'::regclass")
+        #expect(try db.integrityProblems().contains { $0.hasPrefix("index findinginterval_open is invalid") })
+    }
+
     /// The database going away (its connections ended, as a restart ends them, and new ones
     /// refused) fails the calls meanwhile as "the storage" (503 for the collector), not as
     /// a wrong answer, and the calls after it is back work again. Only this test's database
