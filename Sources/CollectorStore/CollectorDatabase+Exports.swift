@@ -27,7 +27,7 @@ extension CollectorDatabase {
             SELECT host.name AS hostName, \(table).*
             FROM \(table) JOIN host ON host.id = \(table).hostId
             WHERE \(table).opened < ? AND (\(table).closed IS NULL OR \(table).closed > ?)
-            ORDER BY host.name, \(table).opened, \(table).port
+            ORDER BY host.name, \(table).opened, \(table).port, \(table).id
             """, arguments: [until, since], body)
     }
 

@@ -8,21 +8,6 @@ extension AuditAction {
     public static let hostReturned = AuditAction("host.returned")
 }
 
-/// What `hosts forget` did, for the operator to read.
-public struct Retirement: Equatable, Sendable {
-    public var host: String
-    public var at: Int64
-    /// The certificates it revoked (those still unrevoked).
-    public var revokedSerials: [String]
-    public var listenersClosed: Int
-    public var findingsClosed: Int
-    /// Whether the host had a record (it had reported): only such a host is marked retired.
-    public var hadReported: Bool
-    /// It was retired before (`at` is then that first retirement, kept with its reason);
-    /// only certificates issued since were revoked.
-    public var alreadyRetired = false
-}
-
 extension CollectorDatabase {
     /// `hosts forget`: in one transaction, revokes `host`'s certificates, closes its open
     /// listener and finding intervals as retired (not resolved), marks it retired, drops
@@ -47,19 +32,14 @@ extension CollectorDatabase {
                 }
                 if host?.retiredAt == nil {
                     try db.execute(sql: "UPDATE host SET retiredAt = ?, retiredBy = ?, retiredReason = ? WHERE id = ?",
-                                   arguments: [now, actor, reason.map(AuditText.clean), id])
+                                   arguments: [now, actor, reason.map(Retirement.storedReason), id])
                 }
             }
             try db.execute(sql: "DELETE FROM hostRefusal WHERE hostName = ?", arguments: [name])
-            if !serials.isEmpty {
-                try Self.audit(AuditEntry(at: now, action: .certificateRevoked, actor: actor, host: name,
-                                          detail: "serial \(serials.joined(separator: ", ")) (host retired)"), db)
-            }
-            var detail = "\(serials.count) certificate(s) revoked, \(listeners) listener and \(findings) finding interval(s) closed as retired"
-            if let reason { detail += "; reason: \(reason)" }
-            try Self.audit(AuditEntry(at: now, action: .hostRetired, actor: actor, host: name, detail: detail), db)
-            return Retirement(host: name, at: host?.retiredAt ?? now, revokedSerials: serials, listenersClosed: listeners,
-                              findingsClosed: findings, hadReported: host != nil, alreadyRetired: host?.retiredAt != nil)
+            let retirement = Retirement(host: name, at: now, record: host, revokedSerials: serials, listenersClosed: listeners,
+                                        findingsClosed: findings)
+            for entry in retirement.auditEntries(at: now, by: actor, reason: reason) { try Self.audit(entry, db) }
+            return retirement
         }
     }
 

@@ -11,13 +11,13 @@ extension CollectorDatabase {
     /// `portwarden hosts tag`: the host carries `tag`, whatever the inventory says.
     /// Replaces an earlier removal of it. Audited in the same transaction.
     public func tag(host: String, _ tag: String, at now: Int64, by actor: String) throws {
-        try record(HostTag(hostName: host, tag: tag, folded: tag.lowercased(), assigned: true, changedAt: now), by: actor)
+        try record(HostTag(host: host, tag: tag, assigned: true, at: now), by: actor)
     }
 
     /// `portwarden hosts untag`: the host does not carry `tag`, even when an inventory
     /// glob gives it. Replaces an earlier `tag`. Audited in the same transaction.
     public func untag(host: String, _ tag: String, at now: Int64, by actor: String) throws {
-        try record(HostTag(hostName: host, tag: tag, folded: tag.lowercased(), assigned: false, changedAt: now), by: actor)
+        try record(HostTag(host: host, tag: tag, assigned: false, at: now), by: actor)
     }
 
     /// Forgets what operators said about `tag` on `host`: the inventory decides again.
@@ -25,11 +25,9 @@ extension CollectorDatabase {
     @discardableResult
     public func forgetTag(host: String, _ tag: String, at now: Int64, by actor: String) throws -> Bool {
         try writer.write { db in
-            let forgot = try HostTag.filter(HostTag.Columns.hostName == host && HostTag.Columns.folded == tag.lowercased()).deleteAll(db) > 0
-            if forgot {
-                try Self.audit(AuditEntry(at: now, action: .tagForgotten, actor: actor, host: host,
-                                          detail: "\(tag): the inventory decides again"), db)
-            }
+            let forgot = try HostTag.filter(HostTag.Columns.hostName == host && HostTag.Columns.folded == HostTag.folded(tag))
+                .deleteAll(db) > 0
+            if forgot { try Self.audit(HostTag.forgotten(host: host, tag: tag, at: now, by: actor), db) }
             return forgot
         }
     }
@@ -37,8 +35,7 @@ extension CollectorDatabase {
     private func record(_ edit: HostTag, by actor: String) throws {
         try writer.write { db in
             try edit.upsert(db)
-            try Self.audit(AuditEntry(at: edit.changedAt, action: edit.assigned ? .tagAssigned : .tagRemoved, actor: actor,
-                                      host: edit.hostName, detail: edit.assigned ? "tagged \(edit.tag)" : "untagged \(edit.tag) (overrides the inventory)"), db)
+            try Self.audit(edit.auditEntry(by: actor), db)
         }
     }
 
@@ -75,7 +72,7 @@ extension CollectorDatabase {
         let rows = try Row.fetchCursor(statement, arguments: host.map { [$0] } ?? [])
         while let row = try rows.next() {
             let name: String = row[0], tag: String = row[1]
-            if row[2] as Bool { edits[name, default: TagEdits()].added.append(tag) } else { edits[name, default: TagEdits()].removed.append(tag) }
+            edits[name, default: TagEdits()].add(tag, assigned: row[2])
         }
         return edits
     }

@@ -42,7 +42,7 @@ extension CollectorDatabase {
             // One query for the intervals of every host asked for, grouped here.
             var sql = "SELECT * FROM listenerInterval WHERE (closed IS NULL OR closed > ?)"
             if name != nil { sql += " AND hostId IN (\(hostList.compactMap(\.id).map(String.init).joined(separator: ", ")))" }
-            let intervals = try ListenerInterval.fetchAll(db, sql: sql + " ORDER BY opened, port", arguments: [since])
+            let intervals = try ListenerInterval.fetchAll(db, sql: sql + " ORDER BY opened, port, id", arguments: [since])
             let byHost = Dictionary(grouping: intervals, by: \.hostId)
             var labels: [Int64: [LabelChange]] = [:]
             var labelSQL = "SELECT hostId, since, labels FROM hostLabels"
