@@ -15,7 +15,7 @@ extension PostgresHistory {
         try write { connection in
             let hosts = try connection.query("SELECT * FROM host ORDER BY name COLLATE \"C\" FOR UPDATE").map { try HostRecord(pg: $0) }
             var changes = FindingChanges()
-            let tags = try Self.tagEdits(host: nil, on: connection)
+            let tags = try Self.allTagEdits(on: connection)
             let open = try Self.openFindings(host: nil, on: connection)
             var listeners: [Int64: [ListenerInterval]] = [:]
             try connection.forEachRow("SELECT * FROM listenerInterval WHERE closed IS NULL ORDER BY port, id") { row in
@@ -39,7 +39,7 @@ extension PostgresHistory {
     /// One freshly stored snapshot evaluated, inside ingest's transaction.
     static func evaluateFindings(_ snapshot: Snapshot, listeners: [Listener], host name: String, hostId: Int64, at time: Int64,
                                  evaluate: FindingEvaluator, on connection: PGConnection) throws {
-        let subject = FindingSubject(host: name, listeners: listeners, tags: try tagEdits(host: name, on: connection)[name] ?? TagEdits(),
+        let subject = FindingSubject(host: name, listeners: listeners, tags: try tagEdits(host: name, on: connection),
                                      labels: snapshot.host.labels ?? [:], at: Date(timeIntervalSince1970: TimeInterval(time)),
                                      complete: Completeness(snapshot))
         guard let update = evaluate(subject, try openFindings(host: hostId, on: connection)[hostId] ?? [:]) else { return }
@@ -57,22 +57,6 @@ extension PostgresHistory {
                 OpenFinding(id: try row.value("id"), netns: UInt64(bitPattern: try row.value("netns")))
         }
         return open
-    }
-
-    /// Operators' tag edits by host name, tags in folded order (bytewise, as SQLite orders):
-    /// of host `only`, or of every host.
-    private static func tagEdits(host only: String?, on connection: PGConnection) throws -> [String: TagEdits] {
-        let rows = try only.map {
-            try connection.executePrepared("SELECT hostName, tag, assigned FROM hostTag WHERE hostName = $1 ORDER BY folded COLLATE \"C\"", [$0])
-        } ?? connection.execute("SELECT hostName, tag, assigned FROM hostTag ORDER BY hostName COLLATE \"C\", folded COLLATE \"C\"")
-        var edits: [String: TagEdits] = [:]
-        for row in rows.rows {
-            let name: String = try row.value("hostName"), tag: String = try row.value("tag")
-            if try row.value("assigned") as Bool { edits[name, default: TagEdits()].added.append(tag) } else {
-                edits[name, default: TagEdits()].removed.append(tag)
-            }
-        }
-        return edits
     }
 
     /// What an evaluation decided: an interval opened for each new finding, the resolved ones closed at `time`.

@@ -160,8 +160,7 @@ extension PostgresHistory {
         else { return false }
         let serial: String = try row.value("serial")
         let entry = AuditEntry.returned(host.name, serial: serial, retiredAt: retiredAt, at: now)
-        try connection.execute("INSERT INTO audit (at, action, actor, host, address, detail) VALUES ($1, $2, $3, $4, $5, $6)",
-                               [entry.at, entry.action.rawValue, entry.actor, entry.host, entry.address, entry.detail])
+        try entry.insert(connection)
         return true
     }
 }

@@ -9,14 +9,14 @@ import PostgresClient
 
 extension PostgresHistory {
     public func retire(host name: String, at now: Int64, by actor: String, reason: String?) throws -> Retirement? {
-        try write { connection in
+        let retirement = try write { connection -> Retirement? in
             try PGLocks.hold(PGLocks.identity, on: connection)
             let host = try Self.host(named: name, locking: true, on: connection)
             let everCertified: Bool = try connection.query("""
                 SELECT EXISTS (SELECT 1 FROM certificate WHERE hostName = $1) AS certified
                 """, [name])[0].value("certified")
             guard host != nil || everCertified else { return nil }
-            let serials = try Self.revokeForRetirement(host: name, at: now, on: connection)
+            let serials = try Self.revoked(host: name, at: now, connection)
             var listeners = 0, findings = 0
             if let id = host?.id {
                 // Never before it opened: an interval a fast clock dated ahead closes when it opened.
@@ -34,28 +34,11 @@ extension PostgresHistory {
             try connection.execute("DELETE FROM hostRefusal WHERE hostName = $1", [name])
             let retirement = Retirement(host: name, at: now, record: host, revokedSerials: serials, listenersClosed: listeners,
                                         findingsClosed: findings)
-            for entry in retirement.auditEntries(at: now, by: actor, reason: reason) { try Self.insertAudit(entry, on: connection) }
+            for entry in retirement.auditEntries(at: now, by: actor, reason: reason) { try entry.insert(connection) }
             return retirement
         }
-    }
-
-    /// Revokes `host`'s unrevoked certificates; their serials, oldest first.
-    // TODO(merge with i15-pg-identity): its `revoked(host:at:_:)` (which NOTIFYs every
-    // collector's certificate view) and `AuditEntry.insert(_:)` replace this and
-    // `insertAudit`, and retire refreshes its own view after the commit: without that, the
-    // other collectors' handshakes keep accepting a retired host's certificate.
-    private static func revokeForRetirement(host: String, at now: Int64, on connection: PGConnection) throws -> [String] {
-        try connection.query("""
-            UPDATE certificate SET revokedAt = $1 WHERE hostName = $2 AND revokedAt IS NULL RETURNING serial, issuedAt
-            """, [now, host])
-            .map { (serial: try $0.value("serial") as String, issuedAt: try $0.value("issuedAt") as Int64) }
-            .sorted { ($0.issuedAt, $0.serial) < ($1.issuedAt, $1.serial) }.map(\.serial)
-    }
-
-    /// Writes `entry` in `connection`'s transaction.
-    static func insertAudit(_ entry: AuditEntry, on connection: PGConnection) throws {
-        try connection.executePrepared("""
-            INSERT INTO audit (at, action, actor, host, address, detail) VALUES ($1, $2, $3, $4, $5, $6)
-            """, [entry.at, entry.action.rawValue, entry.actor, entry.host, entry.address, entry.detail])
+        // This collector's own view of certificates, now; the others' when the NOTIFY `revoked` sent arrives.
+        if retirement?.revokedSerials.isEmpty == false { standings.refresh(host: name, pool: pool) }
+        return retirement
     }
 }

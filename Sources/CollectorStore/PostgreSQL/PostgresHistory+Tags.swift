@@ -20,7 +20,7 @@ extension PostgresHistory {
             try PGLocks.hold(PGLocks.identity, on: connection)
             let forgot = try connection.execute("DELETE FROM hostTag WHERE hostName = $1 AND folded = $2",
                                                 [host, HostTag.folded(tag)]).affectedRows > 0
-            if forgot { try Self.insertAudit(HostTag.forgotten(host: host, tag: tag, at: now, by: actor), on: connection) }
+            if forgot { try HostTag.forgotten(host: host, tag: tag, at: now, by: actor).insert(connection) }
             return forgot
         }
     }
@@ -30,15 +30,18 @@ extension PostgresHistory {
     }
 
     public func allTagEdits() throws -> [String: TagEdits] {
-        try read { connection in
-            var edits: [String: TagEdits] = [:]
-            try connection.forEachRow("""
-                SELECT hostName, tag, assigned FROM hostTag ORDER BY hostName COLLATE "C", folded COLLATE "C"
-                """) { row in
-                edits[try row.value("hostName"), default: TagEdits()].add(try row.value("tag"), assigned: try row.value("assigned"))
-            }
-            return edits
+        try read { try Self.allTagEdits(on: $0) }
+    }
+
+    /// Every host's edits as `connection` sees them (re-evaluation reads them in its own transaction).
+    static func allTagEdits(on connection: PGConnection) throws -> [String: TagEdits] {
+        var edits: [String: TagEdits] = [:]
+        try connection.forEachRow("""
+            SELECT hostName, tag, assigned FROM hostTag ORDER BY hostName COLLATE "C", folded COLLATE "C"
+            """) { row in
+            edits[try row.value("hostName"), default: TagEdits()].add(try row.value("tag"), assigned: try row.value("assigned"))
         }
+        return edits
     }
 
     public func assignedTags() throws -> Set<String> {
@@ -68,7 +71,7 @@ extension PostgresHistory {
                 ON CONFLICT (hostName, folded) DO UPDATE SET tag = excluded.tag, assigned = excluded.assigned,
                     changedAt = excluded.changedAt
                 """, [edit.hostName, edit.tag, edit.folded, edit.assigned, edit.changedAt])
-            try Self.insertAudit(edit.auditEntry(by: actor), on: connection)
+            try edit.auditEntry(by: actor).insert(connection)
         }
     }
 }
