@@ -31,7 +31,15 @@ public struct PolicyWatcher: Sendable {
         // done by the collector holding it. One taking it over evaluates everything, as at
         // start: the one before may have died before its round. A new policy is this
         // collector's own, and evaluated here.
-        let (holds, tookOver) = upkeep.look(database)
+        let (holds, tookOver, changed) = upkeep.look(database)
+        if changed {
+            // Said once per change: which collector of several does the periodic work is what an operator looks for.
+            if holds {
+                logger.info("this collector does the periodic work (waiver expiry, receipt pruning)", metadata: ["event": "upkeep_held"])
+            } else {
+                logger.info("another collector does the periodic work", metadata: ["event": "upkeep_elsewhere"])
+            }
+        }
         guard reloaded || (holds && (lapsed || reevaluate || tookOver)), holder.policy != nil else { return nil }
         do {
             let changes = try database.reevaluateFindings(at: now, evaluate: holder.evaluator)
@@ -76,13 +84,14 @@ final class UpkeepTurn: Sendable {
     /// evaluates everything at start anyway).
     private let held = Mutex<Bool?>(nil)
 
-    /// Whether it holds the work now, and whether it did not at the last look.
-    func look(_ database: any HistoryStore) -> (holds: Bool, tookOver: Bool) {
+    /// Whether it holds the work now, whether it did not at the last look, and whether
+    /// that differs from the last look (the first look counts as a change).
+    func look(_ database: any HistoryStore) -> (holds: Bool, tookOver: Bool, changed: Bool) {
         let holds = database.holdsUpkeep()
         let before = held.withLock { held in
             defer { held = holds }
             return held
         }
-        return (holds, holds && before == false)
+        return (holds, holds && before == false, before != holds)
     }
 }

@@ -320,9 +320,10 @@ public struct WireReader {
         case UInt8(ascii: "t"): utf8.append(0x09)
         case UInt8(ascii: "u"):
             var scalar = try hex4()
-            // No text a host reports holds NUL (/proc separates with it), and PostgreSQL's
-            // text cannot store it: refused here, for both stores alike.
-            guard scalar != 0 else { throw error("a NUL character (\\u0000) inside a string") }
+            // No text /proc gives holds NUL (it separates with it), and PostgreSQL's text
+            // cannot store one: a host that sends one has it replaced, as invalid UTF-8 is —
+            // what a host's processes are called is never a reason to refuse its report.
+            if scalar == 0 { scalar = 0xFFFD }
             if (0xD800..<0xDC00).contains(scalar) {
                 // A surrogate pair: the low half must follow as another \u escape.
                 guard literal("\\u") else { throw error("an unpaired surrogate in \\u escape") }

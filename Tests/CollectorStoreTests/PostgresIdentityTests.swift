@@ -151,7 +151,8 @@ import Testing
         try outage(of: url) {
             #expect(throws: StorageUnavailable.self) { try a.revoke(host: "web-01", at: Self.now + 1, by: "test") }
             #expect(within(2) { !b.standings.isCurrent }, "the view knows it is no longer current")
-            #expect(b.isRevoked(serial: "T1"), "a store that cannot be read refuses")
+            #expect(!b.isRevoked(serial: "T1"), "a database that cannot be reached: what the view last knew")
+            #expect(b.standing(serial: "never-seen") == .unrecorded, "and unrecorded what it did not hold, as a read said then")
         }
 
         #expect(try a.revoke(host: "web-01", at: Self.now + 2, by: "test") == 1, "the next call after the outage works")

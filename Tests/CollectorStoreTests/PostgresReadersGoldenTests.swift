@@ -99,7 +99,9 @@ struct PostgresReadersGoldenTests {
             add("tags \(name)", try db.tagEdits(host: name))
         }
         for timeline in try db.listenerTimeline(since: t0 + 50) {
-            add("timeline", (plain(timeline.host), timeline.intervals.map(plain), timeline.labels))
+            // Labels as sorted pairs: two equal dictionaries may print in different orders.
+            let labels = timeline.labels.map { ($0.since, $0.labels.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { "\($0.key)=\($0.value)" }) }
+            add("timeline", (plain(timeline.host), timeline.intervals.map(plain), labels))
         }
         add("timeline of é", try db.listenerTimeline(since: .min, host: "é").map { $0.intervals.map(plain) })
         try db.forEachListenerInterval(since: t0 + 20, until: t0 + 60) { add("listener interval", ($0, plain($1))) }

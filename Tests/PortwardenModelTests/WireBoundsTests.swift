@@ -187,7 +187,14 @@ struct WireBoundsTests {
         snapshot.listeners[0].processes[0].cmdline = [hostile, "--password=S3cret"]
         snapshot.listeners[0].processes[0].unit = hostile
         snapshot.host.labels = [hostile: hostile]
-        #expect(try Snapshot(wire: WireFormatTests.written(snapshot)) == snapshot)
+        // NUL alone is replaced (U+FFFD): PostgreSQL's text cannot store it, and no /proc text holds one.
+        var kept = snapshot
+        let replaced = hostile.replacing("\u{0}", with: "\u{FFFD}")
+        kept.listeners[0].processes[0].name = replaced
+        kept.listeners[0].processes[0].cmdline = [replaced, "--password=S3cret"]
+        kept.listeners[0].processes[0].unit = replaced
+        kept.host.labels = [replaced: replaced]
+        #expect(try Snapshot(wire: WireFormatTests.written(snapshot)) == kept)
     }
 
     @Test(arguments: ["<b>0.0.0.0</b>", "=1+2", "", "0.0.0.0 ", "256.0.0.1", "fe80::1%eth0", "10.0.0.0/8", "::ffff:1.2.3"])

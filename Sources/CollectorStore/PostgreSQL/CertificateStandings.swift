@@ -33,10 +33,26 @@ final class CertificateStandings: @unchecked Sendable {
         return state.lookup(serial) ?? direct()
     }
 
+    /// `serial`'s standing as the view last knew it, current or not; nil when it was never
+    /// loaded or does not hold the serial. For a database that cannot be reached: nothing
+    /// can be revoked in it meanwhile, and every route that reads or writes the history
+    /// answers 503 — so a host's agent hears "try later" and spools, rather than a refused
+    /// handshake that looks like revocation.
+    func lastKnown(serial: String) -> CertificateStanding? { state.lookup(serial, evenIfStale: true) }
+
     /// Reads `host`'s certificates again after this collector changed them, so its own
     /// next handshake sees the change without waiting for the notification.
     func refresh(host: String, pool: PGPool) {
         state.reload(hosts: [host]) { body in try pool.read(body) }
+    }
+
+    /// Starts the view and waits, up to `timeout` seconds, for its first load: a collector
+    /// opening its store has it before its first handshake, and then, should the database
+    /// go away, still answers from it (`lastKnown`) instead of refusing every host.
+    func warmUp(timeout: Double) {
+        state.startIfNeeded()
+        let deadline = Date().addingTimeInterval(timeout)
+        while !state.isCurrent && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
     }
 
     /// Stops the listening thread (`settle`); the next question starts it again.
@@ -86,6 +102,8 @@ extension CertificateStandings {
         private var hosts: [String: [Certificate]] = [:]
         private var hostOfSerial: [String: String] = [:]
         private var current = false
+        /// Whether it was ever loaded (what `lastKnown` may answer from).
+        private var loaded = false
         /// A local refresh failed: the thread reads everything again.
         private var stale = false
         /// Which thread may run: a paused view's thread sees a newer generation and ends.
@@ -96,10 +114,15 @@ extension CertificateStandings {
 
         var isCurrent: Bool { lock.withLock { current } }
 
-        func lookup(_ serial: String) -> CertificateStanding? {
+        /// From the view while it is current; `evenIfStale`, from whatever it last loaded.
+        /// A stale view that does not hold the serial says `unrecorded`, as a read did when it last loaded.
+        func lookup(_ serial: String, evenIfStale: Bool = false) -> CertificateStanding? {
             lock.withLock {
-                guard current, let host = hostOfSerial[serial], let named = hosts[host],
-                      let certificate = named.first(where: { $0.serial == serial }) else { return nil }
+                guard current || evenIfStale else { return nil }
+                guard let host = hostOfSerial[serial], let named = hosts[host],
+                      let certificate = named.first(where: { $0.serial == serial }) else {
+                    return evenIfStale && loaded ? .unrecorded : nil
+                }
                 return CertificateStandings.standing(of: certificate, among: named)
             }
         }
@@ -167,6 +190,7 @@ extension CertificateStandings {
                     self.hosts = hosts
                     self.hostOfSerial = hostOfSerial
                     current = true
+                    loaded = true
                 }
             }
         }

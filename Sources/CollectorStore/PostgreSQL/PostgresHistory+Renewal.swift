@@ -53,8 +53,9 @@ extension PostgresHistory {
         standing(serial: serial) == .revoked
     }
 
-    /// From memory while the listening connection is up; else one read (a store that
-    /// cannot be read refuses: the safe side). A serial not on record is `unrecorded`.
+    /// From memory while the listening connection is up; else one read. A database that
+    /// cannot be reached answers from what the view last loaded; a store that cannot be
+    /// read otherwise refuses (the safe side). A serial not on record is `unrecorded`.
     public func standing(serial: String) -> CertificateStanding {
         standings.standing(serial: serial) {
             do {
@@ -65,6 +66,9 @@ extension PostgresHistory {
                     guard let certificate = named.first(where: { $0.serial == serial }) else { return .unrecorded }
                     return CertificateStandings.standing(of: certificate, among: named)
                 }
+            } catch is StorageUnavailable {
+                // Unreachable: what the view last knew (see `lastKnown`); refused when it never knew.
+                return standings.lastKnown(serial: serial) ?? .revoked
             } catch {
                 return .revoked
             }

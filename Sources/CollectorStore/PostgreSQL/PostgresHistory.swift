@@ -37,6 +37,7 @@ public struct PostgresHistory: HistoryStore {
         let history = PostgresHistory(pool: PGPool(conninfo: conninfo, size: poolSize))
         let applied = try history.connecting { try PostgresSchema.migrate(history.pool) }
         if !applied.isEmpty { migrated(applied) }
+        history.standings.warmUp(timeout: 5)
         return history
     }
 
