@@ -48,6 +48,8 @@ struct RetentionAndReadersTests {
                 }
                 return seen
             })
+            // A reader that failed before its first row must fail the test, not hang it.
+            enter.finish()
         }.start()
         for await _ in entered { break }
         _ = try await db.ingest(HistoryFixtures.snapshot(2, at: "2026-11-25T10:01:00Z",

@@ -36,8 +36,13 @@ public final class RunningCollector: @unchecked Sendable {
                                              enrollment: enrollment ?? .init(ca: pki.ca), metrics: metrics,
                                              policy: policy,
                                              onRunning: { port in continuation.yield(port) })
-        let task = Task { try await app.runService() }
+        let task = Task {
+            // A service that ends before it listens (its port still taken) must end the wait below, not hang it.
+            defer { continuation.finish() }
+            try await app.runService()
+        }
         for await port in ports { return RunningCollector(port: port, task: task) }
+        try await task.value
         throw CancellationError()
     }
 

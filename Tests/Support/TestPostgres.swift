@@ -117,6 +117,15 @@ public enum TestPostgres {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
             posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
+            // Nothing else of this process: `pg_ctl start` leaves a server running that would
+            // otherwise hold the other tests' sockets open (a stopped collector's port, a
+            // connection its server closed), as long as it lives.
+            // (glibc 2.34's posix_spawn_file_actions_addclosefrom_np, which Swift's Glibc does not import.)
+            typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+                throw Failure("this glibc has no posix_spawn_file_actions_addclosefrom_np (2.34 or later needed)")
+            }
+            _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
             var pid: pid_t = 0
             let arguments = command.map { strdup($0) } + [nil]
             defer { arguments.forEach { free($0) } }

@@ -26,11 +26,17 @@ final class CertificateStandings: @unchecked Sendable {
     /// The store went away: its thread ends within a poll, its connection with it.
     deinit { state.pause() }
 
-    /// `serial`'s standing from memory; `direct` (a read of the database) while the view
-    /// is not current or does not know the serial yet (issued a moment ago elsewhere).
+    /// `serial`'s standing from memory. `direct` (a read of the database) only while the
+    /// view is current but does not know the serial yet (issued a moment ago elsewhere), or
+    /// before its first load. While its listening connection is down the view answers from
+    /// what it last loaded, and the thread reads everything again when it is back: the
+    /// handshake runs on the event loop, and a read there against a database that went away
+    /// would stall every connection of that loop for as long as a connection attempt takes.
     func standing(serial: String, direct: () -> CertificateStanding) -> CertificateStanding {
         state.startIfNeeded()
-        return state.lookup(serial) ?? direct()
+        if let known = state.lookup(serial) { return known }
+        if !state.isCurrent, let stale = state.lookup(serial, evenIfStale: true) { return stale }
+        return direct()
     }
 
     /// `serial`'s standing as the view last knew it, current or not; nil when it was never
