@@ -38,7 +38,8 @@ struct RenewalHardeningTests {
     @Test func anExpiredCertificateIsRefusedOverAResumedSession() async throws {
         let pki = try TestPKI()
         let database = try CollectorDatabase.inMemory()
-        let enrollment = CollectorApplication.Enrollment(ca: pki.ca, lifetime: 2)
+        // 6 s: both reports must land before it ends, on a machine busy with every other suite.
+        let enrollment = CollectorApplication.Enrollment(ca: pki.ca, lifetime: 6)
         let metrics = CollectorMetrics()
         let collector = try await RunningCollector.start(pki: pki, database: database, metrics: metrics, enrollment: enrollment)
         defer { collector.stop() }

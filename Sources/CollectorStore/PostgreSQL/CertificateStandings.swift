@@ -35,7 +35,7 @@ final class CertificateStandings: @unchecked Sendable {
     func standing(serial: String, direct: () -> CertificateStanding) -> CertificateStanding {
         state.startIfNeeded()
         if let known = state.lookup(serial) { return known }
-        if !state.isCurrent, let stale = state.lookup(serial, evenIfStale: true) { return stale }
+        if !state.isCurrent, let stale = state.lookup(serial, evenIfStale: true, absentIsUnrecorded: false) { return stale }
         return direct()
     }
 
@@ -121,13 +121,15 @@ extension CertificateStandings {
         var isCurrent: Bool { lock.withLock { current } }
 
         /// From the view while it is current; `evenIfStale`, from whatever it last loaded.
-        /// A stale view that does not hold the serial says `unrecorded`, as a read did when it last loaded.
-        func lookup(_ serial: String, evenIfStale: Bool = false) -> CertificateStanding? {
+        /// With `absentIsUnrecorded`, a stale view that does not hold the serial says
+        /// `unrecorded`, as a read did when it last loaded (for a database out of reach only:
+        /// otherwise a serial recorded since is read).
+        func lookup(_ serial: String, evenIfStale: Bool = false, absentIsUnrecorded: Bool = true) -> CertificateStanding? {
             lock.withLock {
                 guard current || evenIfStale else { return nil }
                 guard let host = hostOfSerial[serial], let named = hosts[host],
                       let certificate = named.first(where: { $0.serial == serial }) else {
-                    return evenIfStale && loaded ? .unrecorded : nil
+                    return evenIfStale && loaded && absentIsUnrecorded ? .unrecorded : nil
                 }
                 return CertificateStandings.standing(of: certificate, among: named)
             }
