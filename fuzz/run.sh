@@ -68,14 +68,15 @@ for name in "${harnesses[@]}"; do
   # The C modules the imported Swift modules were built against: SwiftPM's generated maps,
   # and the system libraries' own.
   maps=()
-  for map in "$lib"/*.build/module.modulemap Sources/COpenSSL/module.modulemap Sources/CZlib/module.modulemap \
+  for map in "$lib"/*.build/module.modulemap Sources/COpenSSL/module.modulemap Sources/CZlib/module.modulemap Sources/CLibPQ/module.modulemap \
              "$scratch"/checkouts/{Yams/Sources/CYaml,swift-atomics/Sources/_AtomicsShims,swift-nio/Sources/CNIOWindows}/include/module.modulemap \
              "$scratch"/checkouts/GRDB.swift/Sources/GRDBSQLite/module.modulemap; do
     [ -f "$map" ] && maps+=(-Xcc -fmodule-map-file="$map")
   done
   mapfile -t linked < <(objects "${modules[@]}")  # some object names hold spaces
   swiftc -sanitize=fuzzer,address -parse-as-library -module-name "Fuzz${name//-/}" -I "$lib/Modules" \
-    "${maps[@]}" -Xcc -ISources/CLinuxShims/include -lssl -lcrypto -lsqlite3 -lz \
+    "${maps[@]}" -Xcc -ISources/CLinuxShims/include $(pkg-config --cflags-only-I libpq | sed 's/-I/-Xcc -I/g') \
+    -lssl -lcrypto -lsqlite3 -lz -lpq \
     -use-ld=lld "fuzz/harnesses/$name.swift" "${linked[@]}" -o "$bin/$name"
 done
 
