@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "Policy", dependencies: ["PortwardenModel", "ConfigFile", "OpenSSLCrypto", .product(name: "Yams", package: "Yams")]),
         // The small YAML subset the agent's and collector's config files are written in.
         .target(name: "ConfigFile", dependencies: ["PortwardenModel", "StateFiles"]),
-        // The system's libpq (libpq-dev): PostgreSQL over the system OpenSSL. Never postgres-nio (it brings BoringSSL).
+        // The system's libpq (libpq-dev): PostgreSQL over the system OpenSSL, like every other TLS here.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // Connections, statements with bound parameters, transactions and a small pool over libpq: only that.
         .target(name: "PostgresClient", dependencies: ["CLibPQ"]),

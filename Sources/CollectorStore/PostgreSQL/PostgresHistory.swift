@@ -57,7 +57,8 @@ public struct PostgresHistory: HistoryStore {
     }
 
     /// Connections per collector: ingest's writers, the readers of /metrics and reports,
-    /// and the handshake checks. PostgreSQL's default max_connections (100) holds ~20 collectors.
+    /// and the handshake checks; with the upkeep session and the standings listener, 6 in
+    /// all, so PostgreSQL's default max_connections (100) holds ~16 collectors.
     static let poolSize = 4
 
     /// `body`; a server that cannot be reached becomes `DatabaseUnusable.cannotOpen` with
