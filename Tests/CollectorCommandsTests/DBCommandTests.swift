@@ -11,8 +11,8 @@ struct DBCommandTests {
         try runProcess(ServeTests.portwarden, arguments)
     }
 
-    @Test func twoMigrationsAtOnceMigrateOnce() throws {
-        let url = try TestPostgres.freshDatabase()
+    @Test func twoMigrationsAtOnceMigrateOnce() async throws {
+        let url = try await TestPostgres.freshDatabase()
         let results = Results()
         DispatchQueue.concurrentPerform(iterations: 2) { _ in
             results.add(Result { try portwarden(["db", "migrate", "--database", url]) })
@@ -26,8 +26,8 @@ struct DBCommandTests {
     }
 
     /// Needs the store's readers on PostgreSQL.
-    @Test func theOtherCommandsReadAMigratedDatabase() throws {
-        let url = try TestPostgres.freshDatabase()
+    @Test func theOtherCommandsReadAMigratedDatabase() async throws {
+        let url = try await TestPostgres.freshDatabase()
         #expect(try portwarden(["db", "migrate", "--database", url]).status == 0)
         for command in [["hosts", "list"], ["audit"], ["report", "trend"]] {
             let run = try portwarden(command + ["--database", url])
@@ -44,8 +44,8 @@ struct DBCommandTests {
         #expect(second.status == 0 && second.output.contains("nothing to apply"), "\(second)")
     }
 
-    @Test func aPasswordInTheConnectionStringIsHiddenAndWarnedOf() throws {
-        let url = try TestPostgres.freshDatabase().replacingOccurrences(of: "postgres@", with: "postgres:hunter2@")
+    @Test func aPasswordInTheConnectionStringIsHiddenAndWarnedOf() async throws {
+        let url = try await TestPostgres.freshDatabase().replacingOccurrences(of: "postgres@", with: "postgres:hunter2@")
         let unmigrated = try portwarden(["hosts", "list", "--database", url])
         #expect(unmigrated.status == 3 && unmigrated.output.contains("db migrate"), "\(unmigrated)")
         let migrated = try portwarden(["db", "migrate", "--database", url])
@@ -55,11 +55,11 @@ struct DBCommandTests {
         for run in [unmigrated, migrated, unreachable] { #expect(!run.output.contains("hunter2"), "\(run.output)") }
     }
 
-    @Test func serveWarnsOfAPasswordInTheStringAndNeverShowsIt() throws {
+    @Test func serveWarnsOfAPasswordInTheStringAndNeverShowsIt() async throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("pw-db-serve-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: state) }
         #expect(try portwarden(["ca", "init", "--state-dir", state]).status == 0)
-        let url = try TestPostgres.freshDatabase().replacingOccurrences(of: "postgres@", with: "postgres:hunter2@")
+        let url = try await TestPostgres.freshDatabase().replacingOccurrences(of: "postgres@", with: "postgres:hunter2@")
         let log = state + "/serve.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
@@ -81,14 +81,14 @@ struct DBCommandTests {
         #expect(!text.contains("hunter2"), "\(text)")
     }
 
-    @Test func copyRefusesAFullTargetUnlessForcedAndPrintsTheCounts() throws {
+    @Test func copyRefusesAFullTargetUnlessForcedAndPrintsTheCounts() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-db-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
         let history = try HistoryStores.open(path)
-        _ = try history.ingest(HistoryFixtures.snapshot(1, at: "2027-01-15T08:00:00Z", [HistoryFixtures.listener(22, [])]),
+        _ = try await history.ingest(HistoryFixtures.snapshot(1, at: "2027-01-15T08:00:00Z", [HistoryFixtures.listener(22, [])]),
                                host: "web-01", bodyDigest: "b", receivedAt: 1_800_000_000)
         try history.settle()
-        let url = try TestPostgres.freshDatabase()
+        let url = try await TestPostgres.freshDatabase()
         let copied = try portwarden(["db", "copy", "--from", "sqlite:" + path, "--to", url])
         #expect(copied.status == 0, "\(copied)")
         #expect(copied.output.contains("host") && copied.output.contains("1 → 1") && copied.output.contains("every table's rows match"),

@@ -18,7 +18,7 @@ extension ServeTests {
         // address may have three waiting, and the others are turned away.
         let outcomes = try await withThrowingTaskGroup(of: Result<EnrollmentResult, EnrollmentRefused>.self) { group in
             for _ in 0..<8 {
-                group.addTask { try await blockingCall { try attackerEnroll(port, "db-07", secret: secret).0 } }
+                group.addTask { try await blocking { try attackerEnroll(port, "db-07", secret: secret).0 } }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -53,12 +53,5 @@ extension ServeTests {
         let names = Array(Set(try database.certificates().map(\.hostName)))
         #expect(names.sorted() == ["db-07", "db-08"], "no certificate for any other name: \(names)")
         #expect(server.isRunning)
-    }
-}
-
-/// Blocking client code on a thread of its own, so that eight run at once.
-private func blockingCall<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }

@@ -11,34 +11,36 @@ import Testing
 /// PostgreSQL goes away while agents report: reports get 503 with Retry-After (the agent
 /// spools them), /healthz says "database unavailable", and once the server is back the
 /// collector reconnects by itself and stores everything waiting, once.
-/// The cluster's commands and the store's opening run on threads of their own (`blocking`):
-/// they take seconds, and the suite's other servers need the cooperative threads meanwhile.
+/// The store's opening runs on a thread of its own (`blocking`), as the cluster's commands
+/// do: they take seconds, and the suite's other servers need the cooperative threads meanwhile.
 struct DatabaseOutageTests {
     /// /healthz needs no certificate: a load balancer asks it.
     @Test func healthSaysTheDatabaseIsUnavailableUntilItIsBack() async throws {
-        let cluster = try await blocking { try TestPostgres.privateCluster() }
-        let database = try await blocking { try HistoryStores.open(try cluster.freshDatabase()) }
+        let cluster = try await TestPostgres.privateCluster()
+        let url = try await cluster.freshDatabase()
+        let database = try await blocking { try HistoryStores.open(url) }
         let pki = try TestPKI()
         let collector = try await RunningCollector.start(pki: pki, database: database)
         defer { collector.stop() }
         let balancer = CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port), context: try pki.clientContext(nil),
                                            timeout: 15)
         #expect(try await blocking { try balancer.get("/healthz") }.status == 200)
-        try await blocking { try cluster.stop() }
+        try await cluster.stop()
         for _ in 0..<2 {
             let down = try await blocking { try balancer.get("/healthz") }
             #expect(down.status == 503 && down.text.hasPrefix("database unavailable") && down.headers["retry-after"] == "60",
                     "\(down.status) \(down.text)")
         }
-        try await blocking { try cluster.start() }
+        try await cluster.start()
         let back = try await blocking { try balancer.get("/healthz") }
         #expect(back.status == 200 && back.text == "ok\n", "the collector reconnects by itself: \(back.status) \(back.text)")
     }
 
-        @Test func reportsWaitOutADatabaseOutageAndHealthSaysSo() async throws {
+    @Test func reportsWaitOutADatabaseOutageAndHealthSaysSo() async throws {
         // A cluster of its own: stopping the shared one would fail the other tests' stores.
-        let cluster = try await blocking { try TestPostgres.privateCluster() }
-        let database = try await blocking { try HistoryStores.open(try cluster.freshDatabase()) }
+        let cluster = try await TestPostgres.privateCluster()
+        let url = try await cluster.freshDatabase()
+        let database = try await blocking { try HistoryStores.open(url) }
         let pki = try TestPKI()
         let collector = try await RunningCollector.start(pki: pki, database: database)
         defer { collector.stop() }
@@ -54,7 +56,7 @@ struct DatabaseOutageTests {
         let first = try await blocking { try reporter.report(DiskFullTests.scanned("web-01", round: 1)) }
         #expect(first.delivered == 1 && first.stoppedBy == nil, "\(first)")
 
-        try await blocking { try cluster.stop() }
+        try await cluster.stop()
         for round in 2...3 {
             clock.advance(by: 61)
             let refused = try await blocking { try reporter.report(DiskFullTests.scanned("web-01", round: round)) }
@@ -67,7 +69,7 @@ struct DatabaseOutageTests {
         #expect(down.status == 503 && down.text.contains("database unavailable") && down.headers["retry-after"] == "60",
                 "\(down.status) \(down.text)")
 
-        try await blocking { try cluster.start() }
+        try await cluster.start()
         let back = try await blocking { try connection.get("/healthz") }
         #expect(back.status == 200, "the collector reconnects by itself: \(back.status) \(back.text)")
         clock.advance(by: 61)

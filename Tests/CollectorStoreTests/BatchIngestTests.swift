@@ -6,8 +6,8 @@ import Testing
 /// Reports stored together in one transaction (the collector's ingest queue) come out as
 /// if each had been stored alone.
 struct BatchIngestTests {
-    @Test(arguments: StoreMaker.all) func aBatchStoresEachReportAsIfAlone(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func aBatchStoresEachReportAsIfAlone(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         let first = HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", [HistoryFixtures.listener(22, [HistoryFixtures.sshd])])
         let broken = HistoryFixtures.snapshot(2, at: "yesterday", [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])])
         let second = HistoryFixtures.snapshot(2, at: "2026-11-25T10:01:00Z",

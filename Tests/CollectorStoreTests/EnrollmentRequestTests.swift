@@ -8,8 +8,8 @@ struct EnrollmentRequestTests {
     static let now: Int64 = 1_800_000_000
 
     /// A database with the secret in force and `held` holding a valid certificate of key "k0".
-    func database(_ store: StoreMaker, held: String = "web-01") throws -> (any HistoryStore, Int64) {
-        let database = try store.make()
+    func database(_ store: StoreMaker, held: String = "web-01") async throws -> (any HistoryStore, Int64) {
+        let database = try await store.make()
         try database.rotateSecret(digest: "d", at: 0, by: "test")
         try database.recordSigned(by: "test", at: Self.now - 100) {
             IssuedCertificate(serial: "0A", hostName: held, fingerprint: "c0", notAfter: Self.now + 86_400, issuedAt: Self.now - 100,
@@ -28,8 +28,8 @@ struct EnrollmentRequestTests {
 
     func isPending(_ outcome: EnrollmentOutcome) -> Bool { if case .pending = outcome { true } else { false } }
 
-    @Test(arguments: StoreMaker.all) func oneSourceCannotFillTheListOfAHeldName(_ store: StoreMaker) throws {
-        let (database, secret) = try database(store)
+    @Test(arguments: StoreMaker.all) func oneSourceCannotFillTheListOfAHeldName(_ store: StoreMaker) async throws {
+        let (database, secret) = try await database(store)
         for i in 0..<EnrollmentRequest.maxWaitingPerSource {
             #expect(isPending(try attempt(database, secret, key: "attacker-\(i)", from: "192.0.2.7")))
         }
@@ -53,8 +53,8 @@ struct EnrollmentRequestTests {
         else { Issue.record("an IPv4-mapped address is another source"); return }
     }
 
-    @Test(arguments: StoreMaker.all) func manySourcesFillANameOnlyUpToItsCapAndARefusalMakesRoom(_ store: StoreMaker) throws {
-        let (database, secret) = try database(store)
+    @Test(arguments: StoreMaker.all) func manySourcesFillANameOnlyUpToItsCapAndARefusalMakesRoom(_ store: StoreMaker) async throws {
+        let (database, secret) = try await database(store)
         var n = 0
         while n < EnrollmentRequest.maxWaitingPerName {
             #expect(isPending(try attempt(database, secret, key: "k-\(n)", from: "198.51.100.\(n / 3 + 1)")))
@@ -69,20 +69,20 @@ struct EnrollmentRequestTests {
         #expect(isPending(try attempt(database, secret, key: "next-day", from: "198.51.100.1", at: Self.now + 86_400)))
     }
 
-    @Test(arguments: StoreMaker.all) func theReasonSaysWhatTheNamesCertificateIs(_ store: StoreMaker) throws {
-        let (database, secret) = try database(store)
-        func reason(_ host: String, key: String, at now: Int64 = Self.now) throws -> String {
+    @Test(arguments: StoreMaker.all) func theReasonSaysWhatTheNamesCertificateIs(_ store: StoreMaker) async throws {
+        let (database, secret) = try await database(store)
+        func reason(_ host: String, key: String, at now: Int64 = Self.now) async throws -> String {
             guard case .pending(let request) = try attempt(database, secret, host, key: key, from: "192.0.2.1", at: now) else {
                 Issue.record("\(host) not pending")
                 return ""
             }
             return request.reason ?? ""
         }
-        #expect(try reason("web-01", key: "k0").hasPrefix("this key already holds the name's current certificate (serial 0A, valid until 2027-01-"))
-        #expect(try reason("web-01", key: "other") == "the name's certificate is valid until 2027-01-16T08:00:00Z (serial 0A), held by another key")
+        await #expect(try reason("web-01", key: "k0").hasPrefix("this key already holds the name's current certificate (serial 0A, valid until 2027-01-"))
+        await #expect(try reason("web-01", key: "other") == "the name's certificate is valid until 2027-01-16T08:00:00Z (serial 0A), held by another key")
         #expect(try database.revoke(host: "web-01", at: Self.now + 10) == 1)
-        #expect(try reason("web-01", key: "third", at: Self.now + 20) == "the name's certificate was revoked at 2027-01-15T08:00:10Z (serial 0A)")
-        let (expired, secret2) = try self.database(store, held: "db-01")
+        await #expect(try reason("web-01", key: "third", at: Self.now + 20) == "the name's certificate was revoked at 2027-01-15T08:00:10Z (serial 0A)")
+        let (expired, secret2) = try await self.database(store, held: "db-01")
         guard case .pending(let request) = try attempt(expired, secret2, "db-01", key: "k9", from: nil, at: Self.now + 86_401) else {
             Issue.record("an expired name was issued")
             return
@@ -94,8 +94,8 @@ struct EnrollmentRequestTests {
         #expect(tagged.reason == "inventory entry 'vms-*' (inventory.yaml:2) matches this name and tags it OpenVMS")
     }
 
-    @Test(arguments: StoreMaker.all) func issuingSupersedesTheOtherKeysRequestsSoAStaleApprovalCannotTakeTheNameBack(_ store: StoreMaker) throws {
-        let (database, secret) = try database(store)
+    @Test(arguments: StoreMaker.all) func issuingSupersedesTheOtherKeysRequestsSoAStaleApprovalCannotTakeTheNameBack(_ store: StoreMaker) async throws {
+        let (database, secret) = try await database(store)
         #expect(isPending(try attempt(database, secret, key: "reinstall", from: "192.0.2.1")))
         #expect(isPending(try attempt(database, secret, key: "stale", from: "192.0.2.2")))
         #expect((try? database.approveRequest(host: "web-01", fingerprint: "reinstall", now: Self.now, ttl: 600, by: "test").get()) != nil)
@@ -129,8 +129,8 @@ struct EnrollmentRequestTests {
         #expect(try attempt(database, secret, key: "stale", from: "192.0.2.2") == .refused(.keyRefused(at: Self.now)))
     }
 
-    @Test(arguments: StoreMaker.all) func aDisabledSecretIsToldApartFromAReplacedOne(_ store: StoreMaker) throws {
-        let database = try store.make()
+    @Test(arguments: StoreMaker.all) func aDisabledSecretIsToldApartFromAReplacedOne(_ store: StoreMaker) async throws {
+        let database = try await store.make()
         try database.rotateSecret(digest: "one", at: 10, by: "test")
         try database.rotateSecret(digest: "two", at: 20, by: "test")
         #expect(try database.disableSecret(at: 30, by: "test"))
@@ -144,8 +144,8 @@ struct EnrollmentRequestTests {
         #expect(try database.credential(digest: "three")?.refusal(at: 60) == nil)
     }
 
-    @Test(arguments: StoreMaker.all) func certificatesAreListedOldestFirstTheSupersededRevoked(_ store: StoreMaker) throws {
-        let (database, _) = try database(store)
+    @Test(arguments: StoreMaker.all) func certificatesAreListedOldestFirstTheSupersededRevoked(_ store: StoreMaker) async throws {
+        let (database, _) = try await database(store)
         for (serial, host) in [("0B", "web-01"), ("0C", "db-01")] {
             try database.recordSigned(by: "operator", at: Self.now) {
                 IssuedCertificate(serial: serial, hostName: host, fingerprint: "c", notAfter: Self.now + 9, issuedAt: Self.now)

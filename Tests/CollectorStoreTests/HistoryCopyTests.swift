@@ -84,9 +84,9 @@ struct HistoryCopyTests {
         }.sorted()
     }
 
-    @Test func everyTableArrivesRowForRowWithItsIds() throws {
+    @Test func everyTableArrivesRowForRowWithItsIds() async throws {
         let path = try sqliteHistory()
-        let url = try TestPostgres.freshDatabase()
+        let url = try await TestPostgres.freshDatabase()
         let counts = try HistoryCopy.copy(from: path, to: url, replacing: false)
         #expect(counts.map(\.table) == Self.tables)
         let connection = try PGConnection(url)
@@ -112,9 +112,9 @@ struct HistoryCopyTests {
         #expect(next == highest + 1)
     }
 
-    @Test func aTargetHoldingAHistoryIsRefusedUnlessReplaced() throws {
+    @Test func aTargetHoldingAHistoryIsRefusedUnlessReplaced() async throws {
         let path = try sqliteHistory()
-        let url = try TestPostgres.freshDatabase()
+        let url = try await TestPostgres.freshDatabase()
         _ = try HistoryCopy.copy(from: path, to: url, replacing: false)
         let connection = try PGConnection(url)
         try connection.execute("INSERT INTO audit (at, action, actor, detail) VALUES (1, 'marker', 'y', 'z')")
@@ -131,8 +131,8 @@ struct HistoryCopyTests {
         #expect(gone == 0, "replaced: the target holds the copied history alone")
     }
 
-    @Test func aSchemaFromAnotherReleaseIsNamed() throws {
-        let url = try TestPostgres.freshDatabase()
+    @Test func aSchemaFromAnotherReleaseIsNamed() async throws {
+        let url = try await TestPostgres.freshDatabase()
         #expect {
             try HistoryStores.existing(url)
         } throws: { error in
@@ -150,8 +150,8 @@ struct HistoryCopyTests {
         }
     }
 
-    @Test func aPasswordInTheStringIsNeverShown() throws {
-        let url = try TestPostgres.freshDatabase().replacingOccurrences(of: "postgres@", with: "postgres:s3cr%20t@")
+    @Test func aPasswordInTheStringIsNeverShown() async throws {
+        let url = try await TestPostgres.freshDatabase().replacingOccurrences(of: "postgres@", with: "postgres:s3cr%20t@")
         #expect {
             try HistoryStores.existing(url)
         } throws: { error in

@@ -15,9 +15,9 @@ struct IngestTests {
         (try Self.intervals(db).count, try db.receiptRuns(host: "web-01").count, try db.openListeners(host: "web-01").count)
     }
 
-    @Test(arguments: StoreMaker.all) func firstReportOpensAnIntervalPerListener(_ store: StoreMaker) throws {
-        let db = try store.make()
-        let outcome = try db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", [HistoryFixtures.listener(22, [HistoryFixtures.sshd]),
+    @Test(arguments: StoreMaker.all) func firstReportOpensAnIntervalPerListener(_ store: StoreMaker) async throws {
+        let db = try await store.make()
+        let outcome = try await db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", [HistoryFixtures.listener(22, [HistoryFixtures.sshd]),
                                                                               HistoryFixtures.listener(557, [HistoryFixtures.vmsd])]),
                                     host: "web-01", bodyDigest: "d1", receivedAt: 1)
         #expect(outcome == .changed(opened: 2, closed: 0))
@@ -27,16 +27,16 @@ struct IngestTests {
         #expect(open[0].opened == 1_795_600_800)
     }
 
-    @Test(arguments: StoreMaker.all) func unchangedReportsAddNoRows(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func unchangedReportsAddNoRows(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         let listeners = [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]
-        _ = try db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", listeners), host: "web-01", bodyDigest: "a", receivedAt: 1)
+        _ = try await db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", listeners), host: "web-01", bodyDigest: "a", receivedAt: 1)
         let before = try counts(db)
         for minute in 1...30 {
             // The daemon restarted with a new pid: still the same listener.
             var restarted = HistoryFixtures.sshd
             restarted.pid = Int32(1000 + minute)
-            let outcome = try db.ingest(HistoryFixtures.snapshot(UInt64(1 + minute), at: "2026-11-25T10:\(String(format: "%02d", minute)):00Z",
+            let outcome = try await db.ingest(HistoryFixtures.snapshot(UInt64(1 + minute), at: "2026-11-25T10:\(String(format: "%02d", minute)):00Z",
                                                       [HistoryFixtures.listener(22, [restarted])]),
                                         host: "web-01", bodyDigest: "b\(minute)", receivedAt: Int64(1 + minute))
             #expect(outcome == .unchanged)
@@ -48,11 +48,11 @@ struct IngestTests {
         #expect(run.lastBodyDigest == "b30")
     }
 
-    @Test(arguments: StoreMaker.all) func aListenerThatGoesIsClosedAndANewOneOpened(_ store: StoreMaker) throws {
-        let db = try store.make()
-        _ = try db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]),
+    @Test(arguments: StoreMaker.all) func aListenerThatGoesIsClosedAndANewOneOpened(_ store: StoreMaker) async throws {
+        let db = try await store.make()
+        _ = try await db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]),
                           host: "web-01", bodyDigest: "a", receivedAt: 1)
-        let outcome = try db.ingest(HistoryFixtures.snapshot(2, at: "2026-11-25T10:01:00Z", [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])]),
+        let outcome = try await db.ingest(HistoryFixtures.snapshot(2, at: "2026-11-25T10:01:00Z", [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])]),
                                     host: "web-01", bodyDigest: "b", receivedAt: 2)
         #expect(outcome == .changed(opened: 1, closed: 1))
         let closed = try Self.intervals(db).first { $0.port == 22 }
@@ -61,38 +61,38 @@ struct IngestTests {
         #expect(try counts(db).runs == 2)
     }
 
-    @Test(arguments: StoreMaker.all) func aRedeliveredSnapshotIsAcknowledgedAndIgnored(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func aRedeliveredSnapshotIsAcknowledgedAndIgnored(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         let first = HistoryFixtures.snapshot(7, at: "2026-11-25T10:00:00Z", [HistoryFixtures.listener(22, [HistoryFixtures.sshd])])
-        _ = try db.ingest(first, host: "web-01", bodyDigest: "a", receivedAt: 1)
-        #expect(try db.ingest(first, host: "web-01", bodyDigest: "a", receivedAt: 2) == .duplicate)
-        #expect(try db.ingest(HistoryFixtures.snapshot(5, at: "2026-11-25T09:58:00Z", []), host: "web-01", bodyDigest: "x",
+        _ = try await db.ingest(first, host: "web-01", bodyDigest: "a", receivedAt: 1)
+        await #expect(try db.ingest(first, host: "web-01", bodyDigest: "a", receivedAt: 2) == .duplicate)
+        await #expect(try db.ingest(HistoryFixtures.snapshot(5, at: "2026-11-25T09:58:00Z", []), host: "web-01", bodyDigest: "x",
                               receivedAt: 3) == .duplicate)
         #expect(try db.openListeners(host: "web-01").count == 1, "an old snapshot closes nothing")
         // After a reboot the boot id differs and a counter that started over is accepted.
-        #expect(try db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T11:00:00Z", boot: "boot-2", [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]),
+        await #expect(try db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T11:00:00Z", boot: "boot-2", [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]),
                               host: "web-01", bodyDigest: "c", receivedAt: 4) == .unchanged)
     }
 
-    @Test(arguments: StoreMaker.all) func anIncompleteSnapshotClosesNothing(_ store: StoreMaker) throws {
-        let db = try store.make()
-        _ = try db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]),
+    @Test(arguments: StoreMaker.all) func anIncompleteSnapshotClosesNothing(_ store: StoreMaker) async throws {
+        let db = try await store.make()
+        _ = try await db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]),
                           host: "web-01", bodyDigest: "a", receivedAt: 1)
-        let outcome = try db.ingest(HistoryFixtures.snapshot(2, at: "2026-11-25T10:01:00Z", complete: false, []),
+        let outcome = try await db.ingest(HistoryFixtures.snapshot(2, at: "2026-11-25T10:01:00Z", complete: false, []),
                                     host: "web-01", bodyDigest: "b", receivedAt: 2)
         #expect(outcome == .unchanged)
         #expect(try db.openListeners(host: "web-01").map(\.port) == [22])
     }
 
-    @Test(arguments: StoreMaker.all) func hostsGoStaleWhenTheyStopReporting(_ store: StoreMaker) throws {
-        let db = try store.make()
-        _ = try db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", []), host: "web-01", bodyDigest: "a", receivedAt: 1_000)
-        #expect(try db.hosts(now: 1_100, staleAfter: 300).map(\.stale) == [false])
-        #expect(try db.hosts(now: 1_400, staleAfter: 300).map(\.stale) == [true])
+    @Test(arguments: StoreMaker.all) func hostsGoStaleWhenTheyStopReporting(_ store: StoreMaker) async throws {
+        let db = try await store.make()
+        _ = try await db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", []), host: "web-01", bodyDigest: "a", receivedAt: 1_000)
+        await #expect(try db.hosts(now: 1_100, staleAfter: 300).map(\.stale) == [false])
+        await #expect(try db.hosts(now: 1_400, staleAfter: 300).map(\.stale) == [true])
     }
 
-    @Test(arguments: StoreMaker.all) func aBadTimestampIsRefused(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func aBadTimestampIsRefused(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         #expect(throws: ReportRefusal.self) {
             try db.ingest(HistoryFixtures.snapshot(1, at: "yesterday", []), host: "web-01", bodyDigest: "a", receivedAt: 1)
         }

@@ -35,8 +35,8 @@ struct NamespaceCloseTests {
         try db.openListeners(host: host).map { "\($0.port)" + ($0.unseenSince == nil ? "" : " unseen") }
     }
 
-    @Test(arguments: StoreMaker.all) func whatIsGoneFromANamespaceReadInFullClosesElsewhereItStaysOpenUnseen(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func whatIsGoneFromANamespaceReadInFullClosesElsewhereItStaysOpenUnseen(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         _ = try ingest(db, Self.snapshot(1, at: Self.t1, complete: true, readInFull: [Self.hostNs, Self.containerNs],
                                          [HistoryFixtures.listener(557, [HistoryFixtures.vmsd]), Self.inContainer(55, [])]))
         // Something hid the container's namespace; the host's was read in full without 557.
@@ -49,8 +49,8 @@ struct NamespaceCloseTests {
         #expect(try open(db) == ["55"])
     }
 
-    @Test(arguments: StoreMaker.all) func anOlderAgentsIncompleteReportClosesNothingAndMarksNothing(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func anOlderAgentsIncompleteReportClosesNothingAndMarksNothing(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         _ = try ingest(db, Self.snapshot(1, at: Self.t1, complete: true, readInFull: nil,
                                          [HistoryFixtures.listener(557, [HistoryFixtures.vmsd]), Self.inContainer(55, [])]))
         #expect(try ingest(db, Self.snapshot(2, at: Self.t2, readInFull: nil, [])) == .unchanged)
@@ -60,8 +60,8 @@ struct NamespaceCloseTests {
         #expect(try open(db) == ["55 unseen", "557 unseen"])
     }
 
-    @Test(arguments: StoreMaker.all) func ownersNotSeenStayAsLastKnownNotNone(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func ownersNotSeenStayAsLastKnownNotNone(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         _ = try ingest(db, Self.snapshot(1, at: Self.t1, complete: true, readInFull: [Self.hostNs],
                                          [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])]))
         // Its holder's descriptors could not be read: the socket is there, its owners unseen.
@@ -80,8 +80,8 @@ struct NamespaceCloseTests {
         #expect(try IngestTests.intervals(db).count == 1)
     }
 
-    @Test(arguments: StoreMaker.all) func aListenerThatNeverHadOwnersIsStillANewListener(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func aListenerThatNeverHadOwnersIsStillANewListener(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         _ = try ingest(db, Self.snapshot(1, at: Self.t1, complete: true, readInFull: [Self.hostNs],
                                          [HistoryFixtures.listener(557, [HistoryFixtures.vmsd])]))
         // Another port, no owners seen: nothing to keep, and 557 is gone from a namespace read in full.
@@ -92,8 +92,8 @@ struct NamespaceCloseTests {
     }
 
     /// A hostile agent may claim a namespace it did not read: it closes only its own host's intervals.
-    @Test(arguments: StoreMaker.all) func aClaimedNamespaceClosesOnlyItsOwnHostsIntervals(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func aClaimedNamespaceClosesOnlyItsOwnHostsIntervals(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         _ = try ingest(db, Self.snapshot(1, at: Self.t1, host: "web-02", complete: true, readInFull: [Self.containerNs],
                                          [Self.inContainer(55, [])]), host: "web-02")
         _ = try ingest(db, Self.snapshot(1, at: Self.t1, complete: true, readInFull: [Self.containerNs], [Self.inContainer(55, [])]))

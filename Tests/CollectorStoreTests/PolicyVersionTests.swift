@@ -10,8 +10,8 @@ struct PolicyVersionTests {
     static let b = PolicyVersion(digest: "bbbb", files: [.init(path: "legacy-ports.yaml", content: Array("rules: [x]\n".utf8))])
 
     @Test(arguments: StoreMaker.all)
-    func theSameContentTwiceIsOneVersionAndAPeriodBeginsOnlyOnAChange(_ maker: StoreMaker) throws {
-        let store = try maker.make()
+    func theSameContentTwiceIsOneVersionAndAPeriodBeginsOnlyOnAChange(_ maker: StoreMaker) async throws {
+        let store = try await maker.make()
         #expect(try store.policyVersion(digest: "aaaa") == nil)
         #expect(try store.policyPeriods(since: 0, until: .max).isEmpty)
 
@@ -33,8 +33,8 @@ struct PolicyVersionTests {
     }
 
     @Test(arguments: StoreMaker.all)
-    func periodsAreThoseOverlappingTheWindow(_ maker: StoreMaker) throws {
-        let store = try maker.make()
+    func periodsAreThoseOverlappingTheWindow(_ maker: StoreMaker) async throws {
+        let store = try await maker.make()
         try store.recordPolicy(Self.a, at: 100)
         try store.recordPolicy(nil, at: 200)
         try store.recordPolicy(Self.b, at: 300)

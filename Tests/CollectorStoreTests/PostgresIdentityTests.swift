@@ -11,8 +11,8 @@ import Testing
     static let now: Int64 = 1_800_000_000
 
     /// Two collectors on one new database, and its connection string.
-    func collectors() throws -> (PostgresHistory, PostgresHistory, String) {
-        let url = try TestPostgres.freshDatabase()
+    func collectors() async throws -> (PostgresHistory, PostgresHistory, String) {
+        let url = try await TestPostgres.freshDatabase()
         return (try PostgresHistory.open(url), try PostgresHistory.open(url), url)
     }
 
@@ -41,8 +41,8 @@ import Testing
         return results.withLock { $0.map { $0! } }
     }
 
-    @Test func aRevocationOnOneCollectorIsRefusedOnTheOtherWithinASecond() throws {
-        let (a, b, _) = try collectors()
+    @Test func aRevocationOnOneCollectorIsRefusedOnTheOtherWithinASecond() async throws {
+        let (a, b, _) = try await collectors()
         try a.recordSigned(by: "test", at: Self.now) { certificate("S1", key: "k1") }
         #expect(b.standing(serial: "S1") == .firstPresentation)
         #expect(within(5) { b.standings.isCurrent }, "B's view loads and listens")
@@ -62,8 +62,8 @@ import Testing
         #expect(within(1) { b.standing(serial: "S2") == .accepted })
     }
 
-    @Test func aNameTooLongForANotificationIsStillSeenRevoked() throws {
-        let (a, b, _) = try collectors()
+    @Test func aNameTooLongForANotificationIsStillSeenRevoked() async throws {
+        let (a, b, _) = try await collectors()
         let long = String(repeating: "a", count: 9_000) + ".example"
         try a.recordSigned(by: "test", at: Self.now) { certificate("L1", long, key: "k1") }
         _ = b.standing(serial: "L1")
@@ -73,15 +73,15 @@ import Testing
         #expect(a.isRevoked(serial: "L1"))
     }
 
-    @Test func handshakesAreAnsweredFromMemoryNotByARead() throws {
-        let (_, b, url) = try collectors()
+    @Test func handshakesAreAnsweredFromMemoryNotByARead() async throws {
+        let (_, b, url) = try await collectors()
         try b.recordSigned(by: "test", at: Self.now) { certificate("S1", key: "k1") }
         _ = b.standing(serial: "S1")
         #expect(within(5) { b.standings.isCurrent })
         // A change nobody announced is not seen: the answer came from memory.
         let direct = try PGConnection(url)
         try direct.execute("UPDATE certificate SET revokedAt = 1 WHERE serial = 'S1'")
-        Thread.sleep(forTimeInterval: 0.3)
+        try await Task.sleep(for: .milliseconds(300))
         #expect(b.standing(serial: "S1") == .firstPresentation)
         // Announced, it is.
         try direct.notify(CertificateStandings.channel, "web-01")
@@ -91,8 +91,8 @@ import Testing
         #expect(!b.isRevoked(serial: "nothing"))
     }
 
-    @Test func eightThreadsEnrollingOneNameThroughTwoCollectorsGetOneCertificate() throws {
-        let (a, b, _) = try collectors()
+    @Test func eightThreadsEnrollingOneNameThroughTwoCollectorsGetOneCertificate() async throws {
+        let (a, b, _) = try await collectors()
         try a.rotateSecret(digest: "d", at: 0, by: "test")
         let secret = try #require(try b.credential(digest: "d")?.id)
         let outcomes = concurrently(8) { i in
@@ -111,8 +111,8 @@ import Testing
         #expect(try a.openRequests(now: Self.now).count == 7)
     }
 
-    @Test func aRenewalRacedThroughTwoCollectorsIsGrantedOnce() throws {
-        let (a, b, _) = try collectors()
+    @Test func aRenewalRacedThroughTwoCollectorsIsGrantedOnce() async throws {
+        let (a, b, _) = try await collectors()
         try a.recordSigned(by: "test", at: Self.now - 100) { certificate("S0", key: "k0", at: Self.now - 100) }
         let results = concurrently(8) { i in
             try (i % 2 == 0 ? a : b).renew(RenewalAttempt(presented: "S0", host: "web-01", keyFingerprint: "n\(i)",
@@ -129,26 +129,14 @@ import Testing
         #expect(current.map(\.serial) == granted.map(\.serial))
     }
 
-    /// The database's outage, as a restart is to its collectors — every connection cut,
-    /// none accepted until it ends — but of this test's database alone, so the suite's
-    /// other tests, running at once on the same cluster, do not see it.
-    func outage(of url: String, _ during: () throws -> Void) throws {
-        let name = String(url.split(separator: "/").last!)
-        let admin = try PGConnection(try TestPostgres.url("postgres"))
-        try admin.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
-        try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [name])
-        defer { _ = try? admin.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS true") }
-        try during()
-    }
-
-    @Test func theViewReconnectsAfterAnOutageAndSeesLaterRevocations() throws {
-        let (a, b, url) = try collectors()
+    @Test func theViewReconnectsAfterAnOutageAndSeesLaterRevocations() async throws {
+        let (a, b, url) = try await collectors()
         try a.recordSigned(by: "test", at: Self.now) { certificate("S1", key: "k1") }
         try a.recordSigned(by: "test", at: Self.now) { certificate("T1", "db-01", key: "t1") }
         _ = b.standing(serial: "S1")
         #expect(within(5) { b.standings.isCurrent })
 
-        try outage(of: url) {
+        try await TestPostgres.outage(of: url) {
             #expect(throws: StorageUnavailable.self) { try a.revoke(host: "web-01", at: Self.now + 1, by: "test") }
             #expect(within(2) { !b.standings.isCurrent }, "the view knows it is no longer current")
             #expect(!b.isRevoked(serial: "T1"), "a database that cannot be reached: what the view last knew")
@@ -163,8 +151,8 @@ import Testing
         #expect(within(1) { b.isRevoked(serial: "T1") })
     }
 
-    @Test func aSettledStoreStopsListeningAndStartsAgainWhenAsked() throws {
-        let (a, b, _) = try collectors()
+    @Test func aSettledStoreStopsListeningAndStartsAgainWhenAsked() async throws {
+        let (a, b, _) = try await collectors()
         try a.recordSigned(by: "test", at: Self.now) { certificate("S1", key: "k1") }
         _ = b.standing(serial: "S1")
         #expect(within(5) { b.standings.isCurrent })

@@ -12,8 +12,8 @@ struct PostgresIngestTests {
     /// Three hosts, each report delivered four times at once (an agent failing over
     /// resends what it was not sure was stored), twice to each collector, from threads
     /// released together.
-    @Test func twoCollectorsStoringTheSameHostsAtOnceStoreEachReportOnce() throws {
-        let url = try TestPostgres.freshDatabase()
+    @Test func twoCollectorsStoringTheSameHostsAtOnceStoreEachReportOnce() async throws {
+        let url = try await TestPostgres.freshDatabase()
         let collectors = [try HistoryStores.open(url), try HistoryStores.open(url)]
         let hosts = ["web-01", "web-02", "db-01"], reports = 30
         let outcomes = Outcomes()
@@ -62,8 +62,8 @@ struct PostgresIngestTests {
     }
 
     /// Both collectors refusing one host at once: every refusal counted.
-    @Test func refusalsRecordedByTwoCollectorsAtOnceAllCount() throws {
-        let url = try TestPostgres.freshDatabase()
+    @Test func refusalsRecordedByTwoCollectorsAtOnceAllCount() async throws {
+        let url = try await TestPostgres.freshDatabase()
         let collectors = [try HistoryStores.open(url), try HistoryStores.open(url)]
         DispatchQueue.concurrentPerform(iterations: 40) { i in
             let refusal = HostRefusal(hostName: "web-01", reason: .outOfOrder, message: "refusal \(i)", at: Int64(1_000 + i))
@@ -80,28 +80,25 @@ struct PostgresIngestTests {
     /// answers 503 and the agent keeps the report), the first after it works again on new
     /// connections, and every report acknowledged is stored.
     @Test func aDatabaseOutageMidStreamLosesNothingAcknowledged() async throws {
-        let url = try TestPostgres.freshDatabase()
-        let database = String(url.split(separator: "/").last!)
+        let url = try await TestPostgres.freshDatabase()
         let collectors = [try HistoryStores.open(url), try HistoryStores.open(url)]
         var acknowledged: [UInt64] = []
         for sequence in UInt64(1)...10 {
             _ = try await collectors[Int(sequence % 2)].ingest(Self.request("web-01", sequence), findings: Self.no8080, clock: nil)
             acknowledged.append(sequence)
         }
-        let admin = try PGConnection(try TestPostgres.url("postgres"))
-        try admin.execute("ALTER DATABASE \(database) ALLOW_CONNECTIONS false")
-        try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [database])
-        // Twice on each: a connection that was cut, then one that cannot be opened.
-        for _ in 0..<2 {
-            await #expect(throws: StorageUnavailable.self) {
-                try await collectors[0].ingest(Self.request("web-01", 11), findings: Self.no8080, clock: nil)
-            }
-            #expect(throws: StorageUnavailable.self) {
-                try collectors[1].ingest([Self.request("web-01", 11), Self.request("web-01", 12)], refusals: [],
-                                         findings: Self.no8080, clock: nil)
+        try await TestPostgres.outage(of: url) {
+            // Twice on each: a connection that was cut, then one that cannot be opened.
+            for _ in 0..<2 {
+                await #expect(throws: StorageUnavailable.self) {
+                    try await collectors[0].ingest(Self.request("web-01", 11), findings: Self.no8080, clock: nil)
+                }
+                #expect(throws: StorageUnavailable.self) {
+                    try collectors[1].ingest([Self.request("web-01", 11), Self.request("web-01", 12)], refusals: [],
+                                             findings: Self.no8080, clock: nil)
+                }
             }
         }
-        try admin.execute("ALTER DATABASE \(database) ALLOW_CONNECTIONS true")
         // The agent sends again what was not acknowledged, from 11 on.
         for sequence in UInt64(11)...20 {
             let result = try collectors[Int(sequence % 2)].ingest([Self.request("web-01", sequence)], refusals: [],
@@ -118,8 +115,8 @@ struct PostgresIngestTests {
 
     /// Re-evaluation on one collector while the other ingests the same hosts: never two
     /// open intervals of one finding.
-    @Test func reevaluationDuringAnotherCollectorsIngestOpensNoFindingTwice() throws {
-        let url = try TestPostgres.freshDatabase()
+    @Test func reevaluationDuringAnotherCollectorsIngestOpensNoFindingTwice() async throws {
+        let url = try await TestPostgres.freshDatabase()
         let collectors = [try HistoryStores.open(url), try HistoryStores.open(url)]
         let failures = Outcomes()
         DispatchQueue.concurrentPerform(iterations: 2) { worker in

@@ -15,13 +15,13 @@ struct PostgresReadersGoldenTests {
     static let names = ["a", "B", "_", "é", "Z", "a-01", HostileText.hostName]
 
     /// A new database whose default collation is not byte order.
-    static func linguisticDatabase() throws -> String {
+    static func linguisticDatabase() async throws -> String {
         let name = "pw_icu_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
-        let admin = try PGConnection(try TestPostgres.url("postgres"))
+        let admin = try PGConnection(try await TestPostgres.url("postgres"))
         try admin.execute("""
             CREATE DATABASE \(name) TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'
             """)
-        return try TestPostgres.url(name)
+        return try await TestPostgres.url(name)
     }
 
     /// The same history, through the interface: imported hosts with hostile text, two
@@ -117,9 +117,9 @@ struct PostgresReadersGoldenTests {
         return lines
     }
 
-    @Test func everyReaderReadsTheSameOnBothBackends() throws {
+    @Test func everyReaderReadsTheSameOnBothBackends() async throws {
         let sqlite = try HistoryStores.inMemory()
-        let postgres = try HistoryStores.open(try Self.linguisticDatabase())
+        let postgres = try await HistoryStores.open(try Self.linguisticDatabase())
         try Self.store(into: sqlite)
         try Self.store(into: postgres)
         let expected = try Self.readings(of: sqlite), read = try Self.readings(of: postgres)
@@ -128,7 +128,7 @@ struct PostgresReadersGoldenTests {
             Issue.record("line \(index) differs:\nPostgreSQL: \(line)\nSQLite:     \(wanted)")
         }
         // Byte order, which the database's own collation would not give.
-        #expect(try postgres.hosts(now: Self.t0, staleAfter: 300).map(\.host.name)
+        await #expect(try postgres.hosts(now: Self.t0, staleAfter: 300).map(\.host.name)
                 == ["B", "Z", "_", "a", "a-01", "reporter", "web-66\n1999-12-31T00:00:00Z level=critical forged", "é"])
         #expect(try postgres.tagEdits(host: "a") == TagEdits(added: ["_x", "Zeta"], removed: ["pci"]))
         #expect(try postgres.policyVersion(digest: "p1")?.files.map(\.path) == ["B.yaml", "_.yaml", "a.yaml", "é.yaml"])

@@ -12,8 +12,8 @@ struct PostgresReadsTests {
     static let t0: Int64 = 1_800_000_000
 
     /// Two collectors' stores on one new database.
-    static func twoCollectors() throws -> (any HistoryStore, any HistoryStore) {
-        let url = try TestPostgres.freshDatabase()
+    static func twoCollectors() async throws -> (any HistoryStore, any HistoryStore) {
+        let url = try await TestPostgres.freshDatabase()
         return (try HistoryStores.open(url), try HistoryStores.open(url))
     }
 
@@ -53,9 +53,9 @@ struct PostgresReadsTests {
     /// `hosts forget` on one collector while the other stores the host's reports: the
     /// retirement comes wholly before or after each report, so nothing stays open on the
     /// retired host, no interval overlaps another, and it is retired (and audited) once.
-    @Test func retireRacingIngestOnAnotherCollector() throws {
+    @Test func retireRacingIngestOnAnotherCollector() async throws {
         for round in 0..<6 {
-            let (a, b) = try Self.twoCollectors()
+            let (a, b) = try await Self.twoCollectors()
             let host = "race-\(round)"
             _ = try Self.report(b, host, 1)
             let errors = Self.inParallel(4) { i in
@@ -84,8 +84,8 @@ struct PostgresReadsTests {
 
     /// A retirement's revocation on one collector is refused by the other's handshakes
     /// within a second, as `enroll revoke`'s is.
-    @Test func aRetirementsRevocationReachesTheOtherCollectorWithinASecond() throws {
-        let (a, b) = try Self.twoCollectors()
+    @Test func aRetirementsRevocationReachesTheOtherCollectorWithinASecond() async throws {
+        let (a, b) = try await Self.twoCollectors()
         for (serial, host) in [("0A", "web-01"), ("0B", "web-02")] {
             try a.recordSigned(by: "test", at: Self.t0) {
                 IssuedCertificate(serial: serial, hostName: host, fingerprint: serial, notAfter: Self.t0 + 86_400, issuedAt: Self.t0)
@@ -112,8 +112,8 @@ struct PostgresReadsTests {
 
     /// Tag edits from two collectors on many threads at once: each kept once, one row per
     /// tag whatever its case, every edit audited.
-    @Test func tagEditsFromTwoCollectorsAtOnce() throws {
-        let (a, b) = try Self.twoCollectors()
+    @Test func tagEditsFromTwoCollectorsAtOnce() async throws {
+        let (a, b) = try await Self.twoCollectors()
         let errors = Self.inParallel(8) { i in
             let db = i % 2 == 0 ? a : b
             for j in 0..<10 {
@@ -127,7 +127,8 @@ struct PostgresReadsTests {
         #expect(try a.forgetTag(host: "web-1", "Gone", at: Self.t0 + 1, by: "alice"))
         #expect(try !b.forgetTag(host: "web-1", "gone", at: Self.t0 + 2, by: "alice"), "forgotten already")
         let edits = try b.allTagEdits()
-        #expect(edits.values.map { $0.added.count }.reduce(0, +) == 80 + 1)
+        let added = edits.values.map { $0.added.count }.reduce(0, +)
+        #expect(added == 80 + 1)
         #expect(edits["web-0"]?.added.filter { $0.lowercased() == "shared" }.count == 1)
         #expect(edits["web-1"]?.removed == [])
         let audit = try a.auditEntries(since: 0)
@@ -139,8 +140,8 @@ struct PostgresReadsTests {
 
     /// Collectors starting together under one policy record one period, not one each:
     /// with no policy (nothing inserted to wait on), and with a version recorded before.
-    @Test func policyRecordedByCollectorsStartingTogether() throws {
-        let (a, b) = try Self.twoCollectors()
+    @Test func policyRecordedByCollectorsStartingTogether() async throws {
+        let (a, b) = try await Self.twoCollectors()
         let version = PolicyVersion(digest: "p1", files: [.init(path: "ports.yaml", content: [0, 1, 0xff])])
         try a.recordPolicy(version, at: Self.t0)
         for (offset, recorded) in [(1, nil), (2, version)] as [(Int64, PolicyVersion?)] {
@@ -156,8 +157,8 @@ struct PostgresReadsTests {
 
     /// Pruning on both collectors while one stores reports: every host keeps its newest
     /// run, so a redelivery is still recognised.
-    @Test func pruningOnTwoCollectorsWhileReportsArrive() throws {
-        let (a, b) = try Self.twoCollectors()
+    @Test func pruningOnTwoCollectorsWhileReportsArrive() async throws {
+        let (a, b) = try await Self.twoCollectors()
         let errors = Self.inParallel(4) { i in
             if i < 2 {
                 for sequence in UInt64(1)...30 { _ = try Self.report(a, "web-\(i)", sequence) }
@@ -176,8 +177,8 @@ struct PostgresReadsTests {
     /// leave (one listener's intervals overlapping) and an index a failed build left
     /// invalid — written here behind the store's back, as only a bug or a DBA could — and
     /// names rows by id, never by a host's own text.
-    @Test func theIntegrityCheckFindsOverlapsAndInvalidIndexes() throws {
-        let url = try TestPostgres.freshDatabase()
+    @Test func theIntegrityCheckFindsOverlapsAndInvalidIndexes() async throws {
+        let url = try await TestPostgres.freshDatabase()
         let db = try HistoryStores.open(url)
         #expect(try db.integrityProblems() == [])
         let raw = try PGConnection(url)
@@ -201,31 +202,18 @@ struct PostgresReadsTests {
     /// refused) fails the calls meanwhile as "the storage" (503 for the collector), not as
     /// a wrong answer, and the calls after it is back work again. Only this test's database
     /// goes: stopping the shared cluster would fail the tests running beside it.
-    @Test func anOutageIsStorageUnavailableAndTheStoreComesBack() throws {
-        let url = try TestPostgres.freshDatabase()
+    @Test func anOutageIsStorageUnavailableAndTheStoreComesBack() async throws {
+        let url = try await TestPostgres.freshDatabase()
         let db = try HistoryStores.open(url)
         try db.tag(host: "web-01", "pci", at: Self.t0, by: "alice")
         #expect(try db.knowsName("web-01"))
-        try Self.outage(of: url, on: true)
-        var over = false
-        defer { if !over { try? Self.outage(of: url, on: false) } }
-        #expect(throws: StorageUnavailable.self) { try db.tagEdits(host: "web-01") }
-        #expect(throws: StorageUnavailable.self) { try db.hosts(now: Self.t0, staleAfter: 60) }
-        #expect(throws: StorageUnavailable.self) { try db.tag(host: "web-01", "sox", at: Self.t0, by: "alice") }
-        try Self.outage(of: url, on: false)
-        over = true
+        try await TestPostgres.outage(of: url) {
+            #expect(throws: StorageUnavailable.self) { try db.tagEdits(host: "web-01") }
+            #expect(throws: StorageUnavailable.self) { try db.hosts(now: Self.t0, staleAfter: 60) }
+            #expect(throws: StorageUnavailable.self) { try db.tag(host: "web-01", "sox", at: Self.t0, by: "alice") }
+        }
         #expect(try db.tagEdits(host: "web-01") == TagEdits(added: ["pci"]))
         try db.tag(host: "web-01", "sox", at: Self.t0 + 1, by: "alice")
         #expect(try db.assignedTags() == ["pci", "sox"])
-    }
-
-    /// Ends every connection to `url`'s database and refuses new ones (`on`), or lets them in again.
-    static func outage(of url: String, on: Bool) throws {
-        let name = try #require(URL(string: url)?.lastPathComponent)
-        let admin = try PGConnection(try TestPostgres.url("postgres"))
-        try admin.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS \(!on)")
-        if on {
-            try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [name])
-        }
     }
 }

@@ -13,8 +13,8 @@ struct PostgresUpkeepTests {
         #expect(store.holdsUpkeep() && store.holdsUpkeep())
     }
 
-    @Test func oneOfTwoCollectorsHoldsItAndItPassesWhenTheHolderGoes() throws {
-        let url = try TestPostgres.freshDatabase()
+    @Test func oneOfTwoCollectorsHoldsItAndItPassesWhenTheHolderGoes() async throws {
+        let url = try await TestPostgres.freshDatabase()
         let a = try HistoryStores.open(url), b = try HistoryStores.open(url)
         #expect(a.holdsUpkeep(), "the first to ask takes it")
         // Both ask from several threads at once: a keeps it, b never gets it.
@@ -42,17 +42,17 @@ struct PostgresUpkeepTests {
         #expect(!b.holdsUpkeep(), "b sees its session ended and does not take it back")
     }
 
-    @Test func aRestartOfTheServerPassesItToWhoeverAsksFirst() throws {
-        let cluster = try TestPostgres.privateCluster()
-        let url = try cluster.freshDatabase()
+    @Test func aRestartOfTheServerPassesItToWhoeverAsksFirst() async throws {
+        let cluster = try await TestPostgres.privateCluster()
+        let url = try await cluster.freshDatabase()
         let a = try HistoryStores.open(url), b = try HistoryStores.open(url)
         #expect(a.holdsUpkeep() && !b.holdsUpkeep())
-        try cluster.stop()
+        try await cluster.stop()
         #expect(!a.holdsUpkeep() && !b.holdsUpkeep(), "no server: nobody holds it, nothing throws")
-        try cluster.start()
+        try await cluster.start()
         #expect(b.holdsUpkeep(), "the session a held it in ended with the server")
         #expect(!a.holdsUpkeep())
-        try cluster.restart()
+        try await cluster.restart()
         #expect(a.holdsUpkeep())
         #expect(!b.holdsUpkeep())
     }

@@ -9,8 +9,8 @@ struct RenewalTests {
     static let now: Int64 = 1_800_000_000
 
     /// A store where web-01 holds certificate "A" of key "kA".
-    func database(_ store: StoreMaker) throws -> any HistoryStore {
-        let database = try store.make()
+    func database(_ store: StoreMaker) async throws -> any HistoryStore {
+        let database = try await store.make()
         try database.recordSigned(by: "test", at: Self.now - 100) {
             IssuedCertificate(serial: "A", hostName: "web-01", fingerprint: "cA", notAfter: Self.now + 86_400,
                               issuedAt: Self.now - 100, keyFingerprint: "kA")
@@ -25,8 +25,8 @@ struct RenewalTests {
         }
     }
 
-    @Test(arguments: StoreMaker.all) func theOverlapEndsAtTheSuccessorsFirstPresentation(_ store: StoreMaker) throws {
-        let database = try database(store)
+    @Test(arguments: StoreMaker.all) func theOverlapEndsAtTheSuccessorsFirstPresentation(_ store: StoreMaker) async throws {
+        let database = try await database(store)
         #expect(database.standing(serial: "A") == .firstPresentation)
         let renewed = try renew(database, "A", key: "kB", as: "B").get()
         #expect(renewed.renews == "A" && renewed.keyFingerprint == "kB")
@@ -42,8 +42,8 @@ struct RenewalTests {
         #expect(try database.auditEntries(since: 0).contains { $0.action == .certificateRenewed && $0.host == "web-01" })
     }
 
-    @Test(arguments: StoreMaker.all) func onlyTheCurrentCertificateRenewsForANewKey(_ store: StoreMaker) throws {
-        let database = try database(store)
+    @Test(arguments: StoreMaker.all) func onlyTheCurrentCertificateRenewsForANewKey(_ store: StoreMaker) async throws {
+        let database = try await database(store)
         #expect(try renew(database, "A", key: "kA", as: "X") == .failure(.sameKey))
         #expect(try renew(database, "A", key: "kB", as: "X", host: "db-01") == .failure(.otherName(serial: "A", holder: "web-01")))
         #expect(try renew(database, "Z", key: "kB", as: "X") == .failure(.unknown(serial: "Z")))
@@ -72,8 +72,8 @@ struct RenewalTests {
     /// A key once replaced is never certified again, whichever certificate asks: a copy
     /// of it stolen since is worth nothing. The lost answer's retry (the same new key,
     /// again and again) still works.
-    @Test(arguments: StoreMaker.all) func aKeyTheNameHeldBeforeIsNeverCertifiedAgain(_ store: StoreMaker) throws {
-        let database = try database(store)
+    @Test(arguments: StoreMaker.all) func aKeyTheNameHeldBeforeIsNeverCertifiedAgain(_ store: StoreMaker) async throws {
+        let database = try await database(store)
         _ = try renew(database, "A", key: "kB", as: "B").get()
         _ = try renew(database, "A", key: "kB", as: "B2", at: Self.now + 1).get()
         _ = try renew(database, "A", key: "kB", as: "B3", at: Self.now + 2).get()
@@ -87,8 +87,8 @@ struct RenewalTests {
 
     /// The lost answer's path re-signs at each request: a name renews at most
     /// `renewalsPerHour` times an hour, then is told when to ask again.
-    @Test(arguments: StoreMaker.all) func renewalsPerNameAreBoundedInAnHour(_ store: StoreMaker) throws {
-        let database = try database(store)
+    @Test(arguments: StoreMaker.all) func renewalsPerNameAreBoundedInAnHour(_ store: StoreMaker) async throws {
+        let database = try await database(store)
         let limit = CollectorDatabase.renewalsPerHour
         for attempt in 0..<limit {
             _ = try renew(database, "A", key: "kB", as: "B\(attempt)", at: Self.now + Int64(attempt)).get()

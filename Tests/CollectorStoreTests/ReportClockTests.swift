@@ -40,8 +40,8 @@ struct ReportClockTests {
         #expect(late?.reason == .outOfOrder)
     }
 
-    @Test(arguments: StoreMaker.all) func spooledReportsAreAcceptedLateInSequenceOrderOnly(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func spooledReportsAreAcceptedLateInSequenceOrderOnly(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         let now = Self.t0 + 86_400
         // A day late, in order: each accepted.
         #expect(try ingest(db, 5, at: Self.t0, received: now) == .changed(opened: 1, closed: 0))
@@ -60,29 +60,29 @@ struct ReportClockTests {
         #expect(try db.openListeners(host: "web-01").map(\.opened) == [Self.t0 + 60])
         #expect(try ingest(db, 8, at: now - 10, received: now - 5) == .changed(opened: 1, closed: 1))
         #expect(try ingest(db, nil, at: now, received: now) != .duplicate, "fresh reports need no sequence")
-        let host = try #require(try db.hosts(now: now, staleAfter: 900).first?.host)
+        let host = try await #require(try db.hosts(now: now, staleAfter: 900).first?.host)
         #expect(host.lastSeen == now && host.lastSequence == 8)
     }
 
-    @Test(arguments: StoreMaker.all) func aTimeStoredFromTheFutureBeforeClocksWereCheckedGivesWay(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func aTimeStoredFromTheFutureBeforeClocksWereCheckedGivesWay(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         let future = Self.t0 + 5 * 365 * 86_400
-        _ = try db.ingest(HistoryFixtures.snapshot(1, at: Self.time(future), [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]),
+        _ = try await db.ingest(HistoryFixtures.snapshot(1, at: Self.time(future), [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]),
                           host: "web-01", bodyDigest: "a", receivedAt: Self.t0)  // no clock: as before v5
         #expect(try ingest(db, 2, at: Self.t0, received: Self.t0) != .duplicate)
-        #expect(try db.hosts(now: Self.t0, staleAfter: 900).first?.host.lastSeen == Self.t0)
+        await #expect(try db.hosts(now: Self.t0, staleAfter: 900).first?.host.lastSeen == Self.t0)
     }
 
-    @Test(arguments: StoreMaker.all) func aSequencePastInt64IsRefusedNotATrap(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func aSequencePastInt64IsRefusedNotATrap(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         let huge = #expect(throws: ReportRefusal.self) { try ingest(db, UInt64(Int64.max) + 1, at: Self.t0, received: Self.t0) }
         #expect(huge?.reason == .badRequest)
         #expect(try ingest(db, UInt64(Int64.max), at: Self.t0, received: Self.t0) == .changed(opened: 1, closed: 0))
-        #expect(try db.hosts(now: Self.t0, staleAfter: 900).first?.host.lastSequence == Int64.max)
+        await #expect(try db.hosts(now: Self.t0, staleAfter: 900).first?.host.lastSequence == Int64.max)
     }
 
-    @Test(arguments: StoreMaker.all) func aRefusedHostIsRefusingUntilItsNextStoredReport(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func aRefusedHostIsRefusingUntilItsNextStoredReport(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         let skew = HostRefusal(hostName: "web-01", reason: .clockSkew, message: "clock skew: …", at: Self.t0)
         try db.record(refusals: [skew, HostRefusal(hostName: "db-01", reason: .badRequest, message: "m", at: Self.t0)])
         // Never stored: refusing all the same, and counted.
@@ -102,7 +102,7 @@ struct ReportClockTests {
         #expect(try ingest(db, 1, at: Self.t0 + 120, received: Self.t0 + 120) != .duplicate)
         #expect(try db.currentRefusals().keys.sorted() == ["db-01"])
         #expect(try db.hostCounts(now: Self.t0 + 120, staleAfter: 900) == (all: 2, stale: 0, refusing: 1))
-        let host = try #require(try db.hosts(now: Self.t0 + 120, staleAfter: 900).first?.host)
+        let host = try await #require(try db.hosts(now: Self.t0 + 120, staleAfter: 900).first?.host)
         #expect(HostState(host: host, refusal: try db.currentRefusals()["web-01"], now: Self.t0 + 120, staleAfter: 900)
                 == .reporting)
         #expect(HostState(host: host, refusal: nil, now: Self.t0 + 2_000, staleAfter: 900) == .stale)
@@ -116,8 +116,8 @@ struct ReportClockTests {
     }
 
     /// In one transaction, a refusal and a stored report take effect in the order they came.
-    @Test(arguments: StoreMaker.all) func refusalsAndReportsOfABatchTakeEffectInOrder(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func refusalsAndReportsOfABatchTakeEffectInOrder(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         let refusal = HostRefusal(hostName: "web-01", reason: .badRequest, message: "m", at: Self.t0)
         let report = IngestRequest(HistoryFixtures.snapshot(1, at: Self.time(Self.t0), [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]),
                                    host: "web-01", bodyDigest: "a", receivedAt: Self.t0)

@@ -6,11 +6,11 @@ import Testing
 
 struct RetentionAndReadersTests {
     /// Old receipt runs go; each host's newest stays, because dedupe reads it.
-    @Test(arguments: StoreMaker.all) func pruningKeepsEachHostsNewestRun(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func pruningKeepsEachHostsNewestRun(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         // Three runs for web-01 (each report changes a listener), received at 100, 200, 300.
         for (sequence, port) in [(1, 22), (2, 23), (3, 24)] as [(UInt64, UInt16)] {
-            _ = try db.ingest(HistoryFixtures.snapshot(sequence, at: "2026-11-25T10:00:0\(sequence)Z",
+            _ = try await db.ingest(HistoryFixtures.snapshot(sequence, at: "2026-11-25T10:00:0\(sequence)Z",
                                                    [HistoryFixtures.listener(port, [HistoryFixtures.sshd])]),
                               host: "web-01", bodyDigest: "d\(sequence)", receivedAt: Int64(sequence) * 100)
         }
@@ -20,7 +20,7 @@ struct RetentionAndReadersTests {
         // Even when everything is older than the cutoff, the newest run stays.
         #expect(try db.pruneReceipts(receivedBefore: 10_000) == 0)
         // And a redelivery is still recognised.
-        let again = try db.ingest(HistoryFixtures.snapshot(3, at: "2026-11-25T10:00:03Z", [HistoryFixtures.listener(24, [HistoryFixtures.sshd])]),
+        let again = try await db.ingest(HistoryFixtures.snapshot(3, at: "2026-11-25T10:00:03Z", [HistoryFixtures.listener(24, [HistoryFixtures.sshd])]),
                                   host: "web-01", bodyDigest: "d3", receivedAt: 20_000)
         #expect(again == .duplicate)
     }
@@ -29,7 +29,7 @@ struct RetentionAndReadersTests {
     /// one consistent view meanwhile (SQLite: WAL gives the reader its snapshot while
     /// ingest commits; without it the write would fail SQLITE_BUSY after the 5 s timeout).
     @Test(arguments: StoreMaker.concurrent) func readersDoNotBlockIngest(_ store: StoreMaker) async throws {
-        let db = try store.make()
+        let db = try await store.make()
         _ = try await db.ingest(HistoryFixtures.snapshot(1, at: "2026-11-25T10:00:00Z", [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]),
                                 host: "web-01", bodyDigest: "a", receivedAt: 1)
         let (entered, enter) = AsyncStream<Void>.makeStream()
@@ -63,8 +63,8 @@ struct RetentionAndReadersTests {
 
     /// Every field of every history record comes back as it was written: the records are
     /// mapped column by column, and a column left out of a mapping shows here.
-    @Test(arguments: StoreMaker.all) func importedHistoryReadsBackAsWritten(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func importedHistoryReadsBackAsWritten(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         let owner = Owner(pid: 7, name: "vmsd", exe: "/opt/vms/bin/vmsd", cmdline: ["vmsd", "--port", "557"], uid: 1000,
                           user: "vms", unit: "vms.service", container: "docker://ab")
         var listener = Listener(transport: .udp, family: .ipv6, address: "fd00::1", port: 557, scope: .specific, netns: 4026532000,

@@ -31,8 +31,8 @@ struct RetireTests {
         }
     }
 
-    @Test(arguments: StoreMaker.all) func forgettingRevokesClosesAsRetiredMarksAndAuditsInOneGo(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func forgettingRevokesClosesAsRetiredMarksAndAuditsInOneGo(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         try db.rotateSecret(digest: "d", at: 0, by: "test")
         try sign(db, "web-01", serial: "0A", at: Self.now - 1_000)
         try sign(db, "db-01", serial: "0B", at: Self.now - 1_000)
@@ -70,8 +70,8 @@ struct RetireTests {
         #expect(try db.host(named: "web-01")?.retiredReason == "decommissioned" && db.isRevoked(serial: "0E"))
     }
 
-    @Test(arguments: StoreMaker.all) func aForgottenNameNeedsApprovalAndReportsAgainAsANewLife(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func aForgottenNameNeedsApprovalAndReportsAgainAsANewLife(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         try db.rotateSecret(digest: "d", at: 0, by: "test")
         let secret = try #require(try db.credential(digest: "d")?.id)
         try sign(db, "web-01", serial: "0A", at: Self.now - 1_000)
@@ -106,8 +106,8 @@ struct RetireTests {
         #expect(try db.auditEntries(since: Self.now).contains { $0.action == .hostReturned && $0.actor == "certificate 0D" })
     }
 
-    @Test(arguments: StoreMaker.all) func anIntervalDatedAheadClosesNoEarlierThanItOpened(_ store: StoreMaker) throws {
-        let db = try store.make()
+    @Test(arguments: StoreMaker.all) func anIntervalDatedAheadClosesNoEarlierThanItOpened(_ store: StoreMaker) async throws {
+        let db = try await store.make()
         try report(db, "fast-01", 1, collected: Self.now + 200, received: Self.now)
         let retired = try #require(try db.retire(host: "fast-01", at: Self.now, by: "operator", reason: nil))
         #expect(retired.revokedSerials.isEmpty && retired.listenersClosed == 2)

@@ -9,7 +9,7 @@ import Testing
 struct StoreMaker: Sendable, CustomTestStringConvertible {
     let testDescription: String
     /// A fresh, empty store.
-    let make: @Sendable () throws -> any HistoryStore
+    let make: @Sendable () async throws -> any HistoryStore
 
     /// The stores every behavioural test runs against.
     static let all: [StoreMaker] = [sqliteInMemory, postgres]
@@ -19,7 +19,7 @@ struct StoreMaker: Sendable, CustomTestStringConvertible {
 
     static let sqliteInMemory = StoreMaker(testDescription: "SQLite in memory") { try HistoryStores.inMemory() }
     /// A new database in the throwaway cluster the tests start (`TestPostgres`).
-    static let postgres = StoreMaker(testDescription: "PostgreSQL") { try HistoryStores.open(TestPostgres.freshDatabase()) }
+    static let postgres = StoreMaker(testDescription: "PostgreSQL") { try HistoryStores.open(await TestPostgres.freshDatabase()) }
     static let sqliteFile = StoreMaker(testDescription: "SQLite file") {
         try HistoryStores.open(Scratch.path("history-\(UUID().uuidString).sqlite"))
     }

@@ -6,7 +6,7 @@ import Testing
 /// libpq through PostgresClient against a real server (the tests' throwaway cluster).
 @Suite struct PGConnectionTests {
     let url: String
-    init() throws { url = try TestPostgres.freshDatabase() }
+    init() async throws { url = try await TestPostgres.freshDatabase() }
 
     @Test func hostileTextIsBoundNeverRead() throws {
         let connection = try PGConnection(url)
@@ -99,20 +99,20 @@ import Testing
         #expect(error?.description.contains("s3cret-pw") == false)
     }
 
-    @Test func thePoolReconnectsAfterTheServerRestarts() throws {
-        let cluster = try TestPostgres.privateCluster()
+    @Test func thePoolReconnectsAfterTheServerRestarts() async throws {
+        let cluster = try await TestPostgres.privateCluster()
         defer { cluster.remove() }
-        let pool = PGPool(conninfo: try cluster.freshDatabase(), size: 2)
+        let pool = PGPool(conninfo: try await cluster.freshDatabase(), size: 2)
         #expect(try pool.read { try $0.query("SELECT 1 AS one").first?.value("one") } == Int64(1))
-        try cluster.restart()
+        try await cluster.restart()
         // The pooled connection died with the server: the first use says so (transient)…
         let error = #expect(throws: PGError.self) { try pool.read { try $0.query("SELECT 1 AS one") } }
         #expect(error?.isTransient == true)
         // …and the next opens a new one.
         #expect(try pool.read { try $0.query("SELECT 1 AS one").first?.value("one") } == Int64(1))
-        try cluster.stop()
+        try await cluster.stop()
         #expect(throws: PGError.self) { try pool.write { try $0.execute("SELECT 1") } }
-        try cluster.start()
+        try await cluster.start()
         #expect(try pool.write { try $0.query("SELECT 2 AS two").first?.value("two") } == Int64(2))
     }
 }

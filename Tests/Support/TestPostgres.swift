@@ -5,17 +5,39 @@ import Glibc
 /// `postgres` user when the tests run as root: initdb refuses root), started on a free
 /// loopback port, stopped and removed when the test process exits. No service is left
 /// running and nothing is mocked. Each store gets a database of its own.
+///
+/// Everything that waits on a process (initdb, pg_ctl, psql) is async and runs on a thread
+/// of its own: the tests' cooperative pool is as wide as the machine has cores (2 in CI),
+/// and two tests blocked there on a starting cluster stall every other test, so timed ones
+/// fail.
 public enum TestPostgres {
     /// A connection string to a new, empty database in the cluster every test shares.
     /// Never stop or restart the shared cluster: other suites run beside yours.
-    public static func freshDatabase() throws -> String { try shared.get().freshDatabase() }
+    public static func freshDatabase() async throws -> String { try await blocking { try shared.get().newDatabase() } }
 
     /// The shared cluster's connection string to `database` (the superuser, trusted on loopback).
-    public static func url(_ database: String) throws -> String { try shared.get().url(database) }
+    public static func url(_ database: String) async throws -> String { try await blocking { try shared.get().url(database) } }
 
     /// A cluster of the caller's own, for a test that stops or restarts the server; removed
     /// at exit like the shared one (call `remove()` when done to free it sooner).
-    public static func privateCluster() throws -> Cluster { try Cluster() }
+    public static func privateCluster() async throws -> Cluster { try await blocking { try Cluster() } }
+
+    /// Runs `body` while `url`'s database (one of the shared cluster's) refuses connections
+    /// and has lost those it had: an outage as a restart is to its clients, but seen by this
+    /// test alone (stopping the shared cluster would fail the tests running beside it).
+    public static func outage<T>(of url: String, _ body: () async throws -> T) async throws -> T {
+        guard let name = url.split(separator: "/").last.map(String.init), name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+            throw Failure("not a database of the shared cluster: \(url)")
+        }
+        try await blocking {
+            try shared.get().psql("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
+            try shared.get().psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
+        }
+        let result: Result<T, any Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        try await blocking { try shared.get().psql("ALTER DATABASE \(name) ALLOW_CONNECTIONS true") }
+        return try result.get()
+    }
 
     nonisolated(unsafe) static let shared: Result<Cluster, any Error> = Result { try Cluster() }
 
@@ -41,7 +63,7 @@ public enum TestPostgres {
             }
             try run([bin + "/initdb", "-D", directory + "/data", "-A", "trust", "-U", "postgres", "-E", "UTF8",
                      "--locale=C", "--no-sync"])
-            try start()
+            try startServer()
             let (directory, binaries, asPostgres) = (self.directory, self.bin, self.asPostgres)
             Cluster.lock.lock()
             Cluster.removals[directory] = {
@@ -69,26 +91,32 @@ public enum TestPostgres {
         }
 
         /// A connection string to a new, empty database.
-        public func freshDatabase() throws -> String {
+        public func freshDatabase() async throws -> String { try await blocking { try self.newDatabase() } }
+
+        /// Stops the server (fast shutdown: connections end); `start()` brings it back on the same port.
+        public func stop() async throws { try await blocking { try self.pgctl(["stop", "-m", "fast"]) } }
+
+        public func start() async throws { try await blocking { try self.startServer() } }
+
+        /// Stops the server at once (as a crash would) and starts it again on the same port.
+        public func restart() async throws {
+            try await blocking {
+                try self.pgctl(["-m", "immediate", "-w", "stop"])
+                try self.startServer()
+            }
+        }
+
+        func newDatabase() throws -> String {
             let name = "pw_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
             try psql("CREATE DATABASE \(name)")
             return url(name)
         }
 
-        /// Stops the server (fast shutdown: connections end); `start()` brings it back on the same port.
-        public func stop() throws { try pgctl(["stop", "-m", "fast"]) }
-
-        public func start() throws {
+        func startServer() throws {
             // fsync off: a test cluster, thrown away; the fleet test's has it on.
             try pgctl(["-l", directory + "/log", "-o",
                        "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
                        + "-c full_page_writes=off -c max_connections=400", "-w", "start"])
-        }
-
-        /// Stops the server at once (as a crash would) and starts it again on the same port.
-        public func restart() throws {
-            try pgctl(["-m", "immediate", "-w", "stop"])
-            try start()
         }
 
         func pgctl(_ arguments: [String]) throws { try run([bin + "/pg_ctl", "-D", directory + "/data"] + arguments) }
@@ -96,7 +124,7 @@ public enum TestPostgres {
         public func url(_ database: String) -> String { "postgresql://postgres@127.0.0.1:\(port)/\(database)" }
 
         /// Runs `sql` as the superuser in the `postgres` database.
-        public func psql(_ sql: String) throws {
+        func psql(_ sql: String) throws {
             try run([bin + "/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres",
                      "-d", "postgres", "-c", sql])
         }
