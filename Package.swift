@@ -140,7 +140,7 @@ let package = Package(
         // Certificates made at test time, shared by the TLS, server and agent tests; the hostile host's text;
         // an enrolled agent's state; a small disk that really fills.
         .target(
-            name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS", "PortwardenModel", "AgentReporting", "StateFiles"],
+            name: "PortwardenTestSupport", dependencies: ["OpenSSLTLS", "PortwardenModel", "AgentReporting", "CollectorClient", "StateFiles"],
             path: "Tests/Support"),
         // The collector's application running in-process on loopback, for the server's and the agent's tests.
         .target(

@@ -75,7 +75,8 @@ struct Renew: ParsableCommand, LoggingCommand {
         } catch let refused as EnrollmentRefused {
             logger.error("renew: the collector refused (\(refused.status)): \(refused.message)",
                          metadata: ["event": "renewal_refused", "status": "\(refused.status)", "reason": "\(refused.message)"])
-            throw ExitCode(refused.status == 429 || refused.status >= 500 ? 75 : 3)
+            // 202: queued for the collector that signs; the same key asks again later.
+            throw ExitCode(refused.status == 202 || refused.status == 429 || refused.status >= 500 ? 75 : 3)
         } catch let failed as RequestFailed {
             logger.error("""
                 renew: no answer from the collector: \(failed); the current certificate stays in use, try again later \

@@ -19,6 +19,10 @@ public struct Renewal: Sendable {
         }
     }
 
+    /// A renewal queued for the signing collector (202) is asked again once when the
+    /// collector says to within this many seconds; otherwise at the next cycle.
+    static let askAgainWithin = 10
+
     /// When `certificate` is due for renewal: a third of its lifetime before it ends.
     public static func due(_ certificate: Certificate) -> Int64 {
         certificate.notAfter - (certificate.notAfter - certificate.notBefore) / 3
@@ -43,7 +47,14 @@ public struct Renewal: Sendable {
         guard let name = current.commonName else { throw AgentStateError("\(state.certificatePath) names no host") }
         let key = try state.renewalKey()
         let request = try CertificateRequest(key: key, commonName: name)
-        let answer = try connection.renew(csr: request.pem())
+        let answer: (certificate: String, ca: String, server: Certificate?)
+        do {
+            answer = try connection.renew(csr: request.pem())
+        } catch let queued as EnrollmentRefused where queued.status == 202 && (queued.retryAfter ?? 0) <= Self.askAgainWithin {
+            // Queued for the collector that holds the CA key: its answer is usually there within seconds.
+            sleep(UInt32(max(1, queued.retryAfter ?? 1)))
+            answer = try connection.renew(csr: request.pem())
+        }
         return try install(certificate: answer.certificate, bundle: answer.ca, server: answer.server, key: key, name: name,
                            now: Int64(time(nil)))
     }

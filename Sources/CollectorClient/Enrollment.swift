@@ -32,9 +32,12 @@ extension CollectorConnection {
     /// they came over (to check them against); a refusal throws `EnrollmentRefused`.
     public func renew(csr: String) throws -> (certificate: String, ca: String, server: Certificate?) {
         struct Asked: Encodable { var csr: String }
-        let (result, server) = try askForCertificate("/v1/renew", Asked(csr: csr))
+        let (result, server, retryAfter) = try askForCertificate("/v1/renew", Asked(csr: csr))
         guard case .issued(let certificate, let ca) = result else {
-            throw EnrollmentRefused(status: 202, message: "the collector did not answer with a certificate", retryAfter: nil)
+            // A collector without the CA key queued it for the one that signs: ask again with the same key.
+            let message = if case .pending(let message) = result { message } else { "" }
+            throw EnrollmentRefused(status: 202, message: message.isEmpty ? "the collector did not answer with a certificate" : message,
+                                    retryAfter: retryAfter)
         }
         return (certificate, ca, server)
     }
@@ -52,7 +55,9 @@ extension CollectorConnection {
 
     private struct CertificateReply: Decodable { var status: String; var certificate: String?; var ca: String?; var message: String? }
 
-    private func askForCertificate(_ path: String, _ asked: some Encodable) throws -> (result: EnrollmentResult, server: Certificate?) {
+    private func askForCertificate(_ path: String, _ asked: some Encodable) throws
+        -> (result: EnrollmentResult, server: Certificate?, retryAfter: Int?)
+    {
         let (response, server) = try exchange("POST", path, body: Array(try JSONEncoder().encode(asked)),
                                               headers: ["Content-Type": "application/json"])
         guard response.status == 200 || response.status == 202 else {
@@ -61,8 +66,9 @@ extension CollectorConnection {
         }
         let reply = try JSONDecoder().decode(CertificateReply.self, from: Data(response.body))
         if reply.status == "issued", let certificate = reply.certificate, let ca = reply.ca {
-            return (.issued(certificate: certificate, ca: ca), server)
+            return (.issued(certificate: certificate, ca: ca), server, nil)
         }
-        return (.pending(reply.message ?? "waiting for an operator's approval"), server)
+        return (.pending(reply.message ?? "waiting for an operator's approval"), server,
+                response.headers["retry-after"].flatMap { Int($0) })
     }
 }

@@ -7,6 +7,8 @@ struct CollectorConfig {
     var listen: String?
     var stateDir: String?
     var database: String?
+    /// false: the CA key is on another collector sharing this database, which signs (`serve --no-signing`).
+    var signing: Bool?
     var maxReportBytes: Int?
     var staleAfter: Seconds?
     var headerTimeout: Seconds?
@@ -53,7 +55,7 @@ struct CollectorConfig {
     static let defaultReceiptRetention = 400 * 86_400
 
     static let keys = [
-        "listen", "state_dir", "database", "max_report_bytes", "stale_after", "header_timeout", "request_timeout",
+        "listen", "state_dir", "database", "signing", "max_report_bytes", "stale_after", "header_timeout", "request_timeout",
         "receipt_retention", "receipt_retention_days", "policies", "handshake_timeout", "max_connections", "max_connections_per_address",
         "max_clock_skew", "host_reports_per_minute", "host_report_bytes_per_minute", "host_changed_listeners_per_hour", "max_queued_reports",
     ] + EnrollmentSettings.keys
@@ -69,6 +71,7 @@ struct CollectorConfig {
         }
         stateDir = try file.string("state_dir")
         database = try file.string("database")
+        signing = try file.bool("signing")
         maxReportBytes = try file.int("max_report_bytes", in: Limits.maxReportBytes)
         staleAfter = try file.seconds("stale_after", in: Limits.staleAfter)
         headerTimeout = try file.seconds("header_timeout", in: Limits.timeout)

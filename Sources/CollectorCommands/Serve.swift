@@ -6,6 +6,7 @@ import ConfigFile
 import EventLog
 import Foundation
 import Logging
+import OpenSSLTLS
 import PortwardenModel
 
 /// `portwarden serve`
@@ -92,6 +93,12 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
     var noPolicy = false
 
     @Flag(help: """
+        Serve without the CA key (config: signing: false): enrollments and renewals are queued in the shared PostgreSQL \
+        database for the collector that has ca.key to sign. The state directory needs ca.pem, server.key and server.pem only.
+        """)
+    var noSigning = false
+
+    @Flag(help: """
         Refuse a policy whose tests (tests/*.yaml) fail or cannot be read. Without it such a policy loads (tests change \
         no finding) and the failures are logged (event=policy_tests_failed) and counted in /metrics.
         """)
@@ -136,6 +143,20 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
         }
     }
 
+    /// Enrollment and renewal as this collector does them: signing with `authority`
+    /// (and, sharing a database, for the collectors without the key), or queueing for the
+    /// collector that signs.
+    private func enrollment(_ file: CollectorConfig, authority: CertificateAuthority?, caCertificate: Certificate,
+                            queue: (any SigningQueue)?, _ files: CollectorFiles) throws -> CollectorApplication.Enrollment {
+        let lifetime = file.enrollment.certificateLifetimeSeconds(certificateLifetime)
+        if let authority {
+            return .init(ca: authority, signingQueue: queue, lifetime: lifetime, requestTTL: file.enrollment.requestTTLSeconds,
+                         limits: file.enrollment.limits, bundle: try files.bundle())
+        }
+        return .init(signingElsewhere: caCertificate, queue: queue!, lifetime: lifetime, requestTTL: file.enrollment.requestTTLSeconds,
+                     limits: file.enrollment.limits, bundle: try files.bundle())
+    }
+
     func run() async throws {
         let logger = Logger(label: "portwarden.serve")
         Descriptors.raiseLimit()
@@ -147,7 +168,9 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
         // The keys before the database: a state directory without them is not made a
         // collector's by creating its database first.
         let tls = try files.serverContext(clientCertificates: .optional)
-        let authority = try files.authority()
+        let signs = !noSigning && file.signing != false
+        let authority = signs ? try files.authority() : nil
+        let caCertificate = try authority?.certificate ?? files.ca()
         let path = try state.databasePath(file)
         let shown = PostgresTarget.redacted(path)
         if shown != path {
@@ -162,6 +185,20 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
         let history = try HistoryStores.open(path) { applied in
             logger.notice("database upgraded", metadata: [
                 "event": "database_upgraded", "path": "\(shown)", "migrations": "\(applied.joined(separator: ", "))"])
+        }
+        let queue = history as? any SigningQueue
+        if !signs {
+            guard queue != nil else {
+                throw ValidationError("""
+                    --no-signing (signing: false) needs the PostgreSQL database of the collector that signs (--database \
+                    postgres://…): a collector without the CA key queues certificates there for it; with SQLite, this \
+                    collector is the only one and must sign (ca.key in \(files.directory))
+                    """)
+            }
+            if access(files.caKey, F_OK) == 0 {
+                logger.warning("\(files.caKey) is here although this collector does not sign (--no-signing): move it off this machine",
+                               metadata: ["event": "ca_key_unused"])
+            }
         }
         do {
             if try files.importLegacySecret(into: history, at: Int64(Date().timeIntervalSince1970)) {
@@ -189,8 +226,9 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
             settings.hostBudget.changedListenersPerHour = limit
         }
         if let limit = maxQueuedReports ?? file.maxQueuedReports { settings.maxQueuedReports = limit }
-        settings.certificateEnds = ["server": try files.server().notAfter, "ca": authority.certificate.notAfter]
-        if let old = try files.oldAuthority() { settings.certificateEnds["ca_old"] = old.certificate.notAfter }
+        settings.certificateEnds = ["server": try files.server().notAfter, "ca": caCertificate.notAfter]
+        // A signing collector's old CA must still be whole (its key signs the server certificate).
+        if let old = try signs ? files.oldAuthority()?.certificate : files.oldCA() { settings.certificateEnds["ca_old"] = old.notAfter }
         // Certificates are verified whenever offered; every route but enrollment refuses
         // a client without one.
         let metrics = CollectorMetrics()
@@ -215,9 +253,7 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
         }
         let app = CollectorApplication.build(
             settings: settings, tls: tls, database: history,
-            logger: logger, enrollment: .init(ca: authority, lifetime: file.enrollment.certificateLifetimeSeconds(certificateLifetime),
-                                              requestTTL: file.enrollment.requestTTLSeconds,
-                                              limits: file.enrollment.limits, bundle: try files.bundle()),
+            logger: logger, enrollment: try enrollment(file, authority: authority, caCertificate: caCertificate, queue: queue, files),
             metrics: metrics, policy: policy,
             onRunning: { port in
                 logger.info("listening on \(address.host):\(port)", metadata: ["event": "listening", "address": "\(address.host):\(port)"])

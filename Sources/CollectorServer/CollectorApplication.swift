@@ -51,7 +51,12 @@ public enum CollectorApplication {
     /// per-address limits. The secret and tokens are in the database, looked up at each
     /// attempt: rotating them needs no restart.
     public struct Enrollment: Sendable {
-        public var ca: CertificateAuthority
+        /// The fleet CA's certificate: the issuer of every host certificate.
+        public var caCertificate: Certificate
+        /// The CA with its key, on a collector that signs; nil on one whose signing
+        /// collector holds the key (it queues what it admits in `signingQueue`).
+        public var ca: CertificateAuthority?
+        public var signingQueue: (any SigningQueue)?
         /// Seconds a host certificate is valid from its issue (90 days unless configured).
         public var lifetime: Int
         /// Seconds a request that needs an operator waits before it expires.
@@ -61,17 +66,35 @@ public enum CollectorApplication {
         /// while it is rotated both.
         public var bundle: String
 
-        public init(ca: CertificateAuthority, lifetime: Int = 90 * 86_400, requestTTL: Int64 = 86_400,
-                    limits: EnrollmentLimits = .defaults, bundle: String? = nil) {
+        /// A collector that signs with `ca`; with `signingQueue` (a shared database) it
+        /// also signs what the collectors without the key queue there.
+        public init(ca: CertificateAuthority, signingQueue: (any SigningQueue)? = nil, lifetime: Int = 90 * 86_400,
+                    requestTTL: Int64 = 86_400, limits: EnrollmentLimits = .defaults, bundle: String? = nil) {
+            self.caCertificate = ca.certificate
             self.ca = ca
+            self.signingQueue = signingQueue
             self.lifetime = lifetime
             self.requestTTL = requestTTL
             self.limits = limits
             self.bundle = bundle ?? ((try? ca.certificate.pem()) ?? "")
         }
 
-        /// A host certificate for `request`'s key, named `name`, and the record of it.
+        /// A collector without the CA key: the signing collector signs what it queues.
+        public init(signingElsewhere caCertificate: Certificate, queue: any SigningQueue, lifetime: Int = 90 * 86_400,
+                    requestTTL: Int64 = 86_400, limits: EnrollmentLimits = .defaults, bundle: String) {
+            self.caCertificate = caCertificate
+            self.ca = nil
+            self.signingQueue = queue
+            self.lifetime = lifetime
+            self.requestTTL = requestTTL
+            self.limits = limits
+            self.bundle = bundle
+        }
+
+        /// A host certificate for `request`'s key, named `name`, and the record of it;
+        /// `SigningElsewhere` on a collector without the CA key.
         public func issue(_ request: CertificateRequest, name: String, at now: Int64) throws -> (IssuedCertificate, pem: String) {
+            guard let ca else { throw SigningElsewhere() }
             let certificate = try ca.issue(request, commonName: name, usage: .client, lifetime: lifetime)
             return (IssuedCertificate(serial: certificate.serial, hostName: name, fingerprint: certificate.fingerprint,
                                       notAfter: certificate.notAfter, issuedAt: now, keyFingerprint: request.keyFingerprint,
@@ -79,6 +102,10 @@ public enum CollectorApplication {
                     try certificate.pem())
         }
     }
+
+    /// A certificate was to be issued, on a collector without the CA key: what it decided
+    /// is rolled back, and the request queued for the signing collector, which decides again.
+    struct SigningElsewhere: Error {}
 
     /// The collector, ready for `runService()`; `onRunning` receives the bound port.
     /// With `policy`, each report is evaluated as it is stored.
@@ -95,26 +122,34 @@ public enum CollectorApplication {
         let refusals = RefusalLog(ingest: ingest, logger: logger)
         ReportRoutes(ingest: ingest, maxReportBytes: settings.maxReportBytes, clock: clock,
                      budget: HostBudget(settings.hostBudget), refusals: refusals, metrics: metrics, logger: logger,
-                     signingCA: enrollment?.ca.certificate.subjectKeyIdentifier,
+                     signingCA: enrollment?.caCertificate.subjectKeyIdentifier,
                      caBundleDigest: enrollment.flatMap { try? Certificate.bundleDigest(Certificate.all(pem: $0.bundle)) })
             .add(to: &routes)
         let connections = Connections()
         StatusRoutes(database: database, metrics: metrics, connections: connections, ingest: ingest,
                      staleAfter: settings.staleAfter, certificateEnds: settings.certificateEnds).add(to: &routes)
+        var signing: SigningLoop?
         if let enrollment {
-            EnrollRoutes(database: database, enrollment: enrollment, limiter: EnrollmentLimiter(limits: enrollment.limits),
-                         policy: policy, metrics: metrics, logger: logger).add(to: &routes)
-            RenewRoutes(database: database, enrollment: enrollment, metrics: metrics, logger: logger).add(to: &routes)
+            let desk = SigningDesk(queue: enrollment.signingQueue, logger: logger)
+            let enroll = EnrollRoutes(database: database, enrollment: enrollment, desk: desk,
+                                      limiter: EnrollmentLimiter(limits: enrollment.limits), policy: policy, metrics: metrics,
+                                      logger: logger)
+            let renew = RenewRoutes(database: database, enrollment: enrollment, desk: desk, metrics: metrics, logger: logger)
+            enroll.add(to: &routes)
+            renew.add(to: &routes)
             CARoutes(bundle: enrollment.bundle).add(to: &routes)
+            if enrollment.ca != nil, let queue = enrollment.signingQueue {
+                signing = SigningLoop(queue: queue, enroll: enroll, renew: renew, logger: logger)
+            }
         }
         var certificates = CertificateCheck(database: database, pool: routes.pool, logger: logger)
         if let enrollment {
             certificates.retiring = Set(((try? Certificate.all(pem: enrollment.bundle)) ?? [])
-                .filter { $0.fingerprint != enrollment.ca.certificate.fingerprint }.compactMap(\.subjectKeyIdentifier))
+                .filter { $0.fingerprint != enrollment.caCertificate.fingerprint }.compactMap(\.subjectKeyIdentifier))
         }
         return CollectorService(settings: settings, tls: tls, routes: routes, ingest: ingest, connections: connections,
                                 metrics: metrics, refusals: refusals, logger: logger,
-                                certificates: certificates,
+                                certificates: certificates, signing: signing,
                                 onRunning: onRunning)
     }
 }

@@ -7,7 +7,8 @@ import StateFiles
 
 /// The collector's state directory:
 ///
-///     ca.key, ca.pem           the fleet CA: signs hosts' certificates (key 0600)
+///     ca.key, ca.pem           the fleet CA: signs hosts' certificates (key 0600; on a
+///                              collector that does not sign, ca.pem alone)
 ///     ca-old.key, ca-old.pem   while the CA is rotated (`ca rotate` until `ca retire-old`):
 ///                              the CA it replaced, still trusted for hosts' certificates,
 ///                              and the signer of the server certificate (key 0600)
@@ -120,7 +121,17 @@ public struct CollectorFiles: Sendable {
 
     /// The CAs hosts are handed to trust (PEM): the CA, then during a rotation the old one.
     public func bundle() throws -> String {
-        try read(caCertificate) + ((try oldAuthority()?.certificate.pem()) ?? "")
+        try read(caCertificate) + ((try oldCA()?.pem()) ?? "")
+    }
+
+    /// The fleet CA's certificate, with or without its key: all a collector that does not
+    /// sign (`serve --no-signing`) has.
+    public func ca() throws -> Certificate { try Certificate(pem: read(caCertificate)) }
+
+    /// The CA a rotation replaced, while the overlap lasts, with or without its key.
+    public func oldCA() throws -> Certificate? {
+        guard access(oldCACertificate, F_OK) == 0 else { return nil }
+        return try Certificate(pem: read(oldCACertificate))
     }
 
     /// The fleet CA; refused when ca.key is not ca.pem's key (a `ca rotate` cut short
@@ -143,7 +154,7 @@ public struct CollectorFiles: Sendable {
     /// The server's TLS context: its certificate, clients verified against the fleet CA
     /// (and during a rotation the old one too).
     public func serverContext(clientCertificates: TLSContext.ClientCertificates = .required) throws -> TLSContext {
-        let authorities = [try Certificate(pem: read(caCertificate))] + [try oldAuthority()?.certificate].compactMap { $0 }
+        let authorities = [try ca()] + [try oldCA()].compactMap { $0 }
         return try TLSContext.server(certificate: Certificate(pem: read(serverCertificate)), key: key(serverKey),
                                      clientCAs: authorities, clientCertificates: clientCertificates)
     }

@@ -19,6 +19,8 @@ public struct CollectorService: Sendable {
     let refusals: RefusalLog
     let logger: Logger
     let certificates: CertificateCheck
+    /// Signing for the collectors without the CA key, on the one that has it (shared database).
+    let signing: SigningLoop?
     let onRunning: @Sendable (Int) async -> Void
 
     /// Serves until the task is cancelled or one of `signals` arrives, then stops
@@ -57,10 +59,12 @@ public struct CollectorService: Sendable {
             throw ListenFailed(host: settings.host, port: settings.port, error) ?? error
         }
         await onRunning(channel.localAddress?.port ?? settings.port)
+        signing?.start()
         await stopSignals.wait()
         logger.info("stopping: no new connections; finishing the requests in flight", metadata: ["event": "stopping"])
         try? await channel.close()
         await connections.quiesce()
+        signing?.stop()
         try? await routes.pool.shutdownGracefully()
         await ingest.stop()
     }

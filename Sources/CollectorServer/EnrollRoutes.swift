@@ -11,7 +11,8 @@ import PortwardenModel
 /// `POST /v1/enroll`: a host sends its CSR and the enrollment secret or a token over
 /// server-authenticated TLS and gets back its certificate. The key never leaves the
 /// host; the collector names it (the CSR's common name in normal form). Runs on the
-/// thread pool: the decision, the signing and the record are one SQLite transaction.
+/// thread pool: the decision, the signing and the record are one transaction. A collector
+/// without the CA key has its signing collector decide again and sign (`SigningDesk`).
 ///
 /// In order: the source address's rate limit; the credential (a wrong one counts against
 /// a smaller limit); the CSR, its key and its name; a token's names; then the store
@@ -22,6 +23,8 @@ import PortwardenModel
 struct EnrollRoutes {
     let database: any HistoryStore
     let enrollment: CollectorApplication.Enrollment
+    /// Where a collector without the CA key has the signing collector sign (one per collector).
+    let desk: SigningDesk
     let limiter: EnrollmentLimiter
     let policy: PolicyHolder?
     let metrics: CollectorMetrics
@@ -103,11 +106,20 @@ struct EnrollRoutes {
             let refusal = EnrollmentRefusal.outsideToken(id: credential.id ?? 0, names: names)
             throw try refuse(.forbidden, "\(name): \(Self.sentence(refusal))")
         }
-        let key = csr.keyFingerprint
+        let admitted = SigningRequest(kind: .enroll, host: name, keyFingerprint: csr.keyFingerprint, csr: asked.csr, address: from,
+                                      requestedAt: now, credentialID: credential.id, actor: credential.actor,
+                                      policyReasons: Self.policyReasons(for: name, policy))
+        return try desk.answer(admitted) { try decide(admitted, csr, now: now) }
+    }
+
+    /// Decides an admitted enrollment — issued, waiting for an operator, refused — and
+    /// signs what is issued: here, or on the signing collector for the collector that
+    /// admitted it (`SigningLoop`). Refusals throw `HTTPFailure`.
+    func decide(_ admitted: SigningRequest, _ csr: CertificateRequest, now: Int64) throws -> Reply {
+        let (name, key, from, actor) = (admitted.host, admitted.keyFingerprint, admitted.address, admitted.actor ?? "-")
         var issuedPEM = ""
-        let singledOut = Self.policyReasons(for: name, policy)
-        let attempt = EnrollmentAttempt(host: name, keyFingerprint: key, credentialID: credential.id!, address: from,
-                                        policyReasons: singledOut, requestTTL: enrollment.requestTTL, now: now)
+        let attempt = EnrollmentAttempt(host: name, keyFingerprint: key, credentialID: admitted.credentialID ?? 0, address: from,
+                                        policyReasons: admitted.policyReasons, requestTTL: enrollment.requestTTL, now: now)
         let outcome = try database.enroll(attempt) {
             let (certificate, pem) = try enrollment.issue(csr, name: name, at: now)
             issuedPEM = pem
@@ -116,7 +128,7 @@ struct EnrollRoutes {
         switch outcome {
         case .issued(let certificate):
             logger.info("enrolled \(name)", metadata: [
-                "event": "enrolled", "host": "\(name)", "serial": "\(certificate.serial)", "by": "\(credential.actor)",
+                "event": "enrolled", "host": "\(name)", "serial": "\(certificate.serial)", "by": "\(actor)",
                 "address": "\(from ?? "-")"])
             return try Self.reply(.ok, Answer(status: "issued", host: name, certificate: issuedPEM, ca: enrollment.bundle,
                                               fingerprint: key))
@@ -125,7 +137,7 @@ struct EnrollRoutes {
             logger.log(level: waiting.requestedAt == now ? .notice : .debug,
                        "enrollment of \(name) waits for an operator: portwarden enroll approve \(name) --fingerprint \(key.prefix(16))",
                        metadata: ["event": "enrollment_requested", "host": "\(name)", "key": "\(key.prefix(16))",
-                                  "address": "\(from ?? "-")", "reason": "\(waiting.reason ?? "held")", "by": "\(credential.actor)"])
+                                  "address": "\(from ?? "-")", "reason": "\(waiting.reason ?? "held")", "by": "\(actor)"])
             let message = waiting.approvedAt != nil
                 ? "\(name): approved; ask again with the same key"
                 : "\(name) needs an operator: \(waiting.reason ?? "held"). This key's SHA-256 is \(key); "
@@ -135,7 +147,7 @@ struct EnrollRoutes {
                                                     expires: Timestamp.rfc3339(waiting.expiresAt)))
         case .refused(let refusal):
             logger.warning("enrollment of \(name) refused: \(refusal)", metadata: [
-                "event": "enrollment_refused", "host": "\(name)", "reason": "\(refusal)", "by": "\(credential.actor)",
+                "event": "enrollment_refused", "host": "\(name)", "reason": "\(refusal)", "by": "\(actor)",
                 "address": "\(from ?? "-")"])
             if case .tooManyWaiting(_, _, let until) = refusal {
                 throw Self.tooMany(Int(max(1, until - now)), "\(name): \(Self.sentence(refusal))")

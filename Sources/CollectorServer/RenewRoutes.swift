@@ -12,10 +12,13 @@ import PortwardenModel
 /// current one renews — not a revoked one, not an expired one, not one already renewed
 /// (a predecessor still in its overlap), not one of a forgotten host (its certificates are revoked). The
 /// name is the certificate's; a CSR naming another, or carrying the same key, is
-/// refused. Runs on the thread pool: decision, signing and record are one transaction.
+/// refused. Runs on the thread pool: decision, signing and record are one transaction; a
+/// collector without the CA key has its signing collector decide again and sign.
 struct RenewRoutes {
     let database: any HistoryStore
     let enrollment: CollectorApplication.Enrollment
+    /// Where a collector without the CA key has the signing collector sign (one per collector).
+    let desk: SigningDesk
     let metrics: CollectorMetrics
     let logger: Logger
 
@@ -68,12 +71,20 @@ struct RenewRoutes {
             throw try refuse(.forbidden, "the request names \(asked ?? "no host"), but this certificate is \(host)'s: "
                              + "a renewal keeps the name (a new name enrolls: portwarden-agent enroll --name)")
         }
-        let key = csr.keyFingerprint
-        guard key != peer.keyFingerprint else {
+        guard csr.keyFingerprint != peer.keyFingerprint else {
             throw try refuse(.badRequest, RenewalRefusal.sameKey.description)
         }
+        let admitted = SigningRequest(kind: .renew, host: host, keyFingerprint: csr.keyFingerprint, csr: try csr.pem(),
+                                      address: from, requestedAt: now, presented: serial)
+        return try desk.answer(admitted) { try decide(admitted, csr, now: now) }
+    }
+
+    /// Decides an admitted renewal and signs it: here, or on the signing collector for the
+    /// collector that admitted it (`SigningLoop`). Refusals throw `HTTPFailure`.
+    func decide(_ admitted: SigningRequest, _ csr: CertificateRequest, now: Int64) throws -> Reply {
+        let (host, key, serial) = (admitted.host, admitted.keyFingerprint, admitted.presented ?? "")
         var issuedPEM = ""
-        let attempt = RenewalAttempt(presented: serial, host: host, keyFingerprint: key, address: from, now: now)
+        let attempt = RenewalAttempt(presented: serial, host: host, keyFingerprint: key, address: admitted.address, now: now)
         let outcome = try database.renew(attempt) {
             let (certificate, pem) = try enrollment.issue(csr, name: host, at: now)
             issuedPEM = pem

@@ -1,3 +1,4 @@
+import CollectorStore
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -84,6 +85,11 @@ struct Routes: Sendable {
 
     private static func reply(to error: any Error, _ request: CollectorRequest, _ logger: Logger) -> Reply {
         if let failure = error as? HTTPFailure { return failure.reply }
+        // The database out of reach (PostgreSQL restarting, a full disk): later, not broken.
+        if let error = error as? StorageUnavailable {
+            return HTTPFailure(.serviceUnavailable, headers: ["Retry-After": "\(ReportRoutes.retryAfterSeconds)"],
+                               message: "database unavailable: \(error); try again later").reply
+        }
         logger.error("request failed", metadata: [
             "event": "request_failed", "host": "\(request.peer?.host ?? "-")", "path": "\(request.path)", "reason": "\(error)"])
         return HTTPFailure(.internalServerError, message: "internal error: \(error)").reply

@@ -21,6 +21,16 @@ extension ConfigDocument {
         return value
     }
 
+    /// `true` or `false` (YAML's spelling), nothing else: a typo is not read as either.
+    public func bool(_ key: String) throws(ConfigError) -> Bool? {
+        guard let text = try string(key) else { return nil }
+        switch text {
+        case "true": return true
+        case "false": return false
+        default: throw error(key, "\"\(key)\" is true or false; got \"\(text)\"")
+        }
+    }
+
     public func strings(_ key: String) throws(ConfigError) -> [String]? {
         if let scalar = scalars[key] { return [scalar.value] }
         return sequences[key]?.map(\.value)

@@ -81,6 +81,21 @@ struct DBCommandTests {
         #expect(!text.contains("hunter2"), "\(text)")
     }
 
+    /// A collector without the CA key needs the shared database a signing collector uses:
+    /// on SQLite it is alone, so `--no-signing` is refused; with the key gone and signing
+    /// on, the missing file is named.
+    @Test func aCollectorWithoutTheKeyNeedsPostgreSQLAndSaysSo() async throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("pw-nosign-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        #expect(try portwarden(["ca", "init", "--state-dir", state]).status == 0)
+        #expect(unlink(state + "/ca.key") == 0)
+        let sqlite = try portwarden(["serve", "--state-dir", state, "--no-signing", "--listen", "127.0.0.1:0", "--no-policy"])
+        #expect(sqlite.status == 2 && sqlite.output.contains("--no-signing (signing: false) needs the PostgreSQL database"),
+                "\(sqlite.output)")
+        let signing = try portwarden(["serve", "--state-dir", state, "--listen", "127.0.0.1:0", "--no-policy"])
+        #expect(signing.status != 0 && signing.output.contains("ca.key"), "\(signing.output)")
+    }
+
     @Test func copyRefusesAFullTargetUnlessForcedAndPrintsTheCounts() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-db-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }

@@ -44,13 +44,9 @@ struct DatabaseOutageTests {
         let pki = try TestPKI()
         let collector = try await RunningCollector.start(pki: pki, database: database)
         defer { collector.stop() }
-        let state = try enrolledState(pki, host: "web-01")
-        defer { try? FileManager.default.removeItem(atPath: state.directory) }
-        let connection = CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port),
-                                             context: try state.clientContext(), timeout: 10)
-        let clock = ManualClock()
-        let reporter = Reporter(state: state, delivery: Delivery(spool: Spool(directory: state.spoolDirectory),
-                                                                 connection: connection, now: { clock.now }))
+        let agent = try ReportingAgent(pki, host: "web-01", port: collector.port)
+        defer { agent.remove() }
+        let (connection, clock, reporter) = (agent.connection, agent.clock, agent.reporter)
         let healthy = try await blocking { try connection.get("/healthz") }
         #expect(healthy.status == 200 && healthy.text == "ok\n", "\(healthy.status) \(healthy.text)")
         let first = try await blocking { try reporter.report(DiskFullTests.scanned("web-01", round: 1)) }

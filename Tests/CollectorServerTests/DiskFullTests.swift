@@ -29,14 +29,10 @@ struct DiskFullTests {
         let database = try CollectorDatabase.open(path: disk.path + "/portwarden.sqlite")
         let collector = try await RunningCollector.start(pki: pki, database: database)
         defer { collector.stop() }
-        let state = try enrolledState(pki, host: "web-01")
-        defer { try? FileManager.default.removeItem(atPath: state.directory) }
-        let connection = CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port),
-                                             context: try state.clientContext(), timeout: 10)
-        // Each 503 asks the agent to wait a minute (Retry-After): the clock moves past it.
-        let clock = ManualClock()
-        let reporter = Reporter(state: state, delivery: Delivery(spool: Spool(directory: state.spoolDirectory),
-                                                                 connection: connection, now: { clock.now }))
+        // Each 503 asks the agent to wait a minute (Retry-After): its clock moves past it.
+        let agent = try ReportingAgent(pki, host: "web-01", port: collector.port)
+        defer { agent.remove() }
+        let (connection, clock, reporter) = (agent.connection, agent.clock, agent.reporter)
 
         let first = try await blocking { try reporter.report(Self.scanned("web-01", round: 1)) }
         #expect(first.delivered == 1 && first.stoppedBy == nil, "\(first)")

@@ -1,4 +1,5 @@
 import AgentReporting
+import CollectorClient
 import Foundation
 import StateFiles
 
@@ -14,4 +15,24 @@ public func enrolledState(_ pki: TestPKI, host: String) throws -> AgentState {
     try StateFile.write(try certificate.pem(), to: state.certificatePath, mode: 0o644)
     try StateFile.write(try pki.ca.certificate.pem(), to: state.caPath, mode: 0o644)
     return state
+}
+
+/// An enrolled agent reporting to the collector on `port` through its real reporting path
+/// (spool, delivery), on a clock the test moves: each 503's Retry-After is waited out by
+/// moving it, not by sleeping. The caller calls `remove()`.
+public struct ReportingAgent: Sendable {
+    public let state: AgentState
+    public let connection: CollectorConnection
+    public let clock = ManualClock()
+    public let reporter: Reporter
+
+    public init(_ pki: TestPKI, host: String, port: Int, timeout: Int = 10) throws {
+        state = try enrolledState(pki, host: host)
+        connection = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: try state.clientContext(), timeout: timeout)
+        let clock = clock
+        reporter = Reporter(state: state, delivery: Delivery(spool: Spool(directory: state.spoolDirectory), connection: connection,
+                                                             now: { clock.now }))
+    }
+
+    public func remove() { try? FileManager.default.removeItem(atPath: state.directory) }
 }

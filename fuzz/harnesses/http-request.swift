@@ -40,7 +40,7 @@ struct Harness {
             try database.rotateSecret(digest: CredentialText.digest("fuzz-secret"), at: 0, by: "fuzz")
             let service = CollectorApplication.build(settings: settings, tls: tls, database: database, logger: logger,
                                                      enrollment: enrollment)
-            let enroll = EnrollRoutes(database: database, enrollment: enrollment,
+            let enroll = EnrollRoutes(database: database, enrollment: enrollment, desk: SigningDesk(queue: nil, logger: logger),
                                       limiter: EnrollmentLimiter(limits: Self.unlimited), policy: nil,
                                       metrics: CollectorMetrics(), logger: logger)
             let hostKey = try PrivateKey.generate()

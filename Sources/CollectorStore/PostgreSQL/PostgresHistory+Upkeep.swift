@@ -67,3 +67,15 @@ extension PostgresHistory {
         return problems
     }
 }
+
+extension PostgresHistory {
+    /// Whether this collector holds `PGLocks.upkeep`: a session-level advisory lock on a
+    /// connection kept for it alone (not the pool's, whose connections come and go), so
+    /// the lock lasts as long as this collector's session and no longer. When the collector
+    /// stops or its process dies, its socket closes, PostgreSQL ends the session and the
+    /// next collector to ask takes the lock; a machine lost whole is noticed by the server's
+    /// `tcp_keepalives_*` settings (docs/OPERATIONS.md, "PostgreSQL").
+    public func holdsUpkeep() -> Bool {
+        upkeep.holds(conninfo: pool.conninfo)
+    }
+}

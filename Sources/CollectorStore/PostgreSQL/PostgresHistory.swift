@@ -20,7 +20,9 @@ public struct PostgresHistory: HistoryStore {
     /// The connection string, with any password hidden: what messages may show.
     let shown: String
     /// The session holding the periodic work's lock, when this collector does it (`holdsUpkeep`).
-    let upkeep = UpkeepSession()
+    let upkeep = SessionLock(PGLocks.upkeep, name: "portwarden upkeep")
+    /// The session holding the signing lock, when this collector signs for the others (`holdsSigning`).
+    let signing = SessionLock(PGLocks.signing, name: "portwarden signing")
     /// Certificates' standing in memory, for the handshakes (see CertificateStandings).
     let standings: CertificateStandings
 
@@ -58,7 +60,7 @@ public struct PostgresHistory: HistoryStore {
 
     /// Connections per collector: ingest's writers, the readers of /metrics and reports,
     /// and the handshake checks; with the upkeep session and the standings listener, 6 in
-    /// all, so PostgreSQL's default max_connections (100) holds ~16 collectors.
+    /// all (7 on the signing collector), so PostgreSQL's default max_connections (100) holds ~14 collectors.
     static let poolSize = 4
 
     /// `body`; a server that cannot be reached becomes `DatabaseUnusable.cannotOpen` with
@@ -97,6 +99,7 @@ public struct PostgresHistory: HistoryStore {
     /// Everything committed is already PostgreSQL's: nothing to put anywhere.
     public func settle() throws {
         upkeep.release()
+        signing.release()
         standings.pause()
         pool.drain()
     }
@@ -112,6 +115,8 @@ enum PGLocks {
     static let identity: Int64 = 0x7077_0002
     /// The periodic work (waiver expiry re-evaluation, receipt pruning): one collector at a time.
     static let upkeep: Int64 = 0x7077_0003
+    /// Signing what collectors without the CA key queued: one signing collector at a time.
+    static let signing: Int64 = 0x7077_0004
 
     /// Takes `key` until the transaction on `connection` ends.
     static func hold(_ key: Int64, on connection: PGConnection) throws {
