@@ -33,17 +33,25 @@ finish() {
   rm -rf "$pgdir"
 }
 
-# CPU ticks of the given processes and of every postgres process.
-ticks() { python3 - "$@" <<'PY'
+# CPU ticks of the given processes, and of this cluster's postgres processes (its
+# postmaster and the backends it forked: other clusters on the machine do not count).
+ticks() { python3 - "$pgdir/data/postmaster.pid" "$@" <<'PY'
 import os, sys
-def t(pid):
+def stat(pid):
     try:
-        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-        return int(f[11]) + int(f[12])
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     except OSError:
-        return 0
-pg = sum(t(p) for p in os.listdir("/proc") if p.isdigit() and open(f"/proc/{p}/comm").read().strip() == "postgres")
-print(sum(t(p) for p in sys.argv[1:]), pg)
+        return None
+def t(pid):
+    f = stat(pid)
+    return int(f[11]) + int(f[12]) if f else 0
+try:
+    postmaster = open(sys.argv[1]).readline().strip()
+except OSError:
+    postmaster = None
+ours = [p for p in os.listdir("/proc") if p.isdigit() and postmaster
+        and (p == postmaster or (stat(p) or [None] * 2)[1] == postmaster)]
+print(sum(t(p) for p in sys.argv[2:]), sum(t(p) for p in ours))
 PY
 }
 measure() {  # measure LABEL PIDS -- LOAD ARGUMENTS

@@ -79,9 +79,9 @@ struct Renew: ParsableCommand, LoggingCommand {
             throw ExitCode(refused.status == 202 || refused.status == 429 || refused.status >= 500 ? 75 : 3)
         } catch let failed as RequestFailed {
             logger.error("""
-                renew: no answer from the collector: \(failed); the current certificate stays in use, try again later \
-                (a collector that revoked it, or does not trust its CA any more, closes the connection at once: \
-                then enroll again)
+                renew: not renewed now: \(failed); the current certificate stays in use, try again later (a collector \
+                that closes the connection at once may have revoked this certificate, or no longer trust its CA: then \
+                enroll again)
                 """, metadata: ["event": "renewal_failed", "reason": "\(failed)"])
             throw ExitCode(75)
         }

@@ -14,7 +14,7 @@ public struct EnrollmentRefused: Error, CustomStringConvertible, Sendable {
     public let message: String
     /// Seconds the collector asked to wait (429), if it said.
     public let retryAfter: Int?
-    public var description: String { "the collector refused the enrollment (\(status)): \(message)" }
+    public var description: String { "the collector refused (\(status)): \(message)" }
 }
 
 extension CollectorConnection {

@@ -20,7 +20,8 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
             attempt: replacing them needs no restart), GET /metrics, GET /healthz. A \
             host's identity is the name in its client certificate; a report naming another host is refused (403). History goes \
             to portwarden.sqlite in the state directory (WAL), or to PostgreSQL with --database \
-            postgres://… (several collectors may share it: docs/OPERATIONS.md). SIGTERM or SIGINT stops \
+            postgres://… (several collectors may share it, the CA key on one of them: --no-signing on the \
+            others; docs/OPERATIONS.md, "PostgreSQL"). SIGTERM or SIGINT stops \
             accepting and finishes the reports in flight. Every setting can come from \
             --config (see Collector/collector.yaml); a flag wins over the file. Without a \
             policy that loads it does not start (exit 2) unless --no-policy; each policy \
@@ -153,7 +154,8 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
             return .init(ca: authority, signingQueue: queue, lifetime: lifetime, requestTTL: file.enrollment.requestTTLSeconds,
                          limits: file.enrollment.limits, bundle: try files.bundle())
         }
-        return .init(signingElsewhere: caCertificate, queue: queue!, lifetime: lifetime, requestTTL: file.enrollment.requestTTLSeconds,
+        guard let queue else { throw ValidationError("a collector that does not sign needs a PostgreSQL database") }
+        return .init(signingElsewhere: caCertificate, queue: queue, lifetime: lifetime, requestTTL: file.enrollment.requestTTLSeconds,
                      limits: file.enrollment.limits, bundle: try files.bundle())
     }
 
@@ -172,6 +174,19 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
         let authority = signs ? try files.authority() : nil
         let caCertificate = try authority?.certificate ?? files.ca()
         let path = try state.databasePath(file)
+        if !signs {
+            guard PostgresTarget.isPostgres(path) else {
+                throw ValidationError("""
+                    --no-signing (signing: false) needs the PostgreSQL database of the collector that signs (--database \
+                    postgres://…): a collector without the CA key queues certificates there for it; with SQLite, this \
+                    collector is the only one and must sign (ca.key in \(files.directory))
+                    """)
+            }
+            if access(files.caKey, F_OK) == 0 {
+                logger.warning("\(files.caKey) is here although this collector does not sign (--no-signing): move it off this machine",
+                               metadata: ["event": "ca_key_unused"])
+            }
+        }
         let shown = PostgresTarget.redacted(path)
         if shown != path {
             logger.warning("""
@@ -187,19 +202,6 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
                 "event": "database_upgraded", "path": "\(shown)", "migrations": "\(applied.joined(separator: ", "))"])
         }
         let queue = history as? any SigningQueue
-        if !signs {
-            guard queue != nil else {
-                throw ValidationError("""
-                    --no-signing (signing: false) needs the PostgreSQL database of the collector that signs (--database \
-                    postgres://…): a collector without the CA key queues certificates there for it; with SQLite, this \
-                    collector is the only one and must sign (ca.key in \(files.directory))
-                    """)
-            }
-            if access(files.caKey, F_OK) == 0 {
-                logger.warning("\(files.caKey) is here although this collector does not sign (--no-signing): move it off this machine",
-                               metadata: ["event": "ca_key_unused"])
-            }
-        }
         do {
             if try files.importLegacySecret(into: history, at: Int64(Date().timeIntervalSince1970)) {
                 logger.notice("enroll.secret moved into the database as a digest and removed: hosts holding it still enroll",

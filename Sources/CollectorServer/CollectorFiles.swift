@@ -50,8 +50,9 @@ public struct CollectorFiles: Sendable {
     /// Refuses to replace an existing CA unless `replacing` — every host's certificate
     /// hangs on it.
     public func initialize(names: [String], replacing: Bool = false) throws -> CertificateAuthority {
-        if !replacing && access(caKey, F_OK) == 0 {
-            throw StateFile.Failed(path: caKey, reason: "a fleet CA already exists here (--force replaces it, and every host must enroll again)")
+        // ca.pem alone is a fleet CA too: the one of a collector whose signing collector has the key.
+        for path in [caKey, caCertificate] where !replacing && access(path, F_OK) == 0 {
+            throw StateFile.Failed(path: path, reason: "a fleet CA already exists here (--force replaces it, and every host must enroll again)")
         }
         if mkdir(directory, 0o700) != 0 && errno != EEXIST {
             throw StateFile.Failed(path: directory, reason: String(cString: strerror(errno)))
@@ -160,6 +161,13 @@ public struct CollectorFiles: Sendable {
     }
 
     private func key(_ path: String) throws -> PrivateKey {
+        if path == caKey && access(path, F_OK) != 0 && access(caCertificate, F_OK) == 0 {
+            throw StateFile.Failed(path: path, reason: """
+                missing: this state directory has the fleet CA's certificate but not its key. A collector that does not \
+                sign serves with --no-signing (signing: false in collector.yaml; PostgreSQL only); what signs — serve \
+                without it, enroll sign, ca server-cert, ca rotate — runs on the signing collector, which has ca.key
+                """)
+        }
         if access(path, F_OK) != 0 { _ = try read(path) }  // missing: says to run ca init
         return try PrivateKey.read(from: path)
     }

@@ -37,7 +37,8 @@ public struct PolicyWatcher: Sendable {
             if holds {
                 logger.info("this collector does the periodic work (waiver expiry, receipt pruning)", metadata: ["event": "upkeep_held"])
             } else {
-                logger.info("another collector does the periodic work", metadata: ["event": "upkeep_elsewhere"])
+                logger.info("another collector does the periodic work (or the database cannot be reached now)",
+                            metadata: ["event": "upkeep_elsewhere"])
             }
         }
         guard reloaded || (holds && (lapsed || reevaluate || tookOver)), holder.policy != nil else { return nil }

@@ -75,7 +75,7 @@ struct RenewRoutes {
             throw try refuse(.badRequest, RenewalRefusal.sameKey.description)
         }
         let admitted = SigningRequest(kind: .renew, host: host, keyFingerprint: csr.keyFingerprint, csr: try csr.pem(),
-                                      address: from, requestedAt: now, presented: serial)
+                                      address: from, requestedAt: now, presented: serial, presentedUntil: peer.notAfter)
         return try desk.answer(admitted) { try decide(admitted, csr, now: now) }
     }
 

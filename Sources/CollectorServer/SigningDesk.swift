@@ -12,7 +12,8 @@ import NIOHTTP1
 struct SigningDesk {
     let queue: (any SigningQueue)?
     let logger: Logger
-    /// Whether a request is waiting for its answer in this collector now.
+    /// Whether a request is waiting for its answer in this collector now, and when no
+    /// signing collector was last logged.
     let waiting = Waiting()
 
     /// How long a request waits here for the signing collector's answer, and how often it looks.
@@ -28,8 +29,27 @@ struct SigningDesk {
     final class Waiting: @unchecked Sendable {
         private let lock = NSLock()
         private var busy = false
-        func enter() -> Bool { lock.withLock { busy ? false : { busy = true; return true }() } }
+        /// Whether the caller may wait (nobody else does); then it must `leave()`.
+        func enter() -> Bool {
+            lock.withLock {
+                if busy { return false }
+                busy = true
+                return true
+            }
+        }
+
         func leave() { lock.withLock { busy = false } }
+
+        private var lastLogged: Date?
+
+        /// Whether a line saying no signing collector runs may be written now (one a minute).
+        func mayLog(at now: Date) -> Bool {
+            lock.withLock {
+                if let last = lastLogged, now.timeIntervalSince(last) < 60 { return false }
+                lastLogged = now
+                return true
+            }
+        }
     }
 
     /// The answer to an admitted enrollment or renewal: one the signing collector left for
@@ -80,22 +100,27 @@ struct SigningDesk {
     private func awaitAnswer(_ request: SigningRequest, _ queue: any SigningQueue) throws -> Reply {
         // One request waits at a time: the blocking routes have two threads, which one host
         // renewing with key after key must not hold. The others look once and hear 202.
-        let waits = waiting.enter()
-        defer { if waits { waiting.leave() } }
-        let deadline = Date().addingTimeInterval(waits ? Self.wait : 0)
-        repeat {
-            usleep(Self.look)
-            if case .answered(let answer) = try queue.signingProgress(request.kind, host: request.host,
-                                                                      keyFingerprint: request.keyFingerprint) {
-                return Reply(answer)
-            }
-        } while Date() < deadline
+        // (The caller has just looked: the others do not look again, nor sleep.)
+        if waiting.enter() {
+            defer { waiting.leave() }
+            let deadline = Date().addingTimeInterval(Self.wait)
+            repeat {
+                usleep(Self.look)
+                if case .answered(let answer) = try queue.signingProgress(request.kind, host: request.host,
+                                                                          keyFingerprint: request.keyFingerprint) {
+                    return Reply(answer)
+                }
+            } while Date() < deadline
+        }
         guard try queue.signerIsRunning() else {
-            let what = request.kind == .enroll ? "enrollment" : "renewal"
-            logger.error("""
-                no signing collector is running: the \(what) of \(request.host) waits in the database; start the collector \
-                that holds ca.key on this database
-                """, metadata: ["event": "signing_unavailable", "host": "\(request.host)", "kind": "\(request.kind.rawValue)"])
+            // Once a minute: a fleet asking meanwhile must not flood the log.
+            if waiting.mayLog(at: Date()) {
+                let what = request.kind == .enroll ? "enrollment" : "renewal"
+                logger.error("""
+                    no signing collector is running: the \(what) of \(request.host) (and any other since the last such line, \
+                    a minute at most) waits in the database; start the collector that holds ca.key on this database
+                    """, metadata: ["event": "signing_unavailable", "host": "\(request.host)", "kind": "\(request.kind.rawValue)"])
+            }
             throw HTTPFailure(.serviceUnavailable, headers: ["Retry-After": "\(Self.noSignerSeconds)"], message: """
                 \(request.host): no signing collector is running (the fleet CA's key is on one collector, which signs what \
                 the others receive): the request waits for it; ask again later with the same key

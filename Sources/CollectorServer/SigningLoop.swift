@@ -2,6 +2,7 @@ import CollectorStore
 import Foundation
 import Logging
 import OpenSSLTLS
+import PortwardenModel
 
 /// On a collector that holds the CA key and shares its database: while it holds the
 /// signing lock (one such collector at a time; another takes over within seconds of its
@@ -69,16 +70,40 @@ final class SigningLoop: @unchecked Sendable {
         stopped.unlock()
     }
 
+    /// `request` as this collector decides it, or nil when it is to be left unanswered:
+    /// older than `keepFor` (its host has asked again since, or will; the next look drops
+    /// it). A renewal whose certificate has ended since it was asked is refused, as it would
+    /// be at the handshake. An enrollment is held for an operator by this collector's
+    /// policy as well as by the one of the collector that admitted it.
+    static func stillAsked(_ request: SigningRequest, now: Int64, policy: PolicyHolder?) throws -> SigningRequest? {
+        guard now - request.requestedAt <= keepFor else { return nil }
+        if request.kind == .renew, let until = request.presentedUntil, now > until {
+            throw HTTPFailure(.forbidden, message: """
+                \(request.host): certificate \(request.presented ?? "?") expired at \(Timestamp.rfc3339(until)), before its renewal \
+                was signed: this host must enroll again (an operator approves it)
+                """)
+        }
+        var request = request
+        if request.kind == .enroll {
+            let own = EnrollRoutes.policyReasons(for: request.host, policy)
+            request.policyReasons += own.filter { !request.policyReasons.contains($0) }
+        }
+        return request
+    }
+
     private func answerWaiting() {
         let waiting: [SigningRequest]
-        do { waiting = try queue.waitingSigning(limit: 32) } catch {
+        do {
+            waiting = try queue.waitingSigning(limit: 32, droppingBefore: Int64(Date().timeIntervalSince1970) - Self.keepFor)
+        } catch {
             logger.warning("cannot read the signing queue: \(error)", metadata: ["event": "signing_failed", "reason": "\(error)"])
             return
         }
-        for request in waiting {
+        for queued in waiting {
             let now = Int64(Date().timeIntervalSince1970)
             let reply: Reply
             do {
+                guard let request = try Self.stillAsked(queued, now: now, policy: enroll.policy) else { continue }
                 let csr = try CertificateRequest(pem: request.csr)
                 reply = switch request.kind {
                 case .enroll: try enroll.decide(request, csr, now: now)
@@ -91,12 +116,12 @@ final class SigningLoop: @unchecked Sendable {
                 logger.warning("cannot sign now: \(error)", metadata: ["event": "signing_failed", "reason": "\(error)"])
                 return
             } catch {
-                logger.error("could not sign the \(request.kind.rawValue) of \(request.host): \(error)", metadata: [
-                    "event": "signing_failed", "host": "\(request.host)", "reason": "\(error)"])
+                logger.error("could not sign the \(queued.kind.rawValue) of \(queued.host): \(error)", metadata: [
+                    "event": "signing_failed", "host": "\(queued.host)", "reason": "\(error)"])
                 reply = HTTPFailure(.internalServerError, message: "the signing collector could not sign: \(error)").reply
             }
             do {
-                try queue.answerSigning(id: request.id, reply.signingAnswer, at: now, keepFor: Self.keepFor)
+                try queue.answerSigning(id: queued.id, reply.signingAnswer, at: now)
             } catch {
                 logger.warning("cannot store a signing answer: \(error)", metadata: ["event": "signing_failed", "reason": "\(error)"])
                 return

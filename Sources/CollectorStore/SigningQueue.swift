@@ -24,11 +24,13 @@ public protocol SigningQueue: Sendable {
     /// on a session of its own that ends, and frees it, with the collector.
     func holdsSigning() -> Bool
 
-    /// The requests waiting for an answer, oldest first, at most `limit`.
-    func waitingSigning(limit: Int) throws -> [SigningRequest]
+    /// The requests waiting for an answer, oldest first, at most `limit`; first drops what
+    /// is older than `cutoff` (asked, or answered and never taken): its host has asked again
+    /// since, or will.
+    func waitingSigning(limit: Int, droppingBefore cutoff: Int64) throws -> [SigningRequest]
 
-    /// Records the answer to request `id`; answers nobody took are dropped after `keepFor` seconds.
-    func answerSigning(id: Int64, _ answer: SigningAnswer, at now: Int64, keepFor: Int64) throws
+    /// Records the answer to request `id`.
+    func answerSigning(id: Int64, _ answer: SigningAnswer, at now: Int64) throws
 }
 
 /// An enrollment or renewal a collector without the CA key admitted — the credential,
@@ -51,11 +53,14 @@ public struct SigningRequest: Sendable, Codable, Equatable {
     public var credentialID: Int64?
     public var actor: String?
     public var policyReasons: [String] = []
-    /// Renewal: the serial of the certificate presented.
+    /// Renewal: the serial of the certificate presented, and when it ends (the signing
+    /// collector renews no certificate that has ended meanwhile).
     public var presented: String?
+    public var presentedUntil: Int64?
 
     public init(kind: Kind, host: String, keyFingerprint: String, csr: String, address: String?, requestedAt: Int64,
-                credentialID: Int64? = nil, actor: String? = nil, policyReasons: [String] = [], presented: String? = nil) {
+                credentialID: Int64? = nil, actor: String? = nil, policyReasons: [String] = [], presented: String? = nil,
+                presentedUntil: Int64? = nil) {
         self.kind = kind
         self.host = host
         self.keyFingerprint = keyFingerprint
@@ -66,6 +71,7 @@ public struct SigningRequest: Sendable, Codable, Equatable {
         self.actor = actor
         self.policyReasons = policyReasons
         self.presented = presented
+        self.presentedUntil = presentedUntil
     }
 }
 

@@ -1,8 +1,9 @@
 import CollectorClient
-import CollectorServer
+@testable import CollectorServer
 import CollectorStore
 import CollectorTestSupport
 import Foundation
+import Logging
 import OpenSSLTLS
 import PortwardenModel
 import PortwardenTestSupport
@@ -115,5 +116,30 @@ struct SigningCollectorTests {
         guard case .pending(let message) = result else { Issue.record("issued a name tagged meanwhile: \(String(describing: result))"); return }
         #expect(message.contains("needs an operator"), "\(message)")
         #expect(try store.auditEntries(since: 0).filter { $0.action == .enrollIssued }.isEmpty)
+    }
+
+    /// What the signing collector decides on that the admitting one could not know, or
+    /// should not be trusted for: a renewal whose certificate ended while it was queued is
+    /// refused; a request older than an hour is left (dropped); an enrollment is held by
+    /// the signing collector's policy too.
+    @Test func theSigningCollectorChecksTimeAndItsOwnPolicy() throws {
+        let now: Int64 = 1_800_000_000
+        let renewal = SigningRequest(kind: .renew, host: "web-01", keyFingerprint: "k", csr: "", address: nil, requestedAt: now - 60,
+                                     presented: "0A", presentedUntil: now - 1)
+        let refused = #expect(throws: HTTPFailure.self) { try SigningLoop.stillAsked(renewal, now: now, policy: nil) }
+        #expect(refused?.status == .forbidden && refused?.message.contains("expired") == true, "\(String(describing: refused))")
+        var current = renewal
+        current.presentedUntil = now + 60
+        #expect(try SigningLoop.stillAsked(current, now: now, policy: nil) == current)
+        current.requestedAt = now - SigningLoop.keepFor - 1
+        #expect(try SigningLoop.stillAsked(current, now: now, policy: nil) == nil, "asked over an hour ago")
+
+        // The shipped policy: its inventory tags vms-* OpenVMS.
+        let holder = PolicyHolder(directory: PolicyIngestTests.shipped, metrics: CollectorMetrics(), logger: PolicyIngestTests.quiet)
+        #expect(holder.reload(), "the shipped policy loads")
+        let enrollment = SigningRequest(kind: .enroll, host: "vms-gw-08", keyFingerprint: "k", csr: "", address: nil,
+                                        requestedAt: now, credentialID: 1, policyReasons: [])
+        let decided = try #require(try SigningLoop.stillAsked(enrollment, now: now, policy: holder))
+        #expect(!decided.policyReasons.isEmpty, "held by the signing collector's inventory though the other's policy said nothing")
     }
 }

@@ -26,18 +26,31 @@ struct SigningQueueTests {
         #expect(try relaying.signerIsRunning(), "seen from the other collector")
         #expect(!relaying.holdsSigning(), "one signer at a time")
 
-        let waiting = try signing.waitingSigning(limit: 10)
+        let waiting = try signing.waitingSigning(limit: 10, droppingBefore: 1_800_000_000 - 3_600)
         #expect(waiting.map(\.keyFingerprint) == ["k1", "k2", "k3", "k4", "k5"])
         #expect(waiting.first.map { var r = $0; r.id = 0; return r } == Self.request("web-01", key: "k1"), "read back whole")
         let answer = SigningAnswer(status: 200, contentType: "application/json", body: Data("{}".utf8))
-        try signing.answerSigning(id: waiting[0].id, answer, at: 1_800_000_001, keepFor: 3_600)
-        #expect(try signing.waitingSigning(limit: 10).count == 4)
+        try signing.answerSigning(id: waiting[0].id, answer, at: 1_800_000_001)
+        #expect(try signing.waitingSigning(limit: 10, droppingBefore: 1_800_000_000 - 3_600).count == 4)
         #expect(try relaying.signingProgress(.renew, host: "web-01", keyFingerprint: "k1") == .answered(answer))
         #expect(try signing.signingProgress(.renew, host: "web-01", keyFingerprint: "k1") == .none, "taken once")
 
         // An hour on, what nobody answered or took is gone: its hosts have asked again.
-        try signing.answerSigning(id: waiting[1].id, answer, at: 1_800_003_602, keepFor: 3_600)
-        #expect(try signing.waitingSigning(limit: 10).isEmpty)
+        try signing.answerSigning(id: waiting[1].id, answer, at: 1_800_003_602)
+        #expect(try signing.waitingSigning(limit: 10, droppingBefore: 1_800_003_602 - 3_600).isEmpty)
         #expect(try relaying.signingProgress(.renew, host: "web-01", keyFingerprint: "k2") == .answered(answer), "just answered")
+        #expect(try relaying.signingProgress(.renew, host: "web-01", keyFingerprint: "k3") == .none, "dropped unanswered")
+    }
+}
+
+/// An audit entry quotes what a client sent: a NUL in it (a CSR's name) is stored as U+FFFD,
+/// on PostgreSQL too, whose text cannot hold one; the refusal is recorded, not a failure.
+struct AuditTextTests {
+    @Test(arguments: StoreMaker.all) func aNulInAnAuditedNameIsStoredAsReplacement(_ store: StoreMaker) async throws {
+        let db = try await store.make()
+        try db.audit(AuditEntry(at: 1, action: .enrollRefused, actor: "unknown credential", host: "h1\u{0}evil",
+                                address: "192.0.2.1", detail: "the CN \u{0}"))
+        let entry = try #require(try db.auditEntries(since: 0).first)
+        #expect(entry.host?.contains("\u{0}") != true && entry.host?.hasPrefix("h1") == true, "\(String(describing: entry.host))")
     }
 }

@@ -61,8 +61,10 @@ final class CertificateStandings: @unchecked Sendable {
         while !state.isCurrent && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
     }
 
-    /// Stops the listening thread (`settle`); the next question starts it again.
-    func pause() { state.pause() }
+    /// Stops the listening thread (`settle`), and waits up to 2 s for it to end: a process
+    /// exiting while the thread is inside libpq can abort in its Kerberos library's
+    /// teardown. The next question starts it again.
+    func pause() { state.pause(waitingUpTo: 2) }
 
     /// Whether the view is loaded and listening (for tests).
     var isCurrent: Bool { state.isCurrent }
@@ -115,6 +117,9 @@ extension CertificateStandings {
         /// Which thread may run: a paused view's thread sees a newer generation and ends.
         private var generation = 0
         private var running = false
+        /// Threads started and not yet ended (a paused one may still be finishing a call).
+        private var threads = 0
+        private let ended = NSCondition()
 
         init(conninfo: String) { self.conninfo = conninfo }
 
@@ -142,16 +147,27 @@ extension CertificateStandings {
                 return generation
             }
             guard let mine else { return }
-            let thread = Thread { [self] in listen(generation: mine) }
+            ended.withLock { threads += 1 }
+            let thread = Thread { [self] in
+                listen(generation: mine)
+                ended.withLock {
+                    threads -= 1
+                    ended.broadcast()
+                }
+            }
             thread.name = "portwarden certificate standings"
             thread.start()
         }
 
-        func pause() {
+        func pause(waitingUpTo seconds: TimeInterval = 0) {
             lock.withLock {
                 generation += 1
                 running = false
                 current = false
+            }
+            let deadline = Date().addingTimeInterval(seconds)
+            ended.withLock {
+                while threads > 0 && ended.wait(until: deadline) {}
             }
         }
 

@@ -94,9 +94,13 @@ extension AuditEntry {
         detail = try row.value("detail")
     }
 
-    /// Inserts the entry (prepared: every enrollment and renewal writes one).
+    /// Inserts the entry (prepared: every enrollment and renewal writes one). A NUL, which
+    /// PostgreSQL's text cannot hold, becomes U+FFFD, as the wire reader makes it: an audit
+    /// entry quotes what a client sent (a CSR's name), and a refusal must be recorded, not
+    /// fail.
     func insert(_ connection: PGConnection) throws {
+        func storable(_ text: String?) -> String? { text?.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") }
         try connection.executePrepared("INSERT INTO audit (at, action, actor, host, address, detail) VALUES ($1, $2, $3, $4, $5, $6)",
-                                       [at, action.rawValue, actor, host, address, detail])
+                                       [at, action.rawValue, storable(actor), storable(host), storable(address), storable(detail)])
     }
 }

@@ -57,10 +57,12 @@ extension PostgresHistory: SigningQueue {
         signing.holds(conninfo: pool.conninfo)
     }
 
-    public func waitingSigning(limit: Int) throws -> [SigningRequest] {
-        try read { connection in
-            try connection.query("SELECT id, request FROM signingRequest WHERE answeredAt IS NULL ORDER BY id LIMIT $1",
-                                 [limit]).map { row in
+    public func waitingSigning(limit: Int, droppingBefore cutoff: Int64) throws -> [SigningRequest] {
+        try write { connection in
+            try connection.executePrepared("DELETE FROM signingRequest WHERE coalesce(answeredAt, requestedAt) < $1", [cutoff])
+            return try connection.query("""
+                SELECT id, request FROM signingRequest WHERE answeredAt IS NULL ORDER BY id LIMIT $1
+                """, [limit]).map { row in
                 var request = try JSONDecoder().decode(SigningRequest.self, from: Data((try row.value("request") as String).utf8))
                 request.id = try row.value("id")
                 return request
@@ -68,18 +70,12 @@ extension PostgresHistory: SigningQueue {
         }
     }
 
-    /// Also drops what waited longer than `keepFor`: answers no host came back for, and
-    /// requests from a time no signing collector ran (their hosts have asked again since,
-    /// or will).
-    public func answerSigning(id: Int64, _ answer: SigningAnswer, at now: Int64, keepFor: Int64) throws {
+    public func answerSigning(id: Int64, _ answer: SigningAnswer, at now: Int64) throws {
         _ = try write { connection in
             try connection.executePrepared("""
                 UPDATE signingRequest SET answeredAt = $2, answerStatus = $3, answerType = $4, answerBody = $5,
                     answerRetryAfter = $6 WHERE id = $1
                 """, [id, now, answer.status, answer.contentType, answer.body, answer.retryAfter])
-            try connection.executePrepared("""
-                DELETE FROM signingRequest WHERE coalesce(answeredAt, requestedAt) < $1
-                """, [now - keepFor])
         }
     }
 }
