@@ -15,6 +15,7 @@ final class SigningLoop: @unchecked Sendable {
     let renew: RenewRoutes
     let logger: Logger
     private let stopped = NSCondition()
+    private var started = false
     private var stopping = false
     private var finished = false
 
@@ -32,6 +33,7 @@ final class SigningLoop: @unchecked Sendable {
     }
 
     func start() {
+        stopped.withLock { started = true }
         let thread = Thread { [self] in run() }
         thread.name = "portwarden signing"
         thread.start()
@@ -42,7 +44,7 @@ final class SigningLoop: @unchecked Sendable {
         stopped.lock()
         stopping = true
         stopped.broadcast()
-        while !finished { stopped.wait() }
+        while started && !finished { stopped.wait() }
         stopped.unlock()
     }
 
@@ -101,30 +103,32 @@ final class SigningLoop: @unchecked Sendable {
         }
         for queued in waiting {
             let now = Int64(Date().timeIntervalSince1970)
-            let reply: Reply
             do {
-                guard let request = try Self.stillAsked(queued, now: now, policy: enroll.policy) else { continue }
-                let csr = try CertificateRequest(pem: request.csr)
-                reply = switch request.kind {
-                case .enroll: try enroll.decide(request, csr, now: now)
-                case .renew: try renew.decide(request, csr, now: now)
+                // The decision, its certificate and the answer commit together.
+                try queue.inOneTransaction {
+                    let reply: Reply
+                    do {
+                        guard let request = try Self.stillAsked(queued, now: now, policy: enroll.policy) else { return }
+                        let csr = try CertificateRequest(pem: request.csr)
+                        reply = switch request.kind {
+                        case .enroll: try enroll.decide(request, csr, now: now)
+                        case .renew: try renew.decide(request, csr, now: now)
+                        }
+                    } catch let failure as HTTPFailure {
+                        reply = failure.reply
+                    }
+                    try queue.answerSigning(id: queued.id, reply.signingAnswer, at: now)
                 }
-            } catch let failure as HTTPFailure {
-                reply = failure.reply
             } catch let error as StorageUnavailable {
                 // Nothing decided: the request stays queued for the next look.
                 logger.warning("cannot sign now: \(error)", metadata: ["event": "signing_failed", "reason": "\(error)"])
                 return
             } catch {
+                // Not to be tried again every look: answered, on its own.
                 logger.error("could not sign the \(queued.kind.rawValue) of \(queued.host): \(error)", metadata: [
                     "event": "signing_failed", "host": "\(queued.host)", "reason": "\(error)"])
-                reply = HTTPFailure(.internalServerError, message: "the signing collector could not sign: \(error)").reply
-            }
-            do {
-                try queue.answerSigning(id: queued.id, reply.signingAnswer, at: now)
-            } catch {
-                logger.warning("cannot store a signing answer: \(error)", metadata: ["event": "signing_failed", "reason": "\(error)"])
-                return
+                let failure = HTTPFailure(.internalServerError, message: "the signing collector could not sign: \(error)")
+                try? queue.answerSigning(id: queued.id, failure.reply.signingAnswer, at: now)
             }
         }
     }

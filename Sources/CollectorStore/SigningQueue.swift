@@ -31,6 +31,11 @@ public protocol SigningQueue: Sendable {
 
     /// Records the answer to request `id`.
     func answerSigning(id: Int64, _ answer: SigningAnswer, at now: Int64) throws
+
+    /// `body` as one transaction: the store's writes it makes on this thread (the decision,
+    /// the certificate, the answer) commit together, so a signing collector that dies in
+    /// between leaves the request to be decided again, never a certificate without its answer.
+    func inOneTransaction<T>(_ body: () throws -> T) throws -> T
 }
 
 /// An enrollment or renewal a collector without the CA key admitted — the credential,

@@ -1,4 +1,5 @@
 import CLibPQ
+import Foundation
 import Glibc
 
 /// One connection to PostgreSQL through libpq, used by one thread at a time. Statements
@@ -23,8 +24,16 @@ public final class PGConnection {
         let connection = Self.withCStrings(keywords) { k in Self.withCStrings(values) { v in PQconnectdbParams(k, v, 1) } }
         guard let connection else { throw PGError(sqlState: nil, message: "out of memory", connectionLost: true) }
         guard PQstatus(connection) == CONNECTION_OK else {
-            let message = PGError.text(PQerrorMessage(connection))
+            var message = PGError.text(PQerrorMessage(connection))
             PQfinish(connection)
+            // libpq quotes what it could not read of the string, which may be the password.
+            if let password = PGConnectionString.password(in: conninfo) {
+                message = message.replacingOccurrences(of: password, with: "***")
+            } else if !PGConnectionString.isReadable(conninfo) {
+                // What it quotes of a string it cannot read may be a password: the quotes go.
+                message = "the connection string cannot be read: "
+                    + message.replacingOccurrences(of: #""[^"]*""#, with: "\"…\"", options: .regularExpression)
+            }
             throw PGError(sqlState: "08001", message: message, connectionLost: true)
         }
         pointer = connection

@@ -33,11 +33,36 @@ public final class PGPool: @unchecked Sendable {
     /// deadlock or serialization failure is tried again, up to three times in all: the
     /// body must have no effect outside the database that a second run would double.
     public func write<T>(_ body: (PGConnection) throws -> T) throws -> T {
+        // Inside `oneTransaction` on this thread: part of that transaction.
+        if let joined = Thread.current.threadDictionary[joinKey] as? PGConnection { return try body(joined) }
+        return try retrying { try withConnection { connection in try connection.transaction { try body(connection) } } }
+    }
+
+    /// `body` in one read-write transaction: every `write` it makes on this thread joins it,
+    /// so they commit together or not at all (what a decision records and the answer it
+    /// leaves for someone else). Tried again as `write` is.
+    public func oneTransaction<T>(_ body: () throws -> T) throws -> T {
+        try retrying {
+            try withConnection { connection in
+                try connection.transaction {
+                    Thread.current.threadDictionary[joinKey] = connection
+                    defer { Thread.current.threadDictionary.removeObject(forKey: joinKey) }
+                    return try body()
+                }
+            }
+        }
+    }
+
+    /// The thread-dictionary key under which `oneTransaction` leaves its connection.
+    private var joinKey: String { "portwarden.pgpool.\(ObjectIdentifier(self).hashValue)" }
+
+    /// A deadlock or serialization failure, tried again: three runs in all.
+    private func retrying<T>(_ body: () throws -> T) throws -> T {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try withConnection { connection in try connection.transaction { try body(connection) } }
+                return try body()
             } catch let error as PGError where ["40001", "40P01"].contains(error.sqlState ?? "") && attempt < 3 {
                 continue
             }

@@ -1,4 +1,5 @@
 import CollectorStore
+import PostgresClient
 import Testing
 
 /// Which store a `database` setting names, and that a password in it never shows.
@@ -24,5 +25,20 @@ struct PostgresTargetTests {
     func aPasswordNeverShows(database: String, shown: String) {
         #expect(PostgresTarget.redacted(database) == shown)
         #expect(!PostgresTarget.redacted(database).contains("s3"))
+    }
+
+    /// However the string spells it — percent-encoded key, tabs around `=`, an `&` or an
+    /// escaped space inside a keyword value — the password is hidden, and libpq's own
+    /// message about a string it cannot read does not quote it.
+    @Test(arguments: ["postgresql://db1/x?pass%77ord=S3cretB", "host=db1 password\t=\tS3cretD dbname=x",
+                      "host=db1 password=S3cr&etF dbname=x", "host=db1 password=S3cr\\ etE dbname=x"])
+    func aPasswordHoweverSpeltNeverShows(database: String) {
+        let shown = PostgresTarget.redacted(database)
+        #expect(!shown.contains("S3") && !shown.contains("etE") && !shown.contains("etF"), "\(shown)")
+    }
+
+    @Test func libpqsMessageAboutAnUnreadableStringDoesNotQuoteIt() {
+        let error = #expect(throws: PGError.self) { try PGConnection("postgresql://u:S3cr%zzC@127.0.0.1:1/x") }
+        #expect(error.map { !$0.message.contains("S3cr") } == true, "\(String(describing: error))")
     }
 }

@@ -43,6 +43,31 @@ struct SigningQueueTests {
     }
 }
 
+/// What the signing collector records for a request and the answer it leaves commit together.
+struct SigningTransactionTests {
+    struct Interrupted: Error {}
+
+    @Test func theStoresWritesInsideOneTransactionCommitTogetherOrNotAtAll() async throws {
+        let url = try await TestPostgres.freshDatabase()
+        let store = try HistoryStores.open(url)
+        let queue = try #require(store as? any SigningQueue)
+        #expect(throws: Interrupted.self) {
+            try queue.inOneTransaction {
+                try store.tag(host: "web-01", "pci", at: 1, by: "alice")
+                throw Interrupted()  // as a signing collector dying before the answer is stored
+            }
+        }
+        #expect(try store.assignedTags().isEmpty, "nothing of it stayed")
+        try queue.inOneTransaction {
+            try store.tag(host: "web-01", "pci", at: 1, by: "alice")
+            try store.tag(host: "web-02", "sox", at: 1, by: "alice")
+        }
+        #expect(try store.assignedTags() == ["pci", "sox"])
+        try store.tag(host: "web-03", "pos", at: 1, by: "alice")
+        #expect(try store.assignedTags().count == 3, "and writes outside it are their own again")
+    }
+}
+
 /// An audit entry quotes what a client sent: a NUL in it (a CSR's name) is stored as U+FFFD,
 /// on PostgreSQL too, whose text cannot hold one; the refusal is recorded, not a failure.
 struct AuditTextTests {

@@ -70,6 +70,10 @@ extension PostgresHistory: SigningQueue {
         }
     }
 
+    public func inOneTransaction<T>(_ body: () throws -> T) throws -> T {
+        do { return try pool.oneTransaction(body) } catch { throw StorageUnavailable(error) ?? error }
+    }
+
     public func answerSigning(id: Int64, _ answer: SigningAnswer, at now: Int64) throws {
         _ = try write { connection in
             try connection.executePrepared("""

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresClient
 
 /// Which database a `database` setting names: a PostgreSQL connection string (a
 /// `postgres://` or `postgresql://` URI, or libpq's `key=value` pairs), or a SQLite file
@@ -13,24 +14,31 @@ public enum PostgresTarget {
         return !keyword.isEmpty && keyword.allSatisfy { $0.isASCII && ($0.isLetter || $0 == "_") }
     }
 
-    /// `database` with any password replaced by `***`, for messages and logs.
+    /// `database` with any password replaced by `***`, for messages and logs: the one
+    /// libpq reads in it (however spelt: percent-encoded, quoted, escaped), then whatever
+    /// follows `password=` or a URI's `user:` (a string libpq cannot read still has its
+    /// password hidden).
     public static func redacted(_ database: String) -> String {
         var text = database
+        if let password = PGConnectionString.password(in: database) {
+            text = text.replacingOccurrences(of: password, with: "***")
+        }
         // URI: postgres://user:password@host/…
         if let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].firstIndex(of: "@"),
            let colon = text[scheme.upperBound..<at].firstIndex(of: ":") {
             text.replaceSubrange(text.index(after: colon)..<at, with: "***")
         }
         // password=… as a keyword or a URI parameter, quoted or not.
+        let isURI = database.contains("://")
         var result = ""
         var rest = Substring(text)
         while let range = rest.range(of: "password", options: .caseInsensitive) {
             result += rest[..<range.upperBound]
             rest = rest[range.upperBound...]
-            let spaces = rest.prefix { $0 == " " }
+            let spaces = rest.prefix { $0.isWhitespace }
             guard rest.dropFirst(spaces.count).first == "=" else { continue }
             result += spaces + "="
-            rest = rest.dropFirst(spaces.count + 1).drop { $0 == " " }
+            rest = rest.dropFirst(spaces.count + 1).drop { $0.isWhitespace }
             if rest.first == "'" {
                 var escaped = false
                 var end = rest.index(after: rest.startIndex)
@@ -40,7 +48,12 @@ public enum PostgresTarget {
                 }
                 rest = end < rest.endIndex ? rest[rest.index(after: end)...] : ""
             } else {
-                rest = rest.drop { $0 != " " && $0 != "&" }
+                // Up to the next separator: whitespace (a backslash escapes one), or `&` in a URI.
+                var escaped = false
+                rest = rest.drop { character in
+                    defer { escaped = !escaped && character == "\\" }
+                    return escaped || !(character.isWhitespace || (isURI && character == "&"))
+                }
             }
             result += "***"
         }
