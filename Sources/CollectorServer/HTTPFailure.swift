@@ -1,4 +1,5 @@
 import NIOHTTP1
+import PortwardenModel
 
 /// A request refused: the status and the sentence that says why, sent as the body.
 struct HTTPFailure: Error {
@@ -13,7 +14,8 @@ struct HTTPFailure: Error {
     }
 
     var reply: Reply {
-        var reply = Reply.text(message + "\n", status: status)
+        // A message may quote what a client sent (a CSR's name): hidden characters escaped, the lines ours.
+        var reply = Reply.text(VisibleText.escaped(message, keepingLineBreaks: true) + "\n", status: status)
         reply.headers.add(contentsOf: headers)
         return reply
     }

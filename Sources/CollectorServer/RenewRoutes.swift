@@ -83,6 +83,17 @@ struct RenewRoutes {
     /// collector that admitted it (`SigningLoop`). Refusals throw `HTTPFailure`.
     func decide(_ admitted: SigningRequest, _ csr: CertificateRequest, now: Int64) throws -> Reply {
         let (host, key, serial) = (admitted.host, admitted.keyFingerprint, admitted.presented ?? "")
+        // Checked at the handshake too; here for a renewal the signing collector signs after
+        // the certificate it was asked with has ended.
+        if let until = admitted.presentedUntil, now > until {
+            let why = "certificate \(serial) of \(host) expired at \(Timestamp.rfc3339(until)), before its renewal was signed: "
+                + "this host must enroll again (an operator approves it)"
+            try database.audit(AuditEntry(at: now, action: .renewalRefused, actor: "certificate \(serial)", host: host,
+                                          address: admitted.address, detail: why))
+            logger.warning("renewal of \(host)'s certificate refused: \(why)", metadata: [
+                "event": "renewal_refused", "host": "\(host)", "serial": "\(serial)", "reason": "expired"])
+            throw HTTPFailure(.forbidden, message: "\(host): \(why)")
+        }
         var issuedPEM = ""
         let attempt = RenewalAttempt(presented: serial, host: host, keyFingerprint: key, address: admitted.address, now: now)
         let outcome = try database.renew(attempt) {

@@ -98,9 +98,11 @@ struct SigningDesk {
     }
 
     private func awaitAnswer(_ request: SigningRequest, _ queue: any SigningQueue) throws -> Reply {
+        // No signing collector: nothing to wait for.
+        try requireSigner(request, queue)
         // One request waits at a time: the blocking routes have two threads, which one host
-        // renewing with key after key must not hold. The others look once and hear 202.
-        // (The caller has just looked: the others do not look again, nor sleep.)
+        // renewing with key after key must not hold. The others look once and hear 202
+        // (the caller has just looked: they do not look again, nor sleep).
         if waiting.enter() {
             defer { waiting.leave() }
             let deadline = Date().addingTimeInterval(Self.wait)
@@ -112,6 +114,17 @@ struct SigningDesk {
                 }
             } while Date() < deadline
         }
+        try requireSigner(request, queue)  // it may have stopped meanwhile
+        var reply = try EnrollRoutes.reply(.accepted, EnrollRoutes.Answer(
+            status: "signing", host: request.host,
+            message: "\(request.host): the signing collector has the request; ask again in \(Self.askAgainSeconds) s with the same key",
+            fingerprint: request.keyFingerprint))
+        reply.headers.add(name: "Retry-After", value: "\(Self.askAgainSeconds)")
+        return reply
+    }
+
+    /// Throws 503 (logged once a minute) when no collector holds the signing lock.
+    private func requireSigner(_ request: SigningRequest, _ queue: any SigningQueue) throws {
         guard try queue.signerIsRunning() else {
             // Once a minute: a fleet asking meanwhile must not flood the log.
             if waiting.mayLog(at: Date()) {
@@ -126,12 +139,6 @@ struct SigningDesk {
                 the others receive): the request waits for it; ask again later with the same key
                 """)
         }
-        var reply = try EnrollRoutes.reply(.accepted, EnrollRoutes.Answer(
-            status: "signing", host: request.host,
-            message: "\(request.host): the signing collector has the request; ask again in \(Self.askAgainSeconds) s with the same key",
-            fingerprint: request.keyFingerprint))
-        reply.headers.add(name: "Retry-After", value: "\(Self.askAgainSeconds)")
-        return reply
     }
 }
 

@@ -74,17 +74,11 @@ final class SigningLoop: @unchecked Sendable {
 
     /// `request` as this collector decides it, or nil when it is to be left unanswered:
     /// older than `keepFor` (its host has asked again since, or will; the next look drops
-    /// it). A renewal whose certificate has ended since it was asked is refused, as it would
-    /// be at the handshake. An enrollment is held for an operator by this collector's
-    /// policy as well as by the one of the collector that admitted it.
-    static func stillAsked(_ request: SigningRequest, now: Int64, policy: PolicyHolder?) throws -> SigningRequest? {
+    /// it). An enrollment is held for an operator by this collector's policy as well as by
+    /// the one of the collector that admitted it. (A renewal whose certificate ended while
+    /// queued is refused by `RenewRoutes.decide`, audited.)
+    static func stillAsked(_ request: SigningRequest, now: Int64, policy: PolicyHolder?) -> SigningRequest? {
         guard now - request.requestedAt <= keepFor else { return nil }
-        if request.kind == .renew, let until = request.presentedUntil, now > until {
-            throw HTTPFailure(.forbidden, message: """
-                \(request.host): certificate \(request.presented ?? "?") expired at \(Timestamp.rfc3339(until)), before its renewal \
-                was signed: this host must enroll again (an operator approves it)
-                """)
-        }
         var request = request
         if request.kind == .enroll {
             let own = EnrollRoutes.policyReasons(for: request.host, policy)
@@ -108,7 +102,7 @@ final class SigningLoop: @unchecked Sendable {
                 try queue.inOneTransaction {
                     let reply: Reply
                     do {
-                        guard let request = try Self.stillAsked(queued, now: now, policy: enroll.policy) else { return }
+                        guard let request = Self.stillAsked(queued, now: now, policy: enroll.policy) else { return }
                         let csr = try CertificateRequest(pem: request.csr)
                         reply = switch request.kind {
                         case .enroll: try enroll.decide(request, csr, now: now)

@@ -16,11 +16,7 @@ import Testing
 struct DatabaseOutageTests {
     /// /healthz needs no certificate: a load balancer asks it.
     @Test func healthSaysTheDatabaseIsUnavailableUntilItIsBack() async throws {
-        let cluster = try await TestPostgres.privateCluster()
-        let url = try await cluster.freshDatabase()
-        let database = try await blocking { try HistoryStores.open(url) }
-        let pki = try TestPKI()
-        let collector = try await RunningCollector.start(pki: pki, database: database)
+        let (cluster, pki, collector, _) = try await Self.collectorOnItsOwnCluster()
         defer { collector.stop() }
         let balancer = CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port), context: try pki.clientContext(nil),
                                            timeout: 15)
@@ -37,12 +33,7 @@ struct DatabaseOutageTests {
     }
 
     @Test func reportsWaitOutADatabaseOutageAndHealthSaysSo() async throws {
-        // A cluster of its own: stopping the shared one would fail the other tests' stores.
-        let cluster = try await TestPostgres.privateCluster()
-        let url = try await cluster.freshDatabase()
-        let database = try await blocking { try HistoryStores.open(url) }
-        let pki = try TestPKI()
-        let collector = try await RunningCollector.start(pki: pki, database: database)
+        let (cluster, pki, collector, database) = try await Self.collectorOnItsOwnCluster()
         defer { collector.stop() }
         let agent = try ReportingAgent(pki, host: "web-01", port: collector.port)
         defer { agent.remove() }
@@ -73,5 +64,17 @@ struct DatabaseOutageTests {
         #expect(resumed.delivered == 3 && resumed.remaining == 0 && resumed.stoppedBy == nil, "\(resumed)")
         let runs = try database.receiptRuns(host: "web-01")
         #expect(runs.map(\.firstSequence) == [1, 2, 3, 4], "every report stored once, in order")
+    }
+
+    /// A collector on a database of a cluster of its own: stopping the shared one would fail
+    /// the other tests' stores.
+    static func collectorOnItsOwnCluster() async throws
+        -> (cluster: TestPostgres.Cluster, pki: TestPKI, collector: RunningCollector, database: any HistoryStore)
+    {
+        let cluster = try await TestPostgres.privateCluster()
+        let url = try await cluster.freshDatabase()
+        let database = try await blocking { try HistoryStores.open(url) }
+        let pki = try TestPKI()
+        return (cluster, pki, try await RunningCollector.start(pki: pki, database: database), database)
     }
 }

@@ -126,20 +126,26 @@ struct SigningCollectorTests {
         let now: Int64 = 1_800_000_000
         let renewal = SigningRequest(kind: .renew, host: "web-01", keyFingerprint: "k", csr: "", address: nil, requestedAt: now - 60,
                                      presented: "0A", presentedUntil: now - 1)
-        let refused = #expect(throws: HTTPFailure.self) { try SigningLoop.stillAsked(renewal, now: now, policy: nil) }
+        let pki = try TestPKI()
+        let database = try CollectorDatabase.inMemory()
+        let renew = RenewRoutes(database: database, enrollment: .init(ca: pki.ca), desk: SigningDesk(queue: nil, logger: PolicyIngestTests.quiet),
+                                metrics: CollectorMetrics(), logger: PolicyIngestTests.quiet)
+        let csr = try CertificateRequest(key: try PrivateKey.generate(), commonName: "web-01")
+        let refused = #expect(throws: HTTPFailure.self) { try renew.decide(renewal, csr, now: now) }
         #expect(refused?.status == .forbidden && refused?.message.contains("expired") == true, "\(String(describing: refused))")
+        #expect(try database.auditEntries(since: 0).map(\.action) == [.renewalRefused], "audited as the other refusals are")
         var current = renewal
         current.presentedUntil = now + 60
-        #expect(try SigningLoop.stillAsked(current, now: now, policy: nil) == current)
+        #expect(SigningLoop.stillAsked(current, now: now, policy: nil) == current)
         current.requestedAt = now - SigningLoop.keepFor - 1
-        #expect(try SigningLoop.stillAsked(current, now: now, policy: nil) == nil, "asked over an hour ago")
+        #expect(SigningLoop.stillAsked(current, now: now, policy: nil) == nil, "asked over an hour ago")
 
         // The shipped policy: its inventory tags vms-* OpenVMS.
         let holder = PolicyHolder(directory: PolicyIngestTests.shipped, metrics: CollectorMetrics(), logger: PolicyIngestTests.quiet)
         #expect(holder.reload(), "the shipped policy loads")
         let enrollment = SigningRequest(kind: .enroll, host: "vms-gw-08", keyFingerprint: "k", csr: "", address: nil,
                                         requestedAt: now, credentialID: 1, policyReasons: [])
-        let decided = try #require(try SigningLoop.stillAsked(enrollment, now: now, policy: holder))
+        let decided = try #require(SigningLoop.stillAsked(enrollment, now: now, policy: holder))
         #expect(!decided.policyReasons.isEmpty, "held by the signing collector's inventory though the other's policy said nothing")
     }
 }
