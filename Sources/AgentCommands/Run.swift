@@ -16,7 +16,11 @@ struct Run: ParsableCommand, LoggingCommand {
         discussion: """
             Each scan gets the next sequence number and goes to the spool first; then every \
             spooled snapshot is delivered, oldest first, and removed once the collector has \
-            acknowledged it. With several collectors (--collector repeated, or a list in \
+            acknowledged it. A snapshot that says what the last one the collector \
+            acknowledged said (the same state digest: listeners, owners, labels, \
+            completeness) goes as a small unchanged report; when the collector does not \
+            hold that state it answers 409 and the snapshot follows in full on the same \
+            connection. With several collectors (--collector repeated, or a list in \
             collector:) the agent keeps to the one that answered last, and a snapshot it \
             cannot deliver there (no answer, a certificate that does not verify, 429, 5xx) \
             goes at once to the next in this host's own order (event=collector_failover). \
@@ -128,7 +132,8 @@ struct Run: ParsableCommand, LoggingCommand {
                 logger.warning("\(result.remaining) snapshots wait in the spool: \(reason)\(retry)", metadata: [
                     "event": "delivery_waiting", "reason": "\(reason)", "waiting": "\(result.remaining)"])
             } else {
-                logger.info("delivered \(result.delivered) snapshots", metadata: ["event": "delivered", "delivered": "\(result.delivered)"])
+                logger.info("delivered \(result.delivered) snapshots (\(result.unchanged) as unchanged reports)", metadata: [
+                    "event": "delivered", "delivered": "\(result.delivered)", "unchanged": "\(result.unchanged)"])
             }
             // A snapshot set aside is a fault to look at (exit 1); snapshots merely waiting are not (75).
             if once { throw ExitCode(!result.rejected.isEmpty ? 1 : result.remaining == 0 ? 0 : 75) }

@@ -1,10 +1,15 @@
 import CollectorClient
 import Glibc
+import OpenSSLCrypto
 import OpenSSLTLS
 import PortwardenModel
 
 /// Sends spooled snapshots to the collector, oldest first, removing each once the
-/// collector has acknowledged it. What the collector answers decides what happens next:
+/// collector has acknowledged it. A snapshot whose state digest is that of the last one
+/// acknowledged (`AcknowledgedState`) goes as an unchanged report — its digest, not its
+/// listeners — and in full, on the same connection, when the collector answers that it
+/// does not hold that state (409; 404 from a collector before unchanged reports).
+/// What the collector answers decides what happens next:
 ///
 /// - 2xx: delivered, removed.
 /// - 413: trimmed to the limit the answer states (`X-Portwarden-Max-Report-Bytes`; half
@@ -53,6 +58,8 @@ public struct Delivery: Sendable {
 
     public struct Result: Sendable, Equatable {
         public var delivered = 0
+        /// Of those, how many went as unchanged reports.
+        public var unchanged = 0
         /// Never to be delivered — refused for good (4xx), not a snapshot at all, or
         /// suspected and then passed by — and set aside in the spool's `rejected/`, so
         /// one bad file does not block the rest.
@@ -109,22 +116,31 @@ public struct Delivery: Sendable {
         var suspect: (entry: Spool.Entry, why: String)?
         entries: for entry in waiting {
             var body: [UInt8]
+            let snapshot: Snapshot
             switch prepare(entry) {
-            case .success(let read): body = read
+            case .success(let read): (body, snapshot) = read
             case .failure(let refused):
                 setAside(entry, refused.reason)
                 continue
             }
+            // Sent as unchanged when its state is the one last acknowledged.
+            let state = snapshot.stateDigest
+            let unchanged = acknowledged.digest == state ? UnchangedReport(snapshot, stateDigest: state) : nil
             var trimmed: String?
             // Whose failure came with this entry on the wire: it may be the entry's fault.
             var reached: [Int: String] = [:]
             let candidates = collectors.order().filter { out[$0] == nil }
             for (position, index) in candidates.enumerated() {
-                let answer = offer(entry, &body, trimmed: &trimmed, to: collectors.connections[index])
+                let answer = offer(entry, &body, trimmed: &trimmed, unchanged: unchanged, to: collectors.connections[index])
                 switch answer {
-                case .delivered(let renew, let caDigest):
+                case .delivered(let renew, let caDigest, let asUnchanged):
                     collectors.keep(index)
+                    // What was sent is what the collector now holds: trimmed, it is another state.
+                    if trimmed == nil { acknowledged.remember(state) } else if let sent = try? Snapshot(wire: body) {
+                        acknowledged.remember(sent.stateDigest)
+                    }
                     spool.remove(entry)
+                    if asUnchanged { result.unchanged += 1 }
                     if renew { result.renewAsked = true }
                     if let caDigest { result.caDigest = caDigest }
                     result.delivered += 1
@@ -165,8 +181,9 @@ public struct Delivery: Sendable {
     }
 
     enum Attempt {
-        /// Whether the answer asked to renew; the CA bundle digest it stated.
-        case delivered(renew: Bool, caDigest: String?)
+        /// Whether the answer asked to renew; the CA bundle digest it stated; whether it
+        /// was taken as an unchanged report.
+        case delivered(renew: Bool, caDigest: String?, unchanged: Bool)
         case refused(String)
         case wait(String, retryAfter: Int?)
         /// `reached`: the request was on the wire; `untrusted`: the collector's certificate did not verify here.
@@ -178,8 +195,8 @@ public struct Delivery: Sendable {
         let reason: String
     }
 
-    /// A spooled snapshot's bytes, when they may go on the wire at all.
-    func prepare(_ entry: Spool.Entry) -> Swift.Result<[UInt8], Unsendable> {
+    /// A spooled snapshot's bytes and what they say, when they may go on the wire at all.
+    func prepare(_ entry: Spool.Entry) -> Swift.Result<(body: [UInt8], snapshot: Snapshot), Unsendable> {
         guard entry.bytes <= Self.maxEntryBytes else {
             return .failure(Unsendable(reason: "\(entry.bytes) bytes, more than any snapshot this agent writes (\(Self.maxEntryBytes))"))
         }
@@ -187,17 +204,32 @@ public struct Delivery: Sendable {
         do { body = try spool.read(entry) } catch { return .failure(Unsendable(reason: "cannot read it: \(error)")) }
         // A file the wire reader cannot read (a torn write, a disk error, junk put
         // there) would only be refused: it never goes on the wire.
-        do { _ = try Snapshot(wire: body) } catch { return .failure(Unsendable(reason: "not a snapshot, \(error)")) }
-        return .success(body)
+        do { return .success((body, try Snapshot(wire: body))) } catch {
+            return .failure(Unsendable(reason: "not a snapshot, \(error)"))
+        }
     }
 
-    /// A spooled snapshot's `body` offered to one collector, trimmed and offered again on
-    /// 413 (`body` and `trimmed` are then what was sent, for the next collector too).
-    func offer(_ entry: Spool.Entry, _ body: inout [UInt8], trimmed: inout String?, to connection: CollectorConnection) -> Attempt {
+    /// A spooled snapshot's `body` offered to one collector — first as `unchanged`, when
+    /// given — trimmed and offered again on 413 (`body` and `trimmed` are then what was
+    /// sent, for the next collector too).
+    func offer(_ entry: Spool.Entry, _ body: inout [UInt8], trimmed: inout String?, unchanged: UnchangedReport?,
+               to connection: CollectorConnection) -> Attempt {
+        var unchanged = unchanged
         // A collector that lowers its limit between two answers gets a second trim; no more.
         for _ in 0..<3 {
             let response: HTTPResponse
-            do { response = try connection.post("/v1/reports", body: body) } catch let failure as RequestFailed {
+            var asUnchanged = false
+            do {
+                if let report = unchanged {
+                    // Once: after a 409 and a 413 for the full snapshot, the trimmed one goes in full.
+                    unchanged = nil
+                    let sent = try connection.post(Self.unchangedPath, body: report.wire, otherwise: (Self.reportPath, body),
+                                                   on: Self.sendInFull)
+                    (response, asUnchanged) = (sent.response, !sent.second)
+                } else {
+                    response = try connection.post(Self.reportPath, body: body)
+                }
+            } catch let failure as RequestFailed {
                 return .failed(failure.reason, reached: failure.reached, untrusted: failure.untrusted)
             } catch {
                 return .failed("\(error)", reached: true, untrusted: false)
@@ -205,7 +237,8 @@ public struct Delivery: Sendable {
             let answer = "the collector answered \(response.status): \(Self.firstLine(response.text))"
             switch response.status {
             case 200..<300:
-                return .delivered(renew: response.headers["x-portwarden-renew"] != nil, caDigest: response.headers["x-portwarden-ca"])
+                return .delivered(renew: response.headers["x-portwarden-renew"] != nil, caDigest: response.headers["x-portwarden-ca"],
+                                  unchanged: asUnchanged)
             case 413:
                 let limit = min(response.statedReportLimit ?? body.count / 2, body.count - 1)
                 guard let snapshot = try? Snapshot(wire: body) else { return .refused(answer) }
@@ -231,6 +264,14 @@ public struct Delivery: Sendable {
     }
 
     var pause: DeliveryPause { DeliveryPause(path: spool.directory + "/paused-until") }
+    var acknowledged: AcknowledgedState { AcknowledgedState(path: spool.directory + "/acknowledged-state") }
+
+    static let reportPath = "/v1/reports"
+    static let unchangedPath = "/v1/reports/unchanged"
+    /// Answers to an unchanged report after which the snapshot goes in full at once: the
+    /// collector does not hold the state (409), or predates unchanged reports (404, 405),
+    /// or could not read it (400: the full snapshot is judged on its own).
+    static let sendInFull: Set<Int> = [400, 404, 405, 409]
 
     /// An answer's first line, at most 200 bytes: enough to say why, never a page.
     static func firstLine(_ text: String) -> String {

@@ -39,15 +39,61 @@ public struct CollectorConnection: Sendable {
         try exchange("GET", path, body: [], headers: [:]).response
     }
 
+    /// `POST path` with `body`; when the answer's status is one of `statuses`, `POST` the
+    /// second request on the same connection (a new one if the collector closed it) — an
+    /// unchanged report the collector cannot place, followed at once by the snapshot in
+    /// full. The last response, and whether the second request was sent.
+    public func post(_ path: String, body: [UInt8], otherwise second: (path: String, body: [UInt8]),
+                     on statuses: Set<Int>) throws -> (response: HTTPResponse, second: Bool) {
+        let socket = try connect()
+        defer { remember(socket) }
+        let first = try send(.init(method: "POST", path: path, body: body, headers: ["Content-Type": "application/json"]),
+                             on: socket, keepAlive: true)
+        guard statuses.contains(first.status) else {
+            socket.close()
+            return (first, false)
+        }
+        let request = Request(method: "POST", path: second.path, body: second.body, headers: ["Content-Type": "application/json"])
+        guard first.headers["connection"]?.lowercased() != "close" else {
+            socket.close()
+            return (try exchange(request).response, true)
+        }
+        // A server may close a kept-alive connection whenever it likes: then on a new one.
+        // Sent twice at worst, it is a redelivery the collector acknowledges as a duplicate.
+        guard let response = try? send(request, on: socket, keepAlive: false) else {
+            return (try exchange(request).response, true)
+        }
+        socket.close()
+        return (response, true)
+    }
+
     /// One request; the response whatever its status, and the certificate the collector
     /// presented on the connection (verified against the context's CAs): what an agent
     /// checks a CA bundle or a certificate it is handed against.
     public func exchange(_ method: String, _ path: String, body: [UInt8] = [],
                          headers: [String: String] = [:]) throws -> (response: HTTPResponse, server: Certificate?) {
-        let socket: TLSSocket
+        try exchange(Request(method: method, path: path, body: body, headers: headers))
+    }
+
+    private struct Request {
+        let method: String
+        let path: String
+        let body: [UInt8]
+        let headers: [String: String]
+    }
+
+    private func exchange(_ request: Request) throws -> (response: HTTPResponse, server: Certificate?) {
+        let socket = try connect()
+        defer { remember(socket) }
+        let response = try send(request, on: socket, keepAlive: false)
+        socket.close()
+        return (response, socket.peerCertificate)
+    }
+
+    private func connect() throws -> TLSSocket {
         do {
-            socket = try TLSSocket.connect(host: host, port: port, context: context, serverName: serverName,
-                                           session: sessions?.session, timeout: timeout)
+            return try TLSSocket.connect(host: host, port: port, context: context, serverName: serverName,
+                                         session: sessions?.session, timeout: timeout)
         } catch let error as TLSError where error.peerUnverified {
             throw RequestFailed(reached: false, reason: """
                 \(error): this host does not trust the collector's certificate; check the CA file (the collector's \
@@ -57,25 +103,32 @@ public struct CollectorConnection: Sendable {
         } catch {
             throw RequestFailed(reached: false, reason: "\(error)")
         }
-        defer { if let sessions, let session = socket.session { sessions.session = session } }
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\n"
-        head += "Content-Length: \(body.count)\r\nConnection: close\r\n"
-        for (name, value) in headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
+    }
+
+    /// The session the connection got, offered by the next.
+    private func remember(_ socket: TLSSocket) {
+        if let sessions, let session = socket.session { sessions.session = session }
+    }
+
+    /// Writes `request` and reads its answer; the socket stays open.
+    private func send(_ request: Request, on socket: TLSSocket, keepAlive: Bool) throws -> HTTPResponse {
+        var head = "\(request.method) \(request.path) HTTP/1.1\r\nHost: \(host)\r\n"
+        head += "Content-Length: \(request.body.count)\r\n" + (keepAlive ? "" : "Connection: close\r\n")
+        for (name, value) in request.headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
         head += "\r\n"
         // A collector that refuses a body (413) answers and closes while it is still being
         // written: the write fails, but the answer is in the socket. Read it either way.
         var writeFailure: (any Error)?
         do {
             // One write: a head written alone waits on the server's delayed ACK (Nagle).
-            try socket.write(Array(head.utf8) + body)
+            try socket.write(Array(head.utf8) + request.body)
         } catch {
             writeFailure = error
         }
         do {
-            let response = try HTTPResponse.read(from: socket)
-            socket.close()
-            return (response, socket.peerCertificate)
+            return try HTTPResponse.read(from: socket)
         } catch {
+            socket.close()
             // The read's error carries the peer's alert ("certificate expired") when there was one.
             throw RequestFailed(reached: true, reason: writeFailure.map { "\($0), and no answer could be read: \(error)" } ?? "\(error)")
         }

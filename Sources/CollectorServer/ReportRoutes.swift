@@ -35,22 +35,28 @@ struct ReportRoutes {
 
     func add(to routes: inout Routes) {
         // Checked and decoded on the event loop (no SQLite there), stored on the queue's thread.
-        routes.add(.POST, "/v1/reports") { request, loop in
-            let answered: EventLoopFuture<Reply>
-            do {
-                let (report, bytes) = try decode(request)
-                let started = ContinuousClock.now
-                answered = ingest.submit(report, bytes: bytes, on: loop)
-                    .flatMapErrorThrowing { throw refusal(storing: report, $0) }
-                    .map { [issuer = request.peer?.issuer] in statingCA(askingToRenew(stored(report, $0, since: started), issuer)) }
-            } catch {
-                answered = loop.makeFailedFuture(error)
-            }
-            return answered.flatMapErrorThrowing { error in
-                if let refused = error as? Refused { metrics.refused(refused.reason); throw refused.failure }
-                if let failure = error as? HTTPFailure { metrics.refused(Self.reason(failure.status)) }
-                throw error
-            }
+        routes.add(.POST, "/v1/reports") { request, loop in accept(request, on: loop) }
+        // "The same as the state you hold": the digest instead of the listeners.
+        routes.add(.POST, Self.unchangedPath) { request, loop in accept(request, on: loop) }
+    }
+
+    static let unchangedPath = "/v1/reports/unchanged"
+
+    private func accept(_ request: CollectorRequest, on loop: any EventLoop) -> EventLoopFuture<Reply> {
+        let answered: EventLoopFuture<Reply>
+        do {
+            let (report, bytes) = try decode(request)
+            let started = ContinuousClock.now
+            answered = ingest.submit(report, bytes: bytes, on: loop)
+                .flatMapErrorThrowing { throw refusal(storing: report, $0) }
+                .map { [issuer = request.peer?.issuer] in statingCA(askingToRenew(stored(report, $0, since: started), issuer)) }
+        } catch {
+            answered = loop.makeFailedFuture(error)
+        }
+        return answered.flatMapErrorThrowing { error in
+            if let refused = error as? Refused { metrics.refused(refused.reason); throw refused.failure }
+            if let failure = error as? HTTPFailure { metrics.refused(Self.reason(failure.status)) }
+            throw error
         }
     }
 
@@ -110,24 +116,40 @@ struct ReportRoutes {
         }
         // Decoding is what this costs the event loop, refused or not: charged as it is read.
         budget.charge(host, bytes: bytes.count)
+        if request.path == Self.unchangedPath {
+            let report: UnchangedReport
+            do { report = try UnchangedReport(wire: bytes) } catch { throw ReportRefusal(.badRequest, "not an unchanged report: \(error)") }
+            let collectedAt = try checked(schema: report.schema, hostname: report.hostname, collectedAt: report.collectedAt,
+                                          sequence: report.sequence, from: host, at: receivedAt)
+            return (IngestRequest(unchanged: report, host: host, bodyDigest: Digest.sha256(bytes), receivedAt: receivedAt,
+                                  collectedAt: collectedAt), bytes.count)
+        }
         let snapshot: Snapshot
         do {
             snapshot = try Snapshot(wire: bytes)
         } catch {
             throw ReportRefusal(.badRequest, "not a snapshot: \(error)")
         }
-        guard snapshot.schema == Snapshot.currentSchema else {
-            throw ReportRefusal(.badRequest,
-                                "schema \(snapshot.schema) is not supported (this collector reads \(Snapshot.currentSchema))")
+        let collectedAt = try checked(schema: snapshot.schema, hostname: snapshot.host.hostname, collectedAt: snapshot.collectedAt,
+                                      sequence: snapshot.sequence, from: host, at: receivedAt)
+        return (IngestRequest(snapshot, host: host, bodyDigest: Digest.sha256(bytes), receivedAt: receivedAt,
+                              collectedAt: collectedAt, stateDigest: snapshot.stateDigest), bytes.count)
+    }
+
+    /// What every report must pass before it is queued, full or unchanged: the schema this
+    /// collector reads, the certificate's host, a clock within bounds. Its time in seconds.
+    private func checked(schema: Int, hostname: String, collectedAt: String, sequence: UInt64?, from host: String,
+                         at receivedAt: Int64) throws -> Int64 {
+        guard schema == Snapshot.currentSchema else {
+            throw ReportRefusal(.badRequest, "schema \(schema) is not supported (this collector reads \(Snapshot.currentSchema))")
         }
         // Host identity is the certificate: a body naming another host writes nothing.
-        guard PeerIdentity.hostName(snapshot.host.hostname) == host else {
-            throw ReportRefusal(.otherHost, "this certificate belongs to \(host), not \(snapshot.host.hostname)")
+        guard PeerIdentity.hostName(hostname) == host else {
+            throw ReportRefusal(.otherHost, "this certificate belongs to \(host), not \(hostname)")
         }
-        let collectedAt = try ReportClock.seconds(snapshot.collectedAt)
-        try clock.check(collectedAt: collectedAt, sequence: snapshot.sequence, receivedAt: receivedAt)
-        return (IngestRequest(snapshot, host: host, bodyDigest: Digest.sha256(bytes), receivedAt: receivedAt,
-                              collectedAt: collectedAt), bytes.count)
+        let seconds = try ReportClock.seconds(collectedAt)
+        try clock.check(collectedAt: seconds, sequence: sequence, receivedAt: receivedAt)
+        return seconds
     }
 
     /// `refusal` answered, counted, and noted against `host` (which shows as refusing).
@@ -189,24 +211,36 @@ struct ReportRoutes {
         return reply
     }
 
-    /// The receipt for a stored report; its changes are charged to the host's budget.
+    /// The receipt for a stored report; its changes are charged to the host's budget. An
+    /// unchanged report naming a state this collector does not hold is answered 409: the
+    /// agent sends the snapshot in full, on the same connection.
     func stored(_ report: IngestRequest, _ outcome: IngestOutcome, since started: ContinuousClock.Instant) -> Reply {
         let (name, opened, closed) = switch outcome {
         case .changed(let opened, let closed): ("changed", opened, closed)
         case .unchanged: ("unchanged", 0, 0)
         case .duplicate: ("duplicate", 0, 0)
+        case .stateUnknown: ("state_unknown", 0, 0)
+        }
+        let elapsed = ContinuousClock.now - started
+        metrics.accepted(name, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        let sequence = report.sequence.map(String.init) ?? "none"
+        if outcome == .stateUnknown {
+            logger.debug("report from \(report.host): unchanged from a state this collector does not hold; asked for the snapshot",
+                         metadata: ["event": "report_state_unknown", "host": "\(report.host)", "sequence": "\(sequence)"])
+            return .json(#"{"outcome":"state_unknown","message":"this collector does not hold the state the report names: send the snapshot in full"}"#.utf8,
+                         status: .conflict)
         }
         // A change of labels alone (changed, 0 opened, 0 closed) still wrote a row: one change.
         budget.charge(report.host, changed: outcome == .unchanged || outcome == .duplicate ? 0 : max(opened + closed, 1))
         if outcome != .duplicate { refusals.stored(host: report.host) }
-        let elapsed = ContinuousClock.now - started
-        metrics.accepted(name, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         // A changed report is an event; an unchanged one (most of them, at a fleet's every
         // interval) is only counted, and logged at debug.
         logger.log(level: name == "changed" ? .info : .debug,
                    "report from \(report.host): \(name)\(name == "changed" ? ", \(opened) opened, \(closed) closed" : "")",
-                   metadata: ["event": "report_\(name)", "host": "\(report.host)", "sequence": "\(report.snapshot.sequence.map(String.init) ?? "none")",
+                   metadata: ["event": "report_\(name)", "host": "\(report.host)", "sequence": "\(sequence)",
                               "opened": "\(opened)", "closed": "\(closed)"])
-        return .json(#"{"outcome":"\#(name)","opened":\#(opened),"closed":\#(closed)}"#.utf8)
+        // The state the host's next unchanged reports name: this one's, once stored.
+        let state = outcome == .duplicate ? "" : report.stateDigest.map { #","state_digest":"\#($0)""# } ?? ""
+        return .json(#"{"outcome":"\#(name)","opened":\#(opened),"closed":\#(closed)\#(state)}"#.utf8)
     }
 }

@@ -12,6 +12,10 @@ public enum IngestOutcome: Equatable, Sendable {
     case unchanged
     /// Already acknowledged (same boot, sequence not newer): nothing written.
     case duplicate
+    /// An unchanged report naming a state the collector does not hold for the host (a
+    /// restored database, another collector's, a host forgotten or retagged since):
+    /// nothing written; the agent sends the snapshot in full.
+    case stateUnknown
 }
 
 public struct StoreError: Error, CustomStringConvertible, Sendable {
@@ -48,22 +52,52 @@ public struct StorageUnavailable: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// One report to store: the snapshot and what the connection knew of it.
+/// One report to store: the snapshot, or an unchanged report naming it, and what the
+/// connection knew of it.
 public struct IngestRequest: Sendable {
-    public var snapshot: Snapshot
+    public enum Content: Sendable {
+        case snapshot(Snapshot)
+        /// "The same as the state you hold" (`POST /v1/reports/unchanged`).
+        case unchanged(UnchangedReport)
+    }
+
+    public var content: Content
     /// The name in the sending host's certificate.
     public var host: String
     public var bodyDigest: String
     public var receivedAt: Int64
     /// `collected_at` in seconds, when the collector read it already (`ReportClock.seconds`).
     public var collectedAt: Int64?
+    /// The snapshot's state digest (`Snapshot.stateDigest`), kept as the host's state once
+    /// the snapshot is stored, for its next unchanged reports to name; nil keeps none, and
+    /// the host's next unchanged report is answered `stateUnknown`.
+    public var stateDigest: String?
 
-    public init(_ snapshot: Snapshot, host: String, bodyDigest: String, receivedAt: Int64, collectedAt: Int64? = nil) {
-        self.snapshot = snapshot
+    public init(_ snapshot: Snapshot, host: String, bodyDigest: String, receivedAt: Int64, collectedAt: Int64? = nil,
+                stateDigest: String? = nil) {
+        self.content = .snapshot(snapshot)
         self.host = host
         self.bodyDigest = bodyDigest
         self.receivedAt = receivedAt
         self.collectedAt = collectedAt
+        self.stateDigest = stateDigest
+    }
+
+    public init(unchanged report: UnchangedReport, host: String, bodyDigest: String, receivedAt: Int64, collectedAt: Int64? = nil) {
+        self.content = .unchanged(report)
+        self.host = host
+        self.bodyDigest = bodyDigest
+        self.receivedAt = receivedAt
+        self.collectedAt = collectedAt
+        self.stateDigest = report.stateDigest
+    }
+
+    /// The report's sequence as the host sent it.
+    public var sequence: UInt64? {
+        switch content {
+        case .snapshot(let snapshot): snapshot.sequence
+        case .unchanged(let report): report.sequence
+        }
     }
 }
 
@@ -119,15 +153,55 @@ extension CollectorDatabase {
         do { return try await body() } catch { throw StorageUnavailable(error) ?? error }
     }
 
-    /// The snapshot stored and, unless it was a duplicate, evaluated: one transaction.
+    /// The snapshot stored and, unless it was a duplicate, evaluated: one transaction. An
+    /// unchanged report moves the host's times and receipts only: what evaluating it would
+    /// give was written when its state was stored (`HostRecord.stateDigest` says so).
     private static func transaction(_ request: IngestRequest, collectedAt: Int64, observed: [String: Observation],
                                     findings: FindingEvaluator?, clock: ReportClock?, in db: Database) throws -> IngestOutcome {
-        let (outcome, hostId, evaluatedAt, held) = try store(request, collectedAt: collectedAt, observed: observed, clock: clock, in: db)
+        guard case .snapshot(let snapshot) = request.content else {
+            return try storeUnchanged(request, collectedAt: collectedAt, clock: clock, in: db)
+        }
+        let (outcome, hostId, evaluatedAt, held) = try store(request, snapshot, collectedAt: collectedAt, observed: observed,
+                                                             clock: clock, in: db)
         if let hostId, let findings {
-            try evaluateFindings(request.snapshot, listeners: held, host: request.host, hostId: hostId, at: evaluatedAt,
+            try evaluateFindings(snapshot, listeners: held, host: request.host, hostId: hostId, at: evaluatedAt,
                                  evaluate: findings, in: db)
         }
         return outcome
+    }
+
+    /// An unchanged report: a duplicate, a state the host does not hold (nothing written),
+    /// or its times and receipt run moved as the full snapshot's would have been.
+    private static func storeUnchanged(_ request: IngestRequest, collectedAt sent: Int64, clock: ReportClock?,
+                                       in db: Database) throws -> IngestOutcome {
+        guard case .unchanged(let report) = request.content else { return .stateUnknown }
+        let sequence = try IngestDecisions.sequence(report.sequence)
+        let stored = try HostRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM host WHERE name = ?"), arguments: [request.host])
+        if IngestDecisions.isDuplicate(stored, bootID: report.bootID, sequence: sequence) { return .duplicate }
+        guard var host = stored, IngestDecisions.holdsState(host, report.stateDigest) else { return .stateUnknown }
+        let collectedAt = try clock?.check(collectedAt: sent, sequence: sequence, receivedAt: request.receivedAt, stored: stored) ?? sent
+        try clearRefusal(host: request.host, in: db)
+        host.apply(unchanged: report, collectedAt: collectedAt, receivedAt: request.receivedAt, sequence: sequence,
+                   clocked: clock != nil)
+        try host.updateReported(db)
+        try recordReceipt(request, hostId: host.id!, bootID: report.bootID, sequence: sequence, collectedAt: collectedAt,
+                          continuing: true, in: db)
+        return .unchanged
+    }
+
+    /// The report in the host's receipts: its newest run extended when `continuing` and the
+    /// run is of the same boot, otherwise a run of its own.
+    private static func recordReceipt(_ request: IngestRequest, hostId: Int64, bootID: String?, sequence: Int64?, collectedAt: Int64,
+                                      continuing: Bool, in db: Database) throws {
+        let latest = try ReceiptRun.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM receiptRun WHERE hostId = ? ORDER BY id DESC LIMIT 1"), arguments: [hostId])
+        if continuing, var run = latest, run.continues(bootID: bootID) {
+            run.extend(sequence: sequence, digest: request.bodyDigest, collectedAt: collectedAt, receivedAt: request.receivedAt)
+            try run.updateExtended(db)
+        } else {
+            try ReceiptRun.first(hostId: hostId, bootID: bootID, sequence: sequence, digest: request.bodyDigest,
+                                 collectedAt: collectedAt, receivedAt: request.receivedAt).insertRow(db)
+        }
     }
 
     /// The outcome, the host's id unless the snapshot was a duplicate (nothing written),
@@ -136,10 +210,10 @@ extension CollectorDatabase {
     /// never before the host's newest), or the host's last re-evaluation that changed its
     /// findings, if later — a spooled report delivered after a reload or a lapsed waiver
     /// must not write finding history before what that re-evaluation wrote.
-    private static func store(_ request: IngestRequest, collectedAt sent: Int64, observed: [String: Observation],
+    private static func store(_ request: IngestRequest, _ snapshot: Snapshot, collectedAt sent: Int64, observed: [String: Observation],
                               clock: ReportClock?, in db: Database) throws -> (IngestOutcome, Int64?, Int64, [Listener]) {
-        let snapshot = request.snapshot, name = request.host, receivedAt = request.receivedAt
-        let sequence = try IngestDecisions.sequence(snapshot)
+        let name = request.host, receivedAt = request.receivedAt
+        let sequence = try IngestDecisions.sequence(snapshot.sequence)
         // Statements written out and cached: this runs for every report, and building
         // them through the query interface each time was a third of an unchanged report.
         let stored = try HostRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM host WHERE name = ?"), arguments: [name])
@@ -159,6 +233,7 @@ extension CollectorDatabase {
         var host = stored ?? .first(name, sent: sent, receivedAt: receivedAt, complete: snapshot.complete)
         let labelsChanged = host.apply(snapshot, collectedAt: collectedAt, receivedAt: receivedAt, sequence: sequence,
                                        clocked: clock != nil)
+        host.holdState(request.stateDigest)
         if host.id == nil { try host.insert(db) } else { try host.updateReported(db) }
         let hostId = host.id!
         if labelsChanged {
@@ -190,15 +265,8 @@ extension CollectorDatabase {
 
         let outcome = changes.outcome(labelsChanged: labelsChanged, newHost: stored == nil)
         let evaluatedAt = host.evaluationTime(collectedAt: collectedAt)
-        let latest = try ReceiptRun.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM receiptRun WHERE hostId = ? ORDER BY id DESC LIMIT 1"), arguments: [hostId])
-        if changes.keepsRun, var run = latest, run.continues(bootID: snapshot.host.bootID) {
-            run.extend(sequence: sequence, digest: request.bodyDigest, collectedAt: collectedAt, receivedAt: receivedAt)
-            try run.updateExtended(db)
-        } else {
-            try ReceiptRun.first(hostId: hostId, bootID: snapshot.host.bootID, sequence: sequence, digest: request.bodyDigest,
-                                 collectedAt: collectedAt, receivedAt: receivedAt).insertRow(db)
-        }
+        try recordReceipt(request, hostId: hostId, bootID: snapshot.host.bootID, sequence: sequence, collectedAt: collectedAt,
+                          continuing: changes.keepsRun, in: db)
         return (outcome, hostId, evaluatedAt, held.listeners)
     }
 }

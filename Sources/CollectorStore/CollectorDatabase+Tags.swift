@@ -27,7 +27,10 @@ extension CollectorDatabase {
         try writer.write { db in
             let forgot = try HostTag.filter(HostTag.Columns.hostName == host && HostTag.Columns.folded == HostTag.folded(tag))
                 .deleteAll(db) > 0
-            if forgot { try Self.audit(HostTag.forgotten(host: host, tag: tag, at: now, by: actor), db) }
+            if forgot {
+                try Self.audit(HostTag.forgotten(host: host, tag: tag, at: now, by: actor), db)
+                try Self.forgetState(host: host, db)
+            }
             return forgot
         }
     }
@@ -36,7 +39,14 @@ extension CollectorDatabase {
         try writer.write { db in
             try edit.upsert(db)
             try Self.audit(edit.auditEntry(by: actor), db)
+            try Self.forgetState(host: edit.hostName, db)
         }
+    }
+
+    /// The host's findings may differ now: its next report comes in full and is evaluated
+    /// (`HostRecord.stateDigest`).
+    static func forgetState(host: String, _ db: Database) throws {
+        try db.execute(sql: "UPDATE host SET stateDigest = NULL WHERE name = ?", arguments: [host])
     }
 
     /// What operators said about one host's tags.

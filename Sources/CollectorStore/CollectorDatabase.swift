@@ -222,6 +222,13 @@ public struct CollectorDatabase: HistoryStore {
         migrator.registerMigration("v9-retired", migrate: migrateV9Retired)
         migrator.registerMigration("v9-policy", migrate: migrateV9Policy)  // Policy: the versions evaluated with, and when
         migrator.registerMigration("v9-renewal", migrate: migrateV9Renewal)
+        // Unchanged reports: the state digest of each host's newest snapshot.
+        migrator.registerMigration("v10-state") { db in
+            try db.alter(table: "host") { t in
+                t.add(column: "stateDigest", .text)
+                t.add(column: "stateSequence", .integer)
+            }
+        }
         return migrator
     }
 }

@@ -7,8 +7,8 @@ import PortwardenModel
 enum IngestDecisions {
     /// The snapshot's sequence as stored. The wire reader refuses a larger one; a snapshot
     /// built in code must not trap here.
-    static func sequence(_ snapshot: Snapshot) throws(ReportRefusal) -> Int64? {
-        try snapshot.sequence.map { raw throws(ReportRefusal) in
+    static func sequence(_ sequence: UInt64?) throws(ReportRefusal) -> Int64? {
+        try sequence.map { raw throws(ReportRefusal) in
             guard let value = Int64(exactly: raw) else {
                 throw ReportRefusal(.badRequest, "sequence \(raw) is out of range 0...\(Int64.max)")
             }
@@ -22,6 +22,13 @@ enum IngestDecisions {
         return stored.bootID == bootID && sequence <= last
     }
 
+    /// Whether an unchanged report naming `digest` says the same as the host's newest
+    /// stored snapshot: the host holds that state and is in the fleet (a retired host's
+    /// return is decided on its full snapshot).
+    static func holdsState(_ stored: HostRecord, _ digest: String) -> Bool {
+        stored.retiredAt == nil && stored.stateDigest == digest && stored.stateSequence == stored.lastSequence
+    }
+
     /// Whether a retired host's report, collected at `sent`, may start a new life — if the
     /// name also holds a certificate issued since (the store asks). A snapshot spooled
     /// before the retirement (or in its second: times are whole seconds) belongs to the old one.
@@ -32,10 +39,15 @@ enum IngestDecisions {
 }
 
 extension IngestRequest {
-    /// What is read of the report before any transaction: its time, and its listeners by identity.
+    /// What is read of the report before any transaction: its time, and its listeners by
+    /// identity (an unchanged report shows none).
     func prepared() throws -> (collectedAt: Int64, observed: [String: Observation]) {
-        let collectedAt = try collectedAt ?? ReportClock.seconds(snapshot.collectedAt)
-        return (collectedAt, try Observation.all(in: snapshot))
+        switch content {
+        case .snapshot(let snapshot):
+            return (try collectedAt ?? ReportClock.seconds(snapshot.collectedAt), try Observation.all(in: snapshot))
+        case .unchanged(let report):
+            return (try collectedAt ?? ReportClock.seconds(report.collectedAt), [:])
+        }
     }
 }
 
@@ -68,6 +80,22 @@ extension HostRecord {
             return String(decoding: writer.buffer, as: UTF8.self)
         }
         return labels != declared
+    }
+
+    /// What an unchanged report moves: the host's times, boot and sequence; its facts,
+    /// labels and completeness are the state it names.
+    mutating func apply(unchanged report: UnchangedReport, collectedAt: Int64, receivedAt: Int64, sequence: Int64?, clocked: Bool) {
+        bootID = report.bootID
+        lastSeen = clocked ? collectedAt : max(lastSeen, collectedAt)
+        lastReceived = receivedAt
+        lastSequence = sequence ?? lastSequence
+        stateSequence = lastSequence
+    }
+
+    /// The state of the snapshot just applied, `digest` (nil: none kept), as of its sequence.
+    mutating func holdState(_ digest: String?) {
+        stateDigest = digest
+        stateSequence = lastSequence
     }
 
     /// The time to evaluate a report's findings at: its own, or the host's last

@@ -11,17 +11,19 @@ extension HostRecord: RowRecord {
                   kernel: row["kernel"], os: row["os"], firstSeen: row["firstSeen"], lastSeen: row["lastSeen"],
                   lastReceived: row["lastReceived"], lastSequence: row["lastSequence"], complete: row["complete"],
                   labels: row["labels"], findingsChangedAt: row["findingsChangedAt"], firstReceived: row["firstReceived"],
-                  retiredAt: row["retiredAt"], retiredBy: row["retiredBy"], retiredReason: row["retiredReason"])
+                  retiredAt: row["retiredAt"], retiredBy: row["retiredBy"], retiredReason: row["retiredReason"],
+                  stateDigest: row["stateDigest"], stateSequence: row["stateSequence"])
     }
 
     /// Inserts the host; its id is set.
     mutating func insert(_ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO host (name, machineID, bootID, kernel, os, firstSeen, lastSeen, lastReceived, lastSequence, complete, labels,
-                              findingsChangedAt, firstReceived, retiredAt, retiredBy, retiredReason)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                              findingsChangedAt, firstReceived, retiredAt, retiredBy, retiredReason, stateDigest, stateSequence)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [name, machineID, bootID, kernel, os, firstSeen, lastSeen, lastReceived, lastSequence, complete,
-                                     labels, findingsChangedAt, firstReceived, retiredAt, retiredBy, retiredReason])
+                                     labels, findingsChangedAt, firstReceived, retiredAt, retiredBy, retiredReason, stateDigest,
+                                     stateSequence])
         id = db.lastInsertedRowID
     }
 
@@ -30,9 +32,11 @@ extension HostRecord: RowRecord {
     func updateReported(_ db: Database) throws {
         try db.cachedStatement(sql: """
             UPDATE host SET machineID = ?, bootID = ?, kernel = ?, os = ?, lastSeen = ?, lastReceived = ?,
-                lastSequence = ?, complete = ?, labels = ?, retiredAt = ?, retiredBy = ?, retiredReason = ? WHERE id = ?
+                lastSequence = ?, complete = ?, labels = ?, retiredAt = ?, retiredBy = ?, retiredReason = ?, stateDigest = ?,
+                stateSequence = ?
+            WHERE id = ?
             """).execute(arguments: [machineID, bootID, kernel, os, lastSeen, lastReceived, lastSequence, complete, labels,
-                                     retiredAt, retiredBy, retiredReason, id])
+                                     retiredAt, retiredBy, retiredReason, stateDigest, stateSequence, id])
     }
 }
 

@@ -25,6 +25,14 @@ public struct HostRecord: Codable, Equatable, Sendable {
     public var retiredAt: Int64?
     public var retiredBy: String?
     public var retiredReason: String?
+    /// The state digest of the host's newest stored snapshot (`Snapshot.stateDigest`, v10):
+    /// what its unchanged reports must name. nil when none is held, or when something
+    /// besides a report changed what evaluating it gives (its tags edited).
+    public var stateDigest: String? = nil
+    /// `lastSequence` when `stateDigest` was last written (v10). A collector of an earlier
+    /// release sharing the database (a rolling upgrade) stores reports without writing the
+    /// digest: its sequence moved on, the digest no longer says what the host holds.
+    public var stateSequence: Int64? = nil
 }
 
 /// Consecutive reports of one host (in one boot) that opened or closed no listener.

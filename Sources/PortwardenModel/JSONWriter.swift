@@ -70,6 +70,8 @@ public struct JSONWriter {
         endObject()
     }
     public mutating func value<W: WireEncodable>(_ item: W) { item.write(to: &self) }
+    /// A value encoded already (by another writer): its bytes as they are.
+    public mutating func raw(_ encoded: [UInt8]) { separate(); buffer.append(contentsOf: encoded); needsComma = true }
     public mutating func value<W: WireEncodable>(_ items: [W]) {
         beginArray()
         for item in items { item.write(to: &self) }

@@ -15,8 +15,9 @@ struct DeliveryTests {
         let snapshot = Snapshot(
             host: Host(hostname: host, machineID: "m", bootID: "b", kernel: nil, os: nil), sequence: sequence,
             collectedAt: "2026-11-25T10:00:00Z", complete: true, ownershipComplete: true, warnings: [], namespaces: [],
-            listeners: [Listener(transport: .tcp, family: .ipv4, address: "0.0.0.0", port: 22, scope: .any, netns: 1,
-                                 hostNetns: true, inode: sequence, uid: 0, processes: [])],
+            // A port of its own: each is a new state, sent in full (UnchangedDeliveryTests has the others).
+            listeners: [Listener(transport: .tcp, family: .ipv4, address: "0.0.0.0", port: UInt16(1_000 + sequence % 60_000), scope: .any,
+                                 netns: 1, hostNetns: true, inode: sequence, uid: 0, processes: [])],
             unresolved: [])
         var writer = JSONWriter()
         writer.value(snapshot)

@@ -46,6 +46,9 @@ final class StubCollector: Sendable {
 
     func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
 
+    /// Forgets what it was sent.
+    func forget() { received.withLock { $0.removeAll() } }
+
     static func answer(_ status: Int, _ headers: [String] = [], _ body: String = "") -> String {
         "HTTP/1.1 \(status) Whatever\r\n" + headers.map { $0 + "\r\n" }.joined()
             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body

@@ -19,8 +19,8 @@ struct DBCommandTests {
         }
         let runs = try results.all.map { try $0.get() }
         #expect(runs.map(\.status) == [0, 0], "\(runs)")
-        #expect(runs.filter { $0.output.contains("applied pg-1") }.count == 1, "\(runs)")
-        #expect(runs.filter { $0.output.contains("current (pg-1)") }.count == 1, "\(runs)")
+        #expect(runs.filter { $0.output.contains("applied pg-1, pg-2") }.count == 1, "\(runs)")
+        #expect(runs.filter { $0.output.contains("current (pg-2)") }.count == 1, "\(runs)")
         let again = try portwarden(["db", "migrate", "--database", url])
         #expect(again.status == 0 && again.output.contains("nothing to apply"), "\(again)")
     }

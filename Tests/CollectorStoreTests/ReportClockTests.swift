@@ -123,8 +123,8 @@ struct ReportClockTests {
                                    host: "web-01", bodyDigest: "a", receivedAt: Self.t0)
         _ = try db.ingest([report], refusals: [(before: 0, refusal: refusal)], findings: nil, clock: nil)
         #expect(try db.currentRefusals().isEmpty, "refused, then a report stored: reporting")
-        var next = report
-        next.snapshot.sequence = 2
+        let next = IngestRequest(HistoryFixtures.snapshot(2, at: Self.time(Self.t0), [HistoryFixtures.listener(22, [HistoryFixtures.sshd])]),
+                                 host: "web-01", bodyDigest: "a", receivedAt: Self.t0)
         _ = try db.ingest([next], refusals: [(before: 1, refusal: refusal)], findings: nil, clock: nil)
         #expect(try db.currentRefusals().keys.sorted() == ["web-01"], "a report stored, then one refused: refusing")
         _ = try db.ingest([next], refusals: [], findings: nil, clock: nil)

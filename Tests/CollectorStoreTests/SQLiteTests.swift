@@ -1,6 +1,8 @@
 @testable import CollectorStore
 import Foundation
 import GRDB
+import PortwardenModel
+import PortwardenTestSupport
 import Testing
 
 /// What is SQLite's own: the file and its journal mode, and migrations of the schemas
@@ -38,4 +40,24 @@ struct SQLiteTests {
         #expect(try database.credential(digest: "one")?.refusal(at: 10) == .replacedSecret(at: 5))
         #expect(try database.credential(digest: "two")?.refusal(at: 10) == .disabledSecret(at: 8))
     }
+}
+
+/// v10-state while a collector of an earlier release shares the database (PostgreSQL's
+/// rolling upgrade; here on SQLite, with that release's own UPDATE): what it stores
+/// without writing the state digest makes the digest stale, and it is not trusted.
+@Test func aReportStoredByAnEarlierReleaseMakesTheKeptStateStale() async throws {
+    let db = try CollectorDatabase.inMemory()
+    let t0: Int64 = 1_795_600_800
+    let state = String(repeating: "5a", count: 32)
+    let snapshot = HistoryFixtures.snapshot(1, at: Timestamp.rfc3339(t0), [HistoryFixtures.listener(22, [HistoryFixtures.sshd])])
+    _ = try await db.ingest(IngestRequest(snapshot, host: "web-01", bodyDigest: "a", receivedAt: t0, stateDigest: state), findings: nil,
+                            clock: nil)
+    // As v9-renewal's ingest writes a host: every column it knows, the digest left as it was.
+    try await db.writer.write { db in
+        try db.execute(sql: "UPDATE host SET lastSeen = ?, lastReceived = ?, lastSequence = 2 WHERE name = 'web-01'", arguments: [t0 + 60, t0 + 60])
+    }
+    let report = UnchangedReport(hostname: "web-01", bootID: "boot-1", sequence: 3, collectedAt: Timestamp.rfc3339(t0 + 120),
+                                 stateDigest: state, warnings: [])
+    #expect(try await db.ingest(IngestRequest(unchanged: report, host: "web-01", bodyDigest: "b", receivedAt: t0 + 120), findings: nil,
+                                clock: nil) == .stateUnknown)
 }

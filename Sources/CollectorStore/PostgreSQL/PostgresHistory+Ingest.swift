@@ -5,7 +5,7 @@ import PostgresClient
 // Ingest on PostgreSQL: what CollectorDatabase+Ingest.swift does on SQLite, deciding
 // through the same IngestDecisions, with the host's row locked for the whole report so
 // that two collectors storing one host serialise. Every per-report statement is prepared
-// once per connection; an unchanged report (most reports) is four round trips.
+// once per connection; a report whose listeners did not change is four round trips, an unchanged report three.
 
 extension PostgresHistory {
     /// Several reports in one transaction, a savepoint each (one refused does not undo the
@@ -38,25 +38,66 @@ extension PostgresHistory {
         }
     }
 
-    /// The snapshot stored and, unless it was a duplicate, evaluated: one transaction.
+    /// The snapshot stored and, unless it was a duplicate, evaluated: one transaction; an
+    /// unchanged report moves the host's times and receipts only (as on SQLite).
     private static func transaction(_ request: IngestRequest, collectedAt: Int64, observed: [String: Observation],
                                     findings: FindingEvaluator?, clock: ReportClock?, on connection: PGConnection) throws -> IngestOutcome {
-        let (outcome, hostId, evaluatedAt, held) = try store(request, collectedAt: collectedAt, observed: observed, clock: clock,
-                                                             on: connection)
+        guard case .snapshot(let snapshot) = request.content else {
+            return try storeUnchanged(request, collectedAt: collectedAt, clock: clock, on: connection)
+        }
+        let (outcome, hostId, evaluatedAt, held) = try store(request, snapshot, collectedAt: collectedAt, observed: observed,
+                                                             clock: clock, on: connection)
         if let hostId, let findings {
-            try evaluateFindings(request.snapshot, listeners: held, host: request.host, hostId: hostId, at: evaluatedAt,
+            try evaluateFindings(snapshot, listeners: held, host: request.host, hostId: hostId, at: evaluatedAt,
                                  evaluate: findings, on: connection)
         }
         return outcome
     }
 
+    /// As SQLite's `storeUnchanged`, the host's row locked as for a full report: three round trips.
+    private static func storeUnchanged(_ request: IngestRequest, collectedAt sent: Int64, clock: ReportClock?,
+                                       on connection: PGConnection) throws -> IngestOutcome {
+        guard case .unchanged(let report) = request.content else { return .stateUnknown }
+        let sequence = try IngestDecisions.sequence(report.sequence)
+        let stored = try connection.executePrepared("SELECT * FROM host WHERE name = $1 FOR UPDATE", [request.host]).first
+            .map { try HostRecord(pg: $0) }
+        if IngestDecisions.isDuplicate(stored, bootID: report.bootID, sequence: sequence) { return .duplicate }
+        guard var host = stored, IngestDecisions.holdsState(host, report.stateDigest) else { return .stateUnknown }
+        let collectedAt = try clock?.check(collectedAt: sent, sequence: sequence, receivedAt: request.receivedAt, stored: stored) ?? sent
+        host.apply(unchanged: report, collectedAt: collectedAt, receivedAt: request.receivedAt, sequence: sequence,
+                   clocked: clock != nil)
+        try connection.executePrepared("""
+            WITH cleared AS (DELETE FROM hostRefusal WHERE hostName = $1)
+            UPDATE host SET bootID = $2, lastSeen = $3, lastReceived = $4, lastSequence = $5, stateSequence = $6 WHERE id = $7
+            """, [request.host, host.bootID, host.lastSeen, host.lastReceived, host.lastSequence, host.stateSequence, host.id!])
+        try recordReceipt(request, hostId: host.id!, bootID: report.bootID, sequence: sequence, collectedAt: collectedAt,
+                          continuing: true, on: connection)
+        return .unchanged
+    }
+
+    /// The report in the host's receipts: the newest run continued in one round trip when
+    /// `continuing` and it is of this boot (`ReceiptRun.continues`); otherwise a new run.
+    private static func recordReceipt(_ request: IngestRequest, hostId: Int64, bootID: String?, sequence: Int64?, collectedAt: Int64,
+                                      continuing: Bool, on connection: PGConnection) throws {
+        if continuing, try connection.executePrepared("""
+            UPDATE receiptRun SET lastSequence = COALESCE($1, lastSequence), lastBodyDigest = $2, lastCollected = $3,
+                lastReceived = $4, reports = reports + 1
+            WHERE id = (SELECT max(id) FROM receiptRun WHERE hostId = $5) AND bootID IS NOT DISTINCT FROM $6
+            """, [sequence, request.bodyDigest, collectedAt, request.receivedAt, hostId, bootID]).affectedRows == 1 {
+            return
+        }
+        try insert(ReceiptRun.first(hostId: hostId, bootID: bootID, sequence: sequence, digest: request.bodyDigest,
+                                    collectedAt: collectedAt, receivedAt: request.receivedAt), on: connection)
+    }
+
     /// The host's row, locked until the transaction ends, and whether this report is the
     /// host's first. A new host's row is inserted as its first report makes it; when
     /// another collector inserted it first, theirs is locked and read (after they commit).
-    private static func lockedHost(_ request: IngestRequest, sent: Int64, on connection: PGConnection) throws -> (HostRecord, new: Bool) {
+    private static func lockedHost(_ request: IngestRequest, _ snapshot: Snapshot, sent: Int64,
+                                   on connection: PGConnection) throws -> (HostRecord, new: Bool) {
         let select = "SELECT * FROM host WHERE name = $1 FOR UPDATE"
         if let row = try connection.executePrepared(select, [request.host]).first { return (try HostRecord(pg: row), false) }
-        var host = HostRecord.first(request.host, sent: sent, receivedAt: request.receivedAt, complete: request.snapshot.complete)
+        var host = HostRecord.first(request.host, sent: sent, receivedAt: request.receivedAt, complete: snapshot.complete)
         let inserted = try connection.executePrepared("""
             INSERT INTO host (name, firstSeen, lastSeen, lastReceived, complete, firstReceived) VALUES ($1, $2, $3, $4, $5, $6)
             ON CONFLICT (name) DO NOTHING RETURNING id
@@ -73,13 +114,13 @@ extension PostgresHistory {
 
     /// As SQLite's `store`: the outcome, the host's id unless nothing was written, the time
     /// to evaluate findings at, and the listeners as the history holds them.
-    private static func store(_ request: IngestRequest, collectedAt sent: Int64, observed: [String: Observation],
+    private static func store(_ request: IngestRequest, _ snapshot: Snapshot, collectedAt sent: Int64, observed: [String: Observation],
                               clock: ReportClock?, on connection: PGConnection) throws -> (IngestOutcome, Int64?, Int64, [Listener]) {
-        let snapshot = request.snapshot, name = request.host, receivedAt = request.receivedAt
-        let sequence = try IngestDecisions.sequence(snapshot)
+        let name = request.host, receivedAt = request.receivedAt
+        let sequence = try IngestDecisions.sequence(snapshot.sequence)
         // Locked before anything is decided: a second collector with the same report waits
         // here, then finds it stored (a duplicate), so no sequence is stored twice.
-        let (locked, new) = try lockedHost(request, sent: sent, on: connection)
+        let (locked, new) = try lockedHost(request, snapshot, sent: sent, on: connection)
         let stored = new ? nil : locked
         if IngestDecisions.isDuplicate(stored, bootID: snapshot.host.bootID, sequence: sequence) {
             return (.duplicate, nil, sent, [])
@@ -93,15 +134,17 @@ extension PostgresHistory {
         var host = locked
         let labelsChanged = host.apply(snapshot, collectedAt: collectedAt, receivedAt: receivedAt, sequence: sequence,
                                        clocked: clock != nil)
+        host.holdState(request.stateDigest)
         let hostId = host.id!
         // The refusal cleared in the same round trip as the host is written.
         try connection.executePrepared("""
             WITH cleared AS (DELETE FROM hostRefusal WHERE hostName = $1)
             UPDATE host SET machineID = $2, bootID = $3, kernel = $4, os = $5, lastSeen = $6, lastReceived = $7,
-                lastSequence = $8, complete = $9, labels = $10, retiredAt = NULL, retiredBy = NULL, retiredReason = NULL
+                lastSequence = $8, complete = $9, labels = $10, retiredAt = NULL, retiredBy = NULL, retiredReason = NULL,
+                stateDigest = $12, stateSequence = $13
             WHERE id = $11
             """, [name, host.machineID, host.bootID, host.kernel, host.os, host.lastSeen, host.lastReceived, host.lastSequence,
-                  host.complete, host.labels, hostId])
+                  host.complete, host.labels, hostId, host.stateDigest, host.stateSequence])
         if labelsChanged {
             // Labels over time, for replay; a second change in the same second replaces the first.
             try connection.executePrepared("""
@@ -135,17 +178,8 @@ extension PostgresHistory {
 
         let outcome = changes.outcome(labelsChanged: labelsChanged, newHost: new)
         let evaluatedAt = host.evaluationTime(collectedAt: collectedAt)
-        // The newest run continued in one round trip when it is of this boot
-        // (`ReceiptRun.continues`); otherwise a new run starts.
-        if changes.keepsRun, try connection.executePrepared("""
-            UPDATE receiptRun SET lastSequence = COALESCE($1, lastSequence), lastBodyDigest = $2, lastCollected = $3,
-                lastReceived = $4, reports = reports + 1
-            WHERE id = (SELECT max(id) FROM receiptRun WHERE hostId = $5) AND bootID IS NOT DISTINCT FROM $6
-            """, [sequence, request.bodyDigest, collectedAt, receivedAt, hostId, snapshot.host.bootID]).affectedRows == 1 {
-            return (outcome, hostId, evaluatedAt, held.listeners)
-        }
-        try insert(ReceiptRun.first(hostId: hostId, bootID: snapshot.host.bootID, sequence: sequence, digest: request.bodyDigest,
-                                    collectedAt: collectedAt, receivedAt: receivedAt), on: connection)
+        try recordReceipt(request, hostId: hostId, bootID: snapshot.host.bootID, sequence: sequence, collectedAt: collectedAt,
+                          continuing: changes.keepsRun, on: connection)
         return (outcome, hostId, evaluatedAt, held.listeners)
     }
 

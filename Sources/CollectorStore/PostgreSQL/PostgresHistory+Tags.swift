@@ -20,7 +20,10 @@ extension PostgresHistory {
             try PGLocks.hold(PGLocks.identity, on: connection)
             let forgot = try connection.execute("DELETE FROM hostTag WHERE hostName = $1 AND folded = $2",
                                                 [host, HostTag.folded(tag)]).affectedRows > 0
-            if forgot { try HostTag.forgotten(host: host, tag: tag, at: now, by: actor).insert(connection) }
+            if forgot {
+                try HostTag.forgotten(host: host, tag: tag, at: now, by: actor).insert(connection)
+                try Self.forgetState(host: host, on: connection)
+            }
             return forgot
         }
     }
@@ -72,6 +75,13 @@ extension PostgresHistory {
                     changedAt = excluded.changedAt
                 """, [edit.hostName, edit.tag, edit.folded, edit.assigned, edit.changedAt])
             try edit.auditEntry(by: actor).insert(connection)
+            try Self.forgetState(host: edit.hostName, on: connection)
         }
+    }
+
+    /// The host's findings may differ now: its next report comes in full and is evaluated
+    /// (`HostRecord.stateDigest`).
+    static func forgetState(host: String, on connection: PGConnection) throws {
+        try connection.execute("UPDATE host SET stateDigest = NULL WHERE name = $1", [host])
     }
 }

@@ -12,7 +12,8 @@ extension HostRecord {
                   complete: try row.value("complete"), labels: try row.value("labels"),
                   findingsChangedAt: try row.value("findingsChangedAt"), firstReceived: try row.value("firstReceived"),
                   retiredAt: try row.value("retiredAt"), retiredBy: try row.value("retiredBy"),
-                  retiredReason: try row.value("retiredReason"))
+                  retiredReason: try row.value("retiredReason"), stateDigest: try row.value("stateDigest"),
+                  stateSequence: try row.value("stateSequence"))
     }
 }
 

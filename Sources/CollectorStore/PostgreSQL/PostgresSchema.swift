@@ -13,7 +13,11 @@ enum PostgresSchema {
         let statements: [String]
     }
 
-    static let migrations: [Migration] = [Migration(name: "pg-1", statements: pg1)]
+    static let migrations: [Migration] = [
+        Migration(name: "pg-1", statements: pg1),
+        // Unchanged reports: the state digest of each host's newest snapshot (SQLite's v10-state).
+        Migration(name: "pg-2", statements: ["ALTER TABLE host ADD COLUMN stateDigest TEXT, ADD COLUMN stateSequence BIGINT"]),
+    ]
 
     /// Applies what is missing, in one transaction holding `PGLocks.migration`: a second
     /// collector starting at once waits, then finds nothing to do. The names applied.
