@@ -120,6 +120,10 @@ extension CollectorDatabase {
         let stored = try storing {
             try writer.write { db in
                 try batch.store(refusals: refusals, record: { try Self.record($0, in: db) }) { request, collectedAt, observed in
+                    guard request.writesPartway else {
+                        return try Self.transaction(request, collectedAt: collectedAt, observed: observed, findings: findings,
+                                                    clock: clock, in: db)
+                    }
                     var outcome = IngestOutcome.duplicate
                     try db.inSavepoint {
                         outcome = try Self.transaction(request, collectedAt: collectedAt, observed: observed, findings: findings,

@@ -39,6 +39,15 @@ enum IngestDecisions {
 }
 
 extension IngestRequest {
+    /// Whether the report may be refused after it wrote something, and so needs a savepoint
+    /// of its own in a batch. An unchanged report decides everything (order, clock, state)
+    /// before its first write; after it only the storage can fail, which fails the batch.
+    /// Two statements (SQLite), two round trips (PostgreSQL) saved on most reports.
+    var writesPartway: Bool {
+        if case .unchanged = content { return false }
+        return true
+    }
+
     /// What is read of the report before any transaction: its time, and its listeners by
     /// identity (an unchanged report shows none).
     func prepared() throws -> (collectedAt: Int64, observed: [String: Observation]) {

@@ -18,7 +18,11 @@ extension PostgresHistory {
         let batch = IngestBatch(batch)
         let stored = try write { connection in
             try batch.store(refusals: refusals, record: { try Self.record($0, on: connection) }) { request, collectedAt, observed in
-                try connection.savepoint {
+                guard request.writesPartway else {
+                    return try Self.transaction(request, collectedAt: collectedAt, observed: observed, findings: findings, clock: clock,
+                                                on: connection)
+                }
+                return try connection.savepoint {
                     try Self.transaction(request, collectedAt: collectedAt, observed: observed, findings: findings, clock: clock,
                                          on: connection)
                 }
