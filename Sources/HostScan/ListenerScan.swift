@@ -134,7 +134,7 @@ extension ListenerScan {
     /// from, so `HiddenSockets` asks it directly: nothing is lost by the overlap.
     private func readAll(pids: [Int32], hostNetns: UInt64?, lanes: Int) -> (DescriptorWalk, NamespaceTables) {
         let own = try? procfs.networkNamespace(of: "self")
-        let ownTables = own.map { NamespaceTables.Task.all(netns: $0, pids: [getpid()]) } ?? []
+        let ownTables = own.map { NamespaceTables.Task.all(netns: $0, pids: [getpid()], ownNamespace: procfs.isLive) } ?? []
         var walk = DescriptorWalk()
         var tables = NamespaceTables()
         let room = DescriptorWalk.Room(limit: descriptorRoom)
