@@ -36,7 +36,7 @@ public struct ListenerScan {
         var listeners = tables.listeners
         tables.listeners = []  // one copy of thousands of listeners, not two
         listeners += hidden.listeners
-        listeners.sort(by: Listener.displayOrder)
+        Listener.sortForDisplay(&listeners)
         // Bounded before any owner is read: a listener left out costs no reads.
         let budget = ListenerBudget(&listeners, limit: WireLimits.listenersPerReport)
         let hiddenUnresolved = hidden.unresolved.prefix(WireLimits.unresolvedPerReport)
@@ -157,13 +157,5 @@ extension ListenerScan {
             tables.merge(part)
         }
         return (walk, tables)
-    }
-}
-
-extension Listener {
-    /// Port first, as people look for ports; then the rest for a stable order.
-    public static func displayOrder(_ a: Listener, _ b: Listener) -> Bool {
-        (a.port, a.transport, a.family, a.address, a.netns, a.inode)
-            < (b.port, b.transport, b.family, b.address, b.netns, b.inode)
     }
 }
