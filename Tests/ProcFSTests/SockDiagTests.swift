@@ -14,27 +14,30 @@ struct SockDiagTests {
     }
 
     /// `struct inet_diag_msg`: ports big-endian, addresses as bytes, uid and inode host order.
-    func diagRow(state: UInt8, localPort: UInt16, local: [UInt8], remotePort: UInt16 = 0, remote: [UInt8] = [],
-                 uid: UInt32, inode: UInt32) -> [UInt8] {
+    func diagRow(family: Int32 = AF_INET, state: UInt8, localPort: UInt16, local: [UInt8], remotePort: UInt16 = 0,
+                 remote: [UInt8] = [], uid: UInt32, inode: UInt32) -> [UInt8] {
         func padded(_ address: [UInt8]) -> [UInt8] { address + [UInt8](repeating: 0, count: 16 - address.count) }
-        var row: [UInt8] = [UInt8(AF_INET), state, 0, 0]
+        var row: [UInt8] = [UInt8(family), state, 0, 0]
         row += [UInt8(localPort >> 8), UInt8(localPort & 0xFF), UInt8(remotePort >> 8), UInt8(remotePort & 0xFF)]
         row += padded(local) + padded(remote) + [UInt8](repeating: 0, count: 12)  // interface, cookie
         row += [UInt8](repeating: 0, count: 12)  // expires, rqueue, wqueue
         return row + withUnsafeBytes(of: uid) { Array($0) } + withUnsafeBytes(of: inode) { Array($0) }
     }
 
-    func parse(_ bytes: [UInt8], _ table: NetTable) -> (SockDiag.Batch, [NetTableEntry]) {
-        var entries: [NetTableEntry] = []
-        let batch = bytes.withUnsafeBufferPointer { SockDiag.parse($0, table: table) { entries.append($0) } }
-        return (batch, entries)
+    func parse(_ bytes: [UInt8], tcp: Bool = true) -> (SockDiag.Batch, [NetTableEntry], [NetTable]) {
+        var entries: [NetTableEntry] = [], tables: [NetTable] = []
+        let batch = bytes.withUnsafeBufferPointer {
+            SockDiag.parse($0, tcp: tcp) { table, entry in tables.append(table); entries.append(entry) }
+        }
+        return (batch, entries, tables)
     }
 
     @Test func rowsAreReadAsTheProcTablesReadThem() throws {
         let bytes = message(type: 20, diagRow(state: 0x0A, localPort: 631, local: [127, 0, 0, 1], uid: 1000, inode: 4242))
             + message(type: 20, diagRow(state: 0x07, localPort: 53, local: [], remotePort: 0, uid: 0, inode: 77))
-        let (batch, entries) = parse(bytes, .tcp)
+        let (batch, entries, tables) = parse(bytes)
         #expect(batch == .more)
+        #expect(tables == [.tcp, .tcp])
         try #require(entries.count == 2)
         #expect(entries[0] == NetTableEntry(localAddress: .v4(127, 0, 0, 1), localPort: 631, remoteAddress: .v4(0, 0, 0, 0),
                                             remotePort: 0, state: 0x0A, uid: 1000, inode: 4242))
@@ -44,15 +47,27 @@ struct SockDiagTests {
 
     @Test func ipv6AddressesAreBytesInNetworkOrder() throws {
         let loopback = [UInt8](repeating: 0, count: 15) + [1]
-        let (_, entries) = parse(message(type: 20, diagRow(state: 0x07, localPort: 5353, local: loopback, uid: 0, inode: 9)), .udp6)
+        let (_, entries, tables) = parse(message(type: 20, diagRow(family: AF_INET6, state: 0x07, localPort: 5353,
+                                                                   local: loopback, uid: 0, inode: 9)), tcp: false)
         #expect(entries.first?.localAddress.description == "::1")
+        #expect(tables == [.udp6])
         #expect(entries.first?.isListener(in: .udp6) == true)
     }
 
+    /// The older request's answers (type 18) hold both families: each row goes to its table.
+    @Test func oneTCPDumpFillsBothTables() {
+        let v6 = [UInt8](repeating: 0, count: 16)
+        let bytes = message(type: 18, diagRow(family: AF_INET6, state: 0x0A, localPort: 80, local: v6, uid: 0, inode: 1))
+            + message(type: 18, diagRow(state: 0x0A, localPort: 80, local: [0, 0, 0, 0], uid: 0, inode: 2))
+        let (_, entries, tables) = parse(bytes)
+        #expect(tables == [.tcp6, .tcp])
+        #expect(entries.map(\.localAddress.description) == ["::", "0.0.0.0"])
+    }
+
     @Test func theEndAndRefusalsAreToldApart() {
-        #expect(parse(message(type: 3, [0, 0, 0, 0]), .tcp).0 == .done)
-        #expect(parse(message(type: 2, withUnsafeBytes(of: -EPERM) { Array($0) }), .tcp).0 == .failed(EPERM))
-        #expect(parse(message(type: 2, withUnsafeBytes(of: Int32(0)) { Array($0) }), .tcp).0 == .done)
+        #expect(parse(message(type: 3, [0, 0, 0, 0])).0 == .done)
+        #expect(parse(message(type: 2, withUnsafeBytes(of: -EPERM) { Array($0) })).0 == .failed(EPERM))
+        #expect(parse(message(type: 2, withUnsafeBytes(of: Int32(0)) { Array($0) })).0 == .done)
     }
 
     /// A length past the datagram, or a row shorter than `inet_diag_msg`, is refused whole:
@@ -60,9 +75,11 @@ struct SockDiagTests {
     @Test func malformedMessagesAreRefused() {
         var long = message(type: 20, diagRow(state: 0x0A, localPort: 1, local: [], uid: 0, inode: 1))
         long[0] = 0xFF
-        #expect(parse(long, .tcp).0 == .failed(EBADMSG))
-        #expect(parse(message(type: 20, [0, 0, 0, 0]), .tcp).0 == .failed(EBADMSG))
-        #expect(parse(message(type: 20, []).prefix(8).map { $0 }, .tcp).0 == .more)  // a partial header is not a row
+        #expect(parse(long).0 == .failed(EBADMSG))
+        #expect(parse(message(type: 20, [0, 0, 0, 0])).0 == .failed(EBADMSG))
+        #expect(parse(message(type: 20, diagRow(family: AF_UNIX, state: 1, localPort: 0, local: [], uid: 0, inode: 3))).0
+                == .failed(EBADMSG))
+        #expect(parse(message(type: 20, []).prefix(8).map { $0 }).0 == .more)  // a partial header is not a row
     }
 
     /// The kernel's netlink rows and its /proc rows are the same sockets.
@@ -93,5 +110,9 @@ struct SockDiagTests {
                 if let proc = fromProc[inode] { #expect(proc == entry, "\(table) socket \(inode)") }
             }
         }
+        // Both TCP tables in one dump: our listener, in the IPv4 table.
+        var both: [UInt64: NetTable] = [:]
+        try SockDiag.forEachTCPEntry { table, entry in both[entry.inode] = table }
+        #expect(both[inode(tcp)] == .tcp)
     }
 }
