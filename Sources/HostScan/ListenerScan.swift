@@ -36,7 +36,7 @@ public struct ListenerScan {
         var listeners = tables.listeners
         tables.listeners = []  // one copy of thousands of listeners, not two
         listeners += hidden.listeners
-        listeners.sort(by: Listener.displayOrder)
+        Listener.sortForDisplay(&listeners)
         // Bounded before any owner is read: a listener left out costs no reads.
         let budget = ListenerBudget(&listeners, limit: WireLimits.listenersPerReport)
         let hiddenUnresolved = hidden.unresolved.prefix(WireLimits.unresolvedPerReport)
@@ -134,7 +134,7 @@ extension ListenerScan {
     /// from, so `HiddenSockets` asks it directly: nothing is lost by the overlap.
     private func readAll(pids: [Int32], hostNetns: UInt64?, lanes: Int) -> (DescriptorWalk, NamespaceTables) {
         let own = try? procfs.networkNamespace(of: "self")
-        let ownTables = own.map { NamespaceTables.Task.all(netns: $0, pids: [getpid()]) } ?? []
+        let ownTables = own.map { NamespaceTables.Task.all(netns: $0, pids: [getpid()], ownNamespace: procfs.isLive) } ?? []
         var walk = DescriptorWalk()
         var tables = NamespaceTables()
         let room = DescriptorWalk.Room(limit: descriptorRoom)
@@ -157,13 +157,5 @@ extension ListenerScan {
             tables.merge(part)
         }
         return (walk, tables)
-    }
-}
-
-extension Listener {
-    /// Port first, as people look for ports; then the rest for a stable order.
-    public static func displayOrder(_ a: Listener, _ b: Listener) -> Bool {
-        (a.port, a.transport, a.family, a.address, a.netns, a.inode)
-            < (b.port, b.transport, b.family, b.address, b.netns, b.inode)
     }
 }

@@ -124,6 +124,28 @@ struct LiveScanTests {
         #expect(snapshot.unresolved.isEmpty)
     }
 
+    /// `run` scans again and again with one `ListenerScan`: nothing of one scan may stand
+    /// in for the next. A socket whose holders change between two scans (the forked child
+    /// that also held it exits) is reported with the holders it has now.
+    @Test func aSecondScanInTheSameProcessSeesTheHoldersAsTheyAreNow() throws {
+        let fixture = try ListenFixture(["--fork", "tcp4:127.0.0.1:0"])
+        defer { fixture.stop() }
+        let socket = try #require(fixture.sockets.first)
+        let scanner = ListenerScan()
+        let before = try #require(try scanner.run().listeners.first { $0.inode == socket.inode })
+        #expect(before.processes.map(\.pid) == fixture.holders)
+        kill(fixture.child, SIGKILL)
+        // The child stays a zombie (its parent does not reap it), holding nothing.
+        func childHolds() -> Bool {
+            var held = false
+            try? ProcFS().forEachSocket(pid: fixture.child) { _, inode in held = held || inode == socket.inode }
+            return held
+        }
+        for _ in 0..<100 where childHolds() { usleep(10_000) }
+        let after = try #require(try scanner.run().listeners.first { $0.inode == socket.inode })
+        #expect(after.processes.map(\.pid) == [fixture.pid])
+    }
+
     @Test func processesVanishingDuringTheScanNeverFailIt() async throws {
         let stop = Date().addingTimeInterval(2)
         // At least one round, however long starting processes takes on a busy machine.

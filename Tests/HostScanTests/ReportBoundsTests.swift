@@ -112,3 +112,23 @@ struct ReportBoundsTests {
         #expect(ReportBounds.warnings(Array(repeating: "x", count: 256), redaction: Redaction()).count == 256)
     }
 }
+
+/// `sortForDisplay` moves the listeners once each; the order is `displayOrder`'s.
+struct DisplayOrderTests {
+    @Test func sortingByIndexGivesTheSameOrder() {
+        var generator = SystemRandomNumberGenerator()
+        let addresses = ["0.0.0.0", "127.0.0.1", "::", "::1", "10.0.0.2"]
+        var listeners = (0..<2_000).map { index in
+            Listener(transport: Bool.random(using: &generator) ? .tcp : .udp, family: index % 3 == 0 ? .ipv6 : .ipv4,
+                     address: addresses.randomElement(using: &generator)!, port: UInt16.random(in: 1...40, using: &generator),
+                     scope: .any, netns: UInt64.random(in: 1...3, using: &generator), hostNetns: true,
+                     inode: UInt64(index), uid: 0, processes: [])
+        }
+        let expected = listeners.sorted(by: Listener.displayOrder)
+        Listener.sortForDisplay(&listeners)
+        #expect(listeners == expected)
+        var none: [Listener] = []
+        Listener.sortForDisplay(&none)
+        #expect(none.isEmpty)
+    }
+}
