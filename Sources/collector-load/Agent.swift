@@ -23,7 +23,7 @@ final class Agent: @unchecked Sendable {
     /// second form, when there is one, has one listener moved: a changed report.
     let forms: [(before: [UInt8], after: [UInt8])]
     let dating: Dating
-    /// Requests through `Exchange` with TCP_NODELAY rather than the agent's client (`--nodelay`).
+    /// Reports through `Exchange`, with TCP_NODELAY, rather than the agent's client (`--nodelay`).
     let nodelay: Bool
     var sequence: UInt64
     var firstAcked: UInt64?, lastAcked: UInt64 = 0, acked = 0
@@ -79,7 +79,7 @@ final class Agent: @unchecked Sendable {
     static let placeholder = "2026-11-25T10:00:00Z"
     static let base = Timestamp.seconds(rfc3339: placeholder)!
 
-    private var collectedAt: String {
+    var collectedAt: String {
         switch dating {
         case .placeholder: Agent.placeholder
         case .bySequence: Timestamp.rfc3339(Agent.base + Int64(sequence))
@@ -98,14 +98,6 @@ final class Agent: @unchecked Sendable {
         return Array(bytes[..<at]) + time + Array(bytes[(at + marker.count)...])
     }
 
-    /// The small report that says nothing changed since the state `digest` names.
-    func unchangedReport(digest: String) -> [UInt8] {
-        Array("""
-            {"schema":1,"host":{"hostname":"\(name)","boot_id":"\(Agent.bootID)"},"sequence":\(sequence),\
-            "collected_at":"\(collectedAt)","state_digest":"\(digest)","warnings":[]}
-            """.utf8)
-    }
-
     /// Sends the report (again, with `untilAcked`, moving from collector to collector,
     /// until one acknowledges it or a minute has gone); whether it was acknowledged.
     func send(_ body: [UInt8], untilAcked: Bool) -> Bool {
@@ -113,7 +105,8 @@ final class Agent: @unchecked Sendable {
         defer { sequence += 1 }
         while true {
             for _ in connections {
-                if post(body) == 200 {
+                let answer = try? post(Agent.reportsPath, body, otherwise: nil, fullHandshake: connection.sessions == nil)
+                if answer?.response.status == 200 {
                     if firstAcked == nil { firstAcked = sequence }
                     lastAcked = sequence
                     acked += 1

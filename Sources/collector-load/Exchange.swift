@@ -1,32 +1,28 @@
 import CollectorClient
 import Glibc
 import OpenSSLTLS
+import PortwardenModel
 
-/// One connection to a collector that can carry a second request (keep-alive): an
-/// unchanged report and, when the collector no longer holds the state it names (409),
-/// the full snapshot right after it. The agent's `CollectorConnection` closes after each
-/// request, which is all the other modes need.
+/// One connection to a collector with TCP_NODELAY set once the handshake is done
+/// (`--nodelay`), so a request is not held back waiting for the peer's ACK of the
+/// client's last handshake message (a delayed ACK: 40 ms). It can carry a second
+/// request (keep-alive), as the agent's client does after a 409.
 struct Exchange {
     let socket: TLSSocket
     let host: String
 
-    /// Connects and handshakes, offering `session` (nil: a full handshake). `nodelay`:
-    /// TCP_NODELAY once the handshake is done, so the request is not held back waiting for
-    /// the peer's ACK of the client's last handshake message (a delayed ACK: 40 ms).
-    init(_ connection: CollectorConnection, session: TLSSession?, nodelay: Bool) throws {
+    /// Connects and handshakes, offering `session` (nil: a full handshake).
+    init(_ connection: CollectorConnection, session: TLSSession?) throws {
         socket = try TLSSocket.connect(host: connection.host, port: connection.port, context: connection.context,
                                        session: session, timeout: connection.timeout)
         host = connection.host
-        if nodelay {
-            var on: Int32 = 1
-            setsockopt(socket.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-        }
+        var on: Int32 = 1
+        setsockopt(socket.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
     }
 
     func post(_ path: String, body: [UInt8], keepAlive: Bool) throws -> HTTPResponse {
         let head = "POST \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Length: \(body.count)\r\n"
-            + "Connection: \(keepAlive ? "keep-alive" : "close")\r\nContent-Type: application/json\r\n\r\n"
-        // One write: a head written alone waits on the server's delayed ACK (Nagle).
+            + (keepAlive ? "" : "Connection: close\r\n") + "Content-Type: application/json\r\n\r\n"
         try socket.write(Array(head.utf8) + body)
         return try HTTPResponse.read(from: socket)
     }
@@ -49,29 +45,29 @@ extension Agent {
 
     enum Kind { case unchanged, changed, same }
 
-    /// Sends one report on one connection: unchanged (the full snapshot first when the
-    /// collector has given no digest yet, and after a 409), changed (the other form of
+    /// Sends one report: unchanged (the full snapshot when the collector has given no
+    /// digest yet, and after a 409 on the same connection), changed (the other form of
     /// the snapshot: one listener moved) or the same snapshot again in full; keeps the
     /// digest a 200 states.
     func deliver(_ kind: Kind, fullHandshake: Bool) -> Delivery {
         var delivery = Delivery()
-        guard let exchange = try? Exchange(connection, session: fullHandshake ? nil : sessions.session, nodelay: nodelay) else {
-            return delivery
-        }
-        defer { exchange.close(keeping: sessions) }
+        let next = kind == .changed ? (form + 1) % forms.count : form
         do {
+            let answer: HTTPResponse
             if kind == .unchanged, let digest {
-                let answer = try exchange.post("/v1/reports/unchanged", body: unchangedReport(digest: digest), keepAlive: true)
+                let brief = UnchangedReport(hostname: name, bootID: Agent.bootID, sequence: sequence, collectedAt: collectedAt,
+                                            stateDigest: digest, warnings: []).wire
                 sequence += 1
-                if answer.status == 200 {
-                    delivery.acknowledged = true
+                // The snapshot that follows a 409 comes next in the host's order.
+                (answer, delivery.fellBack) = try post(Agent.unchangedPath, brief, otherwise: (Agent.reportsPath, report(form: next)),
+                                                       fullHandshake: fullHandshake)
+                guard delivery.fellBack else {
+                    delivery.acknowledged = answer.status == 200
                     return delivery
                 }
-                guard answer.status == 409 else { return delivery }
-                delivery.fellBack = true
+            } else {
+                answer = try post(Agent.reportsPath, report(form: next), otherwise: nil, fullHandshake: fullHandshake).response
             }
-            let next = kind == .changed ? (form + 1) % forms.count : form
-            let answer = try exchange.post("/v1/reports", body: report(form: next), keepAlive: false)
             sequence += 1
             guard answer.status == 200 else { return delivery }
             form = next
@@ -81,21 +77,30 @@ extension Agent {
         return delivery
     }
 
-    /// One full report on a connection of its own: through the agent's client, or with
-    /// `nodelay` through `Exchange` (the same request, TCP_NODELAY set); its status.
-    func post(_ body: [UInt8]) -> Int? {
-        guard nodelay else { return (try? connection.post("/v1/reports", body: body))?.status }
-        guard let exchange = try? Exchange(connection, session: connection.sessions?.session, nodelay: true) else { return nil }
+    static let reportsPath = "/v1/reports", unchangedPath = "/v1/reports/unchanged"
+
+    /// `POST path` and, when the collector answers 409, `second` on the same connection:
+    /// through the agent's client, or with `nodelay` through `Exchange`.
+    func post(_ path: String, _ body: [UInt8], otherwise second: (path: String, body: [UInt8])?,
+              fullHandshake: Bool) throws -> (response: HTTPResponse, second: Bool) {
+        guard nodelay else {
+            let via = CollectorConnection(host: connection.host, port: connection.port, context: context,
+                                          timeout: connection.timeout, sessions: fullHandshake ? nil : sessions)
+            guard let second else { return (try via.post(path, body: body), false) }
+            return try via.post(path, body: body, otherwise: second, on: [409])
+        }
+        let exchange = try Exchange(connection, session: fullHandshake ? nil : sessions.session)
         defer { exchange.close(keeping: sessions) }
-        return (try? exchange.post("/v1/reports", body: body, keepAlive: false))?.status
+        let first = try exchange.post(path, body: body, keepAlive: second != nil)
+        guard let second, first.status == 409 else { return (first, false) }
+        return (try exchange.post(second.path, body: second.body, keepAlive: false), true)
     }
 
     /// The `"state_digest":"<64 hex>"` of a collector's answer, if it has one.
     static func stateDigest(in body: [UInt8]) -> String? {
         let marker = Array(#""state_digest":""#.utf8)
         guard let at = body.indices.first(where: { body[$0...].starts(with: marker) }) else { return nil }
-        let hex = body[(at + marker.count)...].prefix(64)
-        guard hex.count == 64, hex.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { return nil }
-        return String(decoding: hex, as: UTF8.self)
+        let digest = String(decoding: body[(at + marker.count)...].prefix(64), as: UTF8.self)
+        return UnchangedReport.isDigest(digest) ? digest : nil
     }
 }
