@@ -121,7 +121,7 @@ for pair in $(seq "$pairs"); do
     fi
     ratio=$(python3 -c "print(f'{$(rate "$a") / max($(rate "$b"), 1):.2f}')")
     ratios[$mode]="${ratios[$mode]:-} $ratio"
-    echo "$mode pair $pair: ratio $ratio"
+    echo "$mode pair $pair: portwarden $(rate "$a")/s, nginx $(rate "$b")/s, ratio $ratio"
     echo "   portwarden: $a"
     echo "   nginx:      $b"
   done

@@ -20,7 +20,7 @@ struct OpenLoop {
     struct Result {
         var scheduled = 0, acknowledged = 0, failed = 0, unsent = 0, changed = 0, fullHandshakes = 0, fallbacks = 0
         var latencies: [Double] = []
-        /// From the first report's due time to the last answer.
+        /// From the first report's due time to the last answer, or the run's length if longer.
         var elapsed = 0.0
         /// The load generator's own CPU seconds (user and system) while the reports went.
         var cpu = 0.0
@@ -71,7 +71,7 @@ struct OpenLoop {
         }
         group.wait()
         return results.value.withLock {
-            $0.elapsed = (ContinuousClock.now - start).inSeconds
+            $0.elapsed = max((ContinuousClock.now - start).inSeconds, seconds)
             $0.cpu = processCPUSeconds() - cpuBefore
             return $0
         }
