@@ -68,16 +68,18 @@ out, cores = sys.argv[1], int(sys.argv[2])
 if "collector_cpu=" not in out:
     sys.exit("no fleet figures: the load generator did not finish (see its line above)")
 field = lambda name: float(re.search(name + r"=([0-9.]+)", out).group(1))
+share = lambda name: float(re.search(name + r"=\S+ \(([0-9.]+) cores", out).group(1))
 offered, achieved = field("offered"), max(field("achieved"), 1)
-generator = float(re.search(r"generator_cpu=\S+ \(([0-9.]+) cores", out).group(1))
-collector = float(re.search(r"collector_cpu=\S+ \(([0-9.]+) cores", out).group(1))
+generator, collector, machine = share("generator_cpu"), share("collector_cpu"), share("machine_busy")
+others = max(machine - collector - generator, 0)
 per = collector / achieved                      # collector CPU seconds a report
 need = per * offered                            # cores the collector needs at the offered rate
-generator_at = generator * offered / achieved   # and the generator beside it
+generator_at = generator * offered / achieved   # and the generator beside it, at that rate
 spare = cores - generator_at
-print(f"collector: {collector:.2f} of {cores} cores at {achieved:.0f} reports/s achieved ({per * 1e6:.0f} µs a report); "
-      f"load generator: {generator:.2f} cores")
+print(f"CPU, of {cores} cores: collector {collector:.2f} at {achieved:.0f} reports/s achieved ({per * 1e6:.0f} µs a report), "
+      f"load generator {generator:.2f}, other processes {others:.2f}" + (" (not an idle machine)" if others > 0.1 else ""))
 print(f"at {offered:.0f}/s offered: the collector needs {per * 1e6:.0f} µs × {offered:.0f}/s = {need:.2f} cores; "
-      f"the generator takes {generator_at:.2f}, leaving {cores} − {generator_at:.2f} = {spare:.2f}: "
-      f"headroom {spare / need if need else 0:.2f}× ({spare / per if per else 0:.0f} reports/s would fit on the cores the generator leaves)")
+      f"the generator would take {generator_at:.2f}, leaving {cores} − {generator_at:.2f} = {spare:.2f}"
+      + (f": headroom {spare / need:.2f}× ({spare / per:.0f} reports/s would fit on the cores the generator leaves)"
+         if spare > 0 and need > 0 else ": no room to measure the collector's headroom on this machine"))
 PY

@@ -33,3 +33,13 @@ struct ServerCPU {
             + " (" + per.map { "\($0.0) " + String(format: "%.0f", $0.1) }.joined(separator: ", ") + ")"
     }
 }
+
+/// The whole machine's busy CPU seconds so far, all cores (/proc/stat: all but idle and
+/// iowait): beside the collector's and this process's, what everything else took.
+func machineBusySeconds() -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+          let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return 0 }
+    let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+    guard ticks.count >= 5 else { return 0 }
+    return (ticks.prefix(8).reduce(0, +) - ticks[3] - ticks[4]) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}

@@ -135,9 +135,10 @@ if let rate {
     let mix = OpenLoop(rate: rate, seconds: Double(duration), workers: concurrency,
                        changed: Double(option("--changed-percent") ?? "1").map { $0 / 100 } ?? 0.01,
                        fullHandshakes: Double(option("--full-handshake-percent") ?? "1").map { $0 / 100 } ?? 0.01)
-    let before = serverPID.map(ServerCPU.init(pid:))
+    let before = serverPID.map(ServerCPU.init(pid:)), machineBefore = machineBusySeconds()
     let result = mix.run(agents)
     let serverCPU = serverPID.map { ServerCPU(pid: $0).total - before!.total }
+    let machine = machineBusySeconds() - machineBefore
     let sorted = result.latencies.sorted()
     print(String(format: "mode=fleet hosts=%d offered=%.0f/s achieved=%.0f/s reports=%d failed=%d unsent=%d seconds=%.2f "
                  + "p50=%.1fms p99=%.1fms unchanged=%d changed=%d full_handshakes=%d fallbacks=%d "
@@ -147,7 +148,8 @@ if let rate {
                  result.scheduled - result.changed, result.changed, result.fullHandshakes, result.fallbacks,
                  result.cpu, result.cpu / result.elapsed, result.cpu * 1e6 / Double(max(result.scheduled, 1)))
           + (serverCPU.map { String(format: " collector_cpu=%.2fs (%.2f cores, %.0f µs a report)", $0, $0 / result.elapsed,
-                                    $0 * 1e6 / Double(max(result.acknowledged, 1))) } ?? ""))
+                                    $0 * 1e6 / Double(max(result.acknowledged, 1))) } ?? "")
+          + String(format: " machine_busy=%.2fs (%.2f cores)", machine, machine / result.elapsed))
     exit(result.failed == 0 && result.unsent == 0 ? 0 : 1)
 }
 
