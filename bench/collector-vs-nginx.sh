@@ -87,13 +87,10 @@ for _ in $(seq 50); do (echo > "/dev/tcp/127.0.0.1/$nginx_port") 2>/dev/null && 
 kill -0 "$nginx_pid" 2>/dev/null || { echo "nginx did not start:"; cat "$web/error.log"; exit 3; }
 
 # Every run dates reports now and numbers them past the last run's, so the collector
-# takes each; nginx ignores both. --nodelay: the agent's client writes its request after
-# the handshake without TCP_NODELAY, and against nginx a resumed connection then waits
-# for a delayed ACK (40 ms a report) — a stall of the client's, not a cost of either
-# server, so both are driven without it.
+# takes each; nginx ignores both.
 sequence=1
 run() {  # run PORT ARGUMENTS…: collector-load's line in $out
-  out=$("$bin/collector-load" --state-dir "$state" --port "$1" --concurrency "$concurrency" --hosts 200 --now --nodelay \
+  out=$("$bin/collector-load" --state-dir "$state" --port "$1" --concurrency "$concurrency" --hosts 200 --now \
     --first-sequence "$sequence" "${@:2}") || true
   sequence=$((sequence + 1000000))
 }

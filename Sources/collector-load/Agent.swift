@@ -23,8 +23,6 @@ final class Agent: @unchecked Sendable {
     /// second form, when there is one, has one listener moved: a changed report.
     let forms: [(before: [UInt8], after: [UInt8])]
     let dating: Dating
-    /// Reports through `Exchange`, with TCP_NODELAY, rather than the agent's client (`--nodelay`).
-    let nodelay: Bool
     var sequence: UInt64
     var firstAcked: UInt64?, lastAcked: UInt64 = 0, acked = 0
     /// The form the collector holds for this host, and its `state_digest` (nil: none yet).
@@ -35,7 +33,7 @@ final class Agent: @unchecked Sendable {
     var connection: CollectorConnection { connections[current] }
 
     init(index: Int, ca: CertificateAuthority, ports: [UInt16], resume: Bool, listenerCount: Int, firstSequence: Int,
-         forms formCount: Int, dating: Dating, nodelay: Bool) throws {
+         forms formCount: Int, dating: Dating) throws {
         let name = "load-" + String(format: "%04d", index)
         self.name = name
         let key = try PrivateKey.generate()
@@ -50,7 +48,6 @@ final class Agent: @unchecked Sendable {
         current = index % ports.count
         sequence = UInt64(firstSequence)
         self.dating = dating
-        self.nodelay = nodelay
         forms = (0..<formCount).map { form in
             var listeners = (0..<listenerCount).map(Agent.listener)
             if form == 1, !listeners.isEmpty { listeners[0].port = 20000 }

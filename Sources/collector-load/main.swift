@@ -3,7 +3,7 @@
 //
 //   collector-load --state-dir DIR --port P [--hosts 200] [--concurrency 32]
 //                  [--rounds 10 | --seconds S] [--listeners 50] [--resume] [--first-sequence 1]
-//                  [--get PATH | --unchanged] [--now] [--nodelay] [--openssl-floor N]
+//                  [--get PATH | --unchanged] [--now] [--openssl-floor N]
 //                  [--server-pid PID] [--ports P1,P2… --until-acked --changing --acked FILE]
 //   collector-load --state-dir DIR --port P --rate R --seconds S [--hosts 2000] [--concurrency 128]
 //                  [--changed-percent 1] [--full-handshake-percent 1]
@@ -31,10 +31,6 @@
 // --seconds 60 (from fewer hosts, each reporting more often). Prints offered and achieved
 // rates, failures, p50/p99, and this process's own CPU; reports still unsent 30 s after
 // the last was due are counted (unsent=) instead. Implies --now.
-//
-// `--nodelay`: reports through this tool's own request (the agent's bytes) with
-// TCP_NODELAY set after the handshake; the agent's client leaves it off, and a resumed
-// connection can then wait for the server's delayed ACK before its request goes out.
 //
 // `--server-pid PID`: the collector's CPU (from /proc, per thread) and this process's,
 // a report, over the measured reports alone.
@@ -68,9 +64,9 @@ let rate = option("--rate").flatMap(Double.init)
 guard let state = option("--state-dir"), !ports.isEmpty, rate.map({ $0 > 0 && option("--seconds", 0) > 0 }) ?? true else {
     FileHandle.standardError.write(Data("""
         usage: collector-load --state-dir DIR --port P [--hosts N] [--concurrency N] [--rounds N | --seconds S] \
-        [--listeners N] [--resume] [--get PATH | --unchanged] [--now] [--nodelay] [--server-pid PID] [--openssl-floor N]
+        [--listeners N] [--resume] [--get PATH | --unchanged] [--now] [--server-pid PID] [--openssl-floor N]
                collector-load --state-dir DIR --port P --rate R --seconds S [--hosts N] [--concurrency N] \
-        [--changed-percent 1] [--full-handshake-percent 1] [--nodelay] [--server-pid PID]
+        [--changed-percent 1] [--full-handshake-percent 1] [--server-pid PID]
 
         """.utf8))
     exit(2)
@@ -95,7 +91,7 @@ let ca = try CertificateAuthority(certificate: Certificate(pem: StateFile.read(s
 
 let agents = try (1...hosts).map {
     try Agent(index: $0, ca: ca, ports: ports, resume: resume, listenerCount: listeners, firstSequence: firstSequence,
-              forms: changing || rate != nil ? 2 : 1, dating: dating, nodelay: flag("--nodelay"))
+              forms: changing || rate != nil ? 2 : 1, dating: dating)
 }
 // --openssl-floor N: N handshakes of each kind in this process, then exit.
 if let count = option("--openssl-floor").flatMap(Int.init) {
