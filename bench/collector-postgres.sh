@@ -2,7 +2,8 @@
 # Ingest on PostgreSQL beside SQLite, in the same run on the same machine: one collector
 # on SQLite, then two collectors sharing one PostgreSQL (a throwaway cluster, fsync on,
 # on the same cores), each driven by collector-load (200 hosts, 50 listeners) with full
-# handshakes and with resumed sessions. Prints reports/s, p50/p99, and the CPU each
+# handshakes, with resumed sessions, and with unchanged reports (the digest alone; each
+# host's first report of that run is in full). Prints reports/s, p50/p99, and the CPU each
 # report cost the collectors and PostgreSQL (utime+stime from /proc); then 1,000
 # unchanged hosts reporting for an hour (60 rounds) on PostgreSQL: the database's size
 # after the first round and after the last, before and after VACUUM.
@@ -79,6 +80,7 @@ trap 'kill $server 2>/dev/null || true; rm -rf "$state"; finish' EXIT
 measure sqlite "$server" -- --state-dir "$state" --port "$port" --hosts 200 --rounds 1 >/dev/null
 measure sqlite "$server" -- --state-dir "$state" --port "$port" --hosts 200 --rounds "$rounds" --first-sequence 1000
 measure sqlite "$server" -- --state-dir "$state" --port "$port" --hosts 200 --rounds "$rounds" --first-sequence 100000 --resume
+measure sqlite "$server" -- --state-dir "$state" --port "$port" --hosts 200 --rounds "$rounds" --first-sequence 200000 --resume --unchanged
 kill "$server"
 
 echo "== PostgreSQL, two collectors on one database"
@@ -95,6 +97,7 @@ both="${ports[0]},${ports[1]}"
 measure postgres "${servers[@]}" -- --state-dir "$state" --ports "$both" --hosts 200 --rounds 1 >/dev/null
 measure postgres "${servers[@]}" -- --state-dir "$state" --ports "$both" --hosts 200 --rounds "$rounds" --first-sequence 1000
 measure postgres "${servers[@]}" -- --state-dir "$state" --ports "$both" --hosts 200 --rounds "$rounds" --first-sequence 100000 --resume
+measure postgres "${servers[@]}" -- --state-dir "$state" --ports "$both" --hosts 200 --rounds "$rounds" --first-sequence 200000 --resume --unchanged
 
 echo "== PostgreSQL: 1,000 unchanged hosts, one report a minute for an hour (60 rounds)"
 size() { sql "SELECT pg_database_size('portwarden')"; }
