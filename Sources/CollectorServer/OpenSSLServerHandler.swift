@@ -140,7 +140,10 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
         var plaintext = context.channel.allocator.buffer(capacity: 0)
         while true {
             var result: Result<Int?, TLSError> = .success(0)
-            plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.recordSize) { bytes in
+            // Room for a whole record, unless a good part of one is left: growing the
+            // buffer copies what it holds.
+            let room = plaintext.writableBytes >= Self.recordSize / 4 ? 1 : Self.recordSize
+            plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { bytes in
                 result = Result { () throws(TLSError) in try connection.read(into: bytes) }
                 return (try? result.get() ?? 0) ?? 0
             }
