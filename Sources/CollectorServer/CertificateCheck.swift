@@ -16,6 +16,9 @@ struct CertificateCheck: Sendable {
     /// from one of them that this collector never issued is refused — whoever minted it
     /// holds the old key, and a rotation is often made because that key leaked.
     var retiring: Set<String> = []
+    /// Client certificates' identities as read at their first handshake, shared by every
+    /// connection (resumed sessions present the same certificate again).
+    let identities = PeerIdentities()
 
     init(standing: @escaping @Sendable (String) -> CertificateStanding, presented: @escaping @Sendable (String) -> Void) {
         self.standing = standing

@@ -20,6 +20,7 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private let handshakeTimeout: TimeAmount
     private let metrics: CollectorMetrics
     private let certificates: CertificateCheck
+    private let identities: PeerIdentities
     private var handshakeDone = false
     /// Set once the peer is refused: nothing more it sends is read.
     private var refused = false
@@ -32,6 +33,7 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
         self.handshakeTimeout = handshakeTimeout
         self.metrics = metrics
         self.certificates = certificates
+        identities = certificates.identities
     }
 
     // The clock starts when the connection is active: added to an active channel, or on
@@ -61,15 +63,14 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !refused else { return }
-        var buffer = unwrapInboundIn(data)
-        connection.feed(buffer.readBytes(length: buffer.readableBytes) ?? [])
+        unwrapInboundIn(data).withUnsafeReadableBytes { connection.feed($0) }
         do {
             if !handshakeDone {
                 guard try connection.handshake() else { return sendCiphertext(context, flush: true) }
                 handshakeDone = true
                 deadline?.cancel()
                 metrics.handshakeDone(resumed: connection.sessionReused)
-                let identity = PeerIdentity(certificate: connection.peerCertificate)
+                let identity = identities.identity(of: connection.peerCertificate)
                 // A revoked certificate chains to the CA like any other, and so does one
                 // whose renewed successor was presented: refuse them here, before a single
                 // request byte is read (resumed sessions included). A renewed
@@ -94,7 +95,7 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
                 // Known before the first request byte arrives: the identity of this channel.
                 context.fireUserInboundEventTriggered(PeerVerified(identity: identity))
             }
-            guard let plaintext = try connection.read() else {
+            guard let plaintext = try decrypt(context) else {
                 // close_notify from the client: answer it and close.
                 connection.close()
                 sendCiphertext(context, flush: true)
@@ -102,7 +103,7 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
                 return
             }
             sendCiphertext(context, flush: true)  // session tickets, key updates
-            if !plaintext.isEmpty { context.fireChannelRead(wrapInboundOut(context.channel.allocator.buffer(bytes: plaintext))) }
+            if plaintext.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(plaintext)) }
         } catch {
             // Send OpenSSL's alert (unknown ca, certificate required…) before closing.
             if !handshakeDone { metrics.handshakeFailed() }
@@ -113,9 +114,10 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let buffer = unwrapOutboundIn(data)
         do {
-            try connection.write(Array(buffer.readableBytesView))
+            try unwrapOutboundIn(data).withUnsafeReadableBytes { bytes in
+                Result { () throws(TLSError) in try connection.write(bytes) }
+            }.get()
             sendCiphertext(context, flush: false, promise: promise)
         } catch {
             promise?.fail(error)
@@ -131,12 +133,37 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
         context.close(mode: mode, promise: promise)
     }
 
+    /// The plaintext OpenSSL can decrypt now (empty when it needs more ciphertext), nil once
+    /// the client has sent close_notify. Decrypted straight into the buffer that goes up
+    /// the pipeline: no intermediate array, no zeroing.
+    private func decrypt(_ context: ChannelHandlerContext) throws(TLSError) -> ByteBuffer? {
+        var plaintext = context.channel.allocator.buffer(capacity: 0)
+        while true {
+            var result: Result<Int?, TLSError> = .success(0)
+            // Room for a whole record, unless a good part of one is left: growing the
+            // buffer copies what it holds.
+            let room = plaintext.writableBytes >= Self.recordSize / 4 ? 1 : Self.recordSize
+            plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { bytes in
+                result = Result { () throws(TLSError) in try connection.read(into: bytes) }
+                return (try? result.get() ?? 0) ?? 0
+            }
+            guard let read = try result.get() else { return plaintext.readableBytes > 0 ? plaintext : nil }
+            if read == 0 { return plaintext }
+        }
+    }
+
+    /// The largest plaintext one TLS record carries.
+    private static let recordSize = 16 << 10
+
+    /// Moves the ciphertext OpenSSL has written into one buffer sent to the socket.
     private func sendCiphertext(_ context: ChannelHandlerContext, flush: Bool, promise: EventLoopPromise<Void>? = nil) {
-        let bytes = connection.takeOutput()
-        if bytes.isEmpty {
+        let pending = connection.pendingOutput
+        if pending == 0 {
             promise?.succeed(())
         } else {
-            context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: promise)
+            var bytes = context.channel.allocator.buffer(capacity: pending)
+            bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { connection.takeOutput(into: $0) }
+            context.write(wrapOutboundOut(bytes), promise: promise)
         }
         if flush { context.flush() }
     }

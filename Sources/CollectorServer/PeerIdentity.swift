@@ -1,5 +1,6 @@
 import OpenSSLTLS
 import PortwardenModel
+import Synchronization
 
 /// Who is on the other end of a connection: the verified client certificate's name.
 public struct PeerIdentity: Sendable, Equatable {
@@ -58,4 +59,35 @@ public struct PeerIdentity: Sendable, Equatable {
 /// how the request handler learns who it is serving.
 struct PeerVerified {
     let identity: PeerIdentity
+}
+
+/// The identities of the client certificates recent handshakes presented, by OpenSSL
+/// object: a resumed session hands back the certificate its full handshake parsed, so its
+/// name, serial, dates and key fingerprint (an encoding through OpenSSL 3's encoders) are
+/// read once per certificate, not at every report. Only the reading is saved: the caller
+/// still checks the dates and asks the store about the serial at every handshake.
+/// Each entry keeps its certificate alive, so no other certificate can reuse the address
+/// it is found by; past `capacity` (OpenSSL's session cache holds 20,480) all are dropped.
+final class PeerIdentities: Sendable {
+    private let entries = Mutex<[Certificate.Object: (certificate: Certificate, identity: PeerIdentity)]>([:])
+    let capacity: Int
+
+    init(capacity: Int = 20_480) {
+        self.capacity = capacity
+    }
+
+    /// The identity of `certificate`, read from it the first time it is seen.
+    func identity(of certificate: Certificate?) -> PeerIdentity {
+        guard let certificate else { return PeerIdentity(certificate: nil) }
+        let object = certificate.object
+        if let known = entries.withLock({ $0[object]?.identity }) { return known }
+        let identity = PeerIdentity(certificate: certificate)
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[object] = (certificate, identity)
+        }
+        return identity
+    }
+
+    var count: Int { entries.withLock { $0.count } }
 }

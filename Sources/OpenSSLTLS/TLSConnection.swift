@@ -30,17 +30,29 @@ public final class TLSConnection: TLSEndpoint, @unchecked Sendable {
 
     /// Ciphertext received from the peer.
     public func feed(_ bytes: [UInt8]) {
-        guard !bytes.isEmpty else { return }
-        _ = bytes.withUnsafeBytes { BIO_write(input, $0.baseAddress, Int32($0.count)) }
+        bytes.withUnsafeBytes { feed($0) }
+    }
+
+    /// Ciphertext received from the peer, read where it lies (a NIO buffer's bytes).
+    public func feed(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        _ = BIO_write(input, base, Int32(clamping: bytes.count))
     }
 
     /// Ciphertext to send to the peer, if any is waiting.
     public func takeOutput() -> [UInt8] {
-        let pending = pw_bio_pending(output)
-        guard pending > 0 else { return [] }
-        var bytes = [UInt8](repeating: 0, count: pending)
-        let n = bytes.withUnsafeMutableBytes { BIO_read(output, $0.baseAddress, Int32($0.count)) }
-        return n > 0 ? Array(bytes.prefix(Int(n))) : []
+        [UInt8](unsafeUninitializedCapacity: pendingOutput) { buffer, count in
+            count = takeOutput(into: UnsafeMutableRawBufferPointer(buffer))
+        }
+    }
+
+    /// How many bytes of ciphertext wait to be sent.
+    public var pendingOutput: Int { pw_bio_pending(output) }
+
+    /// Moves waiting ciphertext into `buffer`, as much as fits; how many bytes it moved.
+    public func takeOutput(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        guard let base = buffer.baseAddress, !buffer.isEmpty else { return 0 }
+        return max(0, Int(BIO_read(output, base, Int32(clamping: buffer.count))))
     }
 
     /// Advances the handshake: true once it is complete, false while it needs more
@@ -60,16 +72,23 @@ public final class TLSConnection: TLSEndpoint, @unchecked Sendable {
         var plaintext: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 << 10)
         while true {
-            let n = chunk.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
-            if n > 0 {
-                plaintext += chunk.prefix(Int(n))
-                continue
-            }
-            switch SSL_get_error(ssl, n) {
-            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return plaintext
-            case SSL_ERROR_ZERO_RETURN: return plaintext.isEmpty ? nil : plaintext
-            default: throw failure("TLS read")
-            }
+            let n = try chunk.withUnsafeMutableBytes { bytes in Result { () throws(TLSError) in try read(into: bytes) } }.get()
+            guard let n else { return plaintext.isEmpty ? nil : plaintext }
+            if n == 0 { return plaintext }
+            plaintext += chunk.prefix(n)
+        }
+    }
+
+    /// Decrypts what it can into `buffer`: how many bytes, 0 when more input is needed
+    /// (or `buffer` is full), nil once the peer has closed the connection cleanly.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(TLSError) -> Int? {
+        guard let base = buffer.baseAddress, !buffer.isEmpty else { return 0 }
+        let n = SSL_read(ssl, base, Int32(clamping: buffer.count))
+        if n > 0 { return Int(n) }
+        switch SSL_get_error(ssl, n) {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return 0
+        case SSL_ERROR_ZERO_RETURN: return nil
+        default: throw failure("TLS read")
         }
     }
 }

@@ -40,6 +40,7 @@ public final class TLSContext: @unchecked Sendable {
             try check("trusting the fleet CA", X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), clientCA.pointer))
             try check("naming the fleet CA to clients", SSL_CTX_add_client_CA(ctx, clientCA.pointer))
         }
+        try context.buildChain()
         let failIfNone = clientCertificates == .required ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | failIfNone, nil)
         // Resumed sessions keep the client identity they were verified with.
@@ -65,9 +66,18 @@ public final class TLSContext: @unchecked Sendable {
             try check("trusting the fleet CA", X509_STORE_add_cert(SSL_CTX_get_cert_store(context.pointer), trust.pointer))
         }
         SSL_CTX_set_verify(context.pointer, SSL_VERIFY_PEER, nil)
-        if let certificate, let key { try context.use(certificate: certificate, key: key) }
+        if let certificate, let key {
+            try context.use(certificate: certificate, key: key)
+            try context.buildChain()
+        }
         pw_ctx_enable_client_session_cache(context.pointer)
         return context
+    }
+
+    /// Our certificate's chain, built once now that the store holds the fleet CA (see the
+    /// shim: the root is left out, and no handshake builds it again).
+    private func buildChain() throws(TLSError) {
+        try check("building the certificate chain", Int32(pw_ctx_build_chain_without_root(pointer) > 0 ? 1 : 0))
     }
 
     private func use(certificate: Certificate, key: PrivateKey) throws(TLSError) {

@@ -12,9 +12,15 @@ public class TLSEndpoint: @unchecked Sendable {
 
     /// Encrypts all of `bytes` (SSL_write may take them in parts).
     public func write(_ bytes: [UInt8]) throws(TLSError) {
+        try bytes.withUnsafeBytes { bytes in Result { () throws(TLSError) in try write(bytes) } }.get()
+    }
+
+    /// Encrypts all of `bytes`, read where they lie (a NIO buffer's bytes).
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(TLSError) {
+        guard let base = bytes.baseAddress else { return }
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { SSL_write(ssl, $0.baseAddress! + offset, Int32($0.count - offset)) }
+            let n = SSL_write(ssl, base + offset, Int32(clamping: bytes.count - offset))
             guard n > 0 else { throw failure("TLS write") }
             offset += Int(n)
         }

@@ -37,6 +37,37 @@ struct HandshakeTests {
         #expect(try server.read() == nil, "close_notify reads as the end")
     }
 
+    /// What the collector's identity cache rests on: a resumed session hands back the
+    /// certificate object its full handshake parsed, and another host's is another object.
+    @Test func aResumedSessionPresentsTheSameCertificateObject() throws {
+        let pki = try TestPKI()
+        let serverContext = try pki.serverContext()
+        let clientContext = try pki.clientContext(try pki.host("web-01"))
+        func exchange(_ session: TLSSession?) throws -> (server: TLSConnection, session: TLSSession?) {
+            let server = try TLSConnection(context: serverContext)
+            let client = try TLSConnection(context: clientContext, serverName: "localhost", session: session)
+            try handshake(client, server)
+            try server.write([1])
+            client.feed(server.takeOutput())
+            _ = try client.read()  // the TLS 1.3 ticket arrives after the handshake
+            client.close()
+            server.feed(client.takeOutput())
+            _ = try server.read()
+            return (server, client.session)
+        }
+        let first = try exchange(nil)
+        let second = try exchange(first.session)
+        #expect(!first.server.sessionReused)
+        #expect(second.server.sessionReused)
+        let original = try #require(first.server.peerCertificate), resumed = try #require(second.server.peerCertificate)
+        #expect(original.object == resumed.object)
+        #expect(resumed.commonName == "web-01")
+
+        let other = try TLSConnection(context: serverContext)
+        try handshake(try TLSConnection(context: try pki.clientContext(try pki.host("web-02")), serverName: "localhost"), other)
+        #expect(try #require(other.peerCertificate).object != original.object)
+    }
+
     @Test func aClientWithoutACertificateIsRefused() throws {
         let pki = try TestPKI()
         let server = try TLSConnection(context: try pki.serverContext())
