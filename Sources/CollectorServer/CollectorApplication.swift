@@ -123,7 +123,8 @@ public enum CollectorApplication {
         ReportRoutes(ingest: ingest, maxReportBytes: settings.maxReportBytes, clock: clock,
                      budget: HostBudget(settings.hostBudget), refusals: refusals, metrics: metrics, logger: logger,
                      signingCA: enrollment?.caCertificate.subjectKeyIdentifier,
-                     caBundleDigest: enrollment.flatMap { try? Certificate.bundleDigest(Certificate.all(pem: $0.bundle)) })
+                     caBundleDigest: enrollment.flatMap { try? Certificate.bundleDigest(Certificate.all(pem: $0.bundle)) },
+                     evaluationStamp: { policy?.stamp })
             .add(to: &routes)
         let connections = Connections()
         StatusRoutes(database: database, metrics: metrics, connections: connections, ingest: ingest,

@@ -165,6 +165,14 @@ public final class PolicyHolder: Sendable {
         }
     }
 
+    /// The policy in force and when its next waiver lapses: what a host's findings were
+    /// evaluated under (`EvaluationStamp`); nil without a policy.
+    public var stamp: EvaluationStamp? {
+        state.withLock { state in
+            state.policy.map { EvaluationStamp(policy: $0.digest, until: state.nextExpiry.map { Int64($0.timeIntervalSince1970.rounded(.up)) }) }
+        }
+    }
+
     /// Evaluates with whatever policy is in force when called; nil without one.
     public var evaluator: FindingEvaluator {
         { [self] subject, open in policy?.update(subject, open: open) }

@@ -43,7 +43,10 @@ public struct PolicyWatcher: Sendable {
         }
         guard reloaded || (holds && (lapsed || reevaluate || tookOver)), holder.policy != nil else { return nil }
         do {
-            let changes = try database.reevaluateFindings(at: now, evaluate: holder.evaluator)
+            // The stamp first: were the policy to change meanwhile, the hosts would be marked
+            // as evaluated under the older one, and their next reports come in full.
+            let stamp = holder.stamp
+            let changes = try database.reevaluateFindings(at: now, evaluate: holder.evaluator, stamp: stamp)
             if changes != FindingChanges() {
                 let why = reloaded ? "a new policy" : lapsed ? "a waiver lapsed" : reevaluate ? "start" : "took over the periodic work"
                 logger.info("findings evaluated again (\(why)): \(changes.opened) opened, \(changes.resolved) resolved", metadata: [

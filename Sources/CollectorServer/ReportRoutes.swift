@@ -28,6 +28,10 @@ struct ReportRoutes {
     /// (`CARoutes`). nil: not stated.
     var caBundleDigest: String? = nil
     static let caHeader = "X-Portwarden-CA"
+    /// The policy and waiver period in force (`PolicyHolder.stamp`), read as a report
+    /// arrives — before it is evaluated, so a stored host is never marked as evaluated
+    /// under a newer policy than it was.
+    var evaluationStamp: @Sendable () -> EvaluationStamp? = { nil }
     /// What a 503 for the storage asks an agent to wait: about one report interval.
     static let retryAfterSeconds = 60
     /// What a 503 for a full queue asks: the queue drains in seconds; spread the retries.
@@ -121,8 +125,10 @@ struct ReportRoutes {
             do { report = try UnchangedReport(wire: bytes) } catch { throw ReportRefusal(.badRequest, "not an unchanged report: \(error)") }
             let collectedAt = try checked(schema: report.schema, hostname: report.hostname, collectedAt: report.collectedAt,
                                           sequence: report.sequence, from: host, at: receivedAt)
-            return (IngestRequest(unchanged: report, host: host, bodyDigest: Digest.sha256(bytes), receivedAt: receivedAt,
-                                  collectedAt: collectedAt), bytes.count)
+            var request = IngestRequest(unchanged: report, host: host, bodyDigest: Digest.sha256(bytes), receivedAt: receivedAt,
+                                        collectedAt: collectedAt)
+            request.evaluatedUnder = evaluationStamp()
+            return (request, bytes.count)
         }
         let snapshot: Snapshot
         do {
@@ -132,8 +138,10 @@ struct ReportRoutes {
         }
         let collectedAt = try checked(schema: snapshot.schema, hostname: snapshot.host.hostname, collectedAt: snapshot.collectedAt,
                                       sequence: snapshot.sequence, from: host, at: receivedAt)
-        return (IngestRequest(snapshot, host: host, bodyDigest: Digest.sha256(bytes), receivedAt: receivedAt,
-                              collectedAt: collectedAt, stateDigest: snapshot.stateDigest), bytes.count)
+        var request = IngestRequest(snapshot, host: host, bodyDigest: Digest.sha256(bytes), receivedAt: receivedAt,
+                                    collectedAt: collectedAt, stateDigest: snapshot.stateDigest)
+        request.evaluatedUnder = evaluationStamp()
+        return (request, bytes.count)
     }
 
     /// What every report must pass before it is queued, full or unchanged: the schema this

@@ -61,7 +61,7 @@ extension CollectorDatabase {
     /// sent a complete snapshot at `now`: for a waiver that lapsed or a policy reloaded
     /// while no report arrived. Four reads for the whole fleet, none per host: the
     /// transaction holds ingest up while it runs.
-    public func reevaluateFindings(at now: Date, evaluate: FindingEvaluator) throws -> FindingChanges {
+    public func reevaluateFindings(at now: Date, evaluate: FindingEvaluator, stamp: EvaluationStamp?) throws -> FindingChanges {
         try writer.write { db in
             var changes = FindingChanges()
             let tags = try Self.allTagEdits(db)
@@ -79,6 +79,7 @@ extension CollectorDatabase {
                     try db.execute(sql: "UPDATE host SET findingsChangedAt = ? WHERE id = ?", arguments: [time, host.id!])
                 }
             }
+            try db.execute(sql: "UPDATE host SET statePolicy = ?, stateUntil = ?", arguments: [stamp?.policy, stamp?.until])
             return changes
         }
     }

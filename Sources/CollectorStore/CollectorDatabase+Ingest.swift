@@ -72,6 +72,9 @@ public struct IngestRequest: Sendable {
     /// the snapshot is stored, for its next unchanged reports to name; nil keeps none, and
     /// the host's next unchanged report is answered `stateUnknown`.
     public var stateDigest: String?
+    /// The policy and waiver period in force when the report arrived (`EvaluationStamp`;
+    /// nil: no policy): kept with a stored snapshot's state, required of an unchanged report.
+    public var evaluatedUnder: EvaluationStamp?
 
     public init(_ snapshot: Snapshot, host: String, bodyDigest: String, receivedAt: Int64, collectedAt: Int64? = nil,
                 stateDigest: String? = nil) {
@@ -182,7 +185,8 @@ extension CollectorDatabase {
         let sequence = try IngestDecisions.sequence(report.sequence)
         let stored = try HostRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM host WHERE name = ?"), arguments: [request.host])
         if IngestDecisions.isDuplicate(stored, bootID: report.bootID, sequence: sequence) { return .duplicate }
-        guard var host = stored, IngestDecisions.holdsState(host, report.stateDigest) else { return .stateUnknown }
+        guard var host = stored, IngestDecisions.holdsState(host, report.stateDigest, evaluatedUnder: request.evaluatedUnder,
+                                                             at: max(sent, request.receivedAt)) else { return .stateUnknown }
         let collectedAt = try clock?.check(collectedAt: sent, sequence: sequence, receivedAt: request.receivedAt, stored: stored) ?? sent
         try clearRefusal(host: request.host, in: db)
         host.apply(unchanged: report, collectedAt: collectedAt, receivedAt: request.receivedAt, sequence: sequence,
@@ -237,7 +241,7 @@ extension CollectorDatabase {
         var host = stored ?? .first(name, sent: sent, receivedAt: receivedAt, complete: snapshot.complete)
         let labelsChanged = host.apply(snapshot, collectedAt: collectedAt, receivedAt: receivedAt, sequence: sequence,
                                        clocked: clock != nil)
-        host.holdState(request.stateDigest)
+        host.holdState(request.stateDigest, evaluatedUnder: request.evaluatedUnder)
         if host.id == nil { try host.insert(db) } else { try host.updateReported(db) }
         let hostId = host.id!
         if labelsChanged {

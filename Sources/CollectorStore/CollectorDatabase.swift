@@ -227,6 +227,8 @@ public struct CollectorDatabase: HistoryStore {
             try db.alter(table: "host") { t in
                 t.add(column: "stateDigest", .text)
                 t.add(column: "stateSequence", .integer)
+                t.add(column: "statePolicy", .text)
+                t.add(column: "stateUntil", .integer)
             }
         }
         return migrator

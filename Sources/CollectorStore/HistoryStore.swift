@@ -50,8 +50,9 @@ public protocol HistoryStore: Sendable {
 
     /// Evaluates every host's open listeners again, in one transaction, as if each had
     /// sent a complete snapshot at `now` (a waiver lapsed, a policy reloaded). Stops at
-    /// the first host `evaluate` returns nil for.
-    func reevaluateFindings(at now: Date, evaluate: FindingEvaluator) throws -> FindingChanges
+    /// the first host `evaluate` returns nil for. Once every host is evaluated, each is
+    /// marked as evaluated under `stamp` (`EvaluationStamp`), in the same transaction.
+    func reevaluateFindings(at now: Date, evaluate: FindingEvaluator, stamp: EvaluationStamp?) throws -> FindingChanges
 
     /// The findings open on `host`, oldest first, then by port and rule.
     func openFindings(host: String) throws -> [FindingInterval]
@@ -255,6 +256,12 @@ public protocol HistoryStore: Sendable {
 }
 
 extension HistoryStore {
+    /// Every host evaluated again, marked as evaluated under no policy stamp: the next
+    /// unchanged report of each comes in full (tools and tests; the collector passes its own).
+    public func reevaluateFindings(at now: Date, evaluate: FindingEvaluator) throws -> FindingChanges {
+        try reevaluateFindings(at: now, evaluate: evaluate, stamp: nil)
+    }
+
     /// Stores one snapshot from `host` (the name in its certificate) in one transaction:
     /// a batch of one.
     public func ingest(_ snapshot: Snapshot, host: String, bodyDigest: String, receivedAt: Int64,

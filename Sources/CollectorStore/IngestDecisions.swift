@@ -24,9 +24,11 @@ enum IngestDecisions {
 
     /// Whether an unchanged report naming `digest` says the same as the host's newest
     /// stored snapshot: the host holds that state and is in the fleet (a retired host's
-    /// return is decided on its full snapshot).
-    static func holdsState(_ stored: HostRecord, _ digest: String) -> Bool {
+    /// return is decided on its full snapshot), and the host was last evaluated under the
+    /// policy in force, `stamp`, whose next waiver has not lapsed by `time`.
+    static func holdsState(_ stored: HostRecord, _ digest: String, evaluatedUnder stamp: EvaluationStamp?, at time: Int64) -> Bool {
         stored.retiredAt == nil && stored.stateDigest == digest && stored.stateSequence == stored.lastSequence
+            && stored.statePolicy == stamp?.policy && stored.stateUntil.map { time < $0 } ?? true
     }
 
     /// Whether a retired host's report, collected at `sent`, may start a new life — if the
@@ -101,10 +103,18 @@ extension HostRecord {
         stateSequence = lastSequence
     }
 
-    /// The state of the snapshot just applied, `digest` (nil: none kept), as of its sequence.
-    mutating func holdState(_ digest: String?) {
+    /// The state of the snapshot just applied, `digest` (nil: none kept), as of its
+    /// sequence, evaluated under `stamp`.
+    mutating func holdState(_ digest: String?, evaluatedUnder stamp: EvaluationStamp?) {
         stateDigest = digest
         stateSequence = lastSequence
+        evaluated(under: stamp)
+    }
+
+    /// The host's findings were evaluated under `stamp`.
+    mutating func evaluated(under stamp: EvaluationStamp?) {
+        statePolicy = stamp?.policy
+        stateUntil = stamp?.until
     }
 
     /// The time to evaluate a report's findings at: its own, or the host's last

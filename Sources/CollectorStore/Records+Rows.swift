@@ -12,18 +12,19 @@ extension HostRecord: RowRecord {
                   lastReceived: row["lastReceived"], lastSequence: row["lastSequence"], complete: row["complete"],
                   labels: row["labels"], findingsChangedAt: row["findingsChangedAt"], firstReceived: row["firstReceived"],
                   retiredAt: row["retiredAt"], retiredBy: row["retiredBy"], retiredReason: row["retiredReason"],
-                  stateDigest: row["stateDigest"], stateSequence: row["stateSequence"])
+                  stateDigest: row["stateDigest"], stateSequence: row["stateSequence"],
+                  statePolicy: row["statePolicy"], stateUntil: row["stateUntil"])
     }
 
     /// Inserts the host; its id is set.
     mutating func insert(_ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO host (name, machineID, bootID, kernel, os, firstSeen, lastSeen, lastReceived, lastSequence, complete, labels,
-                              findingsChangedAt, firstReceived, retiredAt, retiredBy, retiredReason, stateDigest, stateSequence)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                              findingsChangedAt, firstReceived, retiredAt, retiredBy, retiredReason, stateDigest, stateSequence, statePolicy, stateUntil)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [name, machineID, bootID, kernel, os, firstSeen, lastSeen, lastReceived, lastSequence, complete,
                                      labels, findingsChangedAt, firstReceived, retiredAt, retiredBy, retiredReason, stateDigest,
-                                     stateSequence])
+                                     stateSequence, statePolicy, stateUntil])
         id = db.lastInsertedRowID
     }
 
@@ -33,10 +34,10 @@ extension HostRecord: RowRecord {
         try db.cachedStatement(sql: """
             UPDATE host SET machineID = ?, bootID = ?, kernel = ?, os = ?, lastSeen = ?, lastReceived = ?,
                 lastSequence = ?, complete = ?, labels = ?, retiredAt = ?, retiredBy = ?, retiredReason = ?, stateDigest = ?,
-                stateSequence = ?
+                stateSequence = ?, statePolicy = ?, stateUntil = ?
             WHERE id = ?
             """).execute(arguments: [machineID, bootID, kernel, os, lastSeen, lastReceived, lastSequence, complete, labels,
-                                     retiredAt, retiredBy, retiredReason, stateDigest, stateSequence, id])
+                                     retiredAt, retiredBy, retiredReason, stateDigest, stateSequence, statePolicy, stateUntil, id])
     }
 }
 

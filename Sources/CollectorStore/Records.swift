@@ -33,6 +33,10 @@ public struct HostRecord: Codable, Equatable, Sendable {
     /// release sharing the database (a rolling upgrade) stores reports without writing the
     /// digest: its sequence moved on, the digest no longer says what the host holds.
     public var stateSequence: Int64? = nil
+    /// The evaluation stamp the host's findings were last evaluated under (v10): its
+    /// policy's digest and the time its next waiver lapses (`EvaluationStamp`).
+    public var statePolicy: String? = nil
+    public var stateUntil: Int64? = nil
 }
 
 /// Consecutive reports of one host (in one boot) that opened or closed no listener.

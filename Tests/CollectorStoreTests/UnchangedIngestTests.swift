@@ -15,18 +15,22 @@ struct UnchangedIngestTests {
 
     /// The full snapshot, `sequence`, `minutes` after t0, kept as `state`.
     func full(_ db: any HistoryStore, _ sequence: UInt64, minutes: Int64 = 0, state: String = Self.state,
-              host: String = "web-01") async throws -> IngestOutcome {
+              host: String = "web-01", under stamp: EvaluationStamp? = nil) async throws -> IngestOutcome {
         let snapshot = HistoryFixtures.snapshot(sequence, at: Timestamp.rfc3339(Self.t0 + 60 * minutes), host: host, Self.listeners)
-        return try await db.ingest(IngestRequest(snapshot, host: host, bodyDigest: "full-\(sequence)", receivedAt: Self.t0 + 60 * minutes,
-                                                 stateDigest: state), findings: nil, clock: Self.clock)
+        var request = IngestRequest(snapshot, host: host, bodyDigest: "full-\(sequence)", receivedAt: Self.t0 + 60 * minutes,
+                                    stateDigest: state)
+        request.evaluatedUnder = stamp
+        return try await db.ingest(request, findings: nil, clock: Self.clock)
     }
 
     func unchanged(_ db: any HistoryStore, _ sequence: UInt64, minutes: Int64, state: String = Self.state, boot: String = "boot-1",
-                   host: String = "web-01", received: Int64? = nil) async throws -> IngestOutcome {
+                   host: String = "web-01", received: Int64? = nil, under stamp: EvaluationStamp? = nil) async throws -> IngestOutcome {
         let report = UnchangedReport(hostname: host, bootID: boot, sequence: sequence, collectedAt: Timestamp.rfc3339(Self.t0 + 60 * minutes),
                                      stateDigest: state, warnings: ["one warning"])
-        return try await db.ingest(IngestRequest(unchanged: report, host: host, bodyDigest: "small-\(sequence)",
-                                                 receivedAt: received ?? Self.t0 + 60 * minutes), findings: nil, clock: Self.clock)
+        var request = IngestRequest(unchanged: report, host: host, bodyDigest: "small-\(sequence)",
+                                    receivedAt: received ?? Self.t0 + 60 * minutes)
+        request.evaluatedUnder = stamp
+        return try await db.ingest(request, findings: nil, clock: Self.clock)
     }
 
     @Test(arguments: StoreMaker.all) func anUnchangedReportMovesTheHostsTimesAndReceiptsOnly(_ store: StoreMaker) async throws {
@@ -123,5 +127,30 @@ struct UnchangedIngestTests {
         #expect(try await unchanged(db, 6, minutes: 3, boot: "boot-2") == .unchanged)
         #expect(try db.receiptRuns(host: "web-01").map(\.bootID) == ["boot-1", "boot-2"])
         #expect(try db.host(named: "web-01")?.bootID == "boot-2")
+    }
+
+    /// A host is unchanged only while the policy its findings were evaluated under is in
+    /// force and none of its waivers has lapsed since: otherwise its report comes in full.
+    @Test(arguments: StoreMaker.all) func aNewPolicyOrALapsedWaiverAsksForTheFullSnapshot(_ store: StoreMaker) async throws {
+        let db = try await store.make()
+        let p1 = EvaluationStamp(policy: "p1", until: Self.t0 + 600), p2 = EvaluationStamp(policy: "p2", until: nil)
+        _ = try await full(db, 1, under: p1)
+        #expect(try await unchanged(db, 2, minutes: 1, under: p1) == .unchanged)
+        // A reload whose re-evaluation of the fleet never ran (or failed): p2 is in force.
+        #expect(try await unchanged(db, 3, minutes: 2, under: p2) == .stateUnknown)
+        // No policy at all is a policy of its own.
+        #expect(try await unchanged(db, 3, minutes: 2, under: nil) == .stateUnknown)
+        // The waiver lapses at t0 + 600: from then on p1's evaluation is stale.
+        #expect(try await unchanged(db, 3, minutes: 9, under: p1) == .unchanged)
+        #expect(try await unchanged(db, 4, minutes: 10, under: p1) == .stateUnknown)
+        // The fleet re-evaluated under p2 (the collector's tick): unchanged again.
+        _ = try db.reevaluateFindings(at: Date(timeIntervalSince1970: TimeInterval(Self.t0 + 660)), evaluate: { _, _ in FindingUpdate() },
+                                      stamp: p2)
+        #expect(try await unchanged(db, 4, minutes: 11, under: p2) == .unchanged)
+        // A tool's re-evaluation without a stamp: the next report in full.
+        _ = try db.reevaluateFindings(at: Date(timeIntervalSince1970: TimeInterval(Self.t0 + 720)), evaluate: { _, _ in FindingUpdate() })
+        #expect(try await unchanged(db, 5, minutes: 12, under: p2) == .stateUnknown)
+        #expect(try await full(db, 5, minutes: 12, under: p2) == .unchanged)
+        #expect(try await unchanged(db, 6, minutes: 13, under: p2) == .unchanged)
     }
 }

@@ -11,7 +11,7 @@ extension PostgresHistory {
     /// Every host's open listeners evaluated again, in one transaction, as if each had sent
     /// a complete snapshot at `now`. The hosts' rows are locked first, in name order: a
     /// batch of ingest waits for it (or it for the batch); a deadlock runs it again.
-    public func reevaluateFindings(at now: Date, evaluate: FindingEvaluator) throws -> FindingChanges {
+    public func reevaluateFindings(at now: Date, evaluate: FindingEvaluator, stamp: EvaluationStamp?) throws -> FindingChanges {
         try write { connection in
             let hosts = try connection.query("SELECT * FROM host ORDER BY name COLLATE \"C\" FOR UPDATE").map { try HostRecord(pg: $0) }
             var changes = FindingChanges()
@@ -32,6 +32,7 @@ extension PostgresHistory {
                     try connection.executePrepared("UPDATE host SET findingsChangedAt = $1 WHERE id = $2", [time, host.id!])
                 }
             }
+            try connection.execute("UPDATE host SET statePolicy = $1, stateUntil = $2", [stamp?.policy, stamp?.until])
             return changes
         }
     }

@@ -66,7 +66,8 @@ extension PostgresHistory {
         let stored = try connection.executePrepared("SELECT * FROM host WHERE name = $1 FOR UPDATE", [request.host]).first
             .map { try HostRecord(pg: $0) }
         if IngestDecisions.isDuplicate(stored, bootID: report.bootID, sequence: sequence) { return .duplicate }
-        guard var host = stored, IngestDecisions.holdsState(host, report.stateDigest) else { return .stateUnknown }
+        guard var host = stored, IngestDecisions.holdsState(host, report.stateDigest, evaluatedUnder: request.evaluatedUnder,
+                                                             at: max(sent, request.receivedAt)) else { return .stateUnknown }
         let collectedAt = try clock?.check(collectedAt: sent, sequence: sequence, receivedAt: request.receivedAt, stored: stored) ?? sent
         host.apply(unchanged: report, collectedAt: collectedAt, receivedAt: request.receivedAt, sequence: sequence,
                    clocked: clock != nil)
@@ -138,17 +139,17 @@ extension PostgresHistory {
         var host = locked
         let labelsChanged = host.apply(snapshot, collectedAt: collectedAt, receivedAt: receivedAt, sequence: sequence,
                                        clocked: clock != nil)
-        host.holdState(request.stateDigest)
+        host.holdState(request.stateDigest, evaluatedUnder: request.evaluatedUnder)
         let hostId = host.id!
         // The refusal cleared in the same round trip as the host is written.
         try connection.executePrepared("""
             WITH cleared AS (DELETE FROM hostRefusal WHERE hostName = $1)
             UPDATE host SET machineID = $2, bootID = $3, kernel = $4, os = $5, lastSeen = $6, lastReceived = $7,
                 lastSequence = $8, complete = $9, labels = $10, retiredAt = NULL, retiredBy = NULL, retiredReason = NULL,
-                stateDigest = $12, stateSequence = $13
+                stateDigest = $12, stateSequence = $13, statePolicy = $14, stateUntil = $15
             WHERE id = $11
             """, [name, host.machineID, host.bootID, host.kernel, host.os, host.lastSeen, host.lastReceived, host.lastSequence,
-                  host.complete, host.labels, hostId, host.stateDigest, host.stateSequence])
+                  host.complete, host.labels, hostId, host.stateDigest, host.stateSequence, host.statePolicy, host.stateUntil])
         if labelsChanged {
             // Labels over time, for replay; a second change in the same second replaces the first.
             try connection.executePrepared("""

@@ -9,11 +9,13 @@ extension PostgresHistory {
     static func insert(_ host: HostRecord, on connection: PGConnection) throws -> Int64 {
         try connection.executePrepared("""
             INSERT INTO host (name, machineID, bootID, kernel, os, firstSeen, lastSeen, lastReceived, lastSequence, complete, labels,
-                              findingsChangedAt, firstReceived, retiredAt, retiredBy, retiredReason, stateDigest, stateSequence)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id
+                              findingsChangedAt, firstReceived, retiredAt, retiredBy, retiredReason, stateDigest, stateSequence,
+                              statePolicy, stateUntil)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id
             """, [host.name, host.machineID, host.bootID, host.kernel, host.os, host.firstSeen, host.lastSeen, host.lastReceived,
                   host.lastSequence, host.complete, host.labels, host.findingsChangedAt, host.firstReceived, host.retiredAt,
-                  host.retiredBy, host.retiredReason, host.stateDigest, host.stateSequence]).first!.value("id")
+                  host.retiredBy, host.retiredReason, host.stateDigest, host.stateSequence, host.statePolicy,
+                  host.stateUntil]).first!.value("id")
     }
 
     static func insert(_ interval: ListenerInterval, on connection: PGConnection) throws {

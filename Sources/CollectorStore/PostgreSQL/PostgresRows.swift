@@ -13,7 +13,8 @@ extension HostRecord {
                   findingsChangedAt: try row.value("findingsChangedAt"), firstReceived: try row.value("firstReceived"),
                   retiredAt: try row.value("retiredAt"), retiredBy: try row.value("retiredBy"),
                   retiredReason: try row.value("retiredReason"), stateDigest: try row.value("stateDigest"),
-                  stateSequence: try row.value("stateSequence"))
+                  stateSequence: try row.value("stateSequence"), statePolicy: try row.value("statePolicy"),
+                  stateUntil: try row.value("stateUntil"))
     }
 }
 

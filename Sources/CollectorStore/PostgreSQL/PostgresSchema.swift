@@ -16,7 +16,10 @@ enum PostgresSchema {
     static let migrations: [Migration] = [
         Migration(name: "pg-1", statements: pg1),
         // Unchanged reports: the state digest of each host's newest snapshot (SQLite's v10-state).
-        Migration(name: "pg-2", statements: ["ALTER TABLE host ADD COLUMN stateDigest TEXT, ADD COLUMN stateSequence BIGINT"]),
+        Migration(name: "pg-2", statements: ["""
+            ALTER TABLE host ADD COLUMN stateDigest TEXT, ADD COLUMN stateSequence BIGINT, ADD COLUMN statePolicy TEXT,
+                ADD COLUMN stateUntil BIGINT
+            """]),
     ]
 
     /// Applies what is missing, in one transaction holding `PGLocks.migration`: a second
