@@ -129,6 +129,12 @@ if unchanged || rate != nil {
     }
 }
 
+// Resumed modes measure resumed sessions: each host's first session is taken before the
+// clock starts (a GET /healthz each), not counted as a report with a full handshake.
+if resume && !unchanged && rate == nil {
+    _ = ClosedLoop(workers: concurrency, rounds: 1, seconds: 0).run(agents) { (try? $0.connection.get("/healthz")) != nil }
+}
+
 if let rate {
     let mix = OpenLoop(rate: rate, seconds: Double(duration), workers: concurrency,
                        changed: Double(option("--changed-percent") ?? "1").map { $0 / 100 } ?? 0.01,
