@@ -30,6 +30,9 @@ public struct JSONWriter {
         needsComma = false
     }
 
+    /// Ends a value written to be placed elsewhere (`raw`): no comma before the next.
+    public mutating func endPart() { needsComma = false }
+
     /// Ends one document of a stream (NDJSON): a newline, no comma before the next.
     public mutating func endLine() {
         buffer.append(UInt8(ascii: "\n"))

@@ -1,3 +1,5 @@
+import Glibc
+
 /// What of a snapshot the collector keeps for its host, in one canonical encoding
 /// (docs/wire-format.md, "The state digest"): the agent and the collector hash these bytes
 /// (`stateDigest`, SHA-256) and compare, so that a report saying "the same as before" is a
@@ -12,6 +14,17 @@ extension Snapshot {
     public static let stateVersion = 1
 
     public func stateEncoding() -> [UInt8] {
+        // Every listener encoded once into one buffer, then placed in byte order: the
+        // collector does this for every full report, on its event loop.
+        var parts = JSONWriter(), owners = JSONWriter()
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(listeners.count)
+        for listener in listeners {
+            let start = parts.buffer.count
+            listener.writeState(to: &parts, owners: &owners)
+            parts.endPart()
+            ranges.append(start..<parts.buffer.count)
+        }
         var w = JSONWriter()
         w.beginObject()
         w.key("state"); w.value(Self.stateVersion)
@@ -25,9 +38,7 @@ extension Snapshot {
         if let completeNamespaces { w.value(Array(Set(completeNamespaces)).sorted()) } else { w.null() }
         // Sockets that share an identity (SO_REUSEPORT) are one listener in the history.
         w.key(CodingKeys.listeners); w.beginArray()
-        for listener in Set(listeners.map(\.stateEncoding)).sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            w.raw(listener)
-        }
+        for range in ByteRanges.sortedUnique(ranges, in: parts.buffer) { w.raw(Array(parts.buffer[range])) }
         w.endArray()
         w.endObject()
         return w.buffer
@@ -36,9 +47,8 @@ extension Snapshot {
 
 extension Listener {
     /// This listener as the history keys it: no inode, no owner note; its owners without
-    /// pids or uids (`Owner.stateEncoding`), sorted and unique.
-    var stateEncoding: [UInt8] {
-        var w = JSONWriter()
+    /// pids or uids (`Owner.writeState`), in byte order, each once. `owners` is scratch.
+    func writeState(to w: inout JSONWriter, owners: inout JSONWriter) {
         w.beginObject()
         w.key(CodingKeys.transport); w.value(transport.rawValue)
         w.key(CodingKeys.family); w.value(family.rawValue)
@@ -50,17 +60,27 @@ extension Listener {
         w.key(CodingKeys.uid); w.value(uid)
         w.key(CodingKeys.foundBy); w.value(foundBy.rawValue)
         w.key(CodingKeys.processes); w.beginArray()
-        for owner in Set(processes.map(\.stateEncoding)).sorted(by: { $0.lexicographicallyPrecedes($1) }) { w.raw(owner) }
+        if processes.count == 1 {
+            processes[0].writeState(to: &w)
+        } else if !processes.isEmpty {
+            owners = JSONWriter()
+            var ranges: [Range<Int>] = []
+            for owner in processes {
+                let start = owners.buffer.count
+                owner.writeState(to: &owners)
+                owners.endPart()
+                ranges.append(start..<owners.buffer.count)
+            }
+            for range in ByteRanges.sortedUnique(ranges, in: owners.buffer) { w.raw(Array(owners.buffer[range])) }
+        }
         w.endArray()
         w.endObject()
-        return w.buffer
     }
 }
 
 extension Owner {
     /// An owner as the history keeps it: restarting a daemon (a new pid) is no change.
-    var stateEncoding: [UInt8] {
-        var w = JSONWriter()
+    func writeState(to w: inout JSONWriter) {
         w.beginObject()
         w.key(CodingKeys.name); w.value(name)
         w.key(CodingKeys.exe); w.value(exe)
@@ -69,6 +89,26 @@ extension Owner {
         w.key(CodingKeys.unit); w.value(unit)
         w.key(CodingKeys.container); w.value(container)
         w.endObject()
-        return w.buffer
+    }
+}
+
+/// Encoded values as ranges of one buffer, put in byte order without copying them.
+enum ByteRanges {
+    /// `ranges` of `bytes` sorted by their bytes (memcmp, then length), equal ones once.
+    static func sortedUnique(_ ranges: [Range<Int>], in bytes: [UInt8]) -> [Range<Int>] {
+        guard ranges.count > 1 else { return ranges }
+        return bytes.withUnsafeBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            func order(_ a: Range<Int>, _ b: Range<Int>) -> Int32 {
+                let common = memcmp(base + a.lowerBound, base + b.lowerBound, min(a.count, b.count))
+                return common != 0 ? common : Int32(a.count - b.count).signum()
+            }
+            var unique: [Range<Int>] = []
+            unique.reserveCapacity(ranges.count)
+            for range in ranges.sorted(by: { order($0, $1) < 0 }) where unique.last.map({ order($0, range) != 0 }) ?? true {
+                unique.append(range)
+            }
+            return unique
+        }
     }
 }
