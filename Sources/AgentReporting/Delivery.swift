@@ -223,7 +223,7 @@ public struct Delivery: Sendable {
                 if let report = unchanged {
                     // Once: after a 409 and a 413 for the full snapshot, the trimmed one goes in full.
                     unchanged = nil
-                    let sent = try connection.post(Self.unchangedPath, body: report.wire, otherwise: (Self.reportPath, body),
+                    let sent = try connection.post(UnchangedReport.path, body: report.wire, otherwise: (Self.reportPath, body),
                                                    on: Self.sendInFull)
                     (response, asUnchanged) = (sent.response, !sent.second)
                 } else {
@@ -267,7 +267,6 @@ public struct Delivery: Sendable {
     var acknowledged: AcknowledgedState { AcknowledgedState(path: spool.directory + "/acknowledged-state") }
 
     static let reportPath = "/v1/reports"
-    static let unchangedPath = "/v1/reports/unchanged"
     /// Answers to an unchanged report after which the snapshot goes in full at once: the
     /// collector does not hold the state (409), or predates unchanged reports (404, 405),
     /// or could not read it (400: the full snapshot is judged on its own).

@@ -41,10 +41,8 @@ struct ReportRoutes {
         // Checked and decoded on the event loop (no SQLite there), stored on the queue's thread.
         routes.add(.POST, "/v1/reports") { request, loop in accept(request, on: loop) }
         // "The same as the state you hold": the digest instead of the listeners.
-        routes.add(.POST, Self.unchangedPath) { request, loop in accept(request, on: loop) }
+        routes.add(.POST, UnchangedReport.path) { request, loop in accept(request, on: loop) }
     }
-
-    static let unchangedPath = "/v1/reports/unchanged"
 
     private func accept(_ request: CollectorRequest, on loop: any EventLoop) -> EventLoopFuture<Reply> {
         let answered: EventLoopFuture<Reply>
@@ -120,7 +118,7 @@ struct ReportRoutes {
         }
         // Decoding is what this costs the event loop, refused or not: charged as it is read.
         budget.charge(host, bytes: bytes.count)
-        if request.path == Self.unchangedPath {
+        if request.path == UnchangedReport.path {
             let report: UnchangedReport
             do { report = try UnchangedReport(wire: bytes) } catch { throw ReportRefusal(.badRequest, "not an unchanged report: \(error)") }
             let collectedAt = try checked(schema: report.schema, hostname: report.hostname, collectedAt: report.collectedAt,

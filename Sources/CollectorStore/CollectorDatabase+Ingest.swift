@@ -165,8 +165,11 @@ extension CollectorDatabase {
     /// give was written when its state was stored (`HostRecord.stateDigest` says so).
     private static func transaction(_ request: IngestRequest, collectedAt: Int64, observed: [String: Observation],
                                     findings: FindingEvaluator?, clock: ReportClock?, in db: Database) throws -> IngestOutcome {
-        guard case .snapshot(let snapshot) = request.content else {
-            return try storeUnchanged(request, collectedAt: collectedAt, clock: clock, in: db)
+        let snapshot: Snapshot
+        switch request.content {
+        case .snapshot(let full): snapshot = full
+        case .unchanged(let report):
+            return try storeUnchanged(request, report, collectedAt: collectedAt, clock: clock, in: db)
         }
         let (outcome, hostId, evaluatedAt, held) = try store(request, snapshot, collectedAt: collectedAt, observed: observed,
                                                              clock: clock, in: db)
@@ -179,9 +182,8 @@ extension CollectorDatabase {
 
     /// An unchanged report: a duplicate, a state the host does not hold (nothing written),
     /// or its times and receipt run moved as the full snapshot's would have been.
-    private static func storeUnchanged(_ request: IngestRequest, collectedAt sent: Int64, clock: ReportClock?,
+    private static func storeUnchanged(_ request: IngestRequest, _ report: UnchangedReport, collectedAt sent: Int64, clock: ReportClock?,
                                        in db: Database) throws -> IngestOutcome {
-        guard case .unchanged(let report) = request.content else { return .stateUnknown }
         let sequence = try IngestDecisions.sequence(report.sequence)
         let stored = try HostRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM host WHERE name = ?"), arguments: [request.host])
         if IngestDecisions.isDuplicate(stored, bootID: report.bootID, sequence: sequence) { return .duplicate }

@@ -33,6 +33,9 @@ public struct UnchangedReport: Equatable, Sendable {
                   warnings: snapshot.warnings)
     }
 
+    /// Where the collector takes it (a full snapshot goes to `/v1/reports`).
+    public static let path = "/v1/reports/unchanged"
+
     /// Whether `text` has the shape of a state digest: SHA-256 as lowercase hex.
     public static func isDigest(_ text: String) -> Bool {
         text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }

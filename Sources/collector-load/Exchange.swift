@@ -27,7 +27,7 @@ extension Agent {
                                             stateDigest: digest, warnings: []).wire
                 sequence += 1
                 // The snapshot that follows a 409 comes next in the host's order.
-                (answer, delivery.fellBack) = try post(Agent.unchangedPath, brief, otherwise: (Agent.reportsPath, report(form: next)),
+                (answer, delivery.fellBack) = try post(UnchangedReport.path, brief, otherwise: (Agent.reportsPath, report(form: next)),
                                                        fullHandshake: fullHandshake)
                 guard delivery.fellBack else {
                     delivery.acknowledged = answer.status == 200
@@ -45,7 +45,7 @@ extension Agent {
         return delivery
     }
 
-    static let reportsPath = "/v1/reports", unchangedPath = "/v1/reports/unchanged"
+    static let reportsPath = "/v1/reports"
 
     /// `POST path` and, when the collector answers 409, `second` on the same connection,
     /// through the agent's client.

@@ -46,8 +46,11 @@ extension PostgresHistory {
     /// unchanged report moves the host's times and receipts only (as on SQLite).
     private static func transaction(_ request: IngestRequest, collectedAt: Int64, observed: [String: Observation],
                                     findings: FindingEvaluator?, clock: ReportClock?, on connection: PGConnection) throws -> IngestOutcome {
-        guard case .snapshot(let snapshot) = request.content else {
-            return try storeUnchanged(request, collectedAt: collectedAt, clock: clock, on: connection)
+        let snapshot: Snapshot
+        switch request.content {
+        case .snapshot(let full): snapshot = full
+        case .unchanged(let report):
+            return try storeUnchanged(request, report, collectedAt: collectedAt, clock: clock, on: connection)
         }
         let (outcome, hostId, evaluatedAt, held) = try store(request, snapshot, collectedAt: collectedAt, observed: observed,
                                                              clock: clock, on: connection)
@@ -59,9 +62,8 @@ extension PostgresHistory {
     }
 
     /// As SQLite's `storeUnchanged`, the host's row locked as for a full report: three round trips.
-    private static func storeUnchanged(_ request: IngestRequest, collectedAt sent: Int64, clock: ReportClock?,
+    private static func storeUnchanged(_ request: IngestRequest, _ report: UnchangedReport, collectedAt sent: Int64, clock: ReportClock?,
                                        on connection: PGConnection) throws -> IngestOutcome {
-        guard case .unchanged(let report) = request.content else { return .stateUnknown }
         let sequence = try IngestDecisions.sequence(report.sequence)
         let stored = try connection.executePrepared("SELECT * FROM host WHERE name = $1 FOR UPDATE", [request.host]).first
             .map { try HostRecord(pg: $0) }
