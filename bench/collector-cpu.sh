@@ -6,7 +6,9 @@
 # a full handshake per report, resumed (the same 50-listener snapshot again), changed
 # (resumed, one listener moved in every report), unchanged (resumed, the small report
 # naming the state digest), and resumed GET /healthz — the transport alone. Ends with
-# the collector's µs a report for unchanged, changed and full-handshake reports.
+# the collector's µs a report for unchanged, changed and full-handshake reports; then
+# changed and unchanged again on kept connections (--keep: each host's report goes on
+# the connection its last one left open, as an agent's `run` does).
 # Pairs with bench/collector-load.sh.
 #
 #   bench/collector-cpu.sh [SECONDS=6] [CONCURRENCY=32]
@@ -21,11 +23,13 @@ load --hosts 200 --rounds 1 >/dev/null
 declare -A collector
 # Reports dated now come last: a host dated now cannot go back to the fixed past time.
 for mode in full-handshake:--first-sequence:1000 resumed:--first-sequence:100000:--resume get-healthz:--resume:--get:/healthz \
-            changed:--first-sequence:200000:--resume:--changing:--now unchanged:--first-sequence:300000:--resume:--unchanged; do
+            changed:--first-sequence:200000:--resume:--changing:--now unchanged:--first-sequence:300000:--resume:--unchanged \
+            changed-kept:--first-sequence:400000:--keep:--changing:--now unchanged-kept:--first-sequence:500000:--keep:--unchanged; do
   IFS=: read -r -a arguments <<< "${mode#*:}"
   out=$(load --hosts 200 --seconds "$seconds" --server-pid "$server" "${arguments[@]}") || true
   echo "$out" | sed "1s/^mode=[^ ]*/mode=${mode%%:*}/"
   collector[${mode%%:*}]=$(sed -nE 's/.*µs of CPU a report: collector ([0-9]+).*/\1/p' <<< "$out")
 done
 echo "µs of collector CPU a report: unchanged ${collector[unchanged]:-?}, changed (50 listeners, resumed)" \
-  "${collector[changed]:-?}, full handshake ${collector[full-handshake]:-?}"
+  "${collector[changed]:-?}, full handshake ${collector[full-handshake]:-?};" \
+  "on the connection the last report left open: unchanged ${collector[unchanged-kept]:-?}, changed ${collector[changed-kept]:-?}"

@@ -3,7 +3,8 @@
 # on SQLite, then two collectors sharing one PostgreSQL (a throwaway cluster, fsync on,
 # on the same cores), each driven by collector-load (200 hosts, 50 listeners) with full
 # handshakes, with resumed sessions, and with unchanged reports (the digest alone; each
-# host's first report of that run is in full). Prints reports/s, p50/p99, and the CPU each
+# host's first report of that run is in full) on resumed sessions and on kept
+# connections (--keep, as the agent's `run` does). Prints reports/s, p50/p99, and the CPU each
 # report cost the collectors and PostgreSQL (utime+stime from /proc); then 1,000
 # unchanged hosts reporting for an hour (60 rounds) on PostgreSQL: the database's size
 # after the first round and after the last, before and after VACUUM.
@@ -81,6 +82,7 @@ measure sqlite "$server" -- --state-dir "$state" --port "$port" --hosts 200 --ro
 measure sqlite "$server" -- --state-dir "$state" --port "$port" --hosts 200 --rounds "$rounds" --first-sequence 1000
 measure sqlite "$server" -- --state-dir "$state" --port "$port" --hosts 200 --rounds "$rounds" --first-sequence 100000 --resume
 measure sqlite "$server" -- --state-dir "$state" --port "$port" --hosts 200 --rounds "$rounds" --first-sequence 200000 --resume --unchanged
+measure sqlite "$server" -- --state-dir "$state" --port "$port" --hosts 200 --rounds "$rounds" --first-sequence 300000 --keep --unchanged
 kill "$server"
 
 echo "== PostgreSQL, two collectors on one database"
@@ -98,6 +100,7 @@ measure postgres "${servers[@]}" -- --state-dir "$state" --ports "$both" --hosts
 measure postgres "${servers[@]}" -- --state-dir "$state" --ports "$both" --hosts 200 --rounds "$rounds" --first-sequence 1000
 measure postgres "${servers[@]}" -- --state-dir "$state" --ports "$both" --hosts 200 --rounds "$rounds" --first-sequence 100000 --resume
 measure postgres "${servers[@]}" -- --state-dir "$state" --ports "$both" --hosts 200 --rounds "$rounds" --first-sequence 200000 --resume --unchanged
+measure postgres "${servers[@]}" -- --state-dir "$state" --ports "$both" --hosts 200 --rounds "$rounds" --first-sequence 300000 --keep --unchanged
 
 echo "== PostgreSQL: 1,000 unchanged hosts, one report a minute for an hour (60 rounds)"
 size() { sql "SELECT pg_database_size('portwarden')"; }

@@ -6,9 +6,22 @@
 # (collector-load, 200 hosts, 50-listener ~18 KB snapshots), PAIRS pairs per mode:
 #
 #   full-handshake  a full mTLS handshake per report, the full snapshot to both
-#   changed         resumed sessions, one listener moved in every report (the full snapshot)
-#   unchanged       resumed; portwarden gets the small unchanged report, nginx the full
-#                   snapshot as portwarden is sent today
+#   changed         one listener moved in every report (the full snapshot): portwarden on
+#                   the connection the host's last report left open (--keep, as the
+#                   agent's `run` does), nginx on resumed sessions as before
+#   unchanged       portwarden gets the small unchanged report on the kept connection,
+#                   nginx the full snapshot on resumed sessions, as a collector was sent
+#                   before unchanged reports
+#
+# and, judged against no target, what the targets' references leave out:
+#
+#   changed-resumed, unchanged-resumed   portwarden on resumed sessions too: a host whose
+#                   kept connection the collector closed (keepalive_timeout, or it gave
+#                   way to a new one at max_connections)
+#   changed-both-kept                    nginx keeping connections as well (keepalive)
+#   full-handshake-unchanged             a full handshake, and portwarden gets the small
+#                   unchanged report: what an agent whose state did not change sends when
+#                   it reconnects (a collector restarted, a session over an hour old)
 #
 # Prints each pair's rates and ratio (portwarden / nginx) and each mode's median ratio
 # beside its target: unchanged ≥ 1.5, changed ≥ 0.9, full handshakes ≥ 0.9. Absolute
@@ -100,13 +113,18 @@ run "$port" --rounds 1      # the hosts' first rows
 run "$nginx_port" --rounds 1
 echo "== $pairs pairs per mode, ${seconds} s each, $concurrency connections at a time, 200 hosts;" \
   "portwarden on 127.0.0.1:$port, nginx on 127.0.0.1:$nginx_port ($("$nginx" -v 2>&1 | sed 's/.*: //'), $(openssl version | cut -d' ' -f1-2))"
+modes="full-handshake changed unchanged changed-resumed unchanged-resumed changed-both-kept full-handshake-unchanged"
 declare -A ratios
 for pair in $(seq "$pairs"); do
-  for mode in full-handshake changed unchanged; do
+  for mode in $modes; do
     case $mode in
       full-handshake) ours=(); theirs=() ;;
-      changed) ours=(--resume --changing); theirs=(--resume --changing) ;;
-      unchanged) ours=(--resume --unchanged); theirs=(--resume) ;;
+      changed) ours=(--keep --changing); theirs=(--resume --changing) ;;
+      unchanged) ours=(--keep --unchanged); theirs=(--resume) ;;
+      changed-resumed) ours=(--resume --changing); theirs=(--resume --changing) ;;
+      unchanged-resumed) ours=(--resume --unchanged); theirs=(--resume) ;;
+      changed-both-kept) ours=(--keep --changing); theirs=(--keep --changing) ;;
+      full-handshake-unchanged) ours=(--unchanged); theirs=() ;;
     esac
     # Alternate which goes first, so a machine warming or cooling favours neither.
     if [ $((pair % 2)) = 1 ]; then
@@ -125,17 +143,21 @@ for pair in $(seq "$pairs"); do
 done
 
 echo "== median ratio, portwarden / nginx"
-for mode in full-handshake changed unchanged; do
+for mode in $modes; do
   case $mode in
     full-handshake) target=0.9; against="nginx, full handshakes" ;;
     changed) target=0.9; against="nginx resumed, changed reports" ;;
     unchanged) target=1.5; against="nginx resumed, the full snapshot" ;;
+    changed-resumed) target=; against="nginx resumed, changed reports (no target: a connection the collector closed)" ;;
+    unchanged-resumed) target=; against="nginx resumed, the full snapshot (no target: a connection the collector closed)" ;;
+    changed-both-kept) target=; against="nginx keeping connections too, changed reports (no target)" ;;
+    full-handshake-unchanged) target=; against="nginx, full handshakes (no target: a reconnecting agent with nothing new)" ;;
   esac
   python3 - "$mode" "$target" "$against" ${ratios[$mode]} <<'PY'
 import statistics, sys
-mode, target, against, ratios = sys.argv[1], float(sys.argv[2]), sys.argv[3], [float(r) for r in sys.argv[4:]]
+mode, target, against, ratios = sys.argv[1], sys.argv[2], sys.argv[3], [float(r) for r in sys.argv[4:]]
 median = statistics.median(ratios)
-print(f"{mode}: {median:.2f} × {against} (pairs: {', '.join(f'{r:.2f}' for r in ratios)}); "
-      f"target ≥ {target} — {'met' if median >= target else 'NOT met'}")
+verdict = f"; target ≥ {target} — {'met' if median >= float(target) else 'NOT met'}" if target else ""
+print(f"{mode}: {median:.2f} × {against} (pairs: {', '.join(f'{r:.2f}' for r in ratios)}){verdict}")
 PY
 done

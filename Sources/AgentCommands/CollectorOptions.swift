@@ -46,11 +46,12 @@ struct CollectorOptions: ParsableArguments {
             throw ValidationError("no collector: give --collector host:port, or collector: in --config")
         }
         // Checked already, in validate() or when the file was read. `run` keeps these
-        // connections for its whole life: each report resumes the last report's TLS
-        // session with that collector (a collector keeps sessions for an hour).
+        // connections for its whole life: each report goes on the connection the last one
+        // went on while the collector keeps it open (keepalive_timeout, 90 s by default),
+        // else resumes the last report's TLS session (a collector keeps sessions for an hour).
         let connections = entries.compactMap { HostPort($0) }.map {
             CollectorConnection(host: $0.host, port: UInt16($0.port), context: context, serverName: serverName ?? file.serverName,
-                                sessions: SessionCache())
+                                sessions: SessionCache(), kept: KeptConnection())
         }
         return CollectorList(CollectorList.order(connections, for: name), keptIn: state.collectorPath)
     }

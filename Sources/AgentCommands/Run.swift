@@ -20,7 +20,9 @@ struct Run: ParsableCommand, LoggingCommand {
             acknowledged said (the same state digest: listeners, owners, labels, \
             completeness) goes as a small unchanged report; when the collector does not \
             hold that state it answers 409 and the snapshot follows in full on the same \
-            connection. With several collectors (--collector repeated, or a list in \
+            connection. Each report goes on the connection the last one left open while the \
+            collector keeps it (its keepalive_timeout, 90s by default), else on a new one \
+            resuming the last TLS session. With several collectors (--collector repeated, or a list in \
             collector:) the agent keeps to the one that answered last, and a snapshot it \
             cannot deliver there (no answer, a certificate that does not verify, 429, 5xx) \
             goes at once to the next in this host's own order (event=collector_failover). \

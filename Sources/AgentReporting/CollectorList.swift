@@ -51,11 +51,12 @@ public final class CollectorList: Sendable {
     }
 
     /// The same collectors in the same order, keeping to the same one, through `context`
-    /// (a renewed certificate) and resuming no TLS session of the old one.
+    /// (a renewed certificate), resuming no TLS session of the old one and keeping none
+    /// of its connections open.
     public func with(context: TLSContext) -> CollectorList {
         let list = CollectorList(connections.map {
             CollectorConnection(host: $0.host, port: $0.port, context: context, serverName: $0.serverName, timeout: $0.timeout,
-                                sessions: $0.sessions == nil ? nil : SessionCache())
+                                sessions: $0.sessions == nil ? nil : SessionCache(), kept: $0.kept == nil ? nil : KeptConnection())
         }, keptIn: keptPath)
         list.inUse.withLock { $0 = inUse.withLock { $0 } }
         return list

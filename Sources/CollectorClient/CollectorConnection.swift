@@ -1,8 +1,8 @@
 import OpenSSLTLS
 import Synchronization
 
-/// Requests to the collector over mutual TLS, one connection each, blocking: all an
-/// agent needs, without an event loop.
+/// Requests to the collector over mutual TLS, blocking: all an agent needs, without an
+/// event loop. One connection a request, except reports when `kept` is set.
 public struct CollectorConnection: Sendable {
     public let host: String
     public let port: UInt16
@@ -13,26 +13,35 @@ public struct CollectorConnection: Sendable {
     /// When set, each connection offers the session the previous one got, skipping the
     /// full handshake (an agent reporting every minute resumes; nil: full every time).
     public let sessions: SessionCache?
+    /// When set, reports go on the connection the last one went on, while the collector
+    /// keeps it open (an agent's `run`); nil: a connection a request, closed after it.
+    public let kept: KeptConnection?
 
     public init(host: String, port: UInt16, context: TLSContext, serverName: String? = nil, timeout: Int = 30,
-                sessions: SessionCache? = nil) {
+                sessions: SessionCache? = nil, kept: KeptConnection? = nil) {
         self.host = host
         self.port = port
         self.context = context
         self.serverName = serverName
         self.timeout = timeout
         self.sessions = sessions
+        self.kept = kept
     }
 
     /// `host:port` as agent.yaml writes it (`[v6addr]:port` for an IPv6 address): how logs name a collector.
     public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
-    /// `POST path` with `body`; the response whatever its status.
+    /// `POST path` with `body`; the response whatever its status. On the kept connection
+    /// when there is one (`kept`).
     public func post(_ path: String, body: [UInt8], contentType: String = "application/json",
                      extraHeaders: [String: String] = [:]) throws -> HTTPResponse {
         var headers = extraHeaders
         headers["Content-Type"] = contentType
-        return try exchange("POST", path, body: body, headers: headers).response
+        let request = Request(method: "POST", path: path, body: body, headers: headers)
+        return try converse { socket in
+            let answer = try send(request, on: socket, keepAlive: kept != nil)
+            return (answer, answer)
+        }
     }
 
     public func get(_ path: String) throws -> HTTPResponse {
@@ -45,26 +54,43 @@ public struct CollectorConnection: Sendable {
     /// full. The last response, and whether the second request was sent.
     public func post(_ path: String, body: [UInt8], otherwise second: (path: String, body: [UInt8]),
                      on statuses: Set<Int>) throws -> (response: HTTPResponse, second: Bool) {
+        let first = Request(method: "POST", path: path, body: body, headers: ["Content-Type": "application/json"])
+        let then = Request(method: "POST", path: second.path, body: second.body, headers: ["Content-Type": "application/json"])
+        return try converse { socket in
+            let answer = try send(first, on: socket, keepAlive: true)
+            guard statuses.contains(answer.status) else { return ((answer, false), kept == nil ? nil : answer) }
+            // A server may close a kept-alive connection whenever it likes: then on a new one.
+            // Sent twice at worst, it is a redelivery the collector acknowledges as a duplicate.
+            if answer.headers["connection"]?.lowercased() != "close",
+               let full = try? send(then, on: socket, keepAlive: kept != nil) {
+                return ((full, true), full)
+            }
+            let full = try converse { socket in
+                let full = try send(then, on: socket, keepAlive: kept != nil)
+                return (full, full)
+            }
+            return ((full, true), nil)
+        }
+    }
+
+    /// `requests` on one connection — the kept one while the collector holds it, else a
+    /// new one — which is kept afterwards when `kept` is set and the last answer they
+    /// return left it open (nil: not to be kept). A kept connection that fails before its
+    /// answers are read (the collector closed it as the request went out) is given up and
+    /// the requests go once more on a new one: reports are idempotent. So are they after
+    /// a 403 on a kept connection: the certificate it was made with may have been renewed
+    /// (by `renew --force` beside `run`) or revoked since, and a new connection's
+    /// handshake says which — an answer about the connection, not about the report.
+    private func converse<T>(_ requests: (TLSSocket) throws -> (value: T, last: HTTPResponse?)) throws -> T {
+        if let kept, let socket = kept.take(), let done = try? requests(socket), done.last?.status != 403 {
+            if let last = done.last { kept.keep(socket, after: last) }
+            return done.value
+        }
         let socket = try connect()
         defer { remember(socket) }
-        let first = try send(.init(method: "POST", path: path, body: body, headers: ["Content-Type": "application/json"]),
-                             on: socket, keepAlive: true)
-        guard statuses.contains(first.status) else {
-            socket.close()
-            return (first, false)
-        }
-        let request = Request(method: "POST", path: second.path, body: second.body, headers: ["Content-Type": "application/json"])
-        guard first.headers["connection"]?.lowercased() != "close" else {
-            socket.close()
-            return (try exchange(request).response, true)
-        }
-        // A server may close a kept-alive connection whenever it likes: then on a new one.
-        // Sent twice at worst, it is a redelivery the collector acknowledges as a duplicate.
-        guard let response = try? send(request, on: socket, keepAlive: false) else {
-            return (try exchange(request).response, true)
-        }
-        socket.close()
-        return (response, true)
+        let done = try requests(socket)
+        if let kept, let last = done.last { kept.keep(socket, after: last) } else { socket.close() }
+        return done.value
     }
 
     /// One request; the response whatever its status, and the certificate the collector

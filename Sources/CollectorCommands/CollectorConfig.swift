@@ -13,6 +13,7 @@ struct CollectorConfig {
     var staleAfter: Seconds?
     var headerTimeout: Seconds?
     var requestTimeout: Seconds?
+    var keepaliveTimeout: Seconds?
     var handshakeTimeout: Seconds?
     var maxConnections: Int?
     var maxConnectionsPerAddress: Int?
@@ -55,7 +56,7 @@ struct CollectorConfig {
     static let defaultReceiptRetention = 400 * 86_400
 
     static let keys = [
-        "listen", "state_dir", "database", "signing", "max_report_bytes", "stale_after", "header_timeout", "request_timeout",
+        "listen", "state_dir", "database", "signing", "max_report_bytes", "stale_after", "header_timeout", "request_timeout", "keepalive_timeout",
         "receipt_retention", "receipt_retention_days", "policies", "handshake_timeout", "max_connections", "max_connections_per_address",
         "max_clock_skew", "host_reports_per_minute", "host_report_bytes_per_minute", "host_changed_listeners_per_hour", "max_queued_reports",
     ] + EnrollmentSettings.keys
@@ -76,6 +77,7 @@ struct CollectorConfig {
         staleAfter = try file.seconds("stale_after", in: Limits.staleAfter)
         headerTimeout = try file.seconds("header_timeout", in: Limits.timeout)
         requestTimeout = try file.seconds("request_timeout", in: Limits.timeout)
+        keepaliveTimeout = try file.seconds("keepalive_timeout", in: Limits.timeout)
         handshakeTimeout = try file.seconds("handshake_timeout", in: Limits.timeout)
         maxConnections = try file.int("max_connections", in: Limits.connections)
         maxConnectionsPerAddress = try file.int("max_connections_per_address", in: Limits.connections)

@@ -44,6 +44,10 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
                                valueName: "duration"))
     var headerTimeout: Seconds?
 
+    @Option(help: ArgumentHelp("Time a host's connection is kept open between an answer and its next request, so each report goes on the connection the last one left (default 90s: an agent reports every 60s, up to 10% more). Idle connections give way to new ones at --max-connections.",
+                               valueName: "duration"))
+    var keepaliveTimeout: Seconds?
+
     @Option(help: ArgumentHelp("Time a request may take from its head to the end of its body (default 60s).",
                                valueName: "duration"))
     var requestTimeout: Seconds?
@@ -135,6 +139,7 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
                                      ("--receipt-retention", receiptRetention, Limits.receiptRetention),
                                      ("--header-timeout", headerTimeout, Limits.timeout),
                                      ("--request-timeout", requestTimeout, Limits.timeout),
+                                     ("--keepalive-timeout", keepaliveTimeout, Limits.timeout),
                                      ("--handshake-timeout", handshakeTimeout, Limits.timeout),
                                      ("--max-clock-skew", maxClockSkew, Limits.maxClockSkew),
                                      ("--certificate-lifetime", certificateLifetime, EnrollmentSettings.certificateLifetimeRange)] {
@@ -222,6 +227,7 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
                 perAddress: maxConnectionsPerAddress ?? file.maxConnectionsPerAddress ?? ConnectionLimits.defaults.perAddress),
             handshakeTimeout: Int64((handshakeTimeout ?? file.handshakeTimeout)?.value ?? 10))
         if let skew = maxClockSkew ?? file.maxClockSkew { settings.maxClockSkew = Int64(skew.value) }
+        if let idle = keepaliveTimeout ?? file.keepaliveTimeout { settings.keepAliveTimeout = Int64(idle.value) }
         if let limit = hostReportsPerMinute ?? file.hostReportsPerMinute { settings.hostBudget.reportsPerMinute = limit }
         if let limit = hostReportBytesPerMinute ?? file.hostReportBytesPerMinute { settings.hostBudget.reportBytesPerMinute = limit }
         if let limit = hostChangedListenersPerHour ?? file.hostChangedListenersPerHour {

@@ -13,6 +13,10 @@ public enum CollectorApplication {
         /// Seconds a connection may go without a complete request head — from connecting
         /// (the TLS handshake included) and between keep-alive requests.
         public var headerTimeout: Int64
+        /// Seconds a connection is kept between one answer and the next request head: longer
+        /// than an agent's interval (60 s, up to 10% more), so each report goes on the
+        /// connection the last one left open. `Keep-Alive: timeout=` tells clients.
+        public var keepAliveTimeout: Int64 = 90
         /// Seconds a request may take from its head to the end of its body.
         public var requestTimeout: Int64
         /// Seconds without a report after which a host counts as stale.

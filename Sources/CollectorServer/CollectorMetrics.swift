@@ -19,6 +19,8 @@ public final class CollectorMetrics: Sendable {
         var policyTests = PolicyTestReport()
         var connectionsRefused: [ConnectionRefusal: Int] = [:]
         var connectionLimits: ConnectionLimits?
+        /// Kept (idle) connections closed: for a new connection at a cap, or idle past keepalive_timeout.
+        var keptClosed = (gaveWay: 0, idleTimeout: 0)
     }
 
     /// Upper bounds of the ingest-latency histogram, in seconds.
@@ -44,6 +46,9 @@ public final class CollectorMetrics: Sendable {
         state.withLock { if resumed { $0.handshakes.resumed += 1 } else { $0.handshakes.full += 1 } }
     }
     func connectionRefused(_ reason: ConnectionRefusal) { state.withLock { $0.connectionsRefused[reason, default: 0] += 1 } }
+    func keptClosed(gaveWay: Bool) {
+        state.withLock { if gaveWay { $0.keptClosed.gaveWay += 1 } else { $0.keptClosed.idleTimeout += 1 } }
+    }
     func connectionLimits(_ limits: ConnectionLimits) { state.withLock { $0.connectionLimits = limits } }
     func policyLoaded(version: String) {
         state.withLock {
@@ -66,7 +71,7 @@ public final class CollectorMetrics: Sendable {
     /// severity) are read from the database at scrape time (`hosts` counts the stale and
     /// the refusing too), `openConnections` and `queuedReports` from the server.
     public func render(hosts: Int, staleHosts: Int, findingsOpen: [String: Int] = [:], openConnections: Int = 0,
-                       refusing: [HostRefusal] = [], queuedReports: Int = 0) -> String {
+                       idleConnections: Int = 0, refusing: [HostRefusal] = [], queuedReports: Int = 0) -> String {
         let s = state.withLock { $0 }
         var out = ""
         func family(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
@@ -98,6 +103,12 @@ public final class CollectorMetrics: Sendable {
         family("portwarden_ingest_queue_reports", "gauge", "Reports decoded and waiting for the ingest thread.",
                [("", "\(queuedReports)")])
         family("portwarden_open_connections", "gauge", "TLS connections open now.", [("", "\(openConnections)")])
+        family("portwarden_idle_connections", "gauge",
+               "Of the open connections, those kept between a host's requests (keepalive_timeout).",
+               [("", "\(idleConnections)")])
+        family("portwarden_idle_connections_closed_total", "counter",
+               "Idle connections the collector closed: to admit a new one at a cap (gave_way), or idle past keepalive_timeout.",
+               [("{reason=\"gave_way\"}", "\(s.keptClosed.gaveWay)"), ("{reason=\"keepalive_timeout\"}", "\(s.keptClosed.idleTimeout)")])
         family("portwarden_connections_refused_total", "counter",
                "Connections closed before any request: past a cap (never read), no TLS handshake within handshake_timeout, or stopping.",
                ConnectionRefusal.allCases.map { ("{reason=\"\($0.rawValue)\"}", "\(s.connectionsRefused[$0, default: 0])") })

@@ -99,9 +99,8 @@ public struct CollectorService: Sendable {
         try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
         try pipeline.addHandler(BodyLimit(limit: settings.maxReportBytes, uncertifiedLimit: EnrollRoutes.maxRequestBytes,
                                           metrics: metrics, refusals: refusals))
-        try pipeline.addHandler(RequestHandler(routes: routes, headerTimeout: .seconds(settings.headerTimeout),
-                                               requestTimeout: .seconds(settings.requestTimeout), metrics: metrics,
-                                               certificates: certificates))
+        try pipeline.addHandler(RequestHandler(routes: routes, timeouts: .init(settings), metrics: metrics,
+                                               certificates: certificates, connections: connections))
     }
 }
 

@@ -18,6 +18,11 @@ enum ConnectionRefusal: String, CaseIterable {
 /// known so that stopping can ask each to finish its request and close (NIO's pipelining
 /// handler acts on the quiesce event) and wait until all have.
 ///
+/// A connection kept open between an agent's reports (idle after at least one answer)
+/// gives way to a new one: at either cap the one idle longest is closed and the new one
+/// admitted, so kept connections never lock a fleet out — its agent reconnects with a
+/// resumed session at its next report.
+///
 /// Every accepted socket is counted until it is closed, refused ones too: a refused
 /// socket is closed on its own event loop, which under a flood may be busy, and those
 /// waiting there must not take the descriptors kept for the database and policy
@@ -30,9 +35,17 @@ final class Connections: Sendable {
 
     private struct State {
         var limits: ConnectionLimits
-        var open: [ObjectIdentifier: any Channel] = [:]
+        var open: [ObjectIdentifier: (channel: any Channel, source: IPAddress?)] = [:]
         /// Open connections by source (`IPAddress.source`); nil: a peer without an address.
         var bySource: [IPAddress?: Int] = [:]
+        /// Connections idle between requests, by when they became so (a number that only
+        /// grows); `idleOrder` holds them oldest first, and entries since taken or
+        /// renumbered, skipped when met. `idleBySource` counts them by source, so a source
+        /// at its cap with none idle is refused without a look through the queue.
+        var idle: [ObjectIdentifier: UInt64] = [:]
+        var idleOrder = CircularBuffer<(id: ObjectIdentifier, mark: UInt64)>()
+        var idleBySource: [IPAddress?: Int] = [:]
+        var marks: UInt64 = 0
         /// Every accepted socket, admitted or not, until it is closed.
         var held = 0
         /// The listener is not accepting (changed on its event loop only).
@@ -41,6 +54,49 @@ final class Connections: Sendable {
 
         /// Whether the listener may accept more.
         var accepting: Bool { held < limits.total + Connections.refusalsInFlight }
+
+        /// The connection idle longest — from `source` only, when given — no longer
+        /// counted as open: the caller closes it.
+        mutating func evictIdle(from source: IPAddress?? = nil) -> (any Channel)? {
+            if let source, idleBySource[source, default: 0] == 0 { return nil }
+            var position = idleOrder.startIndex
+            while position < idleOrder.endIndex {
+                let (id, mark) = idleOrder[position]
+                guard idle[id] == mark, let connection = open[id] else {
+                    // Stale: dropped when at the front, skipped elsewhere (`idle(_:)` compacts).
+                    if position == idleOrder.startIndex {
+                        idleOrder.removeFirst()
+                        position = idleOrder.startIndex
+                    } else {
+                        position = idleOrder.index(after: position)
+                    }
+                    continue
+                }
+                if let source, connection.source != source {
+                    position = idleOrder.index(after: position)
+                    continue
+                }
+                idleOrder.remove(at: position)
+                remove(id)
+                return connection.channel
+            }
+            return nil
+        }
+
+        /// `id` is not idle (busy again, or about to be removed).
+        mutating func notIdle(_ id: ObjectIdentifier) {
+            guard idle.removeValue(forKey: id) != nil, let connection = open[id] else { return }
+            let left = idleBySource[connection.source, default: 1] - 1
+            idleBySource[connection.source] = left > 0 ? left : nil
+        }
+
+        /// `id` is no longer open.
+        mutating func remove(_ id: ObjectIdentifier) {
+            notIdle(id)
+            guard let connection = open.removeValue(forKey: id) else { return }
+            let left = bySource[connection.source, default: 1] - 1
+            bySource[connection.source] = left > 0 ? left : nil
+        }
     }
 
     private let state: Mutex<State>
@@ -55,34 +111,64 @@ final class Connections: Sendable {
         set { state.withLock { $0.limits = newValue } }
     }
 
-    /// How many are open now, for `/metrics`.
+    /// How many are open now, and of those idle between requests, for `/metrics`.
     var count: Int { state.withLock { $0.open.count } }
+    var idleCount: Int { state.withLock { $0.idle.count } }
+
+    /// `channel` has been answered and waits for its next request: it may give way to a
+    /// new connection.
+    func idle(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        state.withLock { state in
+            guard let connection = state.open[id] else { return }
+            state.marks += 1
+            if state.idle.updateValue(state.marks, forKey: id) == nil { state.idleBySource[connection.source, default: 0] += 1 }
+            state.idleOrder.append((id, state.marks))
+            // Entries left by connections that became busy again: bounded by the live ones.
+            if state.idleOrder.count > 2 * state.idle.count + 64 {
+                state.idleOrder = CircularBuffer(state.idleOrder.filter { state.idle[$0.id] == $0.mark })
+            }
+        }
+    }
+
+    /// `channel` has a request under way: it stays.
+    func busy(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        state.withLock { $0.notIdle(id) }
+    }
 
     /// Called on `listener`'s event loop as it accepts `child`: tracks it until it closes,
-    /// or says why it may not stay (the caller closes it, unread). Pauses accepting while
-    /// too many refused sockets wait to be closed.
-    func admit(_ child: any Channel, acceptedBy listener: any Channel) -> ConnectionRefusal? {
+    /// or says why it may not stay (the caller closes it, unread). At a cap, an idle
+    /// connection gives way when there is one (`gaveWay` counts them). Pauses accepting
+    /// while too many refused sockets wait to be closed.
+    func admit(_ child: any Channel, acceptedBy listener: any Channel, gaveWay: () -> Void = {}) -> ConnectionRefusal? {
         let id = ObjectIdentifier(child)
         let source = IPAddress(child.remoteAddress)?.source
-        let (refusal, pause) = state.withLock { state -> (ConnectionRefusal?, Bool) in
+        let (refusal, pause, evicted) = state.withLock { state -> (ConnectionRefusal?, Bool, (any Channel)?) in
             state.held += 1
             let pause = !state.accepting && !state.paused
-            if state.stopping { return (.stopping, pause) }
-            if state.open.count >= state.limits.total { return (.total, pause) }
-            if state.bySource[source, default: 0] >= state.limits.perAddress { return (.perAddress, pause) }
-            state.open[id] = child
+            if state.stopping { return (.stopping, pause, nil) }
+            var evicted: (any Channel)?
+            if state.bySource[source, default: 0] >= state.limits.perAddress {
+                guard let idle = state.evictIdle(from: .some(source)) else { return (.perAddress, pause, nil) }
+                evicted = idle
+            } else if state.open.count >= state.limits.total {
+                guard let idle = state.evictIdle() else { return (.total, pause, nil) }
+                evicted = idle
+            }
+            state.open[id] = (child, source)
             state.bySource[source, default: 0] += 1
-            return (nil, pause)
+            return (nil, pause, evicted)
+        }
+        if let evicted {
+            gaveWay()
+            evicted.close(promise: nil)
         }
         if pause { gate(listener) }
         child.closeFuture.whenComplete { [self] _ in
             let resume = state.withLock { state in
                 state.held -= 1
-                if refusal == nil {
-                    state.open.removeValue(forKey: id)
-                    let left = state.bySource[source, default: 1] - 1
-                    state.bySource[source] = left > 0 ? left : nil
-                }
+                if refusal == nil { state.remove(id) }
                 return state.accepting && state.paused
             }
             if resume { listener.eventLoop.execute { self.gate(listener) } }
@@ -106,7 +192,7 @@ final class Connections: Sendable {
     func quiesce() async {
         let open = state.withLock { state in
             state.stopping = true
-            return Array(state.open.values)
+            return state.open.values.map(\.channel)
         }
         for channel in open { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
         for channel in open { try? await channel.closeFuture.get() }

@@ -6,10 +6,13 @@ import PortwardenModel
 /// Serves a connection's requests one at a time (NIO's pipelining handler holds the next
 /// back until this one is answered): gathers the head and body, has the routes answer,
 /// writes the reply, and keeps the connection for another request unless either side
-/// asked to close. One timer bounds the waiting: a connection that goes `headerTimeout`
-/// without a request head (from connecting, the TLS handshake included, and between
-/// requests) is closed, and so is one whose request is not whole `requestTimeout` after
-/// its head — an agent dripping a body a byte at a time cannot hold a connection.
+/// asked to close. One timer bounds the waiting: a connection that goes `header` without
+/// a request head from connecting (the TLS handshake included) is closed, and so is one
+/// whose request is not whole `request` after its head — an agent dripping a body a byte
+/// at a time cannot hold a connection. Between an answer and the next head the wait is
+/// `keepAlive`, longer: an agent keeps its connection from one report to the next, and
+/// while it waits the connection is idle (`Connections`) and gives way to a new one at a
+/// cap.
 /// A host revoked (by `hosts revoke`, another process) while its connection is kept alive
 /// gets 403 for its next request, and the connection closed — so does one whose renewed
 /// certificate has been presented since: as each head arrives, the certificate is looked
@@ -24,11 +27,27 @@ final class RequestHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// How long a connection may wait for each thing.
+    struct Timeouts {
+        var header: TimeAmount
+        var request: TimeAmount
+        var keepAlive: TimeAmount
+
+        init(_ settings: CollectorApplication.Settings) {
+            header = .seconds(settings.headerTimeout)
+            request = .seconds(settings.requestTimeout)
+            keepAlive = .seconds(settings.keepAliveTimeout)
+        }
+    }
+
     private let routes: Routes
-    private let headerTimeout: TimeAmount
-    private let requestTimeout: TimeAmount
+    private let timeouts: Timeouts
+    /// `Keep-Alive: timeout=N`, on every answer that keeps the connection: the agent
+    /// does not offer a connection the collector is about to close.
+    private let keepAliveHeader: String
     private let metrics: CollectorMetrics
     private let certificates: CertificateCheck
+    private let connections: Connections
     private var peer: PeerIdentity?
     /// When the peer's certificate was last found not revoked (at the handshake, first).
     private var revocationChecked = NIODeadline.distantPast
@@ -39,13 +58,13 @@ final class RequestHandler: ChannelInboundHandler {
     /// Closes the connection when the head or the rest of the request is late.
     private var deadline: Scheduled<Void>?
 
-    init(routes: Routes, headerTimeout: TimeAmount, requestTimeout: TimeAmount, metrics: CollectorMetrics,
-         certificates: CertificateCheck) {
+    init(routes: Routes, timeouts: Timeouts, metrics: CollectorMetrics, certificates: CertificateCheck, connections: Connections) {
         self.routes = routes
-        self.headerTimeout = headerTimeout
-        self.requestTimeout = requestTimeout
+        self.timeouts = timeouts
+        keepAliveHeader = "timeout=\(timeouts.keepAlive.nanoseconds / 1_000_000_000)"
         self.metrics = metrics
         self.certificates = certificates
+        self.connections = connections
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -75,6 +94,7 @@ final class RequestHandler: ChannelInboundHandler {
         case .head(let head):
             deadline?.cancel()
             deadline = nil
+            connections.busy(context.channel)
             if let refusal = revocation() {
                 answering = true
                 return send(refusal, keepAlive: false, context)
@@ -87,7 +107,7 @@ final class RequestHandler: ChannelInboundHandler {
             self.head = head
             body.clear()
             let metrics = metrics
-            closeLater(context, after: requestTimeout) { metrics.refused("request timeout") }
+            closeLater(context, after: timeouts.request) { metrics.refused("request timeout") }
         case .body(var part):
             if head != nil { body.writeBuffer(&part) }
         case .end:
@@ -142,21 +162,33 @@ final class RequestHandler: ChannelInboundHandler {
         answering = false
         var headers = reply.headers
         headers.replaceOrAdd(name: "Content-Length", value: String(reply.body.readableBytes))
-        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+        if keepAlive { headers.replaceOrAdd(name: "Keep-Alive", value: keepAliveHeader) } else {
+            headers.replaceOrAdd(name: "Connection", value: "close")
+        }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))),
                       promise: nil)
         if reply.body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil) }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
             let (handler, context) = bound.value
-            if keepAlive { handler.waitForHead(context) } else { context.close(promise: nil) }
+            if keepAlive { handler.waitForNextHead(context) } else { context.close(promise: nil) }
         }
     }
 
     private func waitForHead(_ context: ChannelHandlerContext) {
         // A pipelined request may have begun while the last reply was being written.
         guard head == nil, !answering else { return }
-        closeLater(context, after: headerTimeout) {}
+        closeLater(context, after: timeouts.header) {}
+    }
+
+    /// After an answer: idle until the next head, for at most `keepAlive` — a host's
+    /// connection; one without a certificate (enrollment) gets no longer than before its
+    /// first request.
+    private func waitForNextHead(_ context: ChannelHandlerContext) {
+        guard head == nil, !answering else { return }
+        connections.idle(context.channel)
+        let metrics = metrics
+        closeLater(context, after: peer?.host == nil ? timeouts.header : timeouts.keepAlive) { metrics.keptClosed(gaveWay: false) }
     }
 
     private func closeLater(_ context: ChannelHandlerContext, after delay: TimeAmount, counting: @escaping @Sendable () -> Void) {

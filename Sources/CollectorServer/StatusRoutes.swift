@@ -35,7 +35,7 @@ struct StatusRoutes {
             let hosts = try database.hostCounts(now: now, staleAfter: staleAfter)
             let expiring = try database.currentCertificatesEnding(before: now + Self.expiringWithin)
             return .text(metrics.render(hosts: hosts.all, staleHosts: hosts.stale, findingsOpen: try database.openFindingCounts(),
-                                        openConnections: connections.count, refusing: Array(try database.currentRefusals().values),
+                                        openConnections: connections.count, idleConnections: connections.idleCount, refusing: Array(try database.currentRefusals().values),
                                         queuedReports: ingest.count)
                          + CollectorMetrics.renderCertificates(expiring: expiring, ends: certificateEnds))
         }

@@ -100,7 +100,7 @@ extension CollectorDatabase {
     private static func openFindings(host hostId: Int64?, _ db: Database) throws -> [Int64: [String: OpenFinding]] {
         let statement = try db.cachedStatement(sql: hostId == nil
             ? "SELECT hostId, id, identity, netns FROM findingInterval WHERE closed IS NULL"
-            : "SELECT hostId, id, identity, netns FROM findingInterval WHERE hostId = ? AND closed IS NULL")
+            : OpenIntervalQueries.findings)
         var open: [Int64: [String: OpenFinding]] = [:]
         let rows = try Row.fetchCursor(statement, arguments: hostId.map { [$0] } ?? [])
         while let row = try rows.next() {

@@ -35,8 +35,7 @@ extension CollectorDatabase {
     public func openListeners(host name: String) throws -> [ListenerInterval] {
         try reader.read { db in
             guard let host = try HostRecord.named(name, db) else { return [] }
-            return try ListenerInterval.fetchAll(db, sql: "SELECT * FROM listenerInterval WHERE hostId = ? AND closed IS NULL ORDER BY port, id",
-                                                 arguments: [host.id!])
+            return try ListenerInterval.fetchAll(db, sql: OpenIntervalQueries.listeners, arguments: [host.id!])
         }
     }
 

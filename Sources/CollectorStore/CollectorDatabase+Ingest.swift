@@ -252,19 +252,13 @@ extension CollectorDatabase {
                 .execute(arguments: [hostId, collectedAt, host.labels])
         }
 
-        // Only ids, identities and marks: most reports change nothing, and decoding every
-        // open interval whole was most of an unchanged report's cost.
         var open: [String: OpenInterval] = [:]
-        let openRows = try Row.fetchCursor(db.cachedStatement(sql: """
-            SELECT id, identity, netns, unseenSince, ownersUnseenSince FROM listenerInterval WHERE hostId = ? AND closed IS NULL
-            """), arguments: [hostId])
+        let openRows = try Row.fetchCursor(db.cachedStatement(sql: OpenIntervalQueries.listenerMarks), arguments: [hostId])
         while let row = try openRows.next() {
             open[row[1]] = OpenInterval(id: row[0], netns: UInt64(bitPattern: row[2]), unseenSince: row[3], ownersUnseenSince: row[4])
         }
         let held = try HeldListeners(snapshot, observed: observed, open: open) {
-            try ListenerInterval.fetchAll(db, sql: """
-                SELECT * FROM listenerInterval WHERE hostId = ? AND closed IS NULL AND owners != '[]' ORDER BY id
-                """, arguments: [hostId])
+            try ListenerInterval.fetchAll(db, sql: OpenIntervalQueries.ownedListeners, arguments: [hostId])
         }
         let changes = ListenerChanges(held, open: open, snapshot: snapshot, hostId: hostId, at: collectedAt)
         for interval in changes.opened { try interval.insertRow(db) }

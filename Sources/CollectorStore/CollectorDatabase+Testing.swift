@@ -13,6 +13,17 @@ extension CollectorDatabase {
         }
     }
 
+    /// How SQLite runs each statement that reads a host's open intervals
+    /// (`OpenIntervalQueries`): EXPLAIN QUERY PLAN's details, one line a statement.
+    public func openIntervalQueryPlans() throws -> [String] {
+        try reader.read { db in
+            try OpenIntervalQueries.all.map { sql in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: [1]).map { $0["detail"] as String }
+                    .joined(separator: "; ")
+            }
+        }
+    }
+
     /// Creates the database at `path` as the release whose newest migration was
     /// `migration` left it, and opens it without migrating further.
     public static func create(path: String, migratedUpTo migration: String) throws -> CollectorDatabase {

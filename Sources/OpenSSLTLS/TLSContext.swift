@@ -47,6 +47,7 @@ public final class TLSContext: @unchecked Sendable {
         let idContext = Array("portwarden".utf8)
         try check("setting the session id context", SSL_CTX_set_session_id_context(ctx, idContext, UInt32(idContext.count)))
         pw_ctx_enable_server_session_cache(ctx)
+        pw_ctx_release_idle_buffers(ctx)
         return context
     }
 

@@ -17,6 +17,10 @@ final class Agent: @unchecked Sendable {
     let context: TLSContext
     /// The last session any connection got (`--resume`, and the open-loop mode's resumed reports).
     let sessions: SessionCache
+    /// The connection kept from one report to the next, one per collector (`--keep`, as
+    /// an agent's `run` does); nil without --keep.
+    let keptConnections: [KeptConnection]?
+    var kept: KeptConnection? { keptConnections?[current] }
     /// The snapshot's bytes before and after its sequence number: it never changes
     /// otherwise, so it is encoded once and the load generator's own CPU goes to TLS
     /// rather than to writing the same JSON again (the bytes sent are the same). The
@@ -32,7 +36,7 @@ final class Agent: @unchecked Sendable {
 
     var connection: CollectorConnection { connections[current] }
 
-    init(index: Int, ca: CertificateAuthority, ports: [UInt16], resume: Bool, listenerCount: Int, firstSequence: Int,
+    init(index: Int, ca: CertificateAuthority, ports: [UInt16], resume: Bool, keep: Bool, listenerCount: Int, firstSequence: Int,
          forms formCount: Int, dating: Dating) throws {
         let name = "load-" + String(format: "%04d", index)
         self.name = name
@@ -42,6 +46,7 @@ final class Agent: @unchecked Sendable {
         self.context = context
         let sessions = SessionCache()
         self.sessions = sessions
+        keptConnections = keep ? ports.map { _ in KeptConnection() } : nil
         connections = ports.map {
             CollectorConnection(host: "127.0.0.1", port: $0, context: context, timeout: 30, sessions: resume ? sessions : nil)
         }

@@ -48,11 +48,14 @@ extension Agent {
     static let reportsPath = "/v1/reports"
 
     /// `POST path` and, when the collector answers 409, `second` on the same connection,
-    /// through the agent's client.
+    /// through the agent's client. A full handshake also gives up the kept connection, as
+    /// an agent reconnecting would.
     func post(_ path: String, _ body: [UInt8], otherwise second: (path: String, body: [UInt8])?,
               fullHandshake: Bool) throws -> (response: HTTPResponse, second: Bool) {
+        if fullHandshake { kept?.drop() }
         let via = CollectorConnection(host: connection.host, port: connection.port, context: context,
-                                      timeout: connection.timeout, sessions: fullHandshake ? nil : sessions)
+                                      timeout: connection.timeout, sessions: fullHandshake ? nil : sessions,
+                                      kept: fullHandshake ? nil : kept)
         guard let second else { return (try via.post(path, body: body), false) }
         return try via.post(path, body: body, otherwise: second, on: [409])
     }

@@ -2,11 +2,11 @@
 // through the agent's own TLS client. Prints reports/s and latency percentiles.
 //
 //   collector-load --state-dir DIR --port P [--hosts 200] [--concurrency 32]
-//                  [--rounds 10 | --seconds S] [--listeners 50] [--resume] [--first-sequence 1]
+//                  [--rounds 10 | --seconds S] [--listeners 50] [--resume | --keep] [--first-sequence 1]
 //                  [--get PATH | --unchanged] [--now] [--openssl-floor N]
-//                  [--server-pid PID] [--ports P1,P2… --until-acked --changing --acked FILE]
+//                  [--server-pid PID] [--hold S] [--ports P1,P2… --until-acked --changing --acked FILE]
 //   collector-load --state-dir DIR --port P --rate R --seconds S [--hosts 2000] [--concurrency 128]
-//                  [--changed-percent 1] [--full-handshake-percent 1]
+//                  [--changed-percent 1] [--full-handshake-percent 1] [--keep]
 //
 // Every host reports once per round (hosts × rounds reports in all; with --seconds,
 // rounds go on until the time is up); each worker owns
@@ -31,6 +31,11 @@
 // --seconds 60 (from fewer hosts, each reporting more often). Prints offered and achieved
 // rates, failures, p50/p99, and this process's own CPU; reports still unsent 30 s after
 // the last was due are counted (unsent=) instead. Implies --now.
+//
+// `--keep`: each host keeps its connection from one report to the next while the
+// collector keeps it open (`keepalive_timeout`), as an agent's `run` does; when the
+// collector has closed it, the next resumes its session. Implies --resume. In the
+// open-loop mode, a full handshake gives the host's kept connection up.
 //
 // `--server-pid PID`: the collector's CPU (from /proc, per thread) and this process's,
 // a report, over the measured reports alone.
@@ -64,9 +69,9 @@ let rate = option("--rate").flatMap(Double.init)
 guard let state = option("--state-dir"), !ports.isEmpty, rate.map({ $0 > 0 && option("--seconds", 0) > 0 }) ?? true else {
     FileHandle.standardError.write(Data("""
         usage: collector-load --state-dir DIR --port P [--hosts N] [--concurrency N] [--rounds N | --seconds S] \
-        [--listeners N] [--resume] [--get PATH | --unchanged] [--now] [--server-pid PID] [--openssl-floor N]
+        [--listeners N] [--resume | --keep] [--get PATH | --unchanged] [--now] [--server-pid PID] [--hold S] [--openssl-floor N]
                collector-load --state-dir DIR --port P --rate R --seconds S [--hosts N] [--concurrency N] \
-        [--changed-percent 1] [--full-handshake-percent 1] [--server-pid PID]
+        [--changed-percent 1] [--full-handshake-percent 1] [--keep] [--server-pid PID]
 
         """.utf8))
     exit(2)
@@ -76,7 +81,9 @@ let concurrency = min(option("--concurrency", rate == nil ? 32 : 128), hosts)
 let duration = option("--seconds", 0)
 let rounds = duration > 0 ? Int.max : option("--rounds", 10)
 let listeners = option("--listeners", 50), firstSequence = option("--first-sequence", 1)
-let resume = flag("--resume") || rate != nil
+let resume = flag("--resume") || rate != nil || flag("--keep")
+/// Each host keeps its connection from one report to the next, as an agent's `run` does.
+let keep = flag("--keep")
 /// With `--get PATH`, each "report" is a GET of PATH instead: the cost of the connection,
 /// TLS and HTTP alone, without decoding or storing a snapshot.
 let getPath = option("--get")
@@ -90,7 +97,7 @@ let ca = try CertificateAuthority(certificate: Certificate(pem: StateFile.read(s
                                   key: PrivateKey(pem: StateFile.read(state + "/ca.key")))
 
 let agents = try (1...hosts).map {
-    try Agent(index: $0, ca: ca, ports: ports, resume: resume, listenerCount: listeners, firstSequence: firstSequence,
+    try Agent(index: $0, ca: ca, ports: ports, resume: resume, keep: keep, listenerCount: listeners, firstSequence: firstSequence,
               forms: changing || rate != nil ? 2 : 1, dating: dating)
 }
 // --openssl-floor N: N handshakes of each kind in this process, then exit.
@@ -167,7 +174,7 @@ let result = ClosedLoop(workers: concurrency, rounds: rounds, seconds: duration)
     return delivery.acknowledged
 }
 let sorted = result.latencies.sorted()
-let mode = (unchanged ? "unchanged-" : changing ? "changed-" : "") + (resume ? "resumed" : "full-handshake")
+let mode = (unchanged ? "unchanged-" : changing ? "changed-" : "") + (keep ? "kept" : resume ? "resumed" : "full-handshake")
 print(String(format: "mode=%@ reports=%d failed=%d seconds=%.2f rate=%.0f/s p50=%.1fms p99=%.1fms",
              mode, sorted.count, result.failed, result.elapsed,
              Double(sorted.count) / result.elapsed, percentile(sorted, 0.5), percentile(sorted, 0.99))
@@ -176,6 +183,13 @@ if let serverPID, let serverBefore {
     print("   µs of CPU a report: collector "
           + ServerCPU.perReport(since: serverBefore, now: ServerCPU(pid: serverPID), reports: sorted.count)
           + String(format: ", load generator %.0f", (processCPUSeconds() - ownBefore) * 1e6 / Double(max(sorted.count, 1))))
+}
+// --hold S: the kept connections stay open S seconds after the run (the collector's
+// memory with them open, as bench/collector-load.sh measures it).
+if let hold = option("--hold").flatMap(UInt32.init) {
+    // Written at once (print buffers when stdout is a file): the script waits for this line.
+    FileHandle.standardOutput.write(Data("holding \(agents.count { $0.kept != nil }) connections open for \(hold) s\n".utf8))
+    sleep(hold)
 }
 if let file = option("--acked") {
     let lines = agents.map { "\($0.name) \($0.firstAcked ?? 0) \($0.lastAcked) \($0.acked)\n" }.joined()

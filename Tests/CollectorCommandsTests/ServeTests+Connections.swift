@@ -252,6 +252,17 @@ extension ServeTests {
         #expect(metrics.contains("portwarden_reports_refused_total{reason=\"revoked\"} 1"), "\(metrics)")
         let stored = try CollectorDatabase.open(path: state + "/portwarden.sqlite").openListeners(host: "web-01").map(\.port)
         #expect(stored.sorted() == [1001, 1002], "the refused report was not stored")
+
+        // The agent's own client, keeping its connection: the 403 on the kept connection
+        // is taken for what it is — about the connection — and a new one is tried, whose
+        // handshake is refused. No answer, so the agent's snapshot waits in its spool
+        // rather than being set aside as refused for good.
+        let agent = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: db, timeout: 5, sessions: SessionCache(),
+                                        kept: KeptConnection())
+        #expect(try agent.post("/v1/reports", body: Self.report("db-01", sequence: 1)).status == 200)
+        #expect(try portwarden(["hosts", "revoke", "db-01", "--state-dir", state]).status == 0)
+        usleep(1_100_000)
+        #expect(throws: RequestFailed.self) { try agent.post("/v1/reports", body: Self.report("db-01", sequence: 2)) }
     }
 
     /// With at most 3 connections from one address and 5 in all: the 4th from 127.0.0.2

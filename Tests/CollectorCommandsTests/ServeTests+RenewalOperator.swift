@@ -1,3 +1,4 @@
+import CollectorClient
 import CollectorStore
 import Foundation
 import OpenSSLTLS
@@ -34,6 +35,16 @@ extension ServeTests {
             return false
         }
         #expect(try waitFor { try reports() >= 1 }, "run reports")
+        // Its reports go on one connection, kept from each to the next: three more
+        // reports, and no handshake but that of each /metrics fetched here.
+        let fleet = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: try heldIdentity(agentState).context, timeout: 5)
+        func handshakes() throws -> Int {
+            try fleet.get("/metrics").text.split(separator: "\n").filter { $0.hasPrefix("portwarden_tls_handshakes_total{") }
+                .compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.reduce(0, +)
+        }
+        let (handshakesBefore, reportsBefore) = (try handshakes(), try reports())
+        #expect(try waitFor { try reports() >= reportsBefore + 3 })
+        #expect(try handshakes() == handshakesBefore + 1, "only the second /metrics fetch's")
 
         let renewed = try agent(["renew", "--force", "--config", config])
         try #require(renewed.status == 0, "\(renewed.output)")

@@ -1,0 +1,68 @@
+import Glibc
+import OpenSSLTLS
+import Synchronization
+
+/// The connection an agent's last report went on, kept open for its next one: a report
+/// on it costs the collector one HTTP request, not a TCP connection and a TLS handshake
+/// — what an unchanged report cost before (see docs/SCALING.md). Reports only: they are
+/// idempotent (the collector takes a sequence once), so one that meets a connection the
+/// collector has closed meanwhile is sent again on a new one.
+///
+/// A connection is not offered again once the collector has closed it (the descriptor
+/// reads end of file, or anything: nothing is due between requests) or it has been idle
+/// longer than the collector said it keeps one (`Keep-Alive: timeout=N`), less a margin
+/// for the clocks and the wire.
+public final class KeptConnection: Sendable {
+    private struct Kept {
+        let socket: TLSSocket
+        let since: ContinuousClock.Instant
+        /// How long the collector said it keeps an idle connection; nil: it did not say.
+        let keptFor: Duration?
+    }
+
+    private let kept = Mutex<Kept?>(nil)
+
+    /// Seconds short of the collector's stated idle timeout at which a connection is no
+    /// longer offered: a report never races the collector's own close.
+    static let margin = Duration.seconds(5)
+
+    public init() {}
+
+    /// The kept connection, when it is still usable; it is no longer kept (a caller
+    /// that is answered keeps it again).
+    func take() -> TLSSocket? {
+        guard let kept = kept.withLock({ kept in defer { kept = nil }; return kept }) else { return nil }
+        if let keptFor = kept.keptFor, ContinuousClock.now - kept.since >= keptFor - Self.margin { return nil }
+        return Self.isQuiet(kept.socket.fd) ? kept.socket : nil
+    }
+
+    /// Keeps `socket` for the next report, when `response` left it open.
+    func keep(_ socket: TLSSocket, after response: HTTPResponse) {
+        guard response.headers["connection"]?.lowercased() != "close" else { return }
+        let keptFor = response.keepAliveTimeout.map { Duration.seconds($0) }
+        kept.withLock { $0 = Kept(socket: socket, since: .now, keptFor: keptFor) }
+    }
+
+    /// Closes the kept connection, if any (a new certificate, or a full handshake on purpose).
+    public func drop() { kept.withLock { $0 = nil } }
+
+    /// Whether nothing waits to be read on `fd` and the peer has not hung up: an idle
+    /// HTTP connection has nothing due from the server, so anything at all (end of file,
+    /// a close_notify, an error) means it is not to be used again.
+    private static func isQuiet(_ fd: Int32) -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) == 0
+    }
+}
+
+extension HTTPResponse {
+    /// The seconds `Keep-Alive: timeout=N` says the server keeps an idle connection.
+    var keepAliveTimeout: Int? {
+        guard let value = headers["keep-alive"] else { return nil }
+        for parameter in value.split(separator: ",") {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.filter { $0 != " " && $0 != "\t" } }
+            if pair.count == 2, pair[0].lowercased() == "timeout" { return HTTPResponseReader.decimal(pair[1].utf8) }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,166 @@
+import CollectorClient
+import CollectorServer
+import CollectorStore
+import CollectorTestSupport
+import Foundation
+import Glibc
+import OpenSSLTLS
+import PortwardenModel
+import PortwardenTestSupport
+import Synchronization
+import Testing
+
+/// An agent's reports go on the connection its last report left open, while the
+/// collector keeps it; a kept connection never costs a report, and never locks a new
+/// connection out.
+struct KeptConnectionTests {
+    static func report(_ host: String, _ sequence: UInt64, port: UInt16 = 22) -> [UInt8] {
+        var snapshot = UnchangedReportTests.scanned(round: Int(sequence), ports: [port], host: host)
+        snapshot.sequence = sequence
+        return snapshot.wire(fitting: WireLimits.snapshotBytes).bytes
+    }
+
+    /// Handshakes the collector completed, full and resumed together, from a /metrics
+    /// fetched on a connection of its own (which counts one more).
+    static func handshakes(_ metrics: String) -> Int {
+        ["portwarden_tls_handshakes_total{resumed=\"false\"} ", "portwarden_tls_handshakes_total{resumed=\"true\"} "].map { name in
+            metrics.split(separator: "\n").first { $0.hasPrefix(name) }.flatMap { Int($0.dropFirst(name.count)) } ?? 0
+        }.reduce(0, +)
+    }
+
+    static func sample(_ metrics: String, _ name: String) -> Int? {
+        metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.dropFirst(name.count + 1)) }
+    }
+
+    @Test func reportsGoOnOneConnectionWhileTheCollectorKeepsIt() async throws {
+        let pki = try TestPKI()
+        let database = try CollectorDatabase.inMemory()
+        let collector = try await RunningCollector.start(pki: pki, database: database)
+        defer { collector.stop() }
+        let context = try pki.clientContext(try pki.host("web-01"))
+        let agent = CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port), context: context, timeout: 5,
+                                        sessions: SessionCache(), kept: KeptConnection())
+        let first = try await blocking { try agent.post("/v1/reports", body: Self.report("web-01", 1)) }
+        #expect(first.status == 200)
+        #expect(first.headers["keep-alive"] == "timeout=90", "the collector says how long it keeps the connection")
+        #expect(first.headers["connection"] == nil)
+        for sequence in 2...4 {
+            let answer = try await blocking { try agent.post("/v1/reports", body: Self.report("web-01", UInt64(sequence))) }
+            #expect(answer.status == 200, "report \(sequence)")
+        }
+        let metrics = try await blocking { try agent.get("/metrics").text }
+        #expect(Self.handshakes(metrics) == 2, "one for the four reports, one for /metrics: \(metrics)")
+        #expect(Self.sample(metrics, "portwarden_idle_connections") == 1, "the agent's connection, waiting for its next report")
+        #expect(try database.host(named: "web-01")?.lastSequence == 4)
+    }
+
+    @Test func aConnectionTheCollectorClosedCostsNoReport() async throws {
+        let pki = try TestPKI()
+        let database = try CollectorDatabase.inMemory()
+        var settings = CollectorApplication.Settings()
+        settings.keepAliveTimeout = 1
+        let collector = try await RunningCollector.start(pki: pki, database: database, settings: settings)
+        defer { collector.stop() }
+        let agent = CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port),
+                                        context: try pki.clientContext(try pki.host("web-01")), timeout: 5,
+                                        sessions: SessionCache(), kept: KeptConnection())
+        #expect(try await blocking { try agent.post("/v1/reports", body: Self.report("web-01", 1)) }.status == 200)
+        // The collector closes it after a second idle: the next report resumes a session on a new one.
+        try await Task.sleep(for: .milliseconds(1_600))
+        let second = try await blocking { try agent.post("/v1/reports", body: Self.report("web-01", 2)) }
+        #expect(second.status == 200)
+        #expect(try database.host(named: "web-01")?.lastSequence == 2)
+        let metrics = try await blocking { try agent.get("/metrics").text }
+        #expect(Self.sample(metrics, "portwarden_idle_connections_closed_total{reason=\"keepalive_timeout\"}") == 1, "\(metrics)")
+        #expect((Self.sample(metrics, "portwarden_tls_handshakes_total{resumed=\"true\"}") ?? 0) >= 1,
+                "the second report resumed its session on a new connection: \(metrics)")
+    }
+
+    /// At the total cap, and at the per-address cap (all the test's connections come from 127.0.0.1).
+    @Test(arguments: [ConnectionLimits(total: 3, perAddress: 10), ConnectionLimits(total: 10, perAddress: 3)])
+    func anIdleConnectionGivesWayAtTheCap(_ limits: ConnectionLimits) async throws {
+        let pki = try TestPKI()
+        let database = try CollectorDatabase.inMemory()
+        var settings = CollectorApplication.Settings()
+        settings.connectionLimits = limits
+        let collector = try await RunningCollector.start(pki: pki, database: database, settings: settings)
+        defer { collector.stop() }
+        let agents = try ["web-01", "web-02", "web-03", "web-04"].map { name in
+            (name, CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port), context: try pki.clientContext(try pki.host(name)),
+                                       timeout: 5, sessions: SessionCache(), kept: KeptConnection()))
+        }
+        // Three hosts fill the cap with kept connections; the fourth is still served, and
+        // the first (idle longest) reconnects at its next report.
+        for (name, agent) in agents {
+            #expect(try await blocking { try agent.post("/v1/reports", body: Self.report(name, 1)) }.status == 200, "\(name)")
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let again = try await blocking { try agents[0].1.post("/v1/reports", body: Self.report("web-01", 2)) }
+        #expect(again.status == 200)
+        for name in ["web-01", "web-02", "web-03", "web-04"] { #expect(try database.host(named: name) != nil, "\(name)") }
+        let metrics = try await blocking { try agents[3].1.get("/metrics").text }
+        #expect((Self.sample(metrics, "portwarden_idle_connections_closed_total{reason=\"gave_way\"}") ?? 0) >= 2, "\(metrics)")
+        #expect(Self.sample(metrics, "portwarden_connections_refused_total{reason=\"max_connections\"}") == 0, "\(metrics)")
+        #expect(Self.sample(metrics, "portwarden_connections_refused_total{reason=\"max_connections_per_address\"}") == 0, "\(metrics)")
+        #expect(Self.sample(metrics, "portwarden_open_connections") == 3, "at the cap, each newcomer in place of an idle one")
+    }
+
+    @Test func aConnectionWithoutACertificateIsNotKeptLongerThanBeforeItsFirstRequest() async throws {
+        let pki = try TestPKI()
+        let database = try CollectorDatabase.inMemory()
+        var settings = CollectorApplication.Settings(headerTimeout: 1)
+        settings.keepAliveTimeout = 60
+        let collector = try await RunningCollector.start(pki: pki, database: database, settings: settings)
+        defer { collector.stop() }
+        let port = UInt16(collector.port)
+        let anonymous = try pki.clientContext(nil)
+        let started = Date()
+        let closed = try await blocking { () -> Bool in
+            let socket = try TLSSocket.connect(host: "127.0.0.1", port: port, context: anonymous)
+            try socket.write(Array("GET /v1/ca HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            _ = try HTTPResponse.read(from: socket)
+            return (try? socket.read()) == []  // waits until the collector closes it
+        }
+        #expect(closed)
+        #expect(Date().timeIntervalSince(started) < 10, "closed after the header timeout, not the keep-alive one")
+    }
+
+    /// A collector that answers the first request and keeps the connection, then closes
+    /// it as the second arrives (as a restart or a close racing the request would): the
+    /// report goes again on a new connection, and is answered.
+    @Test func aReportOnAConnectionClosedUnderItGoesAgainOnANewOne() async throws {
+        let pki = try TestPKI()
+        guard let (fd, port) = loopbackSocket(), listen(fd, 8) == 0 else { throw CancellationError() }
+        defer { close(fd) }
+        let context = try pki.serverContext()
+        let seen = Shared<[(connection: Int, sequence: UInt64?)]>([])
+        let server = Thread {
+            for connection in 1...2 {
+                let client = accept(fd, nil, nil)
+                guard client >= 0, let tls = try? TLSSocket.accept(fd: client, context: context, timeout: 60) else { return }
+                // 60 s to read a request: on a loaded machine the second report may come late.
+                while let (_, body) = readHTTPRequest(tls) {
+                    seen.value.withLock { $0.append((connection, (try? Snapshot(wire: body))?.sequence)) }
+                    // The first connection's second request is never answered: it closes.
+                    if connection == 1, seen.value.withLock({ $0.count }) == 2 { break }
+                    let body = #"{"outcome":"accepted"}"#
+                    try? tls.write(Array("HTTP/1.1 200 OK\r\nKeep-Alive: timeout=60\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8))
+                }
+                tls.close()
+            }
+        }
+        server.start()
+        let agent = CollectorConnection(host: "127.0.0.1", port: port, context: try pki.clientContext(try pki.host("web-01")),
+                                        timeout: 5, sessions: SessionCache(), kept: KeptConnection())
+        #expect(try await blocking { try agent.post("/v1/reports", body: Self.report("web-01", 1)) }.status == 200)
+        #expect(try await blocking { try agent.post("/v1/reports", body: Self.report("web-01", 2)) }.status == 200)
+        let requests = seen.value.withLock { $0 }
+        #expect(requests.map(\.connection) == [1, 1, 2] && requests.map(\.sequence) == [1, 2, 2], "\(requests)")
+    }
+}
+
+/// A value the test's threads share.
+final class Shared<Value: Sendable>: Sendable {
+    let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
+}
