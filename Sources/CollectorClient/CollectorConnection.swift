@@ -82,9 +82,12 @@ public struct CollectorConnection: Sendable {
     /// (by `renew --force` beside `run`) or revoked since, and a new connection's
     /// handshake says which — an answer about the connection, not about the report.
     private func converse<T>(_ requests: (TLSSocket) throws -> (value: T, last: HTTPResponse?)) throws -> T {
-        if let kept, let socket = kept.take(), let done = try? requests(socket), done.last?.status != 403 {
-            if let last = done.last { kept.keep(socket, after: last) }
-            return done.value
+        if let kept, let socket = kept.take() {
+            if let done = try? requests(socket), done.last?.status != 403 {
+                if let last = done.last { kept.keep(socket, after: last) } else { socket.close() }
+                return done.value
+            }
+            socket.close()
         }
         let socket = try connect()
         defer { remember(socket) }

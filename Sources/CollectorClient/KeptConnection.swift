@@ -12,6 +12,11 @@ import Synchronization
 /// reads end of file, or anything: nothing is due between requests) or it has been idle
 /// longer than the collector said it keeps one (`Keep-Alive: timeout=N`), less a margin
 /// for the clocks and the wire.
+///
+/// A connection given up is always shut down (`close()`, a close_notify) before it is
+/// freed: OpenSSL marks the session of a connection freed without one not resumable —
+/// and that session is the one `SessionCache` offers next, so the next connection would
+/// be a full handshake.
 public final class KeptConnection: Sendable {
     private struct Kept {
         let socket: TLSSocket
@@ -22,9 +27,10 @@ public final class KeptConnection: Sendable {
 
     private let kept = Mutex<Kept?>(nil)
 
-    /// Seconds short of the collector's stated idle timeout at which a connection is no
-    /// longer offered: a report never races the collector's own close.
-    static let margin = Duration.seconds(5)
+    /// How long before the collector's stated idle timeout a connection is no longer
+    /// offered, so a report rarely races the collector's own close (and when it does, it
+    /// goes again on a new connection): 5 s, at most a tenth of the timeout.
+    static func margin(_ keptFor: Duration) -> Duration { min(.seconds(5), keptFor / 10) }
 
     public init() {}
 
@@ -32,19 +38,29 @@ public final class KeptConnection: Sendable {
     /// that is answered keeps it again).
     func take() -> TLSSocket? {
         guard let kept = kept.withLock({ kept in defer { kept = nil }; return kept }) else { return nil }
-        if let keptFor = kept.keptFor, ContinuousClock.now - kept.since >= keptFor - Self.margin { return nil }
-        return Self.isQuiet(kept.socket.fd) ? kept.socket : nil
+        let fresh = kept.keptFor.map { ContinuousClock.now - kept.since < $0 - Self.margin($0) } ?? true
+        guard fresh, Self.isQuiet(kept.socket.fd) else {
+            kept.socket.close()
+            return nil
+        }
+        return kept.socket
     }
 
-    /// Keeps `socket` for the next report, when `response` left it open.
+    /// Keeps `socket` for the next report when `response` left it open; closes it otherwise.
     func keep(_ socket: TLSSocket, after response: HTTPResponse) {
-        guard response.headers["connection"]?.lowercased() != "close" else { return }
+        guard response.headers["connection"]?.lowercased() != "close" else {
+            socket.close()
+            return
+        }
         let keptFor = response.keepAliveTimeout.map { Duration.seconds($0) }
-        kept.withLock { $0 = Kept(socket: socket, since: .now, keptFor: keptFor) }
+        let replaced = kept.withLock { kept in defer { kept = Kept(socket: socket, since: .now, keptFor: keptFor) }; return kept }
+        replaced?.socket.close()
     }
 
     /// Closes the kept connection, if any (a new certificate, or a full handshake on purpose).
-    public func drop() { kept.withLock { $0 = nil } }
+    public func drop() { kept.withLock { kept in defer { kept = nil }; return kept }?.socket.close() }
+
+    deinit { kept.withLock { $0 }?.socket.close() }
 
     /// Whether nothing waits to be read on `fd` and the peer has not hung up: an idle
     /// HTTP connection has nothing due from the server, so anything at all (end of file,

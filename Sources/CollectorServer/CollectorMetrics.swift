@@ -10,6 +10,8 @@ public final class CollectorMetrics: Sendable {
         var throttled: [String: Int] = [:]  // host → reports refused past its budget
         var handshakeFailures = 0
         var handshakes = (full: 0, resumed: 0)
+        /// Requests, by whether an earlier one was answered on their connection.
+        var requests = (new: 0, kept: 0)
         var ingestBuckets = [Int](repeating: 0, count: CollectorMetrics.bucketBounds.count)
         var ingestCount = 0
         var ingestSum = 0.0
@@ -45,6 +47,7 @@ public final class CollectorMetrics: Sendable {
     func handshakeDone(resumed: Bool) {
         state.withLock { if resumed { $0.handshakes.resumed += 1 } else { $0.handshakes.full += 1 } }
     }
+    func request(onKeptConnection kept: Bool) { state.withLock { if kept { $0.requests.kept += 1 } else { $0.requests.new += 1 } } }
     func connectionRefused(_ reason: ConnectionRefusal) { state.withLock { $0.connectionsRefused[reason, default: 0] += 1 } }
     func keptClosed(gaveWay: Bool) {
         state.withLock { if gaveWay { $0.keptClosed.gaveWay += 1 } else { $0.keptClosed.idleTimeout += 1 } }
@@ -86,6 +89,9 @@ public final class CollectorMetrics: Sendable {
                [("", "\(s.handshakeFailures)")])
         family("portwarden_tls_handshakes_total", "counter", "TLS handshakes completed, by whether a session was resumed.",
                [("{resumed=\"false\"}", "\(s.handshakes.full)"), ("{resumed=\"true\"}", "\(s.handshakes.resumed)")])
+        family("portwarden_requests_total", "counter",
+               "Requests, by connection: the first on its connection (new), or on one kept from an earlier answer (kept).",
+               [("{connection=\"new\"}", "\(s.requests.new)"), ("{connection=\"kept\"}", "\(s.requests.kept)")])
         family("portwarden_ingest_seconds", "histogram", "Time to store one report.",
                zip(Self.bucketBounds, s.ingestBuckets).map { ("_bucket{le=\"\($0)\"}", "\($1)") }
                    + [("_bucket{le=\"+Inf\"}", "\(s.ingestCount)"), ("_sum", "\(s.ingestSum)"), ("_count", "\(s.ingestCount)")])

@@ -81,8 +81,10 @@ public struct CollectorService: Sendable {
         }
         connections.limits = limits
         metrics.connectionLimits(limits)
-        logger.log(level: limits.total < settings.connectionLimits.total ? .warning : .info, "\(why)", metadata: [
-            "event": "connection_limits", "total": "\(limits.total)", "per_address": "\(limits.perAddress)"])
+        logger.log(level: limits.total < settings.connectionLimits.total ? .warning : .info,
+                   "\(why); a host's connection kept \(settings.keepAliveTimeout) s between requests (keepalive_timeout)", metadata: [
+            "event": "connection_limits", "total": "\(limits.total)", "per_address": "\(limits.perAddress)",
+            "keepalive_timeout": "\(settings.keepAliveTimeout)"])
     }
 
     private func configure(_ pipeline: ChannelPipeline.SynchronousOperations) throws {

@@ -44,7 +44,7 @@ final class RequestHandler: ChannelInboundHandler {
     private let timeouts: Timeouts
     /// `Keep-Alive: timeout=N`, on every answer that keeps the connection: the agent
     /// does not offer a connection the collector is about to close.
-    private let keepAliveHeader: String
+    private let keepAliveHeaders: (host: String, anonymous: String)
     private let metrics: CollectorMetrics
     private let certificates: CertificateCheck
     private let connections: Connections
@@ -55,13 +55,16 @@ final class RequestHandler: ChannelInboundHandler {
     private var body = ByteBuffer()
     /// A whole request is with the routes and not yet answered.
     private var answering = false
+    /// An answer has been written on this connection: the next request comes on a kept one.
+    private var answered = false
     /// Closes the connection when the head or the rest of the request is late.
     private var deadline: Scheduled<Void>?
 
     init(routes: Routes, timeouts: Timeouts, metrics: CollectorMetrics, certificates: CertificateCheck, connections: Connections) {
         self.routes = routes
         self.timeouts = timeouts
-        keepAliveHeader = "timeout=\(timeouts.keepAlive.nanoseconds / 1_000_000_000)"
+        keepAliveHeaders = ("timeout=\(timeouts.keepAlive.nanoseconds / 1_000_000_000)",
+                            "timeout=\(timeouts.header.nanoseconds / 1_000_000_000)")
         self.metrics = metrics
         self.certificates = certificates
         self.connections = connections
@@ -95,6 +98,7 @@ final class RequestHandler: ChannelInboundHandler {
             deadline?.cancel()
             deadline = nil
             connections.busy(context.channel)
+            metrics.request(onKeptConnection: answered)
             if let refusal = revocation() {
                 answering = true
                 return send(refusal, keepAlive: false, context)
@@ -160,9 +164,12 @@ final class RequestHandler: ChannelInboundHandler {
 
     private func send(_ reply: Reply, keepAlive: Bool, _ context: ChannelHandlerContext) {
         answering = false
+        answered = true
         var headers = reply.headers
         headers.replaceOrAdd(name: "Content-Length", value: String(reply.body.readableBytes))
-        if keepAlive { headers.replaceOrAdd(name: "Keep-Alive", value: keepAliveHeader) } else {
+        if keepAlive {
+            headers.replaceOrAdd(name: "Keep-Alive", value: keepsLong ? keepAliveHeaders.host : keepAliveHeaders.anonymous)
+        } else {
             headers.replaceOrAdd(name: "Connection", value: "close")
         }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))),
@@ -181,14 +188,16 @@ final class RequestHandler: ChannelInboundHandler {
         closeLater(context, after: timeouts.header) {}
     }
 
-    /// After an answer: idle until the next head, for at most `keepAlive` — a host's
-    /// connection; one without a certificate (enrollment) gets no longer than before its
-    /// first request.
+    /// Whether the connection is kept `keepAlive` between requests: a host's. One without
+    /// a fleet certificate (enrollment) gets no longer than before its first request.
+    private var keepsLong: Bool { peer?.host != nil }
+
+    /// After an answer: idle until the next head.
     private func waitForNextHead(_ context: ChannelHandlerContext) {
         guard head == nil, !answering else { return }
         connections.idle(context.channel)
         let metrics = metrics
-        closeLater(context, after: peer?.host == nil ? timeouts.header : timeouts.keepAlive) { metrics.keptClosed(gaveWay: false) }
+        closeLater(context, after: keepsLong ? timeouts.keepAlive : timeouts.header) { metrics.keptClosed(gaveWay: false) }
     }
 
     private func closeLater(_ context: ChannelHandlerContext, after delay: TimeAmount, counting: @escaping @Sendable () -> Void) {
