@@ -10,6 +10,11 @@ import PortwardenModel
 /// the collector at most `limit` bytes of reading, never 100 MB of memory. A client
 /// without a fleet certificate can only be enrolling: its bodies are held to
 /// `uncertifiedLimit`, so strangers cannot make the collector hold reports' worth each.
+///
+/// A request asking to upgrade the protocol (`Upgrade:`, h2c, websocket) is refused
+/// the same way, 400 and closed: NIO's HTTP decoder stops parsing after such a request
+/// and holds whatever follows for an upgrade handler this collector does not have — a
+/// client could have it hold a gigabyte until the header timeout.
 final class BodyLimit: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -49,6 +54,10 @@ final class BodyLimit: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             received = 0
+            if head.headers.contains(name: "Upgrade") {
+                metrics.refused("upgrade")
+                return refuse(context, status: .badRequest, "this collector speaks HTTP/1.1 only: no protocol upgrade")
+            }
             if let declared = head.headers.first(name: "Content-Length").flatMap(Int.init), declared > limit {
                 return refuse(context, "a request body is at most \(limit) bytes; this one declares \(declared)")
             }
@@ -62,17 +71,23 @@ final class BodyLimit: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func refuse(_ context: ChannelHandlerContext, _ reason: String) {
-        refused = true
         metrics.refused("too_large")
         if let host {
             refusals?.refused(host: host, ReportRefusal(.tooLarge, reason), at: Int64(Date().timeIntervalSince1970))
         }
+        refuse(context, status: .payloadTooLarge, reason)
+    }
+
+    /// Answers `status` with `reason`, closes the connection, and reads nothing more.
+    private func refuse(_ context: ChannelHandlerContext, status: HTTPResponseStatus, _ reason: String) {
+        refused = true
         let message = reason + "\n"
-        // The limit, machine-readable: an agent trims its report to it and sends it again.
-        let response = HTTPResponseHead(version: .http1_1, status: .payloadTooLarge, headers: [
+        var headers: HTTPHeaders = [
             "Connection": "close", "Content-Type": "text/plain; charset=utf-8", "Content-Length": "\(message.utf8.count)",
-            WireLimits.reportLimitHeader: "\(limit)",
-        ])
+        ]
+        // The limit, machine-readable: an agent trims its report to it and sends it again.
+        if status == .payloadTooLarge { headers.add(name: WireLimits.reportLimitHeader, value: "\(limit)") }
+        let response = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
         context.write(wrapOutboundOut(.head(response)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: message)))), promise: nil)
         let bound = context.loopBound

@@ -98,6 +98,9 @@ public struct CollectorService: Sendable {
     func configureHTTP(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
         // Pipelining assistance: one request at a time reaches the handlers below, and it
         // is what closes a connection gracefully when the collector stops.
+        // Reads stop while the client does not read its answers: pipelined requests from a
+        // client that never reads would otherwise pile their answers up in memory.
+        try pipeline.addHandler(BackPressureHandler())
         try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
         try pipeline.addHandler(BodyLimit(limit: settings.maxReportBytes, uncertifiedLimit: EnrollRoutes.maxRequestBytes,
                                           metrics: metrics, refusals: refusals))

@@ -21,7 +21,9 @@ enum ConnectionRefusal: String, CaseIterable {
 /// A connection kept open between an agent's reports (idle after at least one answer)
 /// gives way to a new one: at either cap the one idle longest is closed and the new one
 /// admitted, so kept connections never lock a fleet out — its agent reconnects with a
-/// resumed session at its next report.
+/// resumed session at its next report. Idle connections without a fleet certificate go
+/// first: strangers asking something every second cannot make hosts' connections the
+/// ones idle longest.
 ///
 /// Every accepted socket is counted until it is closed, refused ones too: a refused
 /// socket is closed on its own event loop, which under a flood may be busy, and those
@@ -39,11 +41,12 @@ final class Connections: Sendable {
         /// Open connections by source (`IPAddress.source`); nil: a peer without an address.
         var bySource: [IPAddress?: Int] = [:]
         /// Connections idle between requests, by when they became so (a number that only
-        /// grows); `idleOrder` holds them oldest first, and entries since taken or
-        /// renumbered, skipped when met. `idleBySource` counts them by source, so a source
-        /// at its cap with none idle is refused without a look through the queue.
+        /// grows); `idleOrders` holds them oldest first — those without a fleet
+        /// certificate, then hosts' — and entries since taken or renumbered, skipped when
+        /// met. `idleBySource` counts them by source, so a source at its cap with none
+        /// idle is refused without a look through the queues.
         var idle: [ObjectIdentifier: UInt64] = [:]
-        var idleOrder = CircularBuffer<(id: ObjectIdentifier, mark: UInt64)>()
+        var idleOrders = [CircularBuffer<(id: ObjectIdentifier, mark: UInt64)>](repeating: [], count: 2)
         var idleBySource: [IPAddress?: Int] = [:]
         var marks: UInt64 = 0
         /// Every accepted socket, admitted or not, until it is closed.
@@ -59,26 +62,28 @@ final class Connections: Sendable {
         /// counted as open: the caller closes it.
         mutating func evictIdle(from source: IPAddress?? = nil) -> (any Channel)? {
             if let source, idleBySource[source, default: 0] == 0 { return nil }
-            var position = idleOrder.startIndex
-            while position < idleOrder.endIndex {
-                let (id, mark) = idleOrder[position]
-                guard idle[id] == mark, let connection = open[id] else {
-                    // Stale: dropped when at the front, skipped elsewhere (`idle(_:)` compacts).
-                    if position == idleOrder.startIndex {
-                        idleOrder.removeFirst()
-                        position = idleOrder.startIndex
-                    } else {
-                        position = idleOrder.index(after: position)
+            for queue in idleOrders.indices {
+                var position = idleOrders[queue].startIndex
+                while position < idleOrders[queue].endIndex {
+                    let (id, mark) = idleOrders[queue][position]
+                    guard idle[id] == mark, let connection = open[id] else {
+                        // Stale: dropped when at the front, skipped elsewhere (`idle(_:)` compacts).
+                        if position == idleOrders[queue].startIndex {
+                            idleOrders[queue].removeFirst()
+                            position = idleOrders[queue].startIndex
+                        } else {
+                            position = idleOrders[queue].index(after: position)
+                        }
+                        continue
                     }
-                    continue
+                    if let source, connection.source != source {
+                        position = idleOrders[queue].index(after: position)
+                        continue
+                    }
+                    idleOrders[queue].remove(at: position)
+                    remove(id)
+                    return connection.channel
                 }
-                if let source, connection.source != source {
-                    position = idleOrder.index(after: position)
-                    continue
-                }
-                idleOrder.remove(at: position)
-                remove(id)
-                return connection.channel
             }
             return nil
         }
@@ -116,17 +121,18 @@ final class Connections: Sendable {
     var idleCount: Int { state.withLock { $0.idle.count } }
 
     /// `channel` has been answered and waits for its next request: it may give way to a
-    /// new connection.
-    func idle(_ channel: any Channel) {
+    /// new connection — before hosts' when it has no fleet certificate (`host` false).
+    func idle(_ channel: any Channel, host: Bool) {
         let id = ObjectIdentifier(channel)
         state.withLock { state in
             guard let connection = state.open[id] else { return }
             state.marks += 1
             if state.idle.updateValue(state.marks, forKey: id) == nil { state.idleBySource[connection.source, default: 0] += 1 }
-            state.idleOrder.append((id, state.marks))
+            let queue = host ? 1 : 0
+            state.idleOrders[queue].append((id, state.marks))
             // Entries left by connections that became busy again: bounded by the live ones.
-            if state.idleOrder.count > 2 * state.idle.count + 64 {
-                state.idleOrder = CircularBuffer(state.idleOrder.filter { state.idle[$0.id] == $0.mark })
+            if state.idleOrders[queue].count > 2 * state.idle.count + 64 {
+                state.idleOrders[queue] = CircularBuffer(state.idleOrders[queue].filter { state.idle[$0.id] == $0.mark })
             }
         }
     }

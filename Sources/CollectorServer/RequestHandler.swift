@@ -83,6 +83,14 @@ final class RequestHandler: ChannelInboundHandler {
         deadline?.cancel()
     }
 
+    /// A request NIO could not parse (Content-Length with Transfer-Encoding, two lengths…)
+    /// has been answered 400 with `Connection: close` by NIO's error handler, which leaves
+    /// the closing to the pipeline: closed here, or it would wait for the header timeout
+    /// while the client goes on sending.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let verified = event as? PeerVerified {
             peer = verified.identity
@@ -195,7 +203,7 @@ final class RequestHandler: ChannelInboundHandler {
     /// After an answer: idle until the next head.
     private func waitForNextHead(_ context: ChannelHandlerContext) {
         guard head == nil, !answering else { return }
-        connections.idle(context.channel)
+        connections.idle(context.channel, host: keepsLong)
         let metrics = metrics
         closeLater(context, after: keepsLong ? timeouts.keepAlive : timeouts.header) { metrics.keptClosed(gaveWay: false) }
     }

@@ -115,6 +115,38 @@ struct KeptConnectionTests {
         #expect(Self.sample(metrics, "portwarden_open_connections") == 3, "at the cap, each newcomer in place of an idle one")
     }
 
+    /// A stranger's idle connection (no fleet certificate) gives way before a host's,
+    /// however much longer the host's has been idle.
+    @Test func aStrangersIdleConnectionGivesWayBeforeAHosts() async throws {
+        let pki = try TestPKI()
+        var settings = CollectorApplication.Settings()
+        settings.connectionLimits = ConnectionLimits(total: 3, perAddress: 10)
+        let collector = try await RunningCollector.start(pki: pki, database: try CollectorDatabase.inMemory(), settings: settings)
+        defer { collector.stop() }
+        let port = UInt16(collector.port)
+        func agent(_ name: String) throws -> CollectorConnection {
+            CollectorConnection(host: "127.0.0.1", port: port, context: try pki.clientContext(try pki.host(name)), timeout: 5,
+                                sessions: SessionCache(), kept: KeptConnection())
+        }
+        let web = try agent("web-01"), db = try agent("db-01"), app = try agent("app-01")
+        #expect(try await blocking { try web.post("/v1/reports", body: Self.report("web-01", 1)) }.status == 200)
+        let anonymous = try pki.clientContext(nil)
+        let stranger = try await blocking { () -> TLSSocket in
+            let socket = try TLSSocket.connect(host: "127.0.0.1", port: port, context: anonymous, timeout: 5)
+            try socket.write(Array("GET /v1/ca HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            _ = try HTTPResponse.read(from: socket)
+            return socket
+        }
+        #expect(try await blocking { try db.post("/v1/reports", body: Self.report("db-01", 1)) }.status == 200)
+        // At the cap: app-01's connection takes the stranger's place, not web-01's.
+        #expect(try await blocking { try app.post("/v1/reports", body: Self.report("app-01", 1)) }.status == 200)
+        #expect(try await blocking { (try? stranger.read()) == [] }, "the stranger's connection was closed")
+        #expect(try await blocking { try web.post("/v1/reports", body: Self.report("web-01", 2)) }.status == 200)
+        let metrics = try await blocking { try CollectorConnection(host: "127.0.0.1", port: port, context: try pki.clientContext(
+            try pki.host("prometheus")), timeout: 5).get("/metrics").text }
+        #expect(Self.sample(metrics, "portwarden_requests_total{connection=\"kept\"}") == 1, "web-01's second report, on its kept connection")
+    }
+
     @Test func aConnectionWithoutACertificateIsNotKeptLongerThanBeforeItsFirstRequest() async throws {
         let pki = try TestPKI()
         let database = try CollectorDatabase.inMemory()
@@ -134,6 +166,30 @@ struct KeptConnectionTests {
         }
         #expect(closed)
         #expect(Date().timeIntervalSince(started) < 10, "closed after the header timeout, not the keep-alive one")
+    }
+
+    /// What could hold a connection, or memory, past its answer: a protocol upgrade (NIO's
+    /// decoder would keep everything sent after it for an upgrade handler there is not),
+    /// and a request NIO cannot parse (answered 400, then left open until the header
+    /// timeout). Both are answered and closed at once.
+    @Test(arguments: [
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n" + String(repeating: "x", count: 65_536),
+        "POST /v1/enroll HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    ])
+    func anUpgradeOrAnUnparseableRequestIsAnsweredAndClosedAtOnce(_ request: String) async throws {
+        let pki = try TestPKI()
+        let collector = try await RunningCollector.start(pki: pki, database: try CollectorDatabase.inMemory())
+        defer { collector.stop() }
+        let port = UInt16(collector.port), anonymous = try pki.clientContext(nil)
+        let started = Date()
+        let (status, closed) = try await blocking { () -> (Int, Bool) in
+            let socket = try TLSSocket.connect(host: "127.0.0.1", port: port, context: anonymous, timeout: 20)
+            try? socket.write(Array(request.utf8))
+            let answer = try HTTPResponse.read(from: socket)
+            return (answer.status, (try? socket.read()) == [])
+        }
+        #expect(status == 400 && closed)
+        #expect(Date().timeIntervalSince(started) < 10, "closed at once, not at the 30 s header timeout")
     }
 
     /// A collector that answers the first request and keeps the connection, then closes
