@@ -180,6 +180,10 @@ final class RequestHandler: ChannelInboundHandler {
         } else {
             headers.replaceOrAdd(name: "Connection", value: "close")
         }
+        // A client that does not read its answer holds the write (and, with back-pressure,
+        // its connection): bounded as a request is.
+        let metrics = metrics
+        closeLater(context, after: timeouts.request) { metrics.refused("answer not read") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))),
                       promise: nil)
         if reply.body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil) }

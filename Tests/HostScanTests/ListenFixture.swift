@@ -61,10 +61,17 @@ final class ListenFixture {
     /// The holders the scan should report: the fixture and its forked child, if any.
     var holders: [Int32] { child > 0 ? [pid, child].sorted() : [pid] }
 
+    /// Kills the fixture and waits until it is gone — not with `waitUntilExit`: among
+    /// many processes started at once Foundation can miss one's exit, and that wait then
+    /// never ends (a CI run hung here with the fixture a zombie). Reaped here if Foundation
+    /// has not, within 10 s.
     func stop() {
-        if process.isRunning {
-            kill(pid, SIGKILL)
-            process.waitUntilExit()
+        guard process.isRunning else { return }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        for _ in 0..<1_000 {
+            if !process.isRunning || waitpid(pid, &status, WNOHANG) == pid { return }
+            usleep(10_000)
         }
     }
 
