@@ -61,7 +61,7 @@ public struct CollectorConnection: Sendable {
             guard statuses.contains(answer.status) else { return ((answer, false), kept == nil ? nil : answer) }
             // A server may close a kept-alive connection whenever it likes: then on a new one.
             // Sent twice at worst, it is a redelivery the collector acknowledges as a duplicate.
-            if answer.headers["connection"]?.lowercased() != "close",
+            if !answer.closesConnection,
                let full = try? send(then, on: socket, keepAlive: kept != nil) {
                 return ((full, true), full)
             }

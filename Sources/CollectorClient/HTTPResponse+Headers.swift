@@ -17,4 +17,17 @@ extension HTTPResponse {
     public var statedReportLimit: Int? {
         headers[WireLimits.reportLimitHeader.lowercased()].flatMap { HTTPResponseReader.decimal($0.utf8) }
     }
+
+    /// The server closes the connection after this answer (`Connection: close`).
+    var closesConnection: Bool { headers["connection"]?.lowercased() == "close" }
+
+    /// The seconds `Keep-Alive: timeout=N` says the server keeps an idle connection.
+    var keepAliveTimeout: Int? {
+        guard let value = headers["keep-alive"] else { return nil }
+        for parameter in value.split(separator: ",") {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.filter { $0 != " " && $0 != "\t" } }
+            if pair.count == 2, pair[0].lowercased() == "timeout" { return HTTPResponseReader.decimal(pair[1].utf8) }
+        }
+        return nil
+    }
 }

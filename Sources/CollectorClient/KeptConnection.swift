@@ -48,7 +48,7 @@ public final class KeptConnection: Sendable {
 
     /// Keeps `socket` for the next report when `response` left it open; closes it otherwise.
     func keep(_ socket: TLSSocket, after response: HTTPResponse) {
-        guard response.headers["connection"]?.lowercased() != "close" else {
+        guard !response.closesConnection else {
             socket.close()
             return
         }
@@ -68,17 +68,5 @@ public final class KeptConnection: Sendable {
     private static func isQuiet(_ fd: Int32) -> Bool {
         var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         return poll(&entry, 1, 0) == 0
-    }
-}
-
-extension HTTPResponse {
-    /// The seconds `Keep-Alive: timeout=N` says the server keeps an idle connection.
-    var keepAliveTimeout: Int? {
-        guard let value = headers["keep-alive"] else { return nil }
-        for parameter in value.split(separator: ",") {
-            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.filter { $0 != " " && $0 != "\t" } }
-            if pair.count == 2, pair[0].lowercased() == "timeout" { return HTTPResponseReader.decimal(pair[1].utf8) }
-        }
-        return nil
     }
 }

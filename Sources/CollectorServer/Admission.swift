@@ -18,7 +18,7 @@ final class Admission: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let child = unwrapInboundIn(data)
-        if let refusal = connections.admit(child, acceptedBy: context.channel, gaveWay: { metrics.keptClosed(gaveWay: true) }) {
+        if let refusal = connections.admit(child, acceptedBy: context.channel, gaveWay: { metrics.idleClosed(.gaveWay) }) {
             metrics.connectionRefused(refusal)
             child.close(promise: nil)
             return

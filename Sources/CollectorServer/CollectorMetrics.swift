@@ -2,6 +2,14 @@ import CollectorStore
 import Policy
 import Synchronization
 
+/// Why an idle connection — one answered and waiting for its next request — was closed.
+enum IdleClose: String, CaseIterable {
+    /// To admit a new connection at `max_connections` or the per-address cap.
+    case gaveWay = "gave_way"
+    /// A host's, idle past `keepalive_timeout` (a stranger's, past `header_timeout`, is not counted).
+    case keepaliveTimeout = "keepalive_timeout"
+}
+
 /// The collector's counters, rendered in Prometheus's text format at `GET /metrics`.
 public final class CollectorMetrics: Sendable {
     private struct State {
@@ -21,8 +29,8 @@ public final class CollectorMetrics: Sendable {
         var policyTests = PolicyTestReport()
         var connectionsRefused: [ConnectionRefusal: Int] = [:]
         var connectionLimits: ConnectionLimits?
-        /// Kept (idle) connections closed: for a new connection at a cap, or idle past keepalive_timeout.
-        var keptClosed = (gaveWay: 0, idleTimeout: 0)
+        /// Idle connections closed, by why.
+        var idleClosed: [IdleClose: Int] = [:]
     }
 
     /// Upper bounds of the ingest-latency histogram, in seconds.
@@ -49,9 +57,7 @@ public final class CollectorMetrics: Sendable {
     }
     func request(onKeptConnection kept: Bool) { state.withLock { if kept { $0.requests.kept += 1 } else { $0.requests.new += 1 } } }
     func connectionRefused(_ reason: ConnectionRefusal) { state.withLock { $0.connectionsRefused[reason, default: 0] += 1 } }
-    func keptClosed(gaveWay: Bool) {
-        state.withLock { if gaveWay { $0.keptClosed.gaveWay += 1 } else { $0.keptClosed.idleTimeout += 1 } }
-    }
+    func idleClosed(_ reason: IdleClose) { state.withLock { $0.idleClosed[reason, default: 0] += 1 } }
     func connectionLimits(_ limits: ConnectionLimits) { state.withLock { $0.connectionLimits = limits } }
     func policyLoaded(version: String) {
         state.withLock {
@@ -114,7 +120,7 @@ public final class CollectorMetrics: Sendable {
                [("", "\(idleConnections)")])
         family("portwarden_idle_connections_closed_total", "counter",
                "Idle connections the collector closed: to admit a new one at a cap (gave_way), or idle past keepalive_timeout.",
-               [("{reason=\"gave_way\"}", "\(s.keptClosed.gaveWay)"), ("{reason=\"keepalive_timeout\"}", "\(s.keptClosed.idleTimeout)")])
+               IdleClose.allCases.map { ("{reason=\"\($0.rawValue)\"}", "\(s.idleClosed[$0, default: 0])") })
         family("portwarden_connections_refused_total", "counter",
                "Connections closed before any request: past a cap (never read), no TLS handshake within handshake_timeout, or stopping.",
                ConnectionRefusal.allCases.map { ("{reason=\"\($0.rawValue)\"}", "\(s.connectionsRefused[$0, default: 0])") })

@@ -209,7 +209,11 @@ final class RequestHandler: ChannelInboundHandler {
         guard head == nil, !answering else { return }
         connections.idle(context.channel, host: keepsLong)
         let metrics = metrics
-        closeLater(context, after: keepsLong ? timeouts.keepAlive : timeouts.header) { metrics.keptClosed(gaveWay: false) }
+        if keepsLong {
+            closeLater(context, after: timeouts.keepAlive) { metrics.idleClosed(.keepaliveTimeout) }
+        } else {
+            closeLater(context, after: timeouts.header) {}
+        }
     }
 
     private func closeLater(_ context: ChannelHandlerContext, after delay: TimeAmount, counting: @escaping @Sendable () -> Void) {

@@ -92,11 +92,6 @@ extension ServeTests {
         func stop() { background.stop() }
     }
 
-    /// The value of the sample `name` (with its labels) in a /metrics text.
-    static func sample(_ metrics: String, _ name: String) -> Int? {
-        metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ").last!) }
-    }
-
     static func raiseOwnDescriptorLimit() -> Int {
         var limit = rlimit()
         getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
@@ -166,10 +161,10 @@ extension ServeTests {
         // While it floods, the address holds no more than its cap (the other one open is
         // this request's own).
         let during = try good.get("/metrics").text
-        let openDuring = try #require(Self.sample(during, "portwarden_open_connections"), "\(during)")
+        let openDuring = try #require(metricSample(during, "portwarden_open_connections"), "\(during)")
         let fromOne = flood.count
         flood.stop()
-        let refusedFromOne = Self.sample(try good.get("/metrics").text,
+        let refusedFromOne = metricSample(try good.get("/metrics").text,
                                          "portwarden_connections_refused_total{reason=\"max_connections_per_address\"}") ?? 0
 
         // Thirty addresses: every connection the descriptors allow is taken. A policy
@@ -198,11 +193,11 @@ extension ServeTests {
         let after = try good.post("/v1/reports", body: Self.report("web-09", sequence: 2))
         #expect(after.status == 200, "\(after.status) \(after.text)")
         let metrics = try good.get("/metrics").text
-        let total = try #require(Self.sample(metrics, "portwarden_connections_max{scope=\"total\"}"), "\(metrics)")
-        let perAddress = try #require(Self.sample(metrics, "portwarden_connections_max{scope=\"per_address\"}"))
-        let refusedPerAddress = Self.sample(metrics, "portwarden_connections_refused_total{reason=\"max_connections_per_address\"}") ?? 0
-        let refusedTotal = Self.sample(metrics, "portwarden_connections_refused_total{reason=\"max_connections\"}") ?? 0
-        let timedOut = Self.sample(metrics, "portwarden_connections_refused_total{reason=\"handshake_timeout\"}") ?? 0
+        let total = try #require(metricSample(metrics, "portwarden_connections_max{scope=\"total\"}"), "\(metrics)")
+        let perAddress = try #require(metricSample(metrics, "portwarden_connections_max{scope=\"per_address\"}"))
+        let refusedPerAddress = metricSample(metrics, "portwarden_connections_refused_total{reason=\"max_connections_per_address\"}") ?? 0
+        let refusedTotal = metricSample(metrics, "portwarden_connections_refused_total{reason=\"max_connections\"}") ?? 0
+        let timedOut = metricSample(metrics, "portwarden_connections_refused_total{reason=\"handshake_timeout\"}") ?? 0
         print("flood: \(fromOne) connections from one address (\(refusedFromOne) refused, \(openDuring) open), \(wide.count) from 30; "
               + "caps \(total) and \(perAddress) an address; "
               + "refused \(refusedPerAddress) at the address cap, \(refusedTotal) at the total, \(timedOut) handshakes cut; "
@@ -215,7 +210,7 @@ extension ServeTests {
         #expect(refusedFromOne >= fromOne / 2, "the flood from one address was refused past its cap: \(refusedFromOne)")
         #expect(refusedTotal > 0, "thirty addresses met the total cap")
         #expect(timedOut >= perAddress, "the held handshakes were cut")
-        #expect(Self.sample(metrics, "portwarden_policy_load_errors_total") == 0, "\(metrics)")
+        #expect(metricSample(metrics, "portwarden_policy_load_errors_total") == 0, "\(metrics)")
         #expect(Int(descriptors.all.max() ?? 256) < 256, "the collector never used its last descriptor")
         let logged = try String(contentsOfFile: log, encoding: .utf8)
         #expect(!logged.contains("Too many open files"), "\(logged)")

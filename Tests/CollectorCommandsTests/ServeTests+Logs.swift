@@ -37,9 +37,9 @@ extension ServeTests {
         #expect(try host.post("/v1/reports", body: Self.report("web-07", sequence: 2, port: 22)).status == 200, "unchanged")
         #expect(try host.post("/v1/reports", body: Self.report("db-09", sequence: 3, port: 22)).status == 403, "another host's")
         let metrics = try host.get("/metrics").text
-        #expect(Self.sample(metrics, #"portwarden_reports_total{outcome="unchanged"}"#) == 1, "\(metrics)")
-        #expect(Self.sample(metrics, #"portwarden_policy_tests{result="unreadable"}"#) ?? 0 >= 1, "\(metrics)")
-        #expect(Self.sample(metrics, #"portwarden_policy_tests{result="passed"}"#) ?? 0 >= 1, "the shipped tests ran: \(metrics)")
+        #expect(metricSample(metrics, #"portwarden_reports_total{outcome="unchanged"}"#) == 1, "\(metrics)")
+        #expect(metricSample(metrics, #"portwarden_policy_tests{result="unreadable"}"#) ?? 0 >= 1, "\(metrics)")
+        #expect(metricSample(metrics, #"portwarden_policy_tests{result="passed"}"#) ?? 0 >= 1, "the shipped tests ran: \(metrics)")
         // An operator's revocation, in a process of its own, reaches serve's log from the audit.
         #expect(try portwarden(["hosts", "revoke", "web-07", "--state-dir", state]).status == 0)
         try waitForLine(in: log, containing: #""event":"certificate_revoked""#, count: 1)

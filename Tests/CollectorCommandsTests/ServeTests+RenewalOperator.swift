@@ -39,8 +39,8 @@ extension ServeTests {
         // reports, and no handshake but that of each /metrics fetched here.
         let fleet = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: try heldIdentity(agentState).context, timeout: 5)
         func handshakes() throws -> Int {
-            try fleet.get("/metrics").text.split(separator: "\n").filter { $0.hasPrefix("portwarden_tls_handshakes_total{") }
-                .compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.reduce(0, +)
+            let metrics = try fleet.get("/metrics").text
+            return ["false", "true"].compactMap { metricSample(metrics, "portwarden_tls_handshakes_total{resumed=\"\($0)\"}") }.reduce(0, +)
         }
         let (handshakesBefore, reportsBefore) = (try handshakes(), try reports())
         #expect(try waitFor { try reports() >= reportsBefore + 3 })

@@ -23,13 +23,7 @@ struct KeptConnectionTests {
     /// Handshakes the collector completed, full and resumed together, from a /metrics
     /// fetched on a connection of its own (which counts one more).
     static func handshakes(_ metrics: String) -> Int {
-        ["portwarden_tls_handshakes_total{resumed=\"false\"} ", "portwarden_tls_handshakes_total{resumed=\"true\"} "].map { name in
-            metrics.split(separator: "\n").first { $0.hasPrefix(name) }.flatMap { Int($0.dropFirst(name.count)) } ?? 0
-        }.reduce(0, +)
-    }
-
-    static func sample(_ metrics: String, _ name: String) -> Int? {
-        metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.dropFirst(name.count + 1)) }
+        ["false", "true"].compactMap { metricSample(metrics, "portwarden_tls_handshakes_total{resumed=\"\($0)\"}") }.reduce(0, +)
     }
 
     @Test func reportsGoOnOneConnectionWhileTheCollectorKeepsIt() async throws {
@@ -50,9 +44,9 @@ struct KeptConnectionTests {
         }
         let metrics = try await blocking { try agent.get("/metrics").text }
         #expect(Self.handshakes(metrics) == 2, "one for the four reports, one for /metrics: \(metrics)")
-        #expect(Self.sample(metrics, "portwarden_idle_connections") == 1, "the agent's connection, waiting for its next report")
-        #expect(Self.sample(metrics, "portwarden_requests_total{connection=\"kept\"}") == 3, "\(metrics)")
-        #expect(Self.sample(metrics, "portwarden_requests_total{connection=\"new\"}") == 2, "the first report, and /metrics")
+        #expect(metricSample(metrics, "portwarden_idle_connections") == 1, "the agent's connection, waiting for its next report")
+        #expect(metricSample(metrics, "portwarden_requests_total{connection=\"kept\"}") == 3, "\(metrics)")
+        #expect(metricSample(metrics, "portwarden_requests_total{connection=\"new\"}") == 2, "the first report, and /metrics")
         #expect(try database.host(named: "web-01")?.lastSequence == 4)
     }
 
@@ -80,10 +74,10 @@ struct KeptConnectionTests {
         #expect(try database.host(named: "web-01")?.lastSequence == 3)
         let plain = CollectorConnection(host: "127.0.0.1", port: UInt16(collector.port), context: context, timeout: 5)
         let metrics = try await blocking { try plain.get("/metrics").text }
-        #expect((Self.sample(metrics, "portwarden_idle_connections_closed_total{reason=\"keepalive_timeout\"}") ?? 0) >= 1, "\(metrics)")
-        #expect(Self.sample(metrics, "portwarden_tls_handshakes_total{resumed=\"true\"}") == 2,
+        #expect((metricSample(metrics, "portwarden_idle_connections_closed_total{reason=\"keepalive_timeout\"}") ?? 0) >= 1, "\(metrics)")
+        #expect(metricSample(metrics, "portwarden_tls_handshakes_total{resumed=\"true\"}") == 2,
                 "the second and third reports resumed the session: \(metrics)")
-        #expect(Self.sample(metrics, "portwarden_tls_handshakes_total{resumed=\"false\"}") == 2, "the first, and /metrics'")
+        #expect(metricSample(metrics, "portwarden_tls_handshakes_total{resumed=\"false\"}") == 2, "the first, and /metrics'")
     }
 
     /// At the total cap, and at the per-address cap (all the test's connections come from 127.0.0.1).
@@ -109,10 +103,10 @@ struct KeptConnectionTests {
         #expect(again.status == 200)
         for name in ["web-01", "web-02", "web-03", "web-04"] { #expect(try database.host(named: name) != nil, "\(name)") }
         let metrics = try await blocking { try agents[3].1.get("/metrics").text }
-        #expect((Self.sample(metrics, "portwarden_idle_connections_closed_total{reason=\"gave_way\"}") ?? 0) >= 2, "\(metrics)")
-        #expect(Self.sample(metrics, "portwarden_connections_refused_total{reason=\"max_connections\"}") == 0, "\(metrics)")
-        #expect(Self.sample(metrics, "portwarden_connections_refused_total{reason=\"max_connections_per_address\"}") == 0, "\(metrics)")
-        #expect(Self.sample(metrics, "portwarden_open_connections") == 3, "at the cap, each newcomer in place of an idle one")
+        #expect((metricSample(metrics, "portwarden_idle_connections_closed_total{reason=\"gave_way\"}") ?? 0) >= 2, "\(metrics)")
+        #expect(metricSample(metrics, "portwarden_connections_refused_total{reason=\"max_connections\"}") == 0, "\(metrics)")
+        #expect(metricSample(metrics, "portwarden_connections_refused_total{reason=\"max_connections_per_address\"}") == 0, "\(metrics)")
+        #expect(metricSample(metrics, "portwarden_open_connections") == 3, "at the cap, each newcomer in place of an idle one")
     }
 
     /// A stranger's idle connection (no fleet certificate) gives way before a host's,
@@ -144,7 +138,7 @@ struct KeptConnectionTests {
         #expect(try await blocking { try web.post("/v1/reports", body: Self.report("web-01", 2)) }.status == 200)
         let metrics = try await blocking { try CollectorConnection(host: "127.0.0.1", port: port, context: try pki.clientContext(
             try pki.host("prometheus")), timeout: 5).get("/metrics").text }
-        #expect(Self.sample(metrics, "portwarden_requests_total{connection=\"kept\"}") == 1, "web-01's second report, on its kept connection")
+        #expect(metricSample(metrics, "portwarden_requests_total{connection=\"kept\"}") == 1, "web-01's second report, on its kept connection")
     }
 
     @Test func aConnectionWithoutACertificateIsNotKeptLongerThanBeforeItsFirstRequest() async throws {
