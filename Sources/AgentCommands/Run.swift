@@ -139,7 +139,10 @@ struct Run: ParsableCommand, LoggingCommand {
             }
             // A snapshot set aside is a fault to look at (exit 1); snapshots merely waiting are not (75).
             if once { throw ExitCode(!result.rejected.isEmpty ? 1 : result.remaining == 0 ? 0 : 75) }
-            sleep(UInt32(interval + Int.random(in: 0...max(1, interval / 10))))
+            // Up to 10% more, in fractions of a second: whole seconds made it 20% at 5 s.
+            let pause = Double(interval) * Double.random(in: 1...1.1)
+            sleep(UInt32(pause))
+            usleep(UInt32((pause - pause.rounded(.down)) * 1_000_000))
         }
     }
 

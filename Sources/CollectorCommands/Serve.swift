@@ -44,7 +44,7 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
                                valueName: "duration"))
     var headerTimeout: Seconds?
 
-    @Option(help: ArgumentHelp("Time a host's connection is kept open between an answer and its next request, so each report goes on the connection the last one left (default 90s, from 1s to 1h: agents stop offering a connection 5s, at most a tenth of it, before it ends; keep it above their interval × 1.1 + 5s). Idle connections give way to new ones at --max-connections.",
+    @Option(help: ArgumentHelp("Time a host's connection is kept open between an answer and its next request, so each report goes on the connection the last one left (default 90s, from 1s to 1h: agents stop offering a connection 5s, at most a tenth of it, before it ends: that much less than it must exceed their interval × 1.1). Idle connections give way to new ones at --max-connections.",
                                valueName: "duration"))
     var keepaliveTimeout: Seconds?
 

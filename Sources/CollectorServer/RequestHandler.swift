@@ -38,6 +38,10 @@ final class RequestHandler: ChannelInboundHandler {
             request = .seconds(settings.requestTimeout)
             keepAlive = .seconds(settings.keepAliveTimeout)
         }
+
+        /// How long a connection without a fleet certificate is kept after an answer: no
+        /// longer than before its first request, nor than a host's.
+        var stranger: TimeAmount { min(header, keepAlive) }
     }
 
     private let routes: Routes
@@ -64,7 +68,7 @@ final class RequestHandler: ChannelInboundHandler {
         self.routes = routes
         self.timeouts = timeouts
         keepAliveHeaders = ("timeout=\(timeouts.keepAlive.nanoseconds / 1_000_000_000)",
-                            "timeout=\(timeouts.header.nanoseconds / 1_000_000_000)")
+                            "timeout=\(timeouts.stranger.nanoseconds / 1_000_000_000)")
         self.metrics = metrics
         self.certificates = certificates
         self.connections = connections
@@ -201,7 +205,7 @@ final class RequestHandler: ChannelInboundHandler {
     }
 
     /// Whether the connection is kept `keepAlive` between requests: a host's. One without
-    /// a fleet certificate (enrollment) gets no longer than before its first request.
+    /// a fleet certificate (enrollment) is kept `Timeouts.stranger`.
     private var keepsLong: Bool { peer?.host != nil }
 
     /// After an answer: idle until the next head.
@@ -212,7 +216,7 @@ final class RequestHandler: ChannelInboundHandler {
         if keepsLong {
             closeLater(context, after: timeouts.keepAlive) { metrics.idleClosed(.keepaliveTimeout) }
         } else {
-            closeLater(context, after: timeouts.header) {}
+            closeLater(context, after: timeouts.stranger) {}
         }
     }
 
