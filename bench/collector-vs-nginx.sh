@@ -29,6 +29,7 @@
 # Installs nginx from Debian's packages when it is missing (root).
 #
 #   bench/collector-vs-nginx.sh [PAIRS=3] [SECONDS=6] [CONCURRENCY=32]
+#   MODES="full-handshake full-handshake-unchanged" bench/collector-vs-nginx.sh   (some modes only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pairs=${1:-3}
@@ -113,7 +114,7 @@ run "$port" --rounds 1      # the hosts' first rows
 run "$nginx_port" --rounds 1
 echo "== $pairs pairs per mode, ${seconds} s each, $concurrency connections at a time, 200 hosts;" \
   "portwarden on 127.0.0.1:$port, nginx on 127.0.0.1:$nginx_port ($("$nginx" -v 2>&1 | sed 's/.*: //'), $(openssl version | cut -d' ' -f1-2))"
-modes="full-handshake changed unchanged changed-resumed unchanged-resumed changed-both-kept full-handshake-unchanged"
+modes=${MODES:-"full-handshake changed unchanged changed-resumed unchanged-resumed changed-both-kept full-handshake-unchanged"}
 declare -A ratios
 for pair in $(seq "$pairs"); do
   for mode in $modes; do

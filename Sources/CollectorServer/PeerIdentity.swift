@@ -61,15 +61,16 @@ struct PeerVerified {
     let identity: PeerIdentity
 }
 
-/// The identities of the client certificates recent handshakes presented, by OpenSSL
-/// object: a resumed session hands back the certificate its full handshake parsed, so its
-/// name, serial, dates and key fingerprint (an encoding through OpenSSL 3's encoders) are
-/// read once per certificate, not at every report. Only the reading is saved: the caller
-/// still checks the dates and asks the store about the serial at every handshake.
-/// Each entry keeps its certificate alive, so no other certificate can reuse the address
-/// it is found by; past `capacity` (OpenSSL's session cache holds 20,480) all are dropped.
+/// The identities of the client certificates recent handshakes presented, by the
+/// certificate's SHA-256 fingerprint: its name, serial, dates and key fingerprint (an
+/// encoding through OpenSSL 3's encoders, ~100 µs) are read once per certificate, not at
+/// every handshake — a full handshake parses the same certificate into a new object, so
+/// the object cannot be the key. Only the reading is saved: the caller still checks the
+/// dates and asks the store about the serial at every handshake. The certificate has
+/// been verified against the fleet CA before it is looked up here. Past `capacity`
+/// (OpenSSL's session cache holds 20,480) all are dropped.
 final class PeerIdentities: Sendable {
-    private let entries = Mutex<[Certificate.Object: (certificate: Certificate, identity: PeerIdentity)]>([:])
+    private let entries = Mutex<[String: PeerIdentity]>([:])
     let capacity: Int
 
     init(capacity: Int = 20_480) {
@@ -79,12 +80,12 @@ final class PeerIdentities: Sendable {
     /// The identity of `certificate`, read from it the first time it is seen.
     func identity(of certificate: Certificate?) -> PeerIdentity {
         guard let certificate else { return PeerIdentity(certificate: nil) }
-        let object = certificate.object
-        if let known = entries.withLock({ $0[object]?.identity }) { return known }
+        let fingerprint = certificate.fingerprint
+        if let known = entries.withLock({ $0[fingerprint] }) { return known }
         let identity = PeerIdentity(certificate: certificate)
         entries.withLock { entries in
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[object] = (certificate, identity)
+            entries[fingerprint] = identity
         }
         return identity
     }

@@ -122,14 +122,14 @@ extension CollectorDatabase {
         let batch = IngestBatch(batch)
         let stored = try storing {
             try writer.write { db in
-                try batch.store(refusals: refusals, record: { try Self.record($0, in: db) }) { request, collectedAt, observed in
+                try batch.store(refusals: refusals, record: { try Self.record($0, in: db) }) { request, collectedAt in
                     guard request.writesPartway else {
-                        return try Self.transaction(request, collectedAt: collectedAt, observed: observed, findings: findings,
+                        return try Self.transaction(request, collectedAt: collectedAt, findings: findings,
                                                     clock: clock, in: db)
                     }
                     var outcome = IngestOutcome.duplicate
                     try db.inSavepoint {
-                        outcome = try Self.transaction(request, collectedAt: collectedAt, observed: observed, findings: findings,
+                        outcome = try Self.transaction(request, collectedAt: collectedAt, findings: findings,
                                                        clock: clock, in: db)
                         return .commit
                     }
@@ -142,10 +142,10 @@ extension CollectorDatabase {
 
     /// One report alone, without blocking the caller's thread while SQLite writes.
     public func ingest(_ request: IngestRequest, findings: FindingEvaluator?, clock: ReportClock?) async throws -> IngestOutcome {
-        let (collectedAt, observed) = try request.prepared()
+        let collectedAt = try request.preparedTime()
         return try await storing {
             try await writer.write { db in
-                try Self.transaction(request, collectedAt: collectedAt, observed: observed, findings: findings, clock: clock, in: db)
+                try Self.transaction(request, collectedAt: collectedAt, findings: findings, clock: clock, in: db)
             }
         }
     }
@@ -163,7 +163,7 @@ extension CollectorDatabase {
     /// The snapshot stored and, unless it was a duplicate, evaluated: one transaction. An
     /// unchanged report moves the host's times and receipts only: what evaluating it would
     /// give was written when its state was stored (`HostRecord.stateDigest` says so).
-    private static func transaction(_ request: IngestRequest, collectedAt: Int64, observed: [String: Observation],
+    private static func transaction(_ request: IngestRequest, collectedAt: Int64,
                                     findings: FindingEvaluator?, clock: ReportClock?, in db: Database) throws -> IngestOutcome {
         let snapshot: Snapshot
         switch request.content {
@@ -171,7 +171,7 @@ extension CollectorDatabase {
         case .unchanged(let report):
             return try storeUnchanged(request, report, collectedAt: collectedAt, clock: clock, in: db)
         }
-        let (outcome, hostId, evaluatedAt, held) = try store(request, snapshot, collectedAt: collectedAt, observed: observed,
+        let (outcome, hostId, evaluatedAt, held) = try store(request, snapshot, collectedAt: collectedAt,
                                                              clock: clock, in: db)
         if let hostId, let findings {
             try evaluateFindings(snapshot, listeners: held, host: request.host, hostId: hostId, at: evaluatedAt,
@@ -214,13 +214,14 @@ extension CollectorDatabase {
         }
     }
 
-    /// The outcome, the host's id unless the snapshot was a duplicate (nothing written),
-    /// the listeners as the history holds them (`HeldListeners`), and the time to evaluate
+    /// The outcome, the host's id unless there is nothing to evaluate (a duplicate, nothing
+    /// written; or a snapshot of the state the host holds, `IngestDecisions.restates`: its
+    /// times and receipts moved, as an unchanged report's), the listeners as the history holds them (`HeldListeners`), and the time to evaluate
     /// its findings at: the time it was stored at (`ReportClock`:
     /// never before the host's newest), or the host's last re-evaluation that changed its
     /// findings, if later — a spooled report delivered after a reload or a lapsed waiver
     /// must not write finding history before what that re-evaluation wrote.
-    private static func store(_ request: IngestRequest, _ snapshot: Snapshot, collectedAt sent: Int64, observed: [String: Observation],
+    private static func store(_ request: IngestRequest, _ snapshot: Snapshot, collectedAt sent: Int64,
                               clock: ReportClock?, in db: Database) throws -> (IngestOutcome, Int64?, Int64, [Listener]) {
         let name = request.host, receivedAt = request.receivedAt
         let sequence = try IngestDecisions.sequence(snapshot.sequence)
@@ -240,12 +241,18 @@ extension CollectorDatabase {
         }
         let collectedAt = try clock?.check(collectedAt: sent, sequence: sequence, receivedAt: receivedAt, stored: stored) ?? sent
         try clearRefusal(host: name, in: db)
+        let restated = IngestDecisions.restates(stored, request, at: max(sent, receivedAt))
         var host = stored ?? .first(name, sent: sent, receivedAt: receivedAt, complete: snapshot.complete)
         let labelsChanged = host.apply(snapshot, collectedAt: collectedAt, receivedAt: receivedAt, sequence: sequence,
                                        clocked: clock != nil)
         host.holdState(request.stateDigest, evaluatedUnder: request.evaluatedUnder)
         if host.id == nil { try host.insert(db) } else { try host.updateReported(db) }
         let hostId = host.id!
+        if restated {
+            try recordReceipt(request, hostId: hostId, bootID: snapshot.host.bootID, sequence: sequence, collectedAt: collectedAt,
+                              continuing: true, in: db)
+            return (.unchanged, nil, collectedAt, [])
+        }
         if labelsChanged {
             // Labels over time, for replay; a second change in the same second replaces the first.
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO hostLabels (hostId, since, labels) VALUES (?, ?, ?)")
@@ -257,7 +264,7 @@ extension CollectorDatabase {
         while let row = try openRows.next() {
             open[row[1]] = OpenInterval(id: row[0], netns: UInt64(bitPattern: row[2]), unseenSince: row[3], ownersUnseenSince: row[4])
         }
-        let held = try HeldListeners(snapshot, observed: observed, open: open) {
+        let held = try HeldListeners(snapshot, observed: Observation.all(in: snapshot), open: open) {
             try ListenerInterval.fetchAll(db, sql: OpenIntervalQueries.ownedListeners, arguments: [hostId])
         }
         let changes = ListenerChanges(held, open: open, snapshot: snapshot, hostId: hostId, at: collectedAt)
@@ -300,7 +307,7 @@ struct Observation: Sendable {
 
     /// Every listener of a snapshot by identity (sockets sharing one, as with
     /// SO_REUSEPORT, are one observation).
-    static func all(in snapshot: Snapshot) throws -> [String: Observation] {
+    static func all(in snapshot: Snapshot) -> [String: Observation] {
         var observations: [String: Observation] = [:]
         for listener in snapshot.listeners {
             let observation = Observation(listener)

@@ -4,17 +4,16 @@
 /// savepoint around one report, and its SQL.
 struct IngestBatch {
     let requests: [IngestRequest]
-    /// A report whose time or listeners cannot be read fails before any transaction.
+    /// A report whose time cannot be read fails before any transaction.
     private var results: [Result<IngestOutcome, any Error>?]
-    private var prepared: [(index: Int, collectedAt: Int64, observed: [String: Observation])] = []
+    private var prepared: [(index: Int, collectedAt: Int64)] = []
 
     init(_ requests: [IngestRequest]) {
         self.requests = requests
         results = Array(repeating: nil, count: requests.count)
         for (i, request) in requests.enumerated() {
             do {
-                let (collectedAt, observed) = try request.prepared()
-                prepared.append((i, collectedAt, observed))
+                prepared.append((i, try request.preparedTime()))
             } catch {
                 results[i] = .failure(error)
             }
@@ -26,7 +25,7 @@ struct IngestBatch {
     /// `store`, which runs it in a savepoint of its own. A report's error is its result;
     /// one that says "the storage" (`StorageUnavailable`) fails the whole batch.
     func store(refusals: [(before: Int, refusal: HostRefusal)], record: (HostRefusal) throws -> Void,
-               store: (IngestRequest, _ collectedAt: Int64, _ observed: [String: Observation]) throws -> IngestOutcome)
+               store: (IngestRequest, _ collectedAt: Int64) throws -> IngestOutcome)
         throws -> [(index: Int, result: Result<IngestOutcome, any Error>)] {
         var refusals = refusals[...]
         func recordRefusals(before index: Int) throws {
@@ -38,7 +37,7 @@ struct IngestBatch {
         let stored = try prepared.map { item in
             try recordRefusals(before: item.index)
             do {
-                let outcome = try store(requests[item.index], item.collectedAt, item.observed)
+                let outcome = try store(requests[item.index], item.collectedAt)
                 return (item.index, Result<IngestOutcome, any Error>.success(outcome))
             } catch {
                 // The database may have rolled back everything (SQLite), or the connection

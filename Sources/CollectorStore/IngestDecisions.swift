@@ -31,6 +31,17 @@ enum IngestDecisions {
             && stored.statePolicy == stamp?.policy && stored.stateUntil.map { time < $0 } ?? true
     }
 
+    /// Whether a full snapshot says again what the host's newest stored one said: its
+    /// state digest (the collector's own) is one the host holds, as `holdsState` asks of an
+    /// unchanged report. Storing and evaluating it would write nothing but the host's times
+    /// and receipts, so it is stored as its unchanged report would be. Full snapshots of a
+    /// held state come from agents that lost what they acknowledged, from agents of a
+    /// release before unchanged reports, and after a 409 from another collector.
+    static func restates(_ stored: HostRecord?, _ request: IngestRequest, at time: Int64) -> Bool {
+        guard let stored, let digest = request.stateDigest else { return false }
+        return holdsState(stored, digest, evaluatedUnder: request.evaluatedUnder, at: time)
+    }
+
     /// Whether a retired host's report, collected at `sent`, may start a new life — if the
     /// name also holds a certificate issued since (the store asks). A snapshot spooled
     /// before the retirement (or in its second: times are whole seconds) belongs to the old one.
@@ -50,14 +61,13 @@ extension IngestRequest {
         return true
     }
 
-    /// What is read of the report before any transaction: its time, and its listeners by
-    /// identity (an unchanged report shows none).
-    func prepared() throws -> (collectedAt: Int64, observed: [String: Observation]) {
+    /// What is read of the report before any transaction: its time. Its listeners by
+    /// identity (`Observation.all`) are read in the transaction, and only when the history
+    /// needs them: a snapshot of the state its host holds does not.
+    func preparedTime() throws -> Int64 {
         switch content {
-        case .snapshot(let snapshot):
-            return (try collectedAt ?? ReportClock.seconds(snapshot.collectedAt), try Observation.all(in: snapshot))
-        case .unchanged(let report):
-            return (try collectedAt ?? ReportClock.seconds(report.collectedAt), [:])
+        case .snapshot(let snapshot): try collectedAt ?? ReportClock.seconds(snapshot.collectedAt)
+        case .unchanged(let report): try collectedAt ?? ReportClock.seconds(report.collectedAt)
         }
     }
 }

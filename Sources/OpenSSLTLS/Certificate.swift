@@ -15,16 +15,6 @@ public final class Certificate: @unchecked Sendable {
 
     deinit { X509_free(pointer) }
 
-    /// Which OpenSSL certificate object this wraps. A resumed session's peer certificate
-    /// is the object its first handshake parsed, so this names it across resumptions;
-    /// while a `Certificate` holding it lives, no other certificate can take its address.
-    public var object: Object { Object(address: UInt(bitPattern: pointer)) }
-
-    /// An OpenSSL certificate object's identity: equal only for the same object.
-    public struct Object: Hashable, Sendable {
-        let address: UInt
-    }
-
     public convenience init(pem: String) throws(TLSError) {
         let certificate = MemoryBIO.reading(pem) { PEM_read_bio_X509($0, nil, nil, nil) }
         self.init(taking: try required("reading a PEM certificate", certificate))

@@ -3,8 +3,8 @@ import OpenSSLTLS
 import PortwardenTestSupport
 import Testing
 
-/// The handshake's identity cache: read once per certificate object, never handed to
-/// another certificate, bounded.
+/// The handshake's identity cache: read once per certificate (whichever object a
+/// handshake parsed it into), never handed to another certificate, bounded.
 struct PeerIdentitiesTests {
     @Test func aCertificateIsReadOnceAndEachKeepsItsOwnIdentity() throws {
         let pki = try TestPKI()
@@ -14,6 +14,10 @@ struct PeerIdentitiesTests {
         #expect(first == PeerIdentity(certificate: web))
         #expect(first.host == "web-01")
         #expect(identities.identity(of: web) == first)
+        // A full handshake parses the same certificate into another object: still known.
+        let parsedAgain = try Certificate(pem: try web.pem())
+        #expect(identities.identity(of: parsedAgain) == first)
+        #expect(identities.count == 1)
         #expect(identities.identity(of: db).serial == db.serial)
         #expect(identities.count == 2)
         // A third certificate past the bound empties the cache rather than growing it.

@@ -113,7 +113,7 @@ struct IngestTests {
         listeners: [Listener(transport: .tcp, family: .ipv4, address: "0.0.0.0", port: 22, scope: .any, netns: 1,
                              hostNetns: true, inode: 1, uid: 0, processes: owners)],
         unresolved: [])
-    let stored = try #require(try Observation.all(in: snapshot).values.first).owners
+    let stored = try #require(Observation.all(in: snapshot).values.first).owners
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let identities = Array(Set(owners.map {

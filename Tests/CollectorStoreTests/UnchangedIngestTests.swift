@@ -2,6 +2,7 @@ import CollectorStore
 import Foundation
 import PortwardenModel
 import PortwardenTestSupport
+import Synchronization
 import Testing
 
 /// Unchanged reports: a digest instead of the listeners, stored as the full snapshot would
@@ -15,12 +16,12 @@ struct UnchangedIngestTests {
 
     /// The full snapshot, `sequence`, `minutes` after t0, kept as `state`.
     func full(_ db: any HistoryStore, _ sequence: UInt64, minutes: Int64 = 0, state: String = Self.state,
-              host: String = "web-01", under stamp: EvaluationStamp? = nil) async throws -> IngestOutcome {
+              host: String = "web-01", under stamp: EvaluationStamp? = nil, findings: FindingEvaluator? = nil) async throws -> IngestOutcome {
         let snapshot = HistoryFixtures.snapshot(sequence, at: Timestamp.rfc3339(Self.t0 + 60 * minutes), host: host, Self.listeners)
         var request = IngestRequest(snapshot, host: host, bodyDigest: "full-\(sequence)", receivedAt: Self.t0 + 60 * minutes,
                                     stateDigest: state)
         request.evaluatedUnder = stamp
-        return try await db.ingest(request, findings: nil, clock: Self.clock)
+        return try await db.ingest(request, findings: findings, clock: Self.clock)
     }
 
     func unchanged(_ db: any HistoryStore, _ sequence: UInt64, minutes: Int64, state: String = Self.state, boot: String = "boot-1",
@@ -152,5 +153,38 @@ struct UnchangedIngestTests {
         #expect(try await unchanged(db, 5, minutes: 12, under: p2) == .stateUnknown)
         #expect(try await full(db, 5, minutes: 12, under: p2) == .unchanged)
         #expect(try await unchanged(db, 6, minutes: 13, under: p2) == .unchanged)
+    }
+
+    /// An agent that lost what it acknowledged (or one of an earlier release) sends the
+    /// state the host holds in full: stored as its unchanged report would be — times and
+    /// receipts moved, no listener row, nothing evaluated — and a changed state, another
+    /// policy or a forgotten state still goes the whole way.
+    @Test(arguments: StoreMaker.all) func aFullSnapshotOfTheHeldStateIsStoredAsItsUnchangedReport(_ store: StoreMaker) async throws {
+        let db = try await store.make()
+        let evaluations = Mutex(0)
+        let counting: FindingEvaluator = { _, _ in evaluations.withLock { $0 += 1 }; return FindingUpdate() }
+        let p1 = EvaluationStamp(policy: "p1", until: nil), p2 = EvaluationStamp(policy: "p2", until: nil)
+        #expect(try await full(db, 1, under: p1, findings: counting) == .changed(opened: 2, closed: 0))
+        #expect(evaluations.withLock { $0 } == 1)
+        #expect(try await full(db, 2, minutes: 1, under: p1, findings: counting) == .unchanged)
+        #expect(try await full(db, 3, minutes: 2, under: p1, findings: counting) == .unchanged)
+        #expect(evaluations.withLock { $0 } == 1, "the held state is not evaluated again")
+        let host = try #require(try db.host(named: "web-01"))
+        #expect(host.lastSeen == Self.t0 + 120 && host.lastSequence == 3 && host.stateSequence == 3 && host.stateDigest == Self.state)
+        let runs = try db.receiptRuns(host: "web-01")
+        #expect(runs.count == 1 && runs.first?.reports == 3 && runs.first?.lastBodyDigest == "full-3")
+        #expect(try IngestTests.intervals(db).count == 2, "no listener row written")
+        #expect(try await full(db, 3, minutes: 2, under: p1, findings: counting) == .duplicate)
+        #expect(try await unchanged(db, 4, minutes: 3, under: p1) == .unchanged, "the state is still held")
+
+        // Under another policy the snapshot is evaluated again, and so is it once the tags moved.
+        #expect(try await full(db, 5, minutes: 4, under: p2, findings: counting) == .unchanged)
+        #expect(evaluations.withLock { $0 } == 2)
+        try db.tag(host: "web-01", "pci", at: Self.t0 + 290, by: "test")
+        #expect(try await full(db, 6, minutes: 5, under: p2, findings: counting) == .unchanged)
+        #expect(evaluations.withLock { $0 } == 3)
+        // Another state is stored in full.
+        #expect(try await full(db, 7, minutes: 6, state: String(repeating: "6b", count: 32), under: p2, findings: counting) == .unchanged)
+        #expect(evaluations.withLock { $0 } == 4)
     }
 }

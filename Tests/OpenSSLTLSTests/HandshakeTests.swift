@@ -37,9 +37,10 @@ struct HandshakeTests {
         #expect(try server.read() == nil, "close_notify reads as the end")
     }
 
-    /// What the collector's identity cache rests on: a resumed session hands back the
-    /// certificate object its full handshake parsed, and another host's is another object.
-    @Test func aResumedSessionPresentsTheSameCertificateObject() throws {
+    /// What the collector's identity cache rests on: a host's certificate has one
+    /// fingerprint whether its session is resumed or made again by a full handshake (which
+    /// parses it into another object), and another host's has another.
+    @Test func aCertificateKeepsItsFingerprintAcrossHandshakes() throws {
         let pki = try TestPKI()
         let serverContext = try pki.serverContext()
         let clientContext = try pki.clientContext(try pki.host("web-01"))
@@ -57,15 +58,20 @@ struct HandshakeTests {
         }
         let first = try exchange(nil)
         let second = try exchange(first.session)
+        let full = try exchange(nil)
         #expect(!first.server.sessionReused)
         #expect(second.server.sessionReused)
+        #expect(!full.server.sessionReused)
         let original = try #require(first.server.peerCertificate), resumed = try #require(second.server.peerCertificate)
-        #expect(original.object == resumed.object)
+        let again = try #require(full.server.peerCertificate)
+        #expect(resumed.fingerprint == original.fingerprint)
+        #expect(again.fingerprint == original.fingerprint)
+        #expect(original.fingerprint.count == 64)
         #expect(resumed.commonName == "web-01")
 
         let other = try TLSConnection(context: serverContext)
         try handshake(try TLSConnection(context: try pki.clientContext(try pki.host("web-02")), serverName: "localhost"), other)
-        #expect(try #require(other.peerCertificate).object != original.object)
+        #expect(try #require(other.peerCertificate).fingerprint != original.fingerprint)
     }
 
     @Test func aClientWithoutACertificateIsRefused() throws {

@@ -17,13 +17,13 @@ extension PostgresHistory {
                        clock: ReportClock?) throws -> [Result<IngestOutcome, any Error>] {
         let batch = IngestBatch(batch)
         let stored = try write { connection in
-            try batch.store(refusals: refusals, record: { try Self.record($0, on: connection) }) { request, collectedAt, observed in
+            try batch.store(refusals: refusals, record: { try Self.record($0, on: connection) }) { request, collectedAt in
                 guard request.writesPartway else {
-                    return try Self.transaction(request, collectedAt: collectedAt, observed: observed, findings: findings, clock: clock,
+                    return try Self.transaction(request, collectedAt: collectedAt, findings: findings, clock: clock,
                                                 on: connection)
                 }
                 return try connection.savepoint {
-                    try Self.transaction(request, collectedAt: collectedAt, observed: observed, findings: findings, clock: clock,
+                    try Self.transaction(request, collectedAt: collectedAt, findings: findings, clock: clock,
                                          on: connection)
                 }
             }
@@ -33,10 +33,10 @@ extension PostgresHistory {
 
     /// One report alone, on a thread of its own: libpq blocks.
     public func ingest(_ request: IngestRequest, findings: FindingEvaluator?, clock: ReportClock?) async throws -> IngestOutcome {
-        let (collectedAt, observed) = try request.prepared()
+        let collectedAt = try request.preparedTime()
         return try await detached {
             try self.write { connection in
-                try Self.transaction(request, collectedAt: collectedAt, observed: observed, findings: findings, clock: clock,
+                try Self.transaction(request, collectedAt: collectedAt, findings: findings, clock: clock,
                                      on: connection)
             }
         }
@@ -44,7 +44,7 @@ extension PostgresHistory {
 
     /// The snapshot stored and, unless it was a duplicate, evaluated: one transaction; an
     /// unchanged report moves the host's times and receipts only (as on SQLite).
-    private static func transaction(_ request: IngestRequest, collectedAt: Int64, observed: [String: Observation],
+    private static func transaction(_ request: IngestRequest, collectedAt: Int64,
                                     findings: FindingEvaluator?, clock: ReportClock?, on connection: PGConnection) throws -> IngestOutcome {
         let snapshot: Snapshot
         switch request.content {
@@ -52,7 +52,7 @@ extension PostgresHistory {
         case .unchanged(let report):
             return try storeUnchanged(request, report, collectedAt: collectedAt, clock: clock, on: connection)
         }
-        let (outcome, hostId, evaluatedAt, held) = try store(request, snapshot, collectedAt: collectedAt, observed: observed,
+        let (outcome, hostId, evaluatedAt, held) = try store(request, snapshot, collectedAt: collectedAt,
                                                              clock: clock, on: connection)
         if let hostId, let findings {
             try evaluateFindings(snapshot, listeners: held, host: request.host, hostId: hostId, at: evaluatedAt,
@@ -119,9 +119,10 @@ extension PostgresHistory {
         return (try HostRecord(pg: row), false)
     }
 
-    /// As SQLite's `store`: the outcome, the host's id unless nothing was written, the time
+    /// As SQLite's `store`: the outcome, the host's id unless there is nothing to evaluate
+    /// (a duplicate, or a snapshot of the state the host holds), the time
     /// to evaluate findings at, and the listeners as the history holds them.
-    private static func store(_ request: IngestRequest, _ snapshot: Snapshot, collectedAt sent: Int64, observed: [String: Observation],
+    private static func store(_ request: IngestRequest, _ snapshot: Snapshot, collectedAt sent: Int64,
                               clock: ReportClock?, on connection: PGConnection) throws -> (IngestOutcome, Int64?, Int64, [Listener]) {
         let name = request.host, receivedAt = request.receivedAt
         let sequence = try IngestDecisions.sequence(snapshot.sequence)
@@ -138,6 +139,7 @@ extension PostgresHistory {
             }
         }
         let collectedAt = try clock?.check(collectedAt: sent, sequence: sequence, receivedAt: receivedAt, stored: stored) ?? sent
+        let restated = IngestDecisions.restates(stored, request, at: max(sent, receivedAt))
         var host = locked
         let labelsChanged = host.apply(snapshot, collectedAt: collectedAt, receivedAt: receivedAt, sequence: sequence,
                                        clocked: clock != nil)
@@ -159,6 +161,11 @@ extension PostgresHistory {
                 ON CONFLICT (hostId, since) DO UPDATE SET labels = excluded.labels
                 """, [hostId, collectedAt, host.labels])
         }
+        if restated {
+            try recordReceipt(request, hostId: hostId, bootID: snapshot.host.bootID, sequence: sequence, collectedAt: collectedAt,
+                              continuing: true, on: connection)
+            return (.unchanged, nil, collectedAt, [])
+        }
 
         var open: [String: OpenInterval] = [:]
         for row in try connection.executePrepared("""
@@ -168,7 +175,7 @@ extension PostgresHistory {
                                                            unseenSince: try row.value("unseenSince"),
                                                            ownersUnseenSince: try row.value("ownersUnseenSince"))
         }
-        let held = try HeldListeners(snapshot, observed: observed, open: open) {
+        let held = try HeldListeners(snapshot, observed: Observation.all(in: snapshot), open: open) {
             try connection.execute("""
                 SELECT * FROM listenerInterval WHERE hostId = $1 AND closed IS NULL AND owners != '[]' ORDER BY id
                 """, [hostId]).rows.map { try ListenerInterval(pg: $0) }
