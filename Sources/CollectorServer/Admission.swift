@@ -18,7 +18,14 @@ final class Admission: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let child = unwrapInboundIn(data)
-        if let refusal = connections.admit(child, acceptedBy: context.channel, gaveWay: { metrics.idleClosed(.gaveWay) }) {
+        let metrics = metrics
+        let gaveWay: (Connections.GaveWay) -> Void = { kind in
+            switch kind {
+            case .idle: metrics.idleClosed(.gaveWay)
+            case .stranger: metrics.strangerGaveWay()
+            }
+        }
+        if let refusal = connections.admit(child, acceptedBy: context.channel, gaveWay: gaveWay) {
             metrics.connectionRefused(refusal)
             child.close(promise: nil)
             return

@@ -31,6 +31,8 @@ public final class CollectorMetrics: Sendable {
         var connectionLimits: ConnectionLimits?
         /// Idle connections closed, by why.
         var idleClosed: [IdleClose: Int] = [:]
+        /// Connections without a fleet certificate closed to admit a new one (`Connections.GaveWay.stranger`).
+        var strangersGaveWay = 0
     }
 
     /// Upper bounds of the ingest-latency histogram, in seconds.
@@ -58,6 +60,7 @@ public final class CollectorMetrics: Sendable {
     func request(onKeptConnection kept: Bool) { state.withLock { if kept { $0.requests.kept += 1 } else { $0.requests.new += 1 } } }
     func connectionRefused(_ reason: ConnectionRefusal) { state.withLock { $0.connectionsRefused[reason, default: 0] += 1 } }
     func idleClosed(_ reason: IdleClose) { state.withLock { $0.idleClosed[reason, default: 0] += 1 } }
+    func strangerGaveWay() { state.withLock { $0.strangersGaveWay += 1 } }
     func connectionLimits(_ limits: ConnectionLimits) { state.withLock { $0.connectionLimits = limits } }
     func policyLoaded(version: String) {
         state.withLock {
@@ -121,6 +124,10 @@ public final class CollectorMetrics: Sendable {
         family("portwarden_idle_connections_closed_total", "counter",
                "Idle connections the collector closed: to admit a new one at a cap (gave_way), or idle past keepalive_timeout.",
                IdleClose.allCases.map { ("{reason=\"\($0.rawValue)\"}", "\(s.idleClosed[$0, default: 0])") })
+        family("portwarden_strangers_gave_way_total", "counter",
+               "Connections without a fleet certificate (in a handshake, enrolling, or never finishing a request) closed "
+                   + "to admit a new one at max_connections: many mean max_connections is held by clients that are not hosts.",
+               [("", "\(s.strangersGaveWay)")])
         family("portwarden_connections_refused_total", "counter",
                "Connections closed before any request: past a cap (never read), no TLS handshake within handshake_timeout, or stopping.",
                ConnectionRefusal.allCases.map { ("{reason=\"\($0.rawValue)\"}", "\(s.connectionsRefused[$0, default: 0])") })

@@ -25,6 +25,16 @@ enum ConnectionRefusal: String, CaseIterable {
 /// first: strangers asking something every second cannot make hosts' connections the
 /// ones idle longest.
 ///
+/// Nor can strangers that never finish — a handshake or a request head dripped from many
+/// addresses until its timeout — hold `max_connections` and lock the fleet out. At the
+/// total cap a new connection is admitted in place of, in this order: the stranger idle
+/// longest; the stranger open longest, once it has had `strangerGrace` (an agent's
+/// handshake takes milliseconds, so it is a host well before); the host idle longest; the
+/// stranger open longest, however young. A newcomer is itself a stranger until its
+/// certificate is verified, and the newest one: a flood must open `max_connections`
+/// more connections within an agent's handshake to push it out. Only hosts' connections
+/// in the middle of a request are never closed to make room.
+///
 /// Every accepted socket is counted until it is closed, refused ones too: a refused
 /// socket is closed on its own event loop, which under a flood may be busy, and those
 /// waiting there must not take the descriptors kept for the database and policy
@@ -34,10 +44,29 @@ final class Connections: Sendable {
     /// Refused sockets that may wait to be closed before accepting pauses (plus the 4
     /// NIO accepts in one go); `ConnectionLimits.descriptorHeadroom` covers them.
     static let refusalsInFlight = 16
+    /// How long a connection without a fleet certificate is spared before an idle host's:
+    /// ample for a handshake, short beside `handshake_timeout` and `header_timeout`.
+    static let strangerGrace = TimeAmount.seconds(2)
+
+    /// Which connection made room for a new one at a cap, for `/metrics`.
+    enum GaveWay {
+        /// One idle between requests (`IdleClose.gaveWay`).
+        case idle
+        /// One without a fleet certificate, in its handshake or a request.
+        case stranger
+    }
 
     private struct State {
         var limits: ConnectionLimits
-        var open: [ObjectIdentifier: (channel: any Channel, source: IPAddress?)] = [:]
+        /// `admission`: its number in the order of admission; `host`: its fleet
+        /// certificate was verified (`certified`), until then a stranger.
+        var open: [ObjectIdentifier: (channel: any Channel, source: IPAddress?, admitted: NIODeadline, admission: UInt64, host: Bool)] = [:]
+        /// Connections in the order they were admitted, for the stranger open longest.
+        /// Entries since certified or closed are skipped when met and compacted as in
+        /// `idleOrders`; the number tells a closed connection's entry from a new
+        /// connection's whose channel took the same address.
+        var admissions = CircularBuffer<(id: ObjectIdentifier, admission: UInt64)>()
+        var admitted: UInt64 = 0
         /// Open connections by source (`IPAddress.source`); nil: a peer without an address.
         var bySource: [IPAddress?: Int] = [:]
         /// Connections idle between requests, by when they became so (a number that only
@@ -58,11 +87,11 @@ final class Connections: Sendable {
         /// Whether the listener may accept more.
         var accepting: Bool { held < limits.total + Connections.refusalsInFlight }
 
-        /// The connection idle longest — from `source` only, when given — no longer
-        /// counted as open: the caller closes it.
-        mutating func evictIdle(from source: IPAddress?? = nil) -> (any Channel)? {
+        /// The connection idle longest — from `source` only, when given; of `queues` (0:
+        /// strangers', 1: hosts') in that order — no longer counted as open: the caller closes it.
+        mutating func evictIdle(from source: IPAddress?? = nil, queues: [Int] = [0, 1]) -> (any Channel)? {
             if let source, idleBySource[source, default: 0] == 0 { return nil }
-            for queue in idleOrders.indices {
+            for queue in queues {
                 var position = idleOrders[queue].startIndex
                 while position < idleOrders[queue].endIndex {
                     let (id, mark) = idleOrders[queue][position]
@@ -84,6 +113,22 @@ final class Connections: Sendable {
                     remove(id)
                     return connection.channel
                 }
+            }
+            return nil
+        }
+
+        /// The connection without a fleet certificate open longest, when it was admitted
+        /// before `cutoff` (any, without one), no longer counted as open: the caller closes it.
+        mutating func evictStranger(admittedBefore cutoff: NIODeadline?) -> (any Channel)? {
+            while let (id, admission) = admissions.first {
+                guard let connection = open[id], connection.admission == admission, !connection.host else {
+                    admissions.removeFirst()
+                    continue
+                }
+                if let cutoff, connection.admitted >= cutoff { return nil }
+                admissions.removeFirst()
+                remove(id)
+                return connection.channel
             }
             return nil
         }
@@ -137,6 +182,13 @@ final class Connections: Sendable {
         }
     }
 
+    /// `channel` presented a verified fleet certificate: a host's connection from now on,
+    /// never closed to make room while a request is under way on it.
+    func certified(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        state.withLock { $0.open[id]?.host = true }
+    }
+
     /// `channel` has a request under way: it stays.
     func busy(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
@@ -144,31 +196,49 @@ final class Connections: Sendable {
     }
 
     /// Called on `listener`'s event loop as it accepts `child`: tracks it until it closes,
-    /// or says why it may not stay (the caller closes it, unread). At a cap, an idle
-    /// connection gives way when there is one (`gaveWay` counts them). Pauses accepting
-    /// while too many refused sockets wait to be closed.
-    func admit(_ child: any Channel, acceptedBy listener: any Channel, gaveWay: () -> Void = {}) -> ConnectionRefusal? {
+    /// or says why it may not stay (the caller closes it, unread). At a cap a connection
+    /// gives way when one may (the type's comment says which; `gaveWay` is told which
+    /// kind). Pauses accepting while too many refused sockets wait to be closed.
+    func admit(_ child: any Channel, acceptedBy listener: any Channel, gaveWay: (GaveWay) -> Void = { _ in }) -> ConnectionRefusal? {
         let id = ObjectIdentifier(child)
         let source = IPAddress(child.remoteAddress)?.source
-        let (refusal, pause, evicted) = state.withLock { state -> (ConnectionRefusal?, Bool, (any Channel)?) in
+        let now = NIODeadline.now()
+        let (refusal, pause, evicted) = state.withLock { state -> (ConnectionRefusal?, Bool, (any Channel, GaveWay)?) in
             state.held += 1
             let pause = !state.accepting && !state.paused
             if state.stopping { return (.stopping, pause, nil) }
-            var evicted: (any Channel)?
+            var evicted: (any Channel, GaveWay)?
             if state.bySource[source, default: 0] >= state.limits.perAddress {
                 guard let idle = state.evictIdle(from: .some(source)) else { return (.perAddress, pause, nil) }
-                evicted = idle
+                evicted = (idle, .idle)
             } else if state.open.count >= state.limits.total {
-                guard let idle = state.evictIdle() else { return (.total, pause, nil) }
-                evicted = idle
+                if let idle = state.evictIdle(queues: [0]) {
+                    evicted = (idle, .idle)
+                } else if let stranger = state.evictStranger(admittedBefore: now - Self.strangerGrace) {
+                    evicted = (stranger, .stranger)
+                } else if let idle = state.evictIdle(queues: [1]) {
+                    evicted = (idle, .idle)
+                } else if let stranger = state.evictStranger(admittedBefore: nil) {
+                    evicted = (stranger, .stranger)
+                } else {
+                    return (.total, pause, nil)
+                }
             }
-            state.open[id] = (child, source)
+            state.admitted += 1
+            state.open[id] = (child, source, now, state.admitted, false)
+            state.admissions.append((id, state.admitted))
+            // Entries left by certified and closed connections: bounded by the live ones.
+            if state.admissions.count > 2 * state.open.count + 64 {
+                state.admissions = CircularBuffer(state.admissions.filter { entry in
+                    state.open[entry.id].map { $0.admission == entry.admission && !$0.host } ?? false
+                })
+            }
             state.bySource[source, default: 0] += 1
             return (nil, pause, evicted)
         }
-        if let evicted {
-            gaveWay()
-            evicted.close(promise: nil)
+        if let (channel, kind) = evicted {
+            gaveWay(kind)
+            channel.close(promise: nil)
         }
         if pause { gate(listener) }
         child.closeFuture.whenComplete { [self] _ in

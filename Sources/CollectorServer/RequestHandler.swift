@@ -98,6 +98,7 @@ final class RequestHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let verified = event as? PeerVerified {
             peer = verified.identity
+            if verified.identity.host != nil { connections.certified(context.channel) }
             revocationChecked = .now()
             return
         }

@@ -188,8 +188,7 @@ extension ServeTests {
 
         #expect(reloaded, "the policy was read again during the flood")
         #expect(server.isRunning)
-        // (The flood's last connections, queued by the kernel, are taken first: while
-        // every connection was held, the good host had no place either.)
+        // (The flood's last connections, queued by the kernel, are taken first.)
         let after = try good.post("/v1/reports", body: Self.report("web-09", sequence: 2))
         #expect(after.status == 200, "\(after.status) \(after.text)")
         let metrics = try good.get("/metrics").text
@@ -197,10 +196,12 @@ extension ServeTests {
         let perAddress = try #require(metricSample(metrics, "portwarden_connections_max{scope=\"per_address\"}"))
         let refusedPerAddress = metricSample(metrics, "portwarden_connections_refused_total{reason=\"max_connections_per_address\"}") ?? 0
         let refusedTotal = metricSample(metrics, "portwarden_connections_refused_total{reason=\"max_connections\"}") ?? 0
+        let strangersGaveWay = metricSample(metrics, "portwarden_strangers_gave_way_total") ?? 0
         let timedOut = metricSample(metrics, "portwarden_connections_refused_total{reason=\"handshake_timeout\"}") ?? 0
         print("flood: \(fromOne) connections from one address (\(refusedFromOne) refused, \(openDuring) open), \(wide.count) from 30; "
               + "caps \(total) and \(perAddress) an address; "
-              + "refused \(refusedPerAddress) at the address cap, \(refusedTotal) at the total, \(timedOut) handshakes cut; "
+              + "refused \(refusedPerAddress) at the address cap, \(refusedTotal) at the total, "
+              + "\(strangersGaveWay) strangers gave way at the total, \(timedOut) handshakes cut; "
               + "collector descriptors peak \(Int(descriptors.all.max() ?? 0)) of 256")
         #expect(total < 256 - 64 && perAddress < total, "the caps fit the descriptors")
         #expect(openDuring <= perAddress + 1, "\(openDuring) open while one address flooded")
@@ -208,12 +209,70 @@ extension ServeTests {
         // timeout or the flood closed it), or still queued in the kernel, unaccepted,
         // when the collector fell behind.
         #expect(refusedFromOne >= fromOne / 2, "the flood from one address was refused past its cap: \(refusedFromOne)")
-        #expect(refusedTotal > 0, "thirty addresses met the total cap")
+        // Thirty addresses met the total cap: their handshakes, open longest, gave way to
+        // the newest (`strangersHoldingEveryConnectionDoNotLockHostsOut`), none refused.
+        #expect(strangersGaveWay > 0 && refusedTotal == 0, "thirty addresses met the total cap")
         #expect(timedOut >= perAddress, "the held handshakes were cut")
         #expect(metricSample(metrics, "portwarden_policy_load_errors_total") == 0, "\(metrics)")
         #expect(Int(descriptors.all.max() ?? 256) < 256, "the collector never used its last descriptor")
         let logged = try String(contentsOfFile: log, encoding: .utf8)
         #expect(!logged.contains("Too many open files"), "\(logged)")
+    }
+
+    /// Four addresses hold every connection `max_connections` allows with handshakes they
+    /// never finish, opening new ones as fast as one thread can: a host still reports,
+    /// each time, in place of the stranger open longest. (Before, it was refused at the
+    /// cap until a stranger's handshake timed out.)
+    @Test func strangersHoldingEveryConnectionDoNotLockHostsOut() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(Self.raiseOwnDescriptorLimit() >= 4_096, "the flood holds 1,000 connections")
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let web = try enroll("web-01")
+        let port = try unusedPort()
+        let server = try serve(port: port, ["--max-connections", "400", "--max-connections-per-address", "200",
+                                            "--handshake-timeout", "60s", "--header-timeout", "60s"])
+        defer { server.terminate(); server.waitUntilExit() }
+        let flood = Flood(from: (1...4).map { "127.0.2.\($0)" }, to: port, holding: 1_000)
+        defer { flood.stop() }
+        flood.wait(for: 1_500)  // the cap is full of strangers, and they keep coming
+        let host = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: web, timeout: 5)
+        for sequence in 1...5 {
+            let answer = try host.post("/v1/reports", body: Self.report("web-01", sequence: UInt64(sequence)))
+            #expect(answer.status == 200, "report \(sequence) during the flood: \(answer.status)")
+        }
+        let metrics = try host.get("/metrics").text
+        flood.stop()
+        #expect((metricSample(metrics, "portwarden_strangers_gave_way_total") ?? 0) > 0, "\(metrics)")
+        #expect(metricSample(metrics, "portwarden_open_connections").map { $0 <= 400 } ?? false, "the cap holds: \(metrics)")
+        #expect(try CollectorDatabase.open(path: state + "/portwarden.sqlite").host(named: "web-01")?.lastSequence == 5)
+    }
+
+    /// At the cap, a stranger open longer than `Connections.strangerGrace` (2 s) gives way
+    /// before a host's connection kept idle between its reports.
+    @Test func aStrangerOpenLongGivesWayBeforeAHostsKeptConnection() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let web = try enroll("web-01"), db = try enroll("db-01")
+        let port = try unusedPort()
+        let server = try serve(port: port, ["--max-connections", "4", "--max-connections-per-address", "10",
+                                            "--handshake-timeout", "60s"])
+        defer { server.terminate(); server.waitUntilExit() }
+        let agent = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: web, timeout: 5, sessions: SessionCache(),
+                                        kept: KeptConnection())
+        #expect(try agent.post("/v1/reports", body: Self.report("web-01", sequence: 1)).status == 200)
+        let strangers = (0..<3).compactMap { _ in Raw.connect(from: "127.0.0.2", to: port) }
+        defer { strangers.forEach { close($0) } }
+        try #require(strangers.count == 3)
+        strangers.forEach { Raw.startHandshake($0) }
+        usleep(2_300_000)  // past the strangers' grace
+        #expect(try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: db, timeout: 5)
+            .post("/v1/reports", body: Self.report("db-01", sequence: 1)).status == 200)
+        #expect(Raw.isClosed(strangers[0], within: 1_000), "the stranger open longest gave way")
+        #expect(try agent.post("/v1/reports", body: Self.report("web-01", sequence: 2)).status == 200)
+        let metrics = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: db, timeout: 5).get("/metrics").text
+        #expect(metricSample(metrics, "portwarden_requests_total{connection=\"kept\"}") == 1, "web-01's connection was kept: \(metrics)")
+        #expect(metricSample(metrics, "portwarden_idle_connections_closed_total{reason=\"gave_way\"}") == 0, "\(metrics)")
+        #expect(metricSample(metrics, "portwarden_strangers_gave_way_total") == 1, "db-01's connection's place: \(metrics)")
     }
 
     /// `hosts revoke` runs in another process while a host's connection is kept alive:
@@ -292,16 +351,20 @@ extension ServeTests {
                 "another address is served")
         usleep(300_000)  // the collector sees that connection closed
 
-        // 3 from 127.0.0.2 and 2 from 127.0.0.3 make 5: the next is closed, from anywhere.
+        // 3 from 127.0.0.2 and 2 from 127.0.0.3 make 5: the 6th, from anywhere, takes the
+        // place of the connection open longest without a certificate (none is idle, none
+        // 2 s old: the last resort before refusing).
         let two = try (0..<2).map { _ in try open(from: "127.0.0.3") }
-        #expect(Raw.isClosed(try open(from: "127.0.0.4"), within: 500), "the 6th in all is closed")
-        #expect(!(three + two).contains { Raw.isClosed($0, within: 0) })
+        let sixth = try open(from: "127.0.0.4")
+        #expect(Raw.isClosed(three[0], within: 500), "the stranger open longest gave way to the 6th")
+        let waiting = Array(three.dropFirst()) + two + [sixth]
+        #expect(!waiting.contains { Raw.isClosed($0, within: 0) })
 
         // Handshakes unfinished after 2 s (the header timeout is 30 s) are cut.
-        #expect(Raw.isClosed(three[0], within: 4_000))
+        #expect(Raw.isClosed(three[1], within: 4_000))
         let cutAfter = Date().timeIntervalSince(started)
         #expect(cutAfter >= 1.8 && cutAfter < 5, "cut after \(cutAfter) s")
-        for fd in three + two { #expect(Raw.isClosed(fd, within: 1_000)) }
+        for fd in waiting { #expect(Raw.isClosed(fd, within: 1_000)) }
 
         // A finished handshake is not on that clock: silent for longer, then served.
         let socket = try TLSSocket.connect(host: "127.0.0.1", port: UInt16(port), context: web, timeout: 5)
@@ -311,10 +374,36 @@ extension ServeTests {
 
         let metrics = try good.get("/metrics").text
         #expect(metrics.contains("portwarden_connections_refused_total{reason=\"max_connections_per_address\"} 1"), "\(metrics)")
-        #expect(metrics.contains("portwarden_connections_refused_total{reason=\"max_connections\"} 1"), "\(metrics)")
+        #expect(metrics.contains("portwarden_connections_refused_total{reason=\"max_connections\"} 0"), "\(metrics)")
+        #expect(metrics.contains("portwarden_strangers_gave_way_total 1"), "\(metrics)")
         #expect(metrics.contains("portwarden_connections_refused_total{reason=\"handshake_timeout\"} 5"), "\(metrics)")
         #expect(metrics.contains("portwarden_connections_max{scope=\"total\"} 5"))
         #expect(metrics.contains("portwarden_connections_max{scope=\"per_address\"} 3"))
+    }
+
+    /// Hosts' connections in the middle of a request never give way: with every
+    /// connection one of those, the next is closed as it is accepted.
+    @Test func aCapHeldByHostsMidRequestRefusesTheNext() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let web = try enroll("web-01")
+        let port = try unusedPort()
+        let server = try serve(port: port, ["--max-connections", "3", "--max-connections-per-address", "10"])
+        defer { server.terminate(); server.waitUntilExit() }
+        let busy = try (0..<3).map { _ in
+            let host = try TLSSocket.connect(host: "127.0.0.1", port: UInt16(port), context: web, timeout: 5)
+            try host.write(Array("POST /v1/reports HTTP/1.1\r\nHost: x\r\n".utf8))
+            usleep(100_000)  // the collector has verified its certificate: a host's from then on
+            return host
+        }
+        let refused = try #require(Raw.connect(from: "127.0.0.2", to: port))
+        defer { close(refused) }
+        #expect(Raw.isClosed(refused, within: 500), "past three busy hosts, the 4th is closed")
+        busy.forEach { $0.close() }
+        usleep(300_000)
+        let metrics = try CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: web, timeout: 5).get("/metrics").text
+        #expect(metrics.contains("portwarden_connections_refused_total{reason=\"max_connections\"} 1"), "\(metrics)")
+        #expect(metrics.contains("portwarden_strangers_gave_way_total 0"), "\(metrics)")
     }
 
     /// A cap or a deadline out of range is refused before anything starts, naming where.
