@@ -56,10 +56,17 @@ public final class TLSConnection: TLSEndpoint, @unchecked Sendable {
     }
 
     /// Advances the handshake: true once it is complete, false while it needs more
-    /// input. A refused peer (no certificate, wrong CA, expired) throws.
+    /// input. A refused peer (no certificate, wrong CA, expired) throws. A server forgets
+    /// the session of a client without a certificate (an enrollment): strangers' sessions
+    /// would otherwise cycle the session cache (20,480) and push hosts' out.
     public func handshake() throws(TLSError) -> Bool {
         let result = SSL_do_handshake(ssl)
-        if result == 1 { return true }
+        if result == 1 {
+            if SSL_is_server(ssl) == 1, SSL_get0_peer_certificate(ssl) == nil, let session = SSL_get_session(ssl) {
+                SSL_CTX_remove_session(SSL_get_SSL_CTX(ssl), session)
+            }
+            return true
+        }
         switch SSL_get_error(ssl, result) {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return false
         default: throw failure("TLS handshake")

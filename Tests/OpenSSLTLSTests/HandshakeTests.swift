@@ -40,21 +40,29 @@ struct HandshakeTests {
     /// What the collector's identity cache rests on: a host's certificate has one
     /// fingerprint whether its session is resumed or made again by a full handshake (which
     /// parses it into another object), and another host's has another.
+    /// One connection from handshake to close, offering `session`: the server's end, and
+    /// the session the client may offer next.
+    func exchange(_ serverContext: TLSContext, _ clientContext: TLSContext,
+                  _ session: TLSSession?) throws -> (server: TLSConnection, session: TLSSession?) {
+        let server = try TLSConnection(context: serverContext)
+        let client = try TLSConnection(context: clientContext, serverName: "localhost", session: session)
+        try handshake(client, server)
+        try server.write([1])
+        client.feed(server.takeOutput())
+        _ = try client.read()  // the TLS 1.3 ticket arrives after the handshake
+        client.close()
+        server.feed(client.takeOutput())
+        _ = try server.read()
+        server.close()  // freed without its close_notify, OpenSSL would drop the session
+        return (server, client.session)
+    }
+
     @Test func aCertificateKeepsItsFingerprintAcrossHandshakes() throws {
         let pki = try TestPKI()
         let serverContext = try pki.serverContext()
         let clientContext = try pki.clientContext(try pki.host("web-01"))
         func exchange(_ session: TLSSession?) throws -> (server: TLSConnection, session: TLSSession?) {
-            let server = try TLSConnection(context: serverContext)
-            let client = try TLSConnection(context: clientContext, serverName: "localhost", session: session)
-            try handshake(client, server)
-            try server.write([1])
-            client.feed(server.takeOutput())
-            _ = try client.read()  // the TLS 1.3 ticket arrives after the handshake
-            client.close()
-            server.feed(client.takeOutput())
-            _ = try server.read()
-            return (server, client.session)
+            try self.exchange(serverContext, clientContext, session)
         }
         let first = try exchange(nil)
         let second = try exchange(first.session)
@@ -72,6 +80,21 @@ struct HandshakeTests {
         let other = try TLSConnection(context: serverContext)
         try handshake(try TLSConnection(context: try pki.clientContext(try pki.host("web-02")), serverName: "localhost"), other)
         #expect(try #require(other.peerCertificate).fingerprint != original.fingerprint)
+    }
+
+    /// A client without a certificate (enrollment) gets no session the server keeps:
+    /// strangers' handshakes must not push hosts' sessions out of the cache.
+    @Test func aServerKeepsNoSessionForAClientWithoutACertificate() throws {
+        let pki = try TestPKI()
+        let serverContext = try pki.serverContext(.optional)
+        let anonymous = try pki.clientContext(nil)
+        let first = try exchange(serverContext, anonymous, nil)
+        #expect(first.server.peerCertificate == nil)
+        let offered = try #require(first.session, "the client was given a ticket")
+        #expect(try !exchange(serverContext, anonymous, offered).server.sessionReused)
+        let host = try pki.clientContext(try pki.host("web-01"))
+        let hostSession = try #require(try exchange(serverContext, host, nil).session)
+        #expect(try exchange(serverContext, host, hostSession).server.sessionReused, "a host's is kept as ever")
     }
 
     @Test func aClientWithoutACertificateIsRefused() throws {
