@@ -134,8 +134,12 @@ struct Run: ParsableCommand, LoggingCommand {
                 logger.warning("\(result.remaining) snapshots wait in the spool: \(reason)\(retry)", metadata: [
                     "event": "delivery_waiting", "reason": "\(reason)", "waiting": "\(result.remaining)"])
             } else {
-                logger.info("delivered \(result.delivered) snapshots (\(result.unchanged) as unchanged reports)", metadata: [
-                    "event": "delivered", "delivered": "\(result.delivered)", "unchanged": "\(result.unchanged)"])
+                // How the last report reached the collector: kept, resumed or full says what it cost.
+                let carrier = result.delivered > 0 ? reporter.delivery.connection.kept?.lastCarrier : nil
+                let on = carrier.map { ", the last on \(KeptConnection.describe($0))" } ?? ""
+                logger.info("delivered \(result.delivered) snapshots (\(result.unchanged) as unchanged reports)\(on)", metadata: [
+                    "event": "delivered", "delivered": "\(result.delivered)", "unchanged": "\(result.unchanged)",
+                    "connection": "\(carrier?.rawValue ?? "none")"])
             }
             // A snapshot set aside is a fault to look at (exit 1); snapshots merely waiting are not (75).
             if once { throw ExitCode(!result.rejected.isEmpty ? 1 : result.remaining == 0 ? 0 : 75) }

@@ -84,7 +84,7 @@ public struct CollectorConnection: Sendable {
     private func converse<T>(_ requests: (TLSSocket) throws -> (value: T, last: HTTPResponse?)) throws -> T {
         if let kept, let socket = kept.take() {
             if let done = try? requests(socket), done.last?.status != 403 {
-                if let last = done.last { kept.keep(socket, after: last) } else { socket.close() }
+                if let last = done.last { kept.keep(socket, after: last, wasKept: true) } else { socket.close() }
                 return done.value
             }
             socket.close()
@@ -92,7 +92,7 @@ public struct CollectorConnection: Sendable {
         let socket = try connect()
         defer { remember(socket) }
         let done = try requests(socket)
-        if let kept, let last = done.last { kept.keep(socket, after: last) } else { socket.close() }
+        if let kept, let last = done.last { kept.keep(socket, after: last, wasKept: false) } else { socket.close() }
         return done.value
     }
 

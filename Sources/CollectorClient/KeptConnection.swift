@@ -26,6 +26,30 @@ public final class KeptConnection: Sendable {
     }
 
     private let kept = Mutex<Kept?>(nil)
+    private let carrier = Mutex<Carrier?>(nil)
+
+    /// What carried a report to the collector: what the agent's log says it cost.
+    public enum Carrier: String, Sendable {
+        /// The connection the last report left open: one HTTP request.
+        case kept
+        /// A new connection resuming the TLS session: one round trip more.
+        case resumed
+        /// A new connection and a full handshake (the first, or the session was lost: a
+        /// collector restarted, the session an hour old, another collector).
+        case full
+    }
+
+    /// As the agent's log says it.
+    public static func describe(_ carrier: Carrier) -> String {
+        switch carrier {
+        case .kept: "the connection the report before left open"
+        case .resumed: "a new connection resuming the TLS session"
+        case .full: "a new connection with a full TLS handshake"
+        }
+    }
+
+    /// What carried the last report answered, nil before any.
+    public var lastCarrier: Carrier? { carrier.withLock { $0 } }
 
     /// How long before the collector's stated idle timeout a connection is no longer
     /// offered, so a report rarely races the collector's own close (and when it does, it
@@ -46,8 +70,10 @@ public final class KeptConnection: Sendable {
         return kept.socket
     }
 
-    /// Keeps `socket` for the next report when `response` left it open; closes it otherwise.
-    func keep(_ socket: TLSSocket, after response: HTTPResponse) {
+    /// Keeps `socket` for the next report when `response` left it open; closes it
+    /// otherwise. `wasKept`: the report went on the connection this kept.
+    func keep(_ socket: TLSSocket, after response: HTTPResponse, wasKept: Bool) {
+        carrier.withLock { $0 = wasKept ? .kept : socket.sessionReused ? .resumed : .full }
         guard !response.closesConnection else {
             socket.close()
             return

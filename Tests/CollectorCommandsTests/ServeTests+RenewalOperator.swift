@@ -24,7 +24,9 @@ extension ServeTests {
         run.executableURL = URL(fileURLWithPath: Self.agent)
         run.arguments = ["run", "--config", config, "--interval", "1"]
         run.standardOutput = FileHandle.nullDevice
-        run.standardError = FileHandle.nullDevice
+        let runLog = state + "/run.log"
+        FileManager.default.createFile(atPath: runLog, contents: nil)
+        run.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: runLog))
         try run.run()
         // SIGKILL: the agent's loop sleeps, and a SIGTERM the test runner ignores would be ignored by it too.
         defer { kill(run.processIdentifier, SIGKILL); run.waitUntilExit() }
@@ -45,6 +47,10 @@ extension ServeTests {
         let (handshakesBefore, reportsBefore) = (try handshakes(), try reports())
         #expect(try waitFor { try reports() >= reportsBefore + 3 })
         #expect(try handshakes() == handshakesBefore + 1, "only the second /metrics fetch's")
+        let logged = try String(contentsOfFile: runLog, encoding: .utf8)
+        #expect(logged.contains("connection=\"full\"") && logged.contains("connection=\"kept\"")
+                    && logged.contains("the last on the connection the report before left open"),
+                "the log says how each cycle's report went: \(logged)")
 
         let renewed = try agent(["renew", "--force", "--config", config])
         try #require(renewed.status == 0, "\(renewed.output)")
