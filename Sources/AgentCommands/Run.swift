@@ -48,7 +48,7 @@ struct Run: ParsableCommand, LoggingCommand {
     @OptionGroup var collectorOptions: CollectorOptions
 
     @Option(help: ArgumentHelp("Time between scans: 90s, 15m… (default 60s; up to 10% more at random, so a fleet does not report in step).",
-                               valueName: "duration"))
+                               valueName: "duration"), transform: Seconds.argument)
     var interval: Seconds?
 
     @Flag(help: "Scan and deliver once, then exit (for cron).")

@@ -45,7 +45,7 @@ struct Enroll: ParsableCommand {
         var name: String?
 
         @Option(help: ArgumentHelp("How long the certificate is valid: 90d, 12h… (default: certificate_lifetime in the config's enrollment: block, else 90d).",
-                                   valueName: "duration"))
+                                   valueName: "duration"), transform: Seconds.argument)
         var lifetime: Seconds?
 
         @Option(help: ArgumentHelp("Write the certificate here instead of standard output.", valueName: "file"))

@@ -23,7 +23,7 @@ extension Hosts {
         @OptionGroup var state: StateOptions
 
         @Option(help: ArgumentHelp("Time without a report after which a host counts as stale: 90s, 15m… (default: the config's stale_after, else 15m).",
-                                   valueName: "duration"))
+                                   valueName: "duration"), transform: Seconds.argument)
         var staleAfter: Seconds?
 
         @Option(help: "table or json.")

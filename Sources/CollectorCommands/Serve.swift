@@ -37,22 +37,22 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
     var maxReportBytes: Int?
 
     @Option(help: ArgumentHelp("Time without a report after which a host counts as stale: 90s, 15m… (default 15m).",
-                               valueName: "duration"))
+                               valueName: "duration"), transform: Seconds.argument)
     var staleAfter: Seconds?
 
     @Option(help: ArgumentHelp("Time a connection may take to deliver a request head, handshake included (default 30s).",
-                               valueName: "duration"))
+                               valueName: "duration"), transform: Seconds.argument)
     var headerTimeout: Seconds?
 
     @Option(help: ArgumentHelp("Time a host's connection is kept open between an answer and its next request, so each report goes on the connection the last one left (default 90s, from 1s to 1h: agents stop offering a connection 5s, at most a tenth of it, before it ends: that much less than it must exceed their interval × 1.1). Idle connections give way to new ones at --max-connections.",
-                               valueName: "duration"))
+                               valueName: "duration"), transform: Seconds.argument)
     var keepaliveTimeout: Seconds?
 
     @Option(help: ArgumentHelp("Time a request may take from its head to the end of its body (default 60s).",
-                               valueName: "duration"))
+                               valueName: "duration"), transform: Seconds.argument)
     var requestTimeout: Seconds?
 
-    @Option(help: ArgumentHelp("Time a connection may take to finish its TLS handshake (default 10s).", valueName: "duration"))
+    @Option(help: ArgumentHelp("Time a connection may take to finish its TLS handshake (default 10s).", valueName: "duration"), transform: Seconds.argument)
     var handshakeTimeout: Seconds?
 
     @Option(help: "Connections open at once, at most (default 10000; lowered to fit the descriptor limit).")
@@ -62,7 +62,7 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
     var maxConnectionsPerAddress: Int?
 
     @Option(help: ArgumentHelp("How long the receipt log keeps a run of reports: 400d, 8w… (default 400d); each host's newest run is always kept.",
-                               valueName: "duration"))
+                               valueName: "duration"), transform: Seconds.argument)
     var receiptRetention: Seconds?
 
     /// The flag before durations were one syntax, in days: cron lines and units still pass it.
@@ -70,7 +70,7 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
     var receiptRetentionDays: Int?
 
     @Option(help: ArgumentHelp("How far ahead of this clock a report may be dated: 90s, 15m… (default 5m); past it, refused as clock skew.",
-                               valueName: "duration"))
+                               valueName: "duration"), transform: Seconds.argument)
     var maxClockSkew: Seconds?
 
     @Option(help: "Reports one host may send a minute, at most (default \(HostBudget.Limits.defaultReportsPerMinute)); past it, 429.")
@@ -83,7 +83,7 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
     var hostChangedListenersPerHour: Int?
 
     @Option(help: ArgumentHelp("How long a host certificate is valid: 90d, 12h… (default 90d); agents renew when a third is left.",
-                               valueName: "duration"))
+                               valueName: "duration"), transform: Seconds.argument)
     var certificateLifetime: Seconds?
 
     @Option(help: "Reports waiting to be stored, at most (default 1024); past it, 503 with Retry-After.")

@@ -421,6 +421,9 @@ extension ServeTests {
         let duration = try portwarden(["serve", "--state-dir", state, "--handshake-timeout", "2h"])
         #expect(duration.status == 2 && duration.output.contains("--handshake-timeout must be from 1s to 1h"),
                 "\(duration.output)")
+        // A value that is no duration at all: the error says what one looks like.
+        let garbled = try portwarden(["serve", "--state-dir", state, "--keepalive-timeout", "abc"])
+        #expect(garbled.status == 2 && garbled.output.contains("'abc' is not a duration such as 90s, 15m"), "\(garbled.output)")
     }
 
     /// A descriptor limit that leaves room for a handful of connections is no collector:

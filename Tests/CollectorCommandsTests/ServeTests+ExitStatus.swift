@@ -67,7 +67,8 @@ extension ServeTests {
         defer { try? FileManager.default.removeItem(atPath: state) }
         // 2, never argument-parser's 64; 3 when /proc cannot be read.
         #expect(try agent(["scan", "--no-such-flag"]).status == 2)
-        #expect(try agent(["run", "--once", "--interval", "a day"]).status == 2)
+        let interval = try agent(["run", "--once", "--interval", "a day"])
+        #expect(interval.status == 2 && interval.output.contains("'a day' is not a duration such as"), "\(interval.output)")
         let badConfig = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID().uuidString).yaml").path
         try "labels:\n\trole: web\n".write(toFile: badConfig, atomically: true, encoding: .utf8)
         defer { unlink(badConfig) }
