@@ -216,7 +216,8 @@ extension CollectorDatabase {
 
     /// The outcome, the host's id unless there is nothing to evaluate (a duplicate, nothing
     /// written; or a snapshot of the state the host holds, `IngestDecisions.restates`: its
-    /// times and receipts moved, as an unchanged report's), the listeners as the history holds them (`HeldListeners`), and the time to evaluate
+    /// times and receipts moved, as an unchanged report's), the listeners as the history
+    /// holds them (`HeldListeners`), and the time to evaluate
     /// its findings at: the time it was stored at (`ReportClock`:
     /// never before the host's newest), or the host's last re-evaluation that changed its
     /// findings, if later — a spooled report delivered after a reload or a lapsed waiver

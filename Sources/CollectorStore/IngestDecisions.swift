@@ -35,8 +35,8 @@ enum IngestDecisions {
     /// state digest (the collector's own) is one the host holds, as `holdsState` asks of an
     /// unchanged report. Storing and evaluating it would write nothing but the host's times
     /// and receipts, so it is stored as its unchanged report would be. Full snapshots of a
-    /// held state come from agents that lost what they acknowledged, from agents of a
-    /// release before unchanged reports, and after a 409 from another collector.
+    /// held state come from agents that lost what they acknowledged, and from agents of a
+    /// release before unchanged reports.
     static func restates(_ stored: HostRecord?, _ request: IngestRequest, at time: Int64) -> Bool {
         guard let stored, let digest = request.stateDigest else { return false }
         return holdsState(stored, digest, evaluatedUnder: request.evaluatedUnder, at: time)
