@@ -134,9 +134,10 @@ struct Run: ParsableCommand, LoggingCommand {
                 logger.warning("\(result.remaining) snapshots wait in the spool: \(reason)\(retry)", metadata: [
                     "event": "delivery_waiting", "reason": "\(reason)", "waiting": "\(result.remaining)"])
             } else {
-                // How the last report reached the collector: kept, resumed or full says what it cost.
-                let carrier = result.delivered > 0 ? reporter.delivery.connection.kept?.lastCarrier : nil
-                let on = carrier.map { ", the last on \(KeptConnection.describe($0))" } ?? ""
+                // How the cycle's reports reached the collector, the dearest way: what they cost.
+                let dearest = reporter.delivery.connection.kept?.dearestCarrier()
+                let carrier = result.delivered > 0 ? dearest : nil
+                let on = carrier.map { $0 == .kept ? ", on \($0)" : ", at the dearest on \($0)" } ?? ""
                 logger.info("delivered \(result.delivered) snapshots (\(result.unchanged) as unchanged reports)\(on)", metadata: [
                     "event": "delivered", "delivered": "\(result.delivered)", "unchanged": "\(result.unchanged)",
                     "connection": "\(carrier?.rawValue ?? "none")"])

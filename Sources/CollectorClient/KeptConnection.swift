@@ -28,8 +28,9 @@ public final class KeptConnection: Sendable {
     private let kept = Mutex<Kept?>(nil)
     private let carrier = Mutex<Carrier?>(nil)
 
-    /// What carried a report to the collector: what the agent's log says it cost.
-    public enum Carrier: String, Sendable {
+    /// What carried a report to the collector: what the agent's log says it cost, from
+    /// the cheapest to the dearest.
+    public enum Carrier: String, Sendable, Comparable, CustomStringConvertible {
         /// The connection the last report left open: one HTTP request.
         case kept
         /// A new connection resuming the TLS session: one round trip more.
@@ -37,19 +38,31 @@ public final class KeptConnection: Sendable {
         /// A new connection and a full handshake (the first, or the session was lost: a
         /// collector restarted, the session an hour old, another collector).
         case full
-    }
 
-    /// As the agent's log says it.
-    public static func describe(_ carrier: Carrier) -> String {
-        switch carrier {
-        case .kept: "the connection the report before left open"
-        case .resumed: "a new connection resuming the TLS session"
-        case .full: "a new connection with a full TLS handshake"
+        public static func < (a: Carrier, b: Carrier) -> Bool { a.cost < b.cost }
+
+        private var cost: Int {
+            switch self {
+            case .kept: 0
+            case .resumed: 1
+            case .full: 2
+            }
+        }
+
+        /// As the agent's log says it.
+        public var description: String {
+            switch self {
+            case .kept: "the connection the report before left open"
+            case .resumed: "a new connection resuming the TLS session"
+            case .full: "a new connection with a full TLS handshake"
+            }
         }
     }
 
-    /// What carried the last report answered, nil before any.
-    public var lastCarrier: Carrier? { carrier.withLock { $0 } }
+    /// The dearest carrier of the reports answered since the last call, nil when none
+    /// was: a cycle that delivered a spool after an outage says `full`, though its later
+    /// reports went on the connection its first one opened.
+    public func dearestCarrier() -> Carrier? { carrier.withLock { carrier in defer { carrier = nil }; return carrier } }
 
     /// How long before the collector's stated idle timeout a connection is no longer
     /// offered, so a report rarely races the collector's own close (and when it does, it
@@ -73,7 +86,8 @@ public final class KeptConnection: Sendable {
     /// Keeps `socket` for the next report when `response` left it open; closes it
     /// otherwise. `wasKept`: the report went on the connection this kept.
     func keep(_ socket: TLSSocket, after response: HTTPResponse, wasKept: Bool) {
-        carrier.withLock { $0 = wasKept ? .kept : socket.sessionReused ? .resumed : .full }
+        let now: Carrier = wasKept ? .kept : socket.sessionReused ? .resumed : .full
+        carrier.withLock { $0 = max($0 ?? now, now) }
         guard !response.closesConnection else {
             socket.close()
             return

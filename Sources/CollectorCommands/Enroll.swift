@@ -54,7 +54,7 @@ struct Enroll: ParsableCommand {
         func validate() throws {
             let range = EnrollmentSettings.certificateLifetimeRange
             if let lifetime, !range.contains(lifetime.value) {
-                throw ValidationError("--lifetime must be from \(Seconds(range.lowerBound)) to \(Seconds(range.upperBound))")
+                throw ValidationError("--lifetime must be from \(Seconds(range.lowerBound)) to \(Seconds(range.upperBound)); got \(lifetime)")
             }
         }
 

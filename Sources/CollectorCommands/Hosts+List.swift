@@ -17,7 +17,7 @@ extension Hosts {
                 given with --format json. It stays refusing until a report of it is stored. A retired host \
                 (`hosts forget`) is left out unless --all. CERT EXPIRES is when the host's current, unrevoked \
                 certificate ends ("-": none), marked when that is within 30 days. --format json writes \
-                {"schema": 1, "hosts": [...]}, a stable shape described in README.md ("Hosts").
+                {"schema": 1, "hosts": [...]}, a stable shape described in README.md (The collector, `hosts list`).
                 """)
 
         @OptionGroup var state: StateOptions
@@ -35,7 +35,7 @@ extension Hosts {
         func validate() throws {
             if let staleAfter, !CollectorConfig.Limits.staleAfter.contains(staleAfter.value) {
                 throw ValidationError("--stale-after must be from \(Seconds(CollectorConfig.Limits.staleAfter.lowerBound)) to "
-                                      + "\(Seconds(CollectorConfig.Limits.staleAfter.upperBound))")
+                                      + "\(Seconds(CollectorConfig.Limits.staleAfter.upperBound)); got \(staleAfter)")
             }
         }
 

@@ -14,8 +14,9 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
     static let configuration = CommandConfiguration(
         abstract: "Accept agents' reports over mutual TLS and keep their history.",
         discussion: """
-            HTTP/1.1 over TLS (the system OpenSSL, TLS 1.2 or later): POST /v1/reports \
-            from enrolled hosts, POST /v1/enroll (with the secret from `portwarden enroll \
+            HTTP/1.1 over TLS (the system OpenSSL, TLS 1.2 or later): POST /v1/reports and \
+            /v1/reports/unchanged from enrolled hosts (on connections kept between reports: \
+            --keepalive-timeout), POST /v1/renew and GET /v1/ca for them, POST /v1/enroll (with the secret from `portwarden enroll \
             secret` or a token from `portwarden enroll token create`, looked up at each \
             attempt: replacing them needs no restart), GET /metrics, GET /healthz. A \
             host's identity is the name in its client certificate; a report naming another host is refused (403). History goes \
@@ -44,7 +45,7 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
                                valueName: "duration"), transform: Seconds.argument)
     var headerTimeout: Seconds?
 
-    @Option(help: ArgumentHelp("Time a host's connection is kept open between an answer and its next request, so each report goes on the connection the last one left (default 90s, from 1s to 1h: agents stop offering a connection 5s, at most a tenth of it, before it ends: that much less than it must exceed their interval × 1.1). Idle connections give way to new ones at --max-connections.",
+    @Option(help: ArgumentHelp("Time a host's connection is kept open between an answer and its next request, so each report goes on the connection the last one left (default 90s, from 1s to 1h). Agents stop using a connection 5s (at most a tenth of this) before it ends, so this less that margin must exceed the agents' interval × 1.1: 90s holds a 60s interval, 12s a 10s one. Idle connections give way to new ones at --max-connections.",
                                valueName: "duration"), transform: Seconds.argument)
     var keepaliveTimeout: Seconds?
 
@@ -55,7 +56,7 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
     @Option(help: ArgumentHelp("Time a connection may take to finish its TLS handshake (default 10s).", valueName: "duration"), transform: Seconds.argument)
     var handshakeTimeout: Seconds?
 
-    @Option(help: "Connections open at once, at most (default 10000; lowered to fit the descriptor limit).")
+    @Option(help: "Connections open at once, at most (default 10000; lowered to fit the descriptor limit). At the cap a new connection takes the place of one without a fleet certificate, or of a host's idle one (README, \"Strangers give way\"); hosts' requests under way are never cut.")
     var maxConnections: Int?
 
     @Option(help: "Connections open at once from one address (an IPv6 /64), at most (default 1000).")
@@ -129,7 +130,7 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
                                       Limits.hostChangedListenersPerHour),
                                      ("--max-queued-reports", maxQueuedReports, Limits.maxQueuedReports)] {
             if let value, !range.contains(value) {
-                throw ValidationError("\(flag) must be from \(range.lowerBound) to \(range.upperBound)")
+                throw ValidationError("\(flag) must be from \(range.lowerBound) to \(range.upperBound); got \(value)")
             }
         }
         if receiptRetentionDays != nil, receiptRetention != nil {
@@ -144,7 +145,7 @@ struct Serve: AsyncParsableCommand, LoggingCommand {
                                      ("--max-clock-skew", maxClockSkew, Limits.maxClockSkew),
                                      ("--certificate-lifetime", certificateLifetime, EnrollmentSettings.certificateLifetimeRange)] {
             if let value, !range.contains(value.value) {
-                throw ValidationError("\(flag) must be from \(Seconds(range.lowerBound)) to \(Seconds(range.upperBound))")
+                throw ValidationError("\(flag) must be from \(Seconds(range.lowerBound)) to \(Seconds(range.upperBound)); got \(value)")
             }
         }
     }

@@ -21,7 +21,7 @@ final class Admission: ChannelInboundHandler {
         let metrics = metrics
         let gaveWay: (Connections.GaveWay) -> Void = { kind in
             switch kind {
-            case .idle: metrics.idleClosed(.gaveWay)
+            case .host: metrics.idleClosed(.gaveWay)
             case .stranger: metrics.strangerGaveWay()
             }
         }

@@ -2,9 +2,11 @@ import CollectorStore
 import Policy
 import Synchronization
 
-/// Why an idle connection — one answered and waiting for its next request — was closed.
+/// Why a host's idle connection — one answered and waiting for its next report — was
+/// closed; strangers' are counted apart (`strangerGaveWay`) or not at all (`header_timeout`).
 enum IdleClose: String, CaseIterable {
-    /// To admit a new connection at `max_connections` or the per-address cap.
+    /// To admit a new connection at `max_connections` or the per-address cap: the host
+    /// reconnects at its next report.
     case gaveWay = "gave_way"
     /// A host's, idle past `keepalive_timeout` (a stranger's, past `header_timeout`, is not counted).
     case keepaliveTimeout = "keepalive_timeout"
@@ -122,11 +124,12 @@ public final class CollectorMetrics: Sendable {
                "Of the open connections, those kept between a host's requests (keepalive_timeout).",
                [("", "\(idleConnections)")])
         family("portwarden_idle_connections_closed_total", "counter",
-               "Idle connections the collector closed: to admit a new one at a cap (gave_way), or idle past keepalive_timeout.",
+               "Hosts' idle connections the collector closed: to admit a new one at a cap (gave_way: the host reconnects at "
+                   + "its next report), or idle past keepalive_timeout.",
                IdleClose.allCases.map { ("{reason=\"\($0.rawValue)\"}", "\(s.idleClosed[$0, default: 0])") })
         family("portwarden_strangers_gave_way_total", "counter",
-               "Connections without a fleet certificate (in a handshake, enrolling, or never finishing a request) closed "
-                   + "to admit a new one at max_connections: many mean max_connections is held by clients that are not hosts.",
+               "Connections without a fleet certificate (idle, in a handshake, enrolling, or never finishing a request) closed "
+                   + "to admit a new one at max_connections or max_connections_per_address.",
                [("", "\(s.strangersGaveWay)")])
         family("portwarden_connections_refused_total", "counter",
                "Connections closed before any request: past a cap (never read), no TLS handshake within handshake_timeout, or stopping.",

@@ -25,15 +25,18 @@ enum ConnectionRefusal: String, CaseIterable {
 /// first: strangers asking something every second cannot make hosts' connections the
 /// ones idle longest.
 ///
-/// Nor can strangers that never finish — a handshake or a request head dripped from many
-/// addresses until its timeout — hold `max_connections` and lock the fleet out. At the
-/// total cap a new connection is admitted in place of, in this order: the stranger idle
-/// longest; the stranger open longest, once it has had `strangerGrace` (an agent's
-/// handshake takes milliseconds, so it is a host well before); the host idle longest; the
-/// stranger open longest, however young. A newcomer is itself a stranger until its
-/// certificate is verified, and the newest one: a flood must open `max_connections`
-/// more connections within an agent's handshake to push it out. Only hosts' connections
-/// in the middle of a request are never closed to make room.
+/// Nor can strangers that never finish — a handshake or a request head dripped until its
+/// timeout, from many addresses or from the hosts' own (a NAT) — hold a cap and lock the
+/// fleet out. At the total cap a new connection is admitted in place of, in this order:
+/// the stranger idle longest; the stranger open longest, once it has had `strangerGrace`
+/// (an agent's handshake takes milliseconds, so it is a host well before); the host idle
+/// longest; the stranger open longest, however young. A newcomer is itself a stranger
+/// until its certificate is verified, and the newest one: a flood must open
+/// `max_connections` connections within an agent's handshake to push it out. At the
+/// per-address cap the same order applies among that source's connections, without the
+/// last resort: a flood from one address is still turned away unread, at no cost, while
+/// its connections are young, and its hosts get in once they are not. Only hosts'
+/// connections in the middle of a request are never closed to make room.
 ///
 /// Every accepted socket is counted until it is closed, refused ones too: a refused
 /// socket is closed on its own event loop, which under a flood may be busy, and those
@@ -50,9 +53,9 @@ final class Connections: Sendable {
 
     /// Which connection made room for a new one at a cap, for `/metrics`.
     enum GaveWay {
-        /// One idle between requests (`IdleClose.gaveWay`).
-        case idle
-        /// One without a fleet certificate, in its handshake or a request.
+        /// A host's, idle between its reports (`IdleClose.gaveWay`): it reconnects at its next.
+        case host
+        /// One without a fleet certificate: idle, in its handshake, or in a request.
         case stranger
     }
 
@@ -61,11 +64,12 @@ final class Connections: Sendable {
         /// `admission`: its number in the order of admission; `host`: its fleet
         /// certificate was verified (`certified`), until then a stranger.
         var open: [ObjectIdentifier: (channel: any Channel, source: IPAddress?, admitted: NIODeadline, admission: UInt64, host: Bool)] = [:]
-        /// Connections in the order they were admitted, for the stranger open longest.
-        /// Entries since certified or closed are skipped when met and compacted as in
-        /// `idleOrders`; the number tells a closed connection's entry from a new
-        /// connection's whose channel took the same address.
+        /// Connections in the order they were admitted, in all and by source, for the
+        /// stranger open longest. Entries since certified or closed are skipped when met
+        /// and compacted as in `idleOrders`; the number tells a closed connection's entry
+        /// from a new connection's whose channel took the same address.
         var admissions = CircularBuffer<(id: ObjectIdentifier, admission: UInt64)>()
+        var admissionsBySource: [IPAddress?: CircularBuffer<(id: ObjectIdentifier, admission: UInt64)>] = [:]
         var admitted: UInt64 = 0
         /// Open connections by source (`IPAddress.source`); nil: a peer without an address.
         var bySource: [IPAddress?: Int] = [:]
@@ -117,19 +121,42 @@ final class Connections: Sendable {
             return nil
         }
 
-        /// The connection without a fleet certificate open longest, when it was admitted
-        /// before `cutoff` (any, without one), no longer counted as open: the caller closes it.
-        mutating func evictStranger(admittedBefore cutoff: NIODeadline?) -> (any Channel)? {
-            while let (id, admission) = admissions.first {
-                guard let connection = open[id], connection.admission == admission, !connection.host else {
-                    admissions.removeFirst()
-                    continue
+        /// The connection without a fleet certificate open longest — from `source` only,
+        /// when given — when it was admitted before `cutoff` (any, without one), no longer
+        /// counted as open: the caller closes it.
+        mutating func evictStranger(from source: IPAddress?? = nil, admittedBefore cutoff: NIODeadline?) -> (any Channel)? {
+            func oldest(_ queue: inout CircularBuffer<(id: ObjectIdentifier, admission: UInt64)>) -> ObjectIdentifier? {
+                while let (id, admission) = queue.first {
+                    guard let connection = open[id], connection.admission == admission, !connection.host else {
+                        queue.removeFirst()
+                        continue
+                    }
+                    if let cutoff, connection.admitted >= cutoff { return nil }
+                    return id
                 }
-                if let cutoff, connection.admitted >= cutoff { return nil }
-                admissions.removeFirst()
-                remove(id)
-                return connection.channel
+                return nil
             }
+            let found: ObjectIdentifier?
+            if let source {
+                guard var queue = admissionsBySource.removeValue(forKey: source) else { return nil }
+                found = oldest(&queue)
+                admissionsBySource[source] = queue
+            } else {
+                found = oldest(&admissions)
+            }
+            guard let id = found, let connection = open[id] else { return nil }
+            remove(id)  // its entries in the queues are skipped from now on
+            return connection.channel
+        }
+
+        /// The connection to close for a newcomer at a cap — among `source`'s only, at the
+        /// per-address cap, where young strangers stay — in the order the type's comment
+        /// gives, and which kind it was; nil when there is none to close.
+        mutating func makeRoom(from source: IPAddress?? = nil, now: NIODeadline) -> (any Channel, GaveWay)? {
+            if let idle = evictIdle(from: source, queues: [0]) { return (idle, .stranger) }
+            if let stranger = evictStranger(from: source, admittedBefore: now - Connections.strangerGrace) { return (stranger, .stranger) }
+            if let idle = evictIdle(from: source, queues: [1]) { return (idle, .host) }
+            if source == nil, let stranger = evictStranger(admittedBefore: nil) { return (stranger, .stranger) }
             return nil
         }
 
@@ -146,6 +173,7 @@ final class Connections: Sendable {
             guard let connection = open.removeValue(forKey: id) else { return }
             let left = bySource[connection.source, default: 1] - 1
             bySource[connection.source] = left > 0 ? left : nil
+            if left <= 0 { admissionsBySource[connection.source] = nil }
         }
     }
 
@@ -209,31 +237,28 @@ final class Connections: Sendable {
             if state.stopping { return (.stopping, pause, nil) }
             var evicted: (any Channel, GaveWay)?
             if state.bySource[source, default: 0] >= state.limits.perAddress {
-                guard let idle = state.evictIdle(from: .some(source)) else { return (.perAddress, pause, nil) }
-                evicted = (idle, .idle)
+                guard let room = state.makeRoom(from: .some(source), now: now) else { return (.perAddress, pause, nil) }
+                evicted = room
             } else if state.open.count >= state.limits.total {
-                if let idle = state.evictIdle(queues: [0]) {
-                    evicted = (idle, .idle)
-                } else if let stranger = state.evictStranger(admittedBefore: now - Self.strangerGrace) {
-                    evicted = (stranger, .stranger)
-                } else if let idle = state.evictIdle(queues: [1]) {
-                    evicted = (idle, .idle)
-                } else if let stranger = state.evictStranger(admittedBefore: nil) {
-                    evicted = (stranger, .stranger)
-                } else {
-                    return (.total, pause, nil)
-                }
+                guard let room = state.makeRoom(now: now) else { return (.total, pause, nil) }
+                evicted = room
             }
             state.admitted += 1
+            let entry = (id: id, admission: state.admitted)
             state.open[id] = (child, source, now, state.admitted, false)
-            state.admissions.append((id, state.admitted))
-            // Entries left by certified and closed connections: bounded by the live ones.
-            if state.admissions.count > 2 * state.open.count + 64 {
-                state.admissions = CircularBuffer(state.admissions.filter { entry in
-                    state.open[entry.id].map { $0.admission == entry.admission && !$0.host } ?? false
-                })
-            }
             state.bySource[source, default: 0] += 1
+            // Entries left by certified and closed connections: bounded by the live ones.
+            func live(_ entry: (id: ObjectIdentifier, admission: UInt64)) -> Bool {
+                state.open[entry.id].map { $0.admission == entry.admission && !$0.host } ?? false
+            }
+            state.admissions.append(entry)
+            if state.admissions.count > 2 * state.open.count + 64 {
+                state.admissions = CircularBuffer(state.admissions.filter(live))
+            }
+            state.admissionsBySource[source, default: []].append(entry)
+            if let queue = state.admissionsBySource[source], queue.count > 2 * state.bySource[source, default: 0] + 16 {
+                state.admissionsBySource[source] = CircularBuffer(queue.filter(live))
+            }
             return (nil, pause, evicted)
         }
         if let (channel, kind) = evicted {

@@ -1,6 +1,6 @@
 import PortwardenModel
 
-/// The period a report, export or replay covers: `--since 30d` (2w, 12h, 30m, 45s, or a date) up to
+/// The period a report, export or replay covers: `--since 30d` (2w, 12h, 30m, 45s, 3600, or a date) up to
 /// `--until DATE` (default now), in seconds since the epoch.
 public struct TimeWindow: Equatable, Sendable {
     public var since: Int64
@@ -25,12 +25,14 @@ public struct TimeWindow: Equatable, Sendable {
             end = now + 1
         }
         let start: Int64
-        if let unit = since.last, let amount = Int64(since.dropLast()), amount > 0, let seconds = ["w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1][String(unit)] {
-            start = end - amount * Int64(seconds)
+        // A duration in the syntax of every other flag (a bare number is seconds), checked
+        // for overflow there: `--since 99999999999999w` is refused, not a trap.
+        if let duration = Seconds(since), duration.value > 0 {
+            start = end - Int64(duration.value)
         } else if let parsed = Timestamp.seconds(dateOrRFC3339: since) {
             start = parsed
         } else {
-            throw TimeWindowError("--since \"\(since)\": expected a duration (90d, 12h, 30m, 2w) or a date (2026-11-01)")
+            throw TimeWindowError("--since \"\(since)\": expected \(Seconds.syntax), or a date (2026-11-01)")
         }
         guard start < end else { throw TimeWindowError("--since must be before --until") }
         return TimeWindow(since: start, until: end)

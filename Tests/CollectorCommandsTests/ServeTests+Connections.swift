@@ -247,6 +247,40 @@ extension ServeTests {
         #expect(try CollectorDatabase.open(path: state + "/portwarden.sqlite").host(named: "web-01")?.lastSequence == 5)
     }
 
+    /// Strangers from the hosts' own address (a NAT a flood shares with them) fill its
+    /// cap: once 2 s old they give way there too, each host reports, and the hosts' kept
+    /// connections are not the first to go. (Younger, they are spared and a newcomer from
+    /// the address is refused: `connectionsPastACapAreClosedAtOnceAndSlowHandshakesCut`.)
+    @Test func strangersFromTheHostsOwnAddressGiveWayAtItsCap() throws {
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try #require(try portwarden(["ca", "init", "--state-dir", state, "--name", "127.0.0.1"]).status == 0)
+        let web = try enroll("web-01"), db = try enroll("db-01")
+        let port = try unusedPort()
+        let server = try serve(port: port, ["--max-connections", "40", "--max-connections-per-address", "5",
+                                            "--handshake-timeout", "60s"])
+        defer { server.terminate(); server.waitUntilExit() }
+        let agent = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: web, timeout: 5, sessions: SessionCache(),
+                                        kept: KeptConnection())
+        #expect(try agent.post("/v1/reports", body: Self.report("web-01", sequence: 1)).status == 200)
+        #expect(agent.kept?.dearestCarrier() == .full)
+        let strangers = (0..<4).compactMap { _ in Raw.connect(from: "127.0.0.1", to: port) }
+        defer { strangers.forEach { close($0) } }
+        try #require(strangers.count == 4)
+        strangers.forEach { Raw.startHandshake($0) }
+        usleep(2_300_000)  // past the strangers' grace
+        // The address is at its cap (web-01's kept connection and four strangers): db-01
+        // takes the place of the stranger open longest, not web-01's.
+        let other = CollectorConnection(host: "127.0.0.1", port: UInt16(port), context: db, timeout: 5)
+        #expect(try other.post("/v1/reports", body: Self.report("db-01", sequence: 1)).status == 200)
+        #expect(Raw.isClosed(strangers[0], within: 1_000), "the stranger open longest from the address gave way")
+        #expect(try agent.post("/v1/reports", body: Self.report("web-01", sequence: 2)).status == 200)
+        #expect(agent.kept?.dearestCarrier() == .kept, "web-01's connection was kept")
+        let metrics = try other.get("/metrics").text
+        #expect(metricSample(metrics, "portwarden_connections_refused_total{reason=\"max_connections_per_address\"}") == 0, "\(metrics)")
+        #expect((metricSample(metrics, "portwarden_strangers_gave_way_total") ?? 0) >= 1, "\(metrics)")
+        #expect(metricSample(metrics, "portwarden_idle_connections_closed_total{reason=\"gave_way\"}") == 0, "\(metrics)")
+    }
+
     /// At the cap, a stranger open longer than `Connections.strangerGrace` (2 s) gives way
     /// before a host's connection kept idle between its reports.
     @Test func aStrangerOpenLongGivesWayBeforeAHostsKeptConnection() throws {
@@ -419,7 +453,7 @@ extension ServeTests {
         #expect(flag.status == 2 && flag.output.contains("--max-connections-per-address must be from 1 to 1000000"),
                 "\(flag.output)")
         let duration = try portwarden(["serve", "--state-dir", state, "--handshake-timeout", "2h"])
-        #expect(duration.status == 2 && duration.output.contains("--handshake-timeout must be from 1s to 1h"),
+        #expect(duration.status == 2 && duration.output.contains("--handshake-timeout must be from 1s to 1h; got 2h"),
                 "\(duration.output)")
         // A value that is no duration at all: the error says what one looks like.
         let garbled = try portwarden(["serve", "--state-dir", state, "--keepalive-timeout", "abc"])

@@ -49,7 +49,7 @@ extension ServeTests {
         #expect(try handshakes() == handshakesBefore + 1, "only the second /metrics fetch's")
         let logged = try String(contentsOfFile: runLog, encoding: .utf8)
         #expect(logged.contains("connection=\"full\"") && logged.contains("connection=\"kept\"")
-                    && logged.contains("the last on the connection the report before left open"),
+                    && logged.contains("(1 as unchanged reports), on the connection the report before left open"),
                 "the log says how each cycle's report went: \(logged)")
 
         let renewed = try agent(["renew", "--force", "--config", config])
