@@ -88,8 +88,10 @@ public struct CollectorService: Sendable {
     }
 
     private func configure(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
+        let connections = connections
         try pipeline.addHandler(OpenSSLServerHandler(context: tls, handshakeTimeout: .seconds(settings.handshakeTimeout),
-                                                     metrics: metrics, certificates: certificates))
+                                                     metrics: metrics, certificates: certificates,
+                                                     heard: { connections.spoke($0) }))
         try configureHTTP(pipeline)
     }
 

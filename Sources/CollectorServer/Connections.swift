@@ -28,15 +28,22 @@ enum ConnectionRefusal: String, CaseIterable {
 /// Nor can strangers that never finish — a handshake or a request head dripped until its
 /// timeout, from many addresses or from the hosts' own (a NAT) — hold a cap and lock the
 /// fleet out. At the total cap a new connection is admitted in place of, in this order:
-/// the stranger idle longest; the stranger open longest, once it has had `strangerGrace`
-/// (an agent's handshake takes milliseconds, so it is a host well before); the host idle
-/// longest; the stranger open longest, however young. A newcomer is itself a stranger
-/// until its certificate is verified, and the newest one: a flood must open
-/// `max_connections` connections within an agent's handshake to push it out. At the
-/// per-address cap the same order applies among that source's connections, without the
-/// last resort: a flood from one address is still turned away unread, at no cost, while
-/// its connections are young, and its hosts get in once they are not. Only hosts'
-/// connections in the middle of a request are never closed to make room.
+/// 1. the stranger idle longest;
+/// 2. the stranger open longest, once it has had `strangerGrace` (an agent's handshake
+///    takes milliseconds, so it is a host well before);
+/// 3. the stranger open longest that has sent nothing yet (an agent sends its
+///    ClientHello as it connects; a bare TCP flood never does);
+/// 4. while strangers hold more than half the cap (a flood, not a fleet reconnecting),
+///    the stranger open longest: hosts keep their idle connections through a flood;
+/// 5. the host idle longest (it reconnects at its next report);
+/// 6. the stranger open longest, however young.
+/// A newcomer is itself a stranger until its certificate is verified, and the newest
+/// one: a flood that speaks TLS must open `max_connections` connections — each costing
+/// the collector a handshake's work — within an agent's handshake to push it out. At the
+/// per-address cap steps 1, 2 and 5 apply among that source's connections: a flood from
+/// one address is still turned away unread, at no cost, while its connections are
+/// young, and its hosts get in once they are not. Only hosts' connections in the middle
+/// of a request are never closed to make room.
 ///
 /// Every accepted socket is counted until it is closed, refused ones too: a refused
 /// socket is closed on its own event loop, which under a flood may be busy, and those
@@ -61,15 +68,21 @@ final class Connections: Sendable {
 
     private struct State {
         var limits: ConnectionLimits
-        /// `admission`: its number in the order of admission; `host`: its fleet
-        /// certificate was verified (`certified`), until then a stranger.
-        var open: [ObjectIdentifier: (channel: any Channel, source: IPAddress?, admitted: NIODeadline, admission: UInt64, host: Bool)] = [:]
+        /// `admission`: its number in the order of admission; `spoke`: a byte of it was
+        /// read (`spoke(_:)`); `host`: its fleet certificate was verified (`certified`),
+        /// until then a stranger.
+        var open: [ObjectIdentifier: (channel: any Channel, source: IPAddress?, admitted: NIODeadline, admission: UInt64,
+                                      spoke: Bool, host: Bool)] = [:]
+        /// Of `open`, hosts' connections.
+        var hosts = 0
         /// Connections in the order they were admitted, in all and by source, for the
         /// stranger open longest. Entries since certified or closed are skipped when met
         /// and compacted as in `idleOrders`; the number tells a closed connection's entry
         /// from a new connection's whose channel took the same address.
         var admissions = CircularBuffer<(id: ObjectIdentifier, admission: UInt64)>()
         var admissionsBySource: [IPAddress?: CircularBuffer<(id: ObjectIdentifier, admission: UInt64)>] = [:]
+        /// As `admissions`, those that have sent nothing yet (entries that since spoke are stale).
+        var silent = CircularBuffer<(id: ObjectIdentifier, admission: UInt64)>()
         var admitted: UInt64 = 0
         /// Open connections by source (`IPAddress.source`); nil: a peer without an address.
         var bySource: [IPAddress?: Int] = [:]
@@ -122,12 +135,14 @@ final class Connections: Sendable {
         }
 
         /// The connection without a fleet certificate open longest — from `source` only,
-        /// when given — when it was admitted before `cutoff` (any, without one), no longer
-        /// counted as open: the caller closes it.
-        mutating func evictStranger(from source: IPAddress?? = nil, admittedBefore cutoff: NIODeadline?) -> (any Channel)? {
+        /// when given; of those that have sent nothing, when `silent` — when it was admitted
+        /// before `cutoff` (any, without one), no longer counted as open: the caller closes it.
+        mutating func evictStranger(from source: IPAddress?? = nil, silent silentOnly: Bool = false,
+                                    admittedBefore cutoff: NIODeadline?) -> (any Channel)? {
             func oldest(_ queue: inout CircularBuffer<(id: ObjectIdentifier, admission: UInt64)>) -> ObjectIdentifier? {
                 while let (id, admission) = queue.first {
-                    guard let connection = open[id], connection.admission == admission, !connection.host else {
+                    guard let connection = open[id], connection.admission == admission, !connection.host,
+                          !(silentOnly && connection.spoke) else {
                         queue.removeFirst()
                         continue
                     }
@@ -141,6 +156,8 @@ final class Connections: Sendable {
                 guard var queue = admissionsBySource.removeValue(forKey: source) else { return nil }
                 found = oldest(&queue)
                 admissionsBySource[source] = queue
+            } else if silentOnly {
+                found = oldest(&silent)
             } else {
                 found = oldest(&admissions)
             }
@@ -155,6 +172,12 @@ final class Connections: Sendable {
         mutating func makeRoom(from source: IPAddress?? = nil, now: NIODeadline) -> (any Channel, GaveWay)? {
             if let idle = evictIdle(from: source, queues: [0]) { return (idle, .stranger) }
             if let stranger = evictStranger(from: source, admittedBefore: now - Connections.strangerGrace) { return (stranger, .stranger) }
+            if source == nil {
+                if let stranger = evictStranger(silent: true, admittedBefore: nil) { return (stranger, .stranger) }
+                if 2 * (open.count - hosts) > limits.total, let stranger = evictStranger(admittedBefore: nil) {
+                    return (stranger, .stranger)
+                }
+            }
             if let idle = evictIdle(from: source, queues: [1]) { return (idle, .host) }
             if source == nil, let stranger = evictStranger(admittedBefore: nil) { return (stranger, .stranger) }
             return nil
@@ -171,6 +194,7 @@ final class Connections: Sendable {
         mutating func remove(_ id: ObjectIdentifier) {
             notIdle(id)
             guard let connection = open.removeValue(forKey: id) else { return }
+            if connection.host { hosts -= 1 }
             let left = bySource[connection.source, default: 1] - 1
             bySource[connection.source] = left > 0 ? left : nil
             if left <= 0 { admissionsBySource[connection.source] = nil }
@@ -214,7 +238,17 @@ final class Connections: Sendable {
     /// never closed to make room while a request is under way on it.
     func certified(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
-        state.withLock { $0.open[id]?.host = true }
+        state.withLock { state in
+            guard state.open[id]?.host == false else { return }
+            state.open[id]?.host = true
+            state.hosts += 1
+        }
+    }
+
+    /// A first byte of `channel` was read: an agent's ClientHello, sent as it connects.
+    func spoke(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        state.withLock { $0.open[id]?.spoke = true }
     }
 
     /// `channel` has a request under way: it stays.
@@ -245,7 +279,7 @@ final class Connections: Sendable {
             }
             state.admitted += 1
             let entry = (id: id, admission: state.admitted)
-            state.open[id] = (child, source, now, state.admitted, false)
+            state.open[id] = (child, source, now, state.admitted, false, false)
             state.bySource[source, default: 0] += 1
             // Entries left by certified and closed connections: bounded by the live ones.
             func live(_ entry: (id: ObjectIdentifier, admission: UInt64)) -> Bool {
@@ -254,6 +288,10 @@ final class Connections: Sendable {
             state.admissions.append(entry)
             if state.admissions.count > 2 * state.open.count + 64 {
                 state.admissions = CircularBuffer(state.admissions.filter(live))
+            }
+            state.silent.append(entry)
+            if state.silent.count > 2 * state.open.count + 64 {
+                state.silent = CircularBuffer(state.silent.filter { live($0) && state.open[$0.id]?.spoke == false })
             }
             state.admissionsBySource[source, default: []].append(entry)
             if let queue = state.admissionsBySource[source], queue.count > 2 * state.bySource[source, default: 0] + 16 {

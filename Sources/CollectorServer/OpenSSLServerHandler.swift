@@ -21,6 +21,9 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private let metrics: CollectorMetrics
     private let certificates: CertificateCheck
     private let identities: PeerIdentities
+    /// Told once, at the first bytes read: the connection is not a silent one (`Connections.spoke`).
+    private let heard: (any Channel) -> Void
+    private var spoke = false
     private var handshakeDone = false
     /// Set once the peer is refused: nothing more it sends is read.
     private var refused = false
@@ -28,7 +31,8 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private var deadline: Scheduled<Void>?
 
     init(context: TLSContext, handshakeTimeout: TimeAmount, metrics: CollectorMetrics,
-         certificates: CertificateCheck) throws {
+         certificates: CertificateCheck, heard: @escaping (any Channel) -> Void = { _ in }) throws {
+        self.heard = heard
         connection = try TLSConnection(context: context)
         self.handshakeTimeout = handshakeTimeout
         self.metrics = metrics
@@ -63,6 +67,10 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !refused else { return }
+        if !spoke {
+            spoke = true
+            heard(context.channel)
+        }
         unwrapInboundIn(data).withUnsafeReadableBytes { connection.feed($0) }
         do {
             if !handshakeDone {
@@ -84,6 +92,7 @@ final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler 
                             ?? (standing == .unrecorded ? certificates.unrecordedRefusal(identity) : nil)
                     if let why {
                         refused = true
+                        connection.forgetSession()
                         metrics.refused(standing == .revoked ? "revoked" : standing == .superseded ? "superseded"
                                         : standing == .unrecorded ? "unrecorded" : "expired")
                         context.fireErrorCaught(RefusedCertificate(host: identity.host, serial: serial, standing: standing, reason: why))

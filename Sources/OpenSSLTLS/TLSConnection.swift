@@ -62,15 +62,21 @@ public final class TLSConnection: TLSEndpoint, @unchecked Sendable {
     public func handshake() throws(TLSError) -> Bool {
         let result = SSL_do_handshake(ssl)
         if result == 1 {
-            if SSL_is_server(ssl) == 1, SSL_get0_peer_certificate(ssl) == nil, let session = SSL_get_session(ssl) {
-                SSL_CTX_remove_session(SSL_get_SSL_CTX(ssl), session)
-            }
+            if SSL_is_server(ssl) == 1, SSL_get0_peer_certificate(ssl) == nil { forgetSession() }
             return true
         }
         switch SSL_get_error(ssl, result) {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return false
         default: throw failure("TLS handshake")
         }
+    }
+
+    /// Drops this connection's session from the server's cache: a peer refused after its
+    /// handshake (a revoked certificate) must not keep a session that, repeated 20,480
+    /// times, pushes hosts' sessions out.
+    public func forgetSession() {
+        guard let session = SSL_get_session(ssl) else { return }
+        SSL_CTX_remove_session(SSL_get_SSL_CTX(ssl), session)
     }
 
     /// Plaintext decrypted so far; empty when more input is needed. nil once the peer

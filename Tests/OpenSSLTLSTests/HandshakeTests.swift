@@ -97,6 +97,22 @@ struct HandshakeTests {
         #expect(try exchange(serverContext, host, hostSession).server.sessionReused, "a host's is kept as ever")
     }
 
+    /// A peer refused after its handshake (a revoked certificate) leaves no session behind.
+    @Test func aForgottenSessionDoesNotResume() throws {
+        let pki = try TestPKI()
+        let serverContext = try pki.serverContext()
+        let host = try pki.clientContext(try pki.host("web-01"))
+        let server = try TLSConnection(context: serverContext)
+        let client = try TLSConnection(context: host, serverName: "localhost")
+        try handshake(client, server)
+        server.forgetSession()
+        try server.write([1])
+        client.feed(server.takeOutput())
+        _ = try client.read()  // the ticket
+        let offered = try #require(client.session)
+        #expect(try !exchange(serverContext, host, offered).server.sessionReused)
+    }
+
     @Test func aClientWithoutACertificateIsRefused() throws {
         let pki = try TestPKI()
         let server = try TLSConnection(context: try pki.serverContext())
