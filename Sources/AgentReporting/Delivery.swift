@@ -24,7 +24,9 @@ import PortwardenModel
 ///   every one has failed does delivery stop: everything waits for the next run.
 /// - No answer, or 5xx, once the request was on the wire (at any collector): counts a
 ///   failure against the entry — the collectors may be down, or this entry may be what
-///   breaks them. At `suspectAfter` failures the entry is skipped once and the next one
+///   breaks them. On the wire means written on a connection whose handshake the collector
+///   finished (its session ticket arrived): one it closed before that — as a collector at
+///   its connection cap does with newcomers under a flood — never read the entry. At `suspectAfter` failures the entry is skipped once and the next one
 ///   is sent: if a collector takes that one, the fault was the entry's and it is set
 ///   aside (the collector would now take it for a duplicate anyway); if not, delivery
 ///   stops and nothing is lost. So no entry blocks the ones after it for more than a

@@ -39,9 +39,23 @@ static inline long pw_ctx_release_idle_buffers(SSL_CTX *ctx) {
     return SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 }
 
+// A client connection is marked once the server's new session (a TLS 1.3 ticket) arrives.
+// The server sends it only after reading the client's Finished: from then on a request
+// written on the connection reached a server that completed the handshake. Without the
+// mark, a connection closed right after the client's Finished (a collector making room
+// at its connection cap) never reached one, and the request is not the cause.
+static inline int pw_mark_new_session(SSL *ssl, SSL_SESSION *session) {
+    (void)session;
+    SSL_set_app_data(ssl, (void *)1);
+    return 0;  // no reference kept: the caller takes the session with SSL_get1_session
+}
+
 static inline long pw_ctx_enable_client_session_cache(SSL_CTX *ctx) {
+    SSL_CTX_sess_set_new_cb(ctx, pw_mark_new_session);
     return SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 }
+
+static inline int pw_server_completed_handshake(const SSL *ssl) { return SSL_get_app_data(ssl) != NULL; }
 
 // The chain sent with our certificate, built once from the context's trust store,
 // without the root: a peer can only trust the fleet CA it already holds, so sending it

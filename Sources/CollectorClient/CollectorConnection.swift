@@ -158,14 +158,18 @@ public struct CollectorConnection: Sendable {
             return try HTTPResponse.read(from: socket)
         } catch {
             socket.close()
-            // The read's error carries the peer's alert ("certificate expired") when there was one.
-            throw RequestFailed(reached: true, reason: writeFailure.map { "\($0), and no answer could be read: \(error)" } ?? "\(error)")
+            // The read's error carries the peer's alert ("certificate expired") when there was
+            // one. A collector that closed before it finished the handshake never read the
+            // request: not on the wire (a collector at its cap, making room for a newcomer).
+            throw RequestFailed(reached: socket.serverCompletedHandshake,
+                                reason: writeFailure.map { "\($0), and no answer could be read: \(error)" } ?? "\(error)")
         }
     }
 }
 
-/// A request that got no answer. `reached`: the connection and handshake succeeded, so
-/// the failure came while this request was on the wire — possibly because of it.
+/// A request that got no answer. `reached`: the connection and handshake succeeded (the
+/// server's side too), so the failure came while this request was on the wire — possibly
+/// because of it.
 public struct RequestFailed: Error, CustomStringConvertible, Sendable {
     public let reached: Bool
     public let reason: String

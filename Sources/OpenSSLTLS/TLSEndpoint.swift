@@ -34,6 +34,10 @@ public class TLSEndpoint: @unchecked Sendable {
     public var peerCertificate: Certificate? { SSL_get1_peer_certificate(ssl).map(Certificate.init(taking:)) }
     public var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
     public var sessionReused: Bool { SSL_session_reused(ssl) == 1 }
+    /// A client's: the server has read our Finished — its new session (ticket) arrived,
+    /// which it sends only then. False while a connection the server closed at once (at
+    /// its connection cap) never got that far, whatever we wrote on it.
+    public var serverCompletedHandshake: Bool { pw_server_completed_handshake(ssl) == 1 }
     /// The session to offer next time. Under TLS 1.3 the ticket arrives after the
     /// handshake: take it after reading the peer's first reply.
     public var session: TLSSession? { SSL_get1_session(ssl).map(TLSSession.init(taking:)) }

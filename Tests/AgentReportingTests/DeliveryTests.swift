@@ -4,6 +4,7 @@ import Foundation
 import OpenSSLTLS
 import PortwardenModel
 import PortwardenTestSupport
+import Synchronization
 import Testing
 
 /// What the agent does with each answer a collector can give: wait when asked, set aside
@@ -190,5 +191,57 @@ struct DeliveryTests {
             #expect(result.remaining == 2 && result.rejected.isEmpty && result.stoppedBy?.contains("refused") == true, "\(result)")
         }
         #expect(!FileManager.default.fileExists(atPath: directory + "/00000000000000000001.json.failures"))
+    }
+
+    /// A collector at its connection cap closes a newcomer that has not finished its
+    /// handshake — after the agent, whose side of a TLS 1.3 handshake ends first, wrote its
+    /// report on it. That report never reached the collector: no failure counts against
+    /// the snapshot, so a flood cannot make agents set real snapshots aside. A collector
+    /// that finished the handshake and then died with the report does count.
+    @Test func aConnectionClosedBeforeTheCollectorFinishedItsHandshakeCountsAgainstNoSnapshot() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let pki = try TestPKI()
+        let serverContext = try pki.serverContext()
+        guard let (listener, port) = loopbackSocket(), listen(listener, 16) == 0 else { throw CancellationError() }
+        defer { shutdown(listener, Int32(SHUT_RDWR)); close(listener) }
+        let finishes = Mutex(false)
+        Thread {
+            while true {
+                let fd = accept(listener, nil, nil)
+                guard fd >= 0 else { return }
+                TCP.setTimeouts(fd, seconds: 5)
+                defer { close(fd) }
+                guard let tls = try? TLSConnection(context: serverContext) else { continue }
+                var buffer = [UInt8](repeating: 0, count: 65_536)
+                func receive() -> [UInt8] {
+                    let n = read(fd, &buffer, buffer.count)
+                    return n > 0 ? Array(buffer[..<n]) : []
+                }
+                func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
+                tls.feed(receive())  // ClientHello
+                _ = try? tls.handshake()
+                send(tls.takeOutput())  // ServerHello … its Finished
+                let finished = receive()  // the client's Finished, and its report
+                guard finishes.withLock({ $0 }) else { continue }  // closed to make room: never read
+                tls.feed(finished)
+                _ = try? tls.handshake()
+                send(tls.takeOutput())  // its session ticket; then it dies with the report
+            }
+        }.start()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let spool = Spool(directory: directory)
+        for sequence: UInt64 in 1...2 { try spool.add(Self.snapshot(sequence), sequence: sequence) }
+        let connection = CollectorConnection(host: "127.0.0.1", port: port, context: try pki.clientContext(try pki.host("web-01")),
+                                             timeout: 5)
+        let delivery = Delivery(spool: spool, connection: connection, now: { ManualClock().now })
+        let failures = directory + "/00000000000000000001.json.failures"
+        for run in 1...4 {
+            let result = delivery.run()
+            #expect(result.remaining == 2 && result.rejected.isEmpty, "run \(run): \(result)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: failures), "closed before the handshake was done: never on the wire")
+        finishes.withLock { $0 = true }
+        _ = delivery.run()
+        #expect(FileManager.default.fileExists(atPath: failures), "a collector that read it and died counts against it")
     }
 }

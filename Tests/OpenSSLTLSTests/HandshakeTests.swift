@@ -113,6 +113,27 @@ struct HandshakeTests {
         #expect(try !exchange(serverContext, host, offered).server.sessionReused)
     }
 
+    /// What tells an agent whether its request could have reached the collector: its side
+    /// of a TLS 1.3 handshake ends when it sends its Finished, before the server reads it.
+    /// Only the server's new session, sent once it has, says the server finished too.
+    @Test func aClientKnowsWhenTheServerFinishedTheHandshake() throws {
+        let pki = try TestPKI()
+        let server = try TLSConnection(context: try pki.serverContext())
+        let client = try TLSConnection(context: try pki.clientContext(try pki.host("web-01")), serverName: "localhost")
+        #expect(try !client.handshake())
+        server.feed(client.takeOutput())  // ClientHello
+        #expect(try !server.handshake())
+        client.feed(server.takeOutput())  // ServerHello … server Finished
+        #expect(try client.handshake(), "the client is done: its Finished is queued")
+        try client.write(Array("POST /v1/reports".utf8))
+        #expect(!client.serverCompletedHandshake, "a server closing now never read the request")
+        server.feed(client.takeOutput())
+        #expect(try server.handshake())
+        client.feed(server.takeOutput())  // the new session ticket
+        _ = try client.read()
+        #expect(client.serverCompletedHandshake)
+    }
+
     @Test func aClientWithoutACertificateIsRefused() throws {
         let pki = try TestPKI()
         let server = try TLSConnection(context: try pki.serverContext())
