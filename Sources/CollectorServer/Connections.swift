@@ -218,14 +218,14 @@ final class Connections: Sendable {
     var idleCount: Int { state.withLock { $0.idle.count } }
 
     /// `channel` has been answered and waits for its next request: it may give way to a
-    /// new connection — before hosts' when it has no fleet certificate (`host` false).
-    func idle(_ channel: any Channel, host: Bool) {
+    /// new connection — before hosts' when it has no fleet certificate (`certified`).
+    func idle(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
         state.withLock { state in
             guard let connection = state.open[id] else { return }
             state.marks += 1
             if state.idle.updateValue(state.marks, forKey: id) == nil { state.idleBySource[connection.source, default: 0] += 1 }
-            let queue = host ? 1 : 0
+            let queue = connection.host ? 1 : 0
             state.idleOrders[queue].append((id, state.marks))
             // Entries left by connections that became busy again: bounded by the live ones.
             if state.idleOrders[queue].count > 2 * state.idle.count + 64 {

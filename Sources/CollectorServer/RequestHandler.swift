@@ -212,7 +212,7 @@ final class RequestHandler: ChannelInboundHandler {
     /// After an answer: idle until the next head.
     private func waitForNextHead(_ context: ChannelHandlerContext) {
         guard head == nil, !answering else { return }
-        connections.idle(context.channel, host: keepsLong)
+        connections.idle(context.channel)
         let metrics = metrics
         if keepsLong {
             closeLater(context, after: timeouts.keepAlive) { metrics.idleClosed(.keepaliveTimeout) }
